@@ -1,0 +1,132 @@
+# cfir - container incident response
+# Plain GNU make. CFLAGS and LDFLAGS are yours; the project's go in CFIR_*.
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+PKG_CONFIG ?= pkg-config
+B ?= build
+
+PKGS = libcurl libcjson libarchive libpcap libmagic libcrypto
+WARN = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+       -Wvla -Wwrite-strings -fno-common -Wshadow -Wno-missing-field-initializers
+ifneq ($(CI),)
+WARN += -Werror
+endif
+
+CFIR_CFLAGS = -std=gnu11 -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' $(WARN) \
+	      $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(EXTRA_CFLAGS)
+CFIR_LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) $(EXTRA_LDFLAGS)
+
+LIB_SRC = $(wildcard common/*.c)
+TOOL_SRC = $(wildcard tools/*.c)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+FUZZ_SRC = $(wildcard tests/fuzz/*.c)
+
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+TOOL_OBJ = $(TOOL_SRC:%.c=$(B)/%.o)
+UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%-replay)
+
+LIBCFIR = $(B)/libcfir.a
+CFIR = $(B)/cfir
+UNIT = $(B)/unit
+
+all: $(CFIR)
+
+$(B)/%.o: %.c $(wildcard common/*.h tools/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFIR_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBCFIR): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(CFIR): $(TOOL_OBJ) $(LIBCFIR)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIBCFIR) $(CFIR_LDLIBS)
+
+$(UNIT): $(UNIT_OBJ) $(LIBCFIR)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIBCFIR) $(CFIR_LDLIBS)
+
+# Each fuzz target also builds with a main() that replays files: the corpus
+# runs in 'make check' as a regression test, libFuzzer runs in 'make fuzz'.
+$(B)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(LIBCFIR)
+	@mkdir -p $(@D)
+	$(CC) $(CFIR_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBCFIR) $(CFIR_LDLIBS)
+
+check: $(CFIR) $(UNIT) $(FUZZ_REPLAY)
+	CFIR=$(abspath $(CFIR)) UNIT=$(abspath $(UNIT)) FUZZ_BIN=$(abspath $(B)/fuzz) \
+		sh tests/run
+
+unit: $(UNIT)
+	$(UNIT)
+
+e2e: $(CFIR)
+	CFIR=$(abspath $(CFIR)) sh tests/run e2e
+
+asan:
+	$(MAKE) B=build/asan CFLAGS='-O1 -g' \
+		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
+
+FUZZ_TIME ?= 30
+fuzz: $(FUZZ_SRC)
+	@mkdir -p $(B)/libfuzzer
+	@set -e; for f in $(FUZZ_SRC:tests/fuzz/%.c=%); do \
+		clang $(CFIR_CFLAGS) -Wno-unused-command-line-argument -g -O1 \
+			-fsanitize=fuzzer,address,undefined -o $(B)/libfuzzer/$$f \
+			tests/fuzz/$$f.c $(LIB_SRC) $(CFIR_LDLIBS); \
+		mkdir -p $(B)/libfuzzer/corpus-$$f; \
+		echo "fuzz: $$f for $(FUZZ_TIME)s"; \
+		$(B)/libfuzzer/$$f -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+			$(B)/libfuzzer/corpus-$$f tests/fuzz/corpus/$$f; \
+	done
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' common tools
+	sh -n tests/run tests/e2e/*.sh tests/bench/*.sh .ci/run
+
+bench: $(CFIR)
+	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) sh $$b || exit 1; done
+
+demo: $(CFIR)
+	CFIR=$(abspath $(CFIR)) sh tests/demo.sh
+
+install: $(CFIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR)
+	install -m 0755 $(CFIR) $(DESTDIR)$(BINDIR)/cfir
+	install -m 0644 share/man/man1/cfir.1 $(DESTDIR)$(MANDIR)/man1/cfir.1
+	install -m 0644 share/bash-completion/completions/cfir $(DESTDIR)$(BASH_COMPDIR)/cfir
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cfir $(DESTDIR)$(MANDIR)/man1/cfir.1 \
+		$(DESTDIR)$(BASH_COMPDIR)/cfir
+
+clean:
+	rm -rf build
+
+help:
+	@echo 'targets:'
+	@echo '  all        build $(CFIR)'
+	@echo '  check      unit, fuzz-corpus and end-to-end tests (needs root and dockerd)'
+	@echo '  unit       unit tests only (no daemon)'
+	@echo '  e2e        end-to-end tests only'
+	@echo '  asan       check under AddressSanitizer and UBSan (build/asan)'
+	@echo '  fuzz       libFuzzer on every parser of hostile input (FUZZ_TIME=$(FUZZ_TIME)s each)'
+	@echo '  lint       cppcheck and sh -n'
+	@echo '  bench      benchmarks against what a responder would run otherwise'
+	@echo '  demo       a suspicious container, collected into a bag and verified'
+	@echo '  install    to $$(DESTDIR)$$(PREFIX): binary, man page, bash completion'
+	@echo '  uninstall  remove what install put there'
+	@echo '  clean      remove build/'
+
+.PHONY: all check unit e2e asan fuzz lint bench demo install uninstall clean help

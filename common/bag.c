@@ -1,0 +1,1129 @@
+/* bag.c - BagIt 1.0 evidence bag with a hash-chained custody log */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/bag.h"
+#include "common/cleanup.h"
+#include "common/out.h"
+#include "common/target.h"
+#include "common/util.h"
+
+#define BAGIT_TXT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define WBUF_SIZE (256u << 10)
+#define TAGFILE_MAX (1u << 30)
+#define NAME_MAX_BYTES 200
+#define WALK_DEPTH_MAX 64
+
+struct mentry {
+	char *path;		/* "data/..." as on disk */
+	char hex[CFIR_SHA256_HEX];
+	uint64_t bytes;
+};
+
+struct cfir_bag {
+	int dirfd;
+	char *dir;
+	const struct cfir_bag_meta *meta;
+
+	struct mentry *m;
+	size_t nm, capm;
+
+	uint64_t seq;
+	char head[CFIR_SHA256_HEX];
+
+	char *case_id, *examiner;
+	char date[16];
+	char **containers;	/* "<id> <name>" lines of bag-info */
+	size_t ncontainers;
+
+	char binsha[CFIR_SHA256_HEX];
+
+	/* the action in progress */
+	char *action;
+	char *target, *target_id12, *target_name;
+	char started[CFIR_TIME_LEN];
+	cJSON *artifacts;
+};
+
+struct cfir_writer {
+	struct cfir_bag *bag;
+	int fd;
+	char *path;
+	struct cfir_hash *h;
+	uint64_t bytes;		/* on disk and hashed */
+	unsigned char *buf;
+	size_t len;
+};
+
+const char *
+cfir_bag_dir(const struct cfir_bag *b)
+{
+	return b->dir;
+}
+
+const cJSON *
+cfir_bag_artifacts(const struct cfir_bag *b)
+{
+	return b->artifacts;
+}
+
+char *
+cfir_bag_default_dir(const char *name)
+{
+	cleanup_free char *safe = cfir_safe_name(name, 64);
+	char stamp[32], *dir = NULL;
+
+	cfir_time_stamp(stamp, sizeof(stamp));
+	if (safe == NULL || asprintf(&dir, "cfir-%s-%s", safe, stamp) < 0)
+		return NULL;
+	return dir;
+}
+
+/* ---- manifest lines ---------------------------------------------------- */
+
+char *
+cfir_manifest_encode(const char *path)
+{
+	size_t n = strlen(path);
+	char *out = malloc(3 * n + 1), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	for (; *path; path++) {
+		if (*path == '%')
+			p += sprintf(p, "%%25");
+		else if (*path == '\n')
+			p += sprintf(p, "%%0A");
+		else if (*path == '\r')
+			p += sprintf(p, "%%0D");
+		else
+			*p++ = *path;
+	}
+	*p = '\0';
+	return out;
+}
+
+static bool
+is_lower_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int
+cfir_manifest_parse_line(char *line, char **path, char *hex)
+{
+	char *r, *w;
+
+	if (strlen(line) < 67 || !is_lower_hex(line, 64) || line[64] != ' ')
+		return -1;
+	memcpy(hex, line, 64);
+	hex[64] = '\0';
+	/* "hex  path" (sha256sum text mode) or "hex *path" (binary mode) */
+	r = line + 65;
+	if (*r == ' ' || *r == '*')
+		r++;
+	if (*r == '\0')
+		return -1;
+	*path = w = r;
+	while (*r) {
+		if (r[0] == '%' && r[1] == '2' && r[2] == '5')
+			*w++ = '%', r += 3;
+		else if (r[0] == '%' && r[1] == '0' && (r[2] == 'A' || r[2] == 'a'))
+			*w++ = '\n', r += 3;
+		else if (r[0] == '%' && r[1] == '0' && (r[2] == 'D' || r[2] == 'd'))
+			*w++ = '\r', r += 3;
+		else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* ---- custody log -------------------------------------------------------- */
+
+int
+cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
+		   char *why, size_t whylen)
+{
+	char prev[CFIR_SHA256_HEX] = ZERO_HASH;
+	const char *p = text, *end = text + len, *nl;
+	size_t n = 0;
+
+	*count = 0;
+	while (p < end) {
+		cleanup_cjson cJSON *rec = NULL;
+		const cJSON *seq, *pv;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			snprintf(why, whylen, "record %zu: no newline at the end of the log", n + 1);
+			return -1;
+		}
+		rec = cJSON_ParseWithLength(p, (size_t)(nl - p));
+		n++;
+		if (!cJSON_IsObject(rec)) {
+			snprintf(why, whylen, "record %zu: not a JSON object", n);
+			return -1;
+		}
+		seq = cJSON_GetObjectItemCaseSensitive(rec, "seq");
+		if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)n) {
+			snprintf(why, whylen, "record %zu: seq is not %zu (removed, inserted or reordered)", n, n);
+			return -1;
+		}
+		pv = cJSON_GetObjectItemCaseSensitive(rec, "prev");
+		if (!cJSON_IsString(pv) || strcmp(pv->valuestring, prev) != 0) {
+			snprintf(why, whylen, "record %zu: prev does not match the hash of record %zu", n, n - 1);
+			return -1;
+		}
+		cfir_sha256_hex(p, (size_t)(nl - p), prev);
+		p = nl + 1;
+	}
+	memcpy(head, prev, CFIR_SHA256_HEX);
+	*count = n;
+	return 0;
+}
+
+int
+cfir_custody_artifacts(const char *text, size_t len, cfir_custody_artifact_fn fn,
+		       void *ctx)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t n = 0;
+	int r = 0;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		cleanup_cjson cJSON *rec = cJSON_ParseWithLength(p, (size_t)(nl - p));
+		const cJSON *a;
+
+		n++;
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
+			const cJSON *path = cJSON_GetObjectItemCaseSensitive(a, "path");
+			const cJSON *sha = cJSON_GetObjectItemCaseSensitive(a, "sha256");
+
+			if (cJSON_IsString(path) && cJSON_IsString(sha))
+				r |= fn(ctx, n, path->valuestring, sha->valuestring);
+		}
+		p = nl + 1;
+	}
+	return r;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+/* Replace NAME in the bag atomically; its hash goes to HEX when non-NULL. */
+static int
+write_atomic(struct cfir_bag *b, const char *name, const char *data, size_t len,
+	     struct cfir_err *err)
+{
+	cleanup_free char *tmp = NULL;
+	cleanup_close int fd = -1;
+	const char *slash = strrchr(name, '/');
+
+	if (asprintf(&tmp, "%.*s.cfir-tmp-%s", slash ? (int)(slash - name + 1) : 0, name,
+		     slash ? slash + 1 : name) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	fd = openat(b->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "create '%s/%s'", b->dir, tmp);
+	if (cfir_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+
+		unlinkat(b->dirfd, tmp, 0);
+		return cfir_err_set(err, EX_IOERR, e, "write '%s/%s'", b->dir, name);
+	}
+	if (close(cfir_steal_fd(&fd)) < 0 || renameat(b->dirfd, tmp, b->dirfd, name) < 0) {
+		int e = errno;
+
+		unlinkat(b->dirfd, tmp, 0);
+		return cfir_err_set(err, EX_IOERR, e, "write '%s/%s'", b->dir, name);
+	}
+	return 0;
+}
+
+/* Open (creating) the directory chain REL below DIRFD without following links. */
+static int
+mkdirs_at(int dirfd, const char *rel, struct cfir_err *err)
+{
+	cleanup_free char *copy = strdup(rel);
+	char *p = copy, *comp;
+	int fd, nfd;
+
+	if (copy == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	fd = dup(dirfd);
+	if (fd < 0)
+		return cfir_err_set(err, EX_OSERR, errno, "dup");
+	while ((comp = strsep(&p, "/")) != NULL) {
+		if (*comp == '\0')
+			continue;
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			close(fd);
+			return cfir_err_set(err, EX_SOFTWARE, 0, "bad bag path '%s'", rel);
+		}
+		if (mkdirat(fd, comp, 0700) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			close(fd);
+			return cfir_err_set(err, cfir_err_sys_exit(e), e, "mkdir '%s'", rel);
+		}
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (nfd < 0)
+			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", rel);
+		fd = nfd;
+	}
+	return fd;
+}
+
+/* ---- manifest ------------------------------------------------------------ */
+
+static int
+manifest_add(struct cfir_bag *b, const char *path, const char *hex, uint64_t bytes)
+{
+	struct mentry *nm;
+
+	if (b->nm == b->capm) {
+		b->capm = b->capm ? 2 * b->capm : 64;
+		nm = realloc(b->m, b->capm * sizeof(*nm));
+		if (nm == NULL)
+			return -1;
+		b->m = nm;
+	}
+	b->m[b->nm].path = strdup(path);
+	if (b->m[b->nm].path == NULL)
+		return -1;
+	memcpy(b->m[b->nm].hex, hex, CFIR_SHA256_HEX);
+	b->m[b->nm].bytes = bytes;
+	b->nm++;
+	return 0;
+}
+
+static int
+manifest_load(struct cfir_bag *b, struct cfir_err *err)
+{
+	cleanup_free char *text = NULL;
+	char *line, *save = NULL, *path, hex[CFIR_SHA256_HEX];
+	size_t len = 0, lineno = 0;
+	struct stat st;
+
+	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", TAGFILE_MAX, &text, &len, NULL, err) < 0)
+		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		if (cfir_manifest_parse_line(line, &path, hex) < 0)
+			return cfir_err_set(err, EX_DATAERR, 0,
+					    "'%s/manifest-sha256.txt' line %zu is malformed",
+					    b->dir, lineno);
+		if (fstatat(b->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			st.st_size = 0;
+		if (manifest_add(b, path, hex, (uint64_t)st.st_size) < 0)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "manifest");
+	}
+	return 0;
+}
+
+static int
+manifest_write(struct cfir_bag *b, struct cfir_err *err)
+{
+	cleanup_free char *out = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return cfir_err_set(err, EX_OSERR, errno, "manifest");
+	for (i = 0; i < b->nm; i++) {
+		cleanup_free char *enc = cfir_manifest_encode(b->m[i].path);
+
+		fprintf(f, "%s  %s\n", b->m[i].hex, enc ? enc : "");
+	}
+	if (fclose(f) != 0)
+		return cfir_err_set(err, EX_OSERR, errno, "manifest");
+	return write_atomic(b, "manifest-sha256.txt", out, len, err);
+}
+
+/* ---- bag-info -------------------------------------------------------------- */
+
+static char *
+info_value(const char *s)
+{
+	return cfir_manifest_encode(s ? s : "");
+}
+
+static int
+info_load(struct cfir_bag *b, struct cfir_err *err)
+{
+	cleanup_free char *text = NULL;
+	char *line, *save = NULL, *v;
+	char **nc;
+
+	if (cfir_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
+		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		v = strstr(line, ": ");
+		if (v == NULL)
+			continue;
+		*v = '\0';
+		v += 2;
+		if (strcmp(line, "Bagging-Date") == 0)
+			snprintf(b->date, sizeof(b->date), "%s", v);
+		else if (strcmp(line, "Case-Number") == 0 && b->case_id == NULL)
+			b->case_id = strdup(v);
+		else if (strcmp(line, "Examiner") == 0 && b->examiner == NULL)
+			b->examiner = strdup(v);
+		else if (strcmp(line, "Cfir-Sealed") == 0)
+			return cfir_err_set(err, EX_DATAERR, 0,
+					    "bag '%s' is sealed; it takes no more evidence", b->dir);
+		else if (strcmp(line, "Container") == 0) {
+			nc = realloc(b->containers, (b->ncontainers + 1) * sizeof(*nc));
+			if (nc == NULL)
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "bag-info");
+			b->containers = nc;
+			b->containers[b->ncontainers++] = strdup(v);
+		}
+	}
+	return 0;
+}
+
+static int
+info_write(struct cfir_bag *b, struct cfir_err *err)
+{
+	cleanup_free char *out = NULL;
+	struct utsname u;
+	uint64_t oxum = 0;
+	size_t len = 0, i;
+	FILE *f;
+
+	for (i = 0; i < b->nm; i++)
+		oxum += b->m[i].bytes;
+	uname(&u);
+	f = open_memstream(&out, &len);
+	if (f == NULL)
+		return cfir_err_set(err, EX_OSERR, errno, "bag-info");
+	fprintf(f, "Bag-Software-Agent: cfir %s\n", CFIR_VERSION);
+	fprintf(f, "Bagging-Date: %s\n", b->date);
+	if (b->case_id != NULL) {
+		cleanup_free char *v = info_value(b->case_id);
+		fprintf(f, "Case-Number: %s\n", v);
+	}
+	if (b->examiner != NULL) {
+		cleanup_free char *v = info_value(b->examiner);
+		fprintf(f, "Examiner: %s\n", v);
+	}
+	fprintf(f, "Source-Host: %s\n", u.nodename);
+	for (i = 0; i < b->ncontainers; i++)
+		fprintf(f, "Container: %s\n", b->containers[i]);
+	fprintf(f, "Payload-Oxum: %llu.%zu\n", (unsigned long long)oxum, b->nm);
+	fprintf(f, "Custody-Records: %llu\n", (unsigned long long)b->seq);
+	fprintf(f, "Custody-Head: %s\n", b->head);
+	if (fclose(f) != 0)
+		return cfir_err_set(err, EX_OSERR, errno, "bag-info");
+	return write_atomic(b, "bag-info.txt", out, len, err);
+}
+
+/* ---- collector record ------------------------------------------------------ */
+
+static cJSON *
+argv_json(const struct cfir_bag_meta *meta)
+{
+	cJSON *a = cJSON_CreateArray();
+	int i;
+
+	for (i = 0; meta != NULL && i < meta->argc; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(meta->argv[i]));
+	return a;
+}
+
+static const char *
+user_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return pw ? pw->pw_name : "?";
+}
+
+static int
+collector_write(struct cfir_bag *b, struct cfir_err *err)
+{
+	cleanup_cjson cJSON *c = cJSON_CreateObject();
+	cleanup_free char *text = NULL, *exe = realpath("/proc/self/exe", NULL);
+	char now[CFIR_TIME_LEN], off[8];
+	struct timespec mono, boot;
+	struct timex tx = { 0 };
+	struct utsname u;
+	struct tm tm;
+	time_t t = time(NULL);
+	cJSON *o;
+	int state;
+	size_t len;
+
+	cfir_now_rfc3339(now);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	state = adjtimex(&tx);
+	localtime_r(&t, &tm);
+	strftime(off, sizeof(off), "%z", &tm);
+	uname(&u);
+
+	cfir_json_add_str(c, "tool", "cfir");
+	cfir_json_add_str(c, "version", CFIR_VERSION);
+	o = cJSON_AddObjectToObject(c, "binary");
+	cfir_json_add_str(o, "path", exe);
+	cfir_json_add_str(o, "sha256", b->binsha);
+	o = cJSON_AddObjectToObject(c, "host");
+	cfir_json_add_str(o, "name", u.nodename);
+	cfir_json_add_str(o, "kernel", u.release);
+	cfir_json_add_str(o, "machine", u.machine);
+	o = cJSON_AddObjectToObject(c, "user");
+	cfir_json_add_str(o, "name", user_name());
+	cfir_json_add_num(o, "uid", getuid());
+	cfir_json_add_num(o, "euid", geteuid());
+	cfir_json_add_num(o, "gid", getgid());
+	if (getenv("SUDO_USER") != NULL)
+		cfir_json_add_str(o, "sudo_user", getenv("SUDO_USER"));
+	cJSON_AddItemToObject(c, "argv", argv_json(b->meta));
+	o = cJSON_AddObjectToObject(c, "clock");
+	cfir_json_add_str(o, "source", "CLOCK_REALTIME");
+	cfir_json_add_str(o, "realtime", now);
+	cfir_json_add_str(o, "utc_offset", off);
+	cfir_json_add_str(o, "timezone", tm.tm_zone);
+	cfir_json_add_num(o, "monotonic_ns", (double)mono.tv_sec * 1e9 + (double)mono.tv_nsec);
+	cfir_json_add_num(o, "boottime_ns", (double)boot.tv_sec * 1e9 + (double)boot.tv_nsec);
+	cJSON_AddBoolToObject(o, "synchronized", state >= 0 && state != TIME_ERROR);
+	if (state >= 0)
+		cfir_json_add_num(o, "max_error_us", (double)tx.maxerror);
+
+	text = cfir_json_print(c, &len);
+	if (text == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "collector.json");
+	text[len++] = '\n';	/* the serialiser left room for the NUL */
+	return write_atomic(b, "custody/collector.json", text, len, err);
+}
+
+/* ---- tag manifest --------------------------------------------------------- */
+
+static int
+hash_at(int dirfd, const char *name, char *hex, struct cfir_err *err)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", name);
+	return cfir_sha256_fd(fd, hex, NULL, err);
+}
+
+static int
+tagmanifest_write(struct cfir_bag *b, struct cfir_err *err)
+{
+	static const char *top[] = { "bagit.txt", "bag-info.txt", "manifest-sha256.txt" };
+	cleanup_free char *out = NULL;
+	char hex[CFIR_SHA256_HEX], **names = NULL;
+	size_t len = 0, i, n = 0;
+	cleanup_close int cfd = -1;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	int r = 0;
+
+	f = open_memstream(&out, &len);
+	if (f == NULL)
+		return cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
+	for (i = 0; i < sizeof(top) / sizeof(top[0]) && r == 0; i++) {
+		r = hash_at(b->dirfd, top[i], hex, err);
+		if (r == 0)
+			fprintf(f, "%s  %s\n", hex, top[i]);
+	}
+	cfd = openat(b->dirfd, "custody", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = cfd >= 0 ? fdopendir(cfir_steal_fd(&cfd)) : NULL;
+	while (r == 0 && d != NULL && (de = readdir(d)) != NULL) {
+		if (de->d_type != DT_REG || strncmp(de->d_name, ".cfir-tmp-", 10) == 0)
+			continue;
+		names = realloc(names, (n + 1) * sizeof(*names));
+		if (names == NULL || asprintf(&names[n], "custody/%s", de->d_name) < 0) {
+			r = cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
+			break;
+		}
+		n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+	for (i = 0; i < n; i++) {
+		if (r == 0)
+			r = hash_at(b->dirfd, names[i], hex, err);
+		if (r == 0) {
+			cleanup_free char *enc = cfir_manifest_encode(names[i]);
+			fprintf(f, "%s  %s\n", hex, enc);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (fclose(f) != 0 && r == 0)
+		r = cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
+	if (r < 0)
+		return -1;
+	return write_atomic(b, "tagmanifest-sha256.txt", out, len, err);
+}
+
+/* Everything outside data/ brought up to date. */
+static int
+tags_update(struct cfir_bag *b, struct cfir_err *err)
+{
+	if (manifest_write(b, err) < 0 || info_write(b, err) < 0 ||
+	    collector_write(b, err) < 0 || tagmanifest_write(b, err) < 0)
+		return cfir_err_wrap(err, "bag '%s'", b->dir);
+	return 0;
+}
+
+/* ---- open and close -------------------------------------------------------- */
+
+static int
+custody_load(struct cfir_bag *b, struct cfir_err *err)
+{
+	cleanup_free char *text = NULL;
+	char why[160];
+	size_t len = 0, count = 0;
+
+	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
+	if (cfir_read_file(b->dirfd, "custody/log.jsonl", TAGFILE_MAX, &text, &len, NULL, err) < 0)
+		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	if (cfir_custody_check(text, len, b->head, &count, why, sizeof(why)) < 0)
+		return cfir_err_set(err, EX_DATAERR, 0,
+				    "bag '%s': custody log is broken (%s); run 'cfir verify'",
+				    b->dir, why);
+	b->seq = count;
+	return 0;
+}
+
+static int
+lock_bag(struct cfir_bag *b, struct cfir_err *err)
+{
+	const char *env = getenv("CFIR_LOCK_TIMEOUT");
+	unsigned long timeout = 60, waited = 0;
+
+	if (env != NULL && cfir_parse_ulong(env, 86400, &timeout) < 0)
+		return cfir_err_set(err, EX_USAGE, 0, "CFIR_LOCK_TIMEOUT '%s' is not a number of seconds", env);
+	while (flock(b->dirfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return cfir_err_set(err, EX_IOERR, errno, "lock bag '%s'", b->dir);
+		if (waited == 0)
+			cfir_warn("bag '%s' is in use by another cfir; waiting up to %lus",
+				  b->dir, timeout);
+		if (waited >= timeout * 10)
+			return cfir_err_set(err, EX_TEMPFAIL, 0,
+					    "bag '%s' is still locked by another cfir after %lus",
+					    b->dir, timeout);
+		usleep(100000);
+		waited++;
+	}
+	return 0;
+}
+
+static bool
+dir_is_empty(int fd)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	bool empty = true;
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+static int
+check_meta_value(const char *what, const char *v, struct cfir_err *err)
+{
+	const char *p;
+
+	for (p = v; p && *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return cfir_err_set(err, EX_USAGE, 0, "%s holds a control character", what);
+	return 0;
+}
+
+static void
+bag_free(struct cfir_bag *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	if (b->dirfd >= 0)
+		close(b->dirfd);
+	for (i = 0; i < b->nm; i++)
+		free(b->m[i].path);
+	for (i = 0; i < b->ncontainers; i++)
+		free(b->containers[i]);
+	free(b->containers);
+	free(b->m);
+	free(b->dir);
+	free(b->case_id);
+	free(b->examiner);
+	free(b->action);
+	free(b->target);
+	free(b->target_id12);
+	free(b->target_name);
+	cJSON_Delete(b->artifacts);
+	free(b);
+}
+
+static int
+bag_init(struct cfir_bag *b, bool fresh, struct cfir_err *err)
+{
+	struct stat st;
+	char today[16];
+	time_t t = time(NULL);
+	struct tm tm;
+	int fd;
+
+	gmtime_r(&t, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	if (fresh) {
+		snprintf(b->date, sizeof(b->date), "%s", today);
+		if (mkdirat(b->dirfd, "data", 0700) < 0 && errno != EEXIST)
+			return cfir_err_set(err, EX_IOERR, errno, "bag '%s': mkdir data", b->dir);
+		if (mkdirat(b->dirfd, "custody", 0700) < 0 && errno != EEXIST)
+			return cfir_err_set(err, EX_IOERR, errno, "bag '%s': mkdir custody", b->dir);
+		fd = openat(b->dirfd, "custody/log.jsonl",
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cfir_err_set(err, EX_IOERR, errno, "bag '%s': create custody log", b->dir);
+		close(fd);
+		/* bagit.txt last: its presence says the bag is whole */
+		return write_atomic(b, "bagit.txt", BAGIT_TXT, strlen(BAGIT_TXT), err);
+	}
+	if (fstatat(b->dirfd, "bagit.txt", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return cfir_err_set(err, EX_DATAERR, 0,
+				    "'%s' exists and is not an evidence bag (no bagit.txt)", b->dir);
+	if (info_load(b, err) < 0 || manifest_load(b, err) < 0 || custody_load(b, err) < 0)
+		return -1;
+	if (b->date[0] == '\0')
+		snprintf(b->date, sizeof(b->date), "%s", today);
+	return 0;
+}
+
+int
+cfir_bag_open(struct cfir_bag **bp, const char *dir,
+	      const struct cfir_bag_meta *meta, struct cfir_err *err)
+{
+	struct cfir_bag *b;
+	cleanup_close int exefd = -1;
+	bool fresh = false;
+
+	*bp = NULL;
+	if (meta != NULL && (check_meta_value("--case", meta->case_id, err) < 0 ||
+			     check_meta_value("--examiner", meta->examiner, err) < 0))
+		return -1;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	b->dirfd = -1;
+	b->meta = meta;
+	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
+	b->dir = strdup(dir);
+	if (mkdir(dir, 0700) == 0)
+		fresh = true;
+	else if (errno != EEXIST) {
+		cfir_err_set(err, cfir_err_sys_exit(errno), errno, "create bag '%s'", dir);
+		goto fail;
+	}
+	b->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (b->dirfd < 0) {
+		cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open bag '%s'", dir);
+		goto fail;
+	}
+	if (lock_bag(b, err) < 0)
+		goto fail;
+	if (!fresh && dir_is_empty(b->dirfd)) {
+		fresh = true;
+		fchmod(b->dirfd, 0700);
+	}
+	if (bag_init(b, fresh, err) < 0)
+		goto fail;
+	if (meta != NULL && meta->case_id != NULL) {
+		if (b->case_id != NULL && strcmp(b->case_id, meta->case_id) != 0) {
+			cfir_err_set(err, EX_USAGE, 0, "bag '%s' belongs to case '%s', not '%s'",
+				     dir, b->case_id, meta->case_id);
+			goto fail;
+		}
+		free(b->case_id);
+		b->case_id = strdup(meta->case_id);
+	}
+	if (meta != NULL && meta->examiner != NULL) {
+		free(b->examiner);
+		b->examiner = strdup(meta->examiner);
+	}
+	exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exefd < 0 || cfir_sha256_fd(exefd, b->binsha, NULL, NULL) < 0)
+		snprintf(b->binsha, sizeof(b->binsha), "unknown");
+	if (fresh && tags_update(b, err) < 0)
+		goto fail;
+	*bp = b;
+	return 0;
+fail:
+	bag_free(b);
+	return -1;
+}
+
+int
+cfir_bag_close(struct cfir_bag *b, struct cfir_err *err)
+{
+	int r = 0;
+
+	if (b == NULL)
+		return 0;
+	if (b->action != NULL)
+		r = cfir_bag_end(b, "failed", "the command ended before the action did", NULL, err);
+	bag_free(b);
+	return r;
+}
+
+/* ---- actions and writers -------------------------------------------------- */
+
+static char *
+container_line(const struct cfir_target *t)
+{
+	cleanup_free char *name = cfir_manifest_encode(t->name);
+	char *line = NULL;
+
+	if (name == NULL || asprintf(&line, "%s %s", t->id, name) < 0)
+		return NULL;
+	return line;
+}
+
+int
+cfir_bag_begin(struct cfir_bag *b, const char *action, const struct cfir_target *t,
+	       struct cfir_err *err)
+{
+	char **nc;
+	size_t i;
+
+	if (b->action != NULL)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "action '%s' still open", b->action);
+	b->action = strdup(action);
+	b->artifacts = cJSON_CreateArray();
+	cfir_now_rfc3339(b->started);
+	if (t != NULL) {
+		cleanup_free char *line = container_line(t);
+
+		b->target = strdup(t->id);
+		b->target_id12 = strdup(t->id12);
+		b->target_name = strdup(t->name);
+		for (i = 0; line != NULL && i < b->ncontainers; i++)
+			if (strncmp(b->containers[i], t->id, 64) == 0)
+				break;
+		if (line != NULL && i == b->ncontainers) {
+			nc = realloc(b->containers, (b->ncontainers + 1) * sizeof(*nc));
+			if (nc != NULL) {
+				b->containers = nc;
+				b->containers[b->ncontainers++] = steal_pointer(&line);
+			}
+		}
+	}
+	if (b->action == NULL || b->artifacts == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	return 0;
+}
+
+static void
+action_clear(struct cfir_bag *b)
+{
+	free(b->action);
+	free(b->target);
+	free(b->target_id12);
+	free(b->target_name);
+	cJSON_Delete(b->artifacts);
+	b->action = b->target = b->target_id12 = b->target_name = NULL;
+	b->artifacts = NULL;
+}
+
+int
+cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
+	     cJSON *details, struct cfir_err *err)
+{
+	cleanup_cjson cJSON *rec = cJSON_CreateObject();
+	cleanup_free char *line = NULL;
+	cleanup_close int fd = -1;
+	char now[CFIR_TIME_LEN];
+	struct utsname u;
+	size_t len;
+
+	if (b->action == NULL) {
+		cJSON_Delete(details);
+		return cfir_err_set(err, EX_SOFTWARE, 0, "no action in progress");
+	}
+	uname(&u);
+	cfir_now_rfc3339(now);
+	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
+	cfir_json_add_str(rec, "time", now);
+	cfir_json_add_str(rec, "action", b->action);
+	cfir_json_add_str(rec, "target", b->target);
+	if (b->target_name != NULL)
+		cfir_json_add_bytes(rec, "target_name", b->target_name, strlen(b->target_name));
+	cJSON_AddItemToObject(rec, "argv", argv_json(b->meta));
+	cfir_json_add_str(rec, "user", user_name());
+	cfir_json_add_str(rec, "host", u.nodename);
+	cfir_json_add_str(rec, "tool", "cfir " CFIR_VERSION);
+	cfir_json_add_str(rec, "tool_sha256", b->binsha);
+	cfir_json_add_str(rec, "started", b->started);
+	cJSON_AddItemToObject(rec, "artifacts", steal_pointer(&b->artifacts));
+	cfir_json_add_str(rec, "status", status);
+	cfir_json_add_str(rec, "error", error);
+	if (details != NULL)
+		cJSON_AddItemToObject(rec, "details", details);
+	cfir_json_add_str(rec, "prev", b->head);
+	action_clear(b);
+
+	line = cfir_json_print(rec, &len);
+	if (line == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+	fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': open custody log", b->dir);
+	line[len] = '\n';	/* the serialiser left room for the NUL */
+	if (cfir_write_all(fd, line, len + 1) < 0 || fsync(fd) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': append custody record", b->dir);
+	if (close(cfir_steal_fd(&fd)) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': custody log", b->dir);
+	cfir_sha256_hex(line, len, b->head);
+	b->seq++;
+	return tags_update(b, err);
+}
+
+static int
+unique_open(int dfd, const char *name, char **final, struct cfir_err *err)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+	char *try = strdup(name);
+	int fd, i;
+
+	for (i = 2; try != NULL && i < 10000; i++) {
+		fd = openat(dfd, try, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*final = try;
+			return fd;
+		}
+		if (errno != EEXIST) {
+			int e = errno;
+
+			free(try);
+			return cfir_err_set(err, cfir_err_sys_exit(e), e, "create '%s'", name);
+		}
+		free(try);
+		if (asprintf(&try, "%.*s-%d%s", (int)stem, name, i, dot && dot != name ? dot : "") < 0)
+			try = NULL;
+	}
+	free(try);
+	return cfir_err_set(err, EX_IOERR, EEXIST, "create '%s'", name);
+}
+
+/* One path component; CR, LF and '%' are fine, the manifests encode them. */
+static bool
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= NAME_MAX_BYTES && strchr(s, '/') == NULL &&
+	       strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+	       strncmp(s, ".cfir-tmp-", 10) != 0;
+}
+
+int
+cfir_writer_open(struct cfir_bag *b, const char *dir, const char *name,
+		 struct cfir_writer **wp, struct cfir_err *err)
+{
+	cleanup_free char *rel = NULL, *final = NULL;
+	cleanup_close int dfd = -1;
+	struct cfir_writer *w;
+	int fd;
+
+	*wp = NULL;
+	if (b->action == NULL)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "writer outside an action");
+	if (!name_ok(name))
+		return cfir_err_set(err, EX_SOFTWARE, 0, "bad artifact name");
+	if (asprintf(&rel, "data/%s%s%s", b->target_id12 ? b->target_id12 : "",
+		     b->target_id12 ? "/" : "", dir) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	dfd = mkdirs_at(b->dirfd, rel, err);
+	if (dfd < 0)
+		return cfir_err_wrap(err, "bag '%s'", b->dir);
+	fd = unique_open(dfd, name, &final, err);
+	if (fd < 0)
+		return cfir_err_wrap(err, "bag '%s/%s'", b->dir, rel);
+	w = calloc(1, sizeof(*w));
+	if (w == NULL || (w->h = cfir_hash_new()) == NULL ||
+	    (w->buf = malloc(WBUF_SIZE)) == NULL ||
+	    asprintf(&w->path, "%s/%s", rel, final) < 0) {
+		close(fd);
+		if (w != NULL) {
+			cfir_hash_free(w->h);
+			free(w->buf);
+		}
+		free(w);
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "writer");
+	}
+	w->bag = b;
+	w->fd = fd;
+	*wp = w;
+	return 0;
+}
+
+const char *
+cfir_writer_path(const struct cfir_writer *w)
+{
+	return w->path;
+}
+
+uint64_t
+cfir_writer_bytes(const struct cfir_writer *w)
+{
+	return w->bytes + w->len;
+}
+
+/* Write out, hashing exactly the bytes that reached the file. */
+static int
+wflush(struct cfir_writer *w, const unsigned char *p, size_t len, struct cfir_err *err)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(w->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return cfir_err_set(err, EX_IOERR, n < 0 ? errno : EIO,
+					    "write '%s/%s'", w->bag->dir, w->path);
+		cfir_hash_update(w->h, p, (size_t)n);
+		w->bytes += (uint64_t)n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cfir_writer_write(struct cfir_writer *w, const void *buf, size_t len,
+		  struct cfir_err *err)
+{
+	const unsigned char *p = buf;
+	size_t take;
+
+	if (w->len == 0 && len >= WBUF_SIZE)
+		return wflush(w, p, len, err);
+	while (len > 0) {
+		take = WBUF_SIZE - w->len < len ? WBUF_SIZE - w->len : len;
+		memcpy(w->buf + w->len, p, take);
+		w->len += take;
+		p += take;
+		len -= take;
+		if (w->len == WBUF_SIZE) {
+			size_t n = w->len;
+
+			w->len = 0;
+			if (wflush(w, w->buf, n, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+writer_record(struct cfir_writer *w, bool partial)
+{
+	struct cfir_bag *b = w->bag;
+	char hex[CFIR_SHA256_HEX];
+	cJSON *a = cJSON_CreateObject();
+
+	cfir_hash_final_hex(w->h, hex);
+	cfir_json_add_bytes(a, "path", w->path, strlen(w->path));
+	cfir_json_add_str(a, "sha256", hex);
+	cfir_json_add_num(a, "bytes", (double)w->bytes);
+	if (partial)
+		cJSON_AddBoolToObject(a, "partial", true);
+	cJSON_AddItemToArray(b->artifacts, a);
+	manifest_add(b, w->path, hex, w->bytes);
+}
+
+static void
+writer_free(struct cfir_writer *w)
+{
+	cfir_hash_free(w->h);
+	free(w->buf);
+	free(w->path);
+	free(w);
+}
+
+int
+cfir_writer_commit(struct cfir_writer *w, struct cfir_err *err)
+{
+	size_t n = w->len;
+	int r;
+
+	w->len = 0;
+	r = wflush(w, w->buf, n, err);
+	if (r == 0 && fsync(w->fd) < 0)
+		r = cfir_err_set(err, EX_IOERR, errno, "fsync '%s/%s'", w->bag->dir, w->path);
+	if (close(w->fd) < 0 && r == 0)
+		r = cfir_err_set(err, EX_IOERR, errno, "close '%s/%s'", w->bag->dir, w->path);
+	writer_record(w, r < 0);
+	writer_free(w);
+	return r;
+}
+
+void
+cfir_writer_abort(struct cfir_writer *w)
+{
+	size_t n;
+
+	if (w == NULL)
+		return;
+	n = w->len;
+	w->len = 0;
+	wflush(w, w->buf, n, NULL);	/* keep what we can */
+	fsync(w->fd);
+	close(w->fd);
+	writer_record(w, true);
+	writer_free(w);
+}
+
+int
+cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
+		    const void *buf, size_t len, struct cfir_err *err)
+{
+	struct cfir_writer *w;
+
+	if (cfir_writer_open(b, dir, name, &w, err) < 0)
+		return -1;
+	if (cfir_writer_write(w, buf, len, err) < 0) {
+		cfir_writer_abort(w);
+		return -1;
+	}
+	return cfir_writer_commit(w, err);
+}

@@ -1,0 +1,100 @@
+/* bag.h - the evidence bag: BagIt 1.0 (RFC 8493) with a hash-chained custody log */
+#ifndef CFIR_BAG_H
+#define CFIR_BAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/err.h"
+#include "common/hash.h"
+
+struct cfir_target;
+struct cfir_bag;
+struct cfir_writer;
+
+struct cfir_bag_meta {
+	const char *case_id;	/* --case or $CFIR_CASE */
+	const char *examiner;	/* --examiner or $CFIR_EXAMINER */
+	int argc;
+	char **argv;
+};
+
+/*
+ * Open the bag at DIR, creating it (0700) when it does not exist or is an
+ * empty directory, and take its exclusive lock, waiting up to
+ * $CFIR_LOCK_TIMEOUT seconds (default 60) for another cfir to finish.
+ */
+int cfir_bag_open(struct cfir_bag **bp, const char *dir,
+		  const struct cfir_bag_meta *meta, struct cfir_err *err);
+/* Bring the tag files up to date, release the lock, free. */
+int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
+const char *cfir_bag_dir(const struct cfir_bag *b);
+
+/* The default bag: ./cfir-<name>-<UTC stamp> (malloc'd). */
+char *cfir_bag_default_dir(const char *name);
+
+/* Start one custody action; T may be NULL. */
+int cfir_bag_begin(struct cfir_bag *b, const char *action,
+		   const struct cfir_target *t, struct cfir_err *err);
+/*
+ * End it: one custody record with status "ok", "partial" or "failed", the
+ * error when there is one, DETAILS (taken over, may be NULL) and every
+ * artifact written since begin; then manifests, bag-info and collector.json.
+ */
+int cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
+		 cJSON *details, struct cfir_err *err);
+
+/*
+ * A new payload file data/<id12>/<dir>/<name> (a unique name: "name-2.ext"
+ * when one exists). Everything written through it is hashed as it goes.
+ */
+int cfir_writer_open(struct cfir_bag *b, const char *dir, const char *name,
+		     struct cfir_writer **wp, struct cfir_err *err);
+int cfir_writer_write(struct cfir_writer *w, const void *buf, size_t len,
+		      struct cfir_err *err);
+/* Flush to disk, close, and record it; the writer is freed either way. */
+int cfir_writer_commit(struct cfir_writer *w, struct cfir_err *err);
+/* Close what was written so far and record it as partial. */
+void cfir_writer_abort(struct cfir_writer *w);
+const char *cfir_writer_path(const struct cfir_writer *w);
+uint64_t cfir_writer_bytes(const struct cfir_writer *w);
+
+/* A whole buffer as one artifact. */
+int cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
+			const void *buf, size_t len, struct cfir_err *err);
+
+/* Artifacts of the action in progress, as the custody record will list them. */
+const cJSON *cfir_bag_artifacts(const struct cfir_bag *b);
+
+/* verify */
+struct cfir_verify_report {
+	void (*item)(void *ctx, const char *path, bool ok, const char *why);
+	void *ctx;
+	size_t ok, failed;
+};
+/* Check every hash, extra and missing files, Payload-Oxum and the custody chain. */
+int cfir_bag_verify(const char *dir, struct cfir_verify_report *r,
+		    struct cfir_err *err);
+
+/* Parsers of bag files, exposed for tests and fuzzing. */
+/* "<64 hex>  <path>" with %0A %0D %25 decoded in place; -1 when malformed. */
+int cfir_manifest_parse_line(char *line, char **path, char *hex);
+/* RFC 8493 encoding of a path for a manifest line (malloc'd). */
+char *cfir_manifest_encode(const char *path);
+/*
+ * Walk a custody log: every line a JSON object with seq 1, 2, ... and prev
+ * the SHA-256 of the line before it (64 zeros for the first). Fills HEAD
+ * (hash of the last line) and *count; on failure WHY says which record broke.
+ */
+int cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
+		       char *why, size_t whylen);
+/* Artifacts listed by custody records, for the verify cross-check. */
+typedef int (*cfir_custody_artifact_fn)(void *ctx, size_t seq, const char *path,
+					const char *sha256);
+int cfir_custody_artifacts(const char *text, size_t len, cfir_custody_artifact_fn fn,
+			   void *ctx);
+
+#endif

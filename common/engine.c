@@ -1,0 +1,631 @@
+/* engine.c - Docker Engine API over a unix socket or tcp (+ mutual TLS) */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "common/cleanup.h"
+#include "common/engine.h"
+#include "common/out.h"
+
+#define CONNECT_TIMEOUT_MS 10000L
+#define IDLE_TIMEOUT_S 120L
+#define ERRBODY_MAX 65536
+#define HEADER_MAX 65536
+
+static volatile sig_atomic_t cancelled;
+
+struct header {
+	const char *name;
+	char *value;
+};
+
+struct cfir_engine {
+	CURL *curl;
+	char *host;		/* as the user gave it, for messages */
+	char *sock;		/* unix socket path, or NULL for tcp */
+	char *base;		/* scheme://authority */
+	char *certfiles[3];	/* ca, cert, key when TLS */
+	char api[16];
+	long status;
+	struct header hdrs[4];
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Per-transfer state for the curl callbacks. */
+struct xfer {
+	struct cfir_engine *e;
+	cfir_sink_fn sink;
+	void *ctx;
+	struct cfir_err *sink_err;
+	bool sink_failed;
+	char *buf;		/* buffered 2xx reply, or error body */
+	size_t len, cap, max;
+	uint64_t bytes;		/* 2xx body bytes handed on */
+	bool too_big;
+};
+
+void
+cfir_engine_cancel(void)
+{
+	cancelled = 1;
+}
+
+bool
+cfir_engine_cancelled(void)
+{
+	return cancelled != 0;
+}
+
+const char *
+cfir_engine_api(const struct cfir_engine *e)
+{
+	return e->api;
+}
+
+const char *
+cfir_engine_host(const struct cfir_engine *e)
+{
+	return e->host;
+}
+
+long
+cfir_engine_status(const struct cfir_engine *e)
+{
+	return e->status;
+}
+
+const char *
+cfir_engine_header(const struct cfir_engine *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++)
+		if (strcasecmp(e->hdrs[i].name, name) == 0)
+			return e->hdrs[i].value;
+	return NULL;
+}
+
+char *
+cfir_engine_escape(const char *s)
+{
+	static const char safe[] = "-._~";
+	size_t i, n = strlen(s);
+	char *out = malloc(3 * n + 1), *p = out;
+	unsigned char c;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(safe, c) != NULL)
+			*p++ = (char)c;
+		else
+			p += sprintf(p, "%%%02X", c);
+	}
+	*p = '\0';
+	return out;
+}
+
+static int
+buf_append(struct xfer *x, const char *data, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (x->len + n > x->max) {
+		x->too_big = true;
+		n = x->max - x->len;
+	}
+	if (x->len + n + 1 > x->cap) {
+		cap = x->cap ? x->cap : 4096;
+		while (cap < x->len + n + 1)
+			cap *= 2;
+		p = realloc(x->buf, cap);
+		if (p == NULL)
+			return -1;
+		x->buf = p;
+		x->cap = cap;
+	}
+	memcpy(x->buf + x->len, data, n);
+	x->len += n;
+	x->buf[x->len] = '\0';
+	return x->too_big ? -1 : 0;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb;
+	long code = 0;
+
+	curl_easy_getinfo(x->e->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200 || code >= 300) {
+		/* keep what fits of an error body, drop the rest */
+		if (x->len < ERRBODY_MAX) {
+			size_t keep = n < ERRBODY_MAX - x->len ? n : ERRBODY_MAX - x->len;
+			size_t max = x->max;
+
+			x->max = ERRBODY_MAX;
+			buf_append(x, data, keep);
+			x->max = max;
+			x->too_big = false;
+		}
+		return n;
+	}
+	if (x->sink != NULL) {
+		if (x->sink(x->ctx, data, n, x->sink_err) < 0) {
+			x->sink_failed = true;
+			return 0;
+		}
+		x->bytes += n;
+		return n;
+	}
+	if (buf_append(x, data, n) < 0)
+		return 0;
+	x->bytes += n;
+	return n;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct cfir_engine *e = userp;
+	size_t n = size * nmemb, i, nl, vl;
+	const char *v;
+
+	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		/* a new response (after 100-continue, say): forget old headers */
+		for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++) {
+			free(e->hdrs[i].value);
+			e->hdrs[i].value = NULL;
+		}
+		return n;
+	}
+	for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++) {
+		nl = strlen(e->hdrs[i].name);
+		if (n <= nl || data[nl] != ':' || strncasecmp(data, e->hdrs[i].name, nl) != 0)
+			continue;
+		v = data + nl + 1;
+		vl = n - nl - 1;
+		while (vl > 0 && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		if (vl > HEADER_MAX)
+			vl = HEADER_MAX;
+		free(e->hdrs[i].value);
+		e->hdrs[i].value = strndup(v, vl);
+	}
+	return n;
+}
+
+static int
+on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)p, (void)dt, (void)dn, (void)ut, (void)un;
+	return cancelled ? 1 : 0;
+}
+
+/* Turn a failed transfer into a specific error. */
+static int
+curl_failure(struct cfir_engine *e, CURLcode rc, struct xfer *x,
+	     struct cfir_err *err)
+{
+	long oserr = 0;
+	const char *why = e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc);
+
+	curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
+	switch (rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
+	case CURLE_WRITE_ERROR:
+		if (x->sink_failed)
+			return -1;	/* the sink said why */
+		if (x->too_big)
+			return cfir_err_set(err, EX_DATAERR, 0,
+					    "engine reply larger than %u MiB",
+					    CFIR_ENGINE_REPLY_MAX >> 20);
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine reply");
+	case CURLE_OPERATION_TIMEDOUT:
+		return cfir_err_set(err, EX_TEMPFAIL, 0,
+				    "engine at '%s' timed out: %s", e->host, why);
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		if (oserr == EACCES || oserr == EPERM)
+			return cfir_err_set(err, EX_NOPERM, (int)oserr,
+					    "cannot connect to the engine at '%s'", e->host);
+		if (oserr != 0)
+			return cfir_err_set(err, EX_UNAVAILABLE, (int)oserr,
+					    "engine unreachable at '%s'", e->host);
+		return cfir_err_set(err, EX_UNAVAILABLE, 0,
+				    "engine unreachable at '%s': %s", e->host, why);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return cfir_err_set(err, EX_UNAVAILABLE, 0,
+				    "TLS: the engine at '%s' presented a certificate "
+				    "that '%s' does not verify: %s",
+				    e->host, e->certfiles[0], why);
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return cfir_err_set(err, EX_DATAERR, 0,
+				    "TLS: cannot use the certificates in '%s': %s",
+				    e->certfiles[0], why);
+	case CURLE_SSL_CONNECT_ERROR:
+		return cfir_err_set(err, EX_UNAVAILABLE, 0,
+				    "TLS handshake with '%s' failed "
+				    "(wrong CA, or client certificate refused): %s",
+				    e->host, why);
+	default:
+		if (x->bytes > 0)
+			return cfir_err_set(err, EX_UNAVAILABLE, 0,
+					    "connection to the engine at '%s' broke "
+					    "after %llu bytes: %s", e->host,
+					    (unsigned long long)x->bytes, why);
+		return cfir_err_set(err, EX_UNAVAILABLE, 0,
+				    "engine at '%s': %s", e->host, why);
+	}
+}
+
+/* The engine's own words from an error body: {"message": "..."}. */
+static int
+http_failure(struct cfir_engine *e, const char *method, const char *path,
+	     struct xfer *x, struct cfir_err *err)
+{
+	cleanup_cjson cJSON *j = NULL;
+	const cJSON *m;
+	const char *msg = NULL;
+	int code;
+
+	if (x->buf != NULL) {
+		j = cJSON_ParseWithLength(x->buf, x->len);
+		m = cJSON_GetObjectItemCaseSensitive(j, "message");
+		if (cJSON_IsString(m))
+			msg = m->valuestring;
+		else
+			msg = x->buf;
+	}
+	switch (e->status) {
+	case 404:
+		code = EX_NOINPUT;
+		break;
+	case 401:
+	case 403:
+		code = EX_NOPERM;
+		break;
+	case 400:
+		code = EX_DATAERR;
+		break;
+	default:
+		code = EX_UNAVAILABLE;
+	}
+	if (msg != NULL && *msg != '\0')
+		return cfir_err_set(err, code, 0, "engine: %.400s", msg);
+	return cfir_err_set(err, code, 0, "engine: %s %s: HTTP %ld",
+			    method, path, e->status);
+}
+
+static int
+perform(struct cfir_engine *e, const char *method, const char *path,
+	bool versioned, const cJSON *body, struct xfer *x, struct cfir_err *err)
+{
+	cleanup_free char *url = NULL, *payload = NULL;
+	struct curl_slist *hl = NULL;
+	CURLcode rc;
+	int n, r = 0;
+
+	if (cancelled)
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
+	if (versioned)
+		n = asprintf(&url, "%s/v%s%s", e->base, e->api, path);
+	else
+		n = asprintf(&url, "%s%s", e->base, path);
+	if (n < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "url");
+
+	curl_easy_setopt(e->curl, CURLOPT_URL, url);
+	curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	} else if (strcmp(method, "POST") == 0 || body != NULL) {
+		if (body != NULL) {
+			payload = cfir_json_print(body, NULL);
+			if (payload == NULL)
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "request");
+			hl = curl_slist_append(hl, "Content-Type: application/json");
+		}
+		curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, payload ? payload : "");
+		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE,
+				 (long)(payload ? strlen(payload) : 0));
+		curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST,
+				 strcmp(method, "POST") == 0 ? NULL : method);
+	}
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, x);
+
+	e->errbuf[0] = '\0';
+	e->status = 0;
+	rc = curl_easy_perform(e->curl);
+	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &e->status);
+	curl_slist_free_all(hl);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && e->status >= 300))
+		r = curl_failure(e, rc, x, err);
+	else if (e->status < 200 || e->status >= 300)
+		r = http_failure(e, method, path, x, err);
+	return r;
+}
+
+int
+cfir_engine_call(struct cfir_engine *e, const char *method, const char *path,
+		 const cJSON *body, char **reply, size_t *len,
+		 struct cfir_err *err)
+{
+	struct xfer x = { .e = e, .max = CFIR_ENGINE_REPLY_MAX };
+
+	if (perform(e, method, path, true, body, &x, err) < 0) {
+		free(x.buf);
+		return -1;
+	}
+	if (reply != NULL) {
+		*reply = x.buf ? x.buf : strdup("");
+		if (len != NULL)
+			*len = x.len;
+	} else {
+		free(x.buf);
+	}
+	return 0;
+}
+
+int
+cfir_engine_json(struct cfir_engine *e, const char *method, const char *path,
+		 const cJSON *body, cJSON **out, struct cfir_err *err)
+{
+	cleanup_free char *reply = NULL;
+	size_t len = 0;
+
+	if (cfir_engine_call(e, method, path, body, &reply, &len, err) < 0)
+		return -1;
+	*out = cJSON_ParseWithLength(reply, len);
+	if (*out == NULL)
+		return cfir_err_set(err, EX_DATAERR, 0,
+				    "engine: malformed JSON in reply to %s %s",
+				    method, path);
+	return 0;
+}
+
+int
+cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
+		   void *ctx, uint64_t *bytes, struct cfir_err *err)
+{
+	struct xfer x = { .e = e, .sink = sink, .ctx = ctx, .sink_err = err,
+			  .max = ERRBODY_MAX };
+	int r;
+
+	r = perform(e, "GET", path, true, NULL, &x, err);
+	free(x.buf);
+	if (bytes != NULL)
+		*bytes = x.bytes;
+	return r;
+}
+
+static int
+parse_host(struct cfir_engine *e, const char *host, struct cfir_err *err)
+{
+	const char *rest, *tls = getenv("DOCKER_TLS_VERIFY");
+	bool use_tls = tls != NULL && *tls != '\0';
+	const char *port;
+
+	if (strncmp(host, "unix://", 7) == 0) {
+		rest = host + 7;
+		if (*rest != '/')
+			return cfir_err_set(err, EX_USAGE, 0,
+					    "'%s': unix socket path must be absolute", host);
+		e->sock = strdup(rest);
+		e->base = strdup("http://localhost");
+		return 0;
+	}
+	if (strncmp(host, "tcp://", 6) == 0 || strncmp(host, "http://", 7) == 0 ||
+	    strncmp(host, "https://", 8) == 0) {
+		rest = strstr(host, "://") + 3;
+		if (*rest == '\0' || *rest == '/')
+			return cfir_err_set(err, EX_USAGE, 0, "'%s': no address", host);
+		if (strncmp(host, "https://", 8) == 0)
+			use_tls = true;
+		port = strrchr(rest, ':');
+		if (port != NULL && strchr(port, ']') != NULL)
+			port = NULL;	/* [v6] without a port */
+		if (asprintf(&e->base, "%s://%.*s%s%s", use_tls ? "https" : "http",
+			     (int)strcspn(rest, "/"), rest,
+			     port ? "" : ":", port ? "" : (use_tls ? "2376" : "2375")) < 0)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "host");
+		if (use_tls)
+			return 1;
+		return 0;
+	}
+	return cfir_err_set(err, EX_USAGE, 0,
+			    "'%s': engine address must be unix://PATH or tcp://HOST:PORT",
+			    host);
+}
+
+static int
+setup_tls(struct cfir_engine *e, struct cfir_err *err)
+{
+	static const char *names[3] = { "ca.pem", "cert.pem", "key.pem" };
+	const char *dir = getenv("DOCKER_CERT_PATH"), *home = getenv("HOME");
+	cleanup_free char *def = NULL;
+	int i;
+
+	if (dir == NULL || *dir == '\0') {
+		if (asprintf(&def, "%s/.docker", home ? home : "") < 0)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "cert path");
+		dir = def;
+	}
+	for (i = 0; i < 3; i++) {
+		if (asprintf(&e->certfiles[i], "%s/%s", dir, names[i]) < 0)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "cert path");
+		if (access(e->certfiles[i], R_OK) != 0)
+			return cfir_err_set(err, errno == EACCES ? EX_NOPERM : EX_NOINPUT,
+					    errno, "TLS: %s '%s'",
+					    i == 0 ? "CA certificate" :
+					    i == 1 ? "client certificate" : "client key",
+					    e->certfiles[i]);
+	}
+	curl_easy_setopt(e->curl, CURLOPT_CAINFO, e->certfiles[0]);
+	curl_easy_setopt(e->curl, CURLOPT_SSLCERT, e->certfiles[1]);
+	curl_easy_setopt(e->curl, CURLOPT_SSLKEY, e->certfiles[2]);
+	curl_easy_setopt(e->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	return 0;
+}
+
+/* "1.41" < "1.47": compare major then minor numerically. */
+static int
+api_cmp(const char *a, const char *b)
+{
+	unsigned long am = strtoul(a, NULL, 10), bm = strtoul(b, NULL, 10);
+	const char *ad = strchr(a, '.'), *bd = strchr(b, '.');
+	unsigned long an = ad ? strtoul(ad + 1, NULL, 10) : 0;
+	unsigned long bn = bd ? strtoul(bd + 1, NULL, 10) : 0;
+
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return an < bn ? -1 : an > bn;
+}
+
+static bool
+api_valid(const char *v)
+{
+	size_t d = strspn(v, "0123456789");
+
+	return d > 0 && d < 4 && v[d] == '.' && strspn(v + d + 1, "0123456789") > 0 &&
+	       v[d + 1 + strspn(v + d + 1, "0123456789")] == '\0' && strlen(v) < 16;
+}
+
+static int
+negotiate(struct cfir_engine *e, struct cfir_err *err)
+{
+	struct xfer x = { .e = e, .max = 4096 };
+	cleanup_cjson cJSON *ver = NULL;
+	const char *forced = getenv("DOCKER_API_VERSION"), *v;
+	const cJSON *j;
+
+	if (forced != NULL && *forced != '\0') {
+		if (!api_valid(forced))
+			return cfir_err_set(err, EX_USAGE, 0,
+					    "DOCKER_API_VERSION '%s' is not a version", forced);
+		snprintf(e->api, sizeof(e->api), "%s", forced);
+	}
+	if (perform(e, "GET", "/_ping", false, NULL, &x, err) < 0) {
+		free(x.buf);
+		return -1;
+	}
+	free(x.buf);
+	if (e->api[0] != '\0')
+		return 0;
+	v = cfir_engine_header(e, "Api-Version");
+	if (v == NULL || !api_valid(v)) {
+		/* older engines: ask /version */
+		x = (struct xfer){ .e = e, .max = 1 << 20 };
+		if (perform(e, "GET", "/version", false, NULL, &x, err) < 0) {
+			free(x.buf);
+			return -1;
+		}
+		ver = cJSON_ParseWithLength(x.buf ? x.buf : "", x.len);
+		free(x.buf);
+		j = cJSON_GetObjectItemCaseSensitive(ver, "ApiVersion");
+		if (!cJSON_IsString(j) || !api_valid(j->valuestring))
+			return cfir_err_set(err, EX_DATAERR, 0,
+					    "engine at '%s' did not say its API version",
+					    e->host);
+		v = j->valuestring;
+	}
+	if (api_cmp(v, CFIR_API_MIN) < 0)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0,
+				    "engine at '%s' speaks API %s; cfir needs %s or later",
+				    e->host, v, CFIR_API_MIN);
+	snprintf(e->api, sizeof(e->api), "%s",
+		 api_cmp(v, CFIR_API_MAX) > 0 ? CFIR_API_MAX : v);
+	return 0;
+}
+
+int
+cfir_engine_open(struct cfir_engine **ep, const char *host, struct cfir_err *err)
+{
+	static const char *hdrnames[4] = { "Api-Version", "Content-Type",
+					   "X-Docker-Container-Path-Stat", "Server" };
+	struct cfir_engine *e;
+	int tls, i;
+
+	*ep = NULL;
+	if (host == NULL || *host == '\0')
+		host = getenv("DOCKER_HOST");
+	if (host == NULL || *host == '\0')
+		host = "unix:///var/run/docker.sock";
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return cfir_err_set(err, EX_OSERR, 0, "curl_global_init failed");
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine");
+	for (i = 0; i < 4; i++)
+		e->hdrs[i].name = hdrnames[i];
+	e->host = strdup(host);
+	e->curl = curl_easy_init();
+	if (e->host == NULL || e->curl == NULL) {
+		cfir_engine_close(e);
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine");
+	}
+	tls = parse_host(e, host, err);
+	if (tls < 0 || (tls == 1 && setup_tls(e, err) < 0)) {
+		cfir_engine_close(e);
+		return -1;
+	}
+	if (e->sock != NULL)
+		curl_easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->sock);
+	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->errbuf);
+	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e->curl, CURLOPT_LOW_SPEED_TIME, IDLE_TIMEOUT_S);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, e);
+	curl_easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e->curl, CURLOPT_USERAGENT, "cfir/" CFIR_VERSION);
+	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (negotiate(e, err) < 0) {
+		cfir_engine_close(e);
+		return -1;
+	}
+	*ep = e;
+	return 0;
+}
+
+void
+cfir_engine_close(struct cfir_engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	if (e->curl != NULL)
+		curl_easy_cleanup(e->curl);
+	for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++)
+		free(e->hdrs[i].value);
+	for (i = 0; i < 3; i++)
+		free(e->certfiles[i]);
+	free(e->host);
+	free(e->sock);
+	free(e->base);
+	free(e);
+}

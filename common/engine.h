@@ -1,0 +1,64 @@
+/* engine.h - Docker Engine API client (libcurl + cJSON) */
+#ifndef CFIR_ENGINE_H
+#define CFIR_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/err.h"
+
+/* Oldest API cfir speaks (Debian's docker.io 20.10) and newest it asks for. */
+#define CFIR_API_MIN "1.41"
+#define CFIR_API_MAX "1.47"
+
+struct cfir_engine;
+
+/* A streaming body consumer; returns -1 with err set to stop the transfer. */
+typedef int (*cfir_sink_fn)(void *ctx, const void *buf, size_t len,
+			    struct cfir_err *err);
+
+/*
+ * Connect to HOST (unix://PATH, tcp://HOST:PORT) or, when NULL, to
+ * $DOCKER_HOST or /var/run/docker.sock, and negotiate the API version.
+ */
+int cfir_engine_open(struct cfir_engine **ep, const char *host,
+		     struct cfir_err *err);
+void cfir_engine_close(struct cfir_engine *e);
+
+const char *cfir_engine_api(const struct cfir_engine *e);
+const char *cfir_engine_host(const struct cfir_engine *e);
+
+/*
+ * One request with a buffered reply (bounded). PATH is below the version
+ * prefix and already escaped. A non-2xx status is an error carrying the
+ * engine's message. *reply may be NULL for callers that want none.
+ */
+int cfir_engine_call(struct cfir_engine *e, const char *method, const char *path,
+		     const cJSON *body, char **reply, size_t *len,
+		     struct cfir_err *err);
+/* The same, parsing the reply as JSON (malformed JSON is EX_DATAERR). */
+int cfir_engine_json(struct cfir_engine *e, const char *method, const char *path,
+		     const cJSON *body, cJSON **out, struct cfir_err *err);
+/* A GET whose 2xx body goes to SINK as it arrives; *bytes counts it. */
+int cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
+		       void *ctx, uint64_t *bytes, struct cfir_err *err);
+
+/* A header of the last reply (Content-Type, X-Docker-Container-Path-Stat...). */
+const char *cfir_engine_header(const struct cfir_engine *e, const char *name);
+/* HTTP status of the last reply, 0 when none came. */
+long cfir_engine_status(const struct cfir_engine *e);
+
+/* Ask every transfer in progress to stop; async-signal-safe. */
+void cfir_engine_cancel(void);
+bool cfir_engine_cancelled(void);
+
+/* Percent-escape one path segment or query value (malloc'd). */
+char *cfir_engine_escape(const char *s);
+
+/* The limit on a buffered reply. */
+#define CFIR_ENGINE_REPLY_MAX (64u << 20)
+
+#endif

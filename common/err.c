@@ -1,0 +1,123 @@
+/* err.c - error struct, context wrapping, messages */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+
+int
+cfir_err_sys_exit(int sys)
+{
+	switch (sys) {
+	case ENOENT:
+	case ENOTDIR:
+		return EX_NOINPUT;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return EX_NOPERM;
+	case EAGAIN:
+	case EINTR:
+	case ETIMEDOUT:
+		return EX_TEMPFAIL;
+	default:
+		return EX_IOERR;
+	}
+}
+
+int
+cfir_err_set(struct cfir_err *e, int exit, int sys, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	e->exit = exit;
+	e->sys = sys;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	if (sys != 0) {
+		n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(sys));
+	}
+	return -1;
+}
+
+int
+cfir_err_wrap(struct cfir_err *e, const char *fmt, ...)
+{
+	char prefix[256];
+	size_t pl, ml;
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	pl = strlen(prefix);
+	if (pl + 2 >= sizeof(e->msg))
+		return -1;
+	ml = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (pl + 2 + ml >= sizeof(e->msg))
+		ml = sizeof(e->msg) - 1 - pl - 2;
+	memmove(e->msg + pl + 2, e->msg, ml);
+	memcpy(e->msg, prefix, pl);
+	memcpy(e->msg + pl, ": ", 2);
+	e->msg[pl + 2 + ml] = '\0';
+	return -1;
+}
+
+void
+cfir_err_clear(struct cfir_err *e)
+{
+	e->exit = 0;
+	e->sys = 0;
+	e->msg[0] = '\0';
+}
+
+const char *
+cfir_err_str(const struct cfir_err *e)
+{
+	return e->msg[0] ? e->msg : "unknown error";
+}
+
+static void
+vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "cfir: %s: ", kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cfir_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning", fmt, ap);
+	va_end(ap);
+}
+
+void
+cfir_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+}
+
+/* Print the error and return its exit status (never 0). */
+int
+cfir_err_report(const struct cfir_err *e)
+{
+	cfir_error("%s", cfir_err_str(e));
+	return e->exit ? e->exit : EX_SOFTWARE;
+}

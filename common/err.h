@@ -1,0 +1,32 @@
+/* err.h - error reporting passed down every fallible call */
+#ifndef CFIR_ERR_H
+#define CFIR_ERR_H
+
+#include <sysexits.h>
+
+/*
+ * Exit statuses (STYLE.md): 0 success, 1 negative answer, and sysexits(3)
+ * for the rest: EX_USAGE 64, EX_DATAERR 65, EX_NOINPUT 66,
+ * EX_UNAVAILABLE 69, EX_IOERR 74, EX_TEMPFAIL 75, EX_NOPERM 77.
+ */
+#define CFIR_EX_NEGATIVE 1
+
+struct cfir_err {
+	int exit;	/* exit status the top level turns this into */
+	int sys;	/* errno, or 0 */
+	char msg[512];
+};
+
+int cfir_err_set(struct cfir_err *e, int exit, int sys, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int cfir_err_wrap(struct cfir_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cfir_err_sys_exit(int sys);
+void cfir_err_clear(struct cfir_err *e);
+const char *cfir_err_str(const struct cfir_err *e);
+
+void cfir_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cfir_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cfir_err_report(const struct cfir_err *e);
+
+#endif

@@ -1,0 +1,103 @@
+/* hash.c - SHA-256 through OpenSSL's EVP interface */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/hash.h"
+
+struct cfir_hash {
+	EVP_MD_CTX *ctx;
+};
+
+struct cfir_hash *
+cfir_hash_new(void)
+{
+	struct cfir_hash *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->ctx = EVP_MD_CTX_new();
+	if (h->ctx == NULL || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(h->ctx);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+cfir_hash_update(struct cfir_hash *h, const void *buf, size_t len)
+{
+	EVP_DigestUpdate(h->ctx, buf, len);
+}
+
+void
+cfir_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+cfir_hash_final_hex(struct cfir_hash *h, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(h->ctx, md, &n);
+	cfir_hex(md, n, hex);
+	EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+void
+cfir_hash_free(struct cfir_hash *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+void
+cfir_sha256_hex(const void *buf, size_t len, char *hex)
+{
+	unsigned char md[CFIR_SHA256_LEN];
+
+	EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL);
+	cfir_hex(md, sizeof(md), hex);
+}
+
+int
+cfir_sha256_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	struct cfir_hash *h = cfir_hash_new();
+	static _Thread_local unsigned char buf[1 << 16];
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			cfir_hash_free(h);
+			return cfir_err_set(err, EX_IOERR, errno, "read");
+		}
+		cfir_hash_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	cfir_hash_final_hex(h, hex);
+	cfir_hash_free(h);
+	if (bytes != NULL)
+		*bytes = total;
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* target.h - one container, resolved from a name, ID or unique ID prefix */
+#ifndef CFIR_TARGET_H
+#define CFIR_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/engine.h"
+#include "common/mountinfo.h"
+
+struct cfir_target {
+	char id[65];
+	char id12[13];
+	char *name;		/* without the engine's leading '/' */
+	char *image;		/* as configured (Config.Image) */
+	char *image_id;		/* Image */
+	char *status;		/* State.Status: running, paused, exited... */
+	bool running, paused, tty;
+	pid_t pid;		/* init process on the host, 0 when none */
+	bool pid_checked;	/* /proc/PID/cgroup names this container */
+
+	/* rootfs: the init process's mountinfo, the engine's GraphDriver */
+	char *driver;
+	struct cfir_rootfs rootfs;
+	const char *rootfs_from;	/* "mountinfo", "engine" or NULL */
+	struct cfir_rootfs graph;
+	char *rootfs_check;		/* "match", "mismatch: ...", "unavailable: ..." */
+
+	cJSON *inspect;		/* parsed inspect reply */
+	char *inspect_raw;	/* the engine's exact bytes */
+	size_t inspect_len;
+};
+
+/*
+ * Resolve REF the way the docker CLI does: full ID, then exact name, then
+ * unique ID prefix. An ambiguous prefix is an error listing the candidates.
+ */
+int cfir_target_resolve(struct cfir_engine *e, const char *ref,
+			struct cfir_target **tp, struct cfir_err *err);
+/* Inspect again (state, PID) after pause or unpause. */
+int cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
+			struct cfir_err *err);
+void cfir_target_free(struct cfir_target *t);
+
+/* Fill T from an inspect reply (takes a copy of RAW); no I/O. */
+int cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
+			     struct cfir_err *err);
+/*
+ * Read the rootfs from PROC/<pid>/mountinfo and cross-check it with the
+ * engine's GraphDriver data; PROC is "/proc" but for tests.
+ */
+int cfir_target_rootfs(struct cfir_target *t, const char *proc,
+		       struct cfir_err *err);
+
+/* Freezer state of the container's cgroup ("FROZEN", "THAWED", "1"...). */
+int cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
+			struct cfir_err *err);
+
+/* The target as a JSON object for output and custody details. */
+cJSON *cfir_target_json(const struct cfir_target *t);
+
+#endif

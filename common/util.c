@@ -1,0 +1,148 @@
+/* util.c - small helpers */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+
+int
+cfir_read_file(int dirfd, const char *path, size_t max, char **buf,
+	       size_t *len, bool *truncated, struct cfir_err *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *p = NULL;
+	size_t cap = max < 4096 ? max + 1 : 4096, n = 0;
+	char *np, c;
+	ssize_t r;
+
+	*buf = NULL;
+	if (truncated != NULL)
+		*truncated = false;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
+	p = malloc(cap);
+	if (p == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "read '%s'", path);
+	while (n < max) {
+		if (n + 1 >= cap) {
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			np = realloc(p, cap);
+			if (np == NULL)
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "read '%s'", path);
+			p = np;
+		}
+		r = read(fd, p + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return cfir_err_set(err, cfir_err_sys_exit(errno), errno,
+					    "read '%s'", path);
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n == max && truncated != NULL && read(fd, &c, 1) == 1)
+		*truncated = true;
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	*buf = steal_pointer(&p);
+	return 0;
+}
+
+void
+cfir_time_rfc3339(const struct timespec *ts, char *buf)
+{
+	struct tm tm;
+
+	char date[32];
+	size_t n;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	n = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, CFIR_TIME_LEN, "%.*s.%09uZ", (int)n, date,
+		 (unsigned)(ts->tv_nsec % 1000000000));
+}
+
+void
+cfir_now_rfc3339(char *buf)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cfir_time_rfc3339(&ts, buf);
+}
+
+void
+cfir_time_stamp(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+char *
+cfir_safe_name(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+	char *out;
+
+	if (n > max)
+		n = max;
+	out = malloc(n + 1);
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		out[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+				 ? c : '_';
+	}
+	if (n > 0 && out[0] == '.')
+		out[0] = '_';
+	out[n] = '\0';
+	return out;
+}
+
+int
+cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno == ERANGE || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cfir_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

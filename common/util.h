@@ -1,0 +1,36 @@
+/* util.h - small helpers: bounded reads, times, names */
+#ifndef CFIR_UTIL_H
+#define CFIR_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "common/err.h"
+
+#define CFIR_TIME_LEN 40
+
+/*
+ * Read at most MAX bytes of a file (a /proc file, say) into a malloc'd,
+ * NUL-terminated buffer; *truncated says whether more was there.
+ * The open does not follow a final symbolic link.
+ */
+int cfir_read_file(int dirfd, const char *path, size_t max, char **buf,
+		   size_t *len, bool *truncated, struct cfir_err *err);
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-28T21:30:00.123456789Z */
+void cfir_time_rfc3339(const struct timespec *ts, char *buf);
+void cfir_now_rfc3339(char *buf);
+/* 20261128T213000Z */
+void cfir_time_stamp(char *buf, size_t n);
+
+/* A copy of S safe as one file name: [A-Za-z0-9._-], the rest as '_'. */
+char *cfir_safe_name(const char *s, size_t max);
+
+/* Parse a non-negative decimal number, strtol-strict. */
+int cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
+/* Write all of BUF to FD, retrying on EINTR and short writes. */
+int cfir_write_all(int fd, const void *buf, size_t len);
+
+#endif
