@@ -1,0 +1,370 @@
+/* inspect.c - the engine's metadata and logs of one container, into the bag */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/logs.h"
+#include "common/util.h"
+#include "tools/tool.h"
+
+#define TAIL_MAX 1000
+#define TAIL_LINE 1024
+
+static const char usage[] =
+	"usage: cfir inspect [-h] [-o bag] [--case case] [--examiner name] [--tail lines]\n"
+	"                    container\n";
+
+struct line {
+	int stream;
+	size_t len;
+	bool cut;
+	char buf[TAIL_LINE];
+};
+
+/* The log stream's files in the bag and the last lines for a preview. */
+struct logs {
+	struct cfir_bag *bag;
+	struct cfir_writer *w[4];
+	struct line cur[4];
+	struct line *ring;
+	size_t nring, head, count;
+};
+
+static const char *const log_names[4] = { "stdin.log", "stdout.log", "stderr.log",
+					  "undecoded.log" };
+
+static void
+tail_push(struct logs *l, struct line *ln)
+{
+	if (l->nring == 0)
+		return;
+	l->ring[l->head] = *ln;
+	l->head = (l->head + 1) % l->nring;
+	if (l->count < l->nring)
+		l->count++;
+	ln->len = 0;
+	ln->cut = false;
+}
+
+static void
+tail_feed(struct logs *l, int stream, const char *p, size_t len)
+{
+	struct line *ln = &l->cur[stream];
+	size_t i;
+
+	ln->stream = stream;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			tail_push(l, ln);
+			continue;
+		}
+		if (ln->len < TAIL_LINE)
+			ln->buf[ln->len++] = p[i];
+		else
+			ln->cut = true;
+	}
+}
+
+static int
+open_stream(struct logs *l, int stream, struct cfir_err *err)
+{
+	if (l->w[stream] != NULL)
+		return 0;
+	return cfir_writer_open(l->bag, "engine", log_names[stream], &l->w[stream], err);
+}
+
+static int
+on_log(void *ctx, int stream, const void *buf, size_t len, struct cfir_err *err)
+{
+	struct logs *l = ctx;
+
+	if (open_stream(l, stream, err) < 0)
+		return -1;
+	if (stream != CFIR_STREAM_RAW)
+		tail_feed(l, stream, buf, len);
+	return cfir_writer_write(l->w[stream], buf, len, err);
+}
+
+static int
+on_demux(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	return cfir_demux_feed(ctx, buf, len, err);
+}
+
+static int
+on_raw(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	return on_log(ctx, CFIR_STREAM_STDOUT, buf, len, err);
+}
+
+/* Close every log file; keep the first error. */
+static int
+logs_close(struct logs *l, bool ok, struct cfir_err *err)
+{
+	struct cfir_err cerr = { 0 };
+	int i, r = 0;
+
+	for (i = 0; i < 4; i++) {
+		if (l->w[i] == NULL)
+			continue;
+		if (!ok)
+			cfir_writer_abort(l->w[i]);
+		else if (cfir_writer_commit(l->w[i], &cerr) < 0 && r == 0) {
+			*err = cerr;
+			r = -1;
+		}
+		l->w[i] = NULL;
+	}
+	return r;
+}
+
+static cJSON *
+tail_json(struct logs *l, bool tty)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i, idx;
+
+	for (i = 0; i < 4; i++)
+		if (l->cur[i].len > 0)
+			tail_push(l, &l->cur[i]);
+	for (i = 0; i < l->count; i++) {
+		struct line *ln;
+		cJSON *o = cJSON_CreateObject();
+		const char *sp;
+
+		idx = (l->head + l->nring - l->count + i) % l->nring;
+		ln = &l->ring[idx];
+		cfir_json_add_str(o, "stream", tty ? "tty" : ln->stream == 2 ? "stderr" : "stdout");
+		/* timestamps=1: "2026-11-28T21:30:00.123456789Z text" */
+		sp = memchr(ln->buf, ' ', ln->len);
+		if (sp != NULL && sp - ln->buf >= 20 && sp - ln->buf < 40 && ln->buf[4] == '-' &&
+		    sp[-1] == 'Z') {
+			cfir_json_add_bytes(o, "time", ln->buf, (size_t)(sp - ln->buf));
+			cfir_json_add_bytes(o, "line", sp + 1, ln->len - (size_t)(sp - ln->buf) - 1);
+		} else {
+			cfir_json_add_bytes(o, "line", ln->buf, ln->len);
+		}
+		if (ln->cut)
+			cJSON_AddBoolToObject(o, "cut", true);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static int
+take_logs(struct cfir_engine *e, struct cfir_bag *bag, const struct cfir_target *t,
+	  size_t tail, cJSON *details, cJSON **tailj, struct cfir_err *err)
+{
+	cleanup_free char *path = NULL;
+	struct logs l = { .bag = bag };
+	struct cfir_demux d = { .out = on_log, .ctx = &l };
+	uint64_t bytes = 0;
+	cJSON *lj;
+	int r;
+
+	l.nring = tail;
+	l.ring = tail ? calloc(tail, sizeof(*l.ring)) : NULL;
+	if ((tail && l.ring == NULL) ||
+	    asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1&timestamps=1", t->id) < 0)
+		return cfir_err_set(err, EX_OSERR, 0, "out of memory");
+	/* the files exist even when a stream said nothing: that is a finding too */
+	if (t->tty)
+		r = cfir_writer_open(bag, "engine", "tty.log", &l.w[CFIR_STREAM_STDOUT], err);
+	else
+		r = open_stream(&l, CFIR_STREAM_STDOUT, err) < 0 ? -1 :
+		    open_stream(&l, CFIR_STREAM_STDERR, err);
+	if (r == 0)
+		r = cfir_engine_stream(e, path, t->tty ? on_raw : on_demux,
+				       t->tty ? (void *)&l : (void *)&d, &bytes, err);
+	if (r == 0 && !t->tty)
+		r = cfir_demux_finish(&d, err);
+	if (logs_close(&l, r == 0, err) < 0)
+		r = -1;
+	lj = cJSON_AddObjectToObject(details, "logs");
+	cJSON_AddBoolToObject(lj, "tty", t->tty);
+	cfir_json_add_num(lj, "stream_bytes", (double)bytes);
+	if (!t->tty) {
+		cfir_json_add_num(lj, "frames", (double)d.frames);
+		cfir_json_add_num(lj, "stdout_bytes", (double)d.bytes[CFIR_STREAM_STDOUT]);
+		cfir_json_add_num(lj, "stderr_bytes", (double)d.bytes[CFIR_STREAM_STDERR]);
+		if (d.raw)
+			cfir_json_add_num(lj, "undecoded_bytes", (double)d.bytes[CFIR_STREAM_RAW]);
+	}
+	*tailj = tail_json(&l, t->tty);
+	free(l.ring);
+	return r;
+}
+
+/* One engine reply, byte for byte, as an artifact. */
+static int
+take_reply(struct cfir_engine *e, struct cfir_bag *bag, const char *path,
+	   const char *name, struct cfir_err *err)
+{
+	cleanup_free char *reply = NULL;
+	size_t len = 0;
+
+	if (cfir_engine_call(e, "GET", path, NULL, &reply, &len, err) < 0)
+		return cfir_err_wrap(err, "%s", name);
+	return cfir_bag_add_buffer(bag, "engine", name, reply, len, err);
+}
+
+static void
+text(struct cfir_out *o, const cJSON *rec, void *ctx)
+{
+	const cJSON *a, *cmd = cJSON_GetObjectItemCaseSensitive(rec, "command");
+	const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(rec, "rootfs");
+	char pid[32];
+
+	(void)ctx;
+	fputs("inspected ", o->fp);
+	cfir_vis_str(o->fp, tool_jstr(rec, "name"));
+	fprintf(o->fp, " (%.12s) into ", tool_jstr(rec, "id"));
+	cfir_vis_str(o->fp, tool_jstr(rec, "bag"));
+	fputc('\n', o->fp);
+	tool_kv(o, "  state", tool_jstr(rec, "state"));
+	snprintf(pid, sizeof(pid), "%d",
+		 cJSON_GetObjectItemCaseSensitive(rec, "pid")->valueint);
+	tool_kv(o, "  pid", pid);
+	tool_kv(o, "  image", tool_jstr(rec, "image"));
+	fprintf(o->fp, "%-12s", "  command");
+	cJSON_ArrayForEach(a, cmd) {
+		fputc(' ', o->fp);
+		cfir_vis_str(o->fp, a->valuestring);
+	}
+	fputc('\n', o->fp);
+	if (rootfs != NULL) {
+		tool_kv(o, "  upperdir", tool_jstr(rootfs, "upperdir"));
+		tool_kv(o, "  rootfs", tool_jstr(rec, "rootfs_check"));
+	}
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
+		fprintf(o->fp, "  %.16s  %10.0f  ", tool_jstr(a, "sha256"),
+			cJSON_GetObjectItemCaseSensitive(a, "bytes")->valuedouble);
+		cfir_vis_str(o->fp, tool_jstr(a, "path"));
+		fputs(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "partial")) ? " (partial)\n"
+										   : "\n", o->fp);
+	}
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "log_tail")) {
+		fprintf(o->fp, "  %-6s ", tool_jstr(a, "stream"));
+		cfir_vis_str(o->fp, tool_jstr(a, "line"));
+		fputc('\n', o->fp);
+	}
+}
+
+/* Path and Args: what the container runs, for the summary. */
+static cJSON *
+command_json(const struct cfir_target *t)
+{
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(t->inspect, "Path");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(t->inspect, "Args"), *a;
+	cJSON *cmd = cJSON_CreateArray();
+
+	if (cJSON_IsString(path))
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(path->valuestring));
+	cJSON_ArrayForEach(a, args)
+		if (cJSON_IsString(a))
+			cJSON_AddItemToArray(cmd, cJSON_CreateString(a->valuestring));
+	return cmd;
+}
+
+int
+cmd_inspect(int argc, char **argv, struct cfir_global *g)
+{
+	static const struct option longopts[] = {
+		TOOL_BAG_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ "tail", required_argument, NULL, OPT_TAIL },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cfir_engine *e = NULL;
+	struct cfir_target *t = NULL;
+	struct cfir_bag *bag = NULL;
+	struct cfir_err err = { 0 }, first = { 0 };
+	struct tool_bagopts bo;
+	cleanup_free char *path = NULL, *img = NULL;
+	cleanup_cjson cJSON *rec = NULL;
+	cJSON *details = NULL, *tailj = NULL;
+	unsigned long tail = 5;
+	int c, ok = 0, failed = 0, r = 0;
+
+	tool_bagopts_init(&bo, g);
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		if (tool_bagopt(&bo, c, optarg))
+			continue;
+		if (c == OPT_TAIL && cfir_parse_ulong(optarg, TAIL_MAX, &tail) == 0)
+			continue;
+		if (c == OPT_TAIL)
+			cfir_error("--tail takes 0 to %d lines, not '%s'", TAIL_MAX, optarg);
+		return tool_usage(usage, c != 'h');
+	}
+	if (argc - optind != 1)
+		return tool_usage(usage, true);
+
+	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
+		goto out;
+	details = cJSON_CreateObject();
+	if (cfir_target_rootfs(t, "/proc", &err) < 0) {
+		cfir_warn("%s", cfir_err_str(&err));
+		cfir_json_add_str(details, "rootfs_error", err.msg);
+		cfir_err_clear(&err);
+	}
+	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 ||
+	    cfir_bag_begin(bag, "inspect", t, &err) < 0)
+		goto out;
+
+#define STEP(call)                                            \
+	do {                                                  \
+		if ((call) == 0)                              \
+			ok++;                                 \
+		else {                                        \
+			if (failed++ == 0)                    \
+				first = err;                  \
+			cfir_warn("%s", cfir_err_str(&err)); \
+			cfir_err_clear(&err);                 \
+		}                                             \
+	} while (0)
+
+	STEP(cfir_bag_add_buffer(bag, "engine", "inspect.json", t->inspect_raw,
+				 t->inspect_len, &err));
+	img = cfir_engine_escape(t->image_id ? t->image_id : "");
+	if (img != NULL && asprintf(&path, "/images/%s/json", img) >= 0)
+		STEP(take_reply(e, bag, path, "image.json", &err));
+	free(path);
+	path = NULL;
+	if (asprintf(&path, "/containers/%s/changes", t->id) >= 0)
+		STEP(take_reply(e, bag, path, "changes.json", &err));
+	STEP(take_logs(e, bag, t, tail, details, &tailj, &err));
+#undef STEP
+
+	cJSON_AddItemToObject(details, "target", cfir_target_json(t));
+	cfir_json_add_str(details, "engine", cfir_engine_host(e));
+	cfir_json_add_str(details, "api", cfir_engine_api(e));
+	cfir_json_add_str(details, "server", cfir_engine_header(e, "Server"));
+	cJSON_AddBoolToObject(details, "frozen", t->paused);
+
+	rec = cfir_target_json(t);
+	cfir_json_add_str(rec, "bag", cfir_bag_dir(bag));
+	cJSON_AddItemToObject(rec, "command", command_json(t));
+	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(bag), true));
+	if (tailj != NULL)
+		cJSON_AddItemToObject(rec, "log_tail", tailj);
+	tailj = NULL;
+	if (cfir_bag_end(bag, failed == 0 ? "ok" : ok > 0 ? "partial" : "failed",
+			 failed ? first.msg : NULL, steal_pointer(&details), &err) < 0)
+		goto out;
+	if (failed)
+		cfir_err_set(&err, first.exit, 0,
+			     "%d of %d artifacts incomplete; the custody record says which",
+			     failed, ok + failed);
+	cfir_out_record(&g->out, rec, text, NULL);
+out:
+	cJSON_Delete(details);
+	cJSON_Delete(tailj);
+	if (bag != NULL && cfir_bag_close(bag, err.msg[0] ? NULL : &err) < 0 && r == 0)
+		r = cfir_err_report(&err);
+	if (err.msg[0] != '\0' && r == 0)
+		r = cfir_err_report(&err);
+	cfir_target_free(t);
+	cfir_engine_close(e);
+	return r;
+}

@@ -1,0 +1,137 @@
+/* main.c - cfir: global options and the command table */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/engine.h"
+#include "tools/tool.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cfir_global *g);
+	const char *summary;
+};
+
+/* sorted by name */
+static const struct cmd cmds[] = {
+	{ "inspect", cmd_inspect, "engine metadata, image, changes and logs into a bag" },
+	{ "pause", cmd_pause, "freeze a container through the Engine API" },
+	{ "unpause", cmd_unpause, "thaw a container through the Engine API" },
+	{ "verify", cmd_verify, "check every hash, the custody chain and the bag's shape" },
+};
+
+static const char usage[] =
+	"usage: cfir [-hqv] [-H host] [--format text|json] [--version] command [args]\n";
+
+static void
+help(void)
+{
+	size_t i;
+
+	fputs(usage, stdout);
+	fputs("\ncommands:\n", stdout);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("   %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\n'cfir COMMAND -h' shows a command's options; man cfir has the rest.\n", stdout);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	cfir_engine_cancel();
+}
+
+static void
+signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cfir_global g = { 0 };
+	const char *format = NULL;
+	struct cfir_err err = { 0 };
+	size_t i;
+	int c, r;
+
+	g.argc = argc;
+	g.argv = argv;
+	g.out.fp = stdout;
+	while ((c = getopt_long(argc, argv, "+H:hqv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			format = optarg;
+			break;
+		case 'H':
+			g.host = optarg;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'q':
+			g.out.quiet = true;
+			break;
+		case 'v':
+			g.out.verbose++;
+			break;
+		case 'V':
+			printf("cfir %s\n", CFIR_VERSION);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (format == NULL)
+		g.out.format = isatty(STDOUT_FILENO) ? CFIR_FORMAT_TEXT : CFIR_FORMAT_JSON;
+	else if (strcmp(format, "text") == 0)
+		g.out.format = CFIR_FORMAT_TEXT;
+	else if (strcmp(format, "json") == 0)
+		g.out.format = CFIR_FORMAT_JSON;
+	else {
+		cfir_error("--format takes text or json, not '%s'", format);
+		return EX_USAGE;
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		cfir_error("'%s' is not a cfir command; see 'cfir -h'", argv[optind]);
+		return EX_USAGE;
+	}
+	signals();
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* a fresh getopt for the subcommand */
+	r = cmds[i].fn(argc, argv, &g);
+	if (cfir_out_finish(&g.out, &err) < 0 && r == 0)
+		r = cfir_err_report(&err);
+	return r;
+}

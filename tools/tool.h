@@ -1,0 +1,71 @@
+/* tool.h - what every subcommand shares: global options, engine, bag */
+#ifndef CFIR_TOOL_H
+#define CFIR_TOOL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "common/bag.h"
+#include "common/engine.h"
+#include "common/err.h"
+#include "common/out.h"
+#include "common/target.h"
+
+struct cfir_global {
+	const char *host;	/* -H, else $DOCKER_HOST */
+	struct cfir_out out;
+	int argc;		/* the whole command line, for custody */
+	char **argv;
+};
+
+/* Options every evidence-taking command has. */
+struct tool_bagopts {
+	const char *dir;	/* -o/--bag, else $CFIR_BAG */
+	struct cfir_bag_meta meta;
+};
+
+enum {
+	OPT_CASE = 0x100,
+	OPT_EXAMINER,
+	OPT_TAIL,
+};
+
+#define TOOL_BAG_LONGOPTS \
+	{ "bag", required_argument, NULL, 'o' }, \
+	{ "case", required_argument, NULL, OPT_CASE }, \
+	{ "examiner", required_argument, NULL, OPT_EXAMINER }
+
+/* Handle -o, --case, --examiner; false when C is none of them. */
+bool tool_bagopt(struct tool_bagopts *bo, int c, const char *arg);
+void tool_bagopts_init(struct tool_bagopts *bo, struct cfir_global *g);
+/*
+ * Open the bag: the -o/$CFIR_BAG directory, or when DEFAULT_NAME is given
+ * a new ./cfir-<name>-<stamp>; *bp stays NULL when neither applies.
+ */
+int tool_bag_open(struct tool_bagopts *bo, const char *default_name,
+		  struct cfir_bag **bp, struct cfir_err *err);
+
+/*
+ * One custody record for ACTION on T when a bag was asked for (-o or
+ * $CFIR_BAG): "failed" with FAILURE's message when it holds one, else "ok".
+ */
+int tool_record(struct tool_bagopts *bo, const char *action,
+		const struct cfir_target *t, const struct cfir_err *failure,
+		const cJSON *details, struct cfir_err *err);
+
+/* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
+int tool_usage(const char *usage, bool error);
+/* Engine connection and one resolved container. */
+int tool_target(struct cfir_global *g, const char *ref, struct cfir_engine **ep,
+		struct cfir_target **tp, struct cfir_err *err);
+
+/* Text printing helpers for records. */
+void tool_kv(struct cfir_out *o, const char *key, const char *val);
+const char *tool_jstr(const cJSON *o, const char *key);
+
+int cmd_inspect(int argc, char **argv, struct cfir_global *g);
+int cmd_pause(int argc, char **argv, struct cfir_global *g);
+int cmd_unpause(int argc, char **argv, struct cfir_global *g);
+int cmd_verify(int argc, char **argv, struct cfir_global *g);
+
+#endif

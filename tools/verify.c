@@ -1,0 +1,73 @@
+/* verify.c - check a bag: OK/FAIL per item (signify -C style) */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/tool.h"
+
+static const char usage[] = "usage: cfir verify [-h] bag\n";
+
+static void
+item(void *ctx, const char *path, bool ok, const char *why)
+{
+	struct cfir_out *o = ctx;
+	cJSON *rec;
+	FILE *f;
+
+	if (o->format == CFIR_FORMAT_JSON) {
+		rec = cJSON_CreateObject();
+		cfir_json_add_bytes(rec, "path", path, strlen(path));
+		cfir_json_add_str(rec, "status", ok ? "OK" : "FAIL");
+		cfir_json_add_str(rec, "why", why);
+		cfir_out_record(o, rec, NULL, NULL);
+		cJSON_Delete(rec);
+		return;
+	}
+	if (ok && o->quiet)
+		return;
+	/* signify: OK to stdout, FAIL to stderr */
+	f = ok ? o->fp : stderr;
+	if (!ok)
+		fflush(o->fp);
+	cfir_vis_str(f, path);
+	fputs(ok ? ": OK" : ": FAIL", f);
+	if (why != NULL && (!ok || o->verbose)) {
+		fputs(" (", f);
+		cfir_vis_str(f, why);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+}
+
+int
+cmd_verify(int argc, char **argv, struct cfir_global *g)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cfir_verify_report rep = { .item = item, .ctx = &g->out };
+	struct cfir_err err = { 0 };
+	cJSON *sum;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		return tool_usage(usage, c != 'h');
+	if (argc - optind != 1)
+		return tool_usage(usage, true);
+	if (cfir_bag_verify(argv[optind], &rep, &err) < 0)
+		return cfir_err_report(&err);
+	if (g->out.format == CFIR_FORMAT_JSON) {
+		sum = cJSON_CreateObject();
+		cfir_json_add_bytes(sum, "bag", argv[optind], strlen(argv[optind]));
+		cJSON_AddBoolToObject(sum, "verified", rep.failed == 0);
+		cfir_json_add_num(sum, "ok", (double)rep.ok);
+		cfir_json_add_num(sum, "failed", (double)rep.failed);
+		cfir_out_record(&g->out, sum, NULL, NULL);
+		cJSON_Delete(sum);
+	} else if (!g->out.quiet || rep.failed) {
+		fflush(g->out.fp);
+		fprintf(rep.failed ? stderr : g->out.fp, "%s: %zu OK, %zu FAIL\n",
+			rep.failed ? "bag FAILED verification" : "bag verified", rep.ok, rep.failed);
+	}
+	return rep.failed ? CFIR_EX_NEGATIVE : 0;
+}
