@@ -1,0 +1,81 @@
+/* main.c - run every unit suite */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/unit/unit.h"
+
+int unit_failed_checks;
+
+extern const struct unit_test bag_tests[], engine_tests[], logs_tests[],
+	mountinfo_tests[], out_tests[], target_tests[];
+
+static const struct unit_test *const suites[] = {
+	bag_tests, engine_tests, logs_tests, mountinfo_tests, out_tests, target_tests,
+};
+
+static char tmproot[] = "/tmp/cfir-unit-XXXXXX";
+
+static void
+rmtmp(void)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmproot);
+}
+
+const char *
+unit_tmpdir(void)
+{
+	static int n;
+	static char path[96];
+
+	if (n == 0) {
+		if (mkdtemp(tmproot) == NULL)
+			abort();
+		atexit(rmtmp);
+	}
+	snprintf(path, sizeof(path), "%s/%d", tmproot, n++);
+	if (mkdir(path, 0700) != 0)
+		abort();
+	return path;
+}
+
+const char *
+unit_fixture(const char *name)
+{
+	static char path[512];
+	const char *dir = getenv("CFIR_FIXTURES");
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", name);
+	return path;
+}
+
+int
+main(int argc, char **argv)
+{
+	int passed = 0, failed = 0, before;
+	size_t s;
+	const struct unit_test *t;
+
+	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (t = suites[s]; t->name != NULL; t++) {
+			if (argc > 1 && strstr(t->name, argv[1]) == NULL)
+				continue;
+			before = unit_failed_checks;
+			t->fn();
+			if (unit_failed_checks == before) {
+				passed++;
+				printf("ok - %s\n", t->name);
+			} else {
+				failed++;
+				printf("not ok - %s\n", t->name);
+			}
+			fflush(stdout);
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

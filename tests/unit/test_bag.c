@@ -1,0 +1,285 @@
+/* test_bag.c - the evidence bag: writers, custody chain, manifests, verify, lock */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/bag.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "tests/unit/unit.h"
+
+static char arg0[] = "cfir", arg1[] = "unit";
+static char *argv0[] = { arg0, arg1, NULL };
+static const struct cfir_bag_meta meta = { "CASE-1", "examiner", 2, argv0 };
+
+static char *
+slurp(const char *dir, const char *name)
+{
+	char path[600], *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cfir_read_file(AT_FDCWD, path, 1 << 20, &text, NULL, NULL, NULL);
+	return text;
+}
+
+static void
+spit(const char *dir, const char *name, const char *text)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static size_t
+verify_failures(const char *dir)
+{
+	struct cfir_verify_report r = { 0 };
+	struct cfir_err err = { 0 };
+
+	if (cfir_bag_verify(dir, &r, &err) < 0)
+		return 1000;
+	return r.failed;
+}
+
+/* A bag with one action that wrote two files. */
+static char *
+make_bag(void)
+{
+	char *dir = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+
+	CHECK(asprintf(&dir, "%s/bag", unit_tmpdir()) > 0);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL)
+		return dir;
+	CHECK(cfir_bag_begin(b, "test", NULL, &err) == 0);
+	CHECK(cfir_bag_add_buffer(b, "one", "a.txt", "hello\n", 6, &err) == 0);
+	CHECK(cfir_bag_add_buffer(b, "one", "odd%name\nx", "x", 1, &err) == 0);
+	CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
+	CHECK(cfir_bag_close(b, &err) == 0);
+	return dir;
+}
+
+static void
+create_and_verify(void)
+{
+	cleanup_free char *dir = make_bag(), *man = NULL, *info = NULL, *log = NULL;
+	char path[600];
+	struct stat st;
+
+	man = slurp(dir, "manifest-sha256.txt");
+	CHECK(man != NULL && strstr(man, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  data/one/a.txt\n") != NULL);
+	CHECK(man != NULL && strstr(man, "  data/one/odd%25name%0Ax\n") != NULL);
+	info = slurp(dir, "bag-info.txt");
+	CHECK(info != NULL && strstr(info, "Payload-Oxum: 7.2\n") != NULL);
+	CHECK(info != NULL && strstr(info, "Case-Number: CASE-1\n") != NULL);
+	CHECK(info != NULL && strstr(info, "Custody-Records: 1\n") != NULL);
+	log = slurp(dir, "custody/log.jsonl");
+	CHECK(log != NULL && strstr(log, "\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"") != NULL);
+	CHECK(verify_failures(dir) == 0);
+	snprintf(path, sizeof(path), "%s/data/one/a.txt", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	snprintf(path, sizeof(path), "%s/data/one", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+}
+
+static void
+reopen_continues_chain(void)
+{
+	cleanup_free char *dir = make_bag(), *log = NULL, *info = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	char head[CFIR_SHA256_HEX], why[200];
+	size_t count = 0;
+
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL)
+		return;
+	CHECK(cfir_bag_begin(b, "again", NULL, &err) == 0);
+	/* the same name again gets a new one: evidence is never overwritten */
+	CHECK(cfir_bag_add_buffer(b, "one", "a.txt", "second\n", 7, &err) == 0);
+	CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
+	CHECK(cfir_bag_close(b, &err) == 0);
+	log = slurp(dir, "custody/log.jsonl");
+	CHECK(log != NULL && cfir_custody_check(log, strlen(log), head, &count, why, sizeof(why)) == 0);
+	CHECK(count == 2);
+	CHECK(strstr(log, "data/one/a-2.txt") != NULL);
+	info = slurp(dir, "bag-info.txt");
+	CHECK(info != NULL && strstr(info, head) != NULL);
+	CHECK(verify_failures(dir) == 0);
+}
+
+static void
+partial_writer(void)
+{
+	cleanup_free char *dir = NULL, *log = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_writer *w = NULL;
+	struct cfir_err err = { 0 };
+
+	CHECK(asprintf(&dir, "%s/bag", unit_tmpdir()) > 0);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL)
+		return;
+	CHECK(cfir_bag_begin(b, "cut", NULL, &err) == 0);
+	CHECK(cfir_writer_open(b, "x", "stream.bin", &w, &err) == 0);
+	CHECK(cfir_writer_write(w, "abc", 3, &err) == 0);
+	cfir_writer_abort(w);
+	CHECK(cfir_bag_end(b, "partial", "connection broke", NULL, &err) == 0);
+	CHECK(cfir_bag_close(b, &err) == 0);
+	log = slurp(dir, "custody/log.jsonl");
+	CHECK(log != NULL && strstr(log, "\"partial\":true") != NULL);
+	CHECK(log != NULL && strstr(log, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != NULL);
+	CHECK(log != NULL && strstr(log, "\"status\":\"partial\",\"error\":\"connection broke\"") != NULL);
+	CHECK(verify_failures(dir) == 0);
+}
+
+static void
+tamper_detected(void)
+{
+	cleanup_free char *dir = make_bag(), *man = NULL;
+	char path[600];
+
+	spit(dir, "data/one/a.txt", "hellO\n");
+	CHECK(verify_failures(dir) > 0);
+	spit(dir, "data/one/a.txt", "hello\n");
+	CHECK(verify_failures(dir) == 0);
+	spit(dir, "data/one/extra", "x");
+	CHECK(verify_failures(dir) > 0);
+	snprintf(path, sizeof(path), "%s/data/one/extra", dir);
+	unlink(path);
+	symlink("/etc/passwd", path);
+	CHECK(verify_failures(dir) > 0);
+	unlink(path);
+	CHECK(verify_failures(dir) == 0);
+	/* a manifest that reaches out of the bag fails, and reads nothing there */
+	man = slurp(dir, "manifest-sha256.txt");
+	spit(dir, "manifest-sha256.txt",
+	     "0000000000000000000000000000000000000000000000000000000000000000  data/../../../etc/passwd\n");
+	CHECK(verify_failures(dir) > 0);
+	spit(dir, "manifest-sha256.txt", man);
+}
+
+static void
+manifest_lines(void)
+{
+	char a[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  data/x%0Ay%25z";
+	char b[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad *data/bin";
+	char c[] = "BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  data/x";
+	char d[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  ";
+	char e[] = "ba78  data/x";
+	char hex[CFIR_SHA256_HEX], *path;
+	cleanup_free char *enc = cfir_manifest_encode("a\rb\nc%d");
+
+	CHECK(cfir_manifest_parse_line(a, &path, hex) == 0);
+	CHECK_STR(path, "data/x\ny%z");
+	CHECK(cfir_manifest_parse_line(b, &path, hex) == 0);
+	CHECK_STR(path, "data/bin");
+	CHECK(cfir_manifest_parse_line(c, &path, hex) < 0);
+	CHECK(cfir_manifest_parse_line(d, &path, hex) < 0);
+	CHECK(cfir_manifest_parse_line(e, &path, hex) < 0);
+	CHECK_STR(enc, "a%0Db%0Ac%25d");
+}
+
+static void
+custody_chain(void)
+{
+	char l1[512], l2[512], l3[512], h1[CFIR_SHA256_HEX], h2[CFIR_SHA256_HEX];
+	char head[CFIR_SHA256_HEX], why[200], text[2048];
+	size_t count;
+
+	snprintf(l1, sizeof(l1), "{\"seq\":1,\"prev\":\"%064d\"}", 0);
+	cfir_sha256_hex(l1, strlen(l1), h1);
+	snprintf(l2, sizeof(l2), "{\"seq\":2,\"prev\":\"%s\"}", h1);
+	cfir_sha256_hex(l2, strlen(l2), h2);
+	snprintf(l3, sizeof(l3), "{\"seq\":3,\"prev\":\"%s\"}", h2);
+
+	snprintf(text, sizeof(text), "%s\n%s\n%s\n", l1, l2, l3);
+	CHECK(cfir_custody_check(text, strlen(text), head, &count, why, sizeof(why)) == 0);
+	CHECK(count == 3);
+	snprintf(text, sizeof(text), "%s\n%s\n", l1, l3);	/* one removed */
+	CHECK(cfir_custody_check(text, strlen(text), head, &count, why, sizeof(why)) < 0);
+	snprintf(text, sizeof(text), "%s\n%s\n%s\n", l2, l1, l3);	/* swapped */
+	CHECK(cfir_custody_check(text, strlen(text), head, &count, why, sizeof(why)) < 0);
+	snprintf(text, sizeof(text), "%s\n%s \n%s\n", l1, l2, l3);	/* edited */
+	CHECK(cfir_custody_check(text, strlen(text), head, &count, why, sizeof(why)) < 0);
+	CHECK(strstr(why, "record 3") != NULL);
+	snprintf(text, sizeof(text), "%s\n%s", l1, l2);		/* cut mid-line */
+	CHECK(cfir_custody_check(text, strlen(text), head, &count, why, sizeof(why)) < 0);
+	CHECK(cfir_custody_check("", 0, head, &count, why, sizeof(why)) == 0 && count == 0);
+}
+
+static void
+lock_excludes(void)
+{
+	cleanup_free char *dir = make_bag();
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		struct cfir_bag *cb = NULL;
+
+		close(p[0]);
+		if (cfir_bag_open(&cb, dir, &meta, &err) < 0)
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	CHECK(read(p[0], &c, 1) == 1);
+	setenv("CFIR_LOCK_TIMEOUT", "0", 1);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) < 0);
+	CHECK(err.exit == EX_TEMPFAIL && strstr(err.msg, "locked") != NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* the lock dies with its holder */
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	cfir_bag_close(b, &err);
+	unsetenv("CFIR_LOCK_TIMEOUT");
+	close(p[0]);
+}
+
+static void
+refuses_foreign(void)
+{
+	const char *tmp = unit_tmpdir();
+	cleanup_free char *dir = make_bag();
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	const struct cfir_bag_meta other = { "CASE-2", NULL, 0, NULL };
+
+	spit(tmp, "notes.txt", "mine");
+	CHECK(cfir_bag_open(&b, tmp, &meta, &err) < 0 && err.exit == EX_DATAERR);
+	CHECK(cfir_bag_open(&b, dir, &other, &err) < 0 && err.exit == EX_USAGE);
+	CHECK(strstr(err.msg, "CASE-1") != NULL);
+}
+
+UNIT_SUITE(bag_tests) = {
+	{ "bag: create, hash as written, encode names, verify, modes", create_and_verify },
+	{ "bag: reopening continues the chain and never overwrites", reopen_continues_chain },
+	{ "bag: an aborted writer is recorded as partial with its hash", partial_writer },
+	{ "bag: verify catches altered, extra, linked and escaping entries", tamper_detected },
+	{ "bag: manifest lines parse and encode as RFC 8493 says", manifest_lines },
+	{ "bag: custody chain breaks on removal, swap, edit, cut", custody_chain },
+	{ "bag: one writer at a time, lock released with its holder", lock_excludes },
+	{ "bag: refuses a directory that is not a bag, and another case", refuses_foreign },
+	UNIT_END,
+};
