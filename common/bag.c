@@ -746,9 +746,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	b->meta = meta;
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
 	b->dir = strdup(dir);
-	if (mkdir(dir, 0700) == 0)
-		fresh = true;
-	else if (errno != EEXIST) {
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		cfir_err_set(err, cfir_err_sys_exit(errno), errno, "create bag '%s'", dir);
 		goto fail;
 	}
@@ -759,10 +757,10 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	}
 	if (lock_bag(b, err) < 0)
 		goto fail;
-	if (!fresh && dir_is_empty(b->dirfd)) {
-		fresh = true;
+	/* decided under the lock: another cfir may have made the bag meanwhile */
+	fresh = dir_is_empty(b->dirfd);
+	if (fresh)
 		fchmod(b->dirfd, 0700);
-	}
 	if (bag_init(b, fresh, err) < 0)
 		goto fail;
 	if (meta != NULL && meta->case_id != NULL) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/out.h"
 
 int
 cfir_err_sys_exit(int sys)
@@ -85,12 +86,19 @@ cfir_err_str(const struct cfir_err *e)
 	return e->msg[0] ? e->msg : "unknown error";
 }
 
+/* Messages quote names from containers and engines: escape them all. */
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
+	char buf[1024];
+	int n;
+
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
 	fflush(stdout);
 	fprintf(stderr, "cfir: %s: ", kind);
-	vfprintf(stderr, fmt, ap);
+	cfir_vis(stderr, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	fputc('\n', stderr);
 }
 

@@ -1,0 +1,96 @@
+#!/bin/bash
+# the bag: verify catches every kind of tampering; one writer at a time;
+# an interrupted action is recorded and leaves a bag that verifies
+. "$(dirname "$0")/lib.sh"
+
+c=$(uniq_name bag)
+start "$c" -- sh -c 'echo hello; sleep 600'
+sleep 0.5
+id=$(docker inspect -f '{{.Id}}' "$c")
+bag=$T/bag
+"$CFIR" pause -o "$bag" "$c" >/dev/null
+"$CFIR" inspect -o "$bag" "$c" >/dev/null
+"$CFIR" unpause -o "$bag" "$c" >/dev/null
+run "$CFIR" --format text verify "$bag"
+check "the bag verifies before tampering" test "$status" = 0
+check "verify prints one OK line per item" grep -q "^data/${id:0:12}/engine/inspect.json: OK$" <<<"$out"
+check "the bag has three custody records" test "$(wc -l <"$bag/custody/log.jsonl")" = 3
+
+# tamper NAME SCRIPT EXPECT: on a copy, SCRIPT changes it; verify must exit 1
+# and print a FAIL line matching EXPECT.
+tamper() {
+	local name=$1 script=$2 expect=$3 b=$T/t-$RANDOM
+	cp -a "$bag" "$b"
+	(cd "$b" && eval "$script")
+	run "$CFIR" --format text verify "$b"
+	if [ "$status" = 1 ] && grep -Eq "$expect" <<<"$errout"; then
+		pass "verify fails: $name"
+	else
+		fail "verify fails: $name" "status $status, stderr: $errout"
+	fi
+}
+p=data/${id:0:12}/engine/inspect.json
+tamper "one byte flipped in a payload file" \
+	"printf 'X' | dd of=$p bs=1 seek=10 conv=notrunc status=none" "^$p: FAIL \(altered"
+tamper "a payload file deleted" "rm $p" "^$p: FAIL \(missing\)"
+tamper "an extra file added" "echo x >data/${id:0:12}/engine/planted.sh" "planted.sh: FAIL \(extra"
+tamper "one custody record edited" \
+	"sed -i '2s/\"user\":\"[^\"]*\"/\"user\":\"mallory\"/' custody/log.jsonl" "^custody chain: FAIL \(record 3: prev"
+tamper "one custody record removed" "sed -i 2d custody/log.jsonl" "^custody chain: FAIL \(record 2: seq"
+tamper "two custody records swapped" \
+	"{ sed -n 2p custody/log.jsonl; sed -n 1p custody/log.jsonl; sed -n 3p custody/log.jsonl; } >l && mv l custody/log.jsonl" \
+	"^custody chain: FAIL \(record 1"
+tamper "the last custody record removed" "sed -i 3d custody/log.jsonl" "^custody chain: FAIL \(.*Custody-Head"
+tamper "a manifest line edited" \
+	"sed -i '1{s/^a/b/;t;s/^./a/}' manifest-sha256.txt" "^manifest-sha256.txt: FAIL \(altered"
+tamper "a payload file replaced by a symlink" \
+	"rm $p && ln -s /etc/passwd $p" "^$p: FAIL \(not a regular file\)"
+
+# two cfir processes on one bag: the second waits for the first
+b2=$T/two
+"$CFIR" inspect -o "$b2" "$c" >"$T/o1" 2>"$T/e1" &
+p1=$!
+"$CFIR" inspect -o "$b2" "$c" >"$T/o2" 2>"$T/e2" &
+p2=$!
+wait $p1; s1=$?
+wait $p2; s2=$?
+check "two concurrent writers both succeed, one after the other" test "$s1:$s2" = 0:0
+check "their records chain in one log" record "$b2" 2 '.seq == 2 and .action == "inspect"'
+run "$CFIR" verify "$b2"
+check "the bag written by two processes verifies" test "$status" = 0
+
+# a writer that holds the lock past the timeout: the second gives up clearly
+flock "$b2" sleep 5 &
+holder=$!
+sleep 0.3
+run env CFIR_LOCK_TIMEOUT=1 "$CFIR" inspect -o "$b2" "$c"
+check "a bag locked past CFIR_LOCK_TIMEOUT fails with exit 75" \
+	bash -c '[ "$1" = 75 ] && grep -q "still locked" <<<"$2"' _ "$status" "$errout"
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+run "$CFIR" verify "$b2"
+check "the bag still verifies after the refused writer" test "$status" = 0
+
+# an interrupted action: SIGINT while 100 MB of logs stream in
+big=$(uniq_name biglog)
+docker run --name "$big" --label "$LABEL" "$TEST_IMAGE" sh -c 'head -c 100000000 /dev/zero | tr "\0" x' >/dev/null
+b3=$T/int
+"$CFIR" --format json inspect -o "$b3" "$big" >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+sleep 0.3
+kill -INT $pid
+wait $pid
+st=$?
+if [ "$st" = 0 ]; then
+	skip "SIGINT mid-stream" "cfir finished before the signal came"
+else
+	check "an interrupted inspect exits 75" test "$st" = 75
+	check "its custody record says partial, interrupted" \
+		record "$b3" 1 '(.status == "partial" or .status == "failed") and (.error | test("interrupted"))'
+	check "the cut log is an artifact marked partial, hashed as written" \
+		bash -c 'jq -e -s ".[0].artifacts[] | select(.path | endswith(\"stdout.log\")) | .partial == true and .bytes < 100000000" "$1" >/dev/null &&
+			h=$(jq -r -s ".[0].artifacts[] | select(.path | endswith(\"stdout.log\")) | .sha256" "$1") &&
+			[ "$h" = "$(sha256sum "$2"/data/*/engine/stdout.log | cut -c1-64)" ]' _ "$b3/custody/log.jsonl" "$b3"
+	run "$CFIR" verify "$b3"
+	check "the interrupted bag verifies" test "$status" = 0
+fi

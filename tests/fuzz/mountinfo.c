@@ -1,0 +1,28 @@
+/* fuzz: /proc/PID/mountinfo of a container, and the overlay options in it */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mountinfo.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cfir_rootfs r;
+	struct cfir_err err = { 0 };
+	struct cfir_mount m;
+	char *line;
+
+	cfir_mountinfo_rootfs((const char *)data, size, &r, &err);
+	cfir_rootfs_free(&r);
+	line = strndup((const char *)data, size);
+	if (line != NULL && cfir_mountinfo_parse_line(line, &m) == 0) {
+		memset(&r, 0, sizeof(r));
+		cfir_overlay_opts(m.superopts, &r, &err);
+		cfir_rootfs_free(&r);
+	}
+	free(line);
+	return 0;
+}
