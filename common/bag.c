@@ -529,6 +529,12 @@ hash_at(int dirfd, const char *name, char *hex, struct cfir_err *err)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
 tagmanifest_write(struct cfir_bag *b, struct cfir_err *err)
 {
 	static const char *top[] = { "bagit.txt", "bag-info.txt", "manifest-sha256.txt" };
@@ -554,16 +560,20 @@ tagmanifest_write(struct cfir_bag *b, struct cfir_err *err)
 	while (r == 0 && d != NULL && (de = readdir(d)) != NULL) {
 		if (de->d_type != DT_REG || strncmp(de->d_name, ".cfir-tmp-", 10) == 0)
 			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		if (names == NULL || asprintf(&names[n], "custody/%s", de->d_name) < 0) {
+		char **nn = realloc(names, (n + 1) * sizeof(*names));
+
+		if (nn == NULL || asprintf(&nn[n], "custody/%s", de->d_name) < 0) {
+			names = nn ? nn : names;
 			r = cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
 			break;
 		}
+		names = nn;
 		n++;
 	}
 	if (d != NULL)
 		closedir(d);
-	qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		if (r == 0)
 			r = hash_at(b->dirfd, names[i], hex, err);

@@ -71,6 +71,8 @@ list_find(struct list *l, const char *path)
 {
 	struct entry key = { .path = (char *)path };
 
+	if (l->n == 0)
+		return NULL;
 	return bsearch(&key, l->e, l->n, sizeof(key), entry_cmp);
 }
 
@@ -169,7 +171,8 @@ load_list(struct vstate *v, const char *name, struct list *l, bool payload)
 		l->e[l->n].seen = false;
 		l->n++;
 	}
-	qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
+	if (l->n > 1)
+		qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
 	for (i = 1; i < l->n; i++)
 		if (strcmp(l->e[i - 1].path, l->e[i].path) == 0)
 			bad++, item(v, l->e[i].path, false, "listed twice in %s", name);

@@ -13,6 +13,8 @@ item(void *ctx, const char *path, bool ok, const char *why)
 	cJSON *rec;
 	FILE *f;
 
+	if (ok && o->quiet)
+		return;
 	if (o->format == CFIR_FORMAT_JSON) {
 		rec = cJSON_CreateObject();
 		cfir_json_add_bytes(rec, "path", path, strlen(path));
@@ -22,8 +24,6 @@ item(void *ctx, const char *path, bool ok, const char *why)
 		cJSON_Delete(rec);
 		return;
 	}
-	if (ok && o->quiet)
-		return;
 	/* signify: OK to stdout, FAIL to stderr */
 	f = ok ? o->fp : stderr;
 	if (!ok)
