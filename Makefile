@@ -29,7 +29,7 @@ CFIR_LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) $(EXTRA_LDFL
 LIB_SRC = $(wildcard common/*.c)
 TOOL_SRC = $(wildcard tools/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
-FUZZ_SRC = $(wildcard tests/fuzz/*.c)
+FUZZ_SRC = $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 TOOL_OBJ = $(TOOL_SRC:%.c=$(B)/%.o)
@@ -62,8 +62,16 @@ $(B)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(LIBCFIR)
 	@mkdir -p $(@D)
 	$(CC) $(CFIR_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBCFIR) $(CFIR_LDLIBS)
 
-check: $(CFIR) $(UNIT) $(FUZZ_REPLAY)
-	CFIR=$(abspath $(CFIR)) UNIT=$(abspath $(UNIT)) FUZZ_BIN=$(abspath $(B)/fuzz) \
+# check and demo work on a fresh Debian 12 machine as root: setup installs
+# what is missing and starts dockerd, then a new make sees the libraries.
+SETUP = if [ "$$(id -u)" = 0 ]; then sh tests/setup.sh; fi
+
+check:
+	@$(SETUP)
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(CFIR) $(UNIT) $(FUZZ_REPLAY)
+	@CFIR=$(abspath $(CFIR)) UNIT=$(abspath $(UNIT)) FUZZ_BIN=$(abspath $(B)/fuzz) \
 		sh tests/run
 
 unit: $(UNIT)
@@ -73,9 +81,10 @@ e2e: $(CFIR)
 	CFIR=$(abspath $(CFIR)) sh tests/run e2e
 
 asan:
-	$(MAKE) B=build/asan CFLAGS='-O1 -g' \
+	@$(SETUP)
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS='-O1 -g' \
 		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
-		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
+		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-run
 
 FUZZ_TIME ?= 30
 fuzz: $(FUZZ_SRC)
@@ -98,8 +107,12 @@ lint:
 bench: $(CFIR)
 	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) sh $$b || exit 1; done
 
-demo: $(CFIR)
-	CFIR=$(abspath $(CFIR)) sh tests/demo.sh
+demo:
+	@$(SETUP)
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(CFIR)
+	@CFIR=$(abspath $(CFIR)) sh tests/demo.sh
 
 install: $(CFIR)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR)
@@ -129,4 +142,4 @@ help:
 	@echo '  uninstall  remove what install put there'
 	@echo '  clean      remove build/'
 
-.PHONY: all check unit e2e asan fuzz lint bench demo install uninstall clean help
+.PHONY: all check check-run unit e2e asan fuzz lint bench demo demo-run install uninstall clean help

@@ -4,10 +4,8 @@
 # Quick when everything is already there. Needs root.
 set -eu
 
-PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libcurl4-openssl-dev libcjson-dev libarchive-dev libpcap-dev libmagic-dev libssl-dev
-docker.io busybox-static jq socat openssl util-linux iproute2 procps curl
-libarchive-tools minisign tshark tcpdump cppcheck"
+here=$(cd "$(dirname "$0")" && pwd)
+PKGS=$(cat "$here/packages")
 
 missing=""
 for p in $PKGS; do
@@ -24,7 +22,7 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-. "$(dirname "$0")/lib/engine.sh"
+. "$here/lib/engine.sh"
 ensure_dockerd
 ensure_test_image
 echo "setup: ready (engine API $(curl -s --unix-socket /var/run/docker.sock -o /dev/null -D - http://x/_ping | tr -d '\r' | sed -n 's/^Api-Version: //Ip'))"

@@ -1,0 +1,50 @@
+#!/bin/sh
+# make demo: a deliberately suspicious container, frozen through the
+# Engine API, its engine metadata and logs taken into an evidence bag,
+# and the bag verified (cfir's own verify, then coreutils alone).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/engine.sh"
+: "${CFIR:?}"
+
+name=cfir-demo
+bag=${DEMO_BAG:-$PWD/cfir-demo-bag}
+docker rm -f "$name" >/dev/null 2>&1 || true
+rm -rf "$bag"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "a suspicious container: SYS_ADMIN and NET_RAW added, the engine socket"
+echo "   mounted, a shell listener on :4444 run from a copy of busybox that"
+echo "   deleted itself from disk"
+docker run -d --name "$name" --label cfir-demo=1 \
+	--cap-add SYS_ADMIN --cap-add NET_RAW \
+	-v /var/run/docker.sock:/var/run/docker.sock \
+	"$TEST_IMAGE" sh -c '
+		mkdir /tmp/.x; cp /bin/busybox /tmp/.x/busybox
+		/tmp/.x/busybox nc -ll -p 4444 -e /bin/sh &
+		sleep 1; rm -f /tmp/.x/busybox
+		echo "connecting to 203.0.113.7:443"; echo "stage 2 fetched" >&2
+		while sleep 5; do :; done' >/dev/null
+sleep 2
+
+step "cfir pause $name"
+"$CFIR" --format text pause -o "$bag" --case DEMO-1 --examiner "$(id -un)" "$name"
+
+step "cfir inspect -o $bag $name"
+"$CFIR" --format text inspect -o "$bag" "$name"
+
+step "cfir verify $bag"
+"$CFIR" --format text verify "$bag"
+
+step "the same bag checked with coreutils alone"
+(cd "$bag" && sha256sum -c manifest-sha256.txt && sha256sum -c tagmanifest-sha256.txt)
+
+step "the custody log: one hash-chained record per action"
+jq -c '{seq, action, status, artifacts: (.artifacts | length), prev: .prev[0:16]}' "$bag/custody/log.jsonl"
+
+step "the container stays frozen for the next steps; cfir unpause $name thaws it"
+"$CFIR" --format text unpause -o "$bag" "$name"
+"$CFIR" --format text -q verify "$bag" && echo "bag still verifies after the unpause record"
+docker rm -f "$name" >/dev/null
+printf '\nThe evidence bag is in %s\n' "$bag"

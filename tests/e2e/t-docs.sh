@@ -1,0 +1,36 @@
+#!/bin/bash
+# README, man page and bash completion keep in step with the binary
+. "$(dirname "$0")/lib.sh"
+top=$(cd "$here/../.." && pwd)
+man=$top/share/man/man1/cfir.1
+comp=$top/share/bash-completion/completions/cfir
+
+cmds=$("$CFIR" -h | awk '/^commands:/ {on = 1; next} on && !NF {exit} on {print $1}')
+mantext=$(groff -mdoc -Tascii "$man" 2>/dev/null | col -b | tr -s ' \t\n' '   ')
+check "cfir -h lists commands" test -n "$cmds"
+for c in $cmds; do
+	check "man page documents '$c'" grep -q "^\.It Cm $c" "$man"
+	check "completion offers '$c'" grep -q "commands=\".*\b$c\b" "$comp"
+	check "README tours '$c'" grep -q "^| \`$c " "$top/README.md"
+	usage=$("$CFIR" "$c" -h)
+	for opt in $(grep -oE -- '--[a-z-]+' <<<"$usage" | sort -u); do
+		check "man page has $c's $opt" grep -q "^\.Op Fl -${opt#--}" "$man"
+	done
+	syn=$(tr -s ' \n' '  ' <<<"${usage#usage: }")
+	check "man synopsis of '$c' is its usage, word for word" grep -qF -- "${syn% }" <<<"$mantext"
+done
+
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+	c=$(uniq_name comp)
+	start "$c" -- sleep 600
+	complete_words() {
+		bash -c 'source /usr/share/bash-completion/bash_completion; source "$1"; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			_cfir; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@"
+	}
+	check "completion completes a command" test "$(complete_words cfir pa)" = pause
+	check "completion offers running containers to pause" grep -qx "$c" <<<"$(complete_words cfir pause cfir-e2e-comp)"
+	check "completion offers --tail to inspect" grep -qx -- --tail <<<"$(complete_words cfir --format json inspect --t)"
+else
+	skip "bash completion" "bash-completion is not installed"
+fi
