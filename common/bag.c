@@ -665,6 +665,24 @@ dir_is_empty(int fd)
 	return empty;
 }
 
+/* case-42/web-1: the case directory comes into being with the first bag */
+static int
+mkdir_parents(const char *dir)
+{
+	cleanup_free char *p = strdup(dir);
+	char *s;
+
+	if (p == NULL)
+		return -1;
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return 0;
+}
+
 static int
 check_meta_value(const char *what, const char *v, struct cfir_err *err)
 {
@@ -756,7 +774,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	b->meta = meta;
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
 	b->dir = strdup(dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir_parents(dir) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		cfir_err_set(err, cfir_err_sys_exit(errno), errno, "create bag '%s'", dir);
 		goto fail;
 	}
