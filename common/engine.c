@@ -15,7 +15,7 @@
 
 #define CONNECT_TIMEOUT_MS 10000L
 #define IDLE_TIMEOUT_S 120L
-#define ERRBODY_MAX 65536
+#define ERRBODY_MAX 8192
 #define HEADER_MAX 65536
 
 static volatile sig_atomic_t cancelled;
@@ -44,8 +44,10 @@ struct xfer {
 	void *ctx;
 	struct cfir_err *sink_err;
 	bool sink_failed;
-	char *buf;		/* buffered 2xx reply, or error body */
+	char *buf;		/* buffered 2xx reply */
 	size_t len, cap, max;
+	char ebuf[ERRBODY_MAX + 1];	/* the start of a non-2xx reply */
+	size_t elen;
 	uint64_t bytes;		/* 2xx body bytes handed on */
 	bool too_big;
 };
@@ -149,15 +151,11 @@ on_body(char *data, size_t size, size_t nmemb, void *userp)
 	curl_easy_getinfo(x->e->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code >= 300) {
 		/* keep what fits of an error body, drop the rest */
-		if (x->len < ERRBODY_MAX) {
-			size_t keep = n < ERRBODY_MAX - x->len ? n : ERRBODY_MAX - x->len;
-			size_t max = x->max;
+		size_t keep = n < ERRBODY_MAX - x->elen ? n : ERRBODY_MAX - x->elen;
 
-			x->max = ERRBODY_MAX;
-			buf_append(x, data, keep);
-			x->max = max;
-			x->too_big = false;
-		}
+		memcpy(x->ebuf + x->elen, data, keep);
+		x->elen += keep;
+		x->ebuf[x->elen] = '\0';
 		return n;
 	}
 	if (x->sink != NULL) {
@@ -283,13 +281,10 @@ http_failure(struct cfir_engine *e, const char *method, const char *path,
 	const char *msg = NULL;
 	int code;
 
-	if (x->buf != NULL) {
-		j = cJSON_ParseWithLength(x->buf, x->len);
+	if (x->elen > 0) {
+		j = cJSON_ParseWithLength(x->ebuf, x->elen);
 		m = cJSON_GetObjectItemCaseSensitive(j, "message");
-		if (cJSON_IsString(m))
-			msg = m->valuestring;
-		else
-			msg = x->buf;
+		msg = cJSON_IsString(m) ? m->valuestring : x->ebuf;
 	}
 	switch (e->status) {
 	case 404:
@@ -408,12 +403,10 @@ int
 cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
 		   void *ctx, uint64_t *bytes, struct cfir_err *err)
 {
-	struct xfer x = { .e = e, .sink = sink, .ctx = ctx, .sink_err = err,
-			  .max = ERRBODY_MAX };
+	struct xfer x = { .e = e, .sink = sink, .ctx = ctx, .sink_err = err };
 	int r;
 
 	r = perform(e, "GET", path, true, NULL, &x, err);
-	free(x.buf);
 	if (bytes != NULL)
 		*bytes = x.bytes;
 	return r;
