@@ -34,3 +34,10 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 else
 	skip "bash completion" "bash-completion is not installed"
 fi
+
+# make install honours DESTDIR and PREFIX, uninstall takes it all away
+make -s -C "$top" install DESTDIR="$T/root" PREFIX=/usr >/dev/null 2>&1
+check "make install puts binary, man page and completion under DESTDIR/PREFIX" \
+	test -x "$T/root/usr/bin/cfir" -a -f "$T/root/usr/share/man/man1/cfir.1" -a -f "$T/root/usr/share/bash-completion/completions/cfir"
+make -s -C "$top" uninstall DESTDIR="$T/root" PREFIX=/usr >/dev/null 2>&1
+check "make uninstall removes them" test -z "$(find "$T/root" -type f)"

@@ -8,7 +8,7 @@ sleep 1
 id=$(docker inspect -f '{{.Id}}' "$c")
 id12=${id:0:12}
 bag=$T/case-42/web
-mkdir -p "$T/case-42"
+
 
 run env CFIR_CASE=CASE-42 CFIR_EXAMINER=alice "$CFIR" --format json inspect -o "$bag" "$c"
 check "inspect exits 0" test "$status" = 0
@@ -34,7 +34,8 @@ check "bag-info.txt holds case, examiner, container and custody head" \
 		grep -q "^Container: $2 " "$1" && grep -q "^Custody-Head: $(tail -n1 "$3" | tr -d "\n" | sha256sum | cut -c1-64)$" "$1"' \
 	_ "$bag/bag-info.txt" "$id" "$bag/custody/log.jsonl"
 check "collector.json has the binary's hash, argv and clock" \
-	jq -e --arg h "$(sha "$CFIR")" '.binary.sha256 == $h and (.argv | index("inspect")) != null and .clock.source == "CLOCK_REALTIME" and .clock.utc_offset != null' "$bag/custody/collector.json"
+	jq -e --arg h "$(sha "$CFIR")" '.binary.sha256 == $h and (.argv | index("inspect")) != null and .clock.source == "CLOCK_REALTIME" and .clock.utc_offset != null' "$bag/custody/collector.json" \
+		>/dev/null
 check "bag files are 0600 and directories 0700" \
 	bash -c '[ -z "$(find "$1" -type f ! -perm 0600)" ] && [ -z "$(find "$1" -type d ! -perm 0700)" ]' _ "$bag"
 check "sha256sum -c manifest-sha256.txt passes in the bag" bash -c 'cd "$1" && sha256sum -c --quiet manifest-sha256.txt' _ "$bag"
@@ -63,3 +64,12 @@ run "$CFIR" --format json inspect -o "$T/ttybag" "$tty"
 tid=$(docker inspect -f '{{.Id}}' "$tty")
 check "a TTY container's log is kept raw in tty.log, equal to docker logs -t" \
 	cmp "$T/ttybag/data/${tid:0:12}/engine/tty.log" <(docker logs -t "$tty")
+
+# an exited container: no process to read, the engine's view of the rootfs
+ex=$(uniq_name exited)
+docker run --name "$ex" --label "$LABEL" "$TEST_IMAGE" sh -c 'echo bye' >/dev/null
+run "$CFIR" --format json inspect -o "$T/exbag" "$ex"
+check "inspect of an exited container works" test "$status" = 0
+check "its rootfs comes from the engine, and says why there is no cross-check" \
+	jqt '.state == "exited" and .pid == 0 and .rootfs_from == "engine" and (.rootfs_check | startswith("unavailable"))'
+check "its last words are in the bag" grep -q ' bye$' "$T/exbag/data/$(docker inspect -f '{{.Id}}' "$ex" | cut -c1-12)/engine/stdout.log"
