@@ -1,8 +1,10 @@
 /* main.c - run every unit suite */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "tests/unit/unit.h"
 
 int unit_failed_checks;
@@ -41,6 +43,33 @@ unit_tmpdir(void)
 	if (mkdir(path, 0700) != 0)
 		abort();
 	return path;
+}
+
+void
+unit_write(const char *dir, const char *name, const char *text)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.500s/%.500s", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "    cannot write %s\n", path);
+		unit_failed_checks++;
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+char *
+unit_read(const char *dir, const char *name)
+{
+	char path[1024], *text = NULL;
+
+	snprintf(path, sizeof(path), "%.500s/%.500s", dir, name);
+	cfir_read_file(AT_FDCWD, path, 1 << 22, &text, NULL, NULL, NULL);
+	return text;
 }
 
 const char *

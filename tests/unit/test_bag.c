@@ -15,30 +15,6 @@ static char arg0[] = "cfir", arg1[] = "unit";
 static char *argv0[] = { arg0, arg1, NULL };
 static const struct cfir_bag_meta meta = { "CASE-1", "examiner", 2, argv0 };
 
-static char *
-slurp(const char *dir, const char *name)
-{
-	char path[600], *text = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	cfir_read_file(AT_FDCWD, path, 1 << 20, &text, NULL, NULL, NULL);
-	return text;
-}
-
-static void
-spit(const char *dir, const char *name, const char *text)
-{
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f != NULL) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
 static size_t
 verify_failures(const char *dir)
 {
@@ -77,14 +53,14 @@ create_and_verify(void)
 	char path[600];
 	struct stat st;
 
-	man = slurp(dir, "manifest-sha256.txt");
+	man = unit_read(dir, "manifest-sha256.txt");
 	CHECK(man != NULL && strstr(man, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  data/one/a.txt\n") != NULL);
 	CHECK(man != NULL && strstr(man, "  data/one/odd%25name%0Ax\n") != NULL);
-	info = slurp(dir, "bag-info.txt");
+	info = unit_read(dir, "bag-info.txt");
 	CHECK(info != NULL && strstr(info, "Payload-Oxum: 7.2\n") != NULL);
 	CHECK(info != NULL && strstr(info, "Case-Number: CASE-1\n") != NULL);
 	CHECK(info != NULL && strstr(info, "Custody-Records: 1\n") != NULL);
-	log = slurp(dir, "custody/log.jsonl");
+	log = unit_read(dir, "custody/log.jsonl");
 	CHECK(log != NULL && strstr(log, "\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"") != NULL);
 	CHECK(verify_failures(dir) == 0);
 	snprintf(path, sizeof(path), "%s/data/one/a.txt", dir);
@@ -111,11 +87,11 @@ reopen_continues_chain(void)
 	CHECK(cfir_bag_add_buffer(b, "one", "a.txt", "second\n", 7, &err) == 0);
 	CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
 	CHECK(cfir_bag_close(b, &err) == 0);
-	log = slurp(dir, "custody/log.jsonl");
+	log = unit_read(dir, "custody/log.jsonl");
 	CHECK(log != NULL && cfir_custody_check(log, strlen(log), head, &count, why, sizeof(why)) == 0);
 	CHECK(count == 2);
 	CHECK(strstr(log, "data/one/a-2.txt") != NULL);
-	info = slurp(dir, "bag-info.txt");
+	info = unit_read(dir, "bag-info.txt");
 	CHECK(info != NULL && strstr(info, head) != NULL);
 	CHECK(verify_failures(dir) == 0);
 }
@@ -138,7 +114,7 @@ partial_writer(void)
 	cfir_writer_abort(w);
 	CHECK(cfir_bag_end(b, "partial", "connection broke", NULL, &err) == 0);
 	CHECK(cfir_bag_close(b, &err) == 0);
-	log = slurp(dir, "custody/log.jsonl");
+	log = unit_read(dir, "custody/log.jsonl");
 	CHECK(log != NULL && strstr(log, "\"partial\":true") != NULL);
 	CHECK(log != NULL && strstr(log, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != NULL);
 	CHECK(log != NULL && strstr(log, "\"status\":\"partial\",\"error\":\"connection broke\"") != NULL);
@@ -151,11 +127,11 @@ tamper_detected(void)
 	cleanup_free char *dir = make_bag(), *man = NULL;
 	char path[600];
 
-	spit(dir, "data/one/a.txt", "hellO\n");
+	unit_write(dir, "data/one/a.txt", "hellO\n");
 	CHECK(verify_failures(dir) > 0);
-	spit(dir, "data/one/a.txt", "hello\n");
+	unit_write(dir, "data/one/a.txt", "hello\n");
 	CHECK(verify_failures(dir) == 0);
-	spit(dir, "data/one/extra", "x");
+	unit_write(dir, "data/one/extra", "x");
 	CHECK(verify_failures(dir) > 0);
 	snprintf(path, sizeof(path), "%s/data/one/extra", dir);
 	unlink(path);
@@ -164,11 +140,11 @@ tamper_detected(void)
 	unlink(path);
 	CHECK(verify_failures(dir) == 0);
 	/* a manifest that reaches out of the bag fails, and reads nothing there */
-	man = slurp(dir, "manifest-sha256.txt");
-	spit(dir, "manifest-sha256.txt",
+	man = unit_read(dir, "manifest-sha256.txt");
+	unit_write(dir, "manifest-sha256.txt",
 	     "0000000000000000000000000000000000000000000000000000000000000000  data/../../../etc/passwd\n");
 	CHECK(verify_failures(dir) > 0);
-	spit(dir, "manifest-sha256.txt", man);
+	unit_write(dir, "manifest-sha256.txt", man);
 }
 
 static void
@@ -266,7 +242,7 @@ refuses_foreign(void)
 	struct cfir_err err = { 0 };
 	const struct cfir_bag_meta other = { "CASE-2", NULL, 0, NULL };
 
-	spit(tmp, "notes.txt", "mine");
+	unit_write(tmp, "notes.txt", "mine");
 	CHECK(cfir_bag_open(&b, tmp, &meta, &err) < 0 && err.exit == EX_DATAERR);
 	CHECK(cfir_bag_open(&b, dir, &other, &err) < 0 && err.exit == EX_USAGE);
 	CHECK(strstr(err.msg, "CASE-1") != NULL);

@@ -61,18 +61,6 @@ bad_inspect(void)
 	}
 }
 
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%.500s/%.100s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
 /* An overlay2 home with "l/" short links, a /proc with one process. */
 static void
 rootfs_cross_check(void)
@@ -114,9 +102,9 @@ rootfs_cross_check(void)
 	CHECK(asprintf(&mi, "1 0 0:1 / / rw - overlay overlay rw,lowerdir=l/AAA:l/BBB,"
 			    "upperdir=%s/ov/C/diff,workdir=%s/ov/C/work\n", tmp, tmp) > 0);
 	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
-	put(path, "mountinfo", mi);
+	unit_write(path, "mountinfo", mi);
 	CHECK(asprintf(&cg, "6:freezer:/docker/%s\n", t->id) > 0);
-	put(path, "cgroup", cg);
+	unit_write(path, "cgroup", cg);
 	snprintf(path, sizeof(path), "%s/proc", tmp);
 	CHECK(cfir_target_rootfs(t, path, &err) == 0);
 	CHECK(t->pid_checked);
@@ -134,7 +122,7 @@ rootfs_cross_check(void)
 
 	/* a PID now belonging to something else is not read */
 	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
-	put(path, "cgroup", "0::/user.slice\n");
+	unit_write(path, "cgroup", "0::/user.slice\n");
 	snprintf(path, sizeof(path), "%s/proc", tmp);
 	CHECK(cfir_target_rootfs(t, path, &err) < 0 && err.exit == EX_TEMPFAIL);
 	cfir_target_free(t);

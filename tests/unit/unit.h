@@ -36,6 +36,9 @@ struct unit_test {
 
 /* A fresh empty directory under $TMPDIR, removed at exit. */
 const char *unit_tmpdir(void);
+/* Write TEXT to DIR/NAME; read DIR/NAME whole (malloc'd, NULL when absent). */
+void unit_write(const char *dir, const char *name, const char *text);
+char *unit_read(const char *dir, const char *name);
 /* The path of a file under tests/fixtures. */
 const char *unit_fixture(const char *name);
 
