@@ -1,5 +1,6 @@
 /* engine.c - Docker Engine API over a unix socket or tcp (+ mutual TLS) */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ struct cfir_engine {
 	char *base;		/* scheme://authority */
 	char *certfiles[3];	/* ca, cert, key when TLS */
 	char api[16];
-	long status;
+	long status;		/* of the last reply, from its own status line */
 	struct header hdrs[4];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -146,9 +147,8 @@ on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
 	size_t n = size * nmemb;
-	long code = 0;
+	long code = x->e->status;
 
-	curl_easy_getinfo(x->e->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code >= 300) {
 		/* keep what fits of an error body, drop the rest */
 		size_t keep = n < ERRBODY_MAX - x->elen ? n : ERRBODY_MAX - x->elen;
@@ -180,7 +180,10 @@ on_header(char *data, size_t size, size_t nmemb, void *userp)
 	const char *v;
 
 	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-		/* a new response (after 100-continue, say): forget old headers */
+		/* a new response (after 100-continue, say): its code, no old headers */
+		const char *sp = memchr(data, ' ', n);
+
+		e->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
 		for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++) {
 			free(e->hdrs[i].value);
 			e->hdrs[i].value = NULL;
@@ -351,7 +354,6 @@ perform(struct cfir_engine *e, const char *method, const char *path,
 	e->errbuf[0] = '\0';
 	e->status = 0;
 	rc = curl_easy_perform(e->curl);
-	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &e->status);
 	curl_slist_free_all(hl);
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && e->status >= 300))
@@ -399,17 +401,249 @@ cfir_engine_json(struct cfir_engine *e, const char *method, const char *path,
 	return 0;
 }
 
+/* ---- pulled streams ------------------------------------------------------ */
+
+/*
+ * A thread keeps reading the engine's reply into a ring while the caller
+ * works on what came before: the engine can only write a few hundred KiB
+ * ahead into a socket, and a reader that stops to hash and index would stall
+ * it. The caller is handed contiguous pieces of the ring.
+ */
+#define RING (8u << 20)
+#define PULL_RECV (256u << 10)
+
+struct cfir_pull {
+	struct cfir_engine *e;
+	struct xfer x;		/* error body, byte count */
+	char *url;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more, room;
+	char *ring;
+	size_t start, len;	/* unread bytes: ring[start], wrapping */
+	size_t handed;		/* at ring[start], with the caller */
+	bool headers, done, stop;
+	CURLcode rc;
+	cfir_sink_fn tee;
+	void *tee_ctx;
+};
+
+static size_t
+on_ring(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct cfir_pull *p = userp;
+	size_t n = size * nmemb, left = n, at, take;
+
+	if (p->e->status < 200 || p->e->status >= 300)
+		return on_body(data, size, nmemb, &p->x);
+	pthread_mutex_lock(&p->lock);
+	while (left > 0) {
+		while (p->len == RING && !p->stop)
+			pthread_cond_wait(&p->room, &p->lock);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->lock);
+			return 0;	/* the reader went away: abort */
+		}
+		at = (p->start + p->len) % RING;
+		take = RING - p->len;
+		if (take > RING - at)
+			take = RING - at;
+		if (take > left)
+			take = left;
+		/* the caller never touches the free part of the ring */
+		pthread_mutex_unlock(&p->lock);
+		memcpy(p->ring + at, data + (n - left), take);
+		pthread_mutex_lock(&p->lock);
+		p->len += take;
+		left -= take;
+		pthread_cond_signal(&p->more);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* The header callback's end: the status is known, tell the caller. */
+static size_t
+on_pull_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct cfir_pull *p = userp;
+	size_t n = on_header(data, size, nmemb, p->e);
+
+	if (n == 2 && data[0] == '\r' && p->e->status >= 200) {
+		pthread_mutex_lock(&p->lock);
+		p->headers = true;
+		pthread_cond_broadcast(&p->more);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return n;
+}
+
+static void *
+pull_thread(void *arg)
+{
+	struct cfir_pull *p = arg;
+	CURLcode rc = curl_easy_perform(p->e->curl);
+
+	pthread_mutex_lock(&p->lock);
+	p->rc = rc;
+	p->done = true;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+void
+cfir_engine_pull_close(struct cfir_pull *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->room);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	curl_easy_setopt(p->e->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(p->e->curl, CURLOPT_HEADERDATA, p->e);
+	curl_easy_setopt(p->e->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
+	pthread_cond_destroy(&p->more);
+	pthread_cond_destroy(&p->room);
+	pthread_mutex_destroy(&p->lock);
+	free(p->ring);
+	free(p->url);
+	free(p);
+}
+
+int
+cfir_engine_pull_open(struct cfir_engine *e, const char *path,
+		      struct cfir_pull **pp, struct cfir_err *err)
+{
+	struct cfir_pull *p;
+	bool ok;
+
+	*pp = NULL;
+	if (cancelled)
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->ring = malloc(RING)) == NULL ||
+	    asprintf(&p->url, "%s/v%s%s", e->base, e->api, path) < 0) {
+		if (p != NULL)
+			free(p->ring);
+		free(p);
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine");
+	}
+	p->e = e;
+	p->x.e = e;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->room, NULL);
+	curl_easy_setopt(e->curl, CURLOPT_URL, p->url);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_ring);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_pull_header);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, p);
+	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
+	e->errbuf[0] = '\0';
+	e->status = 0;
+	if (pthread_create(&p->thread, NULL, pull_thread, p) != 0) {
+		pthread_cond_destroy(&p->more);
+		pthread_cond_destroy(&p->room);
+		pthread_mutex_destroy(&p->lock);
+		free(p->ring);
+		free(p->url);
+		free(p);
+		return cfir_err_set(err, EX_OSERR, errno, "engine reader");
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->headers && !p->done)
+		pthread_cond_wait(&p->more, &p->lock);
+	ok = p->headers && e->status >= 200 && e->status < 300;
+	if (!ok) {
+		/* no 2xx: a failed connection, or the engine's error reply read whole */
+		while (!p->done)
+			pthread_cond_wait(&p->more, &p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!ok) {
+		if (p->rc != CURLE_OK && e->status == 0)
+			curl_failure(e, p->rc, &p->x, err);
+		else
+			http_failure(e, "GET", path, &p->x, err);
+		cfir_engine_pull_close(p);
+		return -1;
+	}
+	/* a break after a 2xx status is told after the bytes that did arrive */
+	*pp = p;
+	return 0;
+}
+
+void
+cfir_engine_pull_tee(struct cfir_pull *p, cfir_sink_fn tee, void *ctx)
+{
+	p->tee = tee;
+	p->tee_ctx = ctx;
+}
+
+uint64_t
+cfir_engine_pull_bytes(const struct cfir_pull *p)
+{
+	return p->x.bytes;
+}
+
+ssize_t
+cfir_engine_pull_read(struct cfir_pull *p, const void **buf, struct cfir_err *err)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->handed > 0) {	/* the caller is done with the last piece */
+		p->start = (p->start + p->handed) % RING;
+		p->len -= p->handed;
+		p->handed = 0;
+		pthread_cond_signal(&p->room);
+	}
+	while (p->len == 0 && !p->done)
+		pthread_cond_wait(&p->more, &p->lock);
+	n = p->len;
+	if (n > RING - p->start)
+		n = RING - p->start;	/* up to the wrap; the rest next time */
+	p->handed = n;
+	pthread_mutex_unlock(&p->lock);
+	if (n == 0) {
+		if (p->rc != CURLE_OK)
+			return curl_failure(p->e, p->rc, &p->x, err);
+		return 0;
+	}
+	if (p->tee != NULL && p->tee(p->tee_ctx, p->ring + p->start, n, err) < 0)
+		return -1;
+	p->x.bytes += n;
+	*buf = p->ring + p->start;
+	return (ssize_t)n;
+}
+
 int
 cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
 		   void *ctx, uint64_t *bytes, struct cfir_err *err)
 {
-	struct xfer x = { .e = e, .sink = sink, .ctx = ctx, .sink_err = err };
-	int r;
+	struct cfir_pull *p;
+	const void *buf;
+	ssize_t n;
 
-	r = perform(e, "GET", path, true, NULL, &x, err);
 	if (bytes != NULL)
-		*bytes = x.bytes;
-	return r;
+		*bytes = 0;
+	if (cfir_engine_pull_open(e, path, &p, err) < 0)
+		return -1;
+	while ((n = cfir_engine_pull_read(p, &buf, err)) > 0)
+		if (sink(ctx, buf, (size_t)n, err) < 0) {
+			n = -1;
+			break;
+		}
+	if (bytes != NULL)
+		*bytes = cfir_engine_pull_bytes(p);
+	cfir_engine_pull_close(p);
+	return n < 0 ? -1 : 0;
 }
 
 static int

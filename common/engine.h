@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -45,6 +46,22 @@ int cfir_engine_json(struct cfir_engine *e, const char *method, const char *path
 /* A GET whose 2xx body goes to SINK as it arrives; *bytes counts it. */
 int cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
 		       void *ctx, uint64_t *bytes, struct cfir_err *err);
+
+/*
+ * A GET read at the caller's pace: each call hands out the next bytes of a
+ * 2xx body (valid until the next call), 0 at its end, -1 on an error
+ * (after every byte that did arrive was handed out). TEE, when set, sees
+ * each chunk as it is handed out, so it sees every byte once and in order.
+ * open fails, with the engine's words, on a non-2xx status.
+ */
+struct cfir_pull;
+int cfir_engine_pull_open(struct cfir_engine *e, const char *path,
+			  struct cfir_pull **pp, struct cfir_err *err);
+void cfir_engine_pull_tee(struct cfir_pull *p, cfir_sink_fn tee, void *ctx);
+ssize_t cfir_engine_pull_read(struct cfir_pull *p, const void **buf,
+			      struct cfir_err *err);
+uint64_t cfir_engine_pull_bytes(const struct cfir_pull *p);
+void cfir_engine_pull_close(struct cfir_pull *p);
 
 /* A header of the last reply (Content-Type, X-Docker-Container-Path-Stat...). */
 const char *cfir_engine_header(const struct cfir_engine *e, const char *name);
