@@ -25,6 +25,8 @@
 #define TAGFILE_MAX (1u << 30)
 #define NAME_MAX_BYTES 200
 #define WALK_DEPTH_MAX 64
+#define RESERVE ".cfir-reserve"	/* room kept for the custody record on a full disk */
+#define RESERVE_BYTES (1 << 20)
 
 struct mentry {
 	char *path;		/* "data/..." as on disk */
@@ -694,6 +696,29 @@ check_meta_value(const char *what, const char *v, struct cfir_err *err)
 	return 0;
 }
 
+/*
+ * A disk that fills during a command must still leave an honest bag: the
+ * reserve is given back before the custody record and the tag files are
+ * written, and taken again after. It never outlives the command.
+ */
+static void
+reserve_take(struct cfir_bag *b)
+{
+	int fd = openat(b->dirfd, RESERVE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return;
+	if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0)
+		unlinkat(b->dirfd, RESERVE, 0);
+	close(fd);
+}
+
+static void
+reserve_give(struct cfir_bag *b)
+{
+	unlinkat(b->dirfd, RESERVE, 0);
+}
+
 static void
 bag_free(struct cfir_bag *b)
 {
@@ -701,8 +726,10 @@ bag_free(struct cfir_bag *b)
 
 	if (b == NULL)
 		return;
-	if (b->dirfd >= 0)
+	if (b->dirfd >= 0) {
+		reserve_give(b);
 		close(b->dirfd);
+	}
 	for (i = 0; i < b->nm; i++)
 		free(b->m[i].path);
 	for (i = 0; i < b->ncontainers; i++)
@@ -809,6 +836,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		snprintf(b->binsha, sizeof(b->binsha), "unknown");
 	if (fresh && tags_update(b, err) < 0)
 		goto fail;
+	reserve_take(b);
 	*bp = b;
 	return 0;
 fail:
@@ -928,6 +956,7 @@ cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
 	line = cfir_json_print(rec, &len);
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+	reserve_give(b);
 	fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': open custody log", b->dir);
@@ -938,7 +967,10 @@ cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
 		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': custody log", b->dir);
 	cfir_sha256_hex(line, len, b->head);
 	b->seq++;
-	return tags_update(b, err);
+	if (tags_update(b, err) < 0)
+		return -1;
+	reserve_take(b);
+	return 0;
 }
 
 static int

@@ -63,7 +63,12 @@ cfir_time_rfc3339(const struct timespec *ts, char *buf)
 	char date[32];
 	size_t n;
 
-	gmtime_r(&ts->tv_sec, &tm);
+	if (gmtime_r(&ts->tv_sec, &tm) == NULL || tm.tm_year > 9999 - 1900 ||
+	    tm.tm_year < -1900) {
+		/* a time no calendar line can hold (hostile tar headers have them) */
+		snprintf(buf, CFIR_TIME_LEN, "@%lld", (long long)ts->tv_sec);
+		return;
+	}
 	n = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, CFIR_TIME_LEN, "%.*s.%09uZ", (int)n, date,
 		 (unsigned)(ts->tv_nsec % 1000000000));

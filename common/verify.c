@@ -241,6 +241,7 @@ walk(struct vstate *v, int dfd, const char *rel, struct list *l, int depth,
 		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
 			break;
 		if (top && (strcmp(path, "data") == 0 || strcmp(path, "bagit.txt") == 0 ||
+			    strcmp(path, ".cfir-reserve") == 0 ||
 			    strcmp(path, "tagmanifest-sha256.txt") == 0 ||
 			    strcmp(path, "tagmanifest-sha256.txt.minisig") == 0))
 			continue;
