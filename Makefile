@@ -22,9 +22,9 @@ ifneq ($(CI),)
 WARN += -Werror
 endif
 
-CFIR_CFLAGS = -std=gnu11 -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' $(WARN) \
+CFIR_CFLAGS = -std=gnu11 -pthread -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' $(WARN) \
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(EXTRA_CFLAGS)
-CFIR_LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) $(EXTRA_LDFLAGS)
+CFIR_LDLIBS = -pthread -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) $(EXTRA_LDFLAGS)
 
 LIB_SRC = $(wildcard common/*.c)
 TOOL_SRC = $(wildcard tools/*.c)

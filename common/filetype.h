@@ -1,0 +1,24 @@
+/* filetype.h - libmagic on buffers: MIME type and description of first bytes */
+#ifndef CFIR_FILETYPE_H
+#define CFIR_FILETYPE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* How many leading bytes callers should hand over. */
+#define CFIR_FILETYPE_BYTES 2048
+
+/*
+ * MIME type and description of BUF (never a file: hostile content is only
+ * ever a buffer here, and compressed content is not unpacked). The strings
+ * live until the next call; both are NULL when libmagic is unavailable.
+ */
+void cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc);
+
+/* Both, as "mime" and "magic" (exact bytes kept) of a JSON object. */
+void cfir_filetype_json(cJSON *o, const void *buf, size_t len);
+/* A thread that used cfir_filetype closes its cookies before it ends. */
+void cfir_filetype_thread_done(void);
+
+#endif

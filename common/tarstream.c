@@ -1,0 +1,186 @@
+/* tarstream.c - tee the engine's tar into the bag while indexing it */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "common/cleanup.h"
+#include "common/hash.h"
+#include "common/tarstream.h"
+
+struct sctx {
+	struct cfir_writer *tar, *mtree, *index;
+	struct archive *z;		/* compressor, when asked for */
+	struct cfir_err zerr;
+	struct cfir_hash *raw;
+	const struct cfir_tarstream_opts *o;
+	uint64_t bytes;
+};
+
+int
+cfir_tarstream_compress_ok(const char *name)
+{
+	return name == NULL || strcmp(name, "gzip") == 0 || strcmp(name, "zstd") == 0 ? 0 : -1;
+}
+
+static la_ssize_t
+z_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct sctx *s = ctx;
+
+	if (cfir_writer_write(s->tar, buf, len, &s->zerr) < 0) {
+		archive_set_error(a, EIO, "%s", s->zerr.msg);
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int
+z_open(struct sctx *s, const char *name, struct cfir_err *err)
+{
+	struct archive_entry *e;
+	int r;
+
+	s->z = archive_write_new();
+	if (s->z == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "compressor");
+	r = strcmp(s->o->compress, "zstd") == 0 ? archive_write_add_filter_zstd(s->z)
+						: archive_write_add_filter_gzip(s->z);
+	if (r != ARCHIVE_OK || archive_write_set_format_raw(s->z) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(s->z, 0) != ARCHIVE_OK ||
+	    archive_write_open2(s->z, s, NULL, z_write, NULL, NULL) != ARCHIVE_OK)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "%s compressor: %s", s->o->compress,
+				    archive_error_string(s->z));
+	e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	r = archive_write_header(s->z, e);
+	archive_entry_free(e);
+	if (r != ARCHIVE_OK)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "%s compressor: %s", s->o->compress,
+				    archive_error_string(s->z));
+	return 0;
+}
+
+/* Every byte the engine sends, once, in order: hashed and stored. */
+static int
+tee(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	struct sctx *s = ctx;
+
+	cfir_hash_update(s->raw, buf, len);
+	s->bytes += len;
+	if (s->o->progress != NULL)
+		s->o->progress(s->o->progress_ctx, s->bytes, false);
+	if (s->z == NULL)
+		return cfir_writer_write(s->tar, buf, len, err);
+	if (archive_write_data(s->z, buf, len) < 0) {
+		if (s->zerr.msg[0] != '\0')
+			*err = s->zerr;
+		else
+			cfir_err_set(err, EX_IOERR, 0, "%s", archive_error_string(s->z));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sink_index(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	return cfir_writer_write(((struct sctx *)ctx)->index, buf, len, err);
+}
+
+static int
+sink_mtree(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	return cfir_writer_write(((struct sctx *)ctx)->mtree, buf, len, err);
+}
+
+/* Close one artifact; keep the first error. */
+static void
+finish(struct cfir_writer **w, bool whole, int *r, struct cfir_err *err)
+{
+	struct cfir_err e = { 0 };
+
+	if (*w == NULL)
+		return;
+	if (!whole)
+		cfir_writer_abort(*w);
+	else if (cfir_writer_commit(*w, &e) < 0 && *r == 0) {
+		*err = e;
+		*r = -1;
+	}
+	*w = NULL;
+}
+
+int
+cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
+	       const struct cfir_tarstream_opts *o, struct cfir_tarstream_result *r,
+	       struct cfir_err *err)
+{
+	struct sctx s = { .o = o };
+	struct cfir_tarindex_sink sink = { sink_index, sink_mtree, &s };
+	cleanup_free char *tarname = NULL, *mname = NULL, *iname = NULL;
+	struct cfir_pull *p = NULL;
+	const void *buf;
+	ssize_t n;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (cfir_tarstream_compress_ok(o->compress) < 0)
+		return cfir_err_set(err, EX_USAGE, 0, "--compress takes gzip or zstd");
+	if (cfir_engine_pull_open(e, o->path, &p, err) < 0)
+		return -1;
+	r->opened = true;
+	if (asprintf(&tarname, "%s.tar%s", o->base,
+		     o->compress == NULL ? "" : strcmp(o->compress, "zstd") == 0 ? ".zst" : ".gz") < 0 ||
+	    asprintf(&mname, "%s.mtree", o->base) < 0 ||
+	    asprintf(&iname, "%s.index.jsonl", o->base) < 0 ||
+	    (s.raw = cfir_hash_new()) == NULL) {
+		rc = cfir_err_set(err, EX_OSERR, ENOMEM, "export");
+		goto out;
+	}
+	if (cfir_writer_open(b, o->dir, tarname, &s.tar, err) < 0 ||
+	    cfir_writer_open(b, o->dir, mname, &s.mtree, err) < 0 ||
+	    cfir_writer_open(b, o->dir, iname, &s.index, err) < 0 ||
+	    (o->compress != NULL && z_open(&s, tarname, err) < 0)) {
+		rc = -1;
+		goto out;
+	}
+	snprintf(r->stored_path, sizeof(r->stored_path), "%s", cfir_writer_path(s.tar));
+	cfir_engine_pull_tee(p, tee, &s);
+
+	rc = cfir_tarindex_pull(p, &sink, &r->index, err);
+	/* the index may stop early (a broken tar): the stream is taken whole anyway */
+	while (rc == 0 && (n = cfir_engine_pull_read(p, &buf, err)) != 0)
+		if (n < 0)
+			rc = -1;
+	r->stream_complete = rc == 0;
+	if (rc == 0 && r->index.error[0] != '\0')
+		rc = cfir_err_set(err, EX_DATAERR, 0, "index: %s", r->index.error);
+out:
+	if (s.z != NULL) {
+		/* closing flushes the compressor's tail into the stored file */
+		if (archive_write_close(s.z) != ARCHIVE_OK && r->stream_complete) {
+			r->stream_complete = false;
+			rc = cfir_err_set(err, EX_IOERR, 0, "%s", s.zerr.msg[0] ? s.zerr.msg
+							: archive_error_string(s.z));
+		}
+		archive_write_free(s.z);
+	}
+	if (s.raw != NULL) {
+		cfir_hash_final_hex(s.raw, r->stream_sha256);
+		cfir_hash_free(s.raw);
+	}
+	r->stream_bytes = s.bytes;
+	if (o->progress != NULL)
+		o->progress(o->progress_ctx, s.bytes, true);
+	finish(&s.tar, r->stream_complete, &rc, err);
+	finish(&s.mtree, r->stream_complete && r->index.complete, &rc, err);
+	finish(&s.index, r->stream_complete && r->index.complete, &rc, err);
+	cfir_engine_pull_close(p);
+	return rc;
+}

@@ -1,0 +1,227 @@
+/* test_tarindex.c - the index builder on hostile tars made here with libarchive */
+#include <stdlib.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "common/cleanup.h"
+#include "common/hash.h"
+#include "common/tarindex.h"
+#include "tests/unit/unit.h"
+
+struct out {
+	char *index, *mtree;
+	size_t ilen, mlen;
+};
+
+static int
+append(char **buf, size_t *len, const void *data, size_t n)
+{
+	char *p = realloc(*buf, *len + n + 1);
+
+	if (p == NULL)
+		return -1;
+	memcpy(p + *len, data, n);
+	*len += n;
+	p[*len] = '\0';
+	*buf = p;
+	return 0;
+}
+
+static int
+on_index(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	struct out *o = ctx;
+
+	(void)err;
+	return append(&o->index, &o->ilen, buf, len);
+}
+
+static int
+on_mtree(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	struct out *o = ctx;
+
+	(void)err;
+	return append(&o->mtree, &o->mlen, buf, len);
+}
+
+/* A pax tar of hostile members, in memory. */
+static size_t
+make_tar(unsigned char *buf, size_t cap)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char longname[5000];
+	size_t used = 0;
+
+	archive_write_set_format_pax(a);
+	archive_write_open_memory(a, buf, cap, &used);
+#define ADD(path, type, perm, size, data)                                  \
+	do {                                                               \
+		archive_entry_clear(e);                                    \
+		archive_entry_copy_pathname(e, path);                      \
+		archive_entry_set_filetype(e, type);                       \
+		archive_entry_set_perm(e, perm);                           \
+		archive_entry_set_size(e, size);                           \
+		archive_entry_set_mtime(e, 1700000000, 5);                 \
+		archive_write_header(a, e);                                \
+		if (size > 0)                                              \
+			archive_write_data(a, data, (size_t)(size));       \
+	} while (0)
+	ADD("../../etc/evil", AE_IFREG, 0644, 5, "evil\n");
+	ADD("/abs/path", AE_IFREG, 0644, 0, "");
+	ADD("tmp/new\nline", AE_IFREG, 04755, 6, "#!/bin/sh");
+	ADD("bad\xff\xfename", AE_IFREG, 0644, 4, "\x7f" "ELF");
+	memset(longname, 'a', sizeof(longname) - 1);
+	for (size_t i = 100; i < sizeof(longname) - 1; i += 100)
+		longname[i] = '/';
+	longname[sizeof(longname) - 1] = '\0';
+	ADD(longname, AE_IFREG, 0666, 3, "abc");
+	ADD("dev/fifo", AE_IFIFO, 0644, 0, "");
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, "dev/sda");
+	archive_entry_set_filetype(e, AE_IFBLK);
+	archive_entry_set_perm(e, 0660);
+	archive_entry_set_rdevmajor(e, 8);
+	archive_entry_set_rdevminor(e, 0);
+	archive_write_header(a, e);
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, "etc/shadow-link");
+	archive_entry_set_filetype(e, AE_IFLNK);
+	archive_entry_set_perm(e, 0777);
+	archive_entry_copy_symlink(e, "/etc/shadow");
+	archive_write_header(a, e);
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, "hard");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_copy_hardlink(e, "/etc/passwd");
+	archive_write_header(a, e);
+	/* a sparse member of 20 GiB with 3 bytes of data */
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, "var/tmp/sparse");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, 20LL << 30);
+	archive_entry_sparse_add_entry(e, 10LL << 30, 3);
+	archive_write_header(a, e);
+	archive_write_data(a, "xyz", 3);
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+#undef ADD
+	return used;
+}
+
+static bool
+has_line(const char *index, const char *needle)
+{
+	return index != NULL && strstr(index, needle) != NULL;
+}
+
+static void
+hostile_members(void)
+{
+	static unsigned char tar[1 << 20];
+	size_t n = make_tar(tar, sizeof(tar));
+	struct out o = { 0 };
+	struct cfir_tarindex_sink s = { on_index, on_mtree, &o };
+	struct cfir_tarindex_stats st;
+	struct cfir_err err = { 0 };
+
+	CHECK(n > 0);
+	CHECK(cfir_tarindex_memory(tar, n, &s, &st, &err) == 0);
+	CHECK(st.complete && st.error[0] == '\0');
+	CHECK(st.members == 10);
+	CHECK(has_line(o.index, "\"path\":\"../../etc/evil\""));
+	CHECK(has_line(o.index, "\"path\":\"/abs/path\""));
+	CHECK(has_line(o.index, "\"path\":\"tmp/new\\nline\""));
+	CHECK(has_line(o.index, "\"flags\":[\"setuid\",\"script\",\"tmp\"]"));
+	CHECK(has_line(o.index, "\"path_hex\":\"626164fffe6e616d65\""));
+	CHECK(has_line(o.index, "\"flags\":[\"elf\",\"elf-outside-bin-dirs\"]"));
+	CHECK(has_line(o.index, "\"world-writable\""));
+	CHECK(has_line(o.index, "\"type\":\"fifo\""));
+	CHECK(has_line(o.index, "\"type\":\"block\""));
+	CHECK(has_line(o.index, "\"rdev\":\"8,0\""));
+	CHECK(has_line(o.index, "\"type\":\"symlink\""));
+	CHECK(has_line(o.index, "\"link\":\"/etc/shadow\""));
+	CHECK(has_line(o.index, "\"type\":\"hardlink\""));
+	CHECK(has_line(o.index, "\"link\":\"/etc/passwd\""));
+	/* 20 GiB of holes are not hashed, and said so */
+	CHECK(has_line(o.index, "\"sparse\":true,\"sha256\":null,\"note\":\"sparse holes past 1 GiB in this stream: not hashed\""));
+	CHECK(has_line(o.index, "\"mtime\":\"2023-11-14T22:13:20.000000005Z\""));
+	CHECK(o.mtree != NULL && strncmp(o.mtree, "#mtree\n", 7) == 0);
+	CHECK(has_line(o.mtree, "./etc/shadow-link") && has_line(o.mtree, "link=/etc/shadow"));
+	free(o.index);
+	free(o.mtree);
+}
+
+static void
+broken_tars(void)
+{
+	static unsigned char tar[1 << 20];
+	size_t n = make_tar(tar, sizeof(tar)), cut;
+	struct cfir_tarindex_stats st;
+	struct cfir_err err = { 0 };
+
+	/* cut anywhere: an index up to the cut, a reason, no crash */
+	for (cut = 0; cut < n; cut += 509) {
+		struct out o = { 0 };
+		struct cfir_tarindex_sink s = { on_index, on_mtree, &o };
+
+		CHECK(cfir_tarindex_memory(tar, cut, &s, &st, &err) == 0);
+		CHECK(cut == 0 || !st.complete || st.members == 10);
+		CHECK(st.complete || st.error[0] != '\0');
+		free(o.index);
+		free(o.mtree);
+	}
+	/* garbage in a header: said, not crashed on */
+	{
+		struct out o = { 0 };
+		struct cfir_tarindex_sink s = { on_index, on_mtree, &o };
+
+		memset(tar, 0xa5, 512);	/* the first header */
+		CHECK(cfir_tarindex_memory(tar, n, &s, &st, &err) == 0);
+		CHECK(!st.complete && st.error[0] != '\0');
+		free(o.index);
+		free(o.mtree);
+	}
+	{
+		struct out o = { 0 };
+		struct cfir_tarindex_sink s = { on_index, on_mtree, &o };
+
+		CHECK(cfir_tarindex_memory("not a tar at all", 16, &s, &st, &err) == 0);
+		CHECK(st.members == 0 && strstr(st.error, "not a tar") != NULL);
+		free(o.index);
+		free(o.mtree);
+	}
+}
+
+static int
+fail_sink(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	(void)ctx, (void)buf, (void)len;
+	return cfir_err_set(err, EX_IOERR, 28, "write 'index'");
+}
+
+static void
+sink_failure(void)
+{
+	static unsigned char tar[1 << 20];
+	size_t n = make_tar(tar, sizeof(tar));
+	struct out o = { 0 };
+	struct cfir_tarindex_sink s = { fail_sink, on_mtree, &o };
+	struct cfir_tarindex_stats st;
+	struct cfir_err err = { 0 };
+
+	CHECK(cfir_tarindex_memory(tar, n, &s, &st, &err) < 0);
+	CHECK(err.exit == EX_IOERR && strstr(err.msg, "index") != NULL);
+	free(o.mtree);
+}
+
+UNIT_SUITE(tarindex_tests) = {
+	{ "tarindex: hostile names, links, devices, FIFOs, a 20 GiB sparse member", hostile_members },
+	{ "tarindex: truncated and corrupt tars end the index with a reason", broken_tars },
+	{ "tarindex: a failing sink stops it with the sink's error", sink_failure },
+	UNIT_END,
+};
