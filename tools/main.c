@@ -18,6 +18,8 @@ struct cmd {
 
 /* sorted by name */
 static const struct cmd cmds[] = {
+	{ "copy", cmd_copy, "paths of a container (like docker cp) into a bag, hashed and indexed" },
+	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },
 	{ "inspect", cmd_inspect, "engine metadata, image, changes and logs into a bag" },
 	{ "pause", cmd_pause, "freeze a container through the Engine API" },
 	{ "unpause", cmd_unpause, "thaw a container through the Engine API" },

@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/tarstream.h"
 #include "tools/tool.h"
 
 void
@@ -109,4 +111,77 @@ tool_jstr(const cJSON *o, const char *key)
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsString(j) ? j->valuestring : NULL;
+}
+
+void
+tool_progress_init(struct tool_progress *p, const struct cfir_global *g)
+{
+	memset(p, 0, sizeof(*p));
+	p->on = g->out.format == CFIR_FORMAT_TEXT && !g->out.quiet && isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+}
+
+static double
+since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void
+tool_progress(void *ctx, uint64_t bytes, bool done)
+{
+	struct tool_progress *p = ctx;
+	struct timespec now;
+	double t;
+
+	if (!p->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!done && since(&p->last, &now) < 0.25)
+		return;
+	p->last = now;
+	t = since(&p->start, &now);
+	fprintf(stderr, "\r\033[K  %.1f MiB  %.1f MiB/s  %d:%02d", (double)bytes / 1048576,
+		t > 0 ? (double)bytes / 1048576 / t : 0.0, (int)t / 60, (int)t % 60);
+	if (p->total > 0 && !done)
+		fprintf(stderr, "  of ~%.1f MiB", (double)p->total / 1048576);
+	if (done)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+cJSON *
+tool_tarstream_json(const struct cfir_tarstream_result *r, const char *compress)
+{
+	cJSON *o = cJSON_CreateObject(), *s;
+
+	s = cJSON_AddObjectToObject(o, "stream");
+	cfir_json_add_str(s, "sha256", r->stream_sha256);
+	cfir_json_add_num(s, "bytes", (double)r->stream_bytes);
+	cJSON_AddBoolToObject(s, "complete", r->stream_complete);
+	s = cJSON_AddObjectToObject(o, "stored");
+	cfir_json_add_str(s, "path", r->stored_path);
+	cfir_json_add_str(s, "compress", compress);
+	s = cJSON_AddObjectToObject(o, "index");
+	cfir_json_add_num(s, "members", (double)r->index.members);
+	cfir_json_add_num(s, "flagged", (double)r->index.flagged);
+	cJSON_AddBoolToObject(s, "complete", r->index.complete);
+	cfir_json_add_str(s, "error", r->index.error[0] ? r->index.error : NULL);
+	return o;
+}
+
+int
+tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err, cJSON *details)
+{
+	struct cfir_err berr = { 0 };
+
+	if (cfir_bag_end(bag, rc == 0 ? "ok" : some ? "partial" : "failed",
+			 rc == 0 ? NULL : err->msg, details, &berr) == 0)
+		return 0;
+	if (rc == 0) {
+		*err = berr;
+		return -1;
+	}
+	cfir_err_report(&berr);	/* the action's own error is reported after */
+	return 0;
 }

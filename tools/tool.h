@@ -4,6 +4,8 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "common/bag.h"
 #include "common/engine.h"
@@ -28,6 +30,7 @@ enum {
 	OPT_CASE = 0x100,
 	OPT_EXAMINER,
 	OPT_TAIL,
+	OPT_COMPRESS,
 };
 
 #define TOOL_BAG_LONGOPTS \
@@ -63,6 +66,29 @@ int tool_target(struct cfir_global *g, const char *ref, struct cfir_engine **ep,
 void tool_kv(struct cfir_out *o, const char *key, const char *val);
 const char *tool_jstr(const cJSON *o, const char *key);
 
+/*
+ * End the action: status "ok" when RC is 0, else "partial" when SOME of it
+ * was taken, "failed" when none was, with ERR's message. A failure to
+ * write the record becomes ERR when the action itself went well.
+ */
+int tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err,
+	     cJSON *details);
+
+struct cfir_tarstream_result;
+/* The custody details and output of one tar stream (export, copy). */
+cJSON *tool_tarstream_json(const struct cfir_tarstream_result *r, const char *compress);
+
+/* Progress of a stream on stderr, when it is a terminal and output is text. */
+struct tool_progress {
+	bool on;
+	uint64_t total;		/* an estimate, 0 when unknown */
+	struct timespec start, last;
+};
+void tool_progress_init(struct tool_progress *p, const struct cfir_global *g);
+void tool_progress(void *ctx, uint64_t bytes, bool done);
+
+int cmd_copy(int argc, char **argv, struct cfir_global *g);
+int cmd_export(int argc, char **argv, struct cfir_global *g);
 int cmd_inspect(int argc, char **argv, struct cfir_global *g);
 int cmd_pause(int argc, char **argv, struct cfir_global *g);
 int cmd_unpause(int argc, char **argv, struct cfir_global *g);

@@ -61,9 +61,20 @@ state_of() { docker inspect -f '{{.State.Status}}' "$1"; }
 # sha256 of a file
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# jqt FILTER [FILE]: a jq test, quiet; reads $out when no FILE is given.
+# jqt [JQ OPTIONS] FILTER [FILE]: a jq test, quiet; reads $out when the last
+# argument is not a file.
 jqt() {
-	if [ $# -ge 2 ]; then jq -e "$1" "$2" >/dev/null; else jq -e "$1" <<<"$out" >/dev/null; fi
+	if [ $# -ge 2 ] && [ -f "${!#}" ]; then
+		jq -e "$@" >/dev/null
+	else
+		jq -e "$@" <<<"$out" >/dev/null
+	fi
+}
+
+# member FILE FILTER: some line of the JSON Lines FILE passes FILTER's select,
+# and every line it selects gives true.
+member() {
+	jq -e -s "[.[] | $2] | length > 0 and all" "$1" >/dev/null
 }
 
 # record BAG SEQ FILTER: a test on custody record SEQ of BAG.

@@ -30,6 +30,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	}
 	check "completion completes a command" test "$(complete_words cfir pa)" = pause
 	check "completion offers running containers to pause" grep -qx "$c" <<<"$(complete_words cfir pause cfir-e2e-comp)"
+	check "completion offers container: to copy" grep -qx "$c:" <<<"$(complete_words cfir copy cfir-e2e-comp)"
 	check "completion offers --tail to inspect" grep -qx -- --tail <<<"$(complete_words cfir --format json inspect --t)"
 else
 	skip "bash completion" "bash-completion is not installed"

@@ -27,8 +27,9 @@ check "every artifact's recorded hash is what sha256sum says" \
 	bash -c 'cd "$1" && jq -r ".artifacts[] | \"\(.sha256)  \(.path)\"" <<<"$2" | sha256sum -c --quiet' _ "$bag" "$out"
 check "rootfs read from mountinfo and it matches the engine's GraphDriver" \
 	jqt '.rootfs_from == "mountinfo" and .rootfs_check == "match" and (.rootfs.upperdir | endswith("/diff"))'
-check "the log tail shows the last lines in the engine's order, split from their timestamps" \
-	jqt '([.log_tail[].line] | sort) == ["err-1","out-1","out-2"] and ([.log_tail[].time] | . == sort) and (.log_tail[0].time | endswith("Z"))'
+# (the engine's order is not always the timestamps' order: the tail keeps the engine's)
+check "the log tail shows the last lines, each split from its timestamp" \
+	jqt '([.log_tail[].line] | sort) == ["err-1","out-1","out-2"] and all(.log_tail[]; .time | test("^20[0-9-]+T[0-9:.]+Z$"))'
 check "bag-info.txt holds case, examiner, container and custody head" \
 	bash -c 'grep -q "^Case-Number: CASE-42$" "$1" && grep -q "^Examiner: alice$" "$1" &&
 		grep -q "^Container: $2 " "$1" && grep -q "^Custody-Head: $(tail -n1 "$3" | tr -d "\n" | sha256sum | cut -c1-64)$" "$1"' \

@@ -9,22 +9,45 @@ engine_answers() {
 	curl -sf --max-time 2 --unix-socket "$DOCKER_SOCK" http://x/_ping >/dev/null 2>&1
 }
 
+# A dockerd that was killed leaves pid files behind (its own, its
+# containerd's), and its containerd may still be on its way out: a new
+# dockerd then refuses to start or times out. Clear what is stale, retry once.
+clear_stale_pids() {
+	for f in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+		pid=$(cat "$f" 2>/dev/null)
+		# (a zombie that its parent has not reaped yet counts as gone)
+		if [ -n "$pid" ] && { [ ! -d "/proc/$pid" ] || grep -q '^State:.*Z' "/proc/$pid/status"; }; then
+			rm -f "$f"
+		fi
+	done
+}
+
+start_dockerd() {
+	clear_stale_pids
+	nohup dockerd >/var/log/cfir-dockerd.log 2>&1 &
+	dockerd_pid=$!
+	i=0
+	while ! engine_answers; do
+		i=$((i + 1))
+		if [ $i -gt 60 ] || ! kill -0 $dockerd_pid 2>/dev/null; then
+			kill $dockerd_pid 2>/dev/null
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
 ensure_dockerd() {
 	engine_answers && return 0
 	command -v dockerd >/dev/null || { echo "no dockerd: apt-get install docker.io" >&2; return 1; }
 	echo "setup: starting dockerd"
 	mkdir -p /var/log
-	nohup dockerd >/var/log/cfir-dockerd.log 2>&1 &
-	i=0
-	while ! engine_answers; do
-		i=$((i + 1))
-		if [ $i -gt 60 ]; then
-			echo "dockerd did not answer within 30s; /var/log/cfir-dockerd.log:" >&2
-			tail -20 /var/log/cfir-dockerd.log >&2
-			return 1
-		fi
-		sleep 0.5
-	done
+	start_dockerd && return 0
+	sleep 2
+	start_dockerd && return 0
+	echo "dockerd did not answer within 30s; /var/log/cfir-dockerd.log:" >&2
+	tail -20 /var/log/cfir-dockerd.log >&2
+	return 1
 }
 
 ensure_test_image() {
@@ -42,3 +65,29 @@ ensure_test_image() {
 	rm -rf "$root"
 	echo "setup: imported $TEST_IMAGE"
 }
+
+# data_image NAME MIB FILES: an image holding busybox and MIB MiB of random
+# data in FILES files under /data, made once and kept (docker import).
+data_image() {
+	docker image inspect "$1" >/dev/null 2>&1 && return 0
+	name=$1 mib=$2 files=$3
+	root=$(mktemp -d)
+	mkdir -p "$root/bin" "$root/tmp" "$root/data"
+	cp /bin/busybox "$root/bin/"
+	for a in sh sleep cat; do ln -s busybox "$root/bin/$a"; done
+	per=$(( mib * 1048576 / files ))
+	dirs=$(( files / 1000 + 1 ))	# split may leave one file over
+	i=0
+	while [ $i -lt "$dirs" ]; do mkdir "$root/data/d$i"; i=$((i + 1)); done
+	head -c $(( mib * 1048576 )) /dev/urandom | split -a 5 -d -b "$per" - "$root/data/f"
+	# spread the files over directories of 1000: f00000-f00999 into d0, ...
+	i=0
+	while [ $i -lt "$dirs" ]; do
+		set -- "$root"/data/f$(printf %02d $i)???
+		[ -e "$1" ] && mv "$@" "$root/data/d$i/"
+		i=$((i + 1))
+	done
+	tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$name" >/dev/null
+	rm -rf "$root"
+}
+

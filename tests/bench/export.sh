@@ -1,0 +1,56 @@
+#!/bin/sh
+# cfir export against the engine's raw stream (the limit) and what a
+# responder types today, docker export | tee file | sha256sum, on a paused
+# container with 1 GiB in about 20,000 files; rounds alternate, one run.
+# Prints median wall times, the ratios, and cfir's peak RSS. Not pass/fail.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+: "${CFIR:?}"
+ROUNDS=${ROUNDS:-5}
+MIB=${MIB:-1024}
+FILES=${FILES:-20000}
+
+img=cfir-bench/data${MIB}m-$FILES
+data_image "$img" "$MIB" "$FILES"
+name=cfir-bench-export-$$
+docker run -d --name "$name" --label cfir-bench=1 "$img" sleep 3600 >/dev/null
+docker pause "$name" >/dev/null
+id=$(docker inspect -f '{{.Id}}' "$name")
+work=$(mktemp -d /var/tmp/cfir-bench.XXXXXX)
+trap 'docker rm -f "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT
+
+ms() {	# ms CMD...: wall milliseconds of CMD
+	t0=$(now_ns)
+	"$@"
+	t1=$(now_ns)
+	echo $((t1 - t0))
+}
+run_cfir() {
+	/usr/bin/time -f %M -o "$work/rss" "$CFIR" --format json export -o "$work/bag" "$name" >/dev/null
+	cat "$work/rss" >>"$work/rss.all"
+	rm -rf "$work/bag"
+}
+run_raw() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null; }
+run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; rm -f "$work/export.tar"; }
+
+: >"$work/cfir"; : >"$work/raw"; : >"$work/pipe"; : >"$work/rss.all"
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	case $((i % 3)) in
+	0) ms run_cfir >>"$work/cfir"; ms run_raw >>"$work/raw"; ms run_pipe >>"$work/pipe" ;;
+	1) ms run_raw >>"$work/raw"; ms run_pipe >>"$work/pipe"; ms run_cfir >>"$work/cfir" ;;
+	2) ms run_pipe >>"$work/pipe"; ms run_cfir >>"$work/cfir"; ms run_raw >>"$work/raw" ;;
+	esac
+	i=$((i + 1))
+done
+c=$(median_ms <"$work/cfir")
+r=$(median_ms <"$work/raw")
+p=$(median_ms <"$work/pipe")
+rss=$(sort -n "$work/rss.all" | tail -n 1)
+echo "export: $MIB MiB in $FILES files, paused, $ROUNDS rounds alternating"
+echo "  cfir export (tar + mtree + index, hashed)   median $c ms"
+echo "  engine raw stream to /dev/null (the limit)  median $r ms"
+echo "  docker export | tee | sha256sum             median $p ms"
+awk -v c="$c" -v r="$r" -v p="$p" 'BEGIN { printf "  ratio cfir/raw %.2f, cfir/pipeline %.2f\n", c / r, c / p }'
+echo "  cfir peak RSS $((rss / 1024)) MiB"
