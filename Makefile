@@ -86,6 +86,13 @@ asan:
 		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-run
 
+# The threads (the engine's reader, the index's libmagic worker) under
+# ThreadSanitizer: the unit suite, which drives both without a daemon.
+tsan:
+	@$(MAKE) --no-print-directory B=build/tsan CFLAGS='-O1 -g' \
+		EXTRA_CFLAGS='-fsanitize=thread' EXTRA_LDFLAGS='-fsanitize=thread' build/tsan/unit
+	@TSAN_OPTIONS=halt_on_error=1 build/tsan/unit
+
 FUZZ_TIME ?= 30
 fuzz: $(FUZZ_SRC)
 	@mkdir -p $(B)/libfuzzer
@@ -134,6 +141,7 @@ help:
 	@echo '  unit       unit tests only (no daemon)'
 	@echo '  e2e        end-to-end tests only'
 	@echo '  asan       check under AddressSanitizer and UBSan (build/asan)'
+	@echo '  tsan       unit tests under ThreadSanitizer (build/tsan)'
 	@echo '  fuzz       libFuzzer on every parser of hostile input (FUZZ_TIME=$(FUZZ_TIME)s each)'
 	@echo '  lint       cppcheck and sh -n'
 	@echo '  bench      benchmarks against what a responder would run otherwise'
@@ -142,4 +150,4 @@ help:
 	@echo '  uninstall  remove what install put there'
 	@echo '  clean      remove build/'
 
-.PHONY: all check check-run unit e2e asan fuzz lint bench demo demo-run install uninstall clean help
+.PHONY: all check check-run unit e2e asan tsan fuzz lint bench demo demo-run install uninstall clean help

@@ -462,6 +462,20 @@ on_ring(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* curl asks about once a second, idle or not: a reader that left ends it. */
+static int
+on_pull_progress(void *userp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct cfir_pull *p = userp;
+	bool stop;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	pthread_mutex_lock(&p->lock);
+	stop = p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return cancelled || stop ? 1 : 0;
+}
+
 /* The header callback's end: the status is known, tell the caller. */
 static size_t
 on_pull_header(char *data, size_t size, size_t nmemb, void *userp)
@@ -504,6 +518,8 @@ cfir_engine_pull_close(struct cfir_pull *p)
 	pthread_join(p->thread, NULL);
 	curl_easy_setopt(p->e->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(p->e->curl, CURLOPT_HEADERDATA, p->e);
+	curl_easy_setopt(p->e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(p->e->curl, CURLOPT_XFERINFODATA, NULL);
 	curl_easy_setopt(p->e->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
 	pthread_cond_destroy(&p->more);
 	pthread_cond_destroy(&p->room);
@@ -544,6 +560,8 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_pull_header);
 	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, p);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_pull_progress);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, p);
 	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;

@@ -1,5 +1,6 @@
 /* filetype.c - one pair of libmagic cookies per process */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,20 +10,40 @@
 #include "common/filetype.h"
 #include "common/out.h"
 
-/* libmagic cookies are not to be shared between threads: one pair each */
-static _Thread_local magic_t mime_cookie, desc_cookie;
+/*
+ * libmagic cookies are not to be shared between threads: one each, its
+ * database loaded once, its flags switched between the two questions.
+ */
+#define FLAGS (MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_JSON | MAGIC_NO_CHECK_CSV | MAGIC_ERROR)
+
+static _Thread_local magic_t cookie;
 static _Thread_local bool tried;
+static _Thread_local char desc_copy[512];
 static bool atexit_set;
 
-static magic_t
-cookie(int flags)
+void
+cfir_filetype_thread_done(void)
 {
-	/*
-	 * No decompression of hostile content; no JSON or CSV sniffing, which
-	 * scans the whole buffer and cannot judge a truncated prefix anyway.
-	 */
-	magic_t m = magic_open(flags | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_JSON |
-			       MAGIC_NO_CHECK_CSV | MAGIC_ERROR);
+	if (cookie != NULL)
+		magic_close(cookie);
+	cookie = NULL;
+	tried = false;
+}
+
+static void
+done(void)
+{
+	cfir_filetype_thread_done();
+}
+
+/*
+ * No decompression of hostile content; no JSON or CSV sniffing, which scans
+ * the whole buffer and cannot judge a truncated prefix anyway.
+ */
+static magic_t
+open_cookie(void)
+{
+	magic_t m = magic_open(FLAGS);
 
 	if (m != NULL && magic_load(m, NULL) != 0) {
 		cfir_warn("libmagic: %s", magic_error(m));
@@ -33,43 +54,35 @@ cookie(int flags)
 }
 
 void
-cfir_filetype_thread_done(void)
-{
-	if (mime_cookie != NULL)
-		magic_close(mime_cookie);
-	if (desc_cookie != NULL)
-		magic_close(desc_cookie);
-	mime_cookie = desc_cookie = NULL;
-	tried = false;
-}
-
-static void
-done(void)
-{
-	cfir_filetype_thread_done();
-}
-
-void
 cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc)
 {
+	const char *d;
+
+	*mime = *desc = NULL;
 	if (!tried) {
 		tried = true;
-		mime_cookie = cookie(MAGIC_MIME_TYPE);
-		desc_cookie = cookie(MAGIC_NONE);
+		cookie = open_cookie();
 		if (!atexit_set) {	/* for the main thread; workers call thread_done */
 			atexit_set = true;
 			atexit(done);
 		}
 	}
-	*desc = desc_cookie ? magic_buffer(desc_cookie, buf, len) : NULL;
+	if (cookie == NULL || (d = magic_buffer(cookie, buf, len)) == NULL)
+		return;
+	/* the next call on this cookie reuses its buffer */
+	snprintf(desc_copy, sizeof(desc_copy), "%s", d);
+	*desc = desc_copy;
 	/* what libmagic calls "data" or "empty" has a MIME type by definition:
 	 * no second pass over every test for it */
-	if (*desc != NULL && strcmp(*desc, "data") == 0)
+	if (strcmp(d, "data") == 0) {
 		*mime = "application/octet-stream";
-	else if (*desc != NULL && strcmp(*desc, "empty") == 0)
+	} else if (strcmp(d, "empty") == 0) {
 		*mime = "application/x-empty";
-	else
-		*mime = mime_cookie ? magic_buffer(mime_cookie, buf, len) : NULL;
+	} else {
+		magic_setflags(cookie, FLAGS | MAGIC_MIME_TYPE);
+		*mime = magic_buffer(cookie, buf, len);
+		magic_setflags(cookie, FLAGS);
+	}
 }
 
 void

@@ -1,7 +1,10 @@
 /* test_engine.c - the Engine API client against canned replies on a unix socket */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -9,6 +12,9 @@
 #include "common/cleanup.h"
 #include "common/engine.h"
 #include "tests/unit/unit.h"
+
+static int stall_pipe[2] = { -1, -1 };
+static _Atomic bool stall_over;
 
 struct canned {
 	const char *path;	/* request path prefix */
@@ -43,8 +49,16 @@ serve(void *arg)
 			char *sp = strchr(req, ' ');
 
 			if (sp != NULL && strncmp(sp + 1, r->path, strlen(r->path)) == 0) {
-				if (write(c, r->reply, strlen(r->reply)) < 0)
-					break;
+				/* "STALL:" replies hang up only after a while */
+				bool stall = strncmp(r->reply, "STALL:", 6) == 0;
+				const char *text = stall ? r->reply + 6 : r->reply;
+
+				if (write(c, text, strlen(text)) >= 0 && stall) {
+					struct pollfd pfd = { stall_pipe[0], POLLIN, 0 };
+
+					poll(&pfd, 1, 60000);	/* until the test ends */
+					stall_over = true;
+				}
 				break;
 			}
 		}
@@ -72,6 +86,8 @@ server_start(struct server *s, const struct canned *replies)
 static void
 server_stop(struct server *s)
 {
+	if (stall_pipe[1] >= 0 && write(stall_pipe[1], "x", 1) < 0)
+		perror("stall pipe");
 	shutdown(s->fd, SHUT_RDWR);
 	close(s->fd);
 	pthread_join(s->thread, NULL);
@@ -88,6 +104,8 @@ static const struct canned modern[] = {
 	  "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"Id\": tr" },
 	{ "/v1.47/containers/cut/export",
 	  "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n0123456789" },
+	{ "/v1.47/containers/slow/export",
+	  "STALL:HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n0123456789" },
 	{ "/v1.47/boom",
 	  "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\nConnection: close\r\n\r\noops!" },
 	{ NULL, NULL },
@@ -112,6 +130,7 @@ canned_replies(void)
 	uint64_t bytes = 0;
 	size_t got = 0;
 
+	CHECK(pipe(stall_pipe) == 0);
 	server_start(&s, modern);
 	snprintf(host, sizeof(host), "unix://%s", sockpath);
 	unsetenv("DOCKER_API_VERSION");
@@ -132,6 +151,19 @@ canned_replies(void)
 	CHECK(cfir_engine_stream(e, "/containers/cut/export", count, &got, &bytes, &err) < 0);
 	CHECK(got == 10 && bytes == 10);
 	CHECK(strstr(err.msg, "broke after 10 bytes") != NULL);
+	{
+		/* a reader that gives up on a stalled engine is not kept waiting */
+		struct cfir_pull *p = NULL;
+		const void *buf;
+
+		CHECK(cfir_engine_pull_open(e, "/containers/slow/export", &p, &err) == 0);
+		if (p != NULL) {
+			CHECK(cfir_engine_pull_read(p, &buf, &err) == 10);
+			cfir_engine_pull_close(p);
+			/* it did not wait for the engine, which stalls until server_stop */
+			CHECK(!stall_over);
+		}
+	}
 	cfir_engine_close(e);
 
 	/* DOCKER_API_VERSION wins over negotiation */
