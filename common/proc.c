@@ -1,0 +1,847 @@
+/* proc.c - processes of a container from the host's /proc: bounded, exact */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/out.h"
+#include "common/proc.h"
+#include "common/util.h"
+
+#define SMALL (64u << 10)	/* status, environ */
+#define CMDLINE_MAX (256u << 10)
+#define MAPS_MAX (4u << 20)
+#define FDS_LISTED 1024
+#define LISTED 64		/* anonymous executable and deleted mappings shown */
+
+/* ---- parsers ---------------------------------------------------------------- */
+
+static bool
+num(const char **p, long long *v)
+{
+	char *end;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	if ((**p < '0' || **p > '9') && **p != '-')
+		return false;
+	errno = 0;
+	*v = strtoll(*p, &end, 10);
+	if (errno != 0 || end == *p)
+		return false;
+	*p = end;
+	return true;
+}
+
+static bool
+hex64(const char *p, uint64_t *v)
+{
+	char *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	errno = 0;
+	*v = strtoull(p, &end, 16);
+	return errno == 0 && end != p;
+}
+
+int
+cfir_proc_status_parse(const char *text, size_t len, struct cfir_proc_status *s)
+{
+	cleanup_free char *copy = strndup(text, len);
+	char *line, *save = NULL;
+	int have = 0, i;
+	long long v;
+
+	memset(s, 0, sizeof(*s));
+	s->seccomp = s->no_new_privs = -1;
+	if (copy == NULL)
+		return -1;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+		const char *p;
+
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		p = colon + 1;
+		if (strcmp(line, "State") == 0) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p != '\0') {
+				s->state = *p;
+				have |= 1;
+			}
+		} else if (strcmp(line, "PPid") == 0 && num(&p, &v)) {
+			s->ppid = (int)v;
+			have |= 2;
+		} else if (strcmp(line, "Uid") == 0 || strcmp(line, "Gid") == 0) {
+			long *dst = line[0] == 'U' ? s->uid : s->gid;
+
+			for (i = 0; i < 4 && num(&p, &v); i++)
+				dst[i] = (long)v;
+			if (i == 4)
+				have |= line[0] == 'U' ? 4 : 8;
+		} else if (strcmp(line, "NSpid") == 0) {
+			while (s->nnspid < CFIR_NSPID_MAX && num(&p, &v))
+				s->nspid[s->nnspid++] = (int)v;
+		} else if (strcmp(line, "CapInh") == 0) {
+			hex64(p, &s->cap_inh);
+		} else if (strcmp(line, "CapPrm") == 0) {
+			hex64(p, &s->cap_prm);
+		} else if (strcmp(line, "CapEff") == 0) {
+			hex64(p, &s->cap_eff);
+		} else if (strcmp(line, "CapBnd") == 0) {
+			hex64(p, &s->cap_bnd);
+		} else if (strcmp(line, "CapAmb") == 0) {
+			hex64(p, &s->cap_amb);
+		} else if (strcmp(line, "Seccomp") == 0 && num(&p, &v)) {
+			s->seccomp = (int)v;
+		} else if (strcmp(line, "NoNewPrivs") == 0 && num(&p, &v)) {
+			s->no_new_privs = (int)v;
+		}
+	}
+	return have == 15 ? 0 : -1;
+}
+
+int
+cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s)
+{
+	cleanup_free char *copy = strndup(text, len);	/* strtoll wants a NUL */
+	const char *paren, *p;
+	long long v;
+	int field;
+
+	memset(s, 0, sizeof(*s));
+	if (copy == NULL)
+		return -1;
+	/* comm is in parentheses and may hold ')' itself: the last one ends it */
+	paren = strrchr(copy, ')');
+	if (paren == NULL || paren[1] != ' ' || paren[2] == '\0')
+		return -1;
+	s->state = paren[2];
+	p = paren + 3;
+	for (field = 4; field <= 22; field++) {
+		if (!num(&p, &v))
+			return -1;
+		if (field == 4)
+			s->ppid = (int)v;
+		if (field == 22)
+			s->starttime = (unsigned long long)v;
+	}
+	return 0;
+}
+
+int
+cfir_proc_maps_line(char *line, struct cfir_map *m)
+{
+	char *p = line, *end;
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	errno = 0;
+	m->start = strtoull(p, &end, 16);
+	if (end == p || *end != '-')
+		return -1;
+	p = end + 1;
+	m->end = strtoull(p, &end, 16);
+	if (end == p || *end != ' ' || m->end < m->start)
+		return -1;
+	p = end + 1;
+	if (strlen(p) < 5 || p[4] != ' ')
+		return -1;
+	memcpy(m->perms, p, 4);
+	p += 5;
+	m->offset = strtoull(p, &end, 16);
+	if (end == p || *end != ' ')
+		return -1;
+	p = strchr(end + 1, ' ');	/* past dev */
+	if (p == NULL)
+		return -1;
+	m->inode = strtoul(p + 1, &end, 10);
+	if (end == p + 1 || errno != 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	m->path = end;
+	n = strlen(end);
+	if (n >= 10 && strcmp(end + n - 10, " (deleted)") == 0)
+		m->deleted = true;
+	return 0;
+}
+
+cJSON *
+cfir_caps_json(uint64_t mask)
+{
+	static const char *names[] = {
+		"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
+		"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
+		"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+		"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+		"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+		"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
+		"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+		"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+	};
+	cJSON *a = cJSON_CreateArray();
+	char name[40];
+	unsigned i;
+
+	for (i = 0; i < 64; i++) {
+		if (!(mask & (1ull << i)))
+			continue;
+		if (i < sizeof(names) / sizeof(names[0]))
+			snprintf(name, sizeof(name), "CAP_%s", names[i]);
+		else
+			snprintf(name, sizeof(name), "CAP_%u", i);
+		cJSON_AddItemToArray(a, cJSON_CreateString(name));
+	}
+	return a;
+}
+
+/* ---- reading /proc ---------------------------------------------------------- */
+
+/* "pid:[4026531836]" -> 4026531836 */
+static unsigned long
+ns_inode(const char *proc, pid_t pid, const char *ns)
+{
+	char path[96], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/%s", proc, (int)pid, ns);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return strchr(link, '[') ? strtoul(strchr(link, '[') + 1, NULL, 10) : 0;
+}
+
+static char *
+read_at(const char *proc, pid_t pid, const char *name, size_t max, size_t *len,
+	bool *trunc, int *sys)
+{
+	char path[96], *buf = NULL;
+	struct cfir_err err = { 0 };
+
+	snprintf(path, sizeof(path), "%s/%d/%s", proc, (int)pid, name);
+	if (cfir_read_file(AT_FDCWD, path, max, &buf, len, trunc, &err) < 0) {
+		if (sys != NULL)
+			*sys = err.sys;
+		return NULL;
+	}
+	return buf;
+}
+
+/* The cgroup line that places the init process, to compare others with. */
+struct cgref {
+	char hier[128];		/* "0:" (v2) or "7:pids:" */
+	char path[1024];
+};
+
+/*
+ * The init process's cgroup line whose path names the container (v1:
+ * "12:pids:/docker/<id>", v2: "0::/system.slice/docker-<id>.scope"),
+ * preferring the pids controller; the others are compared with it.
+ */
+static bool
+cg_pick(const char *text, const char *id, struct cgref *r)
+{
+	const char *p, *best = NULL, *colon2;
+	size_t linelen = 0, bestlen = 0;
+
+	for (p = text; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *nl = strchr(p, '\n');
+		const char *hit = strstr(p, id);
+
+		linelen = nl ? (size_t)(nl - p) : strlen(p);
+		if (hit == NULL || hit >= p + linelen)
+			continue;
+		if (best == NULL || memmem(p, linelen, ":pids:", 6) != NULL) {
+			best = p;
+			bestlen = linelen;
+		}
+	}
+	if (best == NULL)
+		return false;
+	colon2 = memchr(best, ':', bestlen);
+	colon2 = colon2 ? memchr(colon2 + 1, ':', bestlen - (size_t)(colon2 + 1 - best)) : NULL;
+	if (colon2 == NULL || (size_t)(colon2 + 1 - best) >= sizeof(r->hier) ||
+	    bestlen - (size_t)(colon2 + 1 - best) >= sizeof(r->path))
+		return false;
+	snprintf(r->hier, sizeof(r->hier), "%.*s", (int)(colon2 + 1 - best), best);
+	snprintf(r->path, sizeof(r->path), "%.*s", (int)(bestlen - (size_t)(colon2 + 1 - best)), colon2 + 1);
+	return true;
+}
+
+/* Is the process in the reference cgroup, or below it? */
+static bool
+cg_member(const char *text, const struct cgref *r)
+{
+	size_t hl = strlen(r->hier), pl = strlen(r->path);
+	const char *p = text;
+
+	while (p != NULL && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t linelen = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (linelen >= hl + pl && strncmp(p, r->hier, hl) == 0 &&
+		    strncmp(p + hl, r->path, pl) == 0 &&
+		    (linelen == hl + pl || p[hl + pl] == '/'))
+			return true;
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static int
+add_entry(struct cfir_proc_list *l, pid_t pid, int found)
+{
+	struct cfir_proc_entry *ne;
+
+	if ((l->n & 255) == 0) {
+		ne = realloc(l->e, (l->n + 256) * sizeof(*ne));
+		if (ne == NULL)
+			return -1;
+		l->e = ne;
+	}
+	l->e[l->n].pid = pid;
+	l->e[l->n].found = found;
+	l->n++;
+	return 0;
+}
+
+/* Where the reference hierarchy is mounted: v1 by controller, v2 unified. */
+static int
+cg_dir(const struct cgref *r)
+{
+	char path[1400];
+	const char *ctl = strchr(r->hier, ':');
+	int fd = -1;
+
+	if (strstr(r->path, "/..") != NULL || r->path[0] != '/')
+		return -1;
+	if (ctl != NULL && ctl[1] != ':') {	/* "12:pids:" */
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%.*s%s", (int)strcspn(ctl + 1, ":,"),
+			 ctl + 1, r->path);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {	/* "0::" */
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", r->path);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s", r->path);
+			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+	}
+	return fd;
+}
+
+/* The PIDs in a cgroup and every cgroup below it (bounded depth). */
+static int
+cg_walk(int dfd, struct cfir_proc_list *l, int depth)
+{
+	cleanup_free char *procs = NULL;
+	struct cfir_err err = { 0 };
+	struct dirent *de;
+	const char *p;
+	DIR *d;
+	int fd;
+
+	if (depth > 32 || cfir_read_file(dfd, "cgroup.procs", 16u << 20, &procs, NULL, NULL, &err) < 0)
+		return -1;
+	for (p = procs; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		long pid = strtol(p, NULL, 10);
+		size_t i;
+
+		if (pid <= 0)
+			continue;
+		for (i = 0; i < l->n && l->e[i].pid != pid; i++)
+			;
+		if (i < l->n)
+			l->e[i].found |= CFIR_FOUND_CGROUP;
+		else if (add_entry(l, (pid_t)pid, CFIR_FOUND_CGROUP) < 0)
+			return -1;
+	}
+	fd = dup(dfd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		int sub;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0) {
+			cg_walk(sub, l, depth + 1);
+			close(sub);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int
+by_pid(const void *a, const void *b)
+{
+	const struct cfir_proc_entry *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int
+cfir_proc_members(const struct cfir_target *t, const char *proc,
+		  struct cfir_proc_list *l, struct cfir_err *err)
+{
+	cleanup_free char *cg = NULL;
+	struct cgref ref;
+	bool have_cg;
+	struct dirent *de;
+	int cgfd;
+	DIR *d;
+
+	memset(l, 0, sizeof(*l));
+	if (t->pid <= 0)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no processes",
+				    t->name, t->status);
+	l->pidns = ns_inode(proc, t->pid, "pid");
+	l->netns = ns_inode(proc, t->pid, "net");
+	cg = read_at(proc, t->pid, "cgroup", SMALL, NULL, NULL, NULL);
+	if (l->pidns == 0 || cg == NULL)
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "init process %d of '%s' vanished",
+				    (int)t->pid, t->name);
+	have_cg = cg_pick(cg, t->id, &ref);
+	/* the cgroup lists its own members: one read instead of one per process */
+	cgfd = have_cg && strcmp(proc, "/proc") == 0 ? cg_dir(&ref) : -1;
+	d = opendir(proc);
+	if (d == NULL)
+		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
+	while ((de = readdir(d)) != NULL) {
+		unsigned long pid;
+		int found = 0;
+
+		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
+			continue;
+		if (ns_inode(proc, (pid_t)pid, "pid") == l->pidns)
+			found |= CFIR_FOUND_PIDNS;
+		if (have_cg && cgfd < 0) {
+			cleanup_free char *c = read_at(proc, (pid_t)pid, "cgroup", SMALL, NULL, NULL, NULL);
+
+			if (c != NULL && cg_member(c, &ref))
+				found |= CFIR_FOUND_CGROUP;
+		}
+		if (found && add_entry(l, (pid_t)pid, found) < 0) {
+			closedir(d);
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "process list");
+		}
+	}
+	closedir(d);
+	if (cgfd >= 0) {
+		if (l->n > 1)
+			qsort(l->e, l->n, sizeof(*l->e), by_pid);
+		cg_walk(cgfd, l, 0);
+		close(cgfd);
+	}
+	return 0;
+}
+
+void
+cfir_proc_list_free(struct cfir_proc_list *l)
+{
+	free(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+bool
+cfir_proc_list_has(const struct cfir_proc_list *l, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].pid == pid)
+			return true;
+	return false;
+}
+
+void
+cfir_proc_clock(long long *btime, long *hz)
+{
+	static long long bt = -1;
+	static long ticks;
+	cleanup_free char *st = NULL;
+	const char *b;
+
+	if (bt < 0) {	/* the boot time does not change: read it once */
+		ticks = sysconf(_SC_CLK_TCK);
+		bt = 0;
+		if (cfir_read_file(AT_FDCWD, "/proc/stat", 1 << 20, &st, NULL, NULL, NULL) == 0 &&
+		    (b = strstr(st, "\nbtime ")) != NULL)
+			bt = strtoll(b + 7, NULL, 10);
+	}
+	*btime = bt;
+	*hz = ticks;
+}
+
+/* NUL-separated strings as a JSON array of exact byte strings. */
+static cJSON *
+strings_json(const char *buf, size_t len)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i = 0, n;
+
+	while (i < len) {
+		cJSON *o = cJSON_CreateObject();
+
+		n = strnlen(buf + i, len - i);
+		cfir_json_add_bytes(o, "s", buf + i, n);
+		cJSON_AddItemToArray(a, cJSON_DetachItemFromObject(o, "s"));
+		if (cJSON_GetObjectItem(o, "s_hex") != NULL)	/* keep the exact bytes */
+			cJSON_AddItemToArray(a, cJSON_DetachItemFromObject(o, "s_hex"));
+		cJSON_Delete(o);
+		i += n + 1;
+	}
+	return a;
+}
+
+/*
+ * Inside describe everything is read relative to an fd of /proc/PID: such
+ * an fd stays bound to the process it was opened for, so when that process
+ * exits every read fails (ESRCH), even if its PID is reused meanwhile.
+ */
+static char *
+link_at(int pfd, const char *name)
+{
+	char buf[4096];
+	ssize_t n = readlinkat(pfd, name, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static char *
+read_in(int pfd, const char *name, size_t max, size_t *len, bool *trunc)
+{
+	char *buf = NULL;
+
+	if (cfir_read_file(pfd, name, max, &buf, len, trunc, NULL) < 0)
+		return NULL;
+	return buf;
+}
+
+static unsigned long
+ns_in(int pfd, const char *ns)
+{
+	char name[32];
+	cleanup_free char *l = NULL;
+
+	snprintf(name, sizeof(name), "ns/%s", ns);
+	l = link_at(pfd, name);
+	return l != NULL && strchr(l, '[') ? strtoul(strchr(l, '[') + 1, NULL, 10) : 0;
+}
+
+static void
+add_link(cJSON *o, const char *key, int pfd, const char *name)
+{
+	cleanup_free char *l = link_at(pfd, name);
+
+	if (l != NULL)
+		cfir_json_add_bytes(o, key, l, strlen(l));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static const char *
+fd_kind(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (strncmp(t, "socket:[", 8) == 0)
+		return "socket";
+	if (strncmp(t, "pipe:[", 6) == 0)
+		return "pipe";
+	if (strncmp(t, "/memfd:", 7) == 0)
+		return "memfd";
+	if (strncmp(t, "anon_inode:", 11) == 0)
+		return "anon";
+	if (n >= 10 && strcmp(t + n - 10, " (deleted)") == 0)
+		return "deleted";
+	return t[0] == '/' ? "file" : "other";
+}
+
+static void
+add_fds(cJSON *o, int pfd)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, "fds");
+	struct dirent *de;
+	unsigned long fd;
+	size_t total = 0;
+	int dfd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char name[40];
+		cleanup_free char *t = NULL;
+		cJSON *f;
+
+		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &fd) < 0)
+			continue;
+		if (total++ >= FDS_LISTED)
+			continue;
+		snprintf(name, sizeof(name), "fd/%lu", fd);
+		t = link_at(pfd, name);
+		if (t == NULL)
+			continue;	/* closed meanwhile */
+		f = cJSON_CreateObject();
+		cfir_json_add_num(f, "fd", (double)fd);
+		cfir_json_add_str(f, "kind", fd_kind(t));
+		cfir_json_add_bytes(f, "target", t, strlen(t));
+		cJSON_AddItemToArray(a, f);
+	}
+	closedir(d);
+	cfir_json_add_num(o, "fds_total", (double)total);
+}
+
+static void
+add_maps(cJSON *o, int pfd)
+{
+	cleanup_free char *text = read_in(pfd, "maps", MAPS_MAX, NULL, NULL);
+	cJSON *s = cJSON_AddObjectToObject(o, "maps"), *ax, *del;
+	char *line, *save = NULL, r[64];
+	struct cfir_map m;
+	size_t regions = 0;
+
+	if (text == NULL)
+		return;
+	ax = cJSON_AddArrayToObject(s, "anon_exec");
+	del = cJSON_AddArrayToObject(s, "deleted");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (cfir_proc_maps_line(line, &m) < 0)
+			continue;
+		regions++;
+		snprintf(r, sizeof(r), "%llx-%llx %s", (unsigned long long)m.start,
+			 (unsigned long long)m.end, m.perms);
+		/* executable memory backed by no file (JIT, shellcode, memfd) */
+		if (m.perms[2] == 'x' && (m.path[0] == '\0' || strncmp(m.path, "/memfd:", 7) == 0) &&
+		    cJSON_GetArraySize(ax) < LISTED) {
+			cJSON *e = cJSON_CreateObject();
+
+			cfir_json_add_str(e, "region", r);
+			cfir_json_add_bytes(e, "path", m.path, strlen(m.path));
+			cJSON_AddItemToArray(ax, e);
+		}
+		if (m.deleted && cJSON_GetArraySize(del) < LISTED) {
+			cJSON *e = cJSON_CreateObject();
+
+			cfir_json_add_str(e, "region", r);
+			cfir_json_add_bytes(e, "path", m.path, strlen(m.path));
+			cJSON_AddItemToArray(del, e);
+		}
+	}
+	cfir_json_add_num(s, "regions", (double)regions);
+}
+
+/* uid_map and gid_map belong to a user namespace: read once for each. */
+static const char *
+id_map(int pfd, unsigned long userns_now, const char *map)
+{
+	static unsigned long userns[2];
+	static char *text[2];
+	int k = map[0] == 'g';
+
+	if (userns_now == 0 || userns_now != userns[k]) {
+		free(text[k]);
+		text[k] = read_in(pfd, map, SMALL, NULL, NULL);
+		userns[k] = userns_now;
+	}
+	return text[k];
+}
+
+/* uid_map: "inside outside count" lines; the host ID of each of ids[4]. */
+static cJSON *
+host_ids(int pfd, unsigned long userns, const char *map, const long ids[4])
+{
+	const char *text = id_map(pfd, userns, map);
+	cJSON *a = cJSON_CreateArray();
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		const char *p = text;
+		long long in, out, count, host = -1;
+
+		while (p != NULL && *p) {
+			const char *q = p;
+
+			if (num(&q, &in) && num(&q, &out) && num(&q, &count) &&
+			    ids[i] >= in && ids[i] < in + count) {
+				host = out + (ids[i] - in);
+				break;
+			}
+			p = strchr(p, '\n');
+			if (p != NULL)
+				p++;
+		}
+		cJSON_AddItemToArray(a, host < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)host));
+	}
+	return a;
+}
+
+static cJSON *
+ids_json(const long v[4])
+{
+	cJSON *a = cJSON_CreateArray();
+	int i;
+
+	for (i = 0; i < 4; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+	return a;
+}
+
+void
+cfir_proc_info_free(struct cfir_proc_info *info)
+{
+	free(info->args);
+	info->args = NULL;
+}
+
+cJSON *
+cfir_proc_describe(const char *proc, pid_t pid, const struct cfir_proc_opts *o,
+		   struct cfir_proc_info *info)
+{
+	static const char *nss[] = { "pid", "net", "mnt", "uts", "ipc", "user", "cgroup" };
+	cleanup_free char *status = NULL, *stattext = NULL, *comm = NULL, *cmd = NULL, *env = NULL;
+	cleanup_close int pfd = -1;
+	struct cfir_proc_status s;
+	struct cfir_proc_stat st;
+	cJSON *j = cJSON_CreateObject(), *caps, *ns;
+	char path[96], t[CFIR_TIME_LEN];
+	unsigned long userns = 0, inode;
+	size_t len = 0, i;
+	bool trunc = false;
+	long long btime;
+	long hz;
+	struct stat sb;
+
+	memset(info, 0, sizeof(*info));
+	info->pid = pid;
+	cfir_json_add_num(j, "pid", pid);
+	snprintf(path, sizeof(path), "%s/%d", proc, (int)pid);
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	stattext = pfd >= 0 ? read_in(pfd, "stat", SMALL, &len, NULL) : NULL;
+	status = stattext ? read_in(pfd, "status", SMALL, NULL, NULL) : NULL;
+	if (stattext == NULL || status == NULL || cfir_proc_stat_parse(stattext, len, &st) < 0 ||
+	    cfir_proc_status_parse(status, strlen(status), &s) < 0) {
+		info->gone = true;
+		cJSON_AddBoolToObject(j, "gone", true);
+		return j;
+	}
+	info->ppid = s.ppid;
+	info->state = s.state;
+	info->starttime = st.starttime;
+	info->uid = s.uid[0];
+
+	/* comm as the kernel keeps it, exact (status escapes it) */
+	comm = read_in(pfd, "comm", 64, &len, NULL);
+	if (comm != NULL) {
+		if (len > 0 && comm[len - 1] == '\n')
+			len--;
+		info->commlen = len < sizeof(info->comm) ? len : sizeof(info->comm);
+		memcpy(info->comm, comm, info->commlen);
+		cfir_json_add_bytes(j, "comm", comm, len);
+	}
+	ns = cJSON_AddArrayToObject(j, "nspid");
+	for (i = 0; i < (size_t)s.nnspid; i++)
+		cJSON_AddItemToArray(ns, cJSON_CreateNumber(s.nspid[i]));
+	cfir_json_add_num(j, "ppid", s.ppid);
+	snprintf(t, sizeof(t), "%c", s.state);
+	cfir_json_add_str(j, "state", t);
+	cJSON_AddItemToObject(j, "uids", ids_json(s.uid));
+	cJSON_AddItemToObject(j, "gids", ids_json(s.gid));
+
+	cmd = read_in(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
+	cJSON_AddItemToObject(j, "cmdline", cmd ? strings_json(cmd, len) : cJSON_CreateArray());
+	if (trunc)
+		cJSON_AddBoolToObject(j, "cmdline_truncated", true);
+	if (cmd != NULL) {
+		info->args = malloc(len + 1);
+		if (info->args != NULL) {
+			for (i = 0; i < len; i++)
+				info->args[i] = cmd[i] ? cmd[i] : ' ';
+			while (len > 0 && info->args[len - 1] == ' ')
+				len--;
+			info->args[len] = '\0';
+			info->argslen = len;
+		}
+	}
+	if (o->environ) {
+		trunc = false;
+		env = read_in(pfd, "environ", SMALL, &len, &trunc);
+		cJSON_AddItemToObject(j, "environ", env ? strings_json(env, len) : cJSON_CreateNull());
+		if (trunc)
+			cJSON_AddBoolToObject(j, "environ_truncated", true);
+	}
+
+	add_link(j, "exe", pfd, "exe");
+	{
+		const cJSON *exe = cJSON_GetObjectItem(j, "exe");
+		size_t n = cJSON_IsString(exe) ? strlen(exe->valuestring) : 0;
+
+		info->exe_deleted = n >= 10 && strcmp(exe->valuestring + n - 10, " (deleted)") == 0;
+		cJSON_AddBoolToObject(j, "exe_deleted", info->exe_deleted);
+	}
+	/* the kernel's reference to the binary, not a path the container controls */
+	if (fstatat(pfd, "exe", &sb, 0) == 0) {
+		info->exe_dev = sb.st_dev;
+		info->exe_ino = sb.st_ino;
+	}
+	add_link(j, "cwd", pfd, "cwd");
+	add_link(j, "root", pfd, "root");
+
+	cfir_proc_clock(&btime, &hz);
+	if (hz > 0 && btime > 0) {
+		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(st.starttime / (unsigned long long)hz)),
+				       .tv_nsec = (long)(st.starttime % (unsigned long long)hz) * (1000000000L / hz) };
+
+		cfir_time_rfc3339(&ts, t);
+		cfir_json_add_str(j, "start", t);
+	}
+	caps = cJSON_AddObjectToObject(j, "caps");
+	cJSON_AddItemToObject(caps, "effective", cfir_caps_json(s.cap_eff));
+	cJSON_AddItemToObject(caps, "permitted", cfir_caps_json(s.cap_prm));
+	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_json(s.cap_inh));
+	cJSON_AddItemToObject(caps, "bounding", cfir_caps_json(s.cap_bnd));
+	cJSON_AddItemToObject(caps, "ambient", cfir_caps_json(s.cap_amb));
+	cfir_json_add_str(j, "seccomp", s.seccomp == 0 ? "disabled" : s.seccomp == 1 ? "strict" :
+					 s.seccomp == 2 ? "filter" : NULL);
+	if (s.no_new_privs >= 0)
+		cJSON_AddBoolToObject(j, "no_new_privs", s.no_new_privs == 1);
+	ns = cJSON_AddObjectToObject(j, "ns");
+	for (i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
+		inode = ns_in(pfd, nss[i]);
+		cfir_json_add_num(ns, nss[i], (double)inode);
+		if (strcmp(nss[i], "user") == 0)
+			userns = inode;
+	}
+	cJSON_AddItemToObject(j, "host_uids", host_ids(pfd, userns, "uid_map", s.uid));
+	cJSON_AddItemToObject(j, "host_gids", host_ids(pfd, userns, "gid_map", s.gid));
+	add_fds(j, pfd);
+	add_maps(j, pfd);
+
+	/* still the same process? Its /proc fd fails once it has exited */
+	if (faccessat(pfd, "stat", R_OK, 0) < 0) {
+		info->gone = true;
+		cJSON_AddBoolToObject(j, "gone", true);
+	}
+	return j;
+}

@@ -1,0 +1,106 @@
+/* proc.h - a container's processes, straight from the host's /proc */
+#ifndef CFIR_PROC_H
+#define CFIR_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/err.h"
+#include "common/target.h"
+
+/* ---- parsers of hostile text (each has a fuzz target) ---- */
+
+#define CFIR_NSPID_MAX 32
+
+struct cfir_proc_status {
+	char state;
+	int ppid;
+	long uid[4], gid[4];	/* real, effective, saved, fs */
+	int nspid[CFIR_NSPID_MAX];
+	int nnspid;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	int seccomp;		/* -1 when not shown */
+	int no_new_privs;	/* -1 when not shown */
+};
+/* /proc/PID/status; -1 when the fields every process has are missing. */
+int cfir_proc_status_parse(const char *text, size_t len, struct cfir_proc_status *s);
+
+struct cfir_proc_stat {
+	char state;
+	int ppid;
+	unsigned long long starttime;	/* clock ticks after boot */
+};
+/* /proc/PID/stat: the fields after the last ')' (comm may hold anything). */
+int cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s);
+
+struct cfir_map {
+	uint64_t start, end, offset;
+	char perms[5];
+	unsigned long inode;
+	const char *path;	/* into the line; "" for anonymous */
+	bool deleted;		/* the mapped file is gone */
+};
+/* One line of /proc/PID/maps, in place; -1 when malformed. */
+int cfir_proc_maps_line(char *line, struct cfir_map *m);
+
+/* Capability names of a mask, as a JSON array ("CAP_SYS_ADMIN", ...). */
+cJSON *cfir_caps_json(uint64_t mask);
+
+/* ---- processes of a container ---- */
+
+enum { CFIR_FOUND_PIDNS = 1, CFIR_FOUND_CGROUP = 2 };
+
+struct cfir_proc_entry {
+	pid_t pid;
+	int found;		/* CFIR_FOUND_* bits */
+};
+
+struct cfir_proc_list {
+	struct cfir_proc_entry *e;
+	size_t n;
+	unsigned long pidns;	/* inode of the container's PID namespace */
+	unsigned long netns;
+};
+
+/* Every PID in the init process's PID namespace or in its cgroup. */
+int cfir_proc_members(const struct cfir_target *t, const char *proc,
+		      struct cfir_proc_list *l, struct cfir_err *err);
+void cfir_proc_list_free(struct cfir_proc_list *l);
+bool cfir_proc_list_has(const struct cfir_proc_list *l, pid_t pid);
+
+struct cfir_proc_opts {
+	bool environ;		/* include the environment */
+};
+
+/* What ps needs beyond the JSON: the tree and the executable. */
+struct cfir_proc_info {
+	pid_t pid, ppid;
+	char state;
+	char comm[64];		/* exact bytes */
+	size_t commlen;
+	unsigned long long starttime;
+	bool gone;		/* vanished while it was read */
+	bool exe_deleted;
+	dev_t exe_dev;
+	ino_t exe_ino;
+	long uid;
+	char *args;		/* cmdline, NULs as spaces, for the tree; malloc'd */
+	size_t argslen;
+};
+
+/*
+ * Everything ps records about PID, as JSON. A process that vanishes midway
+ * is returned with "gone": true and what was read.
+ */
+cJSON *cfir_proc_describe(const char *proc, pid_t pid, const struct cfir_proc_opts *o,
+			  struct cfir_proc_info *info);
+void cfir_proc_info_free(struct cfir_proc_info *info);
+
+/* Boot time (seconds since the epoch) and clock ticks, for start times. */
+void cfir_proc_clock(long long *btime, long *hz);
+
+#endif
