@@ -21,7 +21,10 @@ static const struct cmd cmds[] = {
 	{ "copy", cmd_copy, "paths of a container (like docker cp) into a bag, hashed and indexed" },
 	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },
 	{ "inspect", cmd_inspect, "engine metadata, image, changes and logs into a bag" },
+	{ "memory", cmd_memory, "readable memory of chosen processes, with an index of regions" },
 	{ "pause", cmd_pause, "freeze a container through the Engine API" },
+	{ "ps", cmd_ps, "the process tree from /proc, every executable recovered" },
+	{ "sockets", cmd_sockets, "tcp, udp, raw, unix and packet sockets of the container's netns" },
 	{ "unpause", cmd_unpause, "thaw a container through the Engine API" },
 	{ "verify", cmd_verify, "check every hash, the custody chain and the bag's shape" },
 };
