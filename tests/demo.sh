@@ -37,6 +37,14 @@ step "cfir pause $name"
 step "cfir inspect -o $bag $name"
 "$CFIR" --format text inspect -o "$bag" "$name"
 
+step "cfir ps -o $bag $name: the process tree from /proc, executables recovered"
+"$CFIR" --format text ps -o "$bag" "$name"
+echo "   recovered executables:"
+jq -c '.executables[] | {sha256: .sha256[0:16], deleted, exe_paths, pids}' "$bag"/data/*/proc/processes.json | sed 's/^/   /'
+
+step "cfir sockets -o $bag $name: like netstat -tunap, from the container's namespace"
+"$CFIR" --format text sockets -o "$bag" "$name"
+
 step "cfir export -o $bag $name"
 "$CFIR" --format text export -o "$bag" "$name"
 echo "   what the index flags:"
