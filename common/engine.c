@@ -506,6 +506,17 @@ pull_thread(void *arg)
 	return NULL;
 }
 
+static void
+pull_free(struct cfir_pull *p)
+{
+	pthread_cond_destroy(&p->more);
+	pthread_cond_destroy(&p->room);
+	pthread_mutex_destroy(&p->lock);
+	free(p->ring);
+	free(p->url);
+	free(p);
+}
+
 void
 cfir_engine_pull_close(struct cfir_pull *p)
 {
@@ -521,12 +532,7 @@ cfir_engine_pull_close(struct cfir_pull *p)
 	curl_easy_setopt(p->e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(p->e->curl, CURLOPT_XFERINFODATA, NULL);
 	curl_easy_setopt(p->e->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
-	pthread_cond_destroy(&p->more);
-	pthread_cond_destroy(&p->room);
-	pthread_mutex_destroy(&p->lock);
-	free(p->ring);
-	free(p->url);
-	free(p);
+	pull_free(p);
 }
 
 int
@@ -566,12 +572,7 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	e->errbuf[0] = '\0';
 	e->status = 0;
 	if (pthread_create(&p->thread, NULL, pull_thread, p) != 0) {
-		pthread_cond_destroy(&p->more);
-		pthread_cond_destroy(&p->room);
-		pthread_mutex_destroy(&p->lock);
-		free(p->ring);
-		free(p->url);
-		free(p);
+		pull_free(p);
 		return cfir_err_set(err, EX_OSERR, errno, "engine reader");
 	}
 	pthread_mutex_lock(&p->lock);

@@ -147,11 +147,5 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 	if (tool_end(bag, rc, res.stream_bytes > 0, &err, details) < 0)
 		goto out;
 out:
-	if (bag != NULL && cfir_bag_close(bag, err.msg[0] ? NULL : &err) < 0 && r == 0)
-		r = cfir_err_report(&err);
-	if (err.msg[0] != '\0' && r == 0)
-		r = cfir_err_report(&err);
-	cfir_target_free(t);
-	cfir_engine_close(e);
-	return r;
+	return tool_done(e, t, bag, &err, r);
 }

@@ -260,12 +260,8 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 	}
 out:
 	cfir_proc_list_free(&l);
-	if (bag != NULL && cfir_bag_close(bag, err.msg[0] ? NULL : &err) < 0 && r == 0)
-		r = cfir_err_report(&err);
 	/* failures of single PIDs were reported as they came */
-	if (err.msg[0] != '\0' && r == 0)
-		r = failed ? err.exit : cfir_err_report(&err);
-	cfir_target_free(t);
-	cfir_engine_close(e);
-	return r;
+	if (failed && r == 0)
+		r = err.exit;
+	return tool_done(e, t, bag, &err, r);
 }

@@ -373,11 +373,5 @@ out:
 		cfir_proc_info_free(&p[i].info);
 	free(p);
 	cfir_proc_list_free(&l);
-	if (bag != NULL && cfir_bag_close(bag, err.msg[0] ? NULL : &err) < 0 && r == 0)
-		r = cfir_err_report(&err);
-	if (err.msg[0] != '\0' && r == 0)
-		r = cfir_err_report(&err);
-	cfir_target_free(t);
-	cfir_engine_close(e);
-	return r;
+	return tool_done(e, t, bag, &err, r);
 }

@@ -81,6 +81,19 @@ tool_record(struct tool_bagopts *bo, const char *action,
 }
 
 int
+tool_done(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag,
+	  struct cfir_err *err, int r)
+{
+	if (bag != NULL && cfir_bag_close(bag, err->msg[0] ? NULL : err) < 0 && r == 0)
+		r = cfir_err_report(err);
+	if (err->msg[0] != '\0' && r == 0)
+		r = cfir_err_report(err);
+	cfir_target_free(t);
+	cfir_engine_close(e);
+	return r;
+}
+
+int
 tool_usage(const char *usage, bool error)
 {
 	fputs(usage, error ? stderr : stdout);

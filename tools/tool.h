@@ -56,6 +56,13 @@ int tool_record(struct tool_bagopts *bo, const char *action,
 		const struct cfir_target *t, const struct cfir_err *failure,
 		const cJSON *details, struct cfir_err *err);
 
+/*
+ * The end of a command: close the bag (its error counts when nothing else
+ * failed), report ERR unless R already says how it ended, free the rest.
+ */
+int tool_done(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag,
+	      struct cfir_err *err, int r);
+
 /* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
 int tool_usage(const char *usage, bool error);
 /* Engine connection and one resolved container. */
