@@ -10,11 +10,12 @@
 int unit_failed_checks;
 
 extern const struct unit_test bag_tests[], engine_tests[], logs_tests[],
-	mountinfo_tests[], out_tests[], proc_tests[], tarindex_tests[], target_tests[];
+	mountinfo_tests[], out_tests[], overlay_tests[], proc_tests[], tarindex_tests[],
+	target_tests[];
 
 static const struct unit_test *const suites[] = {
-	bag_tests, engine_tests, logs_tests, mountinfo_tests, out_tests, proc_tests,
-	tarindex_tests, target_tests,
+	bag_tests, engine_tests, logs_tests, mountinfo_tests, out_tests, overlay_tests,
+	proc_tests, tarindex_tests, target_tests,
 };
 
 static char tmproot[] = "/tmp/cfir-unit-XXXXXX";

@@ -1,0 +1,60 @@
+/* overlay.h - the writable layer: a walk of the overlay upper directory */
+#ifndef CFIR_OVERLAY_H
+#define CFIR_OVERLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+#include "common/mountinfo.h"
+
+/* What one upper-directory entry means to overlayfs (pure: fuzzed). */
+enum cfir_ovl_what {
+	CFIR_OVL_ENTRY,		/* an ordinary entry */
+	CFIR_OVL_WHITEOUT,	/* a deletion of NAME (char 0/0, or aufs .wh.NAME) */
+	CFIR_OVL_OPQ_MARKER,	/* aufs .wh..wh..opq: the directory is opaque */
+};
+enum cfir_ovl_what cfir_ovl_classify(const char *name, mode_t mode, dev_t rdev,
+				     const char **deleted);
+/* trusted.overlay.opaque holds "y" (or "x" for a merged opaque of newer kernels). */
+bool cfir_ovl_opaque(const char *xattr, size_t len);
+
+struct cfir_ovl_entry {
+	const char *path;	/* "/etc/passwd": exact bytes */
+	size_t pathlen;
+	char kind;		/* 'A', 'C', 'D' */
+	struct stat st;		/* of the upper entry (the whiteout for D) */
+	const char *link;	/* symlink target, never followed */
+	bool opaque;		/* a directory hiding the lower ones */
+	const char *redirect;	/* trusted.overlay.redirect, when set */
+	bool metacopy;		/* trusted.overlay.metacopy: data still below */
+	int fd;			/* regular files: open for reading, else -1 */
+};
+
+typedef int (*cfir_ovl_fn)(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err);
+
+struct cfir_ovl_stats {
+	size_t entries, skipped;
+	char first_skip[320];	/* the first subtree not walked, and why */
+};
+
+#define CFIR_OVL_DEPTH_MAX 4096
+/*
+ * A path grows with its depth, and every record of an entry holds its whole
+ * path: past this, a subtree is said and not walked (2,000 levels of
+ * 255-byte names would otherwise cost half a GiB in every record).
+ */
+#define CFIR_OVL_PATH_MAX (64u << 10)
+
+/*
+ * Walk R's upper directory: every entry relative to directory fds, never
+ * following a link, regular files opened O_NONBLOCK (FIFOs and devices are
+ * never opened), depth bounded. Each entry is Added or Changed by looking
+ * its path up in the lower directories top to bottom; whiteouts are
+ * Deleted. A subtree that cannot be walked is counted and the walk goes on.
+ */
+int cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
+		      struct cfir_ovl_stats *st, struct cfir_err *err);
+
+#endif
