@@ -45,6 +45,9 @@ jq -c '.executables[] | {sha256: .sha256[0:16], deleted, exe_paths, pids}' "$bag
 step "cfir sockets -o $bag $name: like netstat -tunap, from the container's namespace"
 "$CFIR" --format text sockets -o "$bag" "$name"
 
+step "cfir diff -o $bag $name: what changed in the writable layer"
+"$CFIR" --format text diff -o "$bag" "$name"
+
 step "cfir export -o $bag $name"
 "$CFIR" --format text export -o "$bag" "$name"
 echo "   what the index flags:"
