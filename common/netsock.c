@@ -51,6 +51,18 @@ addr(const char *tok, bool v6, char *out, size_t outlen, unsigned *port)
 	return inet_ntop(v6 ? AF_INET6 : AF_INET, a, out, (socklen_t)outlen) != NULL;
 }
 
+/* Split LINE in place on spaces into at most MAX fields; their count. */
+static int
+fields(char *line, char **tok, int max)
+{
+	char *sp = NULL;
+	int k;
+
+	for (k = 0; k < max && (tok[k] = strtok_r(k ? NULL : line, " ", &sp)) != NULL; k++)
+		;
+	return k;
+}
+
 static size_t
 inet_table(const char *proto, char *text, cfir_sock_fn fn, void *ctx)
 {
@@ -60,14 +72,11 @@ inet_table(const char *proto, char *text, cfir_sock_fn fn, void *ctx)
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct cfir_sock s = { .proto = proto };
-		char *tok[10], *p = line, *sp = NULL;
-		int k;
+		char *tok[10];
 		unsigned st;
 
-		for (k = 0; k < 10 && (tok[k] = strtok_r(p, " ", &sp)) != NULL; k++)
-			p = NULL;
 		/* sl local rem st queues tr retrnsmt uid timeout inode */
-		if (k < 10 || strchr(tok[0], ':') == NULL || !addr(tok[1], v6, s.local, sizeof(s.local), &s.lport) ||
+		if (fields(line, tok, 10) < 10 || strchr(tok[0], ':') == NULL || !addr(tok[1], v6, s.local, sizeof(s.local), &s.lport) ||
 		    !addr(tok[2], v6, s.remote, sizeof(s.remote), &s.rport))
 			continue;
 		st = (unsigned)strtoul(tok[3], NULL, 16);
@@ -88,15 +97,14 @@ unix_table(char *text, cfir_sock_fn fn, void *ctx)
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct cfir_sock s = { .proto = "unix", .path = "" };
-		char *tok[7], *p = line, *sp = NULL, *rest;
+		char *tok[7];
 		unsigned type, st;
-		int k;
+		size_t linelen = strlen(line), off;
 
-		/* Num RefCount Protocol Flags Type St Inode [Path] */
-		for (k = 0; k < 7 && (tok[k] = strtok_r(p, " ", &sp)) != NULL; k++)
-			p = NULL;
-		if (k < 7 || strchr(tok[0], ':') == NULL)
+		/* Num RefCount Protocol Flags Type St Inode [Path]: the path may hold spaces */
+		if (fields(line, tok, 7) < 7 || strchr(tok[0], ':') == NULL)
 			continue;
+		off = (size_t)(tok[6] - line) + strlen(tok[6]) + 1;	/* past the inode */
 		type = (unsigned)strtoul(tok[4], NULL, 16);
 		st = (unsigned)strtoul(tok[5], NULL, 16);
 		s.type = type == 1 ? "STREAM" : type == 2 ? "DGRAM" : type == 5 ? "SEQPACKET" : "?";
@@ -105,11 +113,13 @@ unix_table(char *text, cfir_sock_fn fn, void *ctx)
 		if (type == 1 && strtoul(tok[3], NULL, 16) & 0x10000)
 			s.state = "LISTEN";
 		s.inode = strtoul(tok[6], NULL, 10);
-		rest = sp;
-		while (rest != NULL && *rest == ' ')
-			rest++;
-		if (rest != NULL)
+		if (off < linelen) {
+			const char *rest = line + off;
+
+			while (*rest == ' ')
+				rest++;
 			s.path = rest;
+		}
 		fn(ctx, &s);
 		n++;
 	}
@@ -124,13 +134,10 @@ packet_table(char *text, cfir_sock_fn fn, void *ctx)
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct cfir_sock s = { .proto = "packet", .state = "" };
-		char *tok[9], *p = line, *sp = NULL, *end;
-		int k;
+		char *tok[9], *end;
 
 		/* sk RefCnt Type Proto Iface R Rmem User Inode */
-		for (k = 0; k < 9 && (tok[k] = strtok_r(p, " ", &sp)) != NULL; k++)
-			p = NULL;
-		if (k < 9 || strtoull(tok[0], &end, 16) == 0 || *end != '\0')
+		if (fields(line, tok, 9) < 9 || strtoull(tok[0], &end, 16) == 0 || *end != '\0')
 			continue;
 		s.type = strtoul(tok[2], NULL, 10) == 3 ? "RAW" : "DGRAM";
 		s.protocol = (unsigned)strtoul(tok[3], NULL, 16);
