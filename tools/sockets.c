@@ -44,6 +44,7 @@ table(FILE *f, const cJSON *doc)
 	const cJSON *s, *list = cJSON_GetObjectItem(doc, "sockets");
 	char l[80], r[80];
 
+	fprintf(f, "network namespace net:[%.0f]\n", cJSON_GetObjectItem(doc, "netns")->valuedouble);
 	if (cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")))
 		fputs("the container shares the host's network namespace: these are the host's sockets\n", f);
 	fprintf(f, "%-6s %-40s %-40s %-12s %s\n", "Proto", "Local Address", "Foreign Address", "State",

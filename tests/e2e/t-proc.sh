@@ -104,6 +104,7 @@ check "the namespace is the container's own, not the host's" \
 	jqt --argjson ns "$(readlink "/proc/$pid/ns/net" | tr -dc 0-9)" '.netns == $ns and .host_netns == false' "$s"
 run "$CFIR" --format text sockets "$c"
 check "the text table reads like netstat -tunap" grep -Eq '^tcp +0\.0\.0\.0:8080 +0\.0\.0\.0:0 +LISTEN +[0-9]+/httpd' <<<"$out"
+check "the text names the network namespace" grep -q "^network namespace net:\[$(readlink "/proc/$pid/ns/net" | tr -dc 0-9)\]$" <<<"$out"
 docker unpause "$c" >/dev/null
 
 # a container on the host's network namespace: said plainly
