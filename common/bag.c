@@ -19,7 +19,6 @@
 #include "common/target.h"
 #include "common/util.h"
 
-#define BAGIT_TXT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define WBUF_SIZE (256u << 10)
 #define TAGFILE_MAX (1u << 30)
@@ -511,10 +510,9 @@ collector_write(struct cfir_bag *b, struct cfir_err *err)
 	if (state >= 0)
 		cfir_json_add_num(o, "max_error_us", (double)tx.maxerror);
 
-	text = cfir_json_print(c, &len);
+	text = cfir_json_line(c, &len);
 	if (text == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "collector.json");
-	text[len++] = '\n';	/* the serialiser left room for the NUL */
 	return write_atomic(b, "custody/collector.json", text, len, err);
 }
 
@@ -770,7 +768,7 @@ bag_init(struct cfir_bag *b, bool fresh, struct cfir_err *err)
 			return cfir_err_set(err, EX_IOERR, errno, "bag '%s': create custody log", b->dir);
 		close(fd);
 		/* bagit.txt last: its presence says the bag is whole */
-		return write_atomic(b, "bagit.txt", BAGIT_TXT, strlen(BAGIT_TXT), err);
+		return write_atomic(b, "bagit.txt", CFIR_BAGIT_TXT, strlen(CFIR_BAGIT_TXT), err);
 	}
 	if (fstatat(b->dirfd, "bagit.txt", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0,

@@ -11,6 +11,9 @@
 #include "common/err.h"
 #include "common/hash.h"
 
+/* bagit.txt, exactly */
+#define CFIR_BAGIT_TXT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+
 struct cfir_target;
 struct cfir_bag;
 struct cfir_writer;

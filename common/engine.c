@@ -41,10 +41,6 @@ struct cfir_engine {
 /* Per-transfer state for the curl callbacks. */
 struct xfer {
 	struct cfir_engine *e;
-	cfir_sink_fn sink;
-	void *ctx;
-	struct cfir_err *sink_err;
-	bool sink_failed;
 	char *buf;		/* buffered 2xx reply */
 	size_t len, cap, max;
 	char ebuf[ERRBODY_MAX + 1];	/* the start of a non-2xx reply */
@@ -158,14 +154,6 @@ on_body(char *data, size_t size, size_t nmemb, void *userp)
 		x->ebuf[x->elen] = '\0';
 		return n;
 	}
-	if (x->sink != NULL) {
-		if (x->sink(x->ctx, data, n, x->sink_err) < 0) {
-			x->sink_failed = true;
-			return 0;
-		}
-		x->bytes += n;
-		return n;
-	}
 	if (buf_append(x, data, n) < 0)
 		return 0;
 	x->bytes += n;
@@ -228,8 +216,6 @@ curl_failure(struct cfir_engine *e, CURLcode rc, struct xfer *x,
 	case CURLE_ABORTED_BY_CALLBACK:
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
 	case CURLE_WRITE_ERROR:
-		if (x->sink_failed)
-			return -1;	/* the sink said why */
 		if (x->too_big)
 			return cfir_err_set(err, EX_DATAERR, 0,
 					    "engine reply larger than %u MiB",

@@ -1,6 +1,7 @@
 /* hash.c - SHA-256 through OpenSSL's EVP interface */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -99,5 +100,28 @@ cfir_sha256_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
 	cfir_hash_free(h);
 	if (bytes != NULL)
 		*bytes = total;
+	return 0;
+}
+
+int
+cfir_base64_decode(const char *in, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(in), pad = 0;
+	unsigned char *buf;
+	int got;
+
+	*out = NULL;
+	if (n == 0 || n % 4 != 0 || n > (1u << 20))
+		return -1;
+	buf = malloc(n / 4 * 3 + 1);
+	if (buf == NULL || (got = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n)) < 0) {
+		free(buf);
+		return -1;
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes */
+	while (pad < 2 && in[n - 1 - pad] == '=')
+		pad++;
+	*len = (size_t)got - pad;
+	*out = buf;
 	return 0;
 }

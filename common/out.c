@@ -245,6 +245,19 @@ cfir_json_print(const cJSON *j, size_t *len)
 	return b.p;
 }
 
+char *
+cfir_json_line(const cJSON *j, size_t *len)
+{
+	size_t n;
+	char *s = cfir_json_print(j, &n);
+
+	if (s == NULL)
+		return NULL;
+	s[n++] = '\n';	/* the serialiser always leaves room for its NUL */
+	*len = n;
+	return s;
+}
+
 int
 cfir_json_fwrite(FILE *f, const cJSON *j)
 {

@@ -54,5 +54,7 @@ cJSON *cfir_json_add_num(cJSON *obj, const char *key, double v);
  */
 char *cfir_json_print(const cJSON *j, size_t *len);
 int cfir_json_fwrite(FILE *f, const cJSON *j);
+/* The same as one JSON Lines line: ends in '\n', which *len counts. */
+char *cfir_json_line(const cJSON *j, size_t *len);
 
 #endif

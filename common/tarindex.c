@@ -262,10 +262,9 @@ emit(const struct cfir_tarindex_sink *s, struct job *j, struct cfir_err *err)
 
 	cJSON_AddItemToObject(j->o, "flags", j->flags);
 	j->flags = NULL;
-	line = cfir_json_print(j->o, &len);
+	line = cfir_json_line(j->o, &len);
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "index");
-	line[len++] = '\n';	/* room was left for the NUL */
 	r = s->index(s->ctx, line, len, err);
 	free(line);
 	return r;

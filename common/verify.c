@@ -13,7 +13,6 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 
-#define BAGIT_TXT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 #define LIST_MAX (1u << 30)
 #define DEPTH_MAX 64
 #define EFTYPE_NOTREG EMEDIUMTYPE	/* errno meaning "not a regular file" here */
@@ -376,7 +375,7 @@ cfir_bag_verify(const char *dir, struct cfir_verify_report *r, struct cfir_err *
 		close(v.dirfd);
 		return cfir_err_set(err, EX_NOINPUT, 0, "'%s' is not an evidence bag (no bagit.txt)", dir);
 	}
-	if (strcmp(bagit, BAGIT_TXT) != 0)
+	if (strcmp(bagit, CFIR_BAGIT_TXT) != 0)
 		item(&v, "bagit.txt", false, "not a BagIt 1.0 declaration");
 
 	if (load_list(&v, "manifest-sha256.txt", &v.payload, true) == 0 || v.payload.n > 0)

@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/cleanup.h"
+#include "common/hash.h"
 #include "common/tarstream.h"
 #include "common/util.h"
 #include "tools/tool.h"
@@ -39,17 +38,10 @@ path_stat(struct cfir_engine *e)
 {
 	const char *h = cfir_engine_header(e, "X-Docker-Container-Path-Stat");
 	cleanup_free unsigned char *raw = NULL;
-	size_t n, len;
-	int got;
+	size_t len = 0;
 
-	if (h == NULL || (n = strlen(h)) == 0 || n % 4 != 0)
+	if (h == NULL || cfir_base64_decode(h, &raw, &len) < 0)
 		return NULL;
-	raw = malloc(n / 4 * 3 + 1);
-	if (raw == NULL || (got = EVP_DecodeBlock(raw, (const unsigned char *)h, (int)n)) < 0)
-		return NULL;
-	len = (size_t)got;
-	while (len > 0 && h[n - 1] == '=' && raw[len - 1] == '\0')
-		len--, n--;
 	return cJSON_ParseWithLength((const char *)raw, len);
 }
 

@@ -33,13 +33,12 @@ static int
 index_line(struct dump *d, cJSON *o, struct cfir_err *err)
 {
 	size_t len;
-	char *line = cfir_json_print(o, &len);
+	char *line = cfir_json_line(o, &len);
 	int r;
 
 	cJSON_Delete(o);
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "memory index");
-	line[len++] = '\n';
 	r = cfir_writer_write(d->idx, line, len, err);
 	free(line);
 	return r;

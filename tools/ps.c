@@ -334,7 +334,7 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 	for (i = 0; i < l.n; i++)
 		cJSON_AddItemToArray(procs, p[i].j);
 
-	json = cfir_json_print(doc, &len);
+	json = cfir_json_line(doc, &len);
 	tf = open_memstream(&text, &tlen);
 	if (json == NULL || tf == NULL) {
 		rc = cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
@@ -342,7 +342,6 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 	}
 	tree(tf, p, l.n);
 	fclose(tf);
-	json[len++] = '\n';
 	if (cfir_bag_add_buffer(bag, "proc", "processes.json", json, len, &err) < 0 ||
 	    cfir_bag_add_buffer(bag, "proc", "tree.txt", text, tlen, &err) < 0) {
 		rc = -1;

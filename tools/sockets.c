@@ -116,13 +116,9 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 	if (rc == 0) {
 		cfir_json_add_str(doc, "container", t->id);
 		cJSON_AddBoolToObject(doc, "frozen", t->paused);
-		json = cfir_json_print(doc, &len);
-		if (json == NULL)
-			rc = cfir_err_set(&err, EX_OSERR, 0, "out of memory");
-		else {
-			json[len++] = '\n';
-			rc = cfir_bag_add_buffer(bag, "net", "sockets.json", json, len, &err);
-		}
+		json = cfir_json_line(doc, &len);
+		rc = json == NULL ? cfir_err_set(&err, EX_OSERR, 0, "out of memory") :
+				    cfir_bag_add_buffer(bag, "net", "sockets.json", json, len, &err);
 	}
 	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")))
 		cfir_warn("container '%s' shares the host's network namespace", t->name);

@@ -96,6 +96,16 @@ sha256_vectors(void)
 	cfir_hash_final_hex(h, hex);	/* reset after final: empty input */
 	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	cfir_hash_free(h);
+	{
+		unsigned char *raw = NULL;
+		size_t len = 0;
+
+		CHECK(cfir_base64_decode("eyJhIjoxfQ==", &raw, &len) == 0 && len == 7 &&
+		      memcmp(raw, "{\"a\":1}", 7) == 0);
+		free(raw);
+		CHECK(cfir_base64_decode("abc", &raw, &len) < 0);
+		CHECK(cfir_base64_decode("", &raw, &len) < 0);
+	}
 }
 
 UNIT_SUITE(out_tests) = {
@@ -104,6 +114,6 @@ UNIT_SUITE(out_tests) = {
 	{ "out: JSON is valid whatever the strings hold", json_always_valid },
 	{ "out: bytes keep their exact value in _hex", json_bytes_keep_exact },
 	{ "out: numbers print as integers when whole", json_numbers },
-	{ "hash: SHA-256 vectors, streaming and reset", sha256_vectors },
+	{ "hash: SHA-256 vectors, streaming and reset; base64 with padding", sha256_vectors },
 	UNIT_END,
 };
