@@ -1,0 +1,379 @@
+/* netlink.c - links of a network namespace and their peers, from rtnetlink
+ *
+ * The container's side of a veth pair names its peer by ifindex (IFLA_LINK)
+ * and by the id its namespace gives the peer's namespace
+ * (IFLA_LINK_NETNSID). sysfs cannot answer this: after setns it still shows
+ * the mounter's view. So we ask the kernel over a NETLINK_ROUTE socket that
+ * was created inside the container's namespace, from a thread of its own.
+ *
+ * The replies describe links the container may have created and named: every
+ * length is checked, strings are copied bounded, nothing is trusted to be
+ * aligned or terminated.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "common/netlink.h"
+
+#define NL_BUF (64u << 10)
+
+static uint32_t nl_seq;
+
+/* Find the messages of one datagram; FN sees each one's type and payload. */
+typedef int (*msg_fn)(void *ctx, uint16_t type, const unsigned char *p, size_t n);
+
+static int
+each_msg(const void *buf, size_t len, uint32_t seq, msg_fn fn, void *ctx, int *nlerr)
+{
+	const unsigned char *p = buf;
+	struct nlmsghdr h;
+	size_t off = 0, step;
+	int r;
+
+	*nlerr = EBADMSG;
+	while (len - off >= sizeof(h)) {
+		memcpy(&h, p + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			return -1;
+		step = NLMSG_ALIGN(h.nlmsg_len);
+		if (step > len - off)
+			step = len - off;
+		if (h.nlmsg_seq == seq) {
+			if (h.nlmsg_type == NLMSG_DONE)
+				return 1;
+			if (h.nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr e;
+
+				if (h.nlmsg_len - sizeof(h) < sizeof(e.error))
+					return -1;
+				memcpy(&e.error, p + off + sizeof(h), sizeof(e.error));
+				if (e.error == 0)	/* an acknowledgement */
+					return 1;
+				*nlerr = e.error < 0 && e.error > -4096 ? -e.error : EPROTO;
+				return -1;
+			}
+			r = fn(ctx, h.nlmsg_type, p + off + sizeof(h), h.nlmsg_len - sizeof(h));
+			if (r != 0)
+				return r;
+		}
+		off += step;
+	}
+	return off == len ? 0 : -1;
+}
+
+/* Each attribute in P[0..N): FN(type without flags, payload). */
+struct attr {
+	uint16_t type;
+	const unsigned char *p;
+	size_t n;
+};
+
+static bool
+next_attr(const unsigned char *p, size_t n, size_t *off, struct attr *a)
+{
+	struct rtattr rta;
+
+	if (n - *off < sizeof(rta))
+		return false;
+	memcpy(&rta, p + *off, sizeof(rta));
+	if (rta.rta_len < sizeof(rta) || rta.rta_len > n - *off)
+		return false;
+	a->type = rta.rta_type & NLA_TYPE_MASK;
+	a->p = p + *off + RTA_LENGTH(0);
+	a->n = rta.rta_len - RTA_LENGTH(0);
+	*off += RTA_ALIGN(rta.rta_len) < n - *off ? RTA_ALIGN(rta.rta_len) : n - *off;
+	return true;
+}
+
+static void
+attr_str(char *dst, size_t cap, const struct attr *a)
+{
+	size_t n = strnlen((const char *)a->p, a->n);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, a->p, n);
+	dst[n] = '\0';
+}
+
+static bool
+attr_s32(const struct attr *a, int32_t *v)
+{
+	if (a->n < sizeof(*v))
+		return false;
+	memcpy(v, a->p, sizeof(*v));
+	return true;
+}
+
+struct links_ctx {
+	cfir_link_fn fn;
+	void *ctx;
+};
+
+static int
+one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
+{
+	struct links_ctx *c = ctx;
+	struct ifinfomsg ifi;
+	struct cfir_link l = { .link_netnsid = -1 };
+	struct attr a, in;
+	size_t off = NLMSG_ALIGN(sizeof(ifi)), ioff;
+	int32_t v;
+
+	if (type != RTM_NEWLINK)
+		return 0;
+	if (n < sizeof(ifi))
+		return -1;
+	memcpy(&ifi, p, sizeof(ifi));
+	l.index = ifi.ifi_index;
+	l.flags = ifi.ifi_flags;
+	l.type = ifi.ifi_type;
+	if (off > n)
+		off = n;
+	while (next_attr(p, n, &off, &a)) {
+		switch (a.type) {
+		case IFLA_IFNAME:
+			attr_str(l.name, sizeof(l.name), &a);
+			break;
+		case IFLA_LINK:
+			if (attr_s32(&a, &v))
+				l.link = v;
+			break;
+		case IFLA_LINK_NETNSID:
+			if (attr_s32(&a, &v))
+				l.link_netnsid = v;
+			break;
+		case IFLA_ADDRESS:
+			l.addrlen = a.n < sizeof(l.addr) ? a.n : sizeof(l.addr);
+			memcpy(l.addr, a.p, l.addrlen);
+			break;
+		case IFLA_LINKINFO:
+			ioff = 0;
+			while (next_attr(a.p, a.n, &ioff, &in))
+				if (in.type == IFLA_INFO_KIND)
+					attr_str(l.kind, sizeof(l.kind), &in);
+			break;
+		}
+	}
+	c->fn(c->ctx, &l);
+	return 0;
+}
+
+int
+cfir_nl_parse_links(const void *buf, size_t len, uint32_t seq,
+		    cfir_link_fn fn, void *ctx, int *nlerr)
+{
+	struct links_ctx c = { fn, ctx };
+
+	return each_msg(buf, len, seq, one_link, &c, nlerr);
+}
+
+static int
+one_nsid(void *ctx, uint16_t type, const unsigned char *p, size_t n)
+{
+	int *nsid = ctx;
+	size_t off = NLMSG_ALIGN(sizeof(struct rtgenmsg));
+	struct attr a;
+	int32_t v;
+
+	if (type != RTM_NEWNSID)
+		return 0;
+	if (off > n)
+		return -1;
+	while (next_attr(p, n, &off, &a))
+		if (a.type == NETNSA_NSID && attr_s32(&a, &v)) {
+			*nsid = v < 0 ? -1 : v;
+			return 1;
+		}
+	return -1;
+}
+
+int
+cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
+		   int *nlerr)
+{
+	int r;
+
+	*nsid = -1;
+	r = each_msg(buf, len, seq, one_nsid, nsid, nlerr);
+	if (r == 0) {		/* no answer in it */
+		*nlerr = EBADMSG;
+		return -1;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* ---- sockets ----------------------------------------------------------- */
+
+int
+cfir_nl_open(struct cfir_err *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return cfir_err_set(err, EX_OSERR, errno, "netlink socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		cfir_err_set(err, EX_OSERR, errno, "netlink bind");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct in_ns {
+	int nsfd;
+	int fd;
+	int setns_errno;
+	struct cfir_err err;
+};
+
+/* A thread of its own enters the namespace; the socket stays bound to it. */
+static void *
+in_ns_thread(void *arg)
+{
+	struct in_ns *x = arg;
+
+	if (setns(x->nsfd, CLONE_NEWNET) < 0) {
+		x->setns_errno = errno;
+		return NULL;
+	}
+	x->fd = cfir_nl_open(&x->err);
+	return NULL;
+}
+
+int
+cfir_nl_open_in(int nsfd, struct cfir_err *err)
+{
+	struct in_ns x = { .nsfd = nsfd, .fd = -1 };
+	pthread_t th;
+	int r;
+
+	r = pthread_create(&th, NULL, in_ns_thread, &x);
+	if (r != 0)
+		return cfir_err_set(err, EX_OSERR, r, "thread");
+	pthread_join(th, NULL);
+	if (x.setns_errno == EPERM)
+		return cfir_err_set(err, EX_NOPERM, EPERM,
+				    "entering the container's network namespace needs CAP_SYS_ADMIN");
+	if (x.setns_errno != 0)
+		return cfir_err_set(err, EX_OSERR, x.setns_errno, "setns into the container's network namespace");
+	if (x.fd < 0) {
+		*err = x.err;
+		return -1;
+	}
+	return x.fd;
+}
+
+static int
+nl_send(int fd, void *req, size_t len, struct cfir_err *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	ssize_t n;
+
+	do
+		n = sendto(fd, req, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len)
+		return cfir_err_set(err, EX_OSERR, n < 0 ? errno : EIO, "netlink send");
+	return 0;
+}
+
+/* One datagram from the kernel (never from another process). */
+static ssize_t
+nl_recv(int fd, void *buf, size_t cap, struct cfir_err *err)
+{
+	struct sockaddr_nl sa;
+	struct iovec iov = { buf, cap };
+	struct msghdr m = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	for (;;) {
+		n = recvmsg(fd, &m, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cfir_err_set(err, EX_OSERR, errno, "netlink receive");
+		if (m.msg_flags & MSG_TRUNC)
+			return cfir_err_set(err, EX_PROTOCOL, EMSGSIZE, "netlink reply truncated");
+		if (sa.nl_pid == 0)
+			return n;
+	}
+}
+
+int
+cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+	} req = { 0 };
+	unsigned char *buf;
+	ssize_t n;
+	int r, nlerr;
+
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
+	req.ifi.ifi_family = AF_UNSPEC;
+	if (nl_send(fd, &req, sizeof(req), err) < 0)
+		return -1;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink");
+	do {
+		n = nl_recv(fd, buf, NL_BUF, err);
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		r = cfir_nl_parse_links(buf, (size_t)n, req.h.nlmsg_seq, fn, ctx, &nlerr);
+	} while (r == 0);
+	free(buf);
+	if (r < 0)
+		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink link dump");
+	return 0;
+}
+
+int
+cfir_nl_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+		char pad[3];
+		struct rtattr a;
+		uint32_t fd;
+	} req = { 0 };
+	unsigned char buf[4096];
+	ssize_t n;
+	int nlerr;
+
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETNSID;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
+	req.g.rtgen_family = AF_UNSPEC;
+	req.a.rta_type = NETNSA_FD;
+	req.a.rta_len = RTA_LENGTH(sizeof(uint32_t));
+	req.fd = (uint32_t)nsfd;
+	if (nl_send(fd, &req, sizeof(req), err) < 0)
+		return -1;
+	n = nl_recv(fd, buf, sizeof(buf), err);
+	if (n < 0)
+		return -1;
+	if (cfir_nl_parse_nsid(buf, (size_t)n, req.h.nlmsg_seq, nsid, &nlerr) < 0)
+		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink namespace id");
+	return 0;
+}
