@@ -1169,6 +1169,39 @@ cfir_writer_abort(struct cfir_writer *w)
 	writer_free(w);
 }
 
+cJSON *
+cfir_bag_discard(struct cfir_bag *b, const char *path, struct cfir_err *err)
+{
+	const cJSON *ap;
+	cJSON *a, *gone = NULL;
+	size_t i;
+
+	for (i = 0; i < b->nm && strcmp(b->m[i].path, path) != 0; i++)
+		;
+	if (i == b->nm || b->action == NULL) {
+		cfir_err_set(err, EX_SOFTWARE, 0, "discard: '%s' is not in the bag", path);
+		return NULL;
+	}
+	cJSON_ArrayForEach(a, b->artifacts) {
+		ap = cJSON_GetObjectItemCaseSensitive(a, "path");
+		if (cJSON_IsString(ap) && strcmp(ap->valuestring, path) == 0)
+			break;
+	}
+	if (a == NULL) {
+		cfir_err_set(err, EX_SOFTWARE, 0, "discard: '%s' was not written by this action", path);
+		return NULL;
+	}
+	if (unlinkat(b->dirfd, path, 0) < 0 && errno != ENOENT) {
+		cfir_err_set(err, EX_IOERR, errno, "remove '%s/%s'", b->dir, path);
+		return NULL;
+	}
+	gone = cJSON_DetachItemViaPointer(b->artifacts, a);
+	free(b->m[i].path);
+	memmove(b->m + i, b->m + i + 1, (b->nm - i - 1) * sizeof(*b->m));
+	b->nm--;
+	return gone;
+}
+
 int
 cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
 		    const void *buf, size_t len, struct cfir_err *err)

@@ -65,6 +65,13 @@ void cfir_writer_abort(struct cfir_writer *w);
 const char *cfir_writer_path(const struct cfir_writer *w);
 uint64_t cfir_writer_bytes(const struct cfir_writer *w);
 
+/*
+ * Remove PATH, an artifact of the action in progress (the oldest file of a
+ * capture ring): from disk, the manifest and the artifact list. Returns
+ * its artifact record (path, sha256, bytes) for the custody details.
+ */
+cJSON *cfir_bag_discard(struct cfir_bag *b, const char *path, struct cfir_err *err);
+
 /* A whole buffer as one artifact. */
 int cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
 			const void *buf, size_t len, struct cfir_err *err);

@@ -118,6 +118,33 @@ cfir_safe_name(const char *s, size_t max)
 }
 
 int
+cfir_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char num[32];
+	unsigned long v;
+	size_t n = strspn(s, "0123456789");
+	unsigned shift = 0;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	if (s[n] != '\0') {
+		u = strchr(units, s[n] & ~0x20);
+		if (u == NULL || *u == '\0' ||
+		    (s[n + 1] != '\0' && strcmp(s + n + 1, "iB") != 0 && strcmp(s + n + 1, "B") != 0))
+			return -1;
+		shift = 10 * (unsigned)(u - units + 1);
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (cfir_parse_ulong(num, ~0ul, &v) < 0 || (shift && v > (~0ull >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int
 cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -29,6 +30,9 @@ char *cfir_safe_name(const char *s, size_t max);
 
 /* Parse a non-negative decimal number, strtol-strict. */
 int cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
+/* A size: digits, optionally K, M, G or T (powers of 1024), "KiB" and "KB" too. */
+int cfir_parse_size(const char *s, uint64_t *out);
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int cfir_write_all(int fd, const void *buf, size_t len);
