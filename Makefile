@@ -113,7 +113,7 @@ lint:
 	sh -n tests/run tests/e2e/*.sh tests/bench/*.sh .ci/run
 
 bench: $(CFIR)
-	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) sh $$b || exit 1; done
+	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) bash $$b || exit 1; done
 
 demo:
 	@$(SETUP)

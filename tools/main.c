@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/engine.h"
+#include "common/capture.h"
 #include "tools/tool.h"
 
 struct cmd {
@@ -18,6 +19,7 @@ struct cmd {
 
 /* sorted by name */
 static const struct cmd cmds[] = {
+	{ "capture", cmd_capture, "the container's traffic from its host-side interfaces into pcaps" },
 	{ "copy", cmd_copy, "paths of a container (like docker cp) into a bag, hashed and indexed" },
 	{ "diff", cmd_diff, "what changed in the writable layer: typed, hashed, collected, timeline" },
 	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },
@@ -50,6 +52,7 @@ on_signal(int sig)
 {
 	(void)sig;
 	cfir_engine_cancel();
+	cfir_capture_cancel();
 }
 
 static void

@@ -94,6 +94,7 @@ struct tool_progress {
 void tool_progress_init(struct tool_progress *p, const struct cfir_global *g);
 void tool_progress(void *ctx, uint64_t bytes, bool done);
 
+int cmd_capture(int argc, char **argv, struct cfir_global *g);
 int cmd_copy(int argc, char **argv, struct cfir_global *g);
 int cmd_diff(int argc, char **argv, struct cfir_global *g);
 int cmd_export(int argc, char **argv, struct cfir_global *g);

@@ -54,6 +54,11 @@ start() {
 	docker run -d --name "$name" --label "$LABEL" "${opts[@]}" "$TEST_IMAGE" "$@" >/dev/null
 }
 
+# network NAME: a bridge network of this run, removed at exit
+network() {
+	docker network create --label "$LABEL" "$1" >/dev/null && _networks="${_networks:-} $1"
+}
+
 uniq_name() { echo "cfir-e2e-$1-$RUN_ID"; }
 
 state_of() { docker inspect -f '{{.State.Status}}' "$1"; }
