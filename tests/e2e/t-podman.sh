@@ -40,3 +40,8 @@ check "the bag taken through podman verifies" test "$status" = 0
 run "$CFIR" "${P[@]}" --format json unpause "$c"
 check "unpause through podman" \
 	bash -c '[ "$1" = 0 ] && [ "$(podman inspect -f "{{.State.Status}}" "$2")" = running ]' _ "$status" "$c"
+run "$CFIR" "${P[@]}" --format json capture -o "$T/capbag" -d 1 "$c"
+check "capture finds podman's veth peer on the host" \
+	bash -c '[ "$1" = 0 ] && [ "$(jq -r .host_ifindex <<<"$2")" = "$(nsenter -t "$3" -n ip -o link show eth0 | sed -n "s/.*@if\([0-9]*\):.*/\1/p")" ]' \
+	_ "$status" "$out" "$(podman inspect -f '{{.State.Pid}}' "$c")"
+check "podman's pcap opens in tshark" bash -c 'tshark -r "$1"/data/*/net/eth0.pcap >/dev/null 2>&1' _ "$T/capbag"
