@@ -45,6 +45,14 @@ jq -c '.executables[] | {sha256: .sha256[0:16], deleted, exe_paths, pids}' "$bag
 step "cfir sockets -o $bag $name: like netstat -tunap, from the container's namespace"
 "$CFIR" --format text sockets -o "$bag" "$name"
 
+step "cfir capture -o $bag -d 3 $name: the traffic that still reaches it, frozen"
+ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name")
+(sleep 1; printf 'id\n' | timeout 1 socat - "TCP:$ip:4444" >/dev/null 2>&1 || true) &
+"$CFIR" --format text capture -o "$bag" -d 3 "$name"
+wait
+echo "   read back with tshark:"
+tshark -r "$bag"/data/*/net/eth0.pcap 2>/dev/null | head -8 | sed 's/^/   /'
+
 step "cfir diff -o $bag $name: what changed in the writable layer"
 "$CFIR" --format text diff -o "$bag" "$name"
 
