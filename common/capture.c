@@ -109,33 +109,73 @@ dump(int fd, struct links *ls, struct cfir_err *err)
 	return 0;
 }
 
-static void
-match(struct cfir_capture_iface *ci, const struct cfir_link *l, const struct links *host, int nsid)
+/* The kernel names link kinds; still, only plain words go into a message. */
+static bool
+plain(const char *s)
 {
-	const struct cfir_link *h;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void
+mac_text(char *buf, size_t n, const struct cfir_link *l)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->addrlen && at + 4 < n; i++)
+		at += (size_t)snprintf(buf + at, n - at, "%s%02x", i ? ":" : "", l->addr[i]);
+}
+
+/*
+ * NSID: the id the host's namespace gives the container's; HOSTID: the id
+ * the container's namespace gives the host's (each -1 when it has none).
+ */
+static void
+match(struct cfir_capture_iface *ci, const struct cfir_link *l, const struct links *host, int nsid,
+      int hostid)
+{
+	const struct cfir_link *h = NULL;
+	char parent[40] = "a parent device", mac[100];
 
 	ci->index = l->index;
 	memcpy(ci->name, l->name, sizeof(ci->name));
 	memcpy(ci->kind, l->kind, sizeof(ci->kind));
-	if (strcmp(l->kind, "macvlan") == 0 || strcmp(l->kind, "macvtap") == 0 ||
-	    strcmp(l->kind, "ipvlan") == 0 || strcmp(l->kind, "ipvtap") == 0) {
-		ci->problem = "a macvlan or ipvlan interface has no host-side peer: its traffic reaches the "
-			      "wire through the parent device without crossing the host's stack";
+	/* the peer or parent is ours when its namespace is the host's */
+	if (l->link > 0 && l->link_netnsid >= 0 && (hostid < 0 || l->link_netnsid == hostid))
+		h = find_link(host, l->link);
+	/* the parent's name is the host's: no container bytes in the message */
+	if (h != NULL)
+		snprintf(parent, sizeof(parent), "the host's %.*s", IF_NAMESIZE - 1, h->name);
+	mac_text(mac, sizeof(mac), l);
+	if (strcmp(l->kind, "macvlan") == 0 || strcmp(l->kind, "macvtap") == 0) {
+		snprintf(ci->problem, sizeof(ci->problem),
+			 "a %s on %s has no host-side peer: its frames (MAC %s) cross the parent without the "
+			 "host's stack; capture on the parent filtered on that MAC", l->kind, parent, mac);
+		return;
+	}
+	if (strcmp(l->kind, "ipvlan") == 0 || strcmp(l->kind, "ipvtap") == 0) {
+		snprintf(ci->problem, sizeof(ci->problem),
+			 "an %s on %s has no host-side peer and shares the parent's MAC: capture on the parent "
+			 "filtered on the container's addresses", l->kind, parent);
 		return;
 	}
 	if (strcmp(l->kind, "veth") != 0) {
-		ci->problem = "not a veth pair: there is no host-side peer to capture on";
+		snprintf(ci->problem, sizeof(ci->problem), "%s%s%s, not a veth pair: there is no host-side peer "
+			 "to capture on", l->kind[0] && plain(l->kind) ? "a " : "an interface of no known kind",
+			 l->kind[0] && plain(l->kind) ? l->kind : "", l->kind[0] && plain(l->kind) ? " interface" : "");
 		return;
 	}
 	if (l->link_netnsid < 0 || l->link <= 0) {
-		ci->problem = "its veth peer is inside the container's own namespace";
+		snprintf(ci->problem, sizeof(ci->problem), "its veth peer is inside the container's own namespace");
 		return;
 	}
-	h = find_link(host, l->link);
 	if (h == NULL || strcmp(h->kind, "veth") != 0 || h->link != l->index ||
 	    (nsid >= 0 && h->link_netnsid != nsid) || strnlen(h->name, sizeof(h->name)) >= IF_NAMESIZE) {
-		ci->problem = "its veth peer is not in cfir's network namespace (rootless engine, "
-			      "or nested inside another container)";
+		snprintf(ci->problem, sizeof(ci->problem), "its veth peer is not in cfir's network namespace "
+			 "(a rootless engine, or nested inside another container)");
 		return;
 	}
 	ci->dev_index = h->index;
@@ -147,10 +187,10 @@ cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
 		    struct cfir_capture_ifaces *out, struct cfir_err *err)
 {
 	struct links in = { 0 }, host = { 0 };
-	cleanup_close int nsfd = -1, cfd = -1, hfd = -1;
+	cleanup_close int nsfd = -1, cfd = -1, hfd = -1, selffd = -1;
 	struct stat st, self;
 	char path[64];
-	int nsid = -1, r = -1;
+	int nsid = -1, hostid = -1, r = -1;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -164,7 +204,10 @@ cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
 				    "network namespace of '%s' (pid %d)", t->name, (int)t->pid);
 	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
 	out->netns = (unsigned long)st.st_ino;
-	if (stat(path, &self) == 0 && self.st_ino == st.st_ino && self.st_dev == st.st_dev) {
+	selffd = open(path, O_RDONLY | O_CLOEXEC);
+	if (selffd < 0 || fstat(selffd, &self) < 0)
+		return cfir_err_set(err, EX_OSERR, errno, "cfir's own network namespace");
+	if (self.st_ino == st.st_ino && self.st_dev == st.st_dev) {
 		out->host_netns = true;
 		return 0;
 	}
@@ -173,7 +216,7 @@ cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
 		return -1;
 	hfd = cfir_nl_open(err);
 	if (hfd < 0 || dump(cfd, &in, err) < 0 || dump(hfd, &host, err) < 0 ||
-	    cfir_nl_nsid(hfd, nsfd, &nsid, err) < 0)
+	    cfir_nl_nsid(hfd, nsfd, &nsid, err) < 0 || cfir_nl_nsid(cfd, selffd, &hostid, err) < 0)
 		goto out;
 	out->v = calloc(in.n ? in.n : 1, sizeof(*out->v));
 	if (out->v == NULL) {
@@ -182,7 +225,7 @@ cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
 	}
 	for (i = 0; i < in.n; i++)
 		if (!(in.v[i].flags & IFF_LOOPBACK))
-			match(&out->v[out->n++], &in.v[i], &host, nsid);
+			match(&out->v[out->n++], &in.v[i], &host, nsid, hostid);
 	r = 0;
 out:
 	free(in.v);

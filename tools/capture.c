@@ -152,13 +152,13 @@ interfaces(const struct cfir_target *t, const char *host_iface, struct cfir_capt
 				    "--host-iface is for containers in the host's network namespace; "
 				    "'%s' has its own", t->name);
 	for (i = 0; i < l->n; i++) {
-		if (l->v[i].problem == NULL) {
+		if (l->v[i].problem[0] == '\0') {
 			ok++;
 			continue;
 		}
 		fputs("cfir: ", stderr);
 		cfir_vis_str(stderr, l->v[i].name);
-		fprintf(stderr, " (%s): %s\n", l->v[i].kind[0] ? l->v[i].kind : "no kind", l->v[i].problem);
+		fprintf(stderr, ": %s\n", l->v[i].problem);
 	}
 	if (l->n == 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0,
@@ -338,7 +338,7 @@ bad:
 	rc = cfir_capture_start(&cap, bag, &o, ifs.v, ifs.n, &err);
 	if (rc == 0) {
 		for (i = 0; i < ifs.n; i++)
-			if (ifs.v[i].problem == NULL && !g->out.quiet) {
+			if (ifs.v[i].problem[0] == '\0' && !g->out.quiet) {
 				fputs("cfir: capturing on ", stderr);
 				cfir_vis_str(stderr, ifs.v[i].name);
 				fprintf(stderr, " (host %s)\n", ifs.v[i].dev);
@@ -356,7 +356,7 @@ bad:
 		cJSON_AddBoolToObject(details, "host_netns", true);
 	cfir_json_add_num(details, "netns", (double)ifs.netns);
 	for (i = 0; i < ifs.n; i++)
-		if (ifs.v[i].problem != NULL) {
+		if (ifs.v[i].problem[0] != '\0') {
 			cJSON *skipped = cJSON_GetObjectItem(details, "skipped");
 			cJSON *s = cJSON_CreateObject();
 

@@ -151,6 +151,37 @@ check "without CAP_NET_RAW: exit 77 naming it" status_says 77 'needs CAP_NET_RAW
 run setpriv --bounding-set=-sys_admin "$CFIR" capture -o "$T/noadm" "$c"
 check "without CAP_SYS_ADMIN (setns): exit 77 naming it" status_says 77 'needs CAP_SYS_ADMIN,' 
 
+# a macvlan interface has no host-side peer: on a veth of this run as parent
+par=cfirmv$$
+if ip link add "${par}a" type veth peer name "${par}b" 2>/dev/null; then
+	_cleanup_extra="ip link del ${par}a 2>/dev/null"
+	ip link set "${par}a" up
+	macnet=$(uniq_name capmac)
+	docker network create --label "$LABEL" -d macvlan --subnet 10.213.$((RANDOM % 250)).0/24 \
+		-o parent="${par}a" "$macnet" >/dev/null && _networks="${_networks:-} $macnet"
+	macc=$(uniq_name capmacc)
+	start "$macc" --network "$macnet" -- sleep 600
+	run "$CFIR" capture -o "$T/mac" -d 1 "$macc"
+	check "a macvlan interface exits 69 naming its parent" status_says 69 "a macvlan on the host's ${par}a has no host-side peer"
+	check "nothing was written for it" test ! -e "$T/mac"
+	docker network connect "$net1" "$macc"
+	run "$CFIR" --format json capture -o "$T/mac2" -d 1 "$macc"
+	check "beside a veth it is skipped, the veth captured" bash -c '[ "$1" = 0 ] && jq -e ".host_iface | startswith(\"veth\")" <<<"$2" >/dev/null' _ "$status" "$out"
+	check "the custody record says why it was skipped" record "$T/mac2" 1 '.details.skipped[0].kind == "macvlan"'
+else
+	skip "macvlan" "cannot make a veth pair for its parent"
+fi
+
+# SIGTERM ends it as cleanly as SIGINT
+bag=$T/term
+WANT_IFACES=2 capture_bg -o "$bag" "$c"
+send "$s2" "$ip2" CFIRMARKTERM 7
+sleep 0.3
+kill -TERM $cap_pid
+capture_end
+check "SIGTERM: exit 0, every datagram in the pcap" \
+	test "$status" = 0 -a "$(marks "$bag/data/${id:0:12}/net/$if2.pcap" CFIRMARKTERM)" = 7
+
 # ---- the host's namespace: an explicit interface, the container's ports
 lst=$(uniq_name caplisten)
 start "$lst" --network host -- nc -ll -p 18480 -e cat
