@@ -35,7 +35,8 @@ marks() {
 # capture_bg ARGS...: cfir capture in the background, JSON on $T/cap.out;
 # returns once every interface is being captured
 capture_bg() {
-	"$CFIR" --format json capture "$@" >"$T/cap.out" 2>"$T/cap.err" &
+	: >"$T/cap.err"	# emptied here: the last capture's lines must not count
+	"$CFIR" --format json capture "$@" >"$T/cap.out" 2>>"$T/cap.err" &
 	cap_pid=$!
 	local i=0 want=${WANT_IFACES:-2}
 	while [ "$(grep -c '^cfir: capturing on' "$T/cap.err")" -lt "$want" ] && [ $i -lt 100 ]; do
