@@ -23,7 +23,7 @@ struct cfir_capture_iface {
 	char kind[32];		/* "veth", "macvlan"... */
 	char dev[IF_NAMESIZE];	/* the host's side, "" when there is none */
 	int dev_index;
-	char problem[256];	/* why it cannot be captured, "" when it can */
+	char problem[400];	/* why it cannot be captured, "" when it can */
 };
 
 struct cfir_capture_ifaces {

@@ -66,9 +66,9 @@ host_filter(const struct cfir_target *t, const char *user, char **out, struct cf
 	struct cfir_proc_list members = { 0 };
 	cleanup_cjson cJSON *doc = NULL;
 	unsigned ports[PORTS_MAX];
-	size_t n = 0, i, len;
+	size_t n = 0, i, len, at;
 	const cJSON *s, *h;
-	char *f, *p;
+	char *f;
 
 	*out = NULL;
 	if (cfir_proc_members(t, "/proc", &members, err) < 0 || cfir_sockets(t, "/proc", &doc, err) < 0) {
@@ -101,13 +101,15 @@ host_filter(const struct cfir_target *t, const char *user, char **out, struct cf
 		return *out ? 0 : cfir_err_set(err, EX_OSERR, ENOMEM, "filter");
 	}
 	len = (user ? strlen(user) : 0) + 40 + n * 16;
-	f = p = malloc(len);
+	f = malloc(len);
 	if (f == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "filter");
-	p += sprintf(p, "%s%s%s(tcp or udp) and (", user ? "(" : "", user ? user : "", user ? ") and " : "");
-	for (i = 0; i < n; i++)
-		p += sprintf(p, "%sport %u", i ? " or " : "", ports[i]);
-	strcpy(p, ")");
+	at = (size_t)snprintf(f, len, "%s%s%s(tcp or udp) and (", user ? "(" : "", user ? user : "",
+			      user ? ") and " : "");
+	for (i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(f + at, len - at, "%sport %u", i ? " or " : "", ports[i]);
+	if (at < len)
+		snprintf(f + at, len - at, ")");
 	*out = f;
 	return 0;
 }
