@@ -1,0 +1,62 @@
+/* hunt.h - what makes a container dangerous, and what says it is compromised */
+#ifndef CFIR_HUNT_H
+#define CFIR_HUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/err.h"
+
+struct cfir_target;
+
+enum cfir_severity {
+	CFIR_SEV_INFO,
+	CFIR_SEV_LOW,
+	CFIR_SEV_MEDIUM,
+	CFIR_SEV_HIGH,
+	CFIR_SEV_CRITICAL,
+};
+
+const char *cfir_severity_name(enum cfir_severity s);
+/* "high" -> CFIR_SEV_HIGH; -1 when it names none. */
+int cfir_severity_parse(const char *s);
+
+struct cfir_check {
+	const char *id;		/* "privileged", "cap-sys-admin"... */
+	enum cfir_severity severity;
+	bool live;		/* from /proc of a running container */
+	const char *title;
+	const char *remedy;	/* the docker run flag that fixes it */
+};
+
+/* Every check, in the order hunt --list prints them. */
+extern const struct cfir_check cfir_checks[];
+extern const size_t cfir_nchecks;
+const struct cfir_check *cfir_check_find(const char *id);
+
+/* Which checks run: none disabled by default. */
+struct cfir_hunt_sel {
+	bool off[64];		/* indexed like cfir_checks */
+};
+
+/*
+ * One finding per tripped check: {"check", "severity", "title", "evidence":
+ * {"field", "value"}, "remedy"} appended to FINDINGS. The values come from
+ * the container: they are kept exact (JSON escapes them) and never a
+ * secret's value.
+ */
+void cfir_hunt_config(const cJSON *inspect, const struct cfir_hunt_sel *sel,
+		      cJSON *findings);
+
+/*
+ * The live checks of a running container, from PROC (/proc but for
+ * tests) and its overlay upper directory. A check that cannot look says so
+ * in NOTES (an array of strings) rather than finding nothing silently.
+ */
+int cfir_hunt_live(const struct cfir_target *t, const char *proc,
+		   const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes,
+		   struct cfir_err *err);
+
+#endif

@@ -1,0 +1,153 @@
+/* test_hunt.c - the configuration checks on recorded inspect replies */
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "common/cleanup.h"
+#include "common/hunt.h"
+#include "common/util.h"
+#include "tests/unit/unit.h"
+
+static cJSON *
+hunt_fixture(const char *name, const struct cfir_hunt_sel *sel)
+{
+	cleanup_free char *text = NULL;
+	cleanup_cjson cJSON *in = NULL;
+	size_t len = 0;
+	cJSON *fs = cJSON_CreateArray();
+
+	CHECK(cfir_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &text, &len, NULL, NULL) == 0);
+	in = text ? cJSON_ParseWithLength(text, len) : NULL;
+	CHECK(in != NULL);
+	cfir_hunt_config(in, sel, fs);
+	return fs;
+}
+
+/* The severity of CHECK's finding, NULL when it did not trip. */
+static const char *
+found(const cJSON *fs, const char *check)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, fs)
+		if (strcmp(cJSON_GetObjectItem(f, "check")->valuestring, check) == 0)
+			return cJSON_GetObjectItem(f, "severity")->valuestring;
+	return NULL;
+}
+
+static void
+privileged(void)
+{
+	cleanup_cjson cJSON *fs = hunt_fixture("inspect-privileged.json", NULL);
+	cleanup_free char *all = cJSON_PrintUnformatted(fs);
+	const cJSON *f;
+
+	CHECK_STR(found(fs, "privileged"), "critical");
+	CHECK_STR(found(fs, "engine-socket"), "critical");
+	CHECK_STR(found(fs, "host-pid"), "high");
+	CHECK_STR(found(fs, "host-network"), "high");
+	CHECK_STR(found(fs, "sensitive-mount-rw"), "high");
+	CHECK_STR(found(fs, "seccomp-unconfined"), "high");
+	CHECK_STR(found(fs, "secret-env"), "medium");
+	/* every capability is the privileged finding's: none listed again */
+	CHECK(found(fs, "caps-default") == NULL && found(fs, "cap-sys-admin") == NULL);
+	/* names, never values */
+	CHECK(all != NULL && strstr(all, "DB_PASSWORD") != NULL && strstr(all, "AWS_REGION") != NULL);
+	CHECK(all != NULL && strstr(all, "hunter2") == NULL && strstr(all, "\"PATH\"") == NULL);
+	cJSON_ArrayForEach(f, fs) {
+		CHECK(cJSON_GetObjectItem(f, "remedy") != NULL && cJSON_GetObjectItem(f, "title") != NULL);
+		CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "evidence"), "field") != NULL);
+	}
+}
+
+static void
+capabilities_and_options(void)
+{
+	cleanup_cjson cJSON *fs = hunt_fixture("inspect-caps.json", NULL);
+
+	CHECK_STR(found(fs, "cap-sys-admin"), "critical");
+	CHECK_STR(found(fs, "cap-net-bind-service"), "low");
+	CHECK_STR(found(fs, "cap-other"), "medium");
+	CHECK_STR(found(fs, "caps-default"), "low");
+	CHECK_STR(found(fs, "seccomp-unconfined"), "high");
+	CHECK_STR(found(fs, "apparmor-unconfined"), "medium");
+	CHECK_STR(found(fs, "host-device"), "high");
+	CHECK_STR(found(fs, "host-ipc"), "medium");
+	CHECK_STR(found(fs, "host-uts"), "low");
+	CHECK_STR(found(fs, "userns-host"), "medium");
+	CHECK_STR(found(fs, "sensitive-mount"), "medium");
+	CHECK(found(fs, "privileged") == NULL && found(fs, "engine-socket") == NULL);
+}
+
+/* As the hardening guide says: nothing above low, and none of these at all. */
+static void
+hardened(void)
+{
+	static const char *const gone[] = {
+		"root-user", "rootfs-writable", "no-memory-limit", "no-pids-limit", "no-cpu-limit", "caps-default",
+		"no-new-privileges", "image-not-pinned", "no-healthcheck", "no-log-rotation", "no-restart-policy",
+	};
+	cleanup_cjson cJSON *fs = hunt_fixture("inspect-hardened.json", NULL);
+	const cJSON *f;
+	size_t i;
+
+	cJSON_ArrayForEach(f, fs) {
+		int s = cfir_severity_parse(cJSON_GetObjectItem(f, "severity")->valuestring);
+
+		CHECK(s >= 0 && s <= CFIR_SEV_LOW);
+	}
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		CHECK(found(fs, gone[i]) == NULL);
+		if (found(fs, gone[i]) != NULL)
+			fprintf(stderr, "    tripped: %s\n", gone[i]);
+	}
+}
+
+static void
+selection(void)
+{
+	struct cfir_hunt_sel sel = { { false } };
+	cJSON *fs;
+	size_t i;
+
+	sel.off[cfir_check_find("privileged") - cfir_checks] = true;
+	fs = hunt_fixture("inspect-privileged.json", &sel);
+	CHECK(found(fs, "privileged") == NULL && found(fs, "engine-socket") != NULL);
+	cJSON_Delete(fs);
+	for (i = 0; i < cfir_nchecks; i++)
+		sel.off[i] = strcmp(cfir_checks[i].id, "host-pid") != 0;
+	fs = hunt_fixture("inspect-privileged.json", &sel);
+	CHECK(cJSON_GetArraySize(fs) == 1 && found(fs, "host-pid") != NULL);
+	cJSON_Delete(fs);
+	CHECK(cfir_nchecks <= sizeof(sel.off) / sizeof(sel.off[0]));
+	CHECK(cfir_severity_parse("high") == CFIR_SEV_HIGH && cfir_severity_parse("severe") == -1);
+}
+
+/* Every type where another is expected: no finding is invented, nothing crashes. */
+static void
+malformed(void)
+{
+	static const char *const docs[] = {
+		"{}", "[]", "null", "{\"HostConfig\":[],\"Config\":7,\"Mounts\":{}}",
+		"{\"HostConfig\":{\"CapAdd\":[1,null,{}],\"SecurityOpt\":\"seccomp=unconfined\",\"PidsLimit\":\"x\"}}",
+		"{\"Mounts\":[{\"Type\":\"bind\",\"Source\":null,\"Destination\":7}],\"Config\":{\"Env\":[\"=\",\"\",5]}}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		cJSON *in = cJSON_Parse(docs[i]), *fs = cJSON_CreateArray();
+
+		cfir_hunt_config(in, NULL, fs);
+		CHECK(found(fs, "privileged") == NULL && found(fs, "seccomp-unconfined") == NULL);
+		cJSON_Delete(fs);
+		cJSON_Delete(in);
+	}
+}
+
+UNIT_SUITE(hunt_tests) = {
+	{ "hunt: a privileged container with the host's namespaces, / and a socket", privileged },
+	{ "hunt: capabilities rated, security options, devices, namespaces", capabilities_and_options },
+	{ "hunt: a hardened container has nothing above low", hardened },
+	{ "hunt: --only and --skip select checks", selection },
+	{ "hunt: malformed inspect replies find nothing and do not crash", malformed },
+	UNIT_END,
+};
