@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
 	{ "copy", cmd_copy, "paths of a container (like docker cp) into a bag, hashed and indexed" },
 	{ "diff", cmd_diff, "what changed in the writable layer: typed, hashed, collected, timeline" },
 	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },
+	{ "hunt", cmd_hunt, "find the dangerous and the compromised containers on this host" },
 	{ "inspect", cmd_inspect, "engine metadata, image, changes and logs into a bag" },
 	{ "memory", cmd_memory, "readable memory of chosen processes, with an index of regions" },
 	{ "pause", cmd_pause, "freeze a container through the Engine API" },

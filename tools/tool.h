@@ -98,6 +98,7 @@ int cmd_capture(int argc, char **argv, struct cfir_global *g);
 int cmd_copy(int argc, char **argv, struct cfir_global *g);
 int cmd_diff(int argc, char **argv, struct cfir_global *g);
 int cmd_export(int argc, char **argv, struct cfir_global *g);
+int cmd_hunt(int argc, char **argv, struct cfir_global *g);
 int cmd_inspect(int argc, char **argv, struct cfir_global *g);
 int cmd_ps(int argc, char **argv, struct cfir_global *g);
 int cmd_sockets(int argc, char **argv, struct cfir_global *g);
