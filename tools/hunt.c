@@ -167,17 +167,23 @@ listed(struct cfir_engine *e, bool all, cJSON **ids, struct cfir_err *err)
 	return 0;
 }
 
-static int
-hunt_one(struct hunted *h, const struct cfir_hunt_sel *sel, struct cfir_err *err)
+static void
+hunt_one(struct hunted *h, const struct cfir_hunt_sel *sel)
 {
+	struct cfir_err live = { 0 };
 	cJSON *f;
 
 	h->findings = cJSON_CreateArray();
 	h->notes = cJSON_CreateArray();
 	cfir_hunt_config(h->t->inspect, sel, h->findings);
+	/* a container that stops meanwhile keeps its configuration findings */
 	if (h->t->pid > 0 && (h->t->running || h->t->paused) &&
-	    cfir_hunt_live(h->t, "/proc", sel, h->findings, h->notes, err) < 0)
-		return -1;
+	    cfir_hunt_live(h->t, "/proc", sel, h->findings, h->notes, &live) < 0) {
+		char note[sizeof(live.msg) + 32];
+
+		snprintf(note, sizeof(note), "live checks not run: %s", live.msg);
+		cJSON_AddItemToArray(h->notes, cJSON_CreateString(note));
+	}
 	cJSON_ArrayForEach(f, h->findings) {
 		int s = sev_of(f);
 
@@ -187,7 +193,6 @@ hunt_one(struct hunted *h, const struct cfir_hunt_sel *sel, struct cfir_err *err
 		if (s >= 0)
 			h->counts[s]++;
 	}
-	return 0;
 }
 
 int
@@ -265,19 +270,14 @@ cmd_hunt(int argc, char **argv, struct cfir_global *g)
 		struct cfir_err one = { 0 };
 		struct hunted *h = &hs[n];
 
-		if (cfir_target_resolve(e, id->valuestring, &h->t, &one) < 0 || hunt_one(h, &sel, &one) < 0) {
+		if (cfir_target_resolve(e, id->valuestring, &h->t, &one) < 0) {
 			/* a container that went away meanwhile is not the others' failure */
 			cfir_err_report(&one);
 			if (first.exit == 0)
 				first = one;
-			if (h->t != NULL) {
-				cfir_target_free(h->t);
-				cJSON_Delete(h->findings);
-				cJSON_Delete(h->notes);
-				memset(h, 0, sizeof(*h));
-			}
 			continue;
 		}
+		hunt_one(h, &sel);
 		nf += (size_t)cJSON_GetArraySize(h->findings);
 		n++;
 	}

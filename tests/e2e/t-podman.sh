@@ -45,3 +45,6 @@ check "capture finds podman's veth peer on the host" \
 	bash -c '[ "$1" = 0 ] && [ "$(jq -r .host_ifindex <<<"$2")" = "$(nsenter -t "$3" -n ip -o link show eth0 | sed -n "s/.*@if\([0-9]*\):.*/\1/p")" ]' \
 	_ "$status" "$out" "$(podman inspect -f '{{.State.Pid}}' "$c")"
 check "podman's pcap opens in tshark" bash -c 'tshark -r "$1"/data/*/net/eth0.pcap >/dev/null 2>&1' _ "$T/capbag"
+run "$CFIR" "${P[@]}" --format json hunt "$c"
+check "hunt through podman: findings and a summary for its container" \
+	bash -c '[ "$1" = 0 ] && jq -e -s "any(.type == \"summary\" and .state == \"running\") and any(.check == \"root-user\")" <<<"$2" >/dev/null' _ "$status" "$out"
