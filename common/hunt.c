@@ -645,39 +645,92 @@ struct live {
 	cJSON *fs;
 	struct proc_seen *ps;
 	size_t n;
+	struct proc_seen **byexe;	/* running a file still there, sorted by its path */
+	size_t nexe;
 };
 
-static const struct proc_seen *
-seen(const struct live *lv, pid_t pid)
+static int
+by_pid(const void *a, const void *b)
 {
-	size_t i;
+	const struct proc_seen *x = a, *y = b;
 
-	for (i = 0; i < lv->n; i++)
-		if (lv->ps[i].pid == pid)
-			return &lv->ps[i];
-	return NULL;
+	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-/* Up the PPid chain, inside the container, to its init; anything else came from outside. */
-static bool
-descends(const struct live *lv, const struct proc_seen *p, pid_t init)
+/* LV->ps sorted by PID: the index of PID, or -1. */
+static long
+seen(const struct live *lv, pid_t pid)
 {
+	size_t lo = 0, hi = lv->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (lv->ps[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < lv->n && lv->ps[lo].pid == pid ? (long)lo : -1;
+}
+
+/*
+ * Up the PPid chain, inside the container, to its init; anything else came
+ * from outside. MEMO (0 unknown, 1 yes, 2 no) makes it linear however the
+ * container shapes its tree: a chain is walked once, a loop ends.
+ */
+static bool
+descends(const struct live *lv, size_t i, pid_t init, unsigned char *memo)
+{
+	long j = (long)i;
+	unsigned char v = 2;
 	size_t hops;
 
-	for (hops = 0; p != NULL && hops <= lv->n; hops++) {
-		if (p->pid == init)
-			return true;
-		p = seen(lv, p->ppid);
+	for (hops = 0; hops <= lv->n; hops++) {
+		if (memo[j] != 0) {
+			v = memo[j];
+			break;
+		}
+		if (lv->ps[j].pid == init) {
+			v = 1;
+			break;
+		}
+		j = seen(lv, lv->ps[j].ppid);
+		if (j < 0 || (size_t)j == i)
+			break;
 	}
-	return false;
+	for (j = (long)i, hops = 0; j >= 0 && memo[j] == 0 && hops <= lv->n; hops++) {
+		memo[j] = v;
+		j = seen(lv, lv->ps[j].ppid);
+	}
+	return v == 1;
+}
+
+/* A NUL-terminated path against LEN exact bytes, in strcmp's order. */
+static int
+path_cmp(const char *a, const char *b, size_t len)
+{
+	size_t n = strlen(a);
+	int d = memcmp(a, b, n < len ? n : len);
+
+	if (d != 0)
+		return d;
+	return (n > len) - (n < len);
+}
+
+static int
+by_exe(const void *a, const void *b)
+{
+	const struct proc_seen *x = *(const struct proc_seen *const *)a, *y = *(const struct proc_seen *const *)b;
+
+	return path_cmp(x->exe, y->exe, strlen(y->exe));
 }
 
 static int
 on_upper(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
 {
 	struct live *lv = ctx;
+	size_t lo, hi, mid;
 	cJSON *v;
-	size_t i;
 
 	(void)err;
 	if (e->kind == 'D' || !S_ISREG(e->st.st_mode))
@@ -692,15 +745,18 @@ on_upper(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
 		cfir_json_add_str(v, "change", e->kind == 'A' ? "added" : "changed");
 		finding(lv->fs, lv->sel, "setuid-added", "upperdir", v);
 	}
-	for (i = 0; i < lv->n; i++) {
-		struct proc_seen *p = &lv->ps[i];
-
-		if (p->have_exe && !p->deleted && strlen(p->exe) == e->pathlen &&
-		    memcmp(p->exe, e->path, e->pathlen) == 0) {
-			finding(lv->fs, lv->sel, "exe-upper", "/proc/PID/exe", proc_value(p, NULL, NULL));
-			p->have_exe = false;	/* one finding a process */
-		}
+	/* the processes whose executable is this file: a binary search, not a scan */
+	lo = 0;
+	hi = lv->nexe;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (path_cmp(lv->byexe[mid]->exe, e->path, e->pathlen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	for (; lo < lv->nexe && path_cmp(lv->byexe[lo]->exe, e->path, e->pathlen) == 0; lo++)
+		finding(lv->fs, lv->sel, "exe-upper", "/proc/PID/exe", proc_value(lv->byexe[lo], NULL, NULL));
 	return 0;
 }
 
@@ -878,10 +934,11 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	static const char *const upper_checks[] = { "setuid-added", "exe-upper", NULL };
 	static const char *const sock_checks[] = { "raw-socket", "listen-unexposed", "egress-external", NULL };
 	struct cfir_proc_list members = { 0 };
-	struct live lv = { sel, fs, NULL, 0 };
+	struct live lv = { sel, fs, NULL, 0, NULL, 0 };
 	struct cfir_target rt;
 	struct cfir_ovl_stats ost = { 0 };
 	struct cfir_err oerr = { 0 };
+	unsigned char *memo;
 	char self[64], link[64];
 	unsigned long hostpidns = 0;
 	ssize_t n;
@@ -935,16 +992,25 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	if (members.pidns == hostpidns)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(
 			"the container shares the host's PID namespace: foreign-process is not checked"));
-	else
+	else if ((memo = calloc(lv.n ? lv.n : 1, 1)) != NULL) {
+		qsort(lv.ps, lv.n, sizeof(*lv.ps), by_pid);
 		for (i = 0; i < lv.n; i++)
-			if (!descends(&lv, &lv.ps[i], t->pid)) {
+			if (!descends(&lv, i, t->pid, memo)) {
 				cJSON *v = proc_value(&lv.ps[i], NULL, NULL);
 
 				cfir_json_add_num(v, "ppid", lv.ps[i].ppid);
 				finding(fs, sel, "foreign-process", "/proc/PID/stat", v);
 			}
+		free(memo);
+	}
 	if (any_live_on(sel, upper_checks)) {
 		/* a private copy: the rootfs is read again, the caller's target stays as it is */
+		lv.byexe = calloc(lv.n ? lv.n : 1, sizeof(*lv.byexe));
+		for (i = 0; lv.byexe != NULL && i < lv.n; i++)
+			if (lv.ps[i].have_exe && !lv.ps[i].deleted)
+				lv.byexe[lv.nexe++] = &lv.ps[i];
+		if (lv.byexe != NULL)
+			qsort(lv.byexe, lv.nexe, sizeof(*lv.byexe), by_exe);
 		rt = *t;
 		memset(&rt.rootfs, 0, sizeof(rt.rootfs));
 		rt.rootfs_check = NULL;
@@ -955,6 +1021,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 			cJSON_AddItemToArray(notes, cJSON_CreateString(oerr.msg));
 		cfir_rootfs_free(&rt.rootfs);
 		free(rt.rootfs_check);
+		free(lv.byexe);
 	}
 	if (any_live_on(sel, sock_checks))
 		sockets(t, proc, &members, sel, fs, notes);

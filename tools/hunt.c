@@ -218,7 +218,7 @@ cmd_hunt(int argc, char **argv, struct cfir_global *g)
 	const cJSON **sorted = NULL;
 	cJSON *details, *f, *bagall;
 	const cJSON *id;
-	bool every = false, list = false;
+	bool every = false, list = false, named;
 	int c, fail_on = -1, worst = -1, r = 0;
 	size_t n = 0, nf = 0, i;
 
@@ -254,7 +254,8 @@ cmd_hunt(int argc, char **argv, struct cfir_global *g)
 	}
 	if (cfir_engine_open(&e, g->host, &err) < 0)
 		goto out;
-	if (optind < argc) {
+	named = optind < argc;
+	if (named) {
 		ids = cJSON_CreateArray();
 		for (i = (size_t)optind; i < (size_t)argc; i++)
 			cJSON_AddItemToArray(ids, cJSON_CreateString(argv[i]));
@@ -271,10 +272,12 @@ cmd_hunt(int argc, char **argv, struct cfir_global *g)
 		struct hunted *h = &hs[n];
 
 		if (cfir_target_resolve(e, id->valuestring, &h->t, &one) < 0) {
-			/* a container that went away meanwhile is not the others' failure */
-			cfir_err_report(&one);
-			if (first.exit == 0)
-				first = one;
+			/* one listed a moment ago and removed since is churn, not a failure */
+			if (named || one.exit != EX_NOINPUT) {
+				cfir_err_report(&one);
+				if (first.exit == 0)
+					first = one;
+			}
 			continue;
 		}
 		hunt_one(h, &sel);
