@@ -308,8 +308,12 @@ cmd_capture(int argc, char **argv, struct cfir_global *g)
 		}
 		return tool_usage(usage, c != 'h');
 bad:
-		cfir_error("-%c/--%s: bad value '%s'", c < 0x100 ? c : '-', c == 'c' ? "count" : c == 'd' ? "duration" :
-			   c == 's' ? "size" : c == OPT_ROTATE ? "rotate" : "keep", optarg);
+		{
+			const char *name = c == 'c' ? "-c/--count" : c == 'd' ? "-d/--duration" : c == 's' ? "-s/--size" :
+					   c == OPT_ROTATE ? "--rotate (at least 4096)" : "--keep";
+
+			cfir_error("%s: bad value '%s'", name, optarg);
+		}
 		return EX_USAGE;
 	}
 	if (argc - optind < 1)

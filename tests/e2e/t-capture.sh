@@ -137,6 +137,14 @@ check "a bad BPF filter exits 64" test "$status" = 64
 check "it says the filter is bad" grep -q 'bad filter' "$T/err"
 check "nothing was written for it" test ! -e "$T/badf"
 
+run "$CFIR" capture -o "$T/badb" -d 0 "$c"
+check "a zero duration is a usage error" status_says 64 'duration'
+run "$CFIR" capture -o "$T/badb" --keep 3 "$c"
+check "--keep without --rotate is a usage error" status_says 64 'needs --rotate'
+run "$CFIR" capture -o "$T/badb" -s 10X "$c"
+check "a size that is not one is a usage error, and nothing was written" \
+	bash -c '[ "$1" = 64 ] && [ ! -e "$2" ]' _ "$status" "$T/badb"
+
 hostc=$(uniq_name caphost)
 start "$hostc" --network host -- sleep 600
 run "$CFIR" capture -o "$T/hostm" "$hostc"
