@@ -51,6 +51,10 @@ capture_end() { wait $cap_pid; status=$?; out=$(cat "$T/cap.out"); }
 status_says() { test "$status" = "$1" && grep -q -- "$2" "$T/err"; }
 
 # ---- two networks, a known number of marked datagrams on each
+# (the senders learn the target's MAC first: what is counted is the capture)
+send "$s1" "$ip1" CFIRWARM 1
+send "$s2" "$ip2" CFIRWARM 1
+sleep 0.2
 bag=$T/two
 capture_bg -o "$bag" -d 6 "$c" udp port 9999
 send "$s1" "$ip1" CFIRMARKONE 25
