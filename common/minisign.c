@@ -253,7 +253,8 @@ kdf_stream(const char *pass, const unsigned char *salt, uint64_t ops, uint64_t m
 	uint64_t N, r, p;
 
 	scrypt_params(ops, mem, &N, &r, &p);
-	if (N > (1ULL << 24) || r * p >= (1ULL << 30))
+	/* the file sets the cost: no more than minisign's own (1 GiB) twice over */
+	if (N > (1ULL << 24) || 128 * r * N > (2ULL << 30) || p > 16)
 		return cfir_err_set(err, EX_DATAERR, 0, "secret key: scrypt limits out of range");
 	if (EVP_PBE_scrypt(pass, strlen(pass), salt, 32, N, r, p, 128 * r * N + (64u << 20), out, 104) != 1)
 		return cfir_err_set(err, EX_SOFTWARE, ENOMEM, "scrypt");
