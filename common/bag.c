@@ -15,6 +15,7 @@
 
 #include "common/bag.h"
 #include "common/cleanup.h"
+#include "common/minisign.h"
 #include "common/out.h"
 #include "common/target.h"
 #include "common/util.h"
@@ -50,6 +51,8 @@ struct cfir_bag {
 	size_t ncontainers;
 
 	char binsha[CFIR_SHA256_HEX];
+
+	char sealed[CFIR_TIME_LEN];	/* when it was sealed, "" while open */
 
 	/* the action in progress */
 	char *action;
@@ -433,6 +436,8 @@ info_write(struct cfir_bag *b, struct cfir_err *err)
 	fprintf(f, "Payload-Oxum: %llu.%zu\n", (unsigned long long)oxum, b->nm);
 	fprintf(f, "Custody-Records: %llu\n", (unsigned long long)b->seq);
 	fprintf(f, "Custody-Head: %s\n", b->head);
+	if (b->sealed[0] != '\0')
+		fprintf(f, "Cfir-Sealed: %s\n", b->sealed);
 	if (fclose(f) != 0)
 		return cfir_err_set(err, EX_OSERR, errno, "bag-info");
 	return write_atomic(b, "bag-info.txt", out, len, err);
@@ -840,6 +845,35 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 fail:
 	bag_free(b);
 	return -1;
+}
+
+int
+cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted, struct cfir_err *err)
+{
+	cleanup_free char *tm = NULL, *sig = NULL, *tc = NULL;
+	unsigned char h[64];
+	size_t len = 0;
+
+	*trusted = NULL;
+	if (b->action != NULL)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "seal inside an action");
+	cfir_now_rfc3339(b->sealed);
+	if (tags_update(b, err) < 0)
+		return -1;
+	if (asprintf(&tc, "cfir sealed %s custody-head %s records %llu", b->sealed, b->head,
+		     (unsigned long long)b->seq) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "seal");
+	if (sk != NULL) {
+		/* minisign -Vm tagmanifest-sha256.txt checks this file */
+		if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", 64u << 20, &tm, &len, NULL, err) < 0)
+			return cfir_err_wrap(err, "bag '%s'", b->dir);
+		cfir_blake2b(h, 64, tm, len);
+		if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
+		    write_atomic(b, "tagmanifest-sha256.txt.minisig", sig, strlen(sig), err) < 0)
+			return -1;
+	}
+	*trusted = steal_pointer(&tc);
+	return 0;
 }
 
 int

@@ -32,6 +32,17 @@ struct cfir_bag_meta {
  */
 int cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		  const struct cfir_bag_meta *meta, struct cfir_err *err);
+struct cfir_ms_sec;
+/*
+ * Seal the bag, outside any action (the seal's own custody record comes
+ * first): bag-info gets Cfir-Sealed, the tag files their final state, and
+ * with SK tagmanifest-sha256.txt.minisig signs the tag manifest. *TRUSTED
+ * gets the signature's trusted comment (time, custody head, records). A
+ * sealed bag cannot be opened for more evidence.
+ */
+int cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted,
+		  struct cfir_err *err);
+
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
 const char *cfir_bag_dir(const struct cfir_bag *b);

@@ -1,0 +1,70 @@
+#!/bin/bash
+# seal, keygen, verify -p: signatures that Debian's minisign accepts, and
+# minisign's that cfir accepts
+. "$(dirname "$0")/lib.sh"
+
+c=$(uniq_name seal)
+start "$c" -- sleep 600
+bag=$T/bag
+"$CFIR" inspect -o "$bag" "$c" >/dev/null 2>&1
+
+run "$CFIR" keygen -o "$T/keys" --no-passphrase
+check "keygen --no-passphrase exits 0 and warns" bash -c '[ "$1" = 0 ] && grep -q unencrypted "$2"' _ "$status" "$T/err"
+check "the secret key is 0600" test "$(stat -c %a "$T/keys/cfir.key")" = 600
+run "$CFIR" keygen -o "$T/keys" --no-passphrase
+check "keygen refuses to overwrite a key" bash -c '[ "$1" != 0 ] && grep -q exists "$2"' _ "$status" "$T/err"
+
+run "$CFIR" seal -k "$T/keys/cfir.key" "$bag"
+check "seal with a key exits 0" test "$status" = 0
+check "bag-info says it is sealed" grep -q '^Cfir-Sealed: ' "$bag/bag-info.txt"
+check "the seal has its custody record" bash -c 'tail -n1 "$1/custody/log.jsonl" | jq -e ".action == \"seal\" and .details.signed" >/dev/null' _ "$bag"
+run "$CFIR" verify -p "$T/keys/cfir.pub" "$bag"
+check "cfir verify -p accepts the signature" test "$status" = 0
+check "minisign -V accepts cfir's signature" \
+	minisign -Vm "$bag/tagmanifest-sha256.txt" -p "$T/keys/cfir.pub" -q
+check "the trusted comment names the custody head" \
+	bash -c 'grep -q "custody-head $(sed -n "s/^Custody-Head: //p" "$1/bag-info.txt")" "$1/tagmanifest-sha256.txt.minisig"' _ "$bag"
+check "sha256sum -c passes on the sealed bag" bash -c 'cd "$1" && sha256sum -c --quiet manifest-sha256.txt && sha256sum -c --quiet tagmanifest-sha256.txt' _ "$bag"
+run "$CFIR" inspect -o "$bag" "$c"
+check "a sealed bag refuses more evidence" bash -c '[ "$1" = 65 ] && grep -q sealed "$2"' _ "$status" "$T/err"
+
+# a wrong key fails, both ways
+minisign -G -W -p "$T/other.pub" -s "$T/other.key" >/dev/null 2>&1
+run "$CFIR" verify -p "$T/other.pub" "$bag"
+check "cfir verify -p with another key fails" bash -c '[ "$1" = 1 ] && cat "$2" "$3" | grep -q "another key"' _ "$status" "$T/out" "$T/err"
+check "minisign with another key fails" bash -c '! minisign -Vm "$1/tagmanifest-sha256.txt" -p "$2" -q 2>/dev/null' _ "$bag" "$T/other.pub"
+
+# minisign's key signs a bag cfir seals; cfir checks minisign's own signature
+bag2=$T/bag2
+"$CFIR" inspect -o "$bag2" "$c" >/dev/null 2>&1
+run "$CFIR" seal -k "$T/other.key" "$bag2"
+check "cfir seals with a key minisign -G made" test "$status" = 0
+check "minisign -V accepts it" minisign -Vm "$bag2/tagmanifest-sha256.txt" -p "$T/other.pub" -q
+bag3=$T/bag3
+"$CFIR" inspect -o "$bag3" "$c" >/dev/null 2>&1
+run "$CFIR" seal "$bag3"
+minisign -S -s "$T/other.key" -m "$bag3/tagmanifest-sha256.txt" \
+	-t "cfir sealed by hand custody-head $(sed -n 's/^Custody-Head: //p' "$bag3/bag-info.txt")" >/dev/null 2>&1
+run "$CFIR" verify -p "$T/other.pub" "$bag3"
+check "cfir verify -p accepts a signature minisign -S made" test "$status" = 0
+echo tampered >>"$bag3/tagmanifest-sha256.txt.minisig"
+printf 'x' >>"$bag3/tagmanifest-sha256.txt"
+run "$CFIR" verify -p "$T/other.pub" "$bag3"
+check "an altered tag manifest fails the signature" test "$status" = 1
+
+# a passphrase-protected key, as minisign makes by default
+bag4=$T/bag4
+"$CFIR" inspect -o "$bag4" "$c" >/dev/null 2>&1
+printf 'correct horse\n' | "$CFIR" keygen -o "$T/pk" >/dev/null 2>&1
+check "keygen with a passphrase (from stdin) writes an encrypted key" \
+	bash -c 'base64 -d <<<"$(sed -n 2p "$1")" | head -c 4 | grep -q "^EdSc"' _ "$T/pk/cfir.key"
+run bash -c "printf 'wrong\n' | '$CFIR' seal -k '$T/pk/cfir.key' '$bag4'"
+check "a wrong passphrase is refused and the bag is left open" \
+	bash -c '[ "$1" = 77 ] && ! grep -q Cfir-Sealed "$2/bag-info.txt"' _ "$status" "$bag4"
+run bash -c "printf 'correct horse\n' | '$CFIR' seal -k '$T/pk/cfir.key' '$bag4'"
+check "the right passphrase seals it" test "$status" = 0
+check "minisign accepts the signature of an encrypted cfir key" \
+	minisign -Vm "$bag4/tagmanifest-sha256.txt" -p "$T/pk/cfir.pub" -q
+check "minisign signs with cfir's encrypted key" \
+	bash -c 'printf "correct horse\n" | minisign -S -s "$1" -m "$2" -x "$3" >/dev/null 2>&1 && minisign -Vm "$2" -x "$3" -p "$4" -q' \
+	_ "$T/pk/cfir.key" "$bag4/bag-info.txt" "$T/x.minisig" "$T/pk/cfir.pub"
