@@ -1,4 +1,5 @@
 /* verify.c - check a bag: OK/FAIL per item (signify -C style) */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
