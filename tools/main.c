@@ -25,6 +25,7 @@ static const struct cmd cmds[] = {
 	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },
 	{ "hunt", cmd_hunt, "find the dangerous and the compromised containers on this host" },
 	{ "inspect", cmd_inspect, "engine metadata, image, changes and logs into a bag" },
+	{ "isolate", cmd_isolate, "cut a container off every network, recorded so --undo restores it" },
 	{ "keygen", cmd_keygen, "a minisign-compatible key pair to sign sealed bags" },
 	{ "memory", cmd_memory, "readable memory of chosen processes, with an index of regions" },
 	{ "pause", cmd_pause, "freeze a container through the Engine API" },

@@ -102,6 +102,7 @@ int cmd_hunt(int argc, char **argv, struct cfir_global *g);
 int cmd_inspect(int argc, char **argv, struct cfir_global *g);
 int cmd_ps(int argc, char **argv, struct cfir_global *g);
 int cmd_sockets(int argc, char **argv, struct cfir_global *g);
+int cmd_isolate(int argc, char **argv, struct cfir_global *g);
 int cmd_keygen(int argc, char **argv, struct cfir_global *g);
 int cmd_seal(int argc, char **argv, struct cfir_global *g);
 int cmd_memory(int argc, char **argv, struct cfir_global *g);
