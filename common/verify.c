@@ -9,8 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "common/bag.h"
 #include "common/cleanup.h"
+#include "common/hash.h"
+#include "common/minisign.h"
 #include "common/util.h"
 
 #define LIST_MAX (1u << 30)
@@ -28,8 +33,20 @@ struct list {
 	size_t n;
 };
 
+/* A member of a bag packed into a tar (seal --archive): hashed as it streamed. */
+struct member {
+	char *path;		/* below the bag's own directory */
+	char hex[CFIR_SHA256_HEX];
+	uint64_t bytes;
+	bool regular;
+	char *text;		/* the tag files' bytes, kept for the checks */
+	size_t len;
+};
+
 struct vstate {
-	int dirfd;
+	int dirfd;		/* the bag directory, or -1 for an archive */
+	struct member *m;	/* the archive's members, sorted by path */
+	size_t nm;
 	struct cfir_verify_report *r;
 	struct list payload, tags;
 	uint64_t oxum_bytes;
@@ -83,6 +100,43 @@ list_free(struct list *l)
 	for (i = 0; i < l->n; i++)
 		free(l->e[i].path);
 	free(l->e);
+}
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->path, ((const struct member *)b)->path);
+}
+
+static struct member *
+member_find(const struct vstate *v, const char *path)
+{
+	struct member key = { .path = (char *)path };
+
+	return v->nm ? bsearch(&key, v->m, v->nm, sizeof(key), member_cmp) : NULL;
+}
+
+/* A tag file's bytes, from the directory or the archive. */
+static int
+vread(struct vstate *v, const char *name, size_t max, char **text, size_t *len, struct cfir_err *err)
+{
+	struct member *m;
+
+	if (v->dirfd >= 0)
+		return cfir_read_file(v->dirfd, name, max, text, len, NULL, err);
+	m = member_find(v, name);
+	if (m == NULL || !m->regular)
+		return cfir_err_set(err, EX_NOINPUT, ENOENT, "'%s' is not in the archive", name);
+	if (m->text == NULL)
+		return cfir_err_set(err, EX_DATAERR, EFBIG, "'%s' is too large", name);
+	*text = malloc(m->len + 1);
+	if (*text == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+	memcpy(*text, m->text, m->len);
+	(*text)[m->len] = '\0';
+	if (len != NULL)
+		*len = m->len;
+	return 0;
 }
 
 /* A path from a manifest names a file inside the bag, and nothing else. */
@@ -146,7 +200,7 @@ load_list(struct vstate *v, const char *name, struct list *l, bool payload)
 	struct entry *ne;
 	int bad = 0;
 
-	if (cfir_read_file(v->dirfd, name, LIST_MAX, &text, &len, NULL, &err) < 0) {
+	if (vread(v, name, LIST_MAX, &text, &len, &err) < 0) {
 		item(v, name, false, "%s", err.sys == ENOENT ? "missing" : cfir_err_str(&err));
 		return -1;
 	}
@@ -191,6 +245,17 @@ check_list(struct vstate *v, struct list *l, bool payload)
 	for (i = 0; i < l->n; i++) {
 		struct entry *e = &l->e[i];
 
+		if (v->dirfd < 0) {
+			struct member *m = member_find(v, e->path);
+
+			if (m == NULL || !m->regular) {
+				item(v, e->path, false, "%s", m == NULL ? "missing" : "not a regular file");
+				continue;
+			}
+			memcpy(hex, m->hex, sizeof(hex));
+			bytes = m->bytes;
+			goto hashed;
+		}
 		fd = open_beneath(v->dirfd, e->path, &st);
 		if (fd < 0) {
 			item(v, e->path, false, "%s", errno == ENOENT ? "missing" :
@@ -204,6 +269,7 @@ check_list(struct vstate *v, struct list *l, bool payload)
 			continue;
 		}
 		close(fd);
+hashed:
 		e->seen = true;
 		if (payload) {
 			v->oxum_bytes += bytes;
@@ -271,6 +337,28 @@ walk(struct vstate *v, int dfd, const char *rel, struct list *l, int depth,
 	closedir(d);
 }
 
+/* The archive's members: each one listed where it lives, nothing else. */
+static void
+walk_members(struct vstate *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nm; i++) {
+		const struct member *m = &v->m[i];
+		bool payload = strncmp(m->path, "data/", 5) == 0;
+
+		if (!m->regular) {
+			item(v, m->path, false, "not a regular file");
+			continue;
+		}
+		if (strcmp(m->path, "bagit.txt") == 0 || strcmp(m->path, "tagmanifest-sha256.txt") == 0 ||
+		    strcmp(m->path, "tagmanifest-sha256.txt.minisig") == 0)
+			continue;
+		if (list_find(payload ? &v->payload : &v->tags, m->path) == NULL)
+			item(v, m->path, false, "extra: not in the %smanifest", payload ? "" : "tag ");
+	}
+}
+
 static const char *
 info_get(const char *info, const char *key, char *buf, size_t n)
 {
@@ -321,7 +409,7 @@ check_custody(struct vstate *v, const char *info)
 	struct xcheck x = { v, 0 };
 	size_t len = 0, count = 0;
 
-	if (cfir_read_file(v->dirfd, "custody/log.jsonl", LIST_MAX, &text, &len, NULL, &err) < 0) {
+	if (vread(v, "custody/log.jsonl", LIST_MAX, &text, &len, &err) < 0) {
 		item(v, "custody chain", false, "%s", cfir_err_str(&err));
 		return;
 	}
@@ -357,49 +445,231 @@ check_oxum(struct vstate *v, const char *info)
 		item(v, "Payload-Oxum", true, NULL);
 }
 
-int
-cfir_bag_verify(const char *dir, struct cfir_verify_report *r, struct cfir_err *err)
+/* The signature over the tag manifest names the custody head bag-info names. */
+static void
+check_signature(struct vstate *v, const char *info)
+{
+	static const char *name = "tagmanifest-sha256.txt.minisig";
+	cleanup_free char *tm = NULL, *sig = NULL;
+	struct cfir_err err = { 0 };
+	char trusted[CFIR_MS_COMMENT_MAX + 1], head[128];
+	unsigned char h[64];
+	size_t tl = 0, sl = 0, hl;
+	const char *hp;
+
+	if (vread(v, name, 64u << 10, &sig, &sl, &err) < 0) {
+		item(v, name, false, "the bag is not signed");
+		return;
+	}
+	if (vread(v, "tagmanifest-sha256.txt", LIST_MAX, &tm, &tl, &err) < 0) {
+		item(v, name, false, "%s", cfir_err_str(&err));
+		return;
+	}
+	cfir_blake2b(h, 64, tm, tl);
+	if (cfir_ms_verify(v->r->pub, sig, sl, h, NULL, 0, trusted, sizeof(trusted), &err) < 0) {
+		item(v, name, false, "%s", err.msg);
+		return;
+	}
+	hp = strstr(trusted, "custody-head ");
+	if (info == NULL || info_get(info, "Custody-Head", head, sizeof(head)) == NULL || hp == NULL ||
+	    strncmp(hp + 13, head, (hl = strlen(head))) != 0 || (hp[13 + hl] != ' ' && hp[13 + hl] != '\0')) {
+		item(v, name, false, "the signature names another custody head: %s", trusted);
+		return;
+	}
+	item(v, name, true, "signed: %s", trusted);
+}
+
+static int
+verify(struct vstate *v, const char *what, struct cfir_err *err)
 {
 	static const char *required[] = { "bag-info.txt", "manifest-sha256.txt",
 					  "custody/log.jsonl" };
-	struct vstate v = { .r = r };
 	cleanup_free char *bagit = NULL, *info = NULL;
 	cleanup_close int dfd = -1;
 	struct cfir_err ferr = { 0 };
 	size_t i;
 
+	if (vread(v, "bagit.txt", 4096, &bagit, NULL, &ferr) < 0)
+		return cfir_err_set(err, EX_NOINPUT, 0, "'%s' is not an evidence bag (no bagit.txt)", what);
+	if (strcmp(bagit, CFIR_BAGIT_TXT) != 0)
+		item(v, "bagit.txt", false, "not a BagIt 1.0 declaration");
+
+	if (load_list(v, "manifest-sha256.txt", &v->payload, true) == 0 || v->payload.n > 0)
+		check_list(v, &v->payload, true);
+	if (v->dirfd >= 0) {
+		dfd = openat(v->dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			item(v, "data", false, "payload directory missing");
+		else
+			walk(v, dfd, "data", &v->payload, 0, false);
+	}
+
+	if (load_list(v, "tagmanifest-sha256.txt", &v->tags, false) == 0 || v->tags.n > 0)
+		check_list(v, &v->tags, false);
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (list_find(&v->tags, required[i]) == NULL)
+			item(v, required[i], false, "not in the tag manifest");
+	if (v->dirfd >= 0)
+		walk(v, v->dirfd, "", &v->tags, 0, true);
+	else
+		walk_members(v);
+
+	if (vread(v, "bag-info.txt", 1 << 20, &info, NULL, &ferr) < 0)
+		info = NULL;
+	check_oxum(v, info);
+	check_custody(v, info);
+	if (v->r->pub != NULL)
+		check_signature(v, info);
+	list_free(&v->payload);
+	list_free(&v->tags);
+	return 0;
+}
+
+int
+cfir_bag_verify(const char *dir, struct cfir_verify_report *r, struct cfir_err *err)
+{
+	struct vstate v = { .r = r };
+	int rc;
+
 	v.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (v.dirfd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "bag '%s'", dir);
-	if (cfir_read_file(v.dirfd, "bagit.txt", 4096, &bagit, NULL, NULL, &ferr) < 0) {
-		close(v.dirfd);
-		return cfir_err_set(err, EX_NOINPUT, 0, "'%s' is not an evidence bag (no bagit.txt)", dir);
-	}
-	if (strcmp(bagit, CFIR_BAGIT_TXT) != 0)
-		item(&v, "bagit.txt", false, "not a BagIt 1.0 declaration");
-
-	if (load_list(&v, "manifest-sha256.txt", &v.payload, true) == 0 || v.payload.n > 0)
-		check_list(&v, &v.payload, true);
-	dfd = openat(v.dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		item(&v, "data", false, "payload directory missing");
-	else
-		walk(&v, dfd, "data", &v.payload, 0, false);
-
-	if (load_list(&v, "tagmanifest-sha256.txt", &v.tags, false) == 0 || v.tags.n > 0)
-		check_list(&v, &v.tags, false);
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (list_find(&v.tags, required[i]) == NULL)
-			item(&v, required[i], false, "not in the tag manifest");
-	walk(&v, v.dirfd, "", &v.tags, 0, true);
-
-	if (cfir_read_file(v.dirfd, "bag-info.txt", 1 << 20, &info, NULL, NULL, &ferr) < 0)
-		info = NULL;
-	check_oxum(&v, info);
-	check_custody(&v, info);
-
-	list_free(&v.payload);
-	list_free(&v.tags);
+	rc = verify(&v, dir, err);
 	close(v.dirfd);
+	return rc;
+}
+
+/* The tag files are kept whole for the checks; the payload is only hashed. */
+static bool
+keep_text(const char *path)
+{
+	return strchr(path, '/') == NULL || strncmp(path, "custody/", 8) == 0;
+}
+
+static void
+members_free(struct vstate *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nm; i++) {
+		free(v->m[i].path);
+		free(v->m[i].text);
+	}
+	free(v->m);
+}
+
+/* One member: its path below the bag's directory, hashed as it streams. */
+static int
+add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const char *rest, size_t *cap,
+	   struct cfir_err *err)
+{
+	struct member *m;
+	struct cfir_hash *h;
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	if (v->nm == *cap) {
+		size_t nc = *cap ? 2 * *cap : 256;
+		struct member *nm = realloc(v->m, nc * sizeof(*nm));
+
+		if (nm == NULL)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+		v->m = nm;
+		*cap = nc;
+	}
+	m = &v->m[v->nm];
+	memset(m, 0, sizeof(*m));
+	m->path = strdup(rest);
+	if (m->path == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+	v->nm++;
+	m->regular = archive_entry_filetype(e) == AE_IFREG;
+	if (!m->regular)
+		return 0;
+	h = cfir_hash_new();
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		cfir_hash_update(h, buf, len);
+		m->bytes += len;
+		if (keep_text(m->path) && m->bytes <= LIST_MAX) {
+			char *nt = realloc(m->text, m->len + len + 1);
+
+			if (nt == NULL) {
+				cfir_hash_free(h);
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+			}
+			memcpy(nt + m->len, buf, len);
+			m->text = nt;
+			m->len += len;
+		}
+	}
+	cfir_hash_final_hex(h, m->hex);
+	cfir_hash_free(h);
+	if (keep_text(m->path) && m->text == NULL)
+		m->text = calloc(1, 1);
+	if (r != ARCHIVE_EOF)
+		return cfir_err_set(err, EX_DATAERR, 0, "archive: %s", archive_error_string(a));
 	return 0;
+}
+
+int
+cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct cfir_err *err)
+{
+	struct vstate v = { .dirfd = -1, .r = r };
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	cleanup_free char *top = NULL;
+	size_t cap = 0, i;
+	int rc = -1, ar;
+
+	/* a tar and nothing else: the archive is as hostile as any input */
+	if (a == NULL || archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		cfir_err_set(err, EX_NOINPUT, 0, "archive '%s': %s", path, a ? archive_error_string(a) : "no memory");
+		goto out;
+	}
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e), *slash;
+		size_t tl;
+
+		if (name == NULL || (slash = strchr(name, '/')) == NULL || slash == name) {
+			if (name != NULL && archive_entry_filetype(e) == AE_IFDIR && strchr(name, '/') == NULL)
+				continue;	/* the bag's own directory */
+			item(&v, name ? name : "?", false, "outside the bag's directory");
+			continue;
+		}
+		tl = (size_t)(slash - name);
+		if (top == NULL && (top = strndup(name, tl)) == NULL) {
+			cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+			goto out;
+		}
+		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !path_ok(slash + 1)) {
+			if (slash[1] == '\0' && strlen(top) == tl && strncmp(top, name, tl) == 0)
+				continue;
+			item(&v, name, false, "outside the bag's directory");
+			continue;
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (add_member(&v, a, e, slash + 1, &cap, err) < 0)
+			goto out;
+	}
+	if (ar != ARCHIVE_EOF) {
+		cfir_err_set(err, EX_DATAERR, 0, "archive '%s': %s", path, archive_error_string(a));
+		goto out;
+	}
+	if (v.nm > 1)
+		qsort(v.m, v.nm, sizeof(*v.m), member_cmp);
+	for (i = 1; i < v.nm; i++)
+		if (strcmp(v.m[i - 1].path, v.m[i].path) == 0)
+			item(&v, v.m[i].path, false, "twice in the archive");
+	rc = verify(&v, path, err);
+out:
+	members_free(&v);
+	if (a != NULL)
+		archive_read_free(a);
+	return rc;
 }

@@ -8,17 +8,24 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <libgen.h>
+
 #include <openssl/crypto.h>
 
 #include "common/cleanup.h"
+#include "common/hash.h"
 #include "common/minisign.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char seal_usage[] = "usage: cfir seal [-h] [-k seckey] [--examiner name] bag\n";
+static const char seal_usage[] =
+	"usage: cfir seal [-h] [-k seckey] [--examiner name] [--archive file.tar] bag\n";
 static const char keygen_usage[] = "usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n";
 
-enum { OPT_NO_PASS = 0x600, OPT_FORCE };
+enum { OPT_NO_PASS = 0x600, OPT_FORCE, OPT_ARCHIVE };
 
 #define PASS_MAX 1024
 
@@ -106,10 +113,175 @@ load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
 	return r < 0 ? cfir_err_wrap(err, "'%s'", path) : 0;
 }
 
+/* ---- seal --archive: the sealed bag as one tar, hashed as it is written ---- */
+
+struct packer {
+	struct archive *a;
+	int fd;
+	struct cfir_hash *h;
+	const char *top;	/* the bag's name, every member's first component */
+	struct cfir_err *err;
+	unsigned char buf[1 << 16];
+};
+
+static la_ssize_t
+pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct packer *p = ctx;
+
+	(void)a;
+	if (cfir_write_all(p->fd, buf, len) < 0)
+		return -1;
+	cfir_hash_update(p->h, buf, len);
+	return (la_ssize_t)len;
+}
+
+static int
+pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
+{
+	cleanup_free char *path = NULL;
+	struct archive_entry *e;
+	struct stat st;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return cfir_err_set(p->err, EX_DATAERR, errno, "'%s' is not a regular file", rel);
+	}
+	e = archive_entry_new();
+	if (e == NULL || asprintf(&path, "%s/%s", p->top, rel) < 0) {
+		archive_entry_free(e);
+		close(fd);
+		return cfir_err_set(p->err, EX_OSERR, ENOMEM, "archive");
+	}
+	archive_entry_copy_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, st.st_mode & 0777);
+	archive_entry_set_size(e, st.st_size);
+	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (archive_write_header(p->a, e) != ARCHIVE_OK)
+		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
+	while (r == 0 && (n = read(fd, p->buf, sizeof(p->buf))) > 0)
+		if (archive_write_data(p->a, p->buf, (size_t)n) != n)
+			r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
+	archive_entry_free(e);
+	close(fd);
+	return r;
+}
+
+/* Every file below REL, depth first, in name order: the same bag, the same tar. */
+static int
+pack_dir(struct packer *p, int dirfd, const char *rel)
+{
+	struct dirent **names = NULL;
+	int n, i, r = 0, fd = dup(dirfd);
+
+	if (fd < 0)
+		return cfir_err_set(p->err, EX_OSERR, errno, "archive");
+	n = scandirat(fd, ".", &names, NULL, alphasort);
+	close(fd);
+	if (n < 0)
+		return cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
+	for (i = 0; i < n; i++) {
+		cleanup_free char *sub = NULL;
+		const char *d = names[i]->d_name;
+		struct stat st;
+
+		if (r < 0 || strcmp(d, ".") == 0 || strcmp(d, "..") == 0 || strcmp(d, ".cfir-reserve") == 0 ||
+		    strncmp(d, ".cfir-", 6) == 0 || asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", d) < 0)
+			continue;
+		if (fstatat(dirfd, d, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = cfir_err_set(p->err, EX_IOERR, errno, "'%s'", sub);
+		} else if (S_ISDIR(st.st_mode)) {
+			int sfd = openat(dirfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			r = sfd < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "'%s'", sub) : pack_dir(p, sfd, sub);
+			if (sfd >= 0)
+				close(sfd);
+		} else {
+			r = pack_file(p, dirfd, d, sub);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+static int
+pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
+{
+	struct packer p = { .fd = -1, .err = err };
+	cleanup_free char *copy = strdup(bagdir), *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
+	int dfd, r = -1;
+
+	if (copy == NULL || outcopy == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
+	p.top = basename(copy);
+	dfd = open(bagdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	p.fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	p.h = cfir_hash_new();
+	p.a = archive_write_new();
+	if (dfd < 0 || p.fd < 0) {
+		cfir_err_set(err, p.fd < 0 && errno == EEXIST ? EX_CANTCREAT : EX_IOERR, errno, "'%s'",
+			     p.fd < 0 ? out : bagdir);
+		goto out;
+	}
+	if (p.h == NULL || p.a == NULL || archive_write_set_format_pax_restricted(p.a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(p.a, 1) != ARCHIVE_OK ||
+	    archive_write_open(p.a, &p, NULL, pack_write, NULL) != ARCHIVE_OK) {
+		cfir_err_set(err, EX_SOFTWARE, 0, "archive: %s", p.a ? archive_error_string(p.a) : "no memory");
+		goto out;
+	}
+	if (pack_dir(&p, dfd, "") < 0)
+		goto out;
+	if (archive_write_close(p.a) != ARCHIVE_OK) {
+		cfir_err_set(err, EX_IOERR, 0, "archive: %s", archive_error_string(p.a));
+		goto out;
+	}
+	if (fsync(p.fd) < 0) {
+		cfir_err_set(err, EX_IOERR, errno, "fsync '%s'", out);
+		goto out;
+	}
+	cfir_hash_final_hex(p.h, hex);
+	/* sha256sum -c FILE.tar.sha256 checks it, from the directory it is in */
+	if (asprintf(&sumpath, "%s.sha256", out) < 0 || asprintf(&line, "%s  %s\n", hex, basename(outcopy)) < 0) {
+		cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
+		goto out;
+	}
+	{
+		int sfd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+		if (sfd < 0 || cfir_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
+			cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
+			if (sfd >= 0)
+				close(sfd);
+			goto out;
+		}
+		close(sfd);
+	}
+	r = 0;
+out:
+	if (p.a != NULL)
+		archive_write_free(p.a);
+	cfir_hash_free(p.h);
+	if (dfd >= 0)
+		close(dfd);
+	if (p.fd >= 0)
+		close(p.fd);
+	if (r < 0 && p.fd >= 0)
+		unlink(out);
+	return r;
+}
+
 int
 cmd_seal(int argc, char **argv, struct cfir_global *g)
 {
 	static const struct option longopts[] = {
+		{ "archive", required_argument, NULL, OPT_ARCHIVE },
 		{ "examiner", required_argument, NULL, OPT_EXAMINER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "key", required_argument, NULL, 'k' },
@@ -120,7 +292,8 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	struct cfir_err err = { 0 };
 	struct tool_bagopts bo;
 	cleanup_free char *trusted = NULL;
-	const char *key = NULL;
+	const char *key = NULL, *archive = NULL;
+	char hex[CFIR_SHA256_HEX] = "";
 	cJSON *details, *rec;
 	int c;
 
@@ -128,6 +301,10 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
 		if (c == 'k') {
 			key = optarg;
+			continue;
+		}
+		if (c == OPT_ARCHIVE) {
+			archive = optarg;
 			continue;
 		}
 		if (c == OPT_EXAMINER && tool_bagopt(&bo, c, optarg))
@@ -143,6 +320,25 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 		/* sealing makes no bag: it ends one */
 		if (asprintf(&decl, "%s/bagit.txt", bo.dir) < 0 || access(decl, F_OK) < 0) {
 			cfir_err_set(&err, EX_NOINPUT, errno, "'%s' is not an evidence bag", bo.dir);
+			goto out;
+		}
+	}
+	if (archive != NULL) {
+		cleanup_free char *bagreal = realpath(bo.dir, NULL), *outdir = strdup(archive), *outreal = NULL;
+
+		/* not into the bag it packs, nor over a file that exists */
+		outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
+		if (bagreal == NULL || outreal == NULL) {
+			cfir_err_set(&err, EX_CANTCREAT, errno, "--archive '%s'", archive);
+			goto out;
+		}
+		if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
+		    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/')) {
+			cfir_err_set(&err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
+			goto out;
+		}
+		if (access(archive, F_OK) == 0) {
+			cfir_err_set(&err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
 			goto out;
 		}
 	}
@@ -164,11 +360,18 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	if (cfir_bag_end(bag, "ok", NULL, details, &err) < 0 ||
 	    cfir_bag_seal(bag, key != NULL ? &sk : NULL, &trusted, &err) < 0)
 		goto out;
+	/* the sealed bag is final: pack it as it is, still under its lock */
+	if (archive != NULL && pack(bo.dir, archive, hex, &err) < 0)
+		goto out;
 	rec = cJSON_CreateObject();
 	cfir_json_add_bytes(rec, "bag", bo.dir, strlen(bo.dir));
 	cJSON_AddBoolToObject(rec, "sealed", true);
 	cJSON_AddBoolToObject(rec, "signed", key != NULL);
 	cfir_json_add_str(rec, "trusted_comment", trusted);
+	if (archive != NULL) {
+		cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
+		cfir_json_add_str(rec, "archive_sha256", hex);
+	}
 	if (g->out.format == CFIR_FORMAT_JSON) {
 		cfir_out_record(&g->out, rec, NULL, NULL);
 	} else if (!g->out.quiet) {
@@ -177,6 +380,11 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 		fprintf(g->out.fp, "\n  %s\n", trusted);
 		if (key != NULL)
 			fputs("  signature: tagmanifest-sha256.txt.minisig\n", g->out.fp);
+		if (archive != NULL) {
+			fprintf(g->out.fp, "  archive: %s  ", hex);
+			cfir_vis_str(g->out.fp, archive);
+			fputc('\n', g->out.fp);
+		}
 	}
 	cJSON_Delete(rec);
 out:

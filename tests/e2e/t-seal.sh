@@ -68,3 +68,29 @@ check "minisign accepts the signature of an encrypted cfir key" \
 check "minisign signs with cfir's encrypted key" \
 	bash -c 'printf "correct horse\n" | minisign -S -s "$1" -m "$2" -x "$3" >/dev/null 2>&1 && minisign -Vm "$2" -x "$3" -p "$4" -q' \
 	_ "$T/pk/cfir.key" "$bag4/bag-info.txt" "$T/x.minisig" "$T/pk/cfir.pub"
+
+# seal --archive: one tar, its SHA-256 beside it, verified as a stream
+bag5=$T/case/web-1
+mkdir -p "$T/case"
+"$CFIR" inspect -o "$bag5" "$c" >/dev/null 2>&1
+run "$CFIR" seal -k "$T/keys/cfir.key" --archive "$bag5/x.tar" "$bag5"
+check "an archive inside the bag it packs is refused, the bag left open" \
+	bash -c '[ "$1" = 64 ] && ! grep -q Cfir-Sealed "$2/bag-info.txt"' _ "$status" "$bag5"
+run "$CFIR" seal -k "$T/keys/cfir.key" --archive "$T/web-1.tar" "$bag5"
+check "seal --archive exits 0" test "$status" = 0
+check "sha256sum -c checks the archive" bash -c 'cd "$1" && sha256sum -c --quiet web-1.tar.sha256' _ "$T"
+check "the archive holds the bag under its name" \
+	bash -c 'bsdtar -tf "$1" | grep -qx "web-1/tagmanifest-sha256.txt.minisig" && bsdtar -tf "$1" | grep -q "^web-1/data/"' _ "$T/web-1.tar"
+run "$CFIR" verify -p "$T/keys/cfir.pub" "$T/web-1.tar"
+check "verify reads the archive as a stream: every hash and the signature" test "$status" = 0
+check "as many items as the directory gives" \
+	test "$("$CFIR" --format json verify -p "$T/keys/cfir.pub" "$T/web-1.tar" | jq -s 'last.ok')" = \
+	"$("$CFIR" --format json verify -p "$T/keys/cfir.pub" "$bag5" | jq -s 'last.ok')"
+mkdir "$T/x" && bsdtar -xf "$T/web-1.tar" -C "$T/x"
+echo altered >>"$T/x/web-1/bag-info.txt"
+(cd "$T/x" && bsdtar -cf "$T/altered.tar" web-1)
+run "$CFIR" verify -p "$T/keys/cfir.pub" "$T/altered.tar"
+check "an altered member fails verification of the archive" test "$status" = 1
+printf 'not a tar' >"$T/junk.tar"
+run "$CFIR" verify "$T/junk.tar"
+check "a file that is no tar is refused" test "$status" != 0 -a "$status" != 1
