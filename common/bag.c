@@ -1,6 +1,7 @@
 /* bag.c - BagIt 1.0 evidence bag with a hash-chained custody log */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -34,6 +35,14 @@ struct mentry {
 	uint64_t bytes;
 };
 
+/* One action: what its custody record will say. */
+struct act {
+	char *action;
+	char *target, *target_id12, *target_name;
+	char started[CFIR_TIME_LEN];
+	cJSON *artifacts;
+};
+
 struct cfir_bag {
 	int dirfd;
 	char *dir;
@@ -55,14 +64,14 @@ struct cfir_bag {
 	char sealed[CFIR_TIME_LEN];	/* when it was sealed, "" while open */
 
 	/* the action in progress */
-	char *action;
-	char *target, *target_id12, *target_name;
-	char started[CFIR_TIME_LEN];
-	cJSON *artifacts;
+	struct act cur;
+	/* the manifest, the artifact lists and the custody log, for a side action's thread */
+	pthread_mutex_t mu;
 };
 
 struct cfir_writer {
 	struct cfir_bag *bag;
+	struct act *owner;	/* whose record lists it */
 	int fd;
 	char *path;
 	struct cfir_hash *h;
@@ -70,6 +79,12 @@ struct cfir_writer {
 	unsigned char *buf;
 	size_t len;
 };
+
+uint64_t
+cfir_bag_seq(const struct cfir_bag *b)
+{
+	return b->seq;
+}
 
 const char *
 cfir_bag_dir(const struct cfir_bag *b)
@@ -80,7 +95,7 @@ cfir_bag_dir(const struct cfir_bag *b)
 const cJSON *
 cfir_bag_artifacts(const struct cfir_bag *b)
 {
-	return b->artifacts;
+	return b->cur.artifacts;
 }
 
 char *
@@ -722,6 +737,10 @@ reserve_give(struct cfir_bag *b)
 	unlinkat(b->dirfd, RESERVE, 0);
 }
 
+static void act_clear(struct act *a);
+static int record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
+			cJSON *details, struct cfir_err *err);
+
 static void
 bag_free(struct cfir_bag *b)
 {
@@ -742,11 +761,8 @@ bag_free(struct cfir_bag *b)
 	free(b->dir);
 	free(b->case_id);
 	free(b->examiner);
-	free(b->action);
-	free(b->target);
-	free(b->target_id12);
-	free(b->target_name);
-	cJSON_Delete(b->artifacts);
+	act_clear(&b->cur);
+	pthread_mutex_destroy(&b->mu);
 	free(b);
 }
 
@@ -802,6 +818,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
 	b->dirfd = -1;
 	b->meta = meta;
+	pthread_mutex_init(&b->mu, NULL);
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
 	b->dir = strdup(dir);
 	if (mkdir_parents(dir) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
@@ -853,12 +870,16 @@ cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted, 
 	cleanup_free char *tm = NULL, *sig = NULL, *tc = NULL;
 	unsigned char h[64];
 	size_t len = 0;
+	int r;
 
 	*trusted = NULL;
-	if (b->action != NULL)
+	if (b->cur.action != NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "seal inside an action");
 	cfir_now_rfc3339(b->sealed);
-	if (tags_update(b, err) < 0)
+	pthread_mutex_lock(&b->mu);
+	r = tags_update(b, err);
+	pthread_mutex_unlock(&b->mu);
+	if (r < 0)
 		return -1;
 	if (asprintf(&tc, "cfir sealed %s custody-head %s records %llu", b->sealed, b->head,
 		     (unsigned long long)b->seq) < 0)
@@ -883,7 +904,7 @@ cfir_bag_close(struct cfir_bag *b, struct cfir_err *err)
 
 	if (b == NULL)
 		return 0;
-	if (b->action != NULL)
+	if (b->cur.action != NULL)
 		r = cfir_bag_end(b, "failed", "the command ended before the action did", NULL, err);
 	bag_free(b);
 	return r;
@@ -902,24 +923,23 @@ container_line(const struct cfir_target *t)
 	return line;
 }
 
-int
-cfir_bag_begin(struct cfir_bag *b, const char *action, const struct cfir_target *t,
-	       struct cfir_err *err)
+static int
+act_begin(struct cfir_bag *b, struct act *a, const char *action, const struct cfir_target *t,
+	  struct cfir_err *err)
 {
 	char **nc;
 	size_t i;
 
-	if (b->action != NULL)
-		return cfir_err_set(err, EX_SOFTWARE, 0, "action '%s' still open", b->action);
-	b->action = strdup(action);
-	b->artifacts = cJSON_CreateArray();
-	cfir_now_rfc3339(b->started);
+	a->action = strdup(action);
+	a->artifacts = cJSON_CreateArray();
+	cfir_now_rfc3339(a->started);
 	if (t != NULL) {
 		cleanup_free char *line = container_line(t);
 
-		b->target = strdup(t->id);
-		b->target_id12 = strdup(t->id12);
-		b->target_name = strdup(t->name);
+		a->target = strdup(t->id);
+		a->target_id12 = strdup(t->id12);
+		a->target_name = strdup(t->name);
+		pthread_mutex_lock(&b->mu);
 		for (i = 0; line != NULL && i < b->ncontainers; i++)
 			if (strncmp(b->containers[i], t->id, 64) == 0)
 				break;
@@ -930,26 +950,73 @@ cfir_bag_begin(struct cfir_bag *b, const char *action, const struct cfir_target 
 				b->containers[b->ncontainers++] = steal_pointer(&line);
 			}
 		}
+		pthread_mutex_unlock(&b->mu);
 	}
-	if (b->action == NULL || b->artifacts == NULL)
+	if (a->action == NULL || a->artifacts == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
 	return 0;
 }
 
-static void
-action_clear(struct cfir_bag *b)
+int
+cfir_bag_begin(struct cfir_bag *b, const char *action, const struct cfir_target *t,
+	       struct cfir_err *err)
 {
-	free(b->action);
-	free(b->target);
-	free(b->target_id12);
-	free(b->target_name);
-	cJSON_Delete(b->artifacts);
-	b->action = b->target = b->target_id12 = b->target_name = NULL;
-	b->artifacts = NULL;
+	if (b->cur.action != NULL)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "action '%s' still open", b->cur.action);
+	return act_begin(b, &b->cur, action, t, err);
+}
+
+struct cfir_bag_side {
+	struct act a;
+};
+
+int
+cfir_bag_side_begin(struct cfir_bag *b, const char *action, const struct cfir_target *t,
+		    struct cfir_bag_side **sp, struct cfir_err *err)
+{
+	struct cfir_bag_side *s = calloc(1, sizeof(*s));
+
+	*sp = NULL;
+	if (s == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	if (act_begin(b, &s->a, action, t, err) < 0) {
+		act_clear(&s->a);
+		free(s);
+		return -1;
+	}
+	*sp = s;
+	return 0;
 }
 
 int
-cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
+cfir_bag_side_end(struct cfir_bag *b, struct cfir_bag_side *s, const char *status, const char *error,
+		  cJSON *details, struct cfir_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&b->mu);
+	r = record_write(b, &s->a, status, error, details, err);
+	pthread_mutex_unlock(&b->mu);
+	act_clear(&s->a);
+	free(s);
+	return r;
+}
+
+static void
+act_clear(struct act *a)
+{
+	free(a->action);
+	free(a->target);
+	free(a->target_id12);
+	free(a->target_name);
+	cJSON_Delete(a->artifacts);
+	a->action = a->target = a->target_id12 = a->target_name = NULL;
+	a->artifacts = NULL;
+}
+
+/* The custody record of A, appended and chained; the tag files follow. Under b->mu. */
+static int
+record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
 	     cJSON *details, struct cfir_err *err)
 {
 	cleanup_cjson cJSON *rec = cJSON_CreateObject();
@@ -959,31 +1026,27 @@ cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
 	struct utsname u;
 	size_t len;
 
-	if (b->action == NULL) {
-		cJSON_Delete(details);
-		return cfir_err_set(err, EX_SOFTWARE, 0, "no action in progress");
-	}
 	uname(&u);
 	cfir_now_rfc3339(now);
 	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
 	cfir_json_add_str(rec, "time", now);
-	cfir_json_add_str(rec, "action", b->action);
-	cfir_json_add_str(rec, "target", b->target);
-	if (b->target_name != NULL)
-		cfir_json_add_bytes(rec, "target_name", b->target_name, strlen(b->target_name));
+	cfir_json_add_str(rec, "action", a->action);
+	cfir_json_add_str(rec, "target", a->target);
+	if (a->target_name != NULL)
+		cfir_json_add_bytes(rec, "target_name", a->target_name, strlen(a->target_name));
 	cJSON_AddItemToObject(rec, "argv", argv_json(b->meta));
 	cfir_json_add_str(rec, "user", user_name());
 	cfir_json_add_str(rec, "host", u.nodename);
 	cfir_json_add_str(rec, "tool", "cfir " CFIR_VERSION);
 	cfir_json_add_str(rec, "tool_sha256", b->binsha);
-	cfir_json_add_str(rec, "started", b->started);
-	cJSON_AddItemToObject(rec, "artifacts", steal_pointer(&b->artifacts));
+	cfir_json_add_str(rec, "started", a->started);
+	cJSON_AddItemToObject(rec, "artifacts", steal_pointer(&a->artifacts));
 	cfir_json_add_str(rec, "status", status);
 	cfir_json_add_str(rec, "error", error);
 	if (details != NULL)
 		cJSON_AddItemToObject(rec, "details", details);
 	cfir_json_add_str(rec, "prev", b->head);
-	action_clear(b);
+	act_clear(a);
 
 	line = cfir_json_print(rec, &len);
 	if (line == NULL)
@@ -1003,6 +1066,22 @@ cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
 		return -1;
 	reserve_take(b);
 	return 0;
+}
+
+int
+cfir_bag_end(struct cfir_bag *b, const char *status, const char *error,
+	     cJSON *details, struct cfir_err *err)
+{
+	int r;
+
+	if (b->cur.action == NULL) {
+		cJSON_Delete(details);
+		return cfir_err_set(err, EX_SOFTWARE, 0, "no action in progress");
+	}
+	pthread_mutex_lock(&b->mu);
+	r = record_write(b, &b->cur, status, error, details, err);
+	pthread_mutex_unlock(&b->mu);
+	return r;
 }
 
 static int
@@ -1044,9 +1123,9 @@ name_ok(const char *s)
 	       strncmp(s, ".cfir-tmp-", 10) != 0;
 }
 
-int
-cfir_writer_open(struct cfir_bag *b, const char *dir, const char *name,
-		 struct cfir_writer **wp, struct cfir_err *err)
+static int
+writer_open(struct cfir_bag *b, struct act *a, const char *dir, const char *name,
+	    struct cfir_writer **wp, struct cfir_err *err)
 {
 	cleanup_free char *rel = NULL, *final = NULL;
 	cleanup_close int dfd = -1;
@@ -1054,12 +1133,12 @@ cfir_writer_open(struct cfir_bag *b, const char *dir, const char *name,
 	int fd;
 
 	*wp = NULL;
-	if (b->action == NULL)
+	if (a->action == NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "writer outside an action");
 	if (!name_ok(name))
 		return cfir_err_set(err, EX_SOFTWARE, 0, "bad artifact name");
-	if (asprintf(&rel, "data/%s%s%s", b->target_id12 ? b->target_id12 : "",
-		     b->target_id12 ? "/" : "", dir) < 0)
+	if (asprintf(&rel, "data/%s%s%s", a->target_id12 ? a->target_id12 : "",
+		     a->target_id12 ? "/" : "", dir) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
 	dfd = mkdirs_at(b->dirfd, rel, err);
 	if (dfd < 0)
@@ -1080,9 +1159,24 @@ cfir_writer_open(struct cfir_bag *b, const char *dir, const char *name,
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "writer");
 	}
 	w->bag = b;
+	w->owner = a;
 	w->fd = fd;
 	*wp = w;
 	return 0;
+}
+
+int
+cfir_writer_open(struct cfir_bag *b, const char *dir, const char *name,
+		 struct cfir_writer **wp, struct cfir_err *err)
+{
+	return writer_open(b, &b->cur, dir, name, wp, err);
+}
+
+int
+cfir_writer_open_side(struct cfir_bag *b, struct cfir_bag_side *s, const char *dir,
+		      const char *name, struct cfir_writer **wp, struct cfir_err *err)
+{
+	return writer_open(b, &s->a, dir, name, wp, err);
 }
 
 const char *
@@ -1157,8 +1251,10 @@ writer_record(struct cfir_writer *w, bool partial)
 	cfir_json_add_num(a, "bytes", (double)w->bytes);
 	if (partial)
 		cJSON_AddBoolToObject(a, "partial", true);
-	cJSON_AddItemToArray(b->artifacts, a);
+	pthread_mutex_lock(&b->mu);
+	cJSON_AddItemToArray(w->owner->artifacts, a);
 	manifest_add(b, w->path, hex, w->bytes);
+	pthread_mutex_unlock(&b->mu);
 }
 
 static void
@@ -1203,20 +1299,20 @@ cfir_writer_abort(struct cfir_writer *w)
 	writer_free(w);
 }
 
-cJSON *
-cfir_bag_discard(struct cfir_bag *b, const char *path, struct cfir_err *err)
+static cJSON *
+discard(struct cfir_bag *b, struct act *owner, const char *path, struct cfir_err *err)
 {
 	const cJSON *ap;
-	cJSON *a, *gone = NULL;
+	cJSON *a;
 	size_t i;
 
 	for (i = 0; i < b->nm && strcmp(b->m[i].path, path) != 0; i++)
 		;
-	if (i == b->nm || b->action == NULL) {
+	if (i == b->nm || owner->action == NULL) {
 		cfir_err_set(err, EX_SOFTWARE, 0, "discard: '%s' is not in the bag", path);
 		return NULL;
 	}
-	cJSON_ArrayForEach(a, b->artifacts) {
+	cJSON_ArrayForEach(a, owner->artifacts) {
 		ap = cJSON_GetObjectItemCaseSensitive(a, "path");
 		if (cJSON_IsString(ap) && strcmp(ap->valuestring, path) == 0)
 			break;
@@ -1229,11 +1325,32 @@ cfir_bag_discard(struct cfir_bag *b, const char *path, struct cfir_err *err)
 		cfir_err_set(err, EX_IOERR, errno, "remove '%s/%s'", b->dir, path);
 		return NULL;
 	}
-	gone = cJSON_DetachItemViaPointer(b->artifacts, a);
 	free(b->m[i].path);
 	memmove(b->m + i, b->m + i + 1, (b->nm - i - 1) * sizeof(*b->m));
 	b->nm--;
-	return gone;
+	return cJSON_DetachItemViaPointer(owner->artifacts, a);
+}
+
+cJSON *
+cfir_bag_discard(struct cfir_bag *b, const char *path, struct cfir_err *err)
+{
+	cJSON *r;
+
+	pthread_mutex_lock(&b->mu);
+	r = discard(b, &b->cur, path, err);
+	pthread_mutex_unlock(&b->mu);
+	return r;
+}
+
+cJSON *
+cfir_bag_discard_side(struct cfir_bag *b, struct cfir_bag_side *s, const char *path, struct cfir_err *err)
+{
+	cJSON *r;
+
+	pthread_mutex_lock(&b->mu);
+	r = discard(b, &s->a, path, err);
+	pthread_mutex_unlock(&b->mu);
+	return r;
 }
 
 int

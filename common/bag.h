@@ -46,6 +46,8 @@ int cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trust
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
 const char *cfir_bag_dir(const struct cfir_bag *b);
+/* How many custody records the bag holds. */
+uint64_t cfir_bag_seq(const struct cfir_bag *b);
 
 /* The default bag: ./cfir-<name>-<UTC stamp> (malloc'd). */
 char *cfir_bag_default_dir(const char *name);
@@ -75,6 +77,23 @@ int cfir_writer_commit(struct cfir_writer *w, struct cfir_err *err);
 void cfir_writer_abort(struct cfir_writer *w);
 const char *cfir_writer_path(const struct cfir_writer *w);
 uint64_t cfir_writer_bytes(const struct cfir_writer *w);
+
+/*
+ * A side action, beside the one in progress (the capture that collect runs
+ * in the background, from a thread of its own): its own writers and its own
+ * custody record, written when it ends. The manifest and the custody log
+ * are shared under a lock.
+ */
+struct cfir_bag_side;
+int cfir_bag_side_begin(struct cfir_bag *b, const char *action, const struct cfir_target *t,
+			struct cfir_bag_side **sp, struct cfir_err *err);
+int cfir_writer_open_side(struct cfir_bag *b, struct cfir_bag_side *s, const char *dir,
+			  const char *name, struct cfir_writer **wp, struct cfir_err *err);
+/* Its custody record, with DETAILS (taken over); S is freed. */
+int cfir_bag_side_end(struct cfir_bag *b, struct cfir_bag_side *s, const char *status,
+		      const char *error, cJSON *details, struct cfir_err *err);
+cJSON *cfir_bag_discard_side(struct cfir_bag *b, struct cfir_bag_side *s, const char *path,
+			     struct cfir_err *err);
 
 /*
  * Remove PATH, an artifact of the action in progress (the oldest file of a

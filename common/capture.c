@@ -376,7 +376,8 @@ file_open(struct cap_if *f)
 	/* the ring: keep the newest KEEP files, this one among them */
 	while (c->o.rotate && c->o.keep && (unsigned)cJSON_GetArraySize(f->files) >= c->o.keep) {
 		oldest = cJSON_GetArrayItem(f->files, 0);
-		gone = cfir_bag_discard(c->bag, oldest->valuestring, &e);
+		gone = c->o.side ? cfir_bag_discard_side(c->bag, c->o.side, oldest->valuestring, &e) :
+				   cfir_bag_discard(c->bag, oldest->valuestring, &e);
 		if (gone == NULL) {
 			fail(c, &e);
 			return -1;
@@ -385,7 +386,8 @@ file_open(struct cap_if *f)
 		cJSON_DeleteItemFromArray(f->files, 0);
 	}
 	cfir_pcap_header(hdr, CFIR_SNAPLEN, (uint32_t)f->linktype);
-	if (cfir_writer_open(c->bag, "net", name, &f->w, &e) < 0 ||
+	if ((c->o.side ? cfir_writer_open_side(c->bag, c->o.side, "net", name, &f->w, &e) :
+			 cfir_writer_open(c->bag, "net", name, &f->w, &e)) < 0 ||
 	    cfir_writer_write(f->w, hdr, sizeof(hdr), &e) < 0) {
 		if (f->w != NULL)
 			cfir_writer_abort(f->w);

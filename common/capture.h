@@ -60,6 +60,7 @@ struct cfir_capture_opts {
 	uint64_t bytes;		/* pcap bytes written, all interfaces together */
 	uint64_t rotate;	/* start a new file at this size, 0: one file */
 	unsigned keep;		/* with rotate: files kept per interface, 0: all */
+	struct cfir_bag_side *side;	/* write under this side action, not the bag's own */
 };
 
 struct cfir_capture;
@@ -70,7 +71,8 @@ struct cfir_capture;
  * pcap in BAG under net/, and capture in a thread of its own until a bound
  * is reached, cfir_capture_stop() or cfir_capture_cancel() is called, or
  * every interface went away. BAG must have an action in progress and be
- * left alone until cfir_capture_wait() returns.
+ * left alone until cfir_capture_wait() returns; or, with O->side, the files
+ * belong to that side action and other actions may run meanwhile.
  */
 int cfir_capture_start(struct cfir_capture **cp, struct cfir_bag *bag,
 		       const struct cfir_capture_opts *o,

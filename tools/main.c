@@ -20,6 +20,7 @@ struct cmd {
 /* sorted by name */
 static const struct cmd cmds[] = {
 	{ "capture", cmd_capture, "the container's traffic from its host-side interfaces into pcaps" },
+	{ "collect", cmd_collect, "the whole response: every step, in order of volatility, one sealed bag" },
 	{ "copy", cmd_copy, "paths of a container (like docker cp) into a bag, hashed and indexed" },
 	{ "diff", cmd_diff, "what changed in the writable layer: typed, hashed, collected, timeline" },
 	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },

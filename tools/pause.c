@@ -121,8 +121,7 @@ out:
 		r = cfir_err_report(&berr);
 	if (err.msg[0] != '\0')
 		r = cfir_err_report(&err);
-	cfir_target_free(t);
-	cfir_engine_close(e);
+	tool_release(e, t);
 	return r;
 }
 

@@ -89,8 +89,8 @@ passphrase(const char *prompt, bool confirm, char *buf, size_t n, struct cfir_er
 	return r < 0 ? (err->exit ? -1 : cfir_err_set(err, EX_USAGE, 0, "passphrase too long")) : 0;
 }
 
-static int
-load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
+int
+tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
 	char pass[PASS_MAX];
@@ -343,7 +343,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 		}
 	}
 	/* the key first: a wrong passphrase leaves the bag as it was */
-	if (key != NULL && load_secret(key, &sk, &err) < 0)
+	if (key != NULL && tool_load_secret(key, &sk, &err) < 0)
 		goto out;
 	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 || cfir_bag_begin(bag, "seal", NULL, &err) < 0)
 		goto out;

@@ -38,13 +38,32 @@ tool_bagopt(struct tool_bagopts *bo, int c, const char *arg)
 	return false;
 }
 
+struct tool_shared tool_shared;
+
+static int
+bag_close(struct cfir_bag *bag, struct cfir_err *err)
+{
+	return bag == tool_shared.bag ? 0 : cfir_bag_close(bag, err);
+}
+
+void
+tool_release(struct cfir_engine *e, struct cfir_target *t)
+{
+	if (t != tool_shared.t)
+		cfir_target_free(t);
+	if (e != tool_shared.e)
+		cfir_engine_close(e);
+}
+
 int
 tool_bag_open(struct tool_bagopts *bo, const char *default_name,
 	      struct cfir_bag **bp, struct cfir_err *err)
 {
 	cleanup_free char *dir = NULL;
 
-	*bp = NULL;
+	*bp = tool_shared.bag;
+	if (*bp != NULL)
+		return 0;
 	if (bo->dir != NULL)
 		dir = strdup(bo->dir);
 	else if (default_name != NULL)
@@ -75,7 +94,7 @@ tool_record(struct tool_bagopts *bo, const char *action,
 	if (r == 0)
 		r = cfir_bag_end(bag, why ? "failed" : "ok", why,
 				 details ? cJSON_Duplicate(details, true) : NULL, err);
-	if (cfir_bag_close(bag, r < 0 ? NULL : err) < 0)
+	if (bag_close(bag, r < 0 ? NULL : err) < 0)
 		r = -1;
 	return r;
 }
@@ -84,12 +103,11 @@ int
 tool_done(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag,
 	  struct cfir_err *err, int r)
 {
-	if (bag != NULL && cfir_bag_close(bag, err->msg[0] ? NULL : err) < 0 && r == 0)
+	if (bag != NULL && bag_close(bag, err->msg[0] ? NULL : err) < 0 && r == 0)
 		r = cfir_err_report(err);
 	if (err->msg[0] != '\0' && r == 0)
 		r = cfir_err_report(err);
-	cfir_target_free(t);
-	cfir_engine_close(e);
+	tool_release(e, t);
 	return r;
 }
 
@@ -105,6 +123,11 @@ tool_target(struct cfir_global *g, const char *ref, struct cfir_engine **ep,
 	    struct cfir_target **tp, struct cfir_err *err)
 {
 	*tp = NULL;
+	if (tool_shared.t != NULL) {
+		*ep = tool_shared.e;
+		*tp = tool_shared.t;
+		return 0;
+	}
 	if (cfir_engine_open(ep, g->host, err) < 0)
 		return -1;
 	return cfir_target_resolve(*ep, ref, tp, err);

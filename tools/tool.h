@@ -63,6 +63,25 @@ int tool_record(struct tool_bagopts *bo, const char *action,
 int tool_done(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag,
 	      struct cfir_err *err, int r);
 
+/*
+ * collect runs the other commands in its own process: while these are set,
+ * tool_target gives this engine and target (resolved once, so that the
+ * /proc and overlay steps still work when the engine dies), tool_bag_open
+ * this bag, and neither is closed by the command.
+ */
+struct tool_shared {
+	struct cfir_engine *e;
+	struct cfir_target *t;
+	struct cfir_bag *bag;
+};
+extern struct tool_shared tool_shared;
+/* Free E and T unless they are the shared ones. */
+void tool_release(struct cfir_engine *e, struct cfir_target *t);
+
+struct cfir_ms_sec;
+/* A secret key for seal, its passphrase asked when it is encrypted. */
+int tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err);
+
 /* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
 int tool_usage(const char *usage, bool error);
 /* Engine connection and one resolved container. */
@@ -95,6 +114,7 @@ void tool_progress_init(struct tool_progress *p, const struct cfir_global *g);
 void tool_progress(void *ctx, uint64_t bytes, bool done);
 
 int cmd_capture(int argc, char **argv, struct cfir_global *g);
+int cmd_collect(int argc, char **argv, struct cfir_global *g);
 int cmd_copy(int argc, char **argv, struct cfir_global *g);
 int cmd_diff(int argc, char **argv, struct cfir_global *g);
 int cmd_export(int argc, char **argv, struct cfir_global *g);
