@@ -1,7 +1,7 @@
 #!/bin/sh
-# make demo: a deliberately suspicious container, frozen through the
-# Engine API, its engine metadata and logs taken into an evidence bag,
-# and the bag verified (cfir's own verify, then coreutils alone).
+# make demo: a deliberately suspicious container, hunted, cut off the
+# network, collected into a sealed and signed evidence bag, and the bag
+# verified (cfir's own verify, minisign, then coreutils alone).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/engine.sh"
@@ -31,49 +31,30 @@ docker run -d --name "$name" --label cfir-demo=1 \
 		while sleep 5; do :; done' >/dev/null
 sleep 2
 
-step "cfir pause $name"
-"$CFIR" --format text pause -o "$bag" --case DEMO-1 --examiner "$(id -un)" "$name"
+step "cfir hunt: which containers here are dangerous, which look compromised"
+"$CFIR" --format text hunt --skip no-healthcheck,no-log-rotation,no-restart-policy "$name" || true
 
-step "cfir inspect -o $bag $name"
-"$CFIR" --format text inspect -o "$bag" "$name"
+step "cfir keygen: a minisign key pair to sign the sealed bag"
+keys=$(mktemp -d)
+trap 'docker rm -f "$name" >/dev/null 2>&1; rm -rf "$keys"' EXIT
+"$CFIR" keygen -o "$keys" --no-passphrase
 
-step "cfir ps -o $bag $name: the process tree from /proc, executables recovered"
-"$CFIR" --format text ps -o "$bag" "$name"
-echo "   recovered executables:"
-jq -c '.executables[] | {sha256: .sha256[0:16], deleted, exe_paths, pids}' "$bag"/data/*/proc/processes.json | sed 's/^/   /'
+step "playbooks/contain-and-collect: hunt, isolate, collect, seal, verify"
+case=$bag
+mkdir -p "$case"
+CFIR=$CFIR "$here/../playbooks/contain-and-collect" -o "$case" -k "$keys/cfir.key" -p "$keys/cfir.pub" "$name" |
+	grep -v '^SEVERITY\|^[a-z]* *[a-z-]* *cfir-demo ' || true
+bag=$case/$name
 
-step "cfir sockets -o $bag $name: like netstat -tunap, from the container's namespace"
-"$CFIR" --format text sockets -o "$bag" "$name"
-
-step "cfir capture -o $bag -d 3 $name: the traffic that still reaches it, frozen"
-ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name")
-(sleep 1; printf 'id\n' | timeout 1 socat - "TCP:$ip:4444" >/dev/null 2>&1 || true) &
-"$CFIR" --format text capture -o "$bag" -d 3 "$name"
-wait
-echo "   read back with tshark:"
-tshark -r "$bag"/data/*/net/eth0.pcap 2>/dev/null | head -8 | sed 's/^/   /'
-
-step "cfir diff -o $bag $name: what changed in the writable layer"
-"$CFIR" --format text diff -o "$bag" "$name"
-
-step "cfir export -o $bag $name"
-"$CFIR" --format text export -o "$bag" "$name"
-echo "   what the index flags:"
-jq -c 'select(.flags | length > 0) | {path, flags, magic}' "$bag"/data/*/export/rootfs.index.jsonl | sed 's/^/   /'
-
-step "cfir copy -o $bag $name:/tmp"
-"$CFIR" --format text copy -o "$bag" "$name:/tmp"
-
-step "cfir verify $bag"
-"$CFIR" --format text verify "$bag"
+step "the signature checked by Debian's minisign"
+minisign -Vm "$bag/tagmanifest-sha256.txt" -p "$keys/cfir.pub"
 
 step "the same bag checked with coreutils alone"
-(cd "$bag" && sha256sum -c manifest-sha256.txt && sha256sum -c tagmanifest-sha256.txt)
+(cd "$bag" && sha256sum -c --quiet manifest-sha256.txt && sha256sum -c --quiet tagmanifest-sha256.txt && echo "every file: OK")
 
-step "the custody log: one hash-chained record per action"
+step "the custody log: one hash-chained record per step"
 jq -c '{seq, action, status, artifacts: (.artifacts | length), prev: .prev[0:16]}' "$bag/custody/log.jsonl"
 
-step "the container stays frozen for the next steps; cfir unpause $name thaws it"
-"$CFIR" --format text unpause -o "$bag" "$name"
-"$CFIR" --format text -q verify "$bag" && echo "bag still verifies after the unpause record"
+step "the container: cut off, frozen, still there"
+docker inspect -f '{{.Name}}: paused={{.State.Paused}} networks={{len .NetworkSettings.Networks}}' "$name"
 printf '\nThe evidence bag is in %s\n' "$bag"
