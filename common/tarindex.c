@@ -28,6 +28,20 @@
 #define QUEUE 256
 #define WORKERS 1
 
+static bool typing = true;
+
+void
+cfir_tarindex_set_typing(bool on)
+{
+	typing = on;
+}
+
+bool
+cfir_tarindex_typing(void)
+{
+	return typing;
+}
+
 struct job {
 	cJSON *o;		/* the member's line without mime, magic, flags */
 	cJSON *flags;
@@ -337,7 +351,8 @@ enqueue(struct ictx *c, cJSON *o, cJSON *flags)
 	j = &q->jobs[q->produced % QUEUE];
 	j->o = o;
 	j->flags = flags;
-	j->headlen = c->headlen;
+	/* the head still decides the flags (elf, script); libmagic only when typing */
+	j->headlen = typing ? c->headlen : 0;
 	memcpy(j->head, c->head, c->headlen);
 	q->produced++;
 	pthread_cond_signal(&q->more);

@@ -29,6 +29,13 @@ struct cfir_tarindex_stats {
  * ends the index early and says why in stats->error; the return is -1
  * only when a sink or the pull fails (err set).
  */
+/*
+ * libmagic types every member (its "mime" and "magic"): on unless turned
+ * off, as collect does to keep the export quick (the flags stay).
+ */
+void cfir_tarindex_set_typing(bool on);
+bool cfir_tarindex_typing(void);
+
 int cfir_tarindex_pull(struct cfir_pull *p, const struct cfir_tarindex_sink *s,
 		       struct cfir_tarindex_stats *st, struct cfir_err *err);
 /* The same over a buffer (tests, fuzzing). */

@@ -14,6 +14,7 @@
 #include "common/capture.h"
 #include "common/cleanup.h"
 #include "common/hunt.h"
+#include "common/tarindex.h"
 #include "common/minisign.h"
 #include "common/util.h"
 #include "tools/tool.h"
@@ -21,17 +22,17 @@
 static const char usage[] =
 	"usage: cfir collect [-h] [-o dir] [--case case] [--examiner name] [-k seckey]\n"
 	"                    [--no-pause] [--unpause] [--isolate] [--capture-seconds s]\n"
-	"                    [--no-export] [--no-memory] [--max-total bytes]\n"
+	"                    [--no-export] [--magic] [--no-memory] [--max-total bytes]\n"
 	"                    [--hunt severity] [-j n] [container ...]\n";
 
 enum {
 	OPT_NO_PAUSE = 0x800, OPT_UNPAUSE, OPT_ISOLATE, OPT_CAPTURE_SECONDS, OPT_NO_EXPORT,
-	OPT_NO_MEMORY, OPT_MAX_TOTAL, OPT_HUNT,
+	OPT_NO_MEMORY, OPT_MAX_TOTAL, OPT_HUNT, OPT_MAGIC,
 };
 
 struct copts {
 	const char *key;
-	bool no_pause, unpause, isolate, no_export, no_memory;
+	bool no_pause, unpause, isolate, no_export, no_memory, magic;
 	double capture_seconds;
 	const char *max_total;
 	int hunt;		/* severity, -1 for none */
@@ -352,8 +353,12 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 			}
 			step(&r, "diff", cmd_diff, dargs);
 		}
-		if (!o->no_export)
+		if (!o->no_export) {
+			/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
+			cfir_tarindex_set_typing(o->magic);
 			step(&r, "export", cmd_export, none);
+			cfir_tarindex_set_typing(true);
+		}
 		step(&r, "hunt", cmd_hunt, none);
 		capture_stop(&r, &bc);
 		if (o->unpause)
@@ -517,6 +522,7 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 		{ "isolate", no_argument, NULL, OPT_ISOLATE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "magic", no_argument, NULL, OPT_MAGIC },
 		{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
 		{ "no-export", no_argument, NULL, OPT_NO_EXPORT },
 		{ "no-memory", no_argument, NULL, OPT_NO_MEMORY },
@@ -563,6 +569,9 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 			continue;
 		case OPT_NO_MEMORY:
 			o.no_memory = true;
+			continue;
+		case OPT_MAGIC:
+			o.magic = true;
 			continue;
 		case OPT_MAX_TOTAL:
 			if (cfir_parse_size(optarg, &sz) < 0) {

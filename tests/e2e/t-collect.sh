@@ -40,7 +40,7 @@ check "engine metadata and logs" test -s "$d/engine/inspect.json"
 check "the deleted binary recovered" jqt '.executables | any(.deleted)' "$d/proc/processes.json"
 check "the listener in sockets.json" jqt '.sockets | any(.lport == 8080 and .state == "LISTEN")' "$d/net/sockets.json"
 check "the changed file in the diff" jqt 'any(.entries[]?; .path == "/etc/motd") or any(.[]?; .path? == "/etc/motd")' "$d/fs/diff.json"
-check "the export" test -s "$d/export/rootfs.tar"
+check "the export, its index untyped for speed" bash -c 'test -s "$1/export/rootfs.tar" && jq -s -e ".[7].action == \"export\" and .[7].details.index.typed == false" "$2/custody/log.jsonl" >/dev/null' _ "$d" "$bag"
 check "the flagged process's memory" bash -c 'ls "$1"/proc/mem/*.dump >/dev/null 2>&1' _ "$d"
 check "hunt's findings name the deleted binary" grep -q '"exe-deleted"' "$d/hunt/findings.jsonl"
 check "the traffic during the collection is in the pcap" \
