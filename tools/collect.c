@@ -386,7 +386,7 @@ out:
 	} else if (!g->out.quiet) {
 		const cJSON *s;
 
-		fputs("collected ", g->out.fp);
+		fputs(r.t != NULL ? "collected " : "could not collect ", g->out.fp);
 		cfir_vis_str(g->out.fp, r.t ? r.t->name : ref);
 		fputs(" into ", g->out.fp);
 		cfir_vis_str(g->out.fp, dir);
@@ -537,7 +537,7 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 	cleanup_cjson cJSON *refs = NULL;
 	unsigned long v;
 	uint64_t sz;
-	char *end;
+	char *end, max_total[32];
 	int c, i, r;
 
 	tool_bagopts_init(&bo, g);
@@ -578,7 +578,9 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 				cfir_error("--max-total takes a size, not '%s'", optarg);
 				return EX_USAGE;
 			}
-			o.max_total = optarg;
+			/* the steps take plain numbers */
+			snprintf(max_total, sizeof(max_total), "%llu", (unsigned long long)sz);
+			o.max_total = max_total;
 			continue;
 		case OPT_CAPTURE_SECONDS:
 			errno = 0;

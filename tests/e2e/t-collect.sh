@@ -61,8 +61,8 @@ kill $traffic 2>/dev/null
 # --unpause, --no-export, --no-memory
 c2=$(uniq_name col2)
 start "$c2" -- sleep 600
-run "$CFIR" --format json collect -o "$T/bag2" --unpause --no-export --no-memory "$c2"
-check "--unpause leaves it running" bash -c '[ "$1" = 0 ] && [ "$(docker inspect -f "{{.State.Paused}}" "$2")" = false ]' _ "$status" "$c2"
+run "$CFIR" --format json collect -o "$T/bag2" --unpause --no-export --no-memory --max-total 64M "$c2"
+check "--unpause leaves it running; --max-total takes a size" bash -c '[ "$1" = 0 ] && [ "$(docker inspect -f "{{.State.Paused}}" "$2")" = false ]' _ "$status" "$c2"
 check "--no-export and --no-memory leave those steps out" \
 	jqt '([.steps[].step] | (index("export") == null and index("memory") == null and index("unpause") != null))'
 
