@@ -1,5 +1,6 @@
 /* test_bag.c - the evidence bag: writers, custody chain, manifests, verify, lock */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -248,7 +249,84 @@ refuses_foreign(void)
 	CHECK(strstr(err.msg, "CASE-1") != NULL);
 }
 
+struct side_job {
+	struct cfir_bag *b;
+	struct cfir_bag_side *side;
+	int failures;
+};
+
+static void *
+side_writer(void *arg)
+{
+	struct side_job *j = arg;
+	struct cfir_err err = { 0 };
+	char name[32];
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		struct cfir_writer *w = NULL;
+
+		snprintf(name, sizeof(name), "p%02d.pcap", i);
+		if (cfir_writer_open_side(j->b, j->side, "net", name, &w, &err) < 0 ||
+		    cfir_writer_write(w, name, strlen(name), &err) < 0 || cfir_writer_commit(w, &err) < 0)
+			j->failures++;
+	}
+	return NULL;
+}
+
+/* A side action writes from its own thread while actions come and go: one bag, both records. */
+static void
+side_action(void)
+{
+	cleanup_free char *dir = NULL, *log = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	struct side_job j = { 0 };
+	pthread_t th;
+	char name[32];
+	int i;
+
+	CHECK(asprintf(&dir, "%s/side", unit_tmpdir()) > 0);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL)
+		return;
+	j.b = b;
+	CHECK(cfir_bag_side_begin(b, "capture", NULL, &j.side, &err) == 0);
+	CHECK(pthread_create(&th, NULL, side_writer, &j) == 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "f%02d.txt", i);
+		CHECK(cfir_bag_begin(b, "step", NULL, &err) == 0);
+		CHECK(cfir_bag_add_buffer(b, "steps", name, name, strlen(name), &err) == 0);
+		CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
+	}
+	pthread_join(th, NULL);
+	CHECK(j.failures == 0);
+	CHECK(cfir_bag_side_end(b, j.side, "ok", NULL, NULL, &err) == 0);
+	CHECK(cfir_bag_close(b, &err) == 0);
+	CHECK(verify_failures(dir) == 0);
+	log = unit_read(dir, "custody/log.jsonl");
+	/* the side's record lists its 50 files, each step its one */
+	{
+		char *line, *save = NULL;
+		int steps = 0, sides = 0;
+
+		for (line = log ? strtok_r(log, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			cJSON *r = cJSON_Parse(line);
+			const char *a = cJSON_GetObjectItem(r, "action")->valuestring;
+			int n = cJSON_GetArraySize(cJSON_GetObjectItem(r, "artifacts"));
+
+			if (strcmp(a, "capture") == 0)
+				sides += n == 50;
+			else
+				steps += n == 1;
+			cJSON_Delete(r);
+		}
+		CHECK(sides == 1 && steps == 50);
+	}
+}
+
 UNIT_SUITE(bag_tests) = {
+	{ "bag: a side action writes from its own thread beside the main one", side_action },
 	{ "bag: create, hash as written, encode names, verify, modes", create_and_verify },
 	{ "bag: reopening continues the chain and never overwrites", reopen_continues_chain },
 	{ "bag: an aborted writer is recorded as partial with its hash", partial_writer },
