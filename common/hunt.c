@@ -1029,3 +1029,27 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	cfir_proc_list_free(&members);
 	return 0;
 }
+
+int
+cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct cfir_hunt_sel *sel,
+		    cJSON *fs, cJSON *notes)
+{
+	struct cfir_err live = { 0 };
+	const cJSON *f;
+	int worst = -1;
+
+	cfir_hunt_config(t->inspect, sel, fs);
+	if (t->pid > 0 && (t->running || t->paused) && cfir_hunt_live(t, proc, sel, fs, notes, &live) < 0) {
+		char note[sizeof(live.msg) + 32];
+
+		snprintf(note, sizeof(note), "live checks not run: %s", live.msg);
+		cJSON_AddItemToArray(notes, cJSON_CreateString(note));
+	}
+	cJSON_ArrayForEach(f, fs) {
+		int s = cfir_severity_parse(jstr(f, "severity"));
+
+		if (s > worst)
+			worst = s;
+	}
+	return worst;
+}

@@ -59,4 +59,12 @@ int cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		   const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes,
 		   struct cfir_err *err);
 
+/*
+ * Both kinds on T: the configuration checks, and the live ones when it
+ * runs (a container that stops meanwhile keeps its configuration findings,
+ * with a note). Returns the worst severity found, -1 for none.
+ */
+int cfir_hunt_container(const struct cfir_target *t, const char *proc,
+			const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes);
+
 #endif

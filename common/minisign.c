@@ -229,12 +229,6 @@ scrypt_params(uint64_t ops, uint64_t mem, uint64_t *N, uint64_t *r, uint64_t *p)
 	}
 }
 
-static uint64_t
-le64(const unsigned char *p)
-{
-	return load64(p);
-}
-
 static void
 put_le64(unsigned char *p, uint64_t v)
 {
@@ -297,7 +291,7 @@ cfir_ms_sec_parse(const char *text, size_t len, const char *pass, struct cfir_ms
 			cfir_err_set(err, EX_USAGE, 0, "secret key: it is encrypted; a passphrase is needed");
 			goto out;
 		}
-		if (kdf_stream(pass, raw + 6, le64(raw + 38), le64(raw + 46), stream, err) < 0)
+		if (kdf_stream(pass, raw + 6, load64(raw + 38), load64(raw + 46), stream, err) < 0)
 			goto out;
 		for (i = 0; i < 104; i++)
 			raw[54 + i] ^= stream[i];
@@ -352,8 +346,8 @@ ed_verify(const unsigned char pk[32], const unsigned char *msg, size_t len, cons
 	return ok;
 }
 
-static void
-hexid(char out[17], const unsigned char keyid[8])
+void
+cfir_ms_keyid_hex(char out[17], const unsigned char keyid[8])
 {
 	int i;
 
@@ -392,12 +386,12 @@ cfir_ms_keygen(const char *pass, uint64_t ops, uint64_t mem, char **pub_text, ch
 		put_le64(raw + 46, mem ? mem : CFIR_MS_MEMLIMIT);
 		sec_chk(raw + 126, raw + 54, raw + 62);
 		if (RAND_bytes(raw + 6, 32) != 1 ||
-		    kdf_stream(pass, raw + 6, le64(raw + 38), le64(raw + 46), stream, err) < 0)
+		    kdf_stream(pass, raw + 6, load64(raw + 38), load64(raw + 46), stream, err) < 0)
 			goto out;
 		for (i = 0; i < 104; i++)
 			raw[54 + i] ^= stream[i];
 	}
-	hexid(id, pubraw + 2);
+	cfir_ms_keyid_hex(id, pubraw + 2);
 	p64 = b64(pubraw, sizeof(pubraw));
 	s64 = b64(raw, sizeof(raw));
 	if (p64 == NULL || s64 == NULL ||
@@ -443,7 +437,7 @@ cfir_ms_sign(const struct cfir_ms_sec *sec, const unsigned char hash[64], const 
 		return -1;
 	}
 	free(gm);
-	hexid(id, sec->keyid);
+	cfir_ms_keyid_hex(id, sec->keyid);
 	s64 = b64(raw, sizeof(raw));
 	g64 = b64(global, sizeof(global));
 	if (s64 == NULL || g64 == NULL ||

@@ -21,6 +21,9 @@ struct cfir_ms_sec {
 	unsigned char sk[64];	/* Ed25519: seed, then the public key */
 };
 
+/* The key ID as minisign prints it: a little-endian 64-bit number in hex. */
+void cfir_ms_keyid_hex(char out[17], const unsigned char keyid[CFIR_MS_KEYID]);
+
 /* BLAKE2b (RFC 7693), unkeyed, OUTLEN 1..64 bytes, in one call. */
 void cfir_blake2b(unsigned char *out, size_t outlen, const void *in, size_t inlen);
 

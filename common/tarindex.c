@@ -28,20 +28,6 @@
 #define QUEUE 256
 #define WORKERS 1
 
-static bool typing = true;
-
-void
-cfir_tarindex_set_typing(bool on)
-{
-	typing = on;
-}
-
-bool
-cfir_tarindex_typing(void)
-{
-	return typing;
-}
-
 struct job {
 	cJSON *o;		/* the member's line without mime, magic, flags */
 	cJSON *flags;
@@ -352,7 +338,7 @@ enqueue(struct ictx *c, cJSON *o, cJSON *flags)
 	j->o = o;
 	j->flags = flags;
 	/* the head still decides the flags (elf, script); libmagic only when typing */
-	j->headlen = typing ? c->headlen : 0;
+	j->headlen = c->s->no_magic ? 0 : c->headlen;
 	memcpy(j->head, c->head, c->headlen);
 	q->produced++;
 	pthread_cond_signal(&q->more);
@@ -421,6 +407,7 @@ run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 	int rc, n, i;
 
 	memset(st, 0, sizeof(*st));
+	st->typed = !c->s->no_magic;
 	if (q == NULL)
 		return cfir_err_set(c->err, EX_OSERR, ENOMEM, "index queue");
 	pthread_mutex_init(&q->lock, NULL);

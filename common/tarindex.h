@@ -13,6 +13,7 @@ struct cfir_tarindex_sink {
 	cfir_sink_fn index;	/* JSON Lines, one member a line */
 	cfir_sink_fn mtree;	/* libarchive's mtree of the same members */
 	void *ctx;
+	bool no_magic;		/* leave libmagic's mime and magic out; the flags stay */
 };
 
 struct cfir_tarindex_stats {
@@ -20,6 +21,7 @@ struct cfir_tarindex_stats {
 	uint64_t content_bytes;	/* member data read */
 	uint64_t flagged;	/* members with at least one flag */
 	bool complete;		/* the end-of-archive was reached */
+	bool typed;		/* libmagic typed the members */
 	char error[320];	/* why the index stops early, when it does */
 };
 
@@ -29,13 +31,6 @@ struct cfir_tarindex_stats {
  * ends the index early and says why in stats->error; the return is -1
  * only when a sink or the pull fails (err set).
  */
-/*
- * libmagic types every member (its "mime" and "magic"): on unless turned
- * off, as collect does to keep the export quick (the flags stay).
- */
-void cfir_tarindex_set_typing(bool on);
-bool cfir_tarindex_typing(void);
-
 int cfir_tarindex_pull(struct cfir_pull *p, const struct cfir_tarindex_sink *s,
 		       struct cfir_tarindex_stats *st, struct cfir_err *err);
 /* The same over a buffer (tests, fuzzing). */

@@ -122,7 +122,7 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 	       struct cfir_err *err)
 {
 	struct sctx s = { .o = o };
-	struct cfir_tarindex_sink sink = { sink_index, sink_mtree, &s };
+	struct cfir_tarindex_sink sink = { sink_index, sink_mtree, &s, o->no_magic };
 	cleanup_free char *tarname = NULL, *mname = NULL, *iname = NULL;
 	struct cfir_pull *p = NULL;
 	const void *buf;

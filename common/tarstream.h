@@ -14,6 +14,7 @@ struct cfir_tarstream_opts {
 	const char *dir;	/* under data/<id12>/: "export", "copy" */
 	const char *base;	/* file names: <base>.tar, .mtree, .index.jsonl */
 	const char *compress;	/* NULL, "gzip" or "zstd" for the stored tar */
+	bool no_magic;		/* the index without libmagic's types */
 	void (*progress)(void *ctx, uint64_t bytes, bool done);
 	void *progress_ctx;
 };

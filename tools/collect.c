@@ -14,7 +14,6 @@
 #include "common/capture.h"
 #include "common/cleanup.h"
 #include "common/hunt.h"
-#include "common/tarindex.h"
 #include "common/minisign.h"
 #include "common/util.h"
 #include "tools/tool.h"
@@ -85,9 +84,10 @@ step_done(struct run *r, const char *name, int rc, double t0, const char *note)
  * a custody record, so that the log says every step that was tried.
  */
 static int
-step(struct run *r, const char *name, int (*fn)(int, char **, struct cfir_global *), char **args)
+step(struct run *r, const char *name, int (*fn)(int, char **, struct cfir_global *), char **before,
+     char **after)
 {
-	char *argv[24];
+	char *argv[40];
 	int argc = 0, rc;
 	uint64_t seq = cfir_bag_seq(r->bag);
 	double t0 = now_s();
@@ -96,9 +96,11 @@ step(struct run *r, const char *name, int (*fn)(int, char **, struct cfir_global
 	argv[argc++] = (char *)name;
 	argv[argc++] = (char *)"-o";
 	argv[argc++] = (char *)r->dir;
-	while (*args != NULL && argc < 22)
-		argv[argc++] = *args++;
+	while (before != NULL && *before != NULL && argc < 20)
+		argv[argc++] = *before++;
 	argv[argc++] = r->t->id;
+	while (after != NULL && *after != NULL && argc < 39)
+		argv[argc++] = *after++;
 	argv[argc] = NULL;
 	optind = 0;	/* glibc: start getopt afresh */
 	rc = fn(argc, argv, &r->sg);
@@ -166,14 +168,15 @@ capture_start(struct run *r, const struct copts *o, struct bgcap *bc)
 	struct cfir_capture_ifaces ifs = { 0 };
 	struct cfir_capture_opts co = { .seconds = o->capture_seconds };
 	struct cfir_err err = { 0 };
+	const char *missing;
 	size_t i, live = 0;
 
 	bc->t0 = now_s();
 	if (cfir_bag_side_begin(r->bag, "capture", r->t, &bc->side, &err) < 0)
 		goto fail;
 	co.side = bc->side;
-	if (cfir_capture_missing_caps(true) != NULL) {
-		cfir_err_set(&err, EX_NOPERM, 0, "capture needs %s", cfir_capture_missing_caps(true));
+	if ((missing = cfir_capture_missing_caps(true)) != NULL) {
+		cfir_err_set(&err, EX_NOPERM, 0, "capture needs %s", missing);
 		goto fail;
 	}
 	if (cfir_capture_ifaces(r->t, "/proc", &ifs, &err) < 0)
@@ -255,7 +258,6 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 	char membytes[32];
 	const cJSON *p;
 	cJSON *d;
-	int rc;
 	FILE *null = fopen("/dev/null", "w");
 
 	r.steps = steps;
@@ -297,52 +299,36 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 	{
 		char *none[] = { NULL };
 		char *tail[] = { (char *)"--tail", (char *)"0", NULL };
+		char *nomagic[] = { (char *)"--no-magic", NULL };
 
 		if (o->isolate)
-			step(&r, "isolate", cmd_isolate, none);
-		step(&r, "inspect", cmd_inspect, tail);
+			step(&r, "isolate", cmd_isolate, none, NULL);
+		step(&r, "inspect", cmd_inspect, tail, NULL);
 		capture_start(&r, o, &bc);
 		if (!o->no_pause)
-			step(&r, "pause", cmd_pause, none);
-		step(&r, "ps", cmd_ps, none);
-		step(&r, "sockets", cmd_sockets, none);
+			step(&r, "pause", cmd_pause, none, NULL);
+		step(&r, "ps", cmd_ps, none, NULL);
+		step(&r, "sockets", cmd_sockets, none, NULL);
 		if (!o->no_memory) {
-			char *margs[24];
-			int k = 0;
+			/* memory takes the container, then the PIDs: at most 16 of them */
+			char *margs[] = { (char *)"--max-bytes", membytes, NULL };
+			char pidbuf[16][16], *pargs[17];
+			int np = 0;
 
 			pids = flagged(r.t);
 			snprintf(membytes, sizeof(membytes), "%s", o->max_total ? o->max_total : "268435456");
-			margs[k++] = (char *)"--max-bytes";
-			margs[k++] = membytes;
-			margs[k] = NULL;
-			if (cJSON_GetArraySize(pids) == 0) {
-				step_done(&r, "memory", 0, now_s(), "no process flagged");
-			} else {
-				/* memory takes the container, then the PIDs */
-				char pidbuf[16][16], *argv2[32];
-				int a = 0, np = 0;
-				uint64_t seq = cfir_bag_seq(r.bag);
-				double t0 = now_s();
-
-				argv2[a++] = (char *)"memory";
-				argv2[a++] = (char *)"-o";
-				argv2[a++] = (char *)dir;
-				argv2[a++] = margs[0];
-				argv2[a++] = margs[1];
-				argv2[a++] = r.t->id;
-				cJSON_ArrayForEach(p, pids) {
-					if (np == 16)
-						break;
-					snprintf(pidbuf[np], sizeof(pidbuf[np]), "%.0f", p->valuedouble);
-					argv2[a++] = pidbuf[np++];
-				}
-				argv2[a] = NULL;
-				optind = 0;
-				rc = cmd_memory(a, argv2, &r.sg);
-				if (rc != 0 && cfir_bag_seq(r.bag) == seq && cfir_bag_begin(r.bag, "memory", r.t, &err) == 0)
-					cfir_bag_end(r.bag, "failed", "the step ended before it wrote its record", NULL, &err);
-				step_done(&r, "memory", rc, t0, NULL);
+			cJSON_ArrayForEach(p, pids) {
+				if (np == 16)
+					break;
+				snprintf(pidbuf[np], sizeof(pidbuf[np]), "%.0f", p->valuedouble);
+				pargs[np] = pidbuf[np];
+				np++;
 			}
+			pargs[np] = NULL;
+			if (np == 0)
+				step_done(&r, "memory", 0, now_s(), "no process flagged");
+			else
+				step(&r, "memory", cmd_memory, margs, pargs);
 		}
 		{
 			char *dargs[4] = { NULL };
@@ -351,18 +337,15 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 				dargs[0] = (char *)"--max-total";
 				dargs[1] = (char *)o->max_total;
 			}
-			step(&r, "diff", cmd_diff, dargs);
+			step(&r, "diff", cmd_diff, dargs, NULL);
 		}
-		if (!o->no_export) {
-			/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
-			cfir_tarindex_set_typing(o->magic);
-			step(&r, "export", cmd_export, none);
-			cfir_tarindex_set_typing(true);
-		}
-		step(&r, "hunt", cmd_hunt, none);
+		/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
+		if (!o->no_export)
+			step(&r, "export", cmd_export, o->magic ? none : nomagic, NULL);
+		step(&r, "hunt", cmd_hunt, none, NULL);
 		capture_stop(&r, &bc);
 		if (o->unpause)
-			step(&r, "unpause", cmd_unpause, none);
+			step(&r, "unpause", cmd_unpause, none, NULL);
 		seal_bag(&r, sk);
 	}
 out:
@@ -409,7 +392,7 @@ hunted(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 {
 	struct cfir_engine *e = NULL;
 	cleanup_cjson cJSON *list = NULL;
-	const cJSON *c, *f;
+	const cJSON *c;
 
 	*ids = cJSON_CreateArray();
 	if (cfir_engine_open(&e, g->host, err) < 0 ||
@@ -421,17 +404,10 @@ hunted(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 		struct cfir_target *t = NULL;
 		struct cfir_err one = { 0 };
 		cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
-		int worst = -1;
 
-		if (tool_jstr(c, "Id") != NULL && cfir_target_resolve(e, tool_jstr(c, "Id"), &t, &one) == 0) {
-			cfir_hunt_config(t->inspect, NULL, fs);
-			cfir_hunt_live(t, "/proc", NULL, fs, notes, &one);
-			cJSON_ArrayForEach(f, fs)
-				if (cfir_severity_parse(tool_jstr(f, "severity")) > worst)
-					worst = cfir_severity_parse(tool_jstr(f, "severity"));
-			if (worst >= sev)
-				cJSON_AddItemToArray(*ids, cJSON_CreateString(t->name));	/* bags by name */
-		}
+		if (tool_jstr(c, "Id") != NULL && cfir_target_resolve(e, tool_jstr(c, "Id"), &t, &one) == 0 &&
+		    cfir_hunt_container(t, "/proc", NULL, fs, notes) >= sev)
+			cJSON_AddItemToArray(*ids, cJSON_CreateString(t->name));	/* bags by name */
 		cfir_target_free(t);
 		cJSON_Delete(fs);
 		cJSON_Delete(notes);

@@ -9,7 +9,7 @@
 
 static const char usage[] =
 	"usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
-	"                   [--compress gzip|zstd] container\n";
+	"                   [--compress gzip|zstd] [--no-magic] container\n";
 
 static void
 text(struct cfir_out *o, const cJSON *rec, void *ctx)
@@ -74,6 +74,7 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 	static const struct option longopts[] = {
 		TOOL_BAG_LONGOPTS,
 		{ "compress", required_argument, NULL, OPT_COMPRESS },
+		{ "no-magic", no_argument, NULL, OPT_NO_MAGIC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,6 +97,10 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		if (tool_bagopt(&bo, c, optarg))
 			continue;
+		if (c == OPT_NO_MAGIC) {
+			so.no_magic = true;
+			continue;
+		}
 		if (c == OPT_COMPRESS && cfir_tarstream_compress_ok(optarg) == 0) {
 			so.compress = optarg;
 			continue;

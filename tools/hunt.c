@@ -170,20 +170,11 @@ listed(struct cfir_engine *e, bool all, cJSON **ids, struct cfir_err *err)
 static void
 hunt_one(struct hunted *h, const struct cfir_hunt_sel *sel)
 {
-	struct cfir_err live = { 0 };
 	cJSON *f;
 
 	h->findings = cJSON_CreateArray();
 	h->notes = cJSON_CreateArray();
-	cfir_hunt_config(h->t->inspect, sel, h->findings);
-	/* a container that stops meanwhile keeps its configuration findings */
-	if (h->t->pid > 0 && (h->t->running || h->t->paused) &&
-	    cfir_hunt_live(h->t, "/proc", sel, h->findings, h->notes, &live) < 0) {
-		char note[sizeof(live.msg) + 32];
-
-		snprintf(note, sizeof(note), "live checks not run: %s", live.msg);
-		cJSON_AddItemToArray(h->notes, cJSON_CreateString(note));
-	}
+	cfir_hunt_container(h->t, "/proc", sel, h->findings, h->notes);
 	cJSON_ArrayForEach(f, h->findings) {
 		int s = sev_of(f);
 

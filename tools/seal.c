@@ -351,10 +351,8 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	cJSON_AddBoolToObject(details, "signed", key != NULL);
 	if (key != NULL) {
 		char id[17];
-		int i;
 
-		for (i = 0; i < 8; i++)
-			snprintf(id + 2 * i, 3, "%02X", sk.keyid[7 - i]);
+		cfir_ms_keyid_hex(id, sk.keyid);
 		cfir_json_add_str(details, "key_id", id);
 	}
 	if (cfir_bag_end(bag, "ok", NULL, details, &err) < 0 ||

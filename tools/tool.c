@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/tarindex.h"
 #include "common/tarstream.h"
 #include "tools/tool.h"
 
@@ -203,7 +202,7 @@ tool_tarstream_json(const struct cfir_tarstream_result *r, const char *compress)
 	cfir_json_add_num(s, "members", (double)r->index.members);
 	cfir_json_add_num(s, "flagged", (double)r->index.flagged);
 	cJSON_AddBoolToObject(s, "complete", r->index.complete);
-	cJSON_AddBoolToObject(s, "typed", cfir_tarindex_typing());	/* libmagic on each member */
+	cJSON_AddBoolToObject(s, "typed", r->index.typed);	/* libmagic on each member */
 	cfir_json_add_str(s, "error", r->index.error[0] ? r->index.error : NULL);
 	return o;
 }

@@ -31,6 +31,7 @@ enum {
 	OPT_EXAMINER,
 	OPT_TAIL,
 	OPT_COMPRESS,
+	OPT_NO_MAGIC,
 };
 
 #define TOOL_BAG_LONGOPTS \
