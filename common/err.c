@@ -1,11 +1,32 @@
 /* err.c - error struct, context wrapping, messages */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "common/out.h"
+
+static volatile sig_atomic_t interrupted;
+
+void
+cfir_interrupt(void)
+{
+	interrupted = 1;
+}
+
+bool
+cfir_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+int
+cfir_err_interrupted(struct cfir_err *err)
+{
+	return cfir_err_set(err, EX_TEMPFAIL, EINTR, "interrupted");
+}
 
 int
 cfir_err_sys_exit(int sys)

@@ -2,6 +2,7 @@
 #ifndef CFIR_ERR_H
 #define CFIR_ERR_H
 
+#include <stdbool.h>
 #include <sysexits.h>
 
 /*
@@ -28,5 +29,16 @@ const char *cfir_err_str(const struct cfir_err *e);
 void cfir_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cfir_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cfir_err_report(const struct cfir_err *e);
+
+/*
+ * SIGINT, SIGTERM and SIGHUP: the first asks every long loop (a walk, a
+ * process list, a verify, a seal) to stop within a second, record what it
+ * did as partial and leave a bag that verifies; the signal handler calls
+ * cfir_interrupt (async-signal-safe), the loops ask cfir_interrupted.
+ */
+void cfir_interrupt(void);
+bool cfir_interrupted(void);
+/* Set ERR to "interrupted" (EX_TEMPFAIL) and return -1. */
+int cfir_err_interrupted(struct cfir_err *err);
 
 #endif

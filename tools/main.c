@@ -55,7 +55,15 @@ help(void)
 static void
 on_signal(int sig)
 {
+	struct sigaction dfl = { 0 };
+
 	(void)sig;
+	/* the second of any of them ends the process at once */
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &dfl, NULL);
+	sigaction(SIGTERM, &dfl, NULL);
+	sigaction(SIGHUP, &dfl, NULL);
+	cfir_interrupt();
 	cfir_engine_cancel();
 	cfir_capture_cancel();
 }
@@ -67,6 +75,9 @@ signals(void)
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGHUP);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
