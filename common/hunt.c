@@ -80,6 +80,9 @@ const struct cfir_check cfir_checks[] = {
 	/* live */
 	{ "reverse-shell", CFIR_SEV_CRITICAL, true, "a shell or interpreter whose stdin or stdout is a socket",
 	  "isolate and collect now" },
+	{ "rootfs-remounted", CFIR_SEV_CRITICAL, true,
+	  "the container's root is not the overlay the engine made: it remounted or pivoted its root",
+	  "collect now (cfir diff reads the engine's layer); --cap-drop SYS_ADMIN" },
 	{ "exe-deleted", CFIR_SEV_HIGH, true, "a process runs an executable that was deleted", "collect it now (cfir ps)" },
 	{ "exe-tmp", CFIR_SEV_HIGH, true, "a process runs from /tmp, /var/tmp or /dev/shm",
 	  "collect it; --tmpfs /tmp:noexec" },
@@ -931,7 +934,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes,
 	       struct cfir_err *err)
 {
-	static const char *const upper_checks[] = { "setuid-added", "exe-upper", NULL };
+	static const char *const upper_checks[] = { "setuid-added", "exe-upper", "rootfs-remounted", NULL };
 	static const char *const sock_checks[] = { "raw-socket", "listen-unexposed", "egress-external", NULL };
 	struct cfir_proc_list members = { 0 };
 	struct live lv = { sel, fs, NULL, 0, NULL, 0 };
@@ -1014,11 +1017,22 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		rt = *t;
 		memset(&rt.rootfs, 0, sizeof(rt.rootfs));
 		rt.rootfs_check = NULL;
-		if (cfir_target_rootfs(&rt, proc, &oerr) < 0 || rt.rootfs.upper == NULL)
-			cJSON_AddItemToArray(notes, cJSON_CreateString(
-				oerr.msg[0] ? oerr.msg : "no overlay upper directory: setuid-added and exe-upper not checked"));
-		else if (cfir_overlay_walk(&rt.rootfs, on_upper, &lv, &ost, &oerr) < 0)
+		if (cfir_target_rootfs(&rt, proc, &oerr) < 0) {
 			cJSON_AddItemToArray(notes, cJSON_CreateString(oerr.msg));
+		} else {
+			if (rt.rootfs_mismatch) {
+				cJSON *v = cJSON_CreateObject();
+
+				cfir_json_add_bytes(v, "check", rt.rootfs_check, strlen(rt.rootfs_check));
+				finding(fs, sel, "rootfs-remounted", "/proc/PID/mountinfo", v);
+			}
+			/* the engine's layer, whatever the container's mount table says */
+			if (rt.rootfs.upper == NULL)
+				cJSON_AddItemToArray(notes, cJSON_CreateString(
+					"no overlay upper directory: setuid-added and exe-upper not checked"));
+			else if (cfir_overlay_walk(&rt.rootfs, on_upper, &lv, &ost, &oerr) < 0)
+				cJSON_AddItemToArray(notes, cJSON_CreateString(oerr.msg));
+		}
 		cfir_rootfs_free(&rt.rootfs);
 		free(rt.rootfs_check);
 		free(lv.byexe);

@@ -1,5 +1,7 @@
 /* mountinfo.c - parse mountinfo(5) lines and overlay mount options */
 #include <errno.h>
+#include <stdbool.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +68,7 @@ cfir_mountinfo_parse_line(char *line, struct cfir_mount *m)
 	if (!parse_uint(field(&p), &m->id) || !parse_uint(field(&p), &m->parent))
 		return -1;
 	majmin = field(&p);
+	m->majmin = majmin;
 	m->root = field(&p);
 	m->mountpoint = field(&p);
 	m->opts = field(&p);
@@ -210,45 +213,124 @@ resolve_lower(struct cfir_rootfs *r)
 }
 
 int
+cfir_mountinfo_overlay(char *line, struct cfir_mount *m, struct cfir_rootfs *r,
+		       struct cfir_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (cfir_mountinfo_parse_line(line, m) < 0)
+		return cfir_err_set(err, EX_DATAERR, 0, "mountinfo: malformed line");
+	r->fstype = strdup(m->fstype);
+	r->source = strdup(m->source);
+	if (r->fstype == NULL || r->source == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
+	if (strcmp(m->fstype, "overlay") != 0)
+		return 0;
+	if (cfir_overlay_opts(m->superopts, r, err) < 0)
+		return -1;
+	if (resolve_lower(r) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
+	return 0;
+}
+
+/* Is LINE (N bytes, no newline) a mount on MOUNTPOINT? */
+static bool
+on_mountpoint(const char *p, size_t n, const char *mountpoint)
+{
+	cleanup_free char *line = NULL;
+	struct cfir_mount m;
+
+	if (memchr(p, '\0', n) != NULL || (line = strndup(p, n)) == NULL)
+		return false;
+	return cfir_mountinfo_parse_line(line, &m) == 0 && strcmp(m.mountpoint, mountpoint) == 0;
+}
+
+int
 cfir_mountinfo_rootfs(const char *text, size_t len, struct cfir_rootfs *r,
 		      struct cfir_err *err)
 {
 	cleanup_free char *best = NULL;
 	const char *p = text, *end = text + len, *nl;
 	struct cfir_mount m;
-	char *line;
 	size_t n;
 
 	memset(r, 0, sizeof(*r));
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		line = strndup(p, n);
-		if (line == NULL)
-			return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
-		if (memchr(p, '\0', n) == NULL &&
-		    cfir_mountinfo_parse_line(line, &m) == 0 &&
-		    strcmp(m.mountpoint, "/") == 0) {
-			/* later lines are mounted on top: the last one wins */
+		/* later lines are mounted on top: the last one wins */
+		if (on_mountpoint(p, n, "/")) {
 			free(best);
 			best = strndup(p, n);
+			if (best == NULL)
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
 		}
-		free(line);
 		p += n + 1;
 	}
 	if (best == NULL)
 		return cfir_err_set(err, EX_DATAERR, 0, "mountinfo has no mount on '/'");
-	if (cfir_mountinfo_parse_line(best, &m) < 0)
-		return cfir_err_set(err, EX_DATAERR, 0, "mountinfo: malformed root line");
-	r->fstype = strdup(m.fstype);
-	r->source = strdup(m.source);
-	if (r->fstype == NULL || r->source == NULL)
+	return cfir_mountinfo_overlay(best, &m, r, err);
+}
+
+int
+cfir_mountinfo_last(int fd, const char *mountpoint, char **line, struct cfir_err *err)
+{
+	size_t cap = 64u << 10, len = 0, n;
+	cleanup_free char *buf = malloc(cap);
+	char *nl, *p, *nb;
+	ssize_t got;
+
+	*line = NULL;
+	if (buf == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
-	if (strcmp(m.fstype, "overlay") != 0)
-		return 0;
-	if (cfir_overlay_opts(m.superopts, r, err) < 0)
-		return -1;
-	if (resolve_lower(r) < 0)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
-	return 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CFIR_MOUNTINFO_LINE_MAX)
+				goto overlong;
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL)
+				goto nomem;
+			buf = nb;
+			cap *= 2;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(*line);
+			*line = NULL;
+			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read mountinfo");
+		}
+		if (got == 0 && len > 0)
+			buf[len++] = '\n';	/* the last line without its newline */
+		else if (got == 0)
+			return 0;
+		else
+			len += (size_t)got;
+		p = buf;
+		while ((nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL) {
+			n = (size_t)(nl - p);
+			if (n > CFIR_MOUNTINFO_LINE_MAX)
+				goto overlong;
+			if (on_mountpoint(p, n, mountpoint)) {
+				free(*line);
+				*line = strndup(p, n);
+				if (*line == NULL)
+					goto nomem;
+			}
+			p = nl + 1;
+		}
+		len -= (size_t)(p - buf);
+		memmove(buf, p, len);
+		if (got == 0)
+			return 0;
+	}
+overlong:
+	free(*line);
+	*line = NULL;
+	return cfir_err_set(err, EX_DATAERR, 0, "mountinfo has a line longer than %u bytes",
+			    CFIR_MOUNTINFO_LINE_MAX);
+nomem:
+	free(*line);
+	*line = NULL;
+	return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
 }

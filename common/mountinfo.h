@@ -9,6 +9,7 @@
 
 struct cfir_mount {
 	unsigned id, parent;
+	char *majmin;		/* the superblock's device: "0:39" */
 	char *root, *mountpoint, *opts, *fstype, *source, *superopts;
 };
 
@@ -36,6 +37,19 @@ int cfir_mountinfo_parse_line(char *line, struct cfir_mount *m);
  */
 int cfir_mountinfo_rootfs(const char *text, size_t len, struct cfir_rootfs *r,
 			  struct cfir_err *err);
+/*
+ * The last mount on MOUNTPOINT in the mountinfo text read from FD, line by
+ * line: memory stays bounded by one line (CFIR_MOUNTINFO_LINE_MAX) however
+ * many mounts the namespace has. *LINE gets a copy of the raw line, NULL
+ * when there is none; a longer line is an error (EX_DATAERR), never skipped,
+ * so that it cannot hide the mount it would have been.
+ */
+#define CFIR_MOUNTINFO_LINE_MAX (1u << 20)
+int cfir_mountinfo_last(int fd, const char *mountpoint, char **line,
+			struct cfir_err *err);
+/* One line in place: its mount in M and, for overlay, R's directories. */
+int cfir_mountinfo_overlay(char *line, struct cfir_mount *m, struct cfir_rootfs *r,
+			   struct cfir_err *err);
 /* Split overlay superblock options into R (lowerdir, lowerdir+, upperdir, workdir). */
 int cfir_overlay_opts(const char *superopts, struct cfir_rootfs *r,
 		      struct cfir_err *err);

@@ -1,5 +1,31 @@
 /* target.c - container resolution and its rootfs */
+
+/*
+ * The trust model. The container is the attacker: every byte it controls
+ * (its mount table, its /proc/PID/root, names, counts) is hostile data. A
+ * fact that names a place on the host comes from a host-side source only:
+ *
+ *   fact                       trusted source                 compared, never followed
+ *   upperdir, lowerdirs        the engine's GraphDriver.Data  the container's mountinfo
+ *   (the writable layer)       (later: the runtime's bundle
+ *                              or snapshot), confirmed by the
+ *                              host's own mount at MergedDir
+ *   membership of processes    the container's cgroup, read   a PID namespace that is
+ *                              from the host; its PID          shared (the host's or
+ *                              namespace when it is its own    another container's)
+ *   network namespace          /proc/<init>/ns/net, the init   a socket table's text
+ *                              PID checked against its cgroup
+ *   a process                  one /proc/PID directory fd for  a PID looked up twice
+ *                              the check and every read
+ *
+ * A mismatch between the trusted fact and the container's view (a root
+ * that was remounted or pivoted) is reported, recorded in custody and a
+ * hunt finding (rootfs-remounted); it never decides what the host reads.
+ * New sources (containerd, CRI-O, a dead host's disk) fill the same
+ * fields from their own host-side state and keep the same comparisons.
+ */
 #include <errno.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -82,6 +108,7 @@ cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 	t->driver = xstrdup(jstr(gd, "Name", NULL));
 	t->graph.upper = xstrdup(jstr(gd, "Data", "UpperDir"));
 	t->graph.work = xstrdup(jstr(gd, "Data", "WorkDir"));
+	t->merged = xstrdup(jstr(gd, "Data", "MergedDir"));
 	lower = jstr(gd, "Data", "LowerDir");
 	if (lower != NULL) {
 		cleanup_free char *opt = NULL;
@@ -118,6 +145,7 @@ target_clear(struct cfir_target *t)
 	free(t->status);
 	free(t->driver);
 	free(t->rootfs_check);
+	free(t->merged);
 	free(t->inspect_raw);
 	cJSON_Delete(t->inspect);
 	cfir_rootfs_free(&t->rootfs);
@@ -218,6 +246,7 @@ cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
 	fresh.rootfs = t->rootfs;
 	fresh.rootfs_from = t->rootfs_from;
 	fresh.rootfs_check = t->rootfs_check;
+	fresh.rootfs_mismatch = t->rootfs_mismatch;
 	fresh.pid_checked = t->pid_checked && fresh.pid == t->pid;
 	memset(&t->rootfs, 0, sizeof(t->rootfs));
 	t->rootfs_check = NULL;
@@ -239,6 +268,7 @@ pid_is_ours(const struct cfir_target *t, const char *proc)
 	return strstr(cg, t->id) != NULL;
 }
 
+/* A host-side path with the host's own links resolved (overlay2's l/ links). */
 static char *
 real(const char *p)
 {
@@ -247,57 +277,139 @@ real(const char *p)
 	return r ? r : xstrdup(p);
 }
 
-/* Compare the kernel's view of the rootfs with what the engine says. */
+/* Two host-side descriptions of the same layers: the engine's and the host's mount. */
 static char *
-cross_check(const struct cfir_rootfs *k, const struct cfir_rootfs *g)
+host_check(const struct cfir_rootfs *h, const struct cfir_rootfs *g)
 {
-	cleanup_free char *ku = NULL, *gu = NULL;
 	char *msg = NULL;
 	size_t i;
 
-	if (g->upper == NULL && g->nlower == 0)
-		return strdup("unavailable: the engine gave no GraphDriver data");
-	ku = real(k->upper);
-	gu = real(g->upper);
-	if (ku == NULL || gu == NULL || strcmp(ku, gu) != 0) {
-		if (asprintf(&msg, "mismatch: upperdir is '%s' in mountinfo, '%s' in the engine",
-			     k->upper ? k->upper : "-", g->upper ? g->upper : "-") < 0)
+	if (h->upper == NULL || strcmp(h->upper, g->upper) != 0) {
+		if (asprintf(&msg, "mismatch: the host's mount has upperdir '%s', the engine '%s'",
+			     h->upper ? h->upper : "-", g->upper) < 0)
 			return NULL;
 		return msg;
 	}
-	if (k->nlower != g->nlower) {
-		if (asprintf(&msg, "mismatch: %zu lowerdirs in mountinfo, %zu in the engine",
-			     k->nlower, g->nlower) < 0)
+	if (h->nlower != g->nlower) {
+		if (asprintf(&msg, "mismatch: the host's mount has %zu lowerdirs, the engine %zu",
+			     h->nlower, g->nlower) < 0)
 			return NULL;
 		return msg;
 	}
-	for (i = 0; i < k->nlower; i++) {
-		cleanup_free char *a = real(k->lower[i]), *b = real(g->lower[i]);
+	for (i = 0; i < h->nlower; i++) {
+		cleanup_free char *a = real(h->lower[i]), *b = real(g->lower[i]);
 
 		if (a == NULL || b == NULL || strcmp(a, b) != 0) {
-			if (asprintf(&msg, "mismatch: lowerdir %zu is '%s' in mountinfo, '%s' in the engine",
-				     i, k->lower[i], g->lower[i]) < 0)
+			if (asprintf(&msg, "mismatch: lowerdir %zu is '%s' in the host's mount, '%s' in the engine",
+				     i, h->lower[i], g->lower[i]) < 0)
 				return NULL;
 			return msg;
 		}
 	}
-	return strdup("match");
+	return NULL;
+}
+
+/* The last mount on MOUNTPOINT in PATH's mountinfo, parsed into M and R. */
+static int
+mount_at(const char *path, const char *mountpoint, char **line, struct cfir_mount *m,
+	 struct cfir_rootfs *r, struct cfir_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*line = NULL;
+	if (fd < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
+	if (cfir_mountinfo_last(fd, mountpoint, line, err) < 0)
+		return cfir_err_wrap(err, "'%s'", path);
+	if (*line == NULL)
+		return 0;
+	return cfir_mountinfo_overlay(*line, m, r, err);
+}
+
+/*
+ * The container's own root against the host's mount of its overlay: the
+ * same superblock (device, options) seen from its root. Only compared:
+ * nothing here is resolved or opened.
+ */
+static char *
+view_check(const struct cfir_mount *v, const struct cfir_rootfs *vr, const struct cfir_mount *h,
+	   const struct cfir_rootfs *g)
+{
+	char *msg = NULL;
+
+	if (h != NULL) {
+		if (strcmp(v->fstype, h->fstype) == 0 && strcmp(v->majmin, h->majmin) == 0 &&
+		    strcmp(v->root, "/") == 0 && strcmp(v->superopts, h->superopts) == 0)
+			return NULL;
+	} else if (vr->upper != NULL && strcmp(vr->upper, g->upper) == 0 && vr->nlower == g->nlower &&
+		   strcmp(v->root, "/") == 0) {
+		return NULL;
+	}
+	if (asprintf(&msg, "mismatch: the container's root is not the engine's overlay: its mountinfo "
+			   "shows %.32s on device %.32s from '%.256s'%s%.256s%s (remounted or pivoted)",
+		     v->fstype, v->majmin, v->root, vr->upper ? ", upperdir '" : "",
+		     vr->upper ? vr->upper : "", vr->upper ? "'" : "") < 0)
+		return NULL;
+	return msg;
+}
+
+static int
+set_check(struct cfir_target *t, char *msg, const char *fallback)
+{
+	t->rootfs_check = msg ? msg : strdup(fallback);
+	t->rootfs_mismatch = t->rootfs_check != NULL && strncmp(t->rootfs_check, "mismatch", 8) == 0;
+	return 0;
+}
+
+static int
+rootfs_copy(struct cfir_rootfs *d, const struct cfir_rootfs *s, const char *fstype)
+{
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	d->fstype = xstrdup(fstype);
+	d->upper = xstrdup(s->upper);
+	d->work = xstrdup(s->work);
+	d->lower = calloc(s->nlower ? s->nlower : 1, sizeof(*d->lower));
+	if (d->fstype == NULL || d->upper == NULL || d->lower == NULL)
+		return -1;
+	for (i = 0; i < s->nlower; i++) {
+		d->lower[i] = strdup(s->lower[i]);
+		if (d->lower[i] == NULL)
+			return -1;
+		d->nlower++;
+	}
+	return 0;
 }
 
 int
 cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err)
 {
-	cleanup_free char *path = NULL, *text = NULL;
-	size_t len = 0;
+	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL, *msg = NULL;
+	struct cfir_rootfs host = { 0 }, view = { 0 };
+	struct cfir_mount hm, vm;
+	struct cfir_err ierr = { 0 };
+	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0;
+	int r = 0;
 
 	free(t->rootfs_check);
 	t->rootfs_check = NULL;
+	t->rootfs_mismatch = false;
 	cfir_rootfs_free(&t->rootfs);
 	t->rootfs_from = NULL;
+	if (t->graph.upper == NULL || t->graph.upper[0] != '/') {
+		if (asprintf(&msg, "unavailable: the engine gave no overlay upper directory (storage driver '%s')",
+			     t->driver ? t->driver : "none") < 0)
+			msg = NULL;
+		set_check(t, steal_pointer(&msg), "unavailable");
+	} else {
+		if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
+		t->rootfs_from = "engine";
+	}
 	if (t->pid <= 0) {
-		t->rootfs_check = strdup("unavailable: the container has no process");
-		if (t->graph.upper != NULL)
-			t->rootfs_from = "engine";
+		if (t->rootfs_check == NULL)
+			set_check(t, NULL, "unavailable: the container has no process");
 		return 0;
 	}
 	t->pid_checked = pid_is_ours(t, proc);
@@ -305,21 +417,37 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		return cfir_err_set(err, EX_TEMPFAIL, 0,
 				    "PID %d is no longer container %s's init process",
 				    (int)t->pid, t->id12);
-	if (asprintf(&path, "%s/%d/mountinfo", proc, (int)t->pid) < 0)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
-	if (cfir_read_file(AT_FDCWD, path, PROC_FILE_MAX, &text, &len, NULL, err) < 0)
-		return -1;
-	if (cfir_mountinfo_rootfs(text, len, &t->rootfs, err) < 0)
-		return cfir_err_wrap(err, "'%s'", path);
-	t->rootfs_from = "mountinfo";
-	if (strcmp(t->rootfs.fstype, "overlay") != 0) {
-		if (asprintf(&t->rootfs_check, "unavailable: the rootfs is '%s', not overlay",
-			     t->rootfs.fstype) < 0)
-			t->rootfs_check = NULL;
+	if (t->rootfs_from == NULL || !overlay)
 		return 0;
+	/* the host's own mount of the overlay the engine made */
+	if (t->merged != NULL && asprintf(&path, "%s/self/mountinfo", proc) > 0 &&
+	    mount_at(path, t->merged, &hline, &hm, &host, &ierr) == 0 && hline != NULL) {
+		msg = strcmp(hm.fstype, "overlay") != 0 ? strdup("mismatch: the host's mount at MergedDir is not overlay")
+							 : host_check(&host, &t->graph);
+		if (msg != NULL) {
+			cfir_rootfs_free(&host);
+			return set_check(t, steal_pointer(&msg), "mismatch");
+		}
 	}
-	t->rootfs_check = cross_check(&t->rootfs, &t->graph);
-	return 0;
+	free(path);
+	path = NULL;
+	/* the container's view, compared only */
+	cfir_err_clear(&ierr);
+	if (asprintf(&path, "%s/%d/mountinfo", proc, (int)t->pid) < 0) {
+		r = cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
+	} else if (mount_at(path, "/", &vline, &vm, &view, &ierr) < 0 || vline == NULL) {
+		if (asprintf(&msg, "mismatch: the container's mount table cannot be compared: %s",
+			     vline == NULL && ierr.msg[0] == '\0' ? "no mount on '/'" : ierr.msg) < 0)
+			msg = NULL;
+		set_check(t, steal_pointer(&msg), "mismatch");
+	} else {
+		msg = view_check(&vm, &view, hline != NULL ? &hm : NULL, &t->graph);
+		set_check(t, steal_pointer(&msg),
+			  hline != NULL ? "match" : "match (upperdir; no host mount at MergedDir)");
+	}
+	cfir_rootfs_free(&host);
+	cfir_rootfs_free(&view);
+	return r;
 }
 
 int
@@ -394,9 +522,12 @@ cfir_target_json(const struct cfir_target *t)
 	cfir_json_add_str(o, "driver", t->driver);
 	if (t->rootfs_from != NULL) {
 		cfir_json_add_str(o, "rootfs_from", t->rootfs_from);
-		add_rootfs(o, "rootfs", strcmp(t->rootfs_from, "engine") == 0 ? &t->graph
-										: &t->rootfs);
+		add_rootfs(o, "rootfs", &t->rootfs);
 	}
-	cfir_json_add_str(o, "rootfs_check", t->rootfs_check);
+	/* the container's words can be in it: kept exact, escaped */
+	if (t->rootfs_check != NULL)
+		cfir_json_add_bytes(o, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
+	if (t->rootfs_mismatch)
+		cJSON_AddBoolToObject(o, "rootfs_mismatch", true);
 	return o;
 }

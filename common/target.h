@@ -22,12 +22,20 @@ struct cfir_target {
 	pid_t pid;		/* init process on the host, 0 when none */
 	bool pid_checked;	/* /proc/PID/cgroup names this container */
 
-	/* rootfs: the init process's mountinfo, the engine's GraphDriver */
+	/*
+	 * The writable layer, under the trust model (see the top of target.c):
+	 * ROOTFS is what diff and hunt walk, always from a host-side source
+	 * (the engine's GraphDriver data, confirmed by the host's own mount at
+	 * MergedDir); what the container's mountinfo says is only compared
+	 * with it, and a difference is ROOTFS_MISMATCH, never followed.
+	 */
 	char *driver;
 	struct cfir_rootfs rootfs;
-	const char *rootfs_from;	/* "mountinfo", "engine" or NULL */
-	struct cfir_rootfs graph;
+	const char *rootfs_from;	/* "engine" or NULL */
+	struct cfir_rootfs graph;	/* GraphDriver.Data */
+	char *merged;			/* GraphDriver.Data.MergedDir */
 	char *rootfs_check;		/* "match", "mismatch: ...", "unavailable: ..." */
+	bool rootfs_mismatch;		/* the container's root is not the engine's overlay */
 
 	cJSON *inspect;		/* parsed inspect reply */
 	char *inspect_raw;	/* the engine's exact bytes */
@@ -49,8 +57,10 @@ void cfir_target_free(struct cfir_target *t);
 int cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 			     struct cfir_err *err);
 /*
- * Read the rootfs from PROC/<pid>/mountinfo and cross-check it with the
- * engine's GraphDriver data; PROC is "/proc" but for tests.
+ * The writable layer from the engine's GraphDriver data, compared with the
+ * host's mount at MergedDir (PROC/self/mountinfo) and with the root the
+ * container's own mount namespace shows (PROC/<pid>/mountinfo); PROC is
+ * "/proc" but for tests.
  */
 int cfir_target_rootfs(struct cfir_target *t, const char *proc,
 		       struct cfir_err *err);

@@ -396,7 +396,6 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	struct ctx *c = calloc(1, sizeof(*c));
 	struct keys walk = { 0 };
 	const struct cfir_rootfs *rootfs;
-	struct cfir_rootfs graph;
 	bool no_collect = false;
 	cJSON *details = NULL, *check = NULL, *x;
 	unsigned long *dst;
@@ -433,13 +432,11 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 		goto out;
 	if (cfir_target_rootfs(t, "/proc", &err) < 0)
 		goto out;
-	/* a stopped container has no mountinfo: the engine's word for its layers */
+	/* the layers as the engine made them; the container's mount table is only compared */
 	rootfs = &t->rootfs;
-	if (t->rootfs_from != NULL && strcmp(t->rootfs_from, "engine") == 0) {
-		graph = t->graph;
-		graph.fstype = (char *)(t->driver && strncmp(t->driver, "overlay", 7) == 0 ? "overlay" : t->driver);
-		rootfs = &graph;
-	}
+	if (t->rootfs_mismatch)
+		cfir_warn("container '%s': %s; the engine's upper directory is read", t->name,
+			  t->rootfs_check);
 	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 || cfir_bag_begin(bag, "diff", t, &err) < 0)
 		goto out;
 	c->bag = bag;
@@ -457,6 +454,9 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 
 		cfir_json_add_str(hd, "container", t->id);
 		cfir_json_add_str(hd, "upperdir", rootfs->upper);
+		cfir_json_add_str(hd, "rootfs_from", t->rootfs_from);
+		if (t->rootfs_check != NULL)
+			cfir_json_add_bytes(hd, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
 		cJSON_AddBoolToObject(hd, "frozen", t->paused);
 		s = cfir_json_print(hd, &len);
 		cJSON_Delete(hd);
@@ -519,6 +519,11 @@ end:
 	cfir_json_add_num(details, "not_collected", (double)c->skipped_collect);
 	cJSON_AddBoolToObject(details, "collect", !no_collect);
 	cfir_json_add_str(details, "upperdir", rootfs ? rootfs->upper : NULL);
+	cfir_json_add_str(details, "rootfs_from", t->rootfs_from);
+	if (t->rootfs_check != NULL)
+		cfir_json_add_bytes(details, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
+	if (t->rootfs_mismatch)
+		cJSON_AddBoolToObject(details, "rootfs_mismatch", true);
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
 	if (check != NULL)
 		cJSON_AddItemToObject(details, "engine_check", check);

@@ -33,3 +33,35 @@ check "the bag verifies" test "$status" = 0
 run "$CFIR" pause $'no\x1b]0;such\x07'
 check "a hostile name in an error message is escaped" \
 	bash -c '[ "$1" = 66 ] && ! LC_ALL=C grep -q $'"'"'[\x1b\x07]'"'"' <<<"$2" && grep -qF "no\x1b]0;such\x07" <<<"$2"' _ "$status" "$errout"
+
+# --- a container that mounts a new overlay over its own root ------------
+# With CAP_SYS_ADMIN it makes the last '/' line of its mountinfo name
+# upperdir=/var/lib: the host's /var/lib must not become its layer.
+c=$(uniq_name remount)
+start "$c" --cap-add SYS_ADMIN -- sh -c 'echo layer >/dropped; mount -t tmpfs tmpfs /var &&
+	mkdir -p /var/lib /var/work && echo forged >/var/lib/forged &&
+	mount -t overlay overlay -o lowerdir=/,upperdir=/var/lib,workdir=/var/work /; sleep 600'
+id=$(docker inspect -f '{{.Id}}' "$c")
+upper=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' "$c")
+pid=$(docker inspect -f '{{.State.Pid}}' "$c")
+for _ in $(seq 20); do grep -q 'upperdir=/var/lib,' "/proc/$pid/mountinfo" && break; sleep 0.2; done
+check "the attack took: the container's last root line names upperdir=/var/lib" \
+	bash -c "grep ' / / ' /proc/$pid/mountinfo | tail -n 1 | grep -q 'upperdir=/var/lib,'"
+run "$CFIR" --format json diff -o "$T/rm" "$c"
+check "diff of a remounted root ends with 0" test "$status" = 0
+d="$T/rm/data/${id:0:12}/fs/diff.json"
+check "diff walks the engine's upper directory" jqt --arg u "$upper" '.upperdir == $u' "$d"
+check "the layer's real change is there" jqt '[.entries[].path] | index("/dropped") != null' "$d"
+check "nothing of the host's /var/lib is taken" \
+	jqt '[.entries[].path | select(startswith("/dpkg") or startswith("/docker") or startswith("/apt"))] | length == 0' "$d"
+check "the mismatch is said on stderr" grep -q "not the engine's overlay" <<<"$errout"
+check "the mismatch is in the custody record" \
+	record "$T/rm" 1 '.details.rootfs_mismatch == true and (.details.rootfs_check | test("upperdir ./var/lib"))'
+check "the bag holds no more than the layer" \
+	bash -c '[ "$(du -sm "$1" | cut -f1)" -lt 5 ]' _ "$T/rm"
+run "$CFIR" --format json hunt "$c"
+check "hunt rates the remounted root critical" \
+	jqt -s 'map(select(.check == "rootfs-remounted" and .severity == "critical")) | length == 1'
+run "$CFIR" --format json inspect -o "$T/rm" "$c"
+check "inspect reports the mismatch" jqt '.rootfs_mismatch == true and .rootfs_from == "engine"'
+docker rm -f "$c" >/dev/null

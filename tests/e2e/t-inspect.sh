@@ -26,7 +26,7 @@ check "the JSON output lists five artifacts with their hashes" \
 check "every artifact's recorded hash is what sha256sum says" \
 	bash -c 'cd "$1" && jq -r ".artifacts[] | \"\(.sha256)  \(.path)\"" <<<"$2" | sha256sum -c --quiet' _ "$bag" "$out"
 check "rootfs read from mountinfo and it matches the engine's GraphDriver" \
-	jqt '.rootfs_from == "mountinfo" and .rootfs_check == "match" and (.rootfs.upperdir | endswith("/diff"))'
+	jqt '.rootfs_from == "engine" and .rootfs_check == "match" and (.rootfs.upperdir | endswith("/diff"))'
 # (the engine's order is not always the timestamps' order: the tail keeps the engine's)
 check "the log tail shows the last lines, each split from its timestamp" \
 	jqt '([.log_tail[].line] | sort) == ["err-1","out-1","out-2"] and all(.log_tail[]; .time | test("^20[0-9-]+T[0-9:.]+Z$"))'

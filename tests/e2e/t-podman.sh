@@ -32,7 +32,7 @@ run "$CFIR" "${P[@]}" --format json inspect -o "$T/bag" "$c"
 check "inspect through podman exits 0" test "$status" = 0
 check "inspect names podman's container by its full ID" \
 	bash -c '[ "$(jq -r .id <<<"$1")" = "$(podman inspect -f "{{.Id}}" "$2")" ]' _ "$out" "$c"
-check "the rootfs from mountinfo matches podman's GraphDriver" jqt '.rootfs_from == "mountinfo" and .rootfs_check == "match"'
+check "the layer from podman's GraphDriver matches its mount" jqt '.rootfs_from == "engine" and .rootfs_check == "match"'
 check "podman's logs demultiplexed" \
 	bash -c 'grep -q " from-podman$" "$1"/data/*/engine/stdout.log && grep -q " err$" "$1"/data/*/engine/stderr.log' _ "$T/bag"
 run "$CFIR" verify "$T/bag"

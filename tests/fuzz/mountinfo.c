@@ -2,6 +2,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/mountinfo.h"
 
@@ -24,5 +26,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfir_rootfs_free(&r);
 	}
 	free(line);
+	/* the streamed reader, from a file the way it reads /proc */
+	line = NULL;
+	{
+		int fd = memfd_create("fuzz", MFD_CLOEXEC);
+
+		if (fd >= 0 && write(fd, data, size) == (ssize_t)size && lseek(fd, 0, SEEK_SET) == 0 &&
+		    cfir_mountinfo_last(fd, "/", &line, &err) == 0 && line != NULL) {
+			memset(&r, 0, sizeof(r));
+			cfir_mountinfo_overlay(line, &m, &r, &err);
+			cfir_rootfs_free(&r);
+		}
+		free(line);
+		if (fd >= 0)
+			close(fd);
+	}
 	return 0;
 }

@@ -2,6 +2,9 @@
 #include <stdlib.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/mountinfo.h"
@@ -116,6 +119,57 @@ not_overlay_and_none(void)
 	cfir_rootfs_free(&r);
 }
 
+/* TEXT through a pipe-like fd: the reader never sees it whole. */
+static int
+last_of(const char *text, size_t len, const char *mp, char **line, struct cfir_err *err)
+{
+	int fd = memfd_create("mi", MFD_CLOEXEC), r;
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0)
+		return -2;
+	r = cfir_mountinfo_last(fd, mp, line, err);
+	close(fd);
+	return r;
+}
+
+static void
+last_mount_streamed(void)
+{
+	struct cfir_err err = { 0 };
+	char *line = NULL, *big;
+	size_t n = 200000, i, len;
+
+	/* 200,000 mounts: the last on '/' wins, the last line needs no newline */
+	big = malloc(n * 64 + 64);
+	CHECK(big != NULL);
+	for (i = 0, len = 0; big != NULL && i < n; i++)
+		len += (size_t)sprintf(big + len, "%zu 1 0:%zu / /m%zu rw - tmpfs t rw\n", i + 2, i, i);
+	if (big != NULL) {
+		len += (size_t)sprintf(big + len, "9 1 0:99 / / rw - overlay o rw,upperdir=/u");
+		CHECK(last_of(big, len, "/", &line, &err) == 0);
+		CHECK(line != NULL && strstr(line, "upperdir=/u") != NULL);
+		free(line);
+		line = NULL;
+		CHECK(last_of(big, len, "/m7", &line, &err) == 0);
+		CHECK(line != NULL && strncmp(line, "9 1 0:7 ", 8) == 0);
+		free(line);
+		line = NULL;
+		CHECK(last_of(big, len, "/none", &line, &err) == 0 && line == NULL);
+	}
+	free(big);
+	/* a line too long to hold is an error, never skipped: it may hide the root */
+	len = CFIR_MOUNTINFO_LINE_MAX + 100;
+	big = malloc(len + 64);
+	CHECK(big != NULL);
+	if (big != NULL) {
+		i = (size_t)sprintf(big, "1 0 0:1 / / rw - overlay o rw,upperdir=/real\n9 1 0:2 / / rw - overlay o rw,lowerdir=");
+		memset(big + i, 'a', len - i);
+		big[len] = '\n';
+		CHECK(last_of(big, len + 1, "/", &line, &err) < 0 && err.exit == EX_DATAERR && line == NULL);
+	}
+	free(big);
+}
+
 UNIT_SUITE(mountinfo_tests) = {
 	{ "mountinfo: octal escapes decoded", parse_line_escapes },
 	{ "mountinfo: malformed lines refused", parse_line_malformed },
@@ -123,5 +177,6 @@ UNIT_SUITE(mountinfo_tests) = {
 	{ "mountinfo: relative and escaped lowerdirs", relative_and_escaped_lowers },
 	{ "mountinfo: lowerdir+= of newer kernels", new_kernel_lowerdir_plus },
 	{ "mountinfo: non-overlay root and no root", not_overlay_and_none },
+	{ "mountinfo: the last mount on a point, streamed and bounded", last_mount_streamed },
 	UNIT_END,
 };

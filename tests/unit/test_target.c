@@ -61,20 +61,24 @@ bad_inspect(void)
 	}
 }
 
-/* An overlay2 home with "l/" short links, a /proc with one process. */
+/*
+ * An overlay2 home with "l/" short links; a /proc with the host's own
+ * mountinfo (self) and one container process whose mountinfo is its view.
+ */
 static void
-rootfs_cross_check(void)
+rootfs_trust(void)
 {
 	const char *tmp = unit_tmpdir();
 	struct cfir_target *t = calloc(1, sizeof(*t));
 	struct cfir_err err = { 0 };
-	cleanup_free char *raw = NULL, *json = NULL, *mi = NULL, *cg = NULL, *p = NULL;
+	cleanup_free char *raw = NULL, *json = NULL, *mi = NULL, *cg = NULL, *p = NULL, *host = NULL,
+			  *forged = NULL, *upper = NULL;
 	cleanup_cjson cJSON *j = NULL;
 	cJSON *data, *state;
 	char path[512];
 	size_t len = 0;
 	const char *dirs[] = { "ov", "ov/l", "ov/C", "ov/C/diff", "ov/C-init", "ov/C-init/diff",
-			       "ov/I", "ov/I/diff", "proc", "proc/4242" };
+			       "ov/I", "ov/I/diff", "proc", "proc/4242", "proc/self" };
 	size_t i;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -92,15 +96,24 @@ rootfs_cross_check(void)
 	CHECK(asprintf(&p, "%s/ov/C-init/diff:%s/ov/I/diff", tmp, tmp) > 0);
 	cJSON_ReplaceItemInObject(data, "LowerDir", cJSON_CreateString(p));
 	free(p);
-	CHECK(asprintf(&p, "%s/ov/C/diff", tmp) > 0);
-	cJSON_ReplaceItemInObject(data, "UpperDir", cJSON_CreateString(p));
+	CHECK(asprintf(&upper, "%s/ov/C/diff", tmp) > 0);
+	cJSON_ReplaceItemInObject(data, "UpperDir", cJSON_CreateString(upper));
+	CHECK(asprintf(&p, "%s/ov/C/merged", tmp) > 0);
+	cJSON_ReplaceItemInObject(data, "MergedDir", cJSON_CreateString(p));
 	state = cJSON_GetObjectItem(j, "State");
 	cJSON_ReplaceItemInObject(state, "Pid", cJSON_CreateNumber(4242));
 	json = cJSON_PrintUnformatted(j);
 	CHECK(cfir_target_from_inspect(t, json, strlen(json), &err) == 0);
 
-	CHECK(asprintf(&mi, "1 0 0:1 / / rw - overlay overlay rw,lowerdir=l/AAA:l/BBB,"
-			    "upperdir=%s/ov/C/diff,workdir=%s/ov/C/work\n", tmp, tmp) > 0);
+	/* the host's mount and the container's root: one superblock */
+	CHECK(asprintf(&host, "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+			      "46 20 0:39 / %s rw shared:2 - overlay overlay rw,lowerdir=l/AAA:l/BBB,"
+			      "upperdir=%s/ov/C/diff,workdir=%s/ov/C/work\n", p, tmp, tmp) > 0);
+	snprintf(path, sizeof(path), "%s/proc/self", tmp);
+	unit_write(path, "mountinfo", host);
+	CHECK(asprintf(&mi, "72 48 0:39 / / rw master:2 - overlay overlay rw,lowerdir=l/AAA:l/BBB,"
+			    "upperdir=%s/ov/C/diff,workdir=%s/ov/C/work\n73 72 0:42 / /proc rw - proc proc rw\n",
+		       tmp, tmp) > 0);
 	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
 	unit_write(path, "mountinfo", mi);
 	CHECK(asprintf(&cg, "6:freezer:/docker/%s\n", t->id) > 0);
@@ -108,17 +121,54 @@ rootfs_cross_check(void)
 	snprintf(path, sizeof(path), "%s/proc", tmp);
 	CHECK(cfir_target_rootfs(t, path, &err) == 0);
 	CHECK(t->pid_checked);
-	CHECK_STR(t->rootfs_from, "mountinfo");
-	CHECK(t->rootfs.relative_lower && t->rootfs.nlower == 2);
+	CHECK_STR(t->rootfs_from, "engine");
+	CHECK_STR(t->rootfs.upper, upper);
+	CHECK(t->rootfs.nlower == 2 && !t->rootfs_mismatch);
 	CHECK_STR(t->rootfs_check, "match");
 
-	/* the engine says one thing, the kernel another: said plainly */
+	/* an overlay mounted over its own root: compared, never followed */
+	CHECK(asprintf(&forged, "%s99 72 0:51 / / rw - overlay overlay rw,lowerdir=/,upperdir=/var/lib,"
+				"workdir=/var/work\n", mi) > 0);
+	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
+	unit_write(path, "mountinfo", forged);
+	snprintf(path, sizeof(path), "%s/proc", tmp);
+	CHECK(cfir_target_rootfs(t, path, &err) == 0);
+	CHECK(t->rootfs_mismatch && strstr(t->rootfs_check, "upperdir '/var/lib'") != NULL);
+	CHECK_STR(t->rootfs.upper, upper);
+
+	/* a pivot to a subdirectory of the same overlay */
+	free(forged);
+	CHECK(asprintf(&forged, "72 48 0:39 /newroot / rw - overlay overlay rw,lowerdir=l/AAA:l/BBB,"
+				"upperdir=%s/ov/C/diff,workdir=%s/ov/C/work\n", tmp, tmp) > 0);
+	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
+	unit_write(path, "mountinfo", forged);
+	snprintf(path, sizeof(path), "%s/proc", tmp);
+	CHECK(cfir_target_rootfs(t, path, &err) == 0);
+	CHECK(t->rootfs_mismatch && strstr(t->rootfs_check, "from '/newroot'") != NULL);
+
+	/* no mount on '/' at all: cannot be compared, said as a mismatch */
+	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
+	unit_write(path, "mountinfo", "73 72 0:42 / /proc rw - proc proc rw\n");
+	snprintf(path, sizeof(path), "%s/proc", tmp);
+	CHECK(cfir_target_rootfs(t, path, &err) == 0);
+	CHECK(t->rootfs_mismatch);
+
+	/* the engine says one thing, the host's mount another: said plainly */
+	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
+	unit_write(path, "mountinfo", mi);
 	snprintf(path, sizeof(path), "%s/ov/l/BBB", tmp);
 	unlink(path);
 	CHECK(symlink("../C/diff", path) == 0);
 	snprintf(path, sizeof(path), "%s/proc", tmp);
 	CHECK(cfir_target_rootfs(t, path, &err) == 0);
 	CHECK(t->rootfs_check != NULL && strncmp(t->rootfs_check, "mismatch: lowerdir 1", 20) == 0);
+
+	/* no host mount at MergedDir (another mount namespace): the upperdir is compared */
+	snprintf(path, sizeof(path), "%s/proc/self", tmp);
+	unit_write(path, "mountinfo", "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
+	snprintf(path, sizeof(path), "%s/proc", tmp);
+	CHECK(cfir_target_rootfs(t, path, &err) == 0);
+	CHECK(!t->rootfs_mismatch && strncmp(t->rootfs_check, "match", 5) == 0);
 
 	/* a PID now belonging to something else is not read */
 	snprintf(path, sizeof(path), "%s/proc/4242", tmp);
@@ -131,6 +181,6 @@ rootfs_cross_check(void)
 UNIT_SUITE(target_tests) = {
 	{ "target: fields from a recorded inspect reply", from_recorded_inspect },
 	{ "target: malformed inspect replies refused", bad_inspect },
-	{ "target: rootfs from mountinfo cross-checked with GraphDriver", rootfs_cross_check },
+	{ "target: the layer from the engine, the container's mount table only compared", rootfs_trust },
 	UNIT_END,
 };
