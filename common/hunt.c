@@ -606,21 +606,20 @@ anon_exec_regions(int dfd)
 	return n;
 }
 
-/* One process as the host sees it, through one fd of its /proc directory. */
+/* One process as the host sees it, through one fd of its /proc directory, checked first. */
 static int
-look(const char *proc, pid_t pid, struct proc_seen *p)
+look(const struct cfir_proc_list *members, const char *proc, pid_t pid, struct proc_seen *p)
 {
 	cleanup_free char *stat = NULL, *comm = NULL;
 	struct cfir_proc_stat st;
-	char path[64];
+	struct cfir_err err = { 0 };
 	size_t len = 0;
 	ssize_t n;
 	int dfd;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	snprintf(path, sizeof(path), "%s/%d", proc, (int)pid);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = cfir_proc_open(members, proc, pid, &err);
 	if (dfd < 0)
 		return -1;
 	if (cfir_read_file(dfd, "stat", 4096, &stat, &len, NULL, NULL) == 0 &&
@@ -942,21 +941,13 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	struct cfir_ovl_stats ost = { 0 };
 	struct cfir_err oerr = { 0 };
 	unsigned char *memo;
-	char self[64], link[64];
-	unsigned long hostpidns = 0;
-	ssize_t n;
 	size_t i;
 
 	if (t->pid <= 0)
 		return 0;
+	/* a shared PID namespace (the host's, another container's) counts for nothing: the cgroup decides */
 	if (cfir_proc_members(t, proc, &members, err) < 0)
 		return -1;
-	snprintf(self, sizeof(self), "%s/self/ns/pid", proc);
-	n = readlink(self, link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		hostpidns = strchr(link, '[') ? strtoul(strchr(link, '[') + 1, NULL, 10) : 0;
-	}
 	lv.ps = calloc(members.n ? members.n : 1, sizeof(*lv.ps));
 	if (lv.ps == NULL) {
 		cfir_proc_list_free(&members);
@@ -966,10 +957,9 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		struct proc_seen *p = &lv.ps[lv.n];
 		int dfd;
 
-		/* the host's PID namespace: only the container's cgroup says who is in it */
-		if (members.pidns == hostpidns && !(members.e[i].found & CFIR_FOUND_CGROUP))
-			continue;
-		dfd = look(proc, members.e[i].pid, p);
+		if (cfir_interrupted())
+			break;
+		dfd = look(&members, proc, members.e[i].pid, p);
 		if (dfd < 0)
 			continue;	/* gone meanwhile */
 		lv.n++;
@@ -992,9 +982,10 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		}
 		close(dfd);
 	}
-	if (members.pidns == hostpidns)
+	if (members.pidns_shared)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(
-			"the container shares the host's PID namespace: foreign-process is not checked"));
+			"the container shares a PID namespace: its processes are those of its cgroup; "
+			"foreign-process is not checked"));
 	else if ((memo = calloc(lv.n ? lv.n : 1, 1)) != NULL) {
 		qsort(lv.ps, lv.n, sizeof(*lv.ps), by_pid);
 		for (i = 0; i < lv.n; i++)

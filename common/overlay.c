@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/overlay.h"
+#include "common/util.h"
 
 enum cfir_ovl_what
 cfir_ovl_classify(const char *name, mode_t mode, dev_t rdev, const char **deleted)
@@ -179,8 +180,8 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 		e.link = link;
 	}
 	if (e.kind != 'D' && S_ISREG(e.st.st_mode)) {
-		/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits */
-		e.fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
+		e.fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (e.fd >= 0) {
 			struct stat now;
 
@@ -199,7 +200,7 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 		e.opaque = n > 0 && cfir_ovl_opaque(x, (size_t)n);
 		if (!e.opaque) {
 			/* the aufs form of it */
-			sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sfd >= 0) {
 				struct stat m;
 
@@ -221,7 +222,7 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	if (r < 0)
 		return -1;
 	if (e.kind != 'D' && S_ISDIR(e.st.st_mode)) {
-		int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int sfd = cfir_open_noatime(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		*sub = sfd >= 0 ? fdopendir(sfd) : NULL;
 		if (*sub == NULL) {
@@ -263,7 +264,8 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 	w.path[0] = '\0';
 	for (i = 0; i < r->nlower; i++)
 		w.lower[i] = open(r->lower[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	fd = open(r->upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* through a private read-only noatime mount: reading changes no atime */
+	fd = cfir_open_tree_ro(r->upper, &st->access);
 	stack[0].d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (stack[0].d == NULL) {
 		rc = cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open upperdir '%s'", r->upper);
@@ -275,9 +277,18 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 	stack[0].lower_visible = true;
 	for (;;) {
 		struct frame *f = &stack[depth];
-		struct dirent *de = readdir(f->d);
+		struct dirent *de;
 		DIR *sub;
 		bool vis = false;
+
+		if (cfir_interrupted()) {
+			rc = cfir_err_interrupted(err);
+			while (depth > 0)
+				closedir(stack[depth--].d);
+			closedir(stack[0].d);
+			break;
+		}
+		de = readdir(f->d);
 
 		if (de == NULL) {
 			closedir(f->d);

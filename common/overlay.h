@@ -36,6 +36,7 @@ typedef int (*cfir_ovl_fn)(void *ctx, const struct cfir_ovl_entry *e, struct cfi
 
 struct cfir_ovl_stats {
 	size_t entries, skipped;
+	const char *access;	/* how the layer was opened so that no atime changes */
 	char first_skip[320];	/* the first subtree not walked, and why */
 };
 
@@ -53,6 +54,9 @@ struct cfir_ovl_stats {
  * never opened), depth bounded. Each entry is Added or Changed by looking
  * its path up in the lower directories top to bottom; whiteouts are
  * Deleted. A subtree that cannot be walked is counted and the walk goes on.
+ * The upper directory is read through a private read-only noatime mount
+ * (cfir_open_tree_ro), every file and directory also with O_NOATIME, each
+ * stat taken before the open. SIGINT ends it within an entry (interrupted).
  */
 int cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 		      struct cfir_ovl_stats *st, struct cfir_err *err);

@@ -213,7 +213,10 @@ ns_inode(const char *proc, pid_t pid, const char *ns)
 	char path[96], link[64];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%d/ns/%s", proc, (int)pid, ns);
+	if (pid == 0)	/* our own: the host's */
+		snprintf(path, sizeof(path), "%s/self/ns/%s", proc, ns);
+	else
+		snprintf(path, sizeof(path), "%s/%d/ns/%s", proc, (int)pid, ns);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return 0;
@@ -237,11 +240,6 @@ read_at(const char *proc, pid_t pid, const char *name, size_t max, size_t *len,
 	return buf;
 }
 
-/* The cgroup line that places the init process, to compare others with. */
-struct cgref {
-	char hier[128];		/* "0:" (v2) or "7:pids:" */
-	char path[1024];
-};
 
 /*
  * The init process's cgroup line whose path names the container (v1:
@@ -249,7 +247,7 @@ struct cgref {
  * preferring the pids controller; the others are compared with it.
  */
 static bool
-cg_pick(const char *text, const char *id, struct cgref *r)
+cg_pick(const char *text, const char *id, struct cfir_proc_list *r)
 {
 	const char *p, *best = NULL, *colon2;
 	size_t linelen = 0, bestlen = 0;
@@ -270,27 +268,27 @@ cg_pick(const char *text, const char *id, struct cgref *r)
 		return false;
 	colon2 = memchr(best, ':', bestlen);
 	colon2 = colon2 ? memchr(colon2 + 1, ':', bestlen - (size_t)(colon2 + 1 - best)) : NULL;
-	if (colon2 == NULL || (size_t)(colon2 + 1 - best) >= sizeof(r->hier) ||
-	    bestlen - (size_t)(colon2 + 1 - best) >= sizeof(r->path))
+	if (colon2 == NULL || (size_t)(colon2 + 1 - best) >= sizeof(r->cg_hier) ||
+	    bestlen - (size_t)(colon2 + 1 - best) >= sizeof(r->cg_path))
 		return false;
-	snprintf(r->hier, sizeof(r->hier), "%.*s", (int)(colon2 + 1 - best), best);
-	snprintf(r->path, sizeof(r->path), "%.*s", (int)(bestlen - (size_t)(colon2 + 1 - best)), colon2 + 1);
+	snprintf(r->cg_hier, sizeof(r->cg_hier), "%.*s", (int)(colon2 + 1 - best), best);
+	snprintf(r->cg_path, sizeof(r->cg_path), "%.*s", (int)(bestlen - (size_t)(colon2 + 1 - best)), colon2 + 1);
 	return true;
 }
 
 /* Is the process in the reference cgroup, or below it? */
 static bool
-cg_member(const char *text, const struct cgref *r)
+cg_member(const char *text, const struct cfir_proc_list *r)
 {
-	size_t hl = strlen(r->hier), pl = strlen(r->path);
+	size_t hl = strlen(r->cg_hier), pl = strlen(r->cg_path);
 	const char *p = text;
 
 	while (p != NULL && *p) {
 		const char *nl = strchr(p, '\n');
 		size_t linelen = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (linelen >= hl + pl && strncmp(p, r->hier, hl) == 0 &&
-		    strncmp(p + hl, r->path, pl) == 0 &&
+		if (linelen >= hl + pl && strncmp(p, r->cg_hier, hl) == 0 &&
+		    strncmp(p + hl, r->cg_path, pl) == 0 &&
 		    (linelen == hl + pl || p[hl + pl] == '/'))
 			return true;
 		p = nl ? nl + 1 : NULL;
@@ -303,8 +301,9 @@ add_entry(struct cfir_proc_list *l, pid_t pid, int found)
 {
 	struct cfir_proc_entry *ne;
 
-	if ((l->n & 255) == 0) {
-		ne = realloc(l->e, (l->n + 256) * sizeof(*ne));
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		ne = realloc(l->e, l->cap * sizeof(*ne));
 		if (ne == NULL)
 			return -1;
 		l->e = ne;
@@ -317,30 +316,34 @@ add_entry(struct cfir_proc_list *l, pid_t pid, int found)
 
 /* Where the reference hierarchy is mounted: v1 by controller, v2 unified. */
 static int
-cg_dir(const struct cgref *r)
+cg_dir(const struct cfir_proc_list *l)
 {
 	char path[1400];
-	const char *ctl = strchr(r->hier, ':');
+	const char *ctl = strchr(l->cg_hier, ':');
 	int fd = -1;
 
-	if (strstr(r->path, "/..") != NULL || r->path[0] != '/')
+	if (strstr(l->cg_path, "/..") != NULL || l->cg_path[0] != '/')
 		return -1;
 	if (ctl != NULL && ctl[1] != ':') {	/* "12:pids:" */
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%.*s%s", (int)strcspn(ctl + 1, ":,"),
-			 ctl + 1, r->path);
+			 ctl + 1, l->cg_path);
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} else {	/* "0::" */
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", r->path);
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", l->cg_path);
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
-			snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s", r->path);
+			snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s", l->cg_path);
 			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		}
 	}
 	return fd;
 }
 
-/* The PIDs in a cgroup and every cgroup below it (bounded depth). */
+/*
+ * The PIDs in a cgroup and every cgroup below it (bounded depth), appended:
+ * duplicates are merged once at the end, so the cost is linear in what the
+ * container put there, not quadratic.
+ */
 static int
 cg_walk(int dfd, struct cfir_proc_list *l, int depth)
 {
@@ -351,19 +354,13 @@ cg_walk(int dfd, struct cfir_proc_list *l, int depth)
 	DIR *d;
 	int fd;
 
-	if (depth > 32 || cfir_read_file(dfd, "cgroup.procs", 16u << 20, &procs, NULL, NULL, &err) < 0)
+	if (depth > 32 || cfir_interrupted() ||
+	    cfir_read_file(dfd, "cgroup.procs", 16u << 20, &procs, NULL, NULL, &err) < 0)
 		return -1;
 	for (p = procs; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
 		long pid = strtol(p, NULL, 10);
-		size_t i;
 
-		if (pid <= 0)
-			continue;
-		for (i = 0; i < l->n && l->e[i].pid != pid; i++)
-			;
-		if (i < l->n)
-			l->e[i].found |= CFIR_FOUND_CGROUP;
-		else if (add_entry(l, (pid_t)pid, CFIR_FOUND_CGROUP) < 0)
+		if (pid > 0 && pid <= 0x7fffffff && add_entry(l, (pid_t)pid, CFIR_FOUND_CGROUP) < 0)
 			return -1;
 	}
 	fd = dup(dfd);
@@ -394,14 +391,42 @@ by_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/* Sort by PID and merge the entries of one PID (their ways of being found). */
+static void
+sort_merge(struct cfir_proc_list *l)
+{
+	size_t i, w = 0;
+
+	if (l->n > 1)
+		qsort(l->e, l->n, sizeof(*l->e), by_pid);
+	for (i = 0; i < l->n; i++) {
+		if (w > 0 && l->e[w - 1].pid == l->e[i].pid)
+			l->e[w - 1].found |= l->e[i].found;
+		else
+			l->e[w++] = l->e[i];
+	}
+	l->n = w;
+}
+
+/* The innermost PID of the process in its own namespace (NSpid's last). */
+static int
+inner_pid(const char *proc, pid_t pid)
+{
+	cleanup_free char *st = read_at(proc, pid, "status", SMALL, NULL, NULL, NULL);
+	struct cfir_proc_status s;
+
+	if (st == NULL || cfir_proc_status_parse(st, strlen(st), &s) < 0 || s.nnspid < 1)
+		return -1;
+	return s.nspid[s.nnspid - 1];
+}
+
 int
 cfir_proc_members(const struct cfir_target *t, const char *proc,
 		  struct cfir_proc_list *l, struct cfir_err *err)
 {
-	cleanup_free char *cg = NULL;
-	struct cgref ref;
-	bool have_cg;
+	cleanup_free char *cg = NULL, *self = NULL;
 	struct dirent *de;
+	unsigned long hostns;
 	int cgfd;
 	DIR *d;
 
@@ -415,38 +440,55 @@ cfir_proc_members(const struct cfir_target *t, const char *proc,
 	if (l->pidns == 0 || cg == NULL)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "init process %d of '%s' vanished",
 				    (int)t->pid, t->name);
-	have_cg = cg_pick(cg, t->id, &ref);
+	l->have_cg = cg_pick(cg, t->id, l);
+	/*
+	 * The PID namespace is the container's own only when its init is PID 1
+	 * in it and it is not the host's: a shared one (--pid host, or another
+	 * container's) would make every process there a "member".
+	 */
+	hostns = ns_inode(proc, 0, "pid");
+	l->pidns_shared = l->pidns == hostns || inner_pid(proc, t->pid) != 1;
+	if (l->pidns_shared && !l->have_cg)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0,
+				    "container '%s' shares a PID namespace and its cgroup was not found: "
+				    "its processes cannot be told from others", t->name);
 	/* the cgroup lists its own members: one read instead of one per process */
-	cgfd = have_cg && strcmp(proc, "/proc") == 0 ? cg_dir(&ref) : -1;
+	cgfd = l->have_cg && strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
 	d = opendir(proc);
-	if (d == NULL)
+	if (d == NULL) {
+		if (cgfd >= 0)
+			close(cgfd);
 		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
-	while ((de = readdir(d)) != NULL) {
+	}
+	while ((de = readdir(d)) != NULL && !cfir_interrupted()) {
 		unsigned long pid;
 		int found = 0;
 
-		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
+		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0 || pid == 0)
 			continue;
-		if (ns_inode(proc, (pid_t)pid, "pid") == l->pidns)
+		if (!l->pidns_shared && ns_inode(proc, (pid_t)pid, "pid") == l->pidns)
 			found |= CFIR_FOUND_PIDNS;
-		if (have_cg && cgfd < 0) {
+		if (l->have_cg && cgfd < 0) {
 			cleanup_free char *c = read_at(proc, (pid_t)pid, "cgroup", SMALL, NULL, NULL, NULL);
 
-			if (c != NULL && cg_member(c, &ref))
+			if (c != NULL && cg_member(c, l))
 				found |= CFIR_FOUND_CGROUP;
 		}
 		if (found && add_entry(l, (pid_t)pid, found) < 0) {
 			closedir(d);
+			if (cgfd >= 0)
+				close(cgfd);
 			return cfir_err_set(err, EX_OSERR, ENOMEM, "process list");
 		}
 	}
 	closedir(d);
 	if (cgfd >= 0) {
-		if (l->n > 1)
-			qsort(l->e, l->n, sizeof(*l->e), by_pid);
 		cg_walk(cgfd, l, 0);
 		close(cgfd);
 	}
+	sort_merge(l);
+	if (cfir_interrupted())
+		return cfir_err_interrupted(err);
 	return 0;
 }
 
@@ -457,15 +499,51 @@ cfir_proc_list_free(struct cfir_proc_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+const struct cfir_proc_entry *
+cfir_proc_list_find(const struct cfir_proc_list *l, pid_t pid)
+{
+	struct cfir_proc_entry key = { .pid = pid };
+
+	return l->n ? bsearch(&key, l->e, l->n, sizeof(*l->e), by_pid) : NULL;
+}
+
 bool
 cfir_proc_list_has(const struct cfir_proc_list *l, pid_t pid)
 {
-	size_t i;
+	return cfir_proc_list_find(l, pid) != NULL;
+}
 
-	for (i = 0; i < l->n; i++)
-		if (l->e[i].pid == pid)
-			return true;
-	return false;
+int
+cfir_proc_open(const struct cfir_proc_list *l, const char *proc, pid_t pid, struct cfir_err *err)
+{
+	const struct cfir_proc_entry *e = cfir_proc_list_find(l, pid);
+	cleanup_free char *cg = NULL;
+	cleanup_close int pfd = -1;
+	char path[96], link[64];
+	bool ok = false;
+	ssize_t n;
+
+	if (e == NULL)
+		return cfir_err_set(err, EX_USAGE, 0, "PID %d is not a process of the container", (int)pid);
+	snprintf(path, sizeof(path), "%s/%d", proc, (int)pid);
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return cfir_err_set(err, EX_TEMPFAIL, errno, "PID %d is gone", (int)pid);
+	/* checked through the fd that every later read goes through */
+	if ((e->found & CFIR_FOUND_CGROUP) && l->have_cg &&
+	    cfir_read_file(pfd, "cgroup", SMALL, &cg, NULL, NULL, NULL) == 0)
+		ok = cg_member(cg, l);
+	if (!ok && (e->found & CFIR_FOUND_PIDNS) && !l->pidns_shared) {
+		n = readlinkat(pfd, "ns/pid", link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			ok = strchr(link, '[') && strtoul(strchr(link, '[') + 1, NULL, 10) == l->pidns;
+		}
+	}
+	if (!ok)
+		return cfir_err_set(err, EX_TEMPFAIL, 0,
+				    "PID %d is gone or no longer a process of the container", (int)pid);
+	return cfir_steal_fd(&pfd);
 }
 
 void
@@ -716,16 +794,15 @@ cfir_proc_info_free(struct cfir_proc_info *info)
 }
 
 cJSON *
-cfir_proc_describe(const char *proc, pid_t pid, const struct cfir_proc_opts *o,
+cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 		   struct cfir_proc_info *info)
 {
 	static const char *nss[] = { "pid", "net", "mnt", "uts", "ipc", "user", "cgroup" };
 	cleanup_free char *status = NULL, *stattext = NULL, *comm = NULL, *cmd = NULL, *env = NULL;
-	cleanup_close int pfd = -1;
 	struct cfir_proc_status s;
 	struct cfir_proc_stat st;
 	cJSON *j = cJSON_CreateObject(), *caps, *ns;
-	char path[96], t[CFIR_TIME_LEN];
+	char t[CFIR_TIME_LEN];
 	unsigned long userns = 0, inode;
 	size_t len = 0, i;
 	bool trunc = false;
@@ -736,8 +813,6 @@ cfir_proc_describe(const char *proc, pid_t pid, const struct cfir_proc_opts *o,
 	memset(info, 0, sizeof(*info));
 	info->pid = pid;
 	cfir_json_add_num(j, "pid", pid);
-	snprintf(path, sizeof(path), "%s/%d", proc, (int)pid);
-	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	stattext = pfd >= 0 ? read_in(pfd, "stat", SMALL, &len, NULL) : NULL;
 	status = stattext ? read_in(pfd, "status", SMALL, NULL, NULL) : NULL;
 	if (stattext == NULL || status == NULL || cfir_proc_stat_parse(stattext, len, &st) < 0 ||

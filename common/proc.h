@@ -60,17 +60,36 @@ struct cfir_proc_entry {
 };
 
 struct cfir_proc_list {
-	struct cfir_proc_entry *e;
-	size_t n;
+	struct cfir_proc_entry *e;	/* sorted by PID, one entry a PID */
+	size_t n, cap;
 	unsigned long pidns;	/* inode of the container's PID namespace */
 	unsigned long netns;
+	bool pidns_shared;	/* the host's or another container's: membership by cgroup only */
+	bool have_cg;		/* the init process's cgroup, to compare others with: */
+	char cg_hier[128];	/* "0:" (v2) or "7:pids:" */
+	char cg_path[1024];
 };
 
-/* Every PID in the init process's PID namespace or in its cgroup. */
+/*
+ * The container's processes: those in its cgroup (cgroup v1 and v2) and,
+ * when the PID namespace is its own, those in it. A shared PID namespace
+ * (--pid host, --pid container:X) counts for nothing. Sorted by PID;
+ * linear in the number of processes, whatever shape the container gives
+ * its cgroups.
+ */
 int cfir_proc_members(const struct cfir_target *t, const char *proc,
 		      struct cfir_proc_list *l, struct cfir_err *err);
 void cfir_proc_list_free(struct cfir_proc_list *l);
 bool cfir_proc_list_has(const struct cfir_proc_list *l, pid_t pid);
+const struct cfir_proc_entry *cfir_proc_list_find(const struct cfir_proc_list *l, pid_t pid);
+/*
+ * PROC/PID as a directory fd, after checking through that same fd that it
+ * still is a member (its cgroup, or its PID namespace when that counts):
+ * every later read of the process goes through it, so a PID that is reused
+ * meanwhile is never read. EX_USAGE for a PID that was never a member.
+ */
+int cfir_proc_open(const struct cfir_proc_list *l, const char *proc, pid_t pid,
+		   struct cfir_err *err);
 
 struct cfir_proc_opts {
 	bool environ;		/* include the environment */
@@ -93,10 +112,11 @@ struct cfir_proc_info {
 };
 
 /*
- * Everything ps records about PID, as JSON. A process that vanishes midway
- * is returned with "gone": true and what was read.
+ * Everything ps records about PID, read through PFD (its /proc directory,
+ * from cfir_proc_open; -1 when that failed), as JSON. A process that
+ * vanishes midway is returned with "gone": true and what was read.
  */
-cJSON *cfir_proc_describe(const char *proc, pid_t pid, const struct cfir_proc_opts *o,
+cJSON *cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 			  struct cfir_proc_info *info);
 void cfir_proc_info_free(struct cfir_proc_info *info);
 

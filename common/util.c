@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/mount.h>
+#include <sys/syscall.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -177,4 +179,64 @@ cfir_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static volatile unsigned long noatime_refused;
+
+int
+cfir_open_noatime(int dirfd, const char *path, int flags)
+{
+	int fd = openat(dirfd, path, flags | O_NOATIME);
+
+	/* not the owner and no CAP_FOWNER: opened all the same, and counted */
+	if (fd < 0 && errno == EPERM) {
+		fd = openat(dirfd, path, flags);
+		if (fd >= 0)
+			__atomic_add_fetch(&noatime_refused, 1, __ATOMIC_RELAXED);
+	}
+	return fd;
+}
+
+unsigned long
+cfir_noatime_refused(void)
+{
+	return __atomic_load_n(&noatime_refused, __ATOMIC_RELAXED);
+}
+
+int
+cfir_open_tree_ro(const char *path, const char **how)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME | MOUNT_ATTR_NOSUID |
+			    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		.attr_clr = MOUNT_ATTR__ATIME,
+	};
+	int fd, e;
+
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (fd >= 0 && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0) {
+		/* open_tree gives an O_PATH fd: the directory opened through it, for reading */
+		int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+
+		e = errno;
+		close(fd);
+		if (dfd >= 0) {
+			*how = "a private read-only noatime mount";
+			return dfd;
+		}
+		fd = -1;
+	} else {
+		e = errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* no CAP_SYS_ADMIN, or an old kernel: O_NOATIME on every file, directories too */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	*how = fd >= 0 ? "O_NOATIME (no private mount: symbolic links read may get a new atime)" : NULL;
+	if (fd < 0 && errno == 0)
+		errno = e;
+	return fd;
 }

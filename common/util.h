@@ -37,4 +37,21 @@ int cfir_parse_size(const char *s, uint64_t *out);
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int cfir_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * openat with O_NOATIME: reading evidence never changes its access time.
+ * Where the kernel refuses it (not the owner, no CAP_FOWNER) the file is
+ * opened without it and counted: cfir_noatime_refused() goes into the
+ * custody record.
+ */
+int cfir_open_noatime(int dirfd, const char *path, int flags);
+unsigned long cfir_noatime_refused(void);
+
+/*
+ * PATH (a directory) through a private, detached clone of its mount that
+ * is read-only, noatime, nosuid, nodev and noexec: nothing read below it
+ * (directories, files, symbolic links) gets a new access time and nothing
+ * can be written. Falls back to a plain O_NOATIME open; *HOW says which.
+ */
+int cfir_open_tree_ro(const char *path, const char **how);
+
 #endif

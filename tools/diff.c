@@ -390,13 +390,13 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	struct cfir_engine *e = NULL;
 	struct cfir_target *t = NULL;
 	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, cerr = { 0 };
+	struct cfir_err err = { 0 }, cerr = { 0 }, werr = { 0 };
 	struct tool_bagopts bo;
-	struct cfir_ovl_stats st;
+	struct cfir_ovl_stats st = { 0 };
 	struct ctx *c = calloc(1, sizeof(*c));
 	struct keys walk = { 0 };
 	const struct cfir_rootfs *rootfs;
-	bool no_collect = false;
+	bool no_collect = false, intr = false;
 	cJSON *details = NULL, *check = NULL, *x;
 	unsigned long *dst;
 	int opt, rc = 0, r = 0;
@@ -471,23 +471,32 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	}
 	c->keys = &walk;
 	rc = cfir_overlay_walk(rootfs, on_entry, c, &st, &err);
-	check = cross_check(e, t, &walk);
-	if (rc == 0) {
+	/* interrupted: the entries so far are a whole document, the record says partial */
+	intr = rc < 0 && cfir_interrupted();
+	check = intr ? NULL : cross_check(e, t, &walk);
+	if (rc == 0 || intr) {
 		cJSON *tail = cJSON_CreateObject();
+		int wr;
 		size_t len;
 		char *s;
 
-		cJSON_AddItemToObject(tail, "engine_check", cJSON_Duplicate(check, true));
+		if (check != NULL)
+			cJSON_AddItemToObject(tail, "engine_check", cJSON_Duplicate(check, true));
+		if (intr)
+			cJSON_AddBoolToObject(tail, "interrupted", true);
 		cfir_json_add_num(tail, "skipped_subtrees", (double)st.skipped);
 		if (st.skipped)
 			cfir_json_add_str(tail, "first_skipped", st.first_skip);
 		s = cfir_json_print(tail, &len);
 		cJSON_Delete(tail);
 		/* "],": then the tail object's members */
-		if (s == NULL || cfir_writer_write(c->json, "\n],", 3, &err) < 0 ||
-		    cfir_writer_write(c->json, s + 1, len - 1, &err) < 0 ||
-		    cfir_writer_write(c->json, "\n", 1, &err) < 0)
+		wr = s == NULL || cfir_writer_write(c->json, "\n],", 3, &werr) < 0 ||
+		     cfir_writer_write(c->json, s + 1, len - 1, &werr) < 0 ||
+		     cfir_writer_write(c->json, "\n", 1, &werr) < 0 ? -1 : 0;
+		if (wr < 0 && rc == 0) {
 			rc = -1;
+			err = werr;
+		}
 		free(s);
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "engine_only"))
@@ -497,18 +506,19 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	if (st.skipped)
 		cfir_warn("%zu subtrees not walked; the first: %s", st.skipped, st.first_skip);
 end:
-	if (c->tar != NULL && cfir_tarout_close(c->tar, rc == 0, rc == 0 ? &err : &cerr) < 0 && rc == 0)
+	/* an interrupted walk still closes its files whole: what was walked is complete */
+	if (c->tar != NULL && cfir_tarout_close(c->tar, rc == 0 || intr, rc == 0 ? &err : &cerr) < 0 && rc == 0)
 		rc = -1;
 	if (c->json != NULL) {
-		if (rc == 0 && cfir_writer_commit(c->json, &err) < 0)
+		if ((rc == 0 || intr) && cfir_writer_commit(c->json, rc == 0 ? &err : &cerr) < 0)
 			rc = -1;
-		else if (rc != 0)
+		else if (rc != 0 && !intr)
 			cfir_writer_abort(c->json);
 	}
 	if (c->body != NULL) {
-		if (rc == 0 && cfir_writer_commit(c->body, &err) < 0)
+		if ((rc == 0 || intr) && cfir_writer_commit(c->body, rc == 0 ? &err : &cerr) < 0)
 			rc = -1;
-		else if (rc != 0)
+		else if (rc != 0 && !intr)
 			cfir_writer_abort(c->body);
 	}
 	details = cJSON_CreateObject();
@@ -520,6 +530,9 @@ end:
 	cJSON_AddBoolToObject(details, "collect", !no_collect);
 	cfir_json_add_str(details, "upperdir", rootfs ? rootfs->upper : NULL);
 	cfir_json_add_str(details, "rootfs_from", t->rootfs_from);
+	cfir_json_add_str(details, "access", st.access);
+	if (intr)
+		cJSON_AddBoolToObject(details, "interrupted", true);
 	if (t->rootfs_check != NULL)
 		cfir_json_add_bytes(details, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
 	if (t->rootfs_mismatch)

@@ -71,6 +71,10 @@ region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err
 		while (got < want) {
 			size_t take = want - got < CHUNK ? (size_t)(want - got) : CHUNK;
 
+			if (cfir_interrupted()) {
+				why = "interrupted";
+				break;
+			}
 			n = pread(memfd, d->buf, take, (off_t)at);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -103,28 +107,39 @@ region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err
 	return index_line(d, o, err);
 }
 
+/*
+ * PID's readable memory. Membership is checked through one fd of its /proc
+ * directory and maps and mem are opened through that same fd: a PID that
+ * is reused meanwhile fails (ESRCH), it is never a different process read.
+ */
 static int
-dump_pid(struct cfir_bag *bag, pid_t pid, uint64_t *budget, cJSON *sum, struct cfir_err *err)
+dump_pid(struct cfir_bag *bag, const struct cfir_proc_list *l, pid_t pid, uint64_t *budget,
+	 cJSON *sum, struct cfir_err *err)
 {
 	cleanup_free char *maps = NULL;
-	cleanup_close int memfd = -1;
+	cleanup_close int pfd = -1, memfd = -1;
 	struct dump d = { .budget = *budget };
-	char path[64], name[48], *line, *save = NULL;
+	char name[48], *line, *save = NULL;
 	struct cfir_map m;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	if (cfir_read_file(AT_FDCWD, path, MAPS_MAX, &maps, NULL, NULL, err) < 0)
+	pfd = cfir_proc_open(l, "/proc", pid, err);
+	if (pfd < 0)
+		return -1;
+	if (cfir_read_file(pfd, "maps", MAPS_MAX, &maps, NULL, NULL, err) < 0)
 		return cfir_err_wrap(err, "PID %d is gone", (int)pid);
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	memfd = open(path, O_RDONLY | O_CLOEXEC);
+	memfd = openat(pfd, "mem", O_RDONLY | O_CLOEXEC);
 	if (memfd < 0)
-		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '/proc/%d/mem'", (int)pid);
 	d.h = cfir_hash_new();
 	d.buf = malloc(CHUNK);
 	snprintf(name, sizeof(name), "%d.dump", (int)pid);
-	if (d.h == NULL || d.buf == NULL || cfir_writer_open(bag, "proc/mem", name, &d.w, err) < 0) {
+	if (d.h == NULL || d.buf == NULL) {
 		r = cfir_err_set(err, EX_OSERR, ENOMEM, "memory");
+		goto out;
+	}
+	if (cfir_writer_open(bag, "proc/mem", name, &d.w, err) < 0) {
+		r = -1;		/* the writer's own error, not a guess */
 		goto out;
 	}
 	snprintf(name, sizeof(name), "%d.regions.jsonl", (int)pid);
@@ -134,9 +149,12 @@ dump_pid(struct cfir_bag *bag, pid_t pid, uint64_t *budget, cJSON *sum, struct c
 		r = -1;
 		goto out;
 	}
-	for (line = strtok_r(maps, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save))
-		if (cfir_proc_maps_line(line, &m) == 0)
+	for (line = strtok_r(maps, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		if (cfir_interrupted())
+			r = cfir_err_interrupted(err);
+		else if (cfir_proc_maps_line(line, &m) == 0)
 			r = region(&d, memfd, &m, err);
+	}
 	if (r < 0) {
 		cfir_writer_abort(d.w);
 		cfir_writer_abort(d.idx);
@@ -216,11 +234,12 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 	if (tool_target(g, argv[optind], &e, &t, &err) < 0 ||
 	    cfir_proc_members(t, "/proc", &l, &err) < 0)
 		goto out;
-	/* only the container's own processes: a PID is checked before it is read */
+	/* only the container's own processes: a PID outside it is a usage error, nothing is written */
 	for (i = optind + 1; i < argc; i++) {
 		cfir_parse_ulong(argv[i], 0x7fffffff, &pid);
 		if (!cfir_proc_list_has(&l, (pid_t)pid)) {
-			cfir_err_set(&err, EX_NOINPUT, 0, "PID %lu is not a process of container '%s'", pid, t->name);
+			cfir_err_set(&err, EX_USAGE, 0, "PID %lu is not a process of container '%s'%s", pid,
+				     t->name, l.pidns_shared ? " (it shares a PID namespace: its cgroup decides)" : "");
 			goto out;
 		}
 	}
@@ -236,11 +255,17 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 			cfir_parse_ulong(argv[optind + 1 + i], 0x7fffffff, &pid);
 			p = (pid_t)pid;
 		}
-		if (dump_pid(bag, p, &budget, sum, &err) < 0) {
+		if (cfir_interrupted())
+			break;
+		if (dump_pid(bag, &l, p, &budget, sum, &err) < 0) {
 			cfir_err_report(&err);
 			if (failed++ == 0)
 				first = err;
 		}
+	}
+	if (cfir_interrupted() && failed++ == 0) {
+		cfir_err_interrupted(&first);
+		cfir_err_report(&first);
 	}
 	{
 		cJSON *details = cJSON_CreateObject();

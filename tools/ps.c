@@ -27,14 +27,10 @@ struct proc {
 	bool printed;
 };
 
-struct exe {
-	dev_t dev;
-	ino_t ino;
-	char sha[CFIR_SHA256_HEX];
-	cJSON *j;		/* the executables[] entry, shared by same-content groups */
-};
-
-/* Hash what /proc/PID/exe opens, if it still is the inode the group saw. */
+/*
+ * Hash what /proc/PID/exe opens, if it still is the inode the group saw.
+ * O_NOATIME: reading the implant must not leave cfir's read as its last access.
+ */
 static int
 open_exe(pid_t pid, dev_t dev, ino_t ino)
 {
@@ -43,7 +39,7 @@ open_exe(pid_t pid, dev_t dev, ino_t ino)
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = cfir_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
@@ -89,11 +85,13 @@ copy_exe(struct cfir_bag *bag, int fd, const char *name, cJSON *e, struct cfir_e
 	return cfir_writer_commit(w, err);
 }
 
+#define EXE_PATHS_LISTED 64
+
 /* Where processes ran this content from; deleted when any of them was. */
 static void
 add_path(cJSON *e, const struct proc *p)
 {
-	cJSON *paths = cJSON_GetObjectItem(e, "exe_paths");
+	cJSON *paths = cJSON_GetObjectItem(e, "exe_paths"), *total = cJSON_GetObjectItem(e, "exe_paths_total");
 	const cJSON *exe = cJSON_GetObjectItem(p->j, "exe"), *x;
 
 	if (p->info.exe_deleted)
@@ -103,81 +101,141 @@ add_path(cJSON *e, const struct proc *p)
 	cJSON_ArrayForEach(x, paths)
 		if (cJSON_IsString(x) && strcmp(x->valuestring, exe->valuestring) == 0)
 			return;
-	cJSON_AddItemToArray(paths, cJSON_CreateString(exe->valuestring));
+	/* a bounded list: a container running one binary from 100,000 paths stays linear */
+	cJSON_SetNumberValue(total, total->valuedouble + 1);
+	if (cJSON_GetArraySize(paths) < EXE_PATHS_LISTED)
+		cJSON_AddItemToArray(paths, cJSON_CreateString(exe->valuestring));
+}
+
+/* A distinct executable inode, hashed once. */
+struct exe {
+	dev_t dev;
+	ino_t ino;
+	size_t first, n;	/* its processes: idx[first .. first + n) */
+	char sha[CFIR_SHA256_HEX];
+	bool hashed;
+};
+
+static struct proc *sort_base;
+
+static int
+by_inode(const void *a, const void *b)
+{
+	const struct cfir_proc_info *x = &sort_base[*(const size_t *)a].info;
+	const struct cfir_proc_info *y = &sort_base[*(const size_t *)b].info;
+
+	if (x->exe_dev != y->exe_dev)
+		return x->exe_dev < y->exe_dev ? -1 : 1;
+	if (x->exe_ino != y->exe_ino)
+		return x->exe_ino < y->exe_ino ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int
+by_sha(const void *a, const void *b)
+{
+	const struct exe *x = a, *y = b;
+	int d = (y->hashed - x->hashed);
+
+	return d != 0 ? d : strcmp(x->sha, y->sha);
 }
 
 /*
- * One copy per distinct SHA-256: processes are grouped by inode, each group
- * hashed once, and only a hash not seen yet is copied (hashed again as it is
- * written, like every artifact).
+ * One copy per distinct SHA-256: processes are grouped by inode (sorted),
+ * each inode hashed once, the inodes sorted by hash, and each hash copied
+ * once (hashed again as it is written, like every artifact). n log n in
+ * the number of processes, whatever the container runs.
  */
 static int
 recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed)
 {
+	size_t *idx = calloc(n ? n : 1, sizeof(*idx)), ni = 0, ng = 0, i, k, m;
 	struct exe *g = calloc(n ? n : 1, sizeof(*g));
-	size_t ng = 0, i, k;
 	struct cfir_err err = { 0 };
+	uint64_t bytes;
+	int fd = -1;
 
-	if (g == NULL)
+	if (idx == NULL || g == NULL) {
+		free(idx);
+		free(g);
 		return -1;
-	for (i = 0; i < n; i++) {
-		cJSON *pids;
-		int fd;
-
-		if (p[i].info.gone || p[i].info.exe_ino == 0)
-			continue;
-		for (k = 0; k < ng; k++)
-			if (g[k].dev == p[i].info.exe_dev && g[k].ino == p[i].info.exe_ino)
-				break;
-		if (k == ng) {
-			uint64_t bytes;
-
-			g[ng].dev = p[i].info.exe_dev;
-			g[ng].ino = p[i].info.exe_ino;
-			fd = open_exe(p[i].info.pid, g[ng].dev, g[ng].ino);
-			if (fd < 0 || cfir_sha256_fd(fd, g[ng].sha, &bytes, &err) < 0) {
-				cfir_warn("PID %d: executable not recovered: %s", (int)p[i].info.pid,
-					  fd < 0 ? strerror(errno) : cfir_err_str(&err));
-				if (fd >= 0)
-					close(fd);
-				(*failed)++;
-				continue;
-			}
-			close(fd);
-			for (k = 0; k < ng; k++)
-				if (strcmp(g[k].sha, g[ng].sha) == 0)
-					break;
-			if (k < ng) {
-				g[ng].j = g[k].j;	/* same content, another inode */
-				add_path(g[ng].j, &p[i]);
-			} else {
-				cleanup_free char *name = NULL, *comm = cfir_safe_name(p[i].info.comm, 32);
-
-				g[ng].j = cJSON_CreateObject();
-				cfir_json_add_str(g[ng].j, "sha256", g[ng].sha);
-				cJSON_AddArrayToObject(g[ng].j, "exe_paths");
-				cJSON_AddBoolToObject(g[ng].j, "deleted", false);
-				cJSON_AddArrayToObject(g[ng].j, "pids");
-				add_path(g[ng].j, &p[i]);
-				fd = open_exe(p[i].info.pid, g[ng].dev, g[ng].ino);
-				if (asprintf(&name, "%.12s-%s", g[ng].sha, comm && *comm ? comm : "exe") < 0 ||
-				    fd < 0 || copy_exe(bag, fd, name, g[ng].j, &err) < 0) {
-					cfir_warn("PID %d: executable not recovered: %s", (int)p[i].info.pid,
-						  fd < 0 ? strerror(errno) : cfir_err_str(&err));
-					(*failed)++;
-				}
-				if (fd >= 0)
-					close(fd);
-				cJSON_AddItemToArray(exes, g[ng].j);
-			}
-			k = ng++;
-		}
-		if (g[k].j == NULL)
-			continue;
-		pids = cJSON_GetObjectItem(g[k].j, "pids");
-		cJSON_AddItemToArray(pids, cJSON_CreateNumber(p[i].info.pid));
-		cfir_json_add_str(p[i].j, "exe_sha256", g[k].sha);
 	}
+	for (i = 0; i < n; i++)
+		if (!p[i].info.gone && p[i].info.exe_ino != 0)
+			idx[ni++] = i;
+	sort_base = p;
+	qsort(idx, ni, sizeof(*idx), by_inode);
+	for (i = 0; i < ni; i++) {
+		const struct cfir_proc_info *in = &p[idx[i]].info;
+
+		if (ng > 0 && g[ng - 1].dev == in->exe_dev && g[ng - 1].ino == in->exe_ino) {
+			g[ng - 1].n++;
+			continue;
+		}
+		g[ng].dev = in->exe_dev;
+		g[ng].ino = in->exe_ino;
+		g[ng].first = i;
+		g[ng].n = 1;
+		ng++;
+	}
+	for (k = 0; k < ng && !cfir_interrupted(); k++) {
+		/* any of its processes will do: the first that still runs it */
+		for (m = 0; m < g[k].n && !g[k].hashed; m++) {
+			fd = open_exe(p[idx[g[k].first + m]].info.pid, g[k].dev, g[k].ino);
+			if (fd >= 0 && cfir_sha256_fd(fd, g[k].sha, &bytes, &err) == 0)
+				g[k].hashed = true;
+			if (fd >= 0)
+				close(fd);
+		}
+		if (!g[k].hashed) {
+			cfir_warn("PID %d: executable not recovered: %s", (int)p[idx[g[k].first]].info.pid,
+				  err.msg[0] ? cfir_err_str(&err) : strerror(errno));
+			(*failed)++;
+		}
+	}
+	qsort(g, ng, sizeof(*g), by_sha);
+	for (k = 0; k < ng && g[k].hashed && !cfir_interrupted(); k = m) {
+		cJSON *e = cJSON_CreateObject(), *pids;
+		bool copied = false;
+		size_t q;
+
+		cfir_json_add_str(e, "sha256", g[k].sha);
+		cJSON_AddArrayToObject(e, "exe_paths");
+		cfir_json_add_num(e, "exe_paths_total", 0);
+		cJSON_AddBoolToObject(e, "deleted", false);
+		pids = cJSON_AddArrayToObject(e, "pids");
+		cJSON_AddItemToArray(exes, e);
+		for (m = k; m < ng && g[m].hashed && strcmp(g[m].sha, g[k].sha) == 0; m++) {
+			for (q = 0; q < g[m].n; q++) {
+				struct proc *pr = &p[idx[g[m].first + q]];
+
+				if (!copied) {
+					cleanup_free char *name = NULL, *comm = cfir_safe_name(pr->info.comm, 32);
+
+					fd = open_exe(pr->info.pid, g[m].dev, g[m].ino);
+					if (fd < 0)
+						continue;	/* gone meanwhile: the next one */
+					copied = true;
+					cfir_err_clear(&err);
+					if (asprintf(&name, "%.12s-%s", g[k].sha, comm && *comm ? comm : "exe") < 0 ||
+					    copy_exe(bag, fd, name, e, &err) < 0) {
+						cfir_warn("PID %d: executable not recovered: %s", (int)pr->info.pid,
+							  cfir_err_str(&err));
+						(*failed)++;
+					}
+					close(fd);
+				}
+				add_path(e, pr);
+				cJSON_AddItemToArray(pids, cJSON_CreateNumber(pr->info.pid));
+				cfir_json_add_str(pr->j, "exe_sha256", g[k].sha);
+			}
+		}
+		if (!copied) {
+			cfir_warn("executable %.12s: every process running it is gone", g[k].sha);
+			(*failed)++;
+		}
+	}
+	free(idx);
 	free(g);
 	return 0;
 }
@@ -229,39 +287,101 @@ tree_line(FILE *f, const struct proc *p, int depth)
 	fputc('\n', f);
 }
 
-static void
-tree_from(FILE *f, struct proc *p, size_t n, size_t at, int depth)
-{
-	size_t i;
+/* The processes sorted by PID, and their indices sorted by parent: children by binary search. */
+struct forest {
+	struct proc *p;
+	size_t n;
+	size_t *byppid;
+};
 
-	if (p[at].printed || depth > 64)
-		return;
-	p[at].printed = true;
-	tree_line(f, &p[at], depth);
-	for (i = 0; i < n; i++)
-		if (!p[i].printed && p[i].info.ppid == p[at].info.pid && i != at)
-			tree_from(f, p, n, i, depth + 1);
+static int
+by_ppid(const void *a, const void *b)
+{
+	const struct proc *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+
+	if (x->info.ppid != y->info.ppid)
+		return x->info.ppid < y->info.ppid ? -1 : 1;
+	return (x->info.pid > y->info.pid) - (x->info.pid < y->info.pid);
+}
+
+/* The first index in byppid whose parent is PID. */
+static size_t
+first_child(const struct forest *fo, pid_t pid)
+{
+	size_t lo = 0, hi = fo->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (fo->p[fo->byppid[mid]].info.ppid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool
+has_pid(const struct forest *fo, pid_t pid)
+{
+	struct proc key = { .info = { .pid = pid } };
+
+	return bsearch(&key, fo->p, fo->n, sizeof(*fo->p), by_pid) != NULL;
 }
 
 static void
+tree_from(FILE *f, struct forest *fo, size_t at, int depth)
+{
+	size_t k;
+
+	if (fo->p[at].printed || depth > 64)
+		return;
+	fo->p[at].printed = true;
+	tree_line(f, &fo->p[at], depth);
+	for (k = first_child(fo, fo->p[at].info.pid);
+	     k < fo->n && fo->p[fo->byppid[k]].info.ppid == fo->p[at].info.pid; k++)
+		tree_from(f, fo, fo->byppid[k], depth + 1);
+}
+
+/* P sorted by PID; each process printed once, n log n. */
+static void
 tree(FILE *f, struct proc *p, size_t n)
 {
-	size_t i, k;
+	struct forest fo = { p, n, calloc(n ? n : 1, sizeof(size_t)) };
+	size_t i;
 
 	fprintf(f, "%-6s %7s %7s %-4s %-8s %s\n", "UID", "PID", "PPID", "STAT", "START", "COMMAND");
-	for (i = 0; i < n; i++)
-		p[i].printed = false;
-	/* roots: parents outside the container (the runtime's shim, nsenter's shell) */
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < n; k++)
-			if (p[k].info.pid == p[i].info.ppid)
-				break;
-		if (k == n)
-			tree_from(f, p, n, i, 0);
+		p[i].printed = false;
+		if (fo.byppid != NULL)
+			fo.byppid[i] = i;
 	}
-	for (i = 0; i < n; i++)	/* cycles a hostile /proc could not make, but still */
-		if (!p[i].printed)
-			tree_from(f, p, n, i, 0);
+	if (fo.byppid == NULL)
+		fo.n = 0;	/* no memory: a flat list below */
+	sort_base = p;
+	qsort(fo.byppid, fo.n, sizeof(size_t), by_ppid);
+	/* roots: parents outside the container (the runtime's shim, nsenter's shell) */
+	for (i = 0; i < fo.n; i++)
+		if (!has_pid(&fo, p[i].info.ppid))
+			tree_from(f, &fo, i, 0);
+	for (i = 0; i < n; i++)	/* cycles and chains deeper than 64, still each once */
+		if (!p[i].printed) {
+			if (fo.n == 0) {
+				p[i].printed = true;
+				tree_line(f, &p[i], 0);
+			} else {
+				tree_from(f, &fo, i, 0);
+			}
+		}
+	free(fo.byppid);
+}
+
+/* How membership was decided, for the output and the record. */
+static void
+membership(cJSON *o, const struct cfir_proc_list *l)
+{
+	cfir_json_add_str(o, "membership", l->pidns_shared ? "cgroup" : "pidns+cgroup");
+	if (l->pidns_shared)
+		cJSON_AddBoolToObject(o, "pidns_shared", true);
 }
 
 int
@@ -284,7 +404,7 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 	cleanup_cjson cJSON *doc = NULL;
 	cleanup_free char *json = NULL, *text = NULL;
 	cJSON *procs, *exes, *details;
-	size_t i, len = 0, tlen = 0, gone = 0;
+	size_t i, len = 0, tlen = 0, gone = 0, np = 0;
 	int c, failed = 0, rc = 0, r = 0;
 	FILE *tf;
 
@@ -312,27 +432,37 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		goto end;
 	}
 	for (i = 0; i < l.n; i++) {
+		struct cfir_err perr = { 0 };
 		cJSON *how;
+		int pfd;
 
-		p[i].j = cfir_proc_describe("/proc", l.e[i].pid, &po, &p[i].info);
+		if (cfir_interrupted())
+			break;	/* what was read so far is written, the record says partial */
+		/* one fd of its /proc directory: checked, then every read through it */
+		pfd = cfir_proc_open(&l, "/proc", l.e[i].pid, &perr);
+		p[i].j = cfir_proc_describe(pfd, l.e[i].pid, &po, &p[i].info);
+		if (pfd >= 0)
+			close(pfd);
 		how = cJSON_AddArrayToObject(p[i].j, "found_by");
 		if (l.e[i].found & CFIR_FOUND_PIDNS)
 			cJSON_AddItemToArray(how, cJSON_CreateString("pidns"));
 		if (l.e[i].found & CFIR_FOUND_CGROUP)
 			cJSON_AddItemToArray(how, cJSON_CreateString("cgroup"));
 		gone += p[i].info.gone;
+		np++;
 	}
-	qsort(p, l.n, sizeof(*p), by_pid);
+	qsort(p, np, sizeof(*p), by_pid);
 
 	doc = cJSON_CreateObject();
 	cfir_json_add_str(doc, "container", t->id);
 	cfir_json_add_num(doc, "pidns", (double)l.pidns);
 	cJSON_AddBoolToObject(doc, "frozen", t->paused);
 	exes = cJSON_AddArrayToObject(doc, "executables");
-	recover(bag, p, l.n, exes, &failed);
+	membership(doc, &l);
+	recover(bag, p, np, exes, &failed);
 	procs = cJSON_AddArrayToObject(doc, "processes");
-	for (i = 0; i < l.n; i++)
-		cJSON_AddItemToArray(procs, p[i].j);
+	for (i = 0; i < np; i++)
+		cJSON_AddItemToArray(procs, steal_pointer(&p[i].j));
 
 	json = cfir_json_line(doc, &len);
 	tf = open_memstream(&text, &tlen);
@@ -340,7 +470,9 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		rc = cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
 		goto end;
 	}
-	tree(tf, p, l.n);
+	if (l.pidns_shared)
+		fputs("# the container shares a PID namespace: its processes are those of its cgroup\n", tf);
+	tree(tf, p, np);
 	fclose(tf);
 	if (cfir_bag_add_buffer(bag, "proc", "processes.json", json, len, &err) < 0 ||
 	    cfir_bag_add_buffer(bag, "proc", "tree.txt", text, tlen, &err) < 0) {
@@ -348,26 +480,35 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		goto end;
 	}
 	if (g->out.format == CFIR_FORMAT_JSON) {
-		for (i = 0; i < l.n; i++)
-			cfir_out_record(&g->out, p[i].j, NULL, NULL);
+		const cJSON *pj;
+
+		cJSON_ArrayForEach(pj, procs)
+			cfir_out_record(&g->out, pj, NULL, NULL);
 	} else if (!g->out.quiet) {
 		fwrite(text, 1, tlen, g->out.fp);
 	}
-	if (failed > 0)
+	if (l.pidns_shared)
+		cfir_warn("container '%s' shares a PID namespace: its processes are those of its cgroup",
+			  t->name);
+	if (np < l.n || cfir_interrupted())
+		rc = cfir_err_interrupted(&err);
+	else if (failed > 0)
 		rc = cfir_err_set(&err, EX_IOERR, 0, "%d executables not recovered", failed);
 end:
 	details = cJSON_CreateObject();
-	cfir_json_add_num(details, "processes", (double)l.n);
+	cfir_json_add_num(details, "processes", (double)np);
+	if (np < l.n)
+		cfir_json_add_num(details, "processes_found", (double)l.n);
 	cfir_json_add_num(details, "gone", (double)gone);
+	membership(details, &l);
 	cfir_json_add_num(details, "executables", (double)cJSON_GetArraySize(cJSON_GetObjectItem(doc, "executables")));
 	cfir_json_add_num(details, "pidns", (double)l.pidns);
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
 	if (tool_end(bag, rc, cJSON_GetArraySize(cfir_bag_artifacts(bag)) > 0, &err, details) < 0)
 		goto out;
 out:
-	if (doc == NULL)
-		for (i = 0; p != NULL && i < l.n; i++)
-			cJSON_Delete(p[i].j);
+	for (i = 0; p != NULL && i < l.n; i++)
+		cJSON_Delete(p[i].j);
 	for (i = 0; p != NULL && i < l.n; i++)
 		cfir_proc_info_free(&p[i].info);
 	free(p);

@@ -6,6 +6,7 @@
 
 #include "common/cleanup.h"
 #include "common/tarstream.h"
+#include "common/util.h"
 #include "tools/tool.h"
 
 void
@@ -211,7 +212,14 @@ int
 tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err, cJSON *details)
 {
 	struct cfir_err berr = { 0 };
+	unsigned long refused = cfir_noatime_refused();
 
+	/* evidence opened without O_NOATIME (the kernel refused it): said in every record after */
+	if (refused > 0) {
+		if (details == NULL)
+			details = cJSON_CreateObject();
+		cfir_json_add_num(details, "noatime_refused", (double)refused);
+	}
 	if (cfir_bag_end(bag, rc == 0 ? "ok" : some ? "partial" : "failed",
 			 rc == 0 ? NULL : err->msg, details, &berr) == 0)
 		return 0;

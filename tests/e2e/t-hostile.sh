@@ -65,3 +65,71 @@ check "hunt rates the remounted root critical" \
 run "$CFIR" --format json inspect -o "$T/rm" "$c"
 check "inspect reports the mismatch" jqt '.rootfs_mismatch == true and .rootfs_from == "engine"'
 docker rm -f "$c" >/dev/null
+
+# --- reading evidence changes no time of it ---------------------------
+# A dropped file and a running implant, their atimes set back (relatime
+# would let the first read after that set them to now): diff, ps, memory,
+# hunt and collect --no-export must leave atime, mtime and ctime as they were.
+c=$(uniq_name atime)
+start "$c" -- sh -c 'mkdir /tmp/.x && cp /bin/busybox /tmp/.x/sleep && echo secret >/tmp/dropped &&
+	touch -a -d "2020-01-01 00:00:00" /tmp/dropped && /tmp/.x/sleep 600 & sleep 1;
+	touch -a -d "2020-01-01 00:00:00" /tmp/.x/sleep; touch /tmp/.ready; wait'
+upper=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' "$c")
+for _ in $(seq 30); do [ -e "$upper/tmp/.ready" ] && break; sleep 0.2; done
+times() { stat -c '%n %x %y %z' "$upper/tmp/dropped" "$upper/tmp/.x/sleep"; }
+before=$(times)
+check "the implant runs and both atimes are in 2020" \
+	bash -c 'pgrep -f "^/tmp/.x/sleep 600" >/dev/null && [ "$(grep -c " 2020-01-01" <<<"$1")" = 2 ]' _ "$before"
+for cmd in diff ps "memory --all" hunt "collect --no-export"; do
+	run "$CFIR" --format json $cmd -o "$T/at" "$c"
+	check "$cmd ends with 0" test "$status" = 0
+	check "$cmd leaves atime, mtime and ctime of the dropped file and the implant as they were" \
+		test "$(times)" = "$before"
+done
+check "the implant was recovered from the running process, its hash what sha256sum says" \
+	jqt --arg s "$(sha "$upper/tmp/.x/sleep")" \
+	'[.executables[] | select(.exe_paths | index("/tmp/.x/sleep")) | .sha256] == [$s]' "$T"/at/data/*/proc/processes.json
+check "no record says O_NOATIME was refused" \
+	bash -c '! grep -q noatime_refused "$1/custody/log.jsonl"' _ "$T/at"
+check "diff records how the layer was read" \
+	record "$T/at" 1 '.action == "diff" and (.details.access | test("read-only noatime"))'
+run "$CFIR" verify "$T/at"
+check "the bag verifies" test "$status" = 0
+docker rm -f "$c" >/dev/null
+
+# --- a container that shares the host's PID namespace -----------------
+# Membership by PID namespace would make every host process a member: the
+# environment of each (secrets) in the bag, any host PID dumped by memory.
+env CFIR_HOST_SECRET=host-secret-$RUN_ID sleep 600 >/dev/null 2>&1 &
+hostpid=$!
+_cleanup_extra="${_cleanup_extra:+$_cleanup_extra; }kill $hostpid 2>/dev/null"
+c=$(uniq_name pidhost)
+start "$c" --pid host -- sh -c 'sleep 600 & sleep 601'
+c2=$(uniq_name pidshare)
+sleep 0.5
+start "$c2" --pid "container:$c" -- sleep 602
+sleep 0.5
+cgpids() { docker top "$1" -o pid | tail -n +2 | sort -n | tr '\n' ' '; }
+run "$CFIR" --format json ps -o "$T/ph" "$c"
+check "ps of a --pid host container ends with 0" test "$status" = 0
+check "its processes are exactly those of its cgroup (docker top)" \
+	test "$(jq -r '.processes[].pid' "$T"/ph/data/*/proc/processes.json | sort -n | tr '\n' ' ')" = "$(cgpids "$c")"
+check "the output says membership is by cgroup" \
+	jqt '.membership == "cgroup" and .pidns_shared == true' "$T"/ph/data/*/proc/processes.json
+check "and says so on stderr" grep -q "shares a PID namespace" <<<"$errout"
+check "no host process's environment is in the bag" \
+	bash -c '! grep -rqa "host-secret-$1" "$2/data"' _ "$RUN_ID" "$T/ph"
+check "the custody record says how membership was decided" record "$T/ph" 1 '.details.membership == "cgroup"'
+run "$CFIR" memory -o "$T/phm" "$c" "$hostpid"
+check "memory refuses a host PID through a --pid host container (64)" \
+	bash -c '[ "$1" = 64 ] && grep -q "not a process of container" <<<"$2"' _ "$status" "$errout"
+check "and writes nothing" test ! -e "$T/phm/data"
+run "$CFIR" --format json ps -o "$T/ps2" "$c2"
+check "a container in another container's PID namespace: only its own processes" \
+	test "$(jq -r '.processes[].pid' "$T"/ps2/data/*/proc/processes.json | sort -n | tr '\n' ' ')" = "$(cgpids "$c2")"
+run "$CFIR" memory -o "$T/ps2m" "$c2" "$(docker inspect -f '{{.State.Pid}}' "$c")"
+check "memory refuses the other container's process (64)" test "$status" = 64
+run "$CFIR" --format json hunt "$c"
+check "hunt of a --pid host container reads its cgroup only" \
+	bash -c '! grep -q "\"pid\":$2[,}]" <<<"$1" && grep -q "shares a PID namespace" <<<"$1"' _ "$out" "$hostpid"
+docker rm -f "$c2" "$c" >/dev/null

@@ -130,7 +130,7 @@ check "each region's SHA-256 is that of its bytes in the dump" \
 		[ "$(tail -c +$((o + 1)) "$2" | head -c "$n" | sha256sum | cut -c1-64)" = "$(jq -r .sha256 <<<"$r")" ]' _ "$m/$pid.regions.jsonl" "$m/$pid.dump"
 check "kernel pages are skipped and said" member "$m/$pid.regions.jsonl" 'select(.path | startswith("[vvar")) | .skipped != null'
 run "$CFIR" memory -o "$T/bag" "$c" 1
-check "a PID outside the container is refused (66)" bash -c '[ "$1" = 66 ] && grep -q "not a process of container" <<<"$2"' _ "$status" "$errout"
+check "a PID outside the container is refused (64)" bash -c '[ "$1" = 64 ] && grep -q "not a process of container" <<<"$2"' _ "$status" "$errout"
 run "$CFIR" --format json memory --max-bytes 100000 -o "$T/small" "$c" --all
 check "--all --max-bytes bounds the dump" \
 	bash -c '[ "$1" = 0 ] && [ "$(cat "$2"/data/*/proc/mem/*.dump | wc -c)" -le 100000 ] && grep -qh "past --max-bytes" "$2"/data/*/proc/mem/*.regions.jsonl' _ "$status" "$T/small"
