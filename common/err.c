@@ -11,9 +11,15 @@
 static volatile sig_atomic_t interrupted;
 
 void
-cfir_interrupt(void)
+cfir_interrupt(bool sent)
 {
-	interrupted = 1;
+	interrupted = sent ? 2 : 1;
+}
+
+bool
+cfir_interrupt_sent(void)
+{
+	return interrupted == 2;
 }
 
 bool
@@ -25,7 +31,7 @@ cfir_interrupted(void)
 int
 cfir_err_interrupted(struct cfir_err *err)
 {
-	return cfir_err_set(err, EX_TEMPFAIL, EINTR, "interrupted");
+	return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
 }
 
 int

@@ -36,8 +36,10 @@ int cfir_err_report(const struct cfir_err *e);
  * did as partial and leave a bag that verifies; the signal handler calls
  * cfir_interrupt (async-signal-safe), the loops ask cfir_interrupted.
  */
-void cfir_interrupt(void);
+void cfir_interrupt(bool sent);
 bool cfir_interrupted(void);
+/* The signal was sent to cfir by a process (kill), not by the terminal to its whole group. */
+bool cfir_interrupt_sent(void);
 /* Set ERR to "interrupted" (EX_TEMPFAIL) and return -1. */
 int cfir_err_interrupted(struct cfir_err *err);
 

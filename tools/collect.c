@@ -1,5 +1,6 @@
 /* collect.c - the whole response in one command, in order of volatility */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct run {
 	struct cfir_target *t;
 	const char *dir;
 	cJSON *steps;
+	cJSON *skipped;		/* steps not run after SIGINT */
 	int first_fail;
 	unsigned n, total;
 	bool tty;
@@ -78,6 +80,13 @@ step_done(struct run *r, const char *name, int rc, double t0, const char *note)
 	}
 }
 
+static void
+not_run(struct run *r, const char *name)
+{
+	cJSON_AddItemToArray(r->skipped, cJSON_CreateString(name));
+	step_done(r, name, EX_TEMPFAIL, now_s(), "not run: interrupted");
+}
+
 /*
  * One step: a command run in this process against the shared engine,
  * target and bag. A step that failed before it reached the bag still gets
@@ -93,6 +102,11 @@ step(struct run *r, const char *name, int (*fn)(int, char **, struct cfir_global
 	double t0 = now_s();
 	struct cfir_err err = { 0 };
 
+	/* after SIGINT no step starts: each is said, the bag closes consistent */
+	if (cfir_interrupted()) {
+		not_run(r, name);
+		return EX_TEMPFAIL;
+	}
 	argv[argc++] = (char *)name;
 	argv[argc++] = (char *)"-o";
 	argv[argc++] = (char *)r->dir;
@@ -245,6 +259,24 @@ seal_bag(struct run *r, const struct cfir_ms_sec *sk)
 	return rc;
 }
 
+/*
+ * SIGINT: the steps that did not run and the seal that was not made, in one
+ * record; the bag stays open (more evidence may follow) and verifies.
+ */
+static void
+interrupted(struct run *r)
+{
+	struct cfir_err err = { 0 };
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(d, "not_run", cJSON_Duplicate(r->skipped, true));
+	cJSON_AddBoolToObject(d, "sealed", false);
+	if (cfir_bag_begin(r->bag, "collect", r->t, &err) < 0 ||
+	    cfir_bag_end(r->bag, "partial", "interrupted", d, &err) < 0)
+		cfir_error("collect: %s", err.msg);
+	not_run(r, "seal");
+}
+
 /* One container into one bag; the exit status says whether every step went well. */
 static int
 collect_one(struct cfir_global *g, const char *ref, const char *dir, const struct copts *o,
@@ -254,13 +286,14 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 	struct cfir_engine *e = NULL;
 	struct bgcap bc = { 0 };
 	struct cfir_err err = { 0 };
-	cleanup_cjson cJSON *steps = cJSON_CreateArray(), *pids = NULL;
+	cleanup_cjson cJSON *steps = cJSON_CreateArray(), *pids = NULL, *skipped = cJSON_CreateArray();
 	char membytes[32];
 	const cJSON *p;
 	cJSON *d;
 	FILE *null = fopen("/dev/null", "w");
 
 	r.steps = steps;
+	r.skipped = skipped;
 	r.tty = isatty(STDERR_FILENO) && g->out.format != CFIR_FORMAT_JSON && !g->out.quiet;
 	r.sg = *g;
 	r.sg.out.fp = null ? null : stdout;
@@ -325,7 +358,9 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 				np++;
 			}
 			pargs[np] = NULL;
-			if (np == 0)
+			if (cfir_interrupted())
+				not_run(&r, "memory");
+			else if (np == 0)
 				step_done(&r, "memory", 0, now_s(), "no process flagged");
 			else
 				step(&r, "memory", cmd_memory, margs, pargs);
@@ -346,7 +381,10 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 		capture_stop(&r, &bc);
 		if (o->unpause)
 			step(&r, "unpause", cmd_unpause, none, NULL);
-		seal_bag(&r, sk);
+		if (cfir_interrupted())
+			interrupted(&r);
+		else
+			seal_bag(&r, sk);
 	}
 out:
 	if (err.msg[0] != '\0') {
@@ -416,22 +454,58 @@ hunted(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 	return 0;
 }
 
-/* Several containers: one bag each under DIR, up to JOBS at once, and an index. */
+/* What became of one container of a collect_many. */
+struct job {
+	pid_t pid;		/* while it runs */
+	bool started, ended;
+	int exit;
+	char why[160];		/* why it did not run or how it ended */
+};
+
+/* A child: one container; its output is flushed before it ends. */
+static void
+child(struct cfir_global *g, const char *ref, const char *bagdir, const struct copts *o,
+      const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+{
+	int rc = collect_one(g, ref, bagdir, o, sk, bo);
+
+	if (fflush(NULL) != 0 && rc == 0)
+		rc = EX_IOERR;
+	_exit(rc);
+}
+
+/* Tell the running children: a SIGINT sent to cfir alone reaches them too. */
+static void
+forward_interrupt(const struct job *j, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (j[i].started && !j[i].ended && j[i].pid > 0)
+			kill(j[i].pid, SIGINT);
+}
+
+/*
+ * Several containers: one bag each under DIR, up to JOBS at once, and an
+ * index. Every container named is in the index with what became of it,
+ * also one whose fork failed or that SIGINT kept from starting; the
+ * parent waits for every child it started before it writes the index.
+ */
 static int
 collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const struct copts *o,
 	     const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
 {
 	size_t n = (size_t)cJSON_GetArraySize(refs), i, next = 0, running = 0;
-	pid_t *pids = calloc(n + 1, sizeof(*pids));
+	struct job *j = calloc(n + 1, sizeof(*j));
 	cJSON *index = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(index, "bags");
 	cleanup_free char *json = NULL, *path = NULL;
-	const cJSON *ref;
+	bool forwarded = false;
 	int worst = 0, fd;
 	size_t len = 0;
 
-	if (pids == NULL || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-		cfir_error("'%s': %s", dir, strerror(errno));
-		free(pids);
+	if (j == NULL || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		cfir_error("'%s': %s", dir, j ? strerror(errno) : "out of memory");
+		free(j);
 		cJSON_Delete(index);
 		return EX_CANTCREAT;
 	}
@@ -440,50 +514,89 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 		int status;
 		pid_t done;
 
-		while (next < n && running < o->jobs) {
-			cleanup_free char *name = NULL, *bagdir = NULL;
+		while (next < n && running < o->jobs && !cfir_interrupted()) {
+			const char *ref = cJSON_GetArrayItem(refs, (int)next)->valuestring;
+			cleanup_free char *name = cfir_safe_name(ref, 64), *bagdir = NULL;
 
-			ref = cJSON_GetArrayItem(refs, (int)next);
-			name = cfir_safe_name(ref->valuestring, 64);
-			if (name == NULL || asprintf(&bagdir, "%s/%s", dir, name) < 0)
-				break;
-			pids[next] = fork();
-			if (pids[next] == 0)
-				_exit(collect_one(g, ref->valuestring, bagdir, o, sk, bo));
-			if (pids[next] > 0)
+			if (name == NULL || asprintf(&bagdir, "%s/%s", dir, name) < 0) {
+				snprintf(j[next].why, sizeof(j[next].why), "out of memory");
+				j[next].exit = EX_OSERR;
+			} else if ((j[next].pid = fork()) == 0) {
+				child(g, ref, bagdir, o, sk, bo);
+			} else if (j[next].pid < 0) {
+				snprintf(j[next].why, sizeof(j[next].why), "fork: %s", strerror(errno));
+				j[next].exit = EX_OSERR;
+				cfir_error("'%s': not collected: %s", ref, j[next].why);
+			} else {
+				j[next].started = true;
 				running++;
+			}
 			next++;
 		}
+		/* the terminal's ^C reached the whole group; a kill reached cfir alone */
+		if (cfir_interrupted() && cfir_interrupt_sent() && !forwarded) {
+			forward_interrupt(j, n);
+			forwarded = true;
+		}
+		if (running == 0)
+			break;	/* interrupted before the rest started */
 		done = wait(&status);
+		if (done < 0 && errno == EINTR)
+			continue;	/* a signal: every started child is still waited for */
 		if (done < 0)
 			break;
-		running--;
 		for (i = 0; i < n; i++)
-			if (pids[i] == done) {
-				cleanup_free char *name = cfir_safe_name(cJSON_GetArrayItem(refs, (int)i)->valuestring, 64);
-				cJSON *b = cJSON_CreateObject();
-				int ex = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-
-				cfir_json_add_str(b, "container", cJSON_GetArrayItem(refs, (int)i)->valuestring);
-				cfir_json_add_str(b, "bag", name);
-				cfir_json_add_num(b, "exit", ex);
-				cfir_json_add_str(b, "status", ex == 0 ? "ok" : "failed");
-				cJSON_AddItemToArray(list, b);
-				if (ex != 0 && worst == 0)
-					worst = ex;
+			if (j[i].started && !j[i].ended && j[i].pid == done) {
+				j[i].ended = true;
+				j[i].exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				running--;
 			}
 	}
+	for (i = 0; i < n; i++) {
+		cleanup_free char *name = cfir_safe_name(cJSON_GetArrayItem(refs, (int)i)->valuestring, 64);
+		cJSON *b = cJSON_CreateObject();
+		const char *st;
+
+		if (!j[i].started && j[i].why[0] == '\0') {
+			snprintf(j[i].why, sizeof(j[i].why), "not started: interrupted");
+			j[i].exit = EX_TEMPFAIL;
+		} else if (j[i].started && !j[i].ended) {
+			snprintf(j[i].why, sizeof(j[i].why), "its end was not seen");
+			j[i].exit = EX_SOFTWARE;
+		}
+		st = j[i].exit == 0 ? "ok" : !j[i].started ? "not collected" : "failed";
+		cfir_json_add_str(b, "container", cJSON_GetArrayItem(refs, (int)i)->valuestring);
+		if (j[i].started)
+			cfir_json_add_str(b, "bag", name);
+		cfir_json_add_num(b, "exit", j[i].exit);
+		cfir_json_add_str(b, "status", st);
+		if (j[i].why[0] != '\0')
+			cfir_json_add_str(b, "error", j[i].why);
+		cJSON_AddItemToArray(list, b);
+		if (j[i].exit != 0 && worst == 0)
+			worst = j[i].exit;
+	}
+	if (cfir_interrupted())
+		cJSON_AddBoolToObject(index, "interrupted", true);
 	json = cfir_json_line(index, &len);
-	if (json != NULL && asprintf(&path, "%s/index.json", dir) >= 0 &&
-	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
-		if (cfir_write_all(fd, json, len) < 0)
+	if (json == NULL || asprintf(&path, "%s/index.json", dir) < 0) {
+		cfir_error("'%s/index.json': out of memory", dir);
+		worst = worst ? worst : EX_OSERR;
+	} else if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		cfir_error("'%s': %s", path, strerror(errno));
+		worst = worst ? worst : EX_CANTCREAT;
+	} else {
+		if (cfir_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
+			cfir_error("'%s': %s", path, strerror(errno));
 			worst = worst ? worst : EX_IOERR;
-		close(fd);
+		}
+		if (close(fd) < 0 && worst == 0)
+			worst = EX_IOERR;
 	}
 	if (g->out.format == CFIR_FORMAT_JSON)
 		cfir_out_record(&g->out, index, NULL, NULL);
 	cJSON_Delete(index);
-	free(pids);
+	free(j);
 	return worst;
 }
 

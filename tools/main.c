@@ -53,17 +53,19 @@ help(void)
 }
 
 static void
-on_signal(int sig)
+on_signal(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction dfl = { 0 };
 
 	(void)sig;
+	(void)uc;
 	/* the second of any of them ends the process at once */
 	dfl.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &dfl, NULL);
 	sigaction(SIGTERM, &dfl, NULL);
 	sigaction(SIGHUP, &dfl, NULL);
-	cfir_interrupt();
+	/* kill(2) says SI_USER or SI_QUEUE; the terminal's ^C comes from the kernel */
+	cfir_interrupt(si != NULL && si->si_code <= 0);
 	cfir_engine_cancel();
 	cfir_capture_cancel();
 }
@@ -73,7 +75,8 @@ signals(void)
 {
 	struct sigaction sa = { 0 };
 
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, SIGINT);
 	sigaddset(&sa.sa_mask, SIGTERM);
