@@ -35,7 +35,7 @@ struct ctx {
 };
 
 struct keys;
-static int keys_add(struct keys *ks, char kind, const char *p, size_t n);
+static int keys_match(struct keys *ks, char kind, const char *p, size_t n);
 
 static const char *
 type_of(mode_t m)
@@ -262,7 +262,7 @@ on_entry(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
 	if (cfir_writer_write(c->body, line, linelen, err) < 0)
 		return -1;
 
-	if (keys_add(c->keys, e->kind, e->path, e->pathlen) < 0)
+	if (keys_match(c->keys, e->kind, e->path, e->pathlen) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
 	if (emit_json(c, o, err) < 0)
 		return -1;
@@ -291,9 +291,25 @@ on_entry(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
 	return 0;
 }
 
+/*
+ * The engine's change list, sorted, each entry marked when the walk meets
+ * it: walk-only entries are said as they come, engine-only ones after.
+ * Nothing is kept per walked entry, so memory does not grow with the
+ * number or length of the paths the container made (the engine's reply
+ * is bounded by CFIR_ENGINE_REPLY_MAX).
+ */
+#define CHECK_LISTED 1000
+
 struct keys {
 	char **k;
+	bool *seen;
 	size_t n, cap;
+	bool loaded;
+	char *err;
+	cJSON *walk_only;
+	size_t nwalk_only;
+	char *buf;		/* "K /path" of the entry being matched */
+	size_t bufcap;
 };
 
 static int
@@ -322,6 +338,10 @@ keys_free(struct keys *ks)
 	for (i = 0; i < ks->n; i++)
 		free(ks->k[i]);
 	free(ks->k);
+	free(ks->seen);
+	free(ks->err);
+	free(ks->buf);
+	cJSON_Delete(ks->walk_only);
 }
 
 static int
@@ -330,48 +350,96 @@ kcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The engine's change list against the walk: what one has and the other not. */
-static cJSON *
-cross_check(struct cfir_engine *e, const struct cfir_target *t, struct keys *walk)
+/* The engine's change list, before the walk. */
+static void
+keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 {
 	static const char kinds[] = "CAD";	/* the engine's 0, 1, 2 */
 	cleanup_free char *path = NULL;
 	cleanup_cjson cJSON *changes = NULL;
 	struct cfir_err err = { 0 };
-	struct keys eng = { 0 };
-	cJSON *out = cJSON_CreateObject(), *only_e, *only_w;
 	const cJSON *c;
-	size_t i = 0, j = 0;
-	int d;
 
+	ks->walk_only = cJSON_CreateArray();
 	if (asprintf(&path, "/containers/%s/changes", t->id) < 0 ||
 	    cfir_engine_json(e, "GET", path, NULL, &changes, &err) < 0) {
-		cfir_json_add_str(out, "error", err.msg[0] ? err.msg : "out of memory");
-		return out;
+		ks->err = strdup(err.msg[0] ? err.msg : "out of memory");
+		return;
 	}
 	cJSON_ArrayForEach(c, changes) {
 		const cJSON *p = cJSON_GetObjectItem(c, "Path"), *k = cJSON_GetObjectItem(c, "Kind");
 
-		if (cJSON_IsString(p) && cJSON_IsNumber(k) && k->valueint >= 0 && k->valueint <= 2)
-			keys_add(&eng, kinds[k->valueint], p->valuestring, strlen(p->valuestring));
+		if (cJSON_IsString(p) && cJSON_IsNumber(k) && k->valueint >= 0 && k->valueint <= 2 &&
+		    keys_add(ks, kinds[k->valueint], p->valuestring, strlen(p->valuestring)) < 0) {
+			ks->err = strdup("out of memory");
+			return;
+		}
 	}
-	if (eng.n > 1)
-		qsort(eng.k, eng.n, sizeof(*eng.k), kcmp);
-	if (walk->n > 1)
-		qsort(walk->k, walk->n, sizeof(*walk->k), kcmp);
+	if (ks->n > 1)
+		qsort(ks->k, ks->n, sizeof(*ks->k), kcmp);
+	ks->seen = calloc(ks->n ? ks->n : 1, sizeof(*ks->seen));
+	ks->loaded = ks->seen != NULL;
+}
+
+/* One walked entry against the engine's list. */
+static int
+keys_match(struct keys *ks, char kind, const char *p, size_t n)
+{
+	char *key = NULL, **hit;
+
+	if (!ks->loaded)
+		return 0;
+	if (n + 3 > ks->bufcap) {
+		char *nb = realloc(ks->buf, n + 3);
+
+		if (nb == NULL)
+			return -1;
+		ks->buf = nb;
+		ks->bufcap = n + 3;
+	}
+	ks->buf[0] = kind;
+	ks->buf[1] = ' ';
+	memcpy(ks->buf + 2, p, n);
+	ks->buf[n + 2] = '\0';
+	key = ks->buf;
+	hit = ks->n ? bsearch(&key, ks->k, ks->n, sizeof(*ks->k), kcmp) : NULL;
+	if (hit != NULL) {
+		ks->seen[hit - ks->k] = true;
+		return 0;
+	}
+	if (ks->nwalk_only++ < CHECK_LISTED) {
+		cJSON *o = cJSON_CreateObject();
+
+		cfir_json_add_bytes(o, "k", ks->buf, n + 2);	/* escaped where it is not UTF-8 */
+		cJSON_AddItemToArray(ks->walk_only, cJSON_DetachItemFromObject(o, "k"));
+		cJSON_Delete(o);
+	}
+	return 0;
+}
+
+/* The engine's change list against the walk: what one has and the other not (bounded lists). */
+static cJSON *
+keys_report(struct keys *ks)
+{
+	cJSON *out = cJSON_CreateObject(), *only_e, *only_w, *x;
+	size_t i, ne = 0;
+
+	if (!ks->loaded) {
+		cfir_json_add_str(out, "error", ks->err ? ks->err : "out of memory");
+		return out;
+	}
 	only_e = cJSON_AddArrayToObject(out, "engine_only");
+	for (i = 0; i < ks->n; i++)
+		if (!ks->seen[i] && ne++ < CHECK_LISTED)
+			cJSON_AddItemToArray(only_e, cJSON_CreateString(ks->k[i]));
 	only_w = cJSON_AddArrayToObject(out, "walk_only");
-	while (i < eng.n || j < walk->n) {
-		d = i == eng.n ? 1 : j == walk->n ? -1 : strcmp(eng.k[i], walk->k[j]);
-		if (d < 0)
-			cJSON_AddItemToArray(only_e, cJSON_CreateString(eng.k[i++]));
-		else if (d > 0)
-			cJSON_AddItemToArray(only_w, cJSON_CreateString(walk->k[j++]));
-		else
-			i++, j++;
-	}
-	cfir_json_add_num(out, "engine_changes", (double)eng.n);
-	keys_free(&eng);
+	cJSON_ArrayForEach(x, ks->walk_only)
+		cJSON_AddItemToArray(only_w, cJSON_Duplicate(x, true));
+	cfir_json_add_num(out, "engine_changes", (double)ks->n);
+	if (ne > CHECK_LISTED)
+		cfir_json_add_num(out, "engine_only_total", (double)ne);
+	if (ks->nwalk_only > CHECK_LISTED)
+		cfir_json_add_num(out, "walk_only_total", (double)ks->nwalk_only);
 	return out;
 }
 
@@ -469,11 +537,12 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 		}
 		free(s);
 	}
+	keys_load(e, t, &walk);
 	c->keys = &walk;
 	rc = cfir_overlay_walk(rootfs, on_entry, c, &st, &err);
 	/* interrupted: the entries so far are a whole document, the record says partial */
 	intr = rc < 0 && cfir_interrupted();
-	check = intr ? NULL : cross_check(e, t, &walk);
+	check = intr ? NULL : keys_report(&walk);
 	if (rc == 0 || intr) {
 		cJSON *tail = cJSON_CreateObject();
 		int wr;
