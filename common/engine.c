@@ -503,6 +503,18 @@ pull_free(struct cfir_pull *p)
 	free(p);
 }
 
+/* The handle's callbacks back on the engine: nothing points at a freed pull. */
+static void
+pull_restore(struct cfir_engine *e)
+{
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, e);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, NULL);
+	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
+}
+
 void
 cfir_engine_pull_close(struct cfir_pull *p)
 {
@@ -513,11 +525,7 @@ cfir_engine_pull_close(struct cfir_pull *p)
 	pthread_cond_broadcast(&p->room);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
-	curl_easy_setopt(p->e->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(p->e->curl, CURLOPT_HEADERDATA, p->e);
-	curl_easy_setopt(p->e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(p->e->curl, CURLOPT_XFERINFODATA, NULL);
-	curl_easy_setopt(p->e->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
+	pull_restore(p->e);
 	pull_free(p);
 }
 
@@ -527,6 +535,7 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 {
 	struct cfir_pull *p;
 	bool ok;
+	int rc;
 
 	*pp = NULL;
 	if (cancelled)
@@ -557,9 +566,12 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;
-	if (pthread_create(&p->thread, NULL, pull_thread, p) != 0) {
+	rc = pthread_create(&p->thread, NULL, pull_thread, p);
+	if (rc != 0) {
+		/* pthread_create returns its error; errno says nothing */
+		pull_restore(e);
 		pull_free(p);
-		return cfir_err_set(err, EX_OSERR, errno, "engine reader");
+		return cfir_err_set(err, EX_OSERR, rc, "engine reader thread");
 	}
 	pthread_mutex_lock(&p->lock);
 	while (!p->headers && !p->done)

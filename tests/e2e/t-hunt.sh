@@ -85,29 +85,29 @@ check "a raw socket: raw-socket, high" has raw raw-socket high
 check "a connection out of the container's networks: egress-external, low" has egress egress-external low
 check "anonymous executable memory: anon-exec, medium" has anon anon-exec medium
 check "a container stopped or created gets no live finding" \
-	jqt -s --arg n "$(n priv)" '[.[] | select(.name == $n and .check == ("reverse-shell","exe-deleted","listen-unexposed"))] | length == 0' "$T/all.jsonl"
+	jqt -s --arg n "$(n priv)" 'any(.[]; .type == "summary" and .name == $n) and ([.[] | select(.name == $n and .check == ("reverse-shell","exe-deleted","listen-unexposed"))] | length == 0)' "$T/all.jsonl"
 check "the hardened container has no finding above low" \
-	jqt -s --arg n "$(n hardened)" '[.[] | select(.type == "finding" and .name == $n and (.severity | IN("critical","high","medium")))] | length == 0' "$T/all.jsonl"
-check "nor these" bash -c 'for c in root-user no-memory-limit no-pids-limit no-cpu-limit caps-default no-new-privileges image-not-pinned rootfs-writable; do jq -e -s --arg n "$1" --arg c "$c" "[.[] | select(.name == \$n and .check == \$c)] | length == 0" "$2" >/dev/null || exit 1; done' _ "$(n hardened)" "$T/all.jsonl"
+	jqt -s --arg n "$(n hardened)" 'any(.[]; .type == "summary" and .name == $n) and ([.[] | select(.type == "finding" and .name == $n and (.severity | IN("critical","high","medium")))] | length == 0)' "$T/all.jsonl"
+check "nor these" bash -c 'jq -e -s --arg n "$1" "any(.[]; .type == \"summary\" and .name == \$n)" "$2" >/dev/null || exit 1; for c in root-user no-memory-limit no-pids-limit no-cpu-limit caps-default no-new-privileges image-not-pinned rootfs-writable; do jq -e -s --arg n "$1" --arg c "$c" "[.[] | select(.name == \$n and .check == \$c)] | length == 0" "$2" >/dev/null || exit 1; done' _ "$(n hardened)" "$T/all.jsonl"
 check "a plain container is not flagged as a reverse shell or foreign" \
-	bash -c 'jq -e -s --arg n "$1" "[.[] | select(.name == \$n and (.check | IN(\"reverse-shell\",\"foreign-process\",\"exe-deleted\")))] | length == 0" "$2" >/dev/null' _ "$(n sysadmin)" "$T/all.jsonl"
+	bash -c 'jq -e -s --arg n "$1" "any(.[]; .type == \"summary\" and .name == \$n) and ([.[] | select(.name == \$n and (.check | IN(\"reverse-shell\",\"foreign-process\",\"exe-deleted\")))] | length == 0)" "$2" >/dev/null' _ "$(n sysadmin)" "$T/all.jsonl"
 check "one summary per container" \
 	test "$(jq -s '[.[] | select(.type == "summary")] | length' "$T/all.jsonl")" = "$(wc -w <<<"$names")"
 check "the summary counts the findings" \
 	jqt -s --arg n "$(n sysadmin)" '([.[] | select(.type == "finding" and .name == $n and .severity == "critical")] | length) as $c | .[] | select(.type == "summary" and .name == $n) | .counts.critical == $c and .highest == "critical"' "$T/all.jsonl"
 check "findings come worst first" \
-	jqt -s '[.[] | select(.type == "finding") | {"critical":4,"high":3,"medium":2,"low":1,"info":0}[.severity]] | . == (sort | reverse)' "$T/all.jsonl"
+	jqt -s '[.[] | select(.type == "finding") | {"critical":4,"high":3,"medium":2,"low":1,"info":0}[.severity]] | length > 10 and . == (sort | reverse)' "$T/all.jsonl"
 check "a secret's value is never printed" bash -c '! grep -q hunter2 "$1"' _ "$T/all.jsonl"
 check "the findings are in the bag, hashed" \
 	bash -c 'cd "$1" && grep -q "  data/hunt/findings.jsonl$" manifest-sha256.txt && sha256sum -c --quiet manifest-sha256.txt' _ "$T/bag"
 check "the bag's findings are the output's" \
-	test "$(jq -c -s 'map(select(.type == "finding")) | length' "$T/bag/data/hunt/findings.jsonl")" = "$(jq -s 'map(select(.type == "finding")) | length' "$T/all.jsonl")"
+	bash -c '[ -s "$1" ] && [ "$(jq -c -s "map(select(.type == \"finding\")) | length" "$1")" = "$(jq -s "map(select(.type == \"finding\")) | length" "$2")" ]' _ "$T/bag/data/hunt/findings.jsonl" "$T/all.jsonl"
 run "$CFIR" verify "$T/bag"
 check "the hunt's bag verifies" test "$status" = 0
 
 # exit statuses for scripts
 run "$CFIR" hunt --fail-on critical "$(n sysadmin)"
-check "--fail-on critical with a critical finding exits 1" test "$status" = 1
+check "--fail-on critical with a critical finding exits 1" bash -c '[ "$1" = 1 ] && grep -q cap-sys-admin <<<"$2"' _ "$status" "$out"
 run "$CFIR" hunt --fail-on high "$(n hardened)"
 check "--fail-on high on the hardened container exits 0" test "$status" = 0
 run "$CFIR" hunt --fail-on severe "$(n hardened)"
@@ -118,14 +118,14 @@ run "$CFIR" --format json hunt --only privileged,host-pid "$(n priv)" "$(n pid)"
 check "--only runs those checks alone" \
 	jqt -s '[.[] | select(.type == "finding") | .check] | sort == ["host-pid", "privileged"]'
 run "$CFIR" --format json hunt --skip privileged "$(n priv)"
-check "--skip leaves a check out" jqt -s '[.[] | select(.check == "privileged")] | length == 0'
+check "--skip leaves a check out" jqt -s 'any(.[]; .type == "summary") and ([.[] | select(.check == "privileged")] | length == 0)'
 run "$CFIR" hunt no-such-container-here
 check "an unknown container exits 66" test "$status" = 66
 
 # --all: stopped and created containers too, configuration checks only
 run "$CFIR" --format json hunt
 check "without --all a created container is not hunted" \
-	jqt -s --arg n "$(n priv)" '[.[] | select(.name == $n)] | length == 0'
+	jqt -s --arg n "$(n priv)" 'any(.[]; .type == "summary") and ([.[] | select(.name == $n)] | length == 0)'
 run "$CFIR" --format json hunt --all
 check "--all hunts the created container too" \
 	jqt -s --arg n "$(n priv)" '.[] | select(.type == "summary" and .name == $n) | .state == "created"'

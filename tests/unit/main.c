@@ -84,10 +84,18 @@ unit_fixture(const char *name)
 	return path;
 }
 
+static const char *skip_why;
+
+void
+unit_skip(const char *why)
+{
+	skip_why = why;
+}
+
 int
 main(int argc, char **argv)
 {
-	int passed = 0, failed = 0, before;
+	int passed = 0, failed = 0, skipped = 0, before;
 	size_t s;
 	const struct unit_test *t;
 
@@ -96,8 +104,12 @@ main(int argc, char **argv)
 			if (argc > 1 && strstr(t->name, argv[1]) == NULL)
 				continue;
 			before = unit_failed_checks;
+			skip_why = NULL;
 			t->fn();
-			if (unit_failed_checks == before) {
+			if (skip_why != NULL && unit_failed_checks == before) {
+				skipped++;
+				printf("skip - %s: %s\n", t->name, skip_why);
+			} else if (unit_failed_checks == before) {
 				passed++;
 				printf("ok - %s\n", t->name);
 			} else {
@@ -107,6 +119,14 @@ main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	/* a filter that matches nothing tested nothing: that is no pass */
+	if (argc > 1 && passed + failed + skipped == 0) {
+		printf("not ok - no unit test matches '%s'\n", argv[1]);
+		failed++;
+	}
+	if (skipped > 0)
+		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	else
+		printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
