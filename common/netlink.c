@@ -47,17 +47,21 @@ cfir_nl_each(const void *buf, size_t len, uint32_t seq, cfir_nl_msg_fn fn, void 
 		if (step > len - off)
 			step = len - off;
 		if (h.nlmsg_seq == seq) {
-			if (h.nlmsg_type == NLMSG_DONE)
-				return 1;
-			if (h.nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr e;
+			if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) {
+				int32_t e = 0;
 
-				if (h.nlmsg_len - sizeof(h) < sizeof(e.error))
+				/*
+				 * An error carries the errno; so does the end of a
+				 * dump that failed (sock_diag's ENOENT for a protocol
+				 * the kernel cannot dump): it is no complete answer.
+				 */
+				if (h.nlmsg_len - sizeof(h) >= sizeof(e))
+					memcpy(&e, p + off + sizeof(h), sizeof(e));
+				else if (h.nlmsg_type == NLMSG_ERROR)
 					return -1;
-				memcpy(&e.error, p + off + sizeof(h), sizeof(e.error));
-				if (e.error == 0)	/* an acknowledgement */
+				if (e == 0)	/* the end, or an acknowledgement */
 					return 1;
-				*nlerr = e.error < 0 && e.error > -4096 ? -e.error : EPROTO;
+				*nlerr = e < 0 && e > -4096 ? -e : EPROTO;
 				return -1;
 			}
 			r = fn(ctx, h.nlmsg_type, p + off + sizeof(h), h.nlmsg_len - sizeof(h));

@@ -447,6 +447,8 @@ cfir_proc_members(const struct cfir_target *t, const char *proc,
 		cg_walk(cgfd, l, 0);
 		close(cgfd);
 	}
+	if (l->n > 1)	/* sorted, for cfir_proc_list_has */
+		qsort(l->e, l->n, sizeof(*l->e), by_pid);
 	return 0;
 }
 
@@ -457,15 +459,13 @@ cfir_proc_list_free(struct cfir_proc_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* By bisection: asked once per socket holder, of lists of any length. */
 bool
 cfir_proc_list_has(const struct cfir_proc_list *l, pid_t pid)
 {
-	size_t i;
+	struct cfir_proc_entry key = { .pid = pid };
 
-	for (i = 0; i < l->n; i++)
-		if (l->e[i].pid == pid)
-			return true;
-	return false;
+	return l->n > 0 && bsearch(&key, l->e, l->n, sizeof(*l->e), by_pid) != NULL;
 }
 
 void
