@@ -8,6 +8,8 @@
  *   sockets kinds   opens raw sockets (ICMP, ICMPv6, protocol 253), packet
  *                   sockets (every protocol; IPv4 on ifindex 1), a UDP
  *                   socket on [::]:5353 and a UDP-Lite one on 5354; then waits.
+ *   sockets many N  N TCP listeners, N UDP sockets and N abstract unix
+ *                   listeners in this one process (3N fds); then waits.
  *
  * Built static by the end-to-end test and bind-mounted read-only.
  */
@@ -17,6 +19,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -82,11 +85,34 @@ kinds(void)
 	return 0;
 }
 
+static int
+many(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char name[64];
+	long i;
+
+	for (i = 0; i < n; i++) {
+		int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+
+		name[0] = '\0';
+		snprintf(name + 1, sizeof(name) - 1, "cfir-bench-%ld", i);
+		if (t < 0 || bind(t, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(t, 1) < 0 || u < 0 ||
+		    bind(u, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    bind_name(name, 1 + strlen(name + 1), SOCK_STREAM) < 0) {
+			perror("many");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int r = argc > 1 && strcmp(argv[1], "names") == 0 ? names() :
-		argc > 1 && strcmp(argv[1], "kinds") == 0 ? kinds() : 2;
+		argc > 1 && strcmp(argv[1], "kinds") == 0 ? kinds() :
+		argc > 2 && strcmp(argv[1], "many") == 0 ? many(strtol(argv[2], NULL, 10)) : 2;
 
 	if (r != 0)
 		return r;
