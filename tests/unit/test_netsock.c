@@ -2,10 +2,14 @@
  * hostile unix names, every truncation of them, and the raw table fallback */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -250,6 +254,61 @@ raw_table(void)
 	CHECK(cfir_netsock_parse_raw(forged, sizeof(forged) - 1, false, keep, &g) == 0);
 }
 
+/* This process as the target: its own namespace, its own sockets. */
+static int
+own_sockets(cJSON **doc, struct cfir_err *err)
+{
+	char id[] = "", name[] = "self", status[] = "running";
+	struct cfir_target t = { .pid = getpid(), .name = name, .status = status };
+
+	memcpy(t.id, id, sizeof(id));	/* "" is in every cgroup file */
+	return cfir_sockets(&t, "/proc", doc, err);
+}
+
+static void
+own_namespace(void)
+{
+	static const char abs[] = "\0unit\nrow 424242 /forged";
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	cleanup_close int u = socket(AF_UNIX, SOCK_STREAM, 0);
+	cleanup_cjson cJSON *doc = NULL;
+	struct cfir_err err = { 0 };
+	const cJSON *s, *h;
+	int found = 0, st = 0, r;
+	pid_t child;
+
+	memcpy(su.sun_path, abs, sizeof(abs) - 1);
+	CHECK(u >= 0 && bind(u, (struct sockaddr *)&su, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(abs) - 1)) == 0);
+	r = own_sockets(&doc, &err);
+	if (r < 0 && err.exit == EX_NOPERM) {
+		printf("    (skipped: %s)\n", err.msg);
+		return;
+	}
+	CHECK(r == 0 && doc != NULL);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")) && cJSON_IsTrue(cJSON_GetObjectItem(doc, "complete")));
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "sockets")) {
+		const cJSON *p = cJSON_GetObjectItem(s, "path");
+
+		if (!cJSON_IsString(p) || strcmp(p->valuestring, "@unit\nrow 424242 /forged") != 0)
+			continue;
+		found++;
+		cJSON_ArrayForEach(h, cJSON_GetObjectItem(s, "holders"))
+			CHECK(cJSON_GetObjectItem(h, "pid")->valueint == getpid() && cJSON_GetObjectItem(h, "fd")->valueint == u);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(s, "holders")) == 1);
+	}
+	CHECK(found == 1);
+	/* interrupted (in a child: the flag stays set): what was read, partial */
+	child = fork();
+	if (child == 0) {
+		cJSON *d = NULL;
+
+		cfir_interrupt();
+		r = own_sockets(&d, &err);
+		_exit(r == -1 && err.sys == EINTR && d != NULL && cJSON_IsFalse(cJSON_GetObjectItem(d, "complete")) ? 0 : 1);
+	}
+	CHECK(child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 UNIT_SUITE(netsock_tests) = {
 	{ "netsock: tcp, tcp6, udp, udp6 dumps recorded in a container", inet_recorded },
 	{ "netsock: unix names with newlines and a forged row, one socket each, exact", unix_recorded },
@@ -258,5 +317,6 @@ UNIT_SUITE(netsock_tests) = {
 	{ "netsock: every truncation of every recorded reply", truncations },
 	{ "netsock: attributes and messages longer than what holds them", malformed },
 	{ "netsock: the numbers-only raw tables, strictly", raw_table },
+	{ "netsock: this process's own namespace, its socket and holder; interrupted, partial", own_namespace },
 	UNIT_END,
 };
