@@ -96,7 +96,7 @@ many(long n)
 		int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
 
 		name[0] = '\0';
-		snprintf(name + 1, sizeof(name) - 1, "cfir-bench-%ld", i);
+		snprintf(name + 1, sizeof(name) - 1, "cfir-bench-%d-%ld", (int)getpid(), i);
 		if (t < 0 || bind(t, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(t, 1) < 0 || u < 0 ||
 		    bind(u, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 		    bind_name(name, 1 + strlen(name + 1), SOCK_STREAM) < 0) {
