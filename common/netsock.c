@@ -95,19 +95,28 @@ struct parse {
 	void *ctx;
 };
 
+/* The fixed part of one socket's message, which starts with its family;
+ * *OFF is where the attributes start. */
+static bool
+head(const unsigned char *p, size_t n, void *m, size_t size, int family, size_t *off)
+{
+	if (n < size || p[0] != family)
+		return false;
+	memcpy(m, p, size);
+	*off = NLMSG_ALIGN(size);
+	return true;
+}
+
 static int
 one_inet(const struct parse *c, const unsigned char *p, size_t n)
 {
 	struct cfir_sock s = { .uid = -1, .filter = -1 };
 	struct inet_diag_msg m;
 	struct cfir_nl_attr a;
-	size_t off = NLMSG_ALIGN(sizeof(m));
+	size_t off;
 
-	if (n < sizeof(m))
-		return -1;
-	memcpy(&m, p, sizeof(m));
 	s.proto = inet_proto(c->family, c->protocol);
-	if (m.idiag_family != c->family || s.proto == NULL ||
+	if (!head(p, n, &m, sizeof(m), c->family, &off) || s.proto == NULL ||
 	    inet_ntop(c->family, m.id.idiag_src, s.local, sizeof(s.local)) == NULL ||
 	    inet_ntop(c->family, m.id.idiag_dst, s.remote, sizeof(s.remote)) == NULL)
 		return -1;
@@ -143,13 +152,10 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 	struct unix_diag_rqlen q;
 	struct unix_diag_vfs v;
 	struct cfir_nl_attr a;
-	size_t off = NLMSG_ALIGN(sizeof(m));
+	size_t off;
 	uint32_t u;
 
-	if (n < sizeof(m))
-		return -1;
-	memcpy(&m, p, sizeof(m));
-	if (m.udiag_family != AF_UNIX)
+	if (!head(p, n, &m, sizeof(m), AF_UNIX, &off))
 		return -1;
 	s.type = sock_type(m.udiag_type);
 	s.state = m.udiag_state == 10 ? "LISTEN" : m.udiag_state == 1 ? "CONNECTED" :
@@ -197,13 +203,10 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 	struct packet_diag_msg m;
 	struct packet_diag_info info;
 	struct cfir_nl_attr a;
-	size_t off = NLMSG_ALIGN(sizeof(m));
+	size_t off;
 	uint32_t u;
 
-	if (n < sizeof(m))
-		return -1;
-	memcpy(&m, p, sizeof(m));
-	if (m.pdiag_family != AF_PACKET)
+	if (!head(p, n, &m, sizeof(m), AF_PACKET, &off))
 		return -1;
 	s.type = sock_type(m.pdiag_type);
 	s.protocol = m.pdiag_num;
@@ -302,18 +305,6 @@ raw_addr(const char *tok, bool v6, char *out, size_t outlen, unsigned *port)
 	return inet_ntop(v6 ? AF_INET6 : AF_INET, a, out, (socklen_t)outlen) != NULL;
 }
 
-static bool
-decimal(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
 size_t
 cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_sock_fn fn, void *ctx)
 {
@@ -325,7 +316,8 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_sock_fn fn, v
 		return 0;
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct cfir_sock s = { .proto = v6 ? "raw6" : "raw", .uid = -1, .filter = -1 };
-		unsigned long long st, uid, inode, sl;
+		unsigned long long st;
+		unsigned long uid, inode, sl;
 		char *tok[11], *sp = NULL, *colon;
 		int k;
 
@@ -335,14 +327,14 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_sock_fn fn, v
 		if (k < 11 || (colon = strchr(tok[0], ':')) == NULL || colon[1] != '\0')
 			continue;
 		*colon = '\0';
-		if (!decimal(tok[0], &sl) || !raw_addr(tok[1], v6, s.local, sizeof(s.local), &s.lport) ||
+		if (cfir_parse_ulong(tok[0], ~0ul, &sl) < 0 || !raw_addr(tok[1], v6, s.local, sizeof(s.local), &s.lport) ||
 		    !raw_addr(tok[2], v6, s.remote, sizeof(s.remote), &s.rport) ||
-		    strlen(tok[3]) != 2 || !hexfield(tok[3], 2, &st) || !decimal(tok[7], &uid) ||
-		    !decimal(tok[9], &inode))
+		    strlen(tok[3]) != 2 || !hexfield(tok[3], 2, &st) || cfir_parse_ulong(tok[7], ~0ul, &uid) < 0 ||
+		    cfir_parse_ulong(tok[9], ~0ul, &inode) < 0)
 			continue;
 		s.state = dgram_state((unsigned)st);
 		s.uid = (long long)uid;
-		s.inode = (unsigned long)inode;
+		s.inode = inode;
 		s.protocol = s.lport;
 		fn(ctx, &s);
 		n++;
