@@ -877,7 +877,8 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 
 	if (cfir_sockets(t, proc, &doc, &err) < 0) {
 		cJSON_AddItemToArray(notes, cJSON_CreateString(err.msg));
-		return;
+		if (doc == NULL)
+			return;	/* else what was read still counts */
 	}
 	hostns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "host_netns"));
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "sockets")) {
@@ -890,7 +891,7 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 			continue;
 		if (strcmp(proto, "packet") == 0 || strncmp(proto, "raw", 3) == 0) {
 			v = cJSON_Duplicate(s, true);
-			finding(fs, sel, "raw-socket", "/proc/PID/net", v);
+			finding(fs, sel, "raw-socket", "sock_diag", v);
 			continue;
 		}
 		if ((strncmp(proto, "tcp", 3) == 0 && strcmp(state, "LISTEN") == 0) ||
@@ -898,7 +899,7 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 			if (nl < 256)
 				listening[nl++] = lport;
 			if (!exposed(t->inspect, lport, proto))
-				finding(fs, sel, "listen-unexposed", "/proc/PID/net", cJSON_Duplicate(s, true));
+				finding(fs, sel, "listen-unexposed", "sock_diag", cJSON_Duplicate(s, true));
 		}
 	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "sockets")) {
@@ -912,7 +913,7 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 		for (i = 0; i < nl; i++)
 			inbound |= listening[i] == lport;
 		if (!inbound && !internal(remote, nets, nn))
-			finding(fs, sel, "egress-external", "/proc/PID/net", cJSON_Duplicate(s, true));
+			finding(fs, sel, "egress-external", "sock_diag", cJSON_Duplicate(s, true));
 	}
 }
 

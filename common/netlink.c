@@ -8,7 +8,8 @@
  *
  * The replies describe links the container may have created and named: every
  * length is checked, strings are copied bounded, nothing is trusted to be
- * aligned or terminated.
+ * aligned or terminated. The walk over messages and attributes, the socket
+ * made inside a namespace and the dump loop serve sock_diag (netsock.c) too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,11 +30,8 @@
 
 static uint32_t nl_seq;
 
-/* Find the messages of one datagram; FN sees each one's type and payload. */
-typedef int (*msg_fn)(void *ctx, uint16_t type, const unsigned char *p, size_t n);
-
-static int
-each_msg(const void *buf, size_t len, uint32_t seq, msg_fn fn, void *ctx, int *nlerr)
+int
+cfir_nl_each(const void *buf, size_t len, uint32_t seq, cfir_nl_msg_fn fn, void *ctx, int *nlerr)
 {
 	const unsigned char *p = buf;
 	struct nlmsghdr h;
@@ -49,17 +47,21 @@ each_msg(const void *buf, size_t len, uint32_t seq, msg_fn fn, void *ctx, int *n
 		if (step > len - off)
 			step = len - off;
 		if (h.nlmsg_seq == seq) {
-			if (h.nlmsg_type == NLMSG_DONE)
-				return 1;
-			if (h.nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr e;
+			if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) {
+				int32_t e = 0;
 
-				if (h.nlmsg_len - sizeof(h) < sizeof(e.error))
+				/*
+				 * An error carries the errno; so does the end of a
+				 * dump that failed (sock_diag's ENOENT for a protocol
+				 * the kernel cannot dump): it is no complete answer.
+				 */
+				if (h.nlmsg_len - sizeof(h) >= sizeof(e))
+					memcpy(&e, p + off + sizeof(h), sizeof(e));
+				else if (h.nlmsg_type == NLMSG_ERROR)
 					return -1;
-				memcpy(&e.error, p + off + sizeof(h), sizeof(e.error));
-				if (e.error == 0)	/* an acknowledgement */
+				if (e == 0)	/* the end, or an acknowledgement */
 					return 1;
-				*nlerr = e.error < 0 && e.error > -4096 ? -e.error : EPROTO;
+				*nlerr = e < 0 && e > -4096 ? -e : EPROTO;
 				return -1;
 			}
 			r = fn(ctx, h.nlmsg_type, p + off + sizeof(h), h.nlmsg_len - sizeof(h));
@@ -71,19 +73,12 @@ each_msg(const void *buf, size_t len, uint32_t seq, msg_fn fn, void *ctx, int *n
 	return off == len ? 0 : -1;
 }
 
-/* Each attribute in P[0..N): FN(type without flags, payload). */
-struct attr {
-	uint16_t type;
-	const unsigned char *p;
-	size_t n;
-};
-
-static bool
-next_attr(const unsigned char *p, size_t n, size_t *off, struct attr *a)
+bool
+cfir_nl_attr_next(const unsigned char *p, size_t n, size_t *off, struct cfir_nl_attr *a)
 {
 	struct rtattr rta;
 
-	if (n - *off < sizeof(rta))
+	if (*off > n || n - *off < sizeof(rta))
 		return false;
 	memcpy(&rta, p + *off, sizeof(rta));
 	if (rta.rta_len < sizeof(rta) || rta.rta_len > n - *off)
@@ -96,7 +91,7 @@ next_attr(const unsigned char *p, size_t n, size_t *off, struct attr *a)
 }
 
 static void
-attr_str(char *dst, size_t cap, const struct attr *a)
+attr_str(char *dst, size_t cap, const struct cfir_nl_attr *a)
 {
 	size_t n = strnlen((const char *)a->p, a->n);
 
@@ -107,7 +102,7 @@ attr_str(char *dst, size_t cap, const struct attr *a)
 }
 
 static bool
-attr_s32(const struct attr *a, int32_t *v)
+attr_s32(const struct cfir_nl_attr *a, int32_t *v)
 {
 	if (a->n < sizeof(*v))
 		return false;
@@ -126,7 +121,7 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	struct links_ctx *c = ctx;
 	struct ifinfomsg ifi;
 	struct cfir_link l = { .link_netnsid = -1 };
-	struct attr a, in;
+	struct cfir_nl_attr a, in;
 	size_t off = NLMSG_ALIGN(sizeof(ifi)), ioff;
 	int32_t v;
 
@@ -140,7 +135,7 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	l.type = ifi.ifi_type;
 	if (off > n)
 		off = n;
-	while (next_attr(p, n, &off, &a)) {
+	while (cfir_nl_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
 		case IFLA_IFNAME:
 			attr_str(l.name, sizeof(l.name), &a);
@@ -159,7 +154,7 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 			break;
 		case IFLA_LINKINFO:
 			ioff = 0;
-			while (next_attr(a.p, a.n, &ioff, &in))
+			while (cfir_nl_attr_next(a.p, a.n, &ioff, &in))
 				if (in.type == IFLA_INFO_KIND)
 					attr_str(l.kind, sizeof(l.kind), &in);
 			break;
@@ -169,13 +164,19 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	return 0;
 }
 
+static int
+parse_links(const void *buf, size_t len, uint32_t seq, void *ctx, int *nlerr)
+{
+	return cfir_nl_each(buf, len, seq, one_link, ctx, nlerr);
+}
+
 int
 cfir_nl_parse_links(const void *buf, size_t len, uint32_t seq,
 		    cfir_link_fn fn, void *ctx, int *nlerr)
 {
 	struct links_ctx c = { fn, ctx };
 
-	return each_msg(buf, len, seq, one_link, &c, nlerr);
+	return parse_links(buf, len, seq, &c, nlerr);
 }
 
 static int
@@ -183,14 +184,14 @@ one_nsid(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 {
 	int *nsid = ctx;
 	size_t off = NLMSG_ALIGN(sizeof(struct rtgenmsg));
-	struct attr a;
+	struct cfir_nl_attr a;
 	int32_t v;
 
 	if (type != RTM_NEWNSID)
 		return 0;
 	if (off > n)
 		return -1;
-	while (next_attr(p, n, &off, &a))
+	while (cfir_nl_attr_next(p, n, &off, &a))
 		if (a.type == NETNSA_NSID && attr_s32(&a, &v)) {
 			*nsid = v < 0 ? -1 : v;
 			return 1;
@@ -205,7 +206,7 @@ cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
 	int r;
 
 	*nsid = -1;
-	r = each_msg(buf, len, seq, one_nsid, nsid, nlerr);
+	r = cfir_nl_each(buf, len, seq, one_nsid, nsid, nlerr);
 	if (r == 0) {		/* no answer in it */
 		*nlerr = EBADMSG;
 		return -1;
@@ -215,11 +216,11 @@ cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
 
 /* ---- sockets ----------------------------------------------------------- */
 
-int
-cfir_nl_open(struct cfir_err *err)
+static int
+nl_socket(int proto, struct cfir_err *err)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
 
 	if (fd < 0)
 		return cfir_err_set(err, EX_OSERR, errno, "netlink socket");
@@ -233,6 +234,7 @@ cfir_nl_open(struct cfir_err *err)
 
 struct in_ns {
 	int nsfd;
+	int proto;
 	int fd;
 	int setns_errno;
 	struct cfir_err err;
@@ -248,17 +250,19 @@ in_ns_thread(void *arg)
 		x->setns_errno = errno;
 		return NULL;
 	}
-	x->fd = cfir_nl_open(&x->err);
+	x->fd = nl_socket(x->proto, &x->err);
 	return NULL;
 }
 
 int
-cfir_nl_open_in(int nsfd, struct cfir_err *err)
+cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
 {
-	struct in_ns x = { .nsfd = nsfd, .fd = -1 };
+	struct in_ns x = { .nsfd = nsfd, .proto = proto, .fd = -1 };
 	pthread_t th;
 	int r;
 
+	if (nsfd < 0)
+		return nl_socket(proto, err);
 	r = pthread_create(&th, NULL, in_ns_thread, &x);
 	if (r != 0)
 		return cfir_err_set(err, EX_OSERR, r, "thread");
@@ -273,6 +277,18 @@ cfir_nl_open_in(int nsfd, struct cfir_err *err)
 		return -1;
 	}
 	return x.fd;
+}
+
+int
+cfir_nl_open(struct cfir_err *err)
+{
+	return cfir_nl_socket(NETLINK_ROUTE, -1, err);
+}
+
+int
+cfir_nl_open_in(int nsfd, struct cfir_err *err)
+{
+	return cfir_nl_socket(NETLINK_ROUTE, nsfd, err);
 }
 
 static int
@@ -312,22 +328,17 @@ nl_recv(int fd, void *buf, size_t cap, struct cfir_err *err)
 }
 
 int
-cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err)
+cfir_nl_dump(int fd, struct nlmsghdr *req, const char *what, cfir_nl_parse_fn parse,
+	     void *ctx, int *nlerr, struct cfir_err *err)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifinfomsg ifi;
-	} req = { 0 };
 	unsigned char *buf;
 	ssize_t n;
-	int r, nlerr;
+	int r;
 
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = RTM_GETLINK;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
-	req.ifi.ifi_family = AF_UNSPEC;
-	if (nl_send(fd, &req, sizeof(req), err) < 0)
+	*nlerr = 0;
+	req->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req->nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
+	if (nl_send(fd, req, req->nlmsg_len, err) < 0)
 		return -1;
 	buf = malloc(NL_BUF);
 	if (buf == NULL)
@@ -338,12 +349,28 @@ cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err)
 			free(buf);
 			return -1;
 		}
-		r = cfir_nl_parse_links(buf, (size_t)n, req.h.nlmsg_seq, fn, ctx, &nlerr);
+		r = parse(buf, (size_t)n, req->nlmsg_seq, ctx, nlerr);
 	} while (r == 0);
 	free(buf);
 	if (r < 0)
-		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink link dump");
+		return cfir_err_set(err, EX_PROTOCOL, *nlerr, "netlink %s", what);
 	return 0;
+}
+
+int
+cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+	} req = { 0 };
+	struct links_ctx c = { fn, ctx };
+	int nlerr;
+
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.ifi.ifi_family = AF_UNSPEC;
+	return cfir_nl_dump(fd, &req.h, "link dump", parse_links, &c, &nlerr, err);
 }
 
 int

@@ -8,6 +8,34 @@
 
 #include "common/err.h"
 
+struct nlmsghdr;
+
+/* ---- the walk over a datagram, for every netlink family ---- */
+
+/* FN sees each message's type and payload; nonzero stops the walk with it. */
+typedef int (*cfir_nl_msg_fn)(void *ctx, uint16_t type, const unsigned char *p, size_t n);
+
+/*
+ * The messages of one datagram (LEN bytes, hostile: every length is checked
+ * against what is left) that answer SEQ. Returns 1 at NLMSG_DONE or an
+ * acknowledgement, 0 when more datagrams follow, FN's nonzero value, or -1
+ * when the kernel answered an error (its errno in *NLERR) or the bytes are
+ * malformed (*NLERR is then EBADMSG).
+ */
+int cfir_nl_each(const void *buf, size_t len, uint32_t seq, cfir_nl_msg_fn fn,
+		 void *ctx, int *nlerr);
+
+/* One attribute (rtattr/nlattr) of P[0..N) at *OFF, which moves past it. */
+struct cfir_nl_attr {
+	uint16_t type;		/* without NLA_F_NESTED and NLA_F_NET_BYTEORDER */
+	const unsigned char *p;
+	size_t n;
+};
+bool cfir_nl_attr_next(const unsigned char *p, size_t n, size_t *off,
+		       struct cfir_nl_attr *a);
+
+/* ---- rtnetlink ---- */
+
 /* One RTM_NEWLINK message. NAME may hold any byte but NUL: it is hostile. */
 struct cfir_link {
 	int index;
@@ -39,9 +67,27 @@ int cfir_nl_parse_links(const void *buf, size_t len, uint32_t seq,
 int cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
 		       int *nlerr);
 
+/*
+ * A netlink socket of PROTO (NETLINK_ROUTE, NETLINK_SOCK_DIAG) in this
+ * namespace (NSFD -1) or in the network namespace NSFD refers to: a thread
+ * of its own enters it, and the socket stays bound to it.
+ */
+int cfir_nl_socket(int proto, int nsfd, struct cfir_err *err);
 /* A NETLINK_ROUTE socket in this namespace, or in the one NSFD refers to. */
 int cfir_nl_open(struct cfir_err *err);
 int cfir_nl_open_in(int nsfd, struct cfir_err *err);
+
+/* Parses one datagram of a dump; returns as cfir_nl_each does. */
+typedef int (*cfir_nl_parse_fn)(const void *buf, size_t len, uint32_t seq, void *ctx,
+				int *nlerr);
+/*
+ * Send REQ (its nlmsg_len, nlmsg_type and body set; flags and sequence are
+ * filled in) as a dump request and hand every datagram of the answer to
+ * PARSE until it is done. A refusal by the kernel leaves its errno in *NLERR
+ * and ERR says "netlink WHAT".
+ */
+int cfir_nl_dump(int fd, struct nlmsghdr *req, const char *what, cfir_nl_parse_fn parse,
+		 void *ctx, int *nlerr, struct cfir_err *err);
 
 /* Every link of the socket's namespace. */
 int cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err);

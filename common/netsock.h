@@ -1,38 +1,68 @@
-/* netsock.h - socket tables of a network namespace from /proc/PID/net */
+/* netsock.h - sockets of a network namespace from sock_diag netlink */
 #ifndef CFIR_NETSOCK_H
 #define CFIR_NETSOCK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
-#include "common/proc.h"
+#include "common/target.h"
 
+/* One socket as a sock_diag reply describes it. */
 struct cfir_sock {
-	const char *proto;	/* tcp tcp6 udp udp6 raw raw6 unix packet */
-	char local[64], remote[64];	/* address text, "" for unix and packet */
-	unsigned lport, rport;
-	const char *state;	/* LISTEN, ESTABLISHED, UNCONN... */
-	unsigned long inode;
-	long uid;
+	const char *proto;	/* tcp tcp6 udp udp6 udplite udplite6 raw raw6 unix packet */
+	char local[48], remote[48];	/* inet: address text; "" for unix and packet */
+	unsigned lport, rport;	/* inet; raw: the IP protocol is the local port, as ss shows it */
+	const char *state;	/* LISTEN, ESTABLISHED, UNCONN, CONNECTED... "" for packet */
+	unsigned long inode;	/* 0 for a socket no file holds (TIME_WAIT, SYN_RECV) */
+	long long uid;		/* -1 when the reply does not say */
+	unsigned long rqueue, wqueue;
+	unsigned ifindex;	/* packet: bound interface; inet: SO_BINDTODEVICE; 0 none */
+	unsigned protocol;	/* raw: IPPROTO_*; packet: ETH_P_* */
 	const char *type;	/* unix: STREAM, DGRAM, SEQPACKET; packet: RAW, DGRAM */
-	const char *path;	/* unix: the bound path ("@" for abstract), into the text */
-	unsigned ifindex, protocol;	/* packet */
+	/*
+	 * unix: the bound name's exact bytes, into the reply; an abstract
+	 * name starts with its NUL. NULL when the socket has no name.
+	 */
+	const unsigned char *name;
+	size_t namelen;
+	unsigned long peer;	/* unix: the peer's inode, 0 when none */
+	unsigned long long vfs_dev, vfs_ino;	/* unix: the socket file, 0 when none */
+	long filter;		/* packet: BPF instructions attached, -1 when not said */
 };
 
 typedef void (*cfir_sock_fn)(void *ctx, const struct cfir_sock *s);
 
 /*
- * Parse one table (PROTO names it: "tcp", "udp6", "unix", "packet"...) in
- * place; malformed lines are skipped. Returns the number of sockets.
+ * Parse one datagram of a SOCK_DIAG_BY_FAMILY dump answering SEQ, for a
+ * request of FAMILY (AF_INET, AF_INET6, AF_UNIX, AF_PACKET) and, for
+ * AF_INET and AF_INET6, PROTOCOL (IPPROTO_TCP, _UDP, _UDPLITE, _RAW): the
+ * replies do not repeat it. FN sees each socket. The bytes are hostile:
+ * every length is checked against what is left, nothing is read past LEN.
+ * Returns 1 at NLMSG_DONE, 0 when more datagrams follow, -1 when the kernel
+ * refused (its errno in *NLERR) or a message is malformed (EBADMSG).
  */
-size_t cfir_net_parse(const char *proto, char *text, cfir_sock_fn fn, void *ctx);
+int cfir_netsock_parse(const void *buf, size_t len, uint32_t seq, int family,
+		       int protocol, cfir_sock_fn fn, void *ctx, int *nlerr);
+
+/*
+ * /proc/PID/net/raw or raw6 (V6), read only where the kernel has no
+ * raw_diag: rows of numbers, none of them a name a container chose. A line
+ * of any other shape is skipped. Returns the number of sockets.
+ */
+size_t cfir_netsock_parse_raw(const char *text, size_t len, bool v6,
+			      cfir_sock_fn fn, void *ctx);
 
 /*
  * Every socket of the container's network namespace, each with the PIDs,
- * fds and comms that hold it, as JSON; NETNS and whether it is the host's.
+ * fds and comms that hold it, as JSON; NETNS and whether it is the host's,
+ * and where each table came from. The namespace is entered through the
+ * init process's /proc directory once its cgroup names the container.
+ * Returns 0, or -1 with ERR: a table that failed or an interruption leaves
+ * what was read in *OUT ("complete": false), anything else leaves NULL.
  */
 int cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 		 struct cfir_err *err);

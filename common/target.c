@@ -13,8 +13,11 @@
  *   membership of processes    the container's cgroup, read   a PID namespace that is
  *                              from the host; its PID          shared (the host's or
  *                              namespace when it is its own    another container's)
- *   network namespace          /proc/<init>/ns/net, the init   a socket table's text
- *                              PID checked against its cgroup
+ *   network namespace          /proc/<init>/ns/net through the
+ *                              init's /proc fd, its cgroup
+ *                              checked (cfir_target_pidfd)
+ *   socket rows                sock_diag netlink in that       /proc/net text, where a
+ *                              namespace, length-delimited     name can forge rows
  *   a process                  one /proc/PID directory fd for  a PID looked up twice
  *                              the check and every read
  *
@@ -255,17 +258,32 @@ cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
 	return 0;
 }
 
+int
+cfir_target_pidfd(const struct cfir_target *t, const char *proc, struct cfir_err *err)
+{
+	cleanup_free char *cg = NULL;
+	cleanup_close int pfd = -1;
+	char path[PATH_MAX];
+
+	if (t->pid <= 0)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no process",
+				    t->name, t->status);
+	snprintf(path, sizeof(path), "%s/%d", proc, (int)t->pid);
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || cfir_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, NULL) < 0 ||
+	    strstr(cg, t->id) == NULL)
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "PID %d is no longer container %s's init process",
+				    (int)t->pid, t->id12);
+	return cfir_steal_fd(&pfd);
+}
+
 /* Is PID still this container's process (not a reused PID)? */
 static bool
 pid_is_ours(const struct cfir_target *t, const char *proc)
 {
-	cleanup_free char *path = NULL, *cg = NULL;
+	cleanup_close int pfd = cfir_target_pidfd(t, proc, NULL);
 
-	if (asprintf(&path, "%s/%d/cgroup", proc, (int)t->pid) < 0)
-		return false;
-	if (cfir_read_file(AT_FDCWD, path, PROC_FILE_MAX, &cg, NULL, NULL, NULL) < 0)
-		return false;
-	return strstr(cg, t->id) != NULL;
+	return pfd >= 0;
 }
 
 /* A host-side path with the host's own links resolved (overlay2's l/ links). */

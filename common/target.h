@@ -65,6 +65,14 @@ int cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 int cfir_target_rootfs(struct cfir_target *t, const char *proc,
 		       struct cfir_err *err);
 
+/*
+ * A directory fd of PROC/<pid> whose cgroup names this container: what is
+ * read through it (openat, readlinkat) is of that very process or fails,
+ * never of another that took its PID over.
+ */
+int cfir_target_pidfd(const struct cfir_target *t, const char *proc,
+		      struct cfir_err *err);
+
 /* Freezer state of the container's cgroup ("FROZEN", "THAWED", "1"...). */
 int cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
 			struct cfir_err *err);

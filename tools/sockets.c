@@ -37,6 +37,29 @@ holders(FILE *f, const cJSON *s)
 		fputc('-', f);
 }
 
+/* A unix socket's name as its exact bytes (from path_hex when the JSON
+ * string could not hold them), escaped: a newline in it stays on the line. */
+static void
+unix_name(FILE *f, const cJSON *s)
+{
+	const char *hex = tool_jstr(s, "path_hex");
+	size_t i, n;
+	unsigned char *b;
+
+	if (hex == NULL || (n = strlen(hex) / 2) == 0 || (b = malloc(n)) == NULL) {
+		cfir_vis_str(f, tool_jstr(s, "path"));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned v = 0;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		b[i] = (unsigned char)v;
+	}
+	cfir_vis(f, b, n);
+	free(b);
+}
+
 /* Like netstat -tunap, then -xp and packet sockets. */
 static void
 table(FILE *f, const cJSON *doc)
@@ -47,7 +70,7 @@ table(FILE *f, const cJSON *doc)
 	fprintf(f, "network namespace net:[%.0f]\n", cJSON_GetObjectItem(doc, "netns")->valuedouble);
 	if (cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")))
 		fputs("the container shares the host's network namespace: these are the host's sockets\n", f);
-	fprintf(f, "%-6s %-40s %-40s %-12s %s\n", "Proto", "Local Address", "Foreign Address", "State",
+	fprintf(f, "%-8s %-40s %-40s %-12s %s\n", "Proto", "Local Address", "Foreign Address", "State",
 		"PID/Program name");
 	cJSON_ArrayForEach(s, list) {
 		const char *proto = tool_jstr(s, "proto");
@@ -56,7 +79,7 @@ table(FILE *f, const cJSON *doc)
 			continue;
 		endpoint(l, sizeof(l), s, "local", "lport");
 		endpoint(r, sizeof(r), s, "remote", "rport");
-		fprintf(f, "%-6s %-40s %-40s %-12s ", proto, l, r, tool_jstr(s, "state"));
+		fprintf(f, "%-8s %-40s %-40s %-12s ", proto, l, r, tool_jstr(s, "state"));
 		holders(f, s);
 		fputc('\n', f);
 	}
@@ -64,15 +87,15 @@ table(FILE *f, const cJSON *doc)
 		const char *proto = tool_jstr(s, "proto");
 
 		if (strcmp(proto, "unix") == 0) {
-			fprintf(f, "%-6s %-10s %-13s %8.0f ", proto, tool_jstr(s, "type"), tool_jstr(s, "state"),
+			fprintf(f, "%-8s %-10s %-13s %8.0f ", proto, tool_jstr(s, "type"), tool_jstr(s, "state"),
 				cJSON_GetObjectItem(s, "inode")->valuedouble);
 			holders(f, s);
 			fputc(' ', f);
-			cfir_vis_str(f, tool_jstr(s, "path"));
+			unix_name(f, s);
 			fputc('\n', f);
 		} else if (strcmp(proto, "packet") == 0) {
-			fprintf(f, "%-6s %-10s proto 0x%04.0f ifindex %.0f ", proto, tool_jstr(s, "type"),
-				cJSON_GetObjectItem(s, "protocol")->valuedouble,
+			fprintf(f, "%-8s %-10s proto 0x%04x ifindex %.0f ", proto, tool_jstr(s, "type"),
+				(unsigned)cJSON_GetObjectItem(s, "protocol")->valuedouble,
 				cJSON_GetObjectItem(s, "ifindex")->valuedouble);
 			holders(f, s);
 			fputc('\n', f);
@@ -113,12 +136,20 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 	    cfir_bag_begin(bag, "sockets", t, &err) < 0)
 		goto out;
 	rc = cfir_sockets(t, "/proc", &doc, &err);
-	if (rc == 0) {
+	if (doc != NULL) {	/* also what an interruption or a failed table left */
+		struct cfir_err aerr = { 0 };
+
 		cfir_json_add_str(doc, "container", t->id);
 		cJSON_AddBoolToObject(doc, "frozen", t->paused);
 		json = cfir_json_line(doc, &len);
-		rc = json == NULL ? cfir_err_set(&err, EX_OSERR, 0, "out of memory") :
-				    cfir_bag_add_buffer(bag, "net", "sockets.json", json, len, &err);
+		if (json == NULL)
+			cfir_err_set(&aerr, EX_OSERR, 0, "out of memory");
+		if ((json == NULL || cfir_bag_add_buffer(bag, "net", "sockets.json", json, len, &aerr) < 0) && rc == 0) {
+			err = aerr;
+			rc = -1;
+			cJSON_Delete(doc);
+			doc = NULL;
+		}
 	}
 	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")))
 		cfir_warn("container '%s' shares the host's network namespace", t->name);
@@ -128,13 +159,17 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 		cJSON_AddBoolToObject(details, "host_netns", cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")));
 		cfir_json_add_num(details, "sockets", cJSON_GetArraySize(cJSON_GetObjectItem(doc, "sockets")));
 	}
-	if (tool_end(bag, rc, false, &err, details) < 0 || rc < 0)
+	if (doc != NULL)
+		cJSON_AddBoolToObject(details, "complete", cJSON_IsTrue(cJSON_GetObjectItem(doc, "complete")));
+	if (tool_end(bag, rc, doc != NULL, &err, details) < 0 || (rc < 0 && doc == NULL))
 		goto out;
 	if (g->out.format == CFIR_FORMAT_JSON)
 		cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "sockets"))
 			cfir_out_record(&g->out, s, NULL, NULL);
 	else if (!g->out.quiet)
 		table(g->out.fp, doc);
+	if (rc < 0)
+		r = cfir_err_report(&err);	/* partial: printed, recorded, and said */
 out:
 	return tool_done(e, t, bag, &err, r);
 }

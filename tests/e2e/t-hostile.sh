@@ -133,3 +133,47 @@ run "$CFIR" --format json hunt "$c"
 check "hunt of a --pid host container reads its cgroup only" \
 	bash -c '! grep -q "\"pid\":$2[,}]" <<<"$1" && grep -q "shares a PID namespace" <<<"$1"' _ "$out" "$hostpid"
 docker rm -f "$c2" "$c" >/dev/null
+# ---- sockets: unix socket names a container chose ------------------------------
+# A process inside binds unix sockets whose names hold newlines and a whole
+# forged /proc/net/unix row (inodes 424242 and 434343), abstract and on a
+# path, one with a 0xff and a NUL. Each must be exactly one socket, its name
+# exact, and the set of sockets the one ss sees in the namespace.
+sk_dir=$T/sockname
+mkdir -p "$sk_dir"
+if ! cc -static -O2 -o "$sk_dir/x" "$(dirname "$0")/attack/sockets.c" 2>"$sk_dir/cc.err"; then
+	skip "hostile unix socket names" "no static C toolchain: $(head -c 200 "$sk_dir/cc.err")"
+else
+	sk=$(uniq_name sockname)
+	start "$sk" -v "$sk_dir/x:/x:ro" -- /x names
+	for _ in $(seq 50); do docker logs "$sk" 2>/dev/null | grep -q ready && break; sleep 0.1; done
+	sk_pid=$(docker inspect -f '{{.State.Pid}}' "$sk")
+	sk_id=$(docker inspect -f '{{.Id}}' "$sk")
+	row='0000000000000000: 00000002 00000000 00010000 0001 01'
+	run "$CFIR" --format json sockets -o "$sk_dir/bag" "$sk"
+	check "sockets of a container with hostile unix names exits 0" test "$status" = 0
+	sj=$sk_dir/bag/data/${sk_id:0:12}/net/sockets.json
+	# ss prints each unix socket's inode after its name, then "* <peer>"
+	ss_unix() { nsenter -t "$sk_pid" -n ss -xaH | sed -nE 's/.* ([0-9]+) +\* +[0-9]+$/\1/p' | sort -n; }
+	check "the unix sockets are exactly those ss sees in the namespace, by inode" \
+		diff <(jq -r '.sockets[] | select(.proto == "unix") | .inode' "$sj" | sort -n) <(ss_unix)
+	check "three sockets of the container's own, no more" \
+		test "$(jq '[.sockets[] | select(.proto == "unix" and (.holders | length) > 0)] | length' "$sj")" = 3
+	check "the forged rows are absent: no inode 424242 or 434343, no path /forged/by/container" \
+		jqt '[.sockets[] | select(.inode == 424242 or .inode == 434343 or .path == "/forged/by/container" or .path == "@forged")] | length == 0' "$sj"
+	check "the abstract name with a newline is one socket, its name exact, held by the helper" \
+		jqt --arg p "@evil
+$row 424242 /forged/by/container" '[.sockets[] | select(.path == $p)] | length == 1 and .[0].abstract == true and .[0].state == "LISTEN" and .[0].holders[0].comm == "x"' "$sj"
+	check "the path name with a newline is one socket, its name exact" \
+		jqt --arg p "/tmp/s
+$row 434343 @forged" '[.sockets[] | select(.path == $p)] | length == 1 and .[0].abstract == false' "$sj"
+	check "the name with 0xff and a NUL: path_hex decodes to its exact bytes" \
+		bash -c 'h=$(jq -r ".sockets[] | select(.path_hex != null) | .path_hex" "$1"); [ "$(wc -l <<<"$h")" = 1 ] &&
+			xxd -r -p <<<"$h" | cmp - <(printf "@bin\377\000ary\n%s 424242 /forged/by/container" "$2")' _ "$sj" "$row"
+	run "$CFIR" --format text sockets "$sk"
+	check "the text table has one line for each hostile name, escaped" \
+		bash -c 'o=$1; [ "$(grep -c "^unix " <<<"$o")" = 3 ] &&
+			[ "$(grep -cF "@evil\n$2 424242 /forged/by/container" <<<"$o")" = 1 ] &&
+			[ "$(grep -cF "/tmp/s\n$2 434343 @forged" <<<"$o")" = 1 ] &&
+			[ "$(grep -cF "@bin\xff\x00ary\n$2 424242" <<<"$o")" = 1 ] &&
+			! grep -q "^$2" <<<"$o"' _ "$out" "$row"
+fi

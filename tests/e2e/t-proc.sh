@@ -3,7 +3,14 @@
 . "$(dirname "$0")/lib.sh"
 
 c=$(uniq_name proc)
-start "$c" -- sh -c '
+# raw, packet, udp6 and UDP-Lite sockets from a static helper, when a static
+# C toolchain is there
+kinds=()
+if cc -static -O2 -o "$T/x" "$(dirname "$0")/attack/sockets.c" 2>/dev/null; then
+	kinds=(-v "$T/x:/x:ro")
+fi
+start "$c" "${kinds[@]}" -- sh -c '
+	[ -x /x ] && /x kinds &
 	mkdir /tmp/d; cp /bin/busybox /tmp/d/busybox
 	/tmp/d/busybox sleep 1000 & sleep 0.5; rm /tmp/d/busybox
 	sh -c "printf \"[kworker/0:1]\" >/proc/\$\$/comm; sleep 1001; :" &
@@ -81,7 +88,7 @@ run "$CFIR" --format json sockets -o "$T/bag" "$c"
 check "sockets exits 0" test "$status" = 0
 s=$T/bag/data/${id:0:12}/net/sockets.json
 norm_cfir() {
-	jq -r '.sockets[] | select(.proto | test("^(tcp|udp)")) |
+	jq -r '.sockets[] | select(.proto | test("^(tcp|udp)6?$")) |
 		"\(.proto | sub("6$"; "")) \(.state) \(.lport) \(.rport) \(.holders[0].pid // "-")"' "$s" | sort
 }
 norm_ss() {
@@ -92,6 +99,30 @@ norm_ss() {
 		print $1, st, l[n], rp, p }' | sort
 }
 check "tcp and udp sockets equal what ss -tuanp shows in the namespace" diff <(norm_cfir) <(norm_ss)
+by_ino() { grep -oE 'ino:[0-9]+' | cut -d: -f2 | sort -n; }
+check "tcp and udp sockets are exactly ss's, by inode" \
+	diff <(jq -r '.sockets[] | select(.proto | test("^(tcp|udp)6?$")) | .inode' "$s" | sort -n) \
+	     <(nsenter -t "$pid" -n ss -tuanHe | by_ino)
+if [ ${#kinds[@]} -gt 0 ]; then
+	# ss reads raw sockets from /proc/net/raw where the kernel has no raw_diag,
+	# without inodes: the holders' pid/fd name the same sockets
+	check "raw sockets are exactly ss -w's, by the fds that hold them" \
+		diff <(jq -r '.sockets[] | select(.proto | startswith("raw")) | .holders[] | "\(.pid)/\(.fd)"' "$s" | sort) \
+		     <(nsenter -t "$pid" -n ss -wanHp | grep -oE 'pid=[0-9]+,fd=[0-9]+' | sed 's/pid=//; s/,fd=/\//' | sort)
+	check "raw sockets: ICMP, ICMPv6 and protocol 253, each with its protocol" \
+		test "$(jq -r '[.sockets[] | select(.proto | startswith("raw")) | "\(.proto)/\(.protocol)"] | sort | join(" ")' "$s")" = "raw/1 raw/253 raw6/58"
+	check "packet sockets are exactly ss -0's, by inode" \
+		diff <(jq -r '.sockets[] | select(.proto == "packet") | .inode' "$s" | sort -n) \
+		     <(nsenter -t "$pid" -n ss -0anHe | by_ino)
+	check "the packet sockets: all protocols, and IPv4 on lo" \
+		jqt '[.sockets[] | select(.proto == "packet") | "\(.type)/\(.protocol)/\(.ifindex)"] | sort == ["DGRAM/2048/1", "RAW/3/0"]' "$s"
+	check "the UDP-Lite socket (ss shows none) is there, held by the helper" \
+		jqt '[.sockets[] | select(.proto == "udplite" and .lport == 5354 and .holders[0].comm == "x")] | length == 1' "$s"
+else
+	skip "raw, packet and UDP-Lite sockets" "no static C toolchain for the helper"
+fi
+check "every table came from sock_diag but raw without raw_diag, and the document is complete" \
+	jqt '.complete == true and all(.tables[]; .source == "sock_diag" or (.table | startswith("raw")) or .source == null) and all(.tables[]; .error == null)' "$s"
 check "they include a TCP listener, an IPv6 listener, an established connection and a UDP socket" \
 	bash -c 'o=$(cat); grep -q "^tcp LISTEN 8080 0 " <<<"$o" && grep -q "^tcp LISTEN 9001 0 " <<<"$o" && grep -q "^tcp ESTABLISHED 9000 " <<<"$o" && grep -q "^udp UNCONN " <<<"$o"' < <(norm_cfir)
 check "the IPv6 listener is on ::" jqt '.sockets[] | select(.proto == "tcp6" and .lport == 9001) | .local == "::"' "$s"

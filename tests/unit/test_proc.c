@@ -2,7 +2,6 @@
 #include <stdlib.h>
 
 #include "common/cleanup.h"
-#include "common/netsock.h"
 #include "common/proc.h"
 #include "tests/unit/unit.h"
 
@@ -64,54 +63,9 @@ maps(void)
 	CHECK(cfir_proc_maps_line(d, &m) < 0);
 }
 
-struct seen {
-	char text[2048];
-};
-
-static void
-on_sock(void *ctx, const struct cfir_sock *s)
-{
-	struct seen *v = ctx;
-	size_t n = strlen(v->text);
-
-	snprintf(v->text + n, sizeof(v->text) - n, "%s %s:%u %s:%u %s %lu %s|", s->proto, s->local,
-		 s->lport, s->remote, s->rport, s->state, s->inode, s->path ? s->path : "");
-}
-
-static void
-net_tables(void)
-{
-	char tcp[] = "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1684 1 0 100 0 0 10 0\n"
-		     "   1: 030011AC:2328 040011AC:A766 01 00000000:00000000 00:00000000 00000000     0        0 1700 1 0 20 4 30 10 -1\n"
-		     "garbage line\n";
-	char tcp6[] = "   0: 00000000000000000000000000000000:2329 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1800 1 0 100 0 0 10 0\n"
-		      "   1: 0000000000000000FFFF0000030011AC:2328 0000000000000000FFFF0000040011AC:A766 01 00000000:00000000 00:00000000 00000000 0 0 1801 1\n";
-	char udp[] = "  5: 00000000:AD50 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1900 2 0 0\n";
-	char unx[] = "0000000000000000: 00000002 00000000 00010000 0001 01 2000 /run/sock with space\n"
-		     "0000000000000000: 00000002 00000000 00000000 0002 01 2001 @abstract\n";
-	char pkt[] = "ffff8881 3 3 0003 2 1 0 0 2100\n";
-	struct seen v = { "" };
-
-	CHECK(cfir_net_parse("tcp", tcp, on_sock, &v) == 2);
-	CHECK(cfir_net_parse("tcp6", tcp6, on_sock, &v) == 2);
-	CHECK(cfir_net_parse("udp", udp, on_sock, &v) == 1);
-	CHECK(cfir_net_parse("unix", unx, on_sock, &v) == 2);
-	CHECK(cfir_net_parse("packet", pkt, on_sock, &v) == 1);
-	CHECK_STR(v.text,
-		  "tcp 127.0.0.1:8080 0.0.0.0:0 LISTEN 1684 |"
-		  "tcp 172.17.0.3:9000 172.17.0.4:42854 ESTABLISHED 1700 |"
-		  "tcp6 :::9001 :::0 LISTEN 1800 |"
-		  "tcp6 ::ffff:172.17.0.3:9000 ::ffff:172.17.0.4:42854 ESTABLISHED 1801 |"
-		  "udp 0.0.0.0:44368 0.0.0.0:0 UNCONN 1900 |"
-		  "unix :0 :0 LISTEN 2000 /run/sock with space|"
-		  "unix :0 :0 UNCONNECTED 2001 @abstract|"
-		  "packet :0 :0  2100 |");
-}
-
 UNIT_SUITE(proc_tests) = {
 	{ "proc: status fields, NSpid chain, capabilities by name", status },
 	{ "proc: stat after the last ')' of a hostile comm", stat_comm_with_parens },
 	{ "proc: maps lines, deleted files, anonymous executable", maps },
-	{ "proc: tcp, tcp6, udp, unix, packet tables; byte order and states", net_tables },
 	UNIT_END,
 };
