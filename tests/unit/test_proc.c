@@ -43,6 +43,12 @@ stat_comm_with_parens(void)
 	CHECK(s.state == 'R' && s.ppid == 17 && s.starttime == 987654);
 	CHECK(cfir_proc_stat_parse("4242 (x) S 1", 12, &s) < 0);
 	CHECK(cfir_proc_stat_parse("no parens", 9, &s) < 0);
+	/* the fuzzer's find: a second "(comm)" later on, too few fields after it */
+	{
+		cleanup_free char *f = unit_read("tests/fuzz/corpus/proc_stat", "parens-again-short");
+
+		CHECK(f != NULL && cfir_proc_stat_parse(f, strlen(f), &s) < 0);
+	}
 }
 
 static void
