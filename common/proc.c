@@ -849,6 +849,9 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 	if (trunc)
 		cJSON_AddBoolToObject(j, "cmdline_truncated", true);
 	if (cmd != NULL) {
+		/* for the tree: a line, bounded; the JSON keeps every byte */
+		if (len > CFIR_PROC_ARGS_MAX)
+			len = CFIR_PROC_ARGS_MAX;
 		info->args = malloc(len + 1);
 		if (info->args != NULL) {
 			for (i = 0; i < len; i++)

@@ -95,6 +95,8 @@ struct cfir_proc_opts {
 	bool environ;		/* include the environment */
 };
 
+#define CFIR_PROC_ARGS_MAX 1024
+
 /* What ps needs beyond the JSON: the tree and the executable. */
 struct cfir_proc_info {
 	pid_t pid, ppid;
@@ -107,7 +109,8 @@ struct cfir_proc_info {
 	dev_t exe_dev;
 	ino_t exe_ino;
 	long uid;
-	char *args;		/* cmdline, NULs as spaces, for the tree; malloc'd */
+	char *args;		/* cmdline, NULs as spaces, for the tree, at most
+				 * CFIR_PROC_ARGS_MAX bytes; malloc'd */
 	size_t argslen;
 };
 

@@ -20,11 +20,19 @@ static const char usage[] =
 
 enum { OPT_NO_ENVIRON = 0x200 };
 
+/*
+ * What is kept of a process while the others are read: enough for the
+ * executables and the tree, bounded (its JSON is written as it is read).
+ */
+#define EXE_PATH_KEPT 1024
+
 struct proc {
-	cJSON *j;
 	struct cfir_proc_info info;
 	int found;
 	bool printed;
+	char *exe;		/* the kernel's path of the executable, at most EXE_PATH_KEPT */
+	const char *sha;	/* its content's SHA-256, once recovered */
+	char start[CFIR_TIME_LEN];
 };
 
 /*
@@ -92,19 +100,24 @@ static void
 add_path(cJSON *e, const struct proc *p)
 {
 	cJSON *paths = cJSON_GetObjectItem(e, "exe_paths"), *total = cJSON_GetObjectItem(e, "exe_paths_total");
-	const cJSON *exe = cJSON_GetObjectItem(p->j, "exe"), *x;
+	const cJSON *x;
+	cJSON *o;
 
 	if (p->info.exe_deleted)
 		cJSON_ReplaceItemInObject(e, "deleted", cJSON_CreateTrue());
-	if (!cJSON_IsString(exe))
+	if (p->exe == NULL)
 		return;
 	cJSON_ArrayForEach(x, paths)
-		if (cJSON_IsString(x) && strcmp(x->valuestring, exe->valuestring) == 0)
+		if (cJSON_IsString(x) && strcmp(x->valuestring, p->exe) == 0)
 			return;
 	/* a bounded list: a container running one binary from 100,000 paths stays linear */
 	cJSON_SetNumberValue(total, total->valuedouble + 1);
-	if (cJSON_GetArraySize(paths) < EXE_PATHS_LISTED)
-		cJSON_AddItemToArray(paths, cJSON_CreateString(exe->valuestring));
+	if (cJSON_GetArraySize(paths) >= EXE_PATHS_LISTED)
+		return;
+	o = cJSON_CreateObject();
+	cfir_json_add_bytes(o, "p", p->exe, strlen(p->exe));	/* escaped where it is not UTF-8 */
+	cJSON_AddItemToArray(paths, cJSON_DetachItemFromObject(o, "p"));
+	cJSON_Delete(o);
 }
 
 /* A distinct executable inode, hashed once. */
@@ -227,7 +240,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 				}
 				add_path(e, pr);
 				cJSON_AddItemToArray(pids, cJSON_CreateNumber(pr->info.pid));
-				cfir_json_add_str(pr->j, "exe_sha256", g[k].sha);
+				pr->sha = cJSON_GetObjectItem(e, "sha256")->valuestring;
 			}
 		}
 		if (!copied) {
@@ -252,7 +265,7 @@ by_pid(const void *a, const void *b)
 static void
 tree_line(FILE *f, const struct proc *p, int depth)
 {
-	const char *start = tool_jstr(p->j, "start");
+	const char *start = p->start[0] ? p->start : NULL;
 	int i;
 
 	fprintf(f, "%-6ld %7d %7d %-4c %-8.8s ", p->info.uid, (int)p->info.pid, (int)p->info.ppid,
@@ -384,6 +397,66 @@ membership(cJSON *o, const struct cfir_proc_list *l)
 		cJSON_AddBoolToObject(o, "pidns_shared", true);
 }
 
+/* The executable of a process, as the kernel holds it: its inode and path. */
+static void
+peek(int pfd, struct proc *p)
+{
+	char buf[EXE_PATH_KEPT + 16];
+	cleanup_free char *comm = NULL;
+	struct stat sb;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pfd < 0) {
+		p->info.gone = true;
+		return;
+	}
+	/* the name its executable's copy gets */
+	if (cfir_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
+		while (len > 0 && comm[len - 1] == '\n')
+			len--;
+		p->info.commlen = len < sizeof(p->info.comm) - 1 ? len : sizeof(p->info.comm) - 1;
+		memcpy(p->info.comm, comm, p->info.commlen);
+	}
+	if (fstatat(pfd, "exe", &sb, 0) == 0) {
+		p->info.exe_dev = sb.st_dev;
+		p->info.exe_ino = sb.st_ino;
+	}
+	n = readlinkat(pfd, "exe", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		p->info.exe_deleted = n >= 10 && strcmp(buf + n - 10, " (deleted)") == 0;
+		p->exe = strndup(buf, EXE_PATH_KEPT);
+	}
+}
+
+static void
+start_of(struct proc *p)
+{
+	long long btime;
+	long hz;
+
+	cfir_proc_clock(&btime, &hz);
+	if (hz > 0 && btime > 0) {
+		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(p->info.starttime / (unsigned long long)hz)) };
+
+		cfir_time_rfc3339(&ts, p->start);
+	}
+}
+
+static int
+wstr(struct cfir_writer *w, const char *s, struct cfir_err *err)
+{
+	return cfir_writer_write(w, s, strlen(s), err);
+}
+
+/*
+ * processes.json is written as the processes are read: the container
+ * chooses how many there are and how long their command lines and
+ * environments are, so nothing but a bounded summary of each is kept.
+ * First every executable (through one /proc fd a process, checked), then
+ * each process in full, then the tree.
+ */
 int
 cmd_ps(int argc, char **argv, struct cfir_global *g)
 {
@@ -397,15 +470,16 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 	struct cfir_engine *e = NULL;
 	struct cfir_target *t = NULL;
 	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 };
+	struct cfir_err err = { 0 }, werr = { 0 };
 	struct cfir_proc_list l = { 0 };
+	struct cfir_writer *w = NULL;
 	struct tool_bagopts bo;
 	struct proc *p = NULL;
-	cleanup_cjson cJSON *doc = NULL;
-	cleanup_free char *json = NULL, *text = NULL;
-	cJSON *procs, *exes, *details;
-	size_t i, len = 0, tlen = 0, gone = 0, np = 0;
-	int c, failed = 0, rc = 0, r = 0;
+	cleanup_cjson cJSON *head = NULL;
+	cleanup_free char *text = NULL, *hs = NULL;
+	cJSON *exes, *details;
+	size_t i, hlen = 0, tlen = 0, gone = 0, np = 0, nexe = 0;
+	int c, failed = 0, rc = 0, r = 0, wr = 0;
 	FILE *tf;
 
 	tool_bagopts_init(&bo, g);
@@ -431,42 +505,85 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		rc = cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
 		goto end;
 	}
-	for (i = 0; i < l.n; i++) {
-		struct cfir_err perr = { 0 };
-		cJSON *how;
+	/* the executables first: each inode hashed once, each content copied once */
+	for (i = 0; i < l.n && !cfir_interrupted(); i++) {
+		int pfd = cfir_proc_open(&l, "/proc", l.e[i].pid, NULL);
+
+		p[i].info.pid = l.e[i].pid;
+		p[i].found = l.e[i].found;
+		peek(pfd, &p[i]);
+		if (pfd >= 0)
+			close(pfd);
+	}
+	head = cJSON_CreateObject();
+	cfir_json_add_str(head, "container", t->id);
+	cfir_json_add_num(head, "pidns", (double)l.pidns);
+	membership(head, &l);
+	cJSON_AddBoolToObject(head, "frozen", t->paused);
+	exes = cJSON_AddArrayToObject(head, "executables");
+	recover(bag, p, i, exes, &failed);
+	nexe = (size_t)cJSON_GetArraySize(exes);
+	hs = cfir_json_print(head, &hlen);
+	if (hs == NULL || cfir_writer_open(bag, "proc", "processes.json", &w, &err) < 0) {
+		if (hs == NULL)
+			cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
+		rc = -1;
+		goto end;
+	}
+	/* {"container":...,"executables":[...],"processes":[ ... streamed ... ]} */
+	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
+	if (wr == 0)
+		wr = wstr(w, ",\"processes\":[", &werr);
+	for (i = 0; i < l.n && wr == 0; i++) {
+		struct cfir_proc_info seen = p[i].info;
+		cleanup_free char *js = NULL;
+		cJSON *j, *how;
+		size_t jlen;
 		int pfd;
 
 		if (cfir_interrupted())
-			break;	/* what was read so far is written, the record says partial */
+			break;	/* what was read so far is written whole, the record says partial */
 		/* one fd of its /proc directory: checked, then every read through it */
-		pfd = cfir_proc_open(&l, "/proc", l.e[i].pid, &perr);
-		p[i].j = cfir_proc_describe(pfd, l.e[i].pid, &po, &p[i].info);
+		pfd = cfir_proc_open(&l, "/proc", l.e[i].pid, NULL);
+		j = cfir_proc_describe(pfd, l.e[i].pid, &po, &p[i].info);
 		if (pfd >= 0)
 			close(pfd);
-		how = cJSON_AddArrayToObject(p[i].j, "found_by");
+		how = cJSON_AddArrayToObject(j, "found_by");
 		if (l.e[i].found & CFIR_FOUND_PIDNS)
 			cJSON_AddItemToArray(how, cJSON_CreateString("pidns"));
 		if (l.e[i].found & CFIR_FOUND_CGROUP)
 			cJSON_AddItemToArray(how, cJSON_CreateString("cgroup"));
+		/* the content recovered, if it still runs the inode that was hashed */
+		if (p[i].sha != NULL && p[i].info.exe_dev == seen.exe_dev && p[i].info.exe_ino == seen.exe_ino)
+			cfir_json_add_str(j, "exe_sha256", p[i].sha);
+		start_of(&p[i]);
 		gone += p[i].info.gone;
 		np++;
+		js = cfir_json_print(j, &jlen);
+		if (js == NULL)
+			wr = cfir_err_set(&werr, EX_OSERR, ENOMEM, "ps");
+		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, js, jlen, &werr) < 0)
+			wr = -1;
+		if (g->out.format == CFIR_FORMAT_JSON)
+			cfir_out_record(&g->out, j, NULL, NULL);
+		cJSON_Delete(j);
 	}
-	qsort(p, np, sizeof(*p), by_pid);
+	if (wr == 0)
+		wr = wstr(w, np < l.n ? "],\"interrupted\":true}\n" : "]}\n", &werr);
+	if (wr == 0) {
+		wr = cfir_writer_commit(w, &werr);
+	} else {
+		cfir_writer_abort(w);
+	}
+	w = NULL;
+	if (wr < 0) {
+		err = werr;
+		rc = -1;
+		goto end;
+	}
 
-	doc = cJSON_CreateObject();
-	cfir_json_add_str(doc, "container", t->id);
-	cfir_json_add_num(doc, "pidns", (double)l.pidns);
-	cJSON_AddBoolToObject(doc, "frozen", t->paused);
-	exes = cJSON_AddArrayToObject(doc, "executables");
-	membership(doc, &l);
-	recover(bag, p, np, exes, &failed);
-	procs = cJSON_AddArrayToObject(doc, "processes");
-	for (i = 0; i < np; i++)
-		cJSON_AddItemToArray(procs, steal_pointer(&p[i].j));
-
-	json = cfir_json_line(doc, &len);
 	tf = open_memstream(&text, &tlen);
-	if (json == NULL || tf == NULL) {
+	if (tf == NULL) {
 		rc = cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
 		goto end;
 	}
@@ -474,19 +591,12 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		fputs("# the container shares a PID namespace: its processes are those of its cgroup\n", tf);
 	tree(tf, p, np);
 	fclose(tf);
-	if (cfir_bag_add_buffer(bag, "proc", "processes.json", json, len, &err) < 0 ||
-	    cfir_bag_add_buffer(bag, "proc", "tree.txt", text, tlen, &err) < 0) {
+	if (cfir_bag_add_buffer(bag, "proc", "tree.txt", text, tlen, &err) < 0) {
 		rc = -1;
 		goto end;
 	}
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		const cJSON *pj;
-
-		cJSON_ArrayForEach(pj, procs)
-			cfir_out_record(&g->out, pj, NULL, NULL);
-	} else if (!g->out.quiet) {
+	if (g->out.format != CFIR_FORMAT_JSON && !g->out.quiet)
 		fwrite(text, 1, tlen, g->out.fp);
-	}
 	if (l.pidns_shared)
 		cfir_warn("container '%s' shares a PID namespace: its processes are those of its cgroup",
 			  t->name);
@@ -501,16 +611,16 @@ end:
 		cfir_json_add_num(details, "processes_found", (double)l.n);
 	cfir_json_add_num(details, "gone", (double)gone);
 	membership(details, &l);
-	cfir_json_add_num(details, "executables", (double)cJSON_GetArraySize(cJSON_GetObjectItem(doc, "executables")));
+	cfir_json_add_num(details, "executables", (double)nexe);
 	cfir_json_add_num(details, "pidns", (double)l.pidns);
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
 	if (tool_end(bag, rc, cJSON_GetArraySize(cfir_bag_artifacts(bag)) > 0, &err, details) < 0)
 		goto out;
 out:
-	for (i = 0; p != NULL && i < l.n; i++)
-		cJSON_Delete(p[i].j);
-	for (i = 0; p != NULL && i < l.n; i++)
+	for (i = 0; p != NULL && i < l.n; i++) {
 		cfir_proc_info_free(&p[i].info);
+		free(p[i].exe);
+	}
 	free(p);
 	cfir_proc_list_free(&l);
 	return tool_done(e, t, bag, &err, r);

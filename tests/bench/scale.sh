@@ -28,10 +28,11 @@ for n in $PROCS; do
 	t=$(ms docker top "$name")
 	printf '  %6d  docker top %6d ms (%s us)\n' "$n" "$t" "$(per "$t" "$n")"
 	for b in $bins; do
-		p=$(ms "$b" --format json ps --no-environ -o "$work/b" "$name"); rm -rf "$work/b"
+		p=$(ms /usr/bin/time -f %M -o "$work/rss" "$b" --format json ps -o "$work/b" "$name"); rm -rf "$work/b"
 		h=$(ms "$b" --format json hunt "$name")
-		printf '  %6d  %s ps %6d ms (%s us), hunt %6d ms (%s us); ps/docker top %s\n' "$n" "$b" \
-			"$p" "$(per "$p" "$n")" "$h" "$(per "$h" "$n")" "$(awk -v a="$p" -v b="$t" 'BEGIN { printf "%.2f", a / (b ? b : 1) }')"
+		printf '  %6d  %s ps %6d ms (%s us), peak RSS %d MiB, hunt %6d ms (%s us); ps/docker top %s\n' "$n" "$b" \
+			"$p" "$(per "$p" "$n")" $(( $(tail -n1 "$work/rss") / 1024 )) "$h" "$(per "$h" "$n")" \
+			"$(awk -v a="$p" -v b="$t" 'BEGIN { printf "%.2f", a / (b ? b : 1) }')"
 	done
 	docker rm -f "$name" >/dev/null
 done
