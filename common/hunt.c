@@ -504,7 +504,6 @@ cfir_hunt_config(const cJSON *in, const struct cfir_hunt_sel *sel, cJSON *fs)
 
 /* ---- live ----------------------------------------------------------------- */
 
-#define MAPS_MAX (8u << 20)
 
 struct proc_seen {
 	pid_t pid, ppid;
@@ -586,23 +585,25 @@ fd_is_socket(int dfd, const char *fd)
 	return strncmp(link, "socket:[", 8) == 0;
 }
 
+static int
+anon_exec(void *ctx, const struct cfir_map *m)
+{
+	size_t *n = ctx;
+
+	if (strchr(m->perms, 'x') != NULL &&
+	    (m->path[0] == '\0' || strncmp(m->path, "/memfd:", 7) == 0 || strcmp(m->path, "[heap]") == 0 ||
+	     strcmp(m->path, "[stack]") == 0 || strncmp(m->path, "[anon", 5) == 0))
+		(*n)++;
+	return 0;
+}
+
+/* Every mapping is looked at, however many the process made to hide one. */
 static size_t
 anon_exec_regions(int dfd)
 {
-	cleanup_free char *text = NULL;
-	size_t len = 0, n = 0;
-	char *line, *save = NULL;
-	struct cfir_map m;
+	size_t n = 0;
 
-	if (cfir_read_file(dfd, "maps", MAPS_MAX, &text, &len, NULL, NULL) < 0)
-		return 0;
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		if (cfir_proc_maps_line(line, &m) < 0 || strchr(m.perms, 'x') == NULL)
-			continue;
-		if (m.path[0] == '\0' || strncmp(m.path, "/memfd:", 7) == 0 || strcmp(m.path, "[heap]") == 0 ||
-		    strcmp(m.path, "[stack]") == 0 || strncmp(m.path, "[anon", 5) == 0)
-			n++;
-	}
+	cfir_proc_maps_each(dfd, anon_exec, &n, NULL);
 	return n;
 }
 

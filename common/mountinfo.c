@@ -7,6 +7,7 @@
 
 #include "common/cleanup.h"
 #include "common/mountinfo.h"
+#include "common/util.h"
 
 /* Decode the kernel's \NNN octal escapes in place. */
 static void
@@ -271,66 +272,36 @@ cfir_mountinfo_rootfs(const char *text, size_t len, struct cfir_rootfs *r,
 	return cfir_mountinfo_overlay(best, &m, r, err);
 }
 
+struct last {
+	const char *mountpoint;
+	char *line;
+};
+
+static int
+last_line(void *ctx, char *line, size_t n)
+{
+	struct last *l = ctx;
+
+	if (on_mountpoint(line, n, l->mountpoint)) {
+		free(l->line);
+		l->line = strndup(line, n);
+		if (l->line == NULL)
+			return -2;	/* cfir_lines's own failures are -1 */
+	}
+	return 0;
+}
+
 int
 cfir_mountinfo_last(int fd, const char *mountpoint, char **line, struct cfir_err *err)
 {
-	size_t cap = 64u << 10, len = 0, n;
-	cleanup_free char *buf = malloc(cap);
-	char *nl, *p, *nb;
-	ssize_t got;
+	struct last l = { mountpoint, NULL };
+	int r = cfir_lines(fd, CFIR_MOUNTINFO_LINE_MAX, last_line, &l, err);
 
-	*line = NULL;
-	if (buf == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
-	for (;;) {
-		if (len == cap) {
-			if (cap >= CFIR_MOUNTINFO_LINE_MAX)
-				goto overlong;
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				goto nomem;
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(fd, buf + len, cap - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			free(*line);
-			*line = NULL;
-			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read mountinfo");
-		}
-		if (got == 0 && len > 0)
-			buf[len++] = '\n';	/* the last line without its newline */
-		else if (got == 0)
-			return 0;
-		else
-			len += (size_t)got;
-		p = buf;
-		while ((nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL) {
-			n = (size_t)(nl - p);
-			if (n > CFIR_MOUNTINFO_LINE_MAX)
-				goto overlong;
-			if (on_mountpoint(p, n, mountpoint)) {
-				free(*line);
-				*line = strndup(p, n);
-				if (*line == NULL)
-					goto nomem;
-			}
-			p = nl + 1;
-		}
-		len -= (size_t)(p - buf);
-		memmove(buf, p, len);
-		if (got == 0)
-			return 0;
+	if (r != 0) {
+		free(l.line);
+		*line = NULL;
+		return r == -2 ? cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo") : -1;
 	}
-overlong:
-	free(*line);
-	*line = NULL;
-	return cfir_err_set(err, EX_DATAERR, 0, "mountinfo has a line longer than %u bytes",
-			    CFIR_MOUNTINFO_LINE_MAX);
-nomem:
-	free(*line);
-	*line = NULL;
-	return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
+	*line = l.line;
+	return 0;
 }

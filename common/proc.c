@@ -15,7 +15,7 @@
 
 #define SMALL (64u << 10)	/* status, environ */
 #define CMDLINE_MAX (256u << 10)
-#define MAPS_MAX (4u << 20)
+#define MAPS_LINE_MAX (64u << 10)	/* a mapping's line: its path is at most PATH_MAX, escaped */
 #define FDS_LISTED 1024
 #define LISTED 64		/* anonymous executable and deleted mappings shown */
 
@@ -691,43 +691,82 @@ add_fds(cJSON *o, int pfd)
 	cfir_json_add_num(o, "fds_total", (double)total);
 }
 
+struct maps_ctx {
+	cfir_map_fn fn;
+	void *ctx;
+};
+
+static int
+maps_line(void *ctx, char *line, size_t len)
+{
+	struct maps_ctx *mc = ctx;
+	struct cfir_map m;
+
+	(void)len;
+	if (cfir_interrupted())
+		return -2;
+	return cfir_proc_maps_line(line, &m) < 0 ? 0 : mc->fn(mc->ctx, &m);
+}
+
+int
+cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err)
+{
+	struct maps_ctx mc = { fn, ctx };
+	cleanup_close int fd = openat(pfd, "maps", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open maps");
+	r = cfir_lines(fd, MAPS_LINE_MAX, maps_line, &mc, err);
+	if (r == -2)
+		return cfir_err_interrupted(err);
+	return r;
+}
+
+struct maps_sum {
+	cJSON *ax, *del;
+	size_t regions;
+};
+
+static int
+map_seen(void *ctx, const struct cfir_map *m)
+{
+	struct maps_sum *ms = ctx;
+	char r[64];
+
+	ms->regions++;
+	snprintf(r, sizeof(r), "%llx-%llx %s", (unsigned long long)m->start,
+		 (unsigned long long)m->end, m->perms);
+	/* executable memory backed by no file (JIT, shellcode, memfd) */
+	if (m->perms[2] == 'x' && (m->path[0] == '\0' || strncmp(m->path, "/memfd:", 7) == 0) &&
+	    cJSON_GetArraySize(ms->ax) < LISTED) {
+		cJSON *e = cJSON_CreateObject();
+
+		cfir_json_add_str(e, "region", r);
+		cfir_json_add_bytes(e, "path", m->path, strlen(m->path));
+		cJSON_AddItemToArray(ms->ax, e);
+	}
+	if (m->deleted && cJSON_GetArraySize(ms->del) < LISTED) {
+		cJSON *e = cJSON_CreateObject();
+
+		cfir_json_add_str(e, "region", r);
+		cfir_json_add_bytes(e, "path", m->path, strlen(m->path));
+		cJSON_AddItemToArray(ms->del, e);
+	}
+	return 0;
+}
+
+/* A summary of the mappings, read as a stream: every one counted, however many. */
 static void
 add_maps(cJSON *o, int pfd)
 {
-	cleanup_free char *text = read_in(pfd, "maps", MAPS_MAX, NULL, NULL);
-	cJSON *s = cJSON_AddObjectToObject(o, "maps"), *ax, *del;
-	char *line, *save = NULL, r[64];
-	struct cfir_map m;
-	size_t regions = 0;
+	cJSON *s = cJSON_AddObjectToObject(o, "maps");
+	struct maps_sum ms = { cJSON_AddArrayToObject(s, "anon_exec"), cJSON_AddArrayToObject(s, "deleted"), 0 };
+	struct cfir_err err = { 0 };
 
-	if (text == NULL)
-		return;
-	ax = cJSON_AddArrayToObject(s, "anon_exec");
-	del = cJSON_AddArrayToObject(s, "deleted");
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (cfir_proc_maps_line(line, &m) < 0)
-			continue;
-		regions++;
-		snprintf(r, sizeof(r), "%llx-%llx %s", (unsigned long long)m.start,
-			 (unsigned long long)m.end, m.perms);
-		/* executable memory backed by no file (JIT, shellcode, memfd) */
-		if (m.perms[2] == 'x' && (m.path[0] == '\0' || strncmp(m.path, "/memfd:", 7) == 0) &&
-		    cJSON_GetArraySize(ax) < LISTED) {
-			cJSON *e = cJSON_CreateObject();
-
-			cfir_json_add_str(e, "region", r);
-			cfir_json_add_bytes(e, "path", m.path, strlen(m.path));
-			cJSON_AddItemToArray(ax, e);
-		}
-		if (m.deleted && cJSON_GetArraySize(del) < LISTED) {
-			cJSON *e = cJSON_CreateObject();
-
-			cfir_json_add_str(e, "region", r);
-			cfir_json_add_bytes(e, "path", m.path, strlen(m.path));
-			cJSON_AddItemToArray(del, e);
-		}
-	}
-	cfir_json_add_num(s, "regions", (double)regions);
+	if (cfir_proc_maps_each(pfd, map_seen, &ms, &err) < 0)
+		cfir_json_add_str(s, "error", err.msg);
+	cfir_json_add_num(s, "regions", (double)ms.regions);
 }
 
 /* uid_map and gid_map belong to a user namespace: read once for each. */

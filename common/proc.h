@@ -47,6 +47,14 @@ struct cfir_map {
 /* One line of /proc/PID/maps, in place; -1 when malformed. */
 int cfir_proc_maps_line(char *line, struct cfir_map *m);
 
+/*
+ * Each mapping of the process whose /proc directory is PFD, parsed, to FN
+ * (0 to go on), read as a stream: a process chooses how many it has, so
+ * none is left out past a size and memory stays one line.
+ */
+typedef int (*cfir_map_fn)(void *ctx, const struct cfir_map *m);
+int cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err);
+
 /* Capability names of a mask, as a JSON array ("CAP_SYS_ADMIN", ...). */
 cJSON *cfir_caps_json(uint64_t mask);
 

@@ -240,3 +240,53 @@ cfir_open_tree_ro(const char *path, const char **how)
 		errno = e;
 	return fd;
 }
+
+int
+cfir_lines(int fd, size_t linemax, cfir_line_fn fn, void *ctx, struct cfir_err *err)
+{
+	size_t cap = linemax < (64u << 10) ? linemax + 1 : 64u << 10, len = 0, n;
+	cleanup_free char *buf = malloc(cap);
+	char *nl, *p, *nb;
+	ssize_t got;
+	int r;
+
+	if (buf == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "read");
+	for (;;) {
+		if (len == cap) {
+			if (cap > linemax)
+				return cfir_err_set(err, EX_DATAERR, 0, "a line longer than %zu bytes", linemax);
+			nb = realloc(buf, cap * 2 > linemax + 1 ? linemax + 1 : cap * 2);
+			if (nb == NULL)
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "read");
+			buf = nb;
+			cap = cap * 2 > linemax + 1 ? linemax + 1 : cap * 2;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read");
+		if (got == 0 && len == 0)
+			return 0;
+		if (got == 0)
+			buf[len++] = '\n';	/* the last line, without its newline */
+		else
+			len += (size_t)got;
+		p = buf;
+		while ((nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL) {
+			n = (size_t)(nl - p);
+			if (n > linemax)
+				return cfir_err_set(err, EX_DATAERR, 0, "a line longer than %zu bytes", linemax);
+			*nl = '\0';
+			r = fn(ctx, p, n);
+			if (r != 0)
+				return r;
+			p = nl + 1;
+		}
+		len -= (size_t)(p - buf);
+		memmove(buf, p, len);
+		if (got == 0)
+			return 0;
+	}
+}

@@ -38,6 +38,16 @@ int cfir_parse_size(const char *s, uint64_t *out);
 int cfir_write_all(int fd, const void *buf, size_t len);
 
 /*
+ * Each line of FD (NUL-terminated in place, without its newline) to FN,
+ * read in chunks: memory is one line, however long the file (a container
+ * chooses how many mounts and mappings it has). A line over LINEMAX is an
+ * error (EX_DATAERR), never skipped: it could hide what it holds. FN
+ * returns 0 to go on, anything else to stop with that.
+ */
+typedef int (*cfir_line_fn)(void *ctx, char *line, size_t len);
+int cfir_lines(int fd, size_t linemax, cfir_line_fn fn, void *ctx, struct cfir_err *err);
+
+/*
  * openat with O_NOATIME: reading evidence never changes its access time.
  * Where the kernel refuses it (not the owner, no CAP_FOWNER) the file is
  * opened without it and counted: cfir_noatime_refused() goes into the

@@ -19,7 +19,6 @@ static const char usage[] =
 enum { OPT_ALL = 0x300, OPT_MAX_BYTES };
 
 #define CHUNK (1u << 20)
-#define MAPS_MAX (4u << 20)
 
 struct dump {
 	struct cfir_writer *w, *idx;
@@ -112,22 +111,33 @@ region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err
  * directory and maps and mem are opened through that same fd: a PID that
  * is reused meanwhile fails (ESRCH), it is never a different process read.
  */
+struct each {
+	struct dump *d;
+	int memfd;
+	struct cfir_err *err;
+};
+
+static int
+each_region(void *ctx, const struct cfir_map *m)
+{
+	struct each *x = ctx;
+
+	return region(x->d, x->memfd, m, x->err);
+}
+
 static int
 dump_pid(struct cfir_bag *bag, const struct cfir_proc_list *l, pid_t pid, uint64_t *budget,
 	 cJSON *sum, struct cfir_err *err)
 {
-	cleanup_free char *maps = NULL;
 	cleanup_close int pfd = -1, memfd = -1;
 	struct dump d = { .budget = *budget };
-	char name[48], *line, *save = NULL;
-	struct cfir_map m;
+	struct each x = { &d, -1, err };
+	char name[48];
 	int r = 0;
 
 	pfd = cfir_proc_open(l, "/proc", pid, err);
 	if (pfd < 0)
 		return -1;
-	if (cfir_read_file(pfd, "maps", MAPS_MAX, &maps, NULL, NULL, err) < 0)
-		return cfir_err_wrap(err, "PID %d is gone", (int)pid);
 	memfd = openat(pfd, "mem", O_RDONLY | O_CLOEXEC);
 	if (memfd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '/proc/%d/mem'", (int)pid);
@@ -149,12 +159,9 @@ dump_pid(struct cfir_bag *bag, const struct cfir_proc_list *l, pid_t pid, uint64
 		r = -1;
 		goto out;
 	}
-	for (line = strtok_r(maps, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
-		if (cfir_interrupted())
-			r = cfir_err_interrupted(err);
-		else if (cfir_proc_maps_line(line, &m) == 0)
-			r = region(&d, memfd, &m, err);
-	}
+	/* the mappings as a stream: every one, however many the process made */
+	x.memfd = memfd;
+	r = cfir_proc_maps_each(pfd, each_region, &x, err) < 0 ? -1 : 0;
 	if (r < 0) {
 		cfir_writer_abort(d.w);
 		cfir_writer_abort(d.idx);

@@ -177,3 +177,31 @@ $row 434343 @forged" '[.sockets[] | select(.path == $p)] | length == 1 and .[0].
 			[ "$(grep -cF "@bin\xff\x00ary\n$2 424242" <<<"$o")" = 1 ] &&
 			! grep -q "^$2" <<<"$o"' _ "$out" "$row"
 fi
+
+# --- executable memory hidden past megabytes of maps --------------------
+# 2,500 mappings of a file with a 4,000-byte path make /proc/PID/maps about
+# 10 MiB; an anonymous RWX region sits above them all.
+mx_dir=$(mktemp -d)
+_cleanup_extra="${_cleanup_extra:+$_cleanup_extra; }rm -rf $mx_dir"
+if ! cc -static -O2 -o "$mx_dir/x" "$(dirname "$0")/attack/maps.c" 2>"$mx_dir/cc.err"; then
+	skip "hidden executable memory" "no static C toolchain: $(head -c 200 "$mx_dir/cc.err")"
+else
+	c=$(uniq_name maps)
+	start "$c" -v "$mx_dir/x:/x:ro" -- /x maps 2500
+	pid=$(docker inspect -f '{{.State.Pid}}' "$c")
+	for _ in $(seq 50); do grep -q '^7e0000000000-' "/proc/$pid/maps" 2>/dev/null && break; sleep 0.2; done
+	lines=$(wc -l <"/proc/$pid/maps")
+	check "the attack took: maps is over 8 MiB, the RWX region last but the stack's" \
+		bash -c '[ "$(wc -c <"/proc/$1/maps")" -gt 8388608 ] && grep -q "^7e0000000000-.* rwxp " "/proc/$1/maps"' _ "$pid"
+	run "$CFIR" --format json hunt "$c"
+	check "hunt finds the hidden anonymous executable memory" \
+		jqt -s 'map(select(.check == "anon-exec" and .evidence.value.regions == "1")) | length == 1'
+	run "$CFIR" --format json ps -o "$T/mx" "$c"
+	check "ps counts every mapping and lists the hidden one" \
+		jqt --argjson n "$lines" '.processes[] | select(.comm == "x") | .maps.regions == $n and ([.maps.anon_exec[].region] | index("7e0000000000-7e0000001000 rwxp") != null)' "$T"/mx/data/*/proc/processes.json
+	run "$CFIR" --format json memory -o "$T/mx" "$c" "$pid"
+	check "memory dumps the hidden region, the marker at its offset" \
+		bash -c 'r=$(jq -c "select(.start == \"7e0000000000\")" "$1"/data/*/proc/mem/$2.regions.jsonl); o=$(jq .dump_offset <<<"$r");
+			[ "$(tail -c +$((o + 1)) "$1"/data/*/proc/mem/$2.dump | head -c 21)" = CFIR-HIDDEN-SHELLCODE ]' _ "$T/mx" "$pid"
+	docker rm -f "$c" >/dev/null
+fi
