@@ -37,7 +37,7 @@ from_recorded_inspect(void)
 	CHECK_STR(t.driver, "overlay2");
 	CHECK(t.graph.nlower == 2 && t.graph.upper != NULL);
 	CHECK(t.inspect_len == len && memcmp(t.inspect_raw, raw, len) == 0);
-	free(t.name), free(t.image), free(t.image_id), free(t.status), free(t.driver);
+	free(t.name), free(t.image), free(t.image_id), free(t.status), free(t.driver), free(t.merged);
 	free(t.inspect_raw);
 	cJSON_Delete(t.inspect);
 	cfir_rootfs_free(&t.graph);
