@@ -1,6 +1,7 @@
 /* test_engine.c - the Engine API client against canned replies on a unix socket */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -166,6 +167,36 @@ canned_replies(void)
 		/* the server answers one connection at a time: release the stall */
 		if (write(stall_pipe[1], "x", 1) < 0)
 			perror("stall pipe");
+	}
+	{
+		/*
+		 * A reader thread that cannot start (its stack cannot be had):
+		 * the error is pthread_create's own, and the handle's callbacks
+		 * no longer point at the freed reader: the next call works.
+		 */
+		pid_t child = fork();
+		int st = 0;
+
+		if (child == 0) {
+			pthread_attr_t a;
+			struct cfir_pull *p = NULL;
+			cJSON *v = NULL;
+			int ok;
+
+			pthread_attr_init(&a);
+			pthread_attr_setstacksize(&a, (size_t)1 << 46);
+			pthread_setattr_default_np(&a);
+			ok = cfir_engine_pull_open(e, "/containers/cut/export", &p, &err) < 0 && p == NULL &&
+			     err.exit == EX_OSERR && strstr(err.msg, "engine reader thread") != NULL &&
+			     err.sys != 0;
+			pthread_attr_setstacksize(&a, 1 << 20);
+			pthread_setattr_default_np(&a);
+			ok = ok && cfir_engine_json(e, "GET", "/containers/gone/json", NULL, &v, &err) < 0 &&
+			     err.exit == EX_NOINPUT && strstr(err.msg, "No such container: gone") != NULL;
+			cJSON_Delete(v);
+			_exit(ok ? 0 : 1);
+		}
+		CHECK(child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 	cfir_engine_close(e);
 
