@@ -162,6 +162,12 @@ check "each region's SHA-256 is that of its bytes in the dump" \
 check "kernel pages are skipped and said" member "$m/$pid.regions.jsonl" 'select(.path | startswith("[vvar")) | .skipped != null'
 run "$CFIR" memory -o "$T/bag" "$c" 1
 check "a PID outside the container is refused (64)" bash -c '[ "$1" = 64 ] && grep -q "not a process of container" <<<"$2"' _ "$status" "$errout"
+# a bag where proc/mem cannot be made: the writer's own error, not a guess
+run "$CFIR" ps --no-environ -o "$T/wr" "$c"
+rm -rf "$T"/wr/data/*/proc/mem && touch "$(echo "$T"/wr/data/*/proc)/mem"
+run "$CFIR" memory -o "$T/wr" "$c" "$pid"
+check "memory says why it could not write (not 'out of memory')" \
+	bash -c '[ "$1" != 0 ] && grep -q "Not a directory" <<<"$2" && ! grep -qi "out of memory\|cannot allocate" <<<"$2"' _ "$status" "$errout"
 run "$CFIR" --format json memory --max-bytes 100000 -o "$T/small" "$c" --all
 check "--all --max-bytes bounds the dump" \
 	bash -c '[ "$1" = 0 ] && [ "$(cat "$2"/data/*/proc/mem/*.dump | wc -c)" -le 100000 ] && grep -qh "past --max-bytes" "$2"/data/*/proc/mem/*.regions.jsonl' _ "$status" "$T/small"
