@@ -23,7 +23,7 @@
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define WBUF_SIZE (256u << 10)
-#define TAGFILE_MAX (1u << 30)
+#define RECORD_MAX (16u << 20)	/* one custody record, its newline included */
 #define NAME_MAX_BYTES 200
 #define WALK_DEPTH_MAX 64
 #define RESERVE ".cfir-reserve"	/* room kept for the custody record on a full disk */
@@ -342,7 +342,7 @@ manifest_load(struct cfir_bag *b, struct cfir_err *err)
 	size_t len = 0, lineno = 0;
 	struct stat st;
 
-	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -631,7 +631,7 @@ custody_load(struct cfir_bag *b, struct cfir_err *err)
 	size_t len = 0, count = 0;
 
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
-	if (cfir_read_file(b->dirfd, "custody/log.jsonl", TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	if (cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	if (cfir_custody_check(text, len, b->head, &count, why, sizeof(why)) < 0)
 		return cfir_err_set(err, EX_DATAERR, 0,
@@ -717,18 +717,27 @@ check_meta_value(const char *what, const char *v, struct cfir_err *err)
 /*
  * A disk that fills during a command must still leave an honest bag: the
  * reserve is given back before the custody record and the tag files are
- * written, and taken again after. It never outlives the command.
+ * written, and taken again after. It holds 1 MiB and room for a new copy
+ * of the manifest, the largest tag file a record rewrites. It never
+ * outlives the command; a command that cannot take it does not start.
  */
-static void
+static int
 reserve_take(struct cfir_bag *b)
 {
 	int fd = openat(b->dirfd, RESERVE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	off_t bytes = RESERVE_BYTES;
+	struct stat st;
+	int r;
 
 	if (fd < 0)
-		return;
-	if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0)
+		return errno;
+	if (fstatat(b->dirfd, "manifest-sha256.txt", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		bytes += st.st_size;
+	r = posix_fallocate(fd, 0, bytes);
+	if (r != 0)
 		unlinkat(b->dirfd, RESERVE, 0);
 	close(fd);
+	return r;
 }
 
 static void
@@ -808,6 +817,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	struct cfir_bag *b;
 	cleanup_close int exefd = -1;
 	bool fresh = false;
+	int e;
 
 	*bp = NULL;
 	if (meta != NULL && (check_meta_value("--case", meta->case_id, err) < 0 ||
@@ -856,7 +866,11 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		snprintf(b->binsha, sizeof(b->binsha), "unknown");
 	if (fresh && tags_update(b, err) < 0)
 		goto fail;
-	reserve_take(b);
+	if ((e = reserve_take(b)) != 0) {
+		cfir_err_set(err, EX_IOERR, e, "bag '%s': no room for the reserve that keeps the bag "
+			     "whole when the disk fills", dir);
+		goto fail;
+	}
 	*bp = b;
 	return 0;
 fail:
@@ -1014,20 +1028,103 @@ act_clear(struct act *a)
 	a->artifacts = NULL;
 }
 
-/* The custody record of A, appended and chained; the tag files follow. Under b->mu. */
+/* The log back to SIZE bytes, on disk: what a failed append leaves is gone. */
+static int
+log_cut(int fd, off_t size)
+{
+	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * LINE (LEN bytes with its newline) at the end of the custody log, whole or
+ * not at all: after a short write (disk full, EIO) the log is cut back to
+ * the size it had, so the next record follows a whole line and the chain
+ * holds.
+ */
+static int
+log_append(struct cfir_bag *b, const char *line, size_t len, struct cfir_err *err)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+	int e;
+
+	fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': open custody log", b->dir);
+	if ((uint64_t)st.st_size + len > CFIR_BAG_TAGFILE_MAX)
+		return cfir_err_set(err, EX_IOERR, EFBIG,
+				    "bag '%s': the custody log would grow past %u MiB: start a new bag",
+				    b->dir, CFIR_BAG_TAGFILE_MAX >> 20);
+	if (cfir_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(cfir_steal_fd(&fd)) == 0)
+		return 0;
+	e = errno;
+	if (fd < 0)
+		fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || log_cut(fd, st.st_size) < 0)
+		return cfir_err_set(err, EX_IOERR, e,
+				    "bag '%s': append custody record, and the partial record could not be "
+				    "cut off (the next cfir command on the bag cuts it off)", b->dir);
+	return cfir_err_set(err, EX_IOERR, e, "bag '%s': append custody record", b->dir);
+}
+
+/* DETAILS replaced by a short note on why they are not in the record. */
+static void
+details_drop(cJSON *rec, size_t bytes, const char *why)
+{
+	cJSON *note = cJSON_CreateObject();
+	char msg[700];
+
+	snprintf(msg, sizeof(msg), "the details (%zu bytes) are not in this record: %s", bytes, why);
+	cfir_json_add_str(note, "dropped", msg);
+	cJSON_ReplaceItemInObjectCaseSensitive(rec, "details", note);
+}
+
+/* The payload files of a record that could not be written leave the manifest again. */
+static void
+manifest_forget(struct cfir_bag *b, const cJSON *artifacts)
+{
+	const cJSON *a, *p;
+	size_t i;
+
+	cJSON_ArrayForEach(a, artifacts) {
+		p = cJSON_GetObjectItemCaseSensitive(a, "path");
+		for (i = 0; cJSON_IsString(p) && i < b->nm; i++) {
+			if (strcmp(b->m[i].path, p->valuestring) != 0)
+				continue;
+			free(b->m[i].path);
+			memmove(b->m + i, b->m + i + 1, (b->nm - i - 1) * sizeof(*b->m));
+			b->nm--;
+			break;
+		}
+	}
+}
+
+/*
+ * The custody record of A, appended and chained; the tag files follow. Under
+ * b->mu. A record is at most RECORD_MAX bytes: larger details (container
+ * data can make them so) are replaced by a note. When the record does not
+ * fit on the disk, it is written once more without its details, and the
+ * error says so; when even that fails the log is as it was, and the
+ * action's files stay out of the manifest for the next cfir to recover.
+ */
 static int
 record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
 	     cJSON *details, struct cfir_err *err)
 {
 	cleanup_cjson cJSON *rec = cJSON_CreateObject();
-	cleanup_free char *line = NULL;
-	cleanup_close int fd = -1;
+	cleanup_free char *line = NULL, *action = NULL;
+	struct cfir_err aerr = { 0 };
 	char now[CFIR_TIME_LEN];
 	struct utsname u;
-	size_t len;
+	size_t len, dlen = 0;
+	bool dropped = false;
+	int r;
 
 	uname(&u);
 	cfir_now_rfc3339(now);
+	action = a->action ? strdup(a->action) : NULL;
 	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
 	cfir_json_add_str(rec, "time", now);
 	cfir_json_add_str(rec, "action", a->action);
@@ -1049,22 +1146,52 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	act_clear(a);
 
 	line = cfir_json_print(rec, &len);
+	if (line != NULL && len + 1 > RECORD_MAX && details != NULL) {
+		free(steal_pointer(&line));
+		line = cfir_json_print(details, &dlen);
+		free(steal_pointer(&line));
+		details_drop(rec, dlen, "larger than a custody record may be (16 MiB)");
+		dropped = true;
+		cfir_warn("bag '%s': the details of the '%s' record are too large (%zu bytes): left out",
+			  b->dir, action ? action : "?", dlen);
+		line = cfir_json_print(rec, &len);
+	}
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
 	reserve_give(b);
-	fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': open custody log", b->dir);
 	line[len] = '\n';	/* the serialiser left room for the NUL */
-	if (cfir_write_all(fd, line, len + 1) < 0 || fsync(fd) < 0)
-		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': append custody record", b->dir);
-	if (close(cfir_steal_fd(&fd)) < 0)
-		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': custody log", b->dir);
+	r = log_append(b, line, len + 1, err);
+	if (r < 0 && details != NULL && !dropped) {
+		/* no room for it: the record without its details still says what happened */
+		aerr = *err;
+		free(steal_pointer(&line));
+		line = cfir_json_print(details, &dlen);
+		free(steal_pointer(&line));
+		details_drop(rec, dlen, aerr.msg);
+		dropped = true;
+		line = cfir_json_print(rec, &len);
+		if (line == NULL) {
+			r = cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+		} else {
+			line[len] = '\n';
+			r = log_append(b, line, len + 1, err);
+		}
+	}
+	if (r < 0) {
+		manifest_forget(b, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
+		(void)reserve_take(b);
+		return cfir_err_wrap(err, "the custody record of '%s' was not written", action ? action : "?");
+	}
 	cfir_sha256_hex(line, len, b->head);
 	b->seq++;
 	if (tags_update(b, err) < 0)
 		return -1;
-	reserve_take(b);
+	(void)reserve_take(b);	/* a full disk: the next record goes without */
+	if (aerr.exit != 0) {
+		*err = aerr;
+		return cfir_err_wrap(err, "the custody record of '%s' was written without its details",
+				     action ? action : "?");
+	}
 	return 0;
 }
 

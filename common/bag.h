@@ -13,6 +13,11 @@
 
 /* bagit.txt, exactly */
 #define CFIR_BAGIT_TXT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+/*
+ * The most a tag file (the manifests, the custody log) may hold: cfir never
+ * writes a larger one, and verify fails a larger one instead of reading it.
+ */
+#define CFIR_BAG_TAGFILE_MAX (256u << 20)
 
 struct cfir_target;
 struct cfir_bag;

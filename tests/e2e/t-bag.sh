@@ -94,3 +94,31 @@ else
 	run "$CFIR" verify "$b3"
 	check "the interrupted bag verifies" test "$status" = 0
 fi
+
+# a real full disk: a small tmpfs that the logs of $big fill while inspect writes them
+full=$T/full
+mkdir -p "$full"
+if ! mount -t tmpfs -o size=16m,mode=0700 tmpfs "$full" 2>/dev/null; then
+	skip "a full disk" "cannot mount a tmpfs"
+else
+	_cleanup_extra="umount -l '$full' 2>/dev/null; ${_cleanup_extra:-}"
+	fb=$full/bag
+	run "$CFIR" inspect -o "$fb" "$big"
+	check "a command that fills the disk exits 74 and says so" \
+		bash -c '[ "$1" = 74 ] && grep -q "No space left" <<<"$2"' _ "$status" "$errout"
+	check "its custody record says what is missing" \
+		record "$fb" 1 '.action == "inspect" and .status == "partial" and (.error | test("No space left"))'
+	run "$CFIR" verify "$fb"
+	check "the bag on the full disk verifies" test "$status" = 0
+	run "$CFIR" inspect -o "$fb" "$c"
+	check "a command on the full disk refuses to start: no room for the reserve" \
+		bash -c '[ "$1" = 74 ] && grep -q "no room for the reserve" <<<"$2"' _ "$status" "$errout"
+	run "$CFIR" verify "$fb"
+	check "and leaves the bag as it was" \
+		bash -c '[ "$1" = 0 ] && [ "$(wc -l <"$2/custody/log.jsonl")" = 1 ]' _ "$status" "$fb"
+	mount -o remount,size=64m "$full"
+	run "$CFIR" inspect -o "$fb" "$c"
+	check "the bag opens again and takes more once there is room" test "$status" = 0
+	run "$CFIR" verify "$fb"
+	check "and verifies" bash -c '[ "$1" = 0 ] && [ "$(wc -l <"$2/custody/log.jsonl")" = 2 ]' _ "$status" "$fb"
+fi

@@ -1,8 +1,10 @@
 /* test_bag.c - the evidence bag: writers, custody chain, manifests, verify, lock */
 #include <fcntl.h>
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -325,6 +327,161 @@ side_action(void)
 	}
 }
 
+
+/* The last line of the custody log of DIR (malloc'd), and how many records it holds. */
+static char *
+last_record(const char *dir, size_t *count)
+{
+	cleanup_free char *log = NULL, *path = NULL;
+	char head[CFIR_SHA256_HEX], why[200], *end, *start;
+
+	*count = 0;
+	if (asprintf(&path, "%s/custody/log.jsonl", dir) < 0 ||
+	    cfir_read_file(AT_FDCWD, path, 64u << 20, &log, NULL, NULL, NULL) < 0)
+		log = NULL;
+	if (log == NULL || cfir_custody_check(log, strlen(log), head, count, why, sizeof(why)) < 0) {
+		fprintf(stderr, "    custody log of %s: %s\n", dir, log ? why : "missing");
+		*count = 1000;
+		return NULL;
+	}
+	end = log + strlen(log);
+	if (end == log)
+		return NULL;
+	end[-1] = '\0';
+	start = strrchr(log, '\n');
+	return strdup(start ? start + 1 : log);
+}
+
+/*
+ * A small tmpfs at DIR/mnt (a real file system that fills), or NULL when
+ * this machine cannot mount one (not root).
+ */
+static char *
+small_fs(const char *size)
+{
+	char *mnt = NULL, opts[64];
+
+	if (asprintf(&mnt, "%s/mnt", unit_tmpdir()) < 0 || mkdir(mnt, 0700) < 0)
+		abort();
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+		printf("    skip: cannot mount a tmpfs (%s)\n", strerror(errno));
+		free(mnt);
+		return NULL;
+	}
+	return mnt;
+}
+
+/* Fill the file system DIR is on, to the last block. */
+static void
+fill(const char *dir)
+{
+	static char block[1 << 16];
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/filler", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	while (fd >= 0 && write(fd, block, sizeof(block)) > 0)
+		;
+	while (fd >= 0 && write(fd, block, 1) > 0)
+		;
+	CHECK(errno == ENOSPC);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A record larger than the 1 MiB reserve on a full disk: it is written
+ * without its details (or not at all), never as a partial line, and the
+ * bag opens and verifies after.
+ */
+static void
+record_on_full_disk(void)
+{
+	cleanup_free char *mnt = small_fs("8m"), *dir = NULL, *last = NULL, *blob = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	char path[600];
+	cJSON *details;
+	size_t count;
+
+	if (mnt == NULL)
+		return;
+	CHECK(asprintf(&dir, "%s/bag", mnt) > 0);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL)
+		goto out;
+	CHECK(cfir_bag_begin(b, "first", NULL, &err) == 0);
+	CHECK(cfir_bag_add_buffer(b, "one", "a.txt", "hello\n", 6, &err) == 0);
+	CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
+	CHECK(cfir_bag_begin(b, "big", NULL, &err) == 0);
+	CHECK(cfir_bag_add_buffer(b, "one", "b.txt", "world\n", 6, &err) == 0);
+	fill(mnt);
+	blob = malloc(2u << 20);
+	memset(blob, 'x', 2u << 20);
+	blob[(2u << 20) - 1] = '\0';
+	details = cJSON_CreateObject();
+	cJSON_AddStringToObject(details, "blob", blob);
+	CHECK(cfir_bag_end(b, "ok", NULL, details, &err) < 0);
+	CHECK(err.exit == EX_IOERR && strstr(err.msg, "'big'") != NULL);
+	cfir_bag_close(b, &err);
+	b = NULL;
+
+	/* whole records only: the chain holds and names what happened */
+	last = last_record(dir, &count);
+	CHECK(count == 2);
+	CHECK(last != NULL && strstr(last, "\"action\":\"big\"") != NULL);
+	CHECK(last != NULL && strstr(last, "No space left on device") != NULL);
+	CHECK(last != NULL && strstr(last, "data/one/b.txt") != NULL);
+	CHECK(verify_failures(dir) == 0);
+
+	/* it opens again, and takes more evidence once there is room */
+	snprintf(path, sizeof(path), "%s/filler", mnt);
+	unlink(path);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b != NULL) {
+		CHECK(cfir_bag_begin(b, "after", NULL, &err) == 0);
+		CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
+		CHECK(cfir_bag_close(b, &err) == 0);
+	}
+	CHECK(verify_failures(dir) == 0);
+out:
+	umount2(mnt, MNT_DETACH);
+}
+
+/* Details larger than a record may be are replaced by a note; the record keeps the rest. */
+static void
+record_too_large(void)
+{
+	cleanup_free char *dir = NULL, *last = NULL, *blob = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	size_t count, n = 17u << 20;
+	cJSON *details;
+
+	CHECK(asprintf(&dir, "%s/bag", unit_tmpdir()) > 0);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL)
+		return;
+	CHECK(cfir_bag_begin(b, "huge", NULL, &err) == 0);
+	CHECK(cfir_bag_add_buffer(b, "one", "a.txt", "hello\n", 6, &err) == 0);
+	blob = malloc(n);
+	memset(blob, 'y', n);
+	blob[n - 1] = '\0';
+	details = cJSON_CreateObject();
+	cJSON_AddStringToObject(details, "blob", blob);
+	CHECK(cfir_bag_end(b, "ok", NULL, details, &err) == 0);
+	CHECK(cfir_bag_close(b, &err) == 0);
+	last = last_record(dir, &count);
+	CHECK(count == 1);
+	CHECK(last != NULL && strlen(last) < (16u << 20));
+	CHECK(last != NULL && strstr(last, "larger than a custody record may be") != NULL);
+	CHECK(last != NULL && strstr(last, "data/one/a.txt") != NULL);
+	CHECK(verify_failures(dir) == 0);
+}
+
 UNIT_SUITE(bag_tests) = {
 	{ "bag: a side action writes from its own thread beside the main one", side_action },
 	{ "bag: create, hash as written, encode names, verify, modes", create_and_verify },
@@ -335,5 +492,7 @@ UNIT_SUITE(bag_tests) = {
 	{ "bag: custody chain breaks on removal, swap, edit, cut", custody_chain },
 	{ "bag: one writer at a time, lock released with its holder", lock_excludes },
 	{ "bag: refuses a directory that is not a bag, and another case", refuses_foreign },
+	{ "bag: a record too large for a full disk is whole or absent, never cut", record_on_full_disk },
+	{ "bag: details larger than a record may be become a note", record_too_large },
 	UNIT_END,
 };
