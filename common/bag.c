@@ -25,8 +25,7 @@
 #define WBUF_SIZE (256u << 10)
 #define RECORD_MAX (16u << 20)	/* one custody record, its newline included */
 #define NAME_MAX_BYTES 200
-#define WALK_DEPTH_MAX 64
-#define RESERVE ".cfir-reserve"	/* room kept for the custody record on a full disk */
+#define RESERVE CFIR_BAG_RESERVE	/* room kept for the custody record on a full disk */
 #define RESERVE_BYTES (1 << 20)
 
 struct mentry {
@@ -255,7 +254,7 @@ write_atomic(struct cfir_bag *b, const char *name, const char *data, size_t len,
 	cleanup_close int fd = -1;
 	const char *slash = strrchr(name, '/');
 
-	if (asprintf(&tmp, "%.*s.cfir-tmp-%s", slash ? (int)(slash - name + 1) : 0, name,
+	if (asprintf(&tmp, "%.*s" CFIR_BAG_TMP_PREFIX "%s", slash ? (int)(slash - name + 1) : 0, name,
 		     slash ? slash + 1 : name) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
 	fd = openat(b->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -548,63 +547,62 @@ hash_at(int dirfd, const char *name, char *hex, struct cfir_err *err)
 	return cfir_sha256_fd(fd, hex, NULL, err);
 }
 
+struct tagnames {
+	char **v;
+	size_t n;
+};
+
+/* The tag files the tag manifest lists: bagit.txt, bag-info.txt, the manifest, custody/. */
 static int
-cmp_str(const void *a, const void *b)
+tag_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct tagnames *t = ctx;
+	char **nv;
+
+	if (e->kind == CFIR_BAG_DIR)
+		return strcmp(e->path, "data") == 0 ? CFIR_BAG_WALK_SKIP : 0;
+	if (e->kind == CFIR_BAG_UNREADABLE)
+		return cfir_err_set(err, EX_IOERR, e->sys, "read '%s'", e->path);
+	if (e->kind != CFIR_BAG_TAG ||
+	    (strcmp(e->path, "bagit.txt") != 0 && strcmp(e->path, "bag-info.txt") != 0 &&
+	     strcmp(e->path, "manifest-sha256.txt") != 0 && strncmp(e->path, "custody/", 8) != 0))
+		return 0;
+	nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
+	t->v = nv;
+	if ((t->v[t->n] = strdup(e->path)) == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
+	t->n++;
+	return 0;
 }
 
+/* Walked, not listed by hand: a file system without d_type loses none of them. */
 static int
 tagmanifest_write(struct cfir_bag *b, struct cfir_err *err)
 {
-	static const char *top[] = { "bagit.txt", "bag-info.txt", "manifest-sha256.txt" };
+	struct tagnames t = { NULL, 0 };
 	cleanup_free char *out = NULL;
-	char hex[CFIR_SHA256_HEX], **names = NULL;
-	size_t len = 0, i, n = 0;
-	cleanup_close int cfd = -1;
-	struct dirent *de;
-	DIR *d;
+	char hex[CFIR_SHA256_HEX];
+	size_t len = 0, i;
 	FILE *f;
-	int r = 0;
+	int r;
 
-	f = open_memstream(&out, &len);
-	if (f == NULL)
-		return cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
-	for (i = 0; i < sizeof(top) / sizeof(top[0]) && r == 0; i++) {
-		r = hash_at(b->dirfd, top[i], hex, err);
+	r = cfir_bag_walk(b->dirfd, 0, tag_entry, &t, err);
+	f = r == 0 ? open_memstream(&out, &len) : NULL;
+	if (r == 0 && f == NULL)
+		r = cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
+	for (i = 0; i < t.n; i++) {
 		if (r == 0)
-			fprintf(f, "%s  %s\n", hex, top[i]);
-	}
-	cfd = openat(b->dirfd, "custody", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	d = cfd >= 0 ? fdopendir(cfir_steal_fd(&cfd)) : NULL;
-	while (r == 0 && d != NULL && (de = readdir(d)) != NULL) {
-		if (de->d_type != DT_REG || strncmp(de->d_name, ".cfir-tmp-", 10) == 0)
-			continue;
-		char **nn = realloc(names, (n + 1) * sizeof(*names));
-
-		if (nn == NULL || asprintf(&nn[n], "custody/%s", de->d_name) < 0) {
-			names = nn ? nn : names;
-			r = cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
-			break;
-		}
-		names = nn;
-		n++;
-	}
-	if (d != NULL)
-		closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (i = 0; i < n; i++) {
-		if (r == 0)
-			r = hash_at(b->dirfd, names[i], hex, err);
+			r = hash_at(b->dirfd, t.v[i], hex, err);
 		if (r == 0) {
-			cleanup_free char *enc = cfir_manifest_encode(names[i]);
+			cleanup_free char *enc = cfir_manifest_encode(t.v[i]);
 			fprintf(f, "%s  %s\n", hex, enc);
 		}
-		free(names[i]);
+		free(t.v[i]);
 	}
-	free(names);
-	if (fclose(f) != 0 && r == 0)
+	free(t.v);
+	if (f != NULL && fclose(f) != 0 && r == 0)
 		r = cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
 	if (r < 0)
 		return -1;
@@ -1247,7 +1245,7 @@ name_ok(const char *s)
 
 	return n > 0 && n <= NAME_MAX_BYTES && strchr(s, '/') == NULL &&
 	       strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
-	       strncmp(s, ".cfir-tmp-", 10) != 0;
+	       strncmp(s, CFIR_BAG_TMP_PREFIX, strlen(CFIR_BAG_TMP_PREFIX)) != 0;
 }
 
 static int

@@ -19,7 +19,6 @@
 #include "common/util.h"
 
 #define LIST_MAX (1u << 30)
-#define DEPTH_MAX 64
 #define EFTYPE_NOTREG EMEDIUMTYPE	/* errno meaning "not a regular file" here */
 
 struct entry {
@@ -282,59 +281,44 @@ hashed:
 	}
 }
 
-/* Every file below REL is listed in L; nothing else lives there. */
+#define FIX_HINT "the next cfir command on the bag (cfir seal, say) records it"
+
+/* One entry of the bag or of the archive, by the walk's rules: each file listed where it lives. */
 static void
-walk(struct vstate *v, int dfd, const char *rel, struct list *l, int depth,
-     bool top)
+check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys)
 {
-	struct dirent *de;
-	struct stat st;
-	int fd = dup(dfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		item(v, rel, false, "cannot read directory");
-		return;
+	switch (kind) {
+	case CFIR_BAG_DIR:
+	case CFIR_BAG_TAGMANIFEST:
+		break;
+	case CFIR_BAG_PAYLOAD:
+		if (list_find(&v->payload, path) == NULL)
+			item(v, path, false, "extra: not in the manifest; if a cfir ended before it "
+			     "recorded this file, " FIX_HINT);
+		break;
+	case CFIR_BAG_TAG:
+		if (strcmp(path, "bagit.txt") != 0 && list_find(&v->tags, path) == NULL)
+			item(v, path, false, "extra: not in the tag manifest");
+		break;
+	case CFIR_BAG_LEFTOVER:
+		item(v, path, false, "left by a cfir that ended while it replaced a tag file; "
+		     "the next cfir command on the bag (cfir seal, say) records and removes it");
+		break;
+	case CFIR_BAG_SPECIAL:
+		item(v, path, false, "not a regular file");
+		break;
+	case CFIR_BAG_UNREADABLE:
+		item(v, path, false, "%s", sys == ELOOP ? "directories nested too deep" : strerror(sys));
+		break;
 	}
-	while ((de = readdir(d)) != NULL) {
-		cleanup_free char *path = NULL;
+}
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
-			break;
-		if (top && (strcmp(path, "data") == 0 || strcmp(path, "bagit.txt") == 0 ||
-			    strcmp(path, ".cfir-reserve") == 0 ||
-			    strcmp(path, "tagmanifest-sha256.txt") == 0 ||
-			    strcmp(path, "tagmanifest-sha256.txt.minisig") == 0))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			item(v, path, false, "%s", strerror(errno));
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub;
-
-			if (depth >= DEPTH_MAX) {
-				item(v, path, false, "directories nested too deep");
-				continue;
-			}
-			sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				item(v, path, false, "%s", strerror(errno));
-				continue;
-			}
-			walk(v, sub, path, l, depth + 1, false);
-			close(sub);
-		} else if (!S_ISREG(st.st_mode)) {
-			item(v, path, false, "not a regular file");
-		} else if (list_find(l, path) == NULL) {
-			item(v, path, false, "extra: not in the %smanifest", l == &v->tags ? "tag " : "");
-		}
-	}
-	closedir(d);
+static int
+walk_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
+{
+	(void)err;
+	check_entry(ctx, e->path, e->kind, e->sys);
+	return 0;
 }
 
 /* The archive's members: each one listed where it lives, nothing else. */
@@ -343,20 +327,10 @@ walk_members(struct vstate *v)
 {
 	size_t i;
 
-	for (i = 0; i < v->nm; i++) {
-		const struct member *m = &v->m[i];
-		bool payload = strncmp(m->path, "data/", 5) == 0;
-
-		if (!m->regular) {
-			item(v, m->path, false, "not a regular file");
-			continue;
-		}
-		if (strcmp(m->path, "bagit.txt") == 0 || strcmp(m->path, "tagmanifest-sha256.txt") == 0 ||
-		    strcmp(m->path, "tagmanifest-sha256.txt.minisig") == 0)
-			continue;
-		if (list_find(payload ? &v->payload : &v->tags, m->path) == NULL)
-			item(v, m->path, false, "extra: not in the %smanifest", payload ? "" : "tag ");
-	}
+	for (i = 0; i < v->nm; i++)
+		if (!cfir_bag_skipped(v->m[i].path))
+			check_entry(v, v->m[i].path,
+				    cfir_bag_classify(v->m[i].path, v->m[i].regular ? S_IFREG : S_IFLNK), 0);
 }
 
 static const char *
@@ -485,8 +459,8 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 	static const char *required[] = { "bag-info.txt", "manifest-sha256.txt",
 					  "custody/log.jsonl" };
 	cleanup_free char *bagit = NULL, *info = NULL;
-	cleanup_close int dfd = -1;
 	struct cfir_err ferr = { 0 };
+	struct stat st;
 	size_t i;
 
 	if (vread(v, "bagit.txt", 4096, &bagit, NULL, &ferr) < 0)
@@ -496,23 +470,18 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 
 	if (load_list(v, "manifest-sha256.txt", &v->payload, true) == 0 || v->payload.n > 0)
 		check_list(v, &v->payload, true);
-	if (v->dirfd >= 0) {
-		dfd = openat(v->dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0)
-			item(v, "data", false, "payload directory missing");
-		else
-			walk(v, dfd, "data", &v->payload, 0, false);
-	}
-
 	if (load_list(v, "tagmanifest-sha256.txt", &v->tags, false) == 0 || v->tags.n > 0)
 		check_list(v, &v->tags, false);
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (list_find(&v->tags, required[i]) == NULL)
 			item(v, required[i], false, "not in the tag manifest");
-	if (v->dirfd >= 0)
-		walk(v, v->dirfd, "", &v->tags, 0, true);
-	else
+	if (v->dirfd >= 0) {
+		if (fstatat(v->dirfd, "data", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			item(v, "data", false, "payload directory missing");
+		cfir_bag_walk(v->dirfd, 0, walk_entry, v, err);
+	} else {
 		walk_members(v);
+	}
 
 	if (vread(v, "bag-info.txt", 1 << 20, &info, NULL, &ferr) < 0)
 		info = NULL;

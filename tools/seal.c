@@ -10,7 +10,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <libgen.h>
 
 #include <openssl/crypto.h>
@@ -172,43 +171,27 @@ pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 	return r;
 }
 
-/* Every file below REL, depth first, in name order: the same bag, the same tar. */
+/* Every file of the bag, by the walk's rules, depth first in name order: the same bag, the same tar. */
 static int
-pack_dir(struct packer *p, int dirfd, const char *rel)
+pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	struct dirent **names = NULL;
-	int n, i, r = 0, fd = dup(dirfd);
+	struct packer *p = ctx;
 
-	if (fd < 0)
-		return cfir_err_set(p->err, EX_OSERR, errno, "archive");
-	n = scandirat(fd, ".", &names, NULL, alphasort);
-	close(fd);
-	if (n < 0)
-		return cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
-	for (i = 0; i < n; i++) {
-		cleanup_free char *sub = NULL;
-		const char *d = names[i]->d_name;
-		struct stat st;
-
-		if (r < 0 || strcmp(d, ".") == 0 || strcmp(d, "..") == 0 || strcmp(d, ".cfir-reserve") == 0 ||
-		    strncmp(d, ".cfir-", 6) == 0 || asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", d) < 0)
-			continue;
-		if (fstatat(dirfd, d, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = cfir_err_set(p->err, EX_IOERR, errno, "'%s'", sub);
-		} else if (S_ISDIR(st.st_mode)) {
-			int sfd = openat(dirfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			r = sfd < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "'%s'", sub) : pack_dir(p, sfd, sub);
-			if (sfd >= 0)
-				close(sfd);
-		} else {
-			r = pack_file(p, dirfd, d, sub);
-		}
+	switch (e->kind) {
+	case CFIR_BAG_DIR:
+	case CFIR_BAG_LEFTOVER:	/* never part of the bag */
+		return 0;
+	case CFIR_BAG_PAYLOAD:
+	case CFIR_BAG_TAG:
+	case CFIR_BAG_TAGMANIFEST:
+		return pack_file(p, e->dirfd, e->name, e->path);
+	case CFIR_BAG_SPECIAL:
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file (cfir verify names it)",
+				    e->path);
+	case CFIR_BAG_UNREADABLE:
+		return cfir_err_set(err, EX_IOERR, e->sys, "read '%s'", e->path);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return r;
+	return 0;
 }
 
 static int
@@ -236,7 +219,7 @@ pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 		cfir_err_set(err, EX_SOFTWARE, 0, "archive: %s", p.a ? archive_error_string(p.a) : "no memory");
 		goto out;
 	}
-	if (pack_dir(&p, dfd, "") < 0)
+	if (cfir_bag_walk(dfd, 0, pack_entry, &p, err) < 0)
 		goto out;
 	if (archive_write_close(p.a) != ARCHIVE_OK) {
 		cfir_err_set(err, EX_IOERR, 0, "archive: %s", archive_error_string(p.a));

@@ -1,6 +1,8 @@
 /* test_bag.c - the evidence bag: writers, custody chain, manifests, verify, lock */
 #include <fcntl.h>
 #include <pthread.h>
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,6 +19,31 @@
 static char arg0[] = "cfir", arg1[] = "unit";
 static char *argv0[] = { arg0, arg1, NULL };
 static const struct cfir_bag_meta meta = { "CASE-1", "examiner", 2, argv0 };
+
+/*
+ * A file system without d_type (XFS without ftype, ext4 without filetype,
+ * some network and FUSE file systems) as this binary sees it: while
+ * dtype_fake is 1 every entry readdir gives is DT_UNKNOWN, while it is 2
+ * every entry lies that it is a FIFO. The library, linked in statically,
+ * calls this readdir.
+ */
+static int dtype_fake;
+
+struct dirent *
+readdir(DIR *d)
+{
+	static struct dirent *(*real)(DIR *);
+	struct dirent *de;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "readdir");
+	de = real(d);
+	if (de != NULL && dtype_fake == 1)
+		de->d_type = DT_UNKNOWN;
+	else if (de != NULL && dtype_fake == 2)
+		de->d_type = DT_FIFO;
+	return de;
+}
 
 static size_t
 verify_failures(const char *dir)
@@ -482,6 +509,107 @@ record_too_large(void)
 	CHECK(verify_failures(dir) == 0);
 }
 
+/* On a file system that reports DT_UNKNOWN the tag manifest still covers the custody log. */
+static void
+bag_without_dtype(void)
+{
+	cleanup_free char *dir = NULL, *tm = NULL;
+
+	dtype_fake = 1;
+	dir = make_bag();
+	tm = unit_read(dir, "tagmanifest-sha256.txt");
+	CHECK(tm != NULL && strstr(tm, "  custody/log.jsonl\n") != NULL);
+	CHECK(tm != NULL && strstr(tm, "  custody/collector.json\n") != NULL);
+	CHECK(tm != NULL && strstr(tm, "  bag-info.txt\n") != NULL);
+	CHECK(verify_failures(dir) == 0);
+	unit_write(dir, "data/one/planted", "x");
+	CHECK(verify_failures(dir) == 1);
+	dtype_fake = 0;
+	CHECK(verify_failures(dir) == 1);
+}
+
+struct listing {
+	char text[4096];
+	size_t len;
+};
+
+static int
+list_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
+{
+	static const char *kinds[] = { "dir", "payload", "tag", "tagmanifest", "leftover", "special",
+				       "unreadable" };
+	struct listing *l = ctx;
+	int n;
+
+	(void)err;
+	n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s %s\n", kinds[e->kind], e->path);
+	if (n > 0 && (size_t)n < sizeof(l->text) - l->len)
+		l->len += (size_t)n;
+	return 0;
+}
+
+static void
+walk_listing(const char *dir, unsigned flags, struct listing *l)
+{
+	struct cfir_err err = { 0 };
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	memset(l, 0, sizeof(*l));
+	CHECK(fd >= 0 && cfir_bag_walk(fd, flags, list_entry, l, &err) == 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * One walk, one set of rules: what is payload, tag file, leftover; the
+ * reserve never shown; links and FIFOs reported, never followed. The same
+ * with d_type, without it, and (the flag) when d_type lies.
+ */
+static void
+walk_rules(void)
+{
+	cleanup_free char *dir = make_bag();
+	struct listing with, without, lying, flagged;
+	char path[600];
+	const char *want =
+		"tag bag-info.txt\n"
+		"tag bagit.txt\n"
+		"dir custody\n"
+		"leftover custody/.cfir-tmp-collector.json\n"
+		"tag custody/collector.json\n"
+		"special custody/fifo\n"
+		"tag custody/log.jsonl\n"
+		"dir data\n"
+		"dir data/one\n"
+		"payload data/one/a.txt\n"
+		"special data/one/link\n"
+		"payload data/one/odd%name\nx\n"
+		"tag manifest-sha256.txt\n"
+		"tagmanifest tagmanifest-sha256.txt\n";
+
+	unit_write(dir, ".cfir-reserve", "");
+	unit_write(dir, "custody/.cfir-tmp-collector.json", "{");
+	snprintf(path, sizeof(path), "%s/custody/fifo", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	snprintf(path, sizeof(path), "%s/data/one/link", dir);
+	CHECK(symlink("/etc/passwd", path) == 0);
+
+	walk_listing(dir, 0, &with);
+	CHECK_STR(with.text, want);
+	dtype_fake = 1;
+	walk_listing(dir, 0, &without);
+	CHECK_STR(without.text, want);
+	/* a d_type that lies is believed, unless the flag says to ask fstatat */
+	dtype_fake = 2;
+	walk_listing(dir, 0, &lying);
+	CHECK(strcmp(lying.text, want) != 0);
+	walk_listing(dir, CFIR_BAG_WALK_NO_DTYPE, &flagged);
+	CHECK_STR(flagged.text, want);
+	dtype_fake = 0;
+	/* verify by the same rules: the leftover, the FIFO and the link fail */
+	CHECK(verify_failures(dir) == 3);
+}
+
 UNIT_SUITE(bag_tests) = {
 	{ "bag: a side action writes from its own thread beside the main one", side_action },
 	{ "bag: create, hash as written, encode names, verify, modes", create_and_verify },
@@ -494,5 +622,7 @@ UNIT_SUITE(bag_tests) = {
 	{ "bag: refuses a directory that is not a bag, and another case", refuses_foreign },
 	{ "bag: a record too large for a full disk is whole or absent, never cut", record_on_full_disk },
 	{ "bag: details larger than a record may be become a note", record_too_large },
+	{ "bag: on a file system without d_type the tag manifest covers custody/", bag_without_dtype },
+	{ "bag: one walk, one set of rules, with d_type, without, and when it lies", walk_rules },
 	UNIT_END,
 };
