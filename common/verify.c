@@ -18,7 +18,8 @@
 #include "common/minisign.h"
 #include "common/util.h"
 
-#define LIST_MAX (1u << 30)
+#define MEMBERS_MAX (1u << 18)	/* members of an archive: far more than any bag holds */
+#define MEMBER_PATH_MAX 4096
 #define EFTYPE_NOTREG EMEDIUMTYPE	/* errno meaning "not a regular file" here */
 
 struct entry {
@@ -38,9 +39,41 @@ struct member {
 	char hex[CFIR_SHA256_HEX];
 	uint64_t bytes;
 	bool regular;
-	char *text;		/* the tag files' bytes, kept for the checks */
+	bool kept;		/* a tag file verify reads, its first copy: text holds its bytes */
+	bool too_large;		/* ... but it is larger than it may be */
+	char *text;		/* the bytes of a tag file verify reads (tag_read) */
 	size_t len;
 };
+
+/*
+ * The tag files verify reads, and the most each may hold: their bytes are
+ * kept when they stream by in an archive; everything else is only hashed.
+ */
+static const struct {
+	const char *path;
+	size_t max;
+} tag_read[] = {
+	{ "bag-info.txt", 1u << 20 },
+	{ "bagit.txt", 4096 },
+	{ "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX },
+	{ "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX },
+	{ "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX },
+	{ "tagmanifest-sha256.txt.minisig", 64u << 10 },
+};
+
+#define TAG_READ_N (sizeof(tag_read) / sizeof(tag_read[0]))
+
+/* Which of them PATH is, or -1: a file that is only hashed. */
+static int
+tag_index(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < TAG_READ_N; i++)
+		if (strcmp(tag_read[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
 
 struct vstate {
 	int dirfd;		/* the bag directory, or -1 for an archive */
@@ -50,6 +83,7 @@ struct vstate {
 	struct list payload, tags;
 	uint64_t oxum_bytes;
 	size_t oxum_count;
+	bool kept[TAG_READ_N];	/* the archive: a tag_read file's bytes are kept */
 };
 
 static void
@@ -115,19 +149,34 @@ member_find(const struct vstate *v, const char *path)
 	return v->nm ? bsearch(&key, v->m, v->nm, sizeof(key), member_cmp) : NULL;
 }
 
-/* A tag file's bytes, from the directory or the archive. */
+/* A tag file's bytes, from the directory or the archive; a larger one than it may be fails. */
 static int
-vread(struct vstate *v, const char *name, size_t max, char **text, size_t *len, struct cfir_err *err)
+vread(struct vstate *v, const char *name, char **text, size_t *len, struct cfir_err *err)
 {
+	size_t max = tag_read[tag_index(name)].max;
 	struct member *m;
+	bool more = false;
 
-	if (v->dirfd >= 0)
-		return cfir_read_file(v->dirfd, name, max, text, len, NULL, err);
+	if (v->dirfd >= 0) {
+		if (cfir_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
+			return -1;
+		if (!more)
+			return 0;
+		free(steal_pointer(text));
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is larger than the %zu bytes it may hold",
+				    name, max);
+	}
 	m = member_find(v, name);
+	/* twice in the archive (that fails): the copy whose bytes were kept */
+	while (m != NULL && !m->kept && m > v->m && strcmp(m[-1].path, name) == 0)
+		m--;
+	while (m != NULL && !m->kept && m + 1 < v->m + v->nm && strcmp(m[1].path, name) == 0)
+		m++;
 	if (m == NULL || !m->regular)
 		return cfir_err_set(err, EX_NOINPUT, ENOENT, "'%s' is not in the archive", name);
-	if (m->text == NULL)
-		return cfir_err_set(err, EX_DATAERR, EFBIG, "'%s' is too large", name);
+	if (m->too_large || m->text == NULL)
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is larger than the %zu bytes it may hold",
+				    name, max);
 	*text = malloc(m->len + 1);
 	if (*text == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
@@ -199,7 +248,7 @@ load_list(struct vstate *v, const char *name, struct list *l, bool payload)
 	struct entry *ne;
 	int bad = 0;
 
-	if (vread(v, name, LIST_MAX, &text, &len, &err) < 0) {
+	if (vread(v, name, &text, &len, &err) < 0) {
 		item(v, name, false, "%s", err.sys == ENOENT ? "missing" : cfir_err_str(&err));
 		return -1;
 	}
@@ -383,7 +432,7 @@ check_custody(struct vstate *v, const char *info)
 	struct xcheck x = { v, 0 };
 	size_t len = 0, count = 0;
 
-	if (vread(v, "custody/log.jsonl", LIST_MAX, &text, &len, &err) < 0) {
+	if (vread(v, "custody/log.jsonl", &text, &len, &err) < 0) {
 		item(v, "custody chain", false, "%s", cfir_err_str(&err));
 		return;
 	}
@@ -431,11 +480,11 @@ check_signature(struct vstate *v, const char *info)
 	size_t tl = 0, sl = 0, hl;
 	const char *hp;
 
-	if (vread(v, name, 64u << 10, &sig, &sl, &err) < 0) {
+	if (vread(v, name, &sig, &sl, &err) < 0) {
 		item(v, name, false, "the bag is not signed");
 		return;
 	}
-	if (vread(v, "tagmanifest-sha256.txt", LIST_MAX, &tm, &tl, &err) < 0) {
+	if (vread(v, "tagmanifest-sha256.txt", &tm, &tl, &err) < 0) {
 		item(v, name, false, "%s", cfir_err_str(&err));
 		return;
 	}
@@ -463,7 +512,7 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 	struct stat st;
 	size_t i;
 
-	if (vread(v, "bagit.txt", 4096, &bagit, NULL, &ferr) < 0)
+	if (vread(v, "bagit.txt", &bagit, NULL, &ferr) < 0)
 		return cfir_err_set(err, EX_NOINPUT, 0, "'%s' is not an evidence bag (no bagit.txt)", what);
 	if (strcmp(bagit, CFIR_BAGIT_TXT) != 0)
 		item(v, "bagit.txt", false, "not a BagIt 1.0 declaration");
@@ -483,8 +532,11 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 		walk_members(v);
 	}
 
-	if (vread(v, "bag-info.txt", 1 << 20, &info, NULL, &ferr) < 0)
+	if (vread(v, "bag-info.txt", &info, NULL, &ferr) < 0) {
+		if (ferr.sys != ENOENT)
+			item(v, "bag-info.txt", false, "%s", cfir_err_str(&ferr));
 		info = NULL;
+	}
 	check_oxum(v, info);
 	check_custody(v, info);
 	if (v->r->pub != NULL)
@@ -508,13 +560,6 @@ cfir_bag_verify(const char *dir, struct cfir_verify_report *r, struct cfir_err *
 	return rc;
 }
 
-/* The tag files are kept whole for the checks; the payload is only hashed. */
-static bool
-keep_text(const char *path)
-{
-	return strchr(path, '/') == NULL || strncmp(path, "custody/", 8) == 0;
-}
-
 static void
 members_free(struct vstate *v)
 {
@@ -527,7 +572,11 @@ members_free(struct vstate *v)
 	free(v->m);
 }
 
-/* One member: its path below the bag's directory, hashed as it streams. */
+/*
+ * One member: its path below the bag's directory and its hash, computed as
+ * it streams; nothing of it is held but the bytes of a tag file verify
+ * reads, up to the most that file may hold (and only its first copy).
+ */
 static int
 add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const char *rest, size_t *cap,
 	   struct cfir_err *err)
@@ -535,10 +584,13 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 	struct member *m;
 	struct cfir_hash *h;
 	const void *buf;
-	size_t len;
+	size_t len, keep, cap_text = 0;
 	la_int64_t off;
-	int r;
+	int r, ti;
 
+	if (v->nm == MEMBERS_MAX)
+		return cfir_err_set(err, EX_DATAERR, 0, "more than %u members: not a bag that seal --archive packed",
+				    MEMBERS_MAX);
 	if (v->nm == *cap) {
 		size_t nc = *cap ? 2 * *cap : 256;
 		struct member *nm = realloc(v->m, nc * sizeof(*nm));
@@ -557,31 +609,73 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 	m->regular = archive_entry_filetype(e) == AE_IFREG;
 	if (!m->regular)
 		return 0;
+	ti = tag_index(m->path);
+	keep = 0;
+	if (ti >= 0 && !v->kept[ti]) {
+		/* only its first copy: twice in the archive fails anyway */
+		v->kept[ti] = true;
+		m->kept = true;
+		keep = tag_read[ti].max;
+	}
+	/* the header says how large it is: a tag file larger than it may be is never held */
+	if (keep > 0 && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+	    (uint64_t)archive_entry_size(e) > keep)
+		m->too_large = true;
+	else if (keep > 0 && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0)
+		cap_text = (size_t)archive_entry_size(e);
 	h = cfir_hash_new();
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
 		cfir_hash_update(h, buf, len);
 		m->bytes += len;
-		if (keep_text(m->path) && m->bytes <= LIST_MAX) {
-			char *nt = realloc(m->text, m->len + len + 1);
+		if (keep == 0 || m->too_large)
+			continue;
+		if (m->len + len > keep) {
+			/* a clear failure later, never a silent truncation */
+			m->too_large = true;
+			free(steal_pointer(&m->text));
+			m->len = 0;
+			continue;
+		}
+		if (m->text == NULL || m->len + len > cap_text) {
+			char *nt;
 
+			if (m->len + len > cap_text)
+				cap_text = m->len + len;
+			nt = realloc(m->text, cap_text + 1);
 			if (nt == NULL) {
 				cfir_hash_free(h);
 				return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 			}
-			memcpy(nt + m->len, buf, len);
 			m->text = nt;
-			m->len += len;
 		}
+		memcpy(m->text + m->len, buf, len);
+		m->len += len;
 	}
 	cfir_hash_final_hex(h, m->hex);
 	cfir_hash_free(h);
-	if (keep_text(m->path) && m->text == NULL)
+	if (keep > 0 && !m->too_large && m->text == NULL)
 		m->text = calloc(1, 1);
 	if (r != ARCHIVE_EOF)
 		return cfir_err_set(err, EX_DATAERR, 0, "archive: %s", archive_error_string(a));
 	return 0;
+}
+
+/* REST, below the bag's directory, names a place inside it (a directory may end in '/'). */
+static bool
+member_path_ok(struct archive_entry *e, const char *rest)
+{
+	cleanup_free char *d = NULL;
+	size_t n;
+
+	if (archive_entry_filetype(e) != AE_IFDIR)
+		return path_ok(rest);
+	if ((d = strdup(rest)) == NULL)
+		return false;
+	for (n = strlen(d); n > 0 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
+	return *d == '\0' || path_ok(d);
 }
 
 int
@@ -604,6 +698,11 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		const char *name = archive_entry_pathname(e), *slash;
 		size_t tl;
 
+		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
+			item(&v, "archive", false, "a member's name is longer than %u bytes", MEMBER_PATH_MAX);
+			continue;
+		}
+
 		if (name == NULL || (slash = strchr(name, '/')) == NULL || slash == name) {
 			if (name != NULL && archive_entry_filetype(e) == AE_IFDIR && strchr(name, '/') == NULL)
 				continue;	/* the bag's own directory */
@@ -615,9 +714,7 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 			cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 			goto out;
 		}
-		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !path_ok(slash + 1)) {
-			if (slash[1] == '\0' && strlen(top) == tl && strncmp(top, name, tl) == 0)
-				continue;
+		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !member_path_ok(e, slash + 1)) {
 			item(&v, name, false, "outside the bag's directory");
 			continue;
 		}

@@ -7,9 +7,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "common/bag.h"
 #include "common/cleanup.h"
@@ -610,6 +614,114 @@ walk_rules(void)
 	CHECK(verify_failures(dir) == 3);
 }
 
+/* A tar at PATH with N members bag/<name> of the sizes given (zeros), as a hostile archive can be. */
+static void
+tar_write(const char *path, size_t n, const char *const *names, const uint64_t *sizes)
+{
+	static char zeros[1 << 20];
+	struct archive *a = archive_write_new();
+	struct archive_entry *e;
+	char name[600];
+	uint64_t left;
+	size_t i;
+
+	CHECK(archive_write_set_format_pax_restricted(a) == ARCHIVE_OK);
+	CHECK(archive_write_open_filename(a, path) == ARCHIVE_OK);
+	for (i = 0; i < n; i++) {
+		e = archive_entry_new();
+		snprintf(name, sizeof(name), "bag/%s", names[i]);
+		archive_entry_copy_pathname(e, name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0600);
+		archive_entry_set_size(e, (la_int64_t)sizes[i]);
+		CHECK(archive_write_header(a, e) == ARCHIVE_OK);
+		for (left = sizes[i]; left > 0; left -= left < sizeof(zeros) ? left : sizeof(zeros))
+			archive_write_data(a, zeros, left < sizeof(zeros) ? left : sizeof(zeros));
+		archive_entry_free(e);
+	}
+	CHECK(archive_write_close(a) == ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+struct fails {
+	char text[4096];
+	size_t len;
+};
+
+static void
+fail_item(void *ctx, const char *path, bool ok, const char *why)
+{
+	struct fails *f = ctx;
+	int n;
+
+	if (ok)
+		return;
+	n = snprintf(f->text + f->len, sizeof(f->text) - f->len, "%s: %s\n", path, why ? why : "");
+	if (n > 0 && (size_t)n < sizeof(f->text) - f->len)
+		f->len += (size_t)n;
+}
+
+static long
+peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/*
+ * A tag file larger than it may be is a clear FAIL, never a silent cut, and
+ * is not held in memory; payload members stream through.
+ */
+static void
+archive_tag_too_large(void)
+{
+	static const char *const names[] = { "bagit.txt", "custody/log.jsonl", "data/big", "notes.bin" };
+	const uint64_t sizes[] = { 0, (uint64_t)CFIR_BAG_TAGFILE_MAX + 1, 64u << 20, 300u << 20 };
+	struct fails f = { "", 0 };
+	struct cfir_verify_report r = { .item = fail_item, .ctx = &f };
+	struct cfir_err err = { 0 };
+	cleanup_free char *path = NULL;
+	long before;
+
+	CHECK(asprintf(&path, "%s/big.tar", unit_tmpdir()) > 0);
+	tar_write(path, 4, names, sizes);
+	before = peak_rss_kib();
+	CHECK(cfir_bag_verify_archive(path, &r, &err) == 0);
+	CHECK(strstr(f.text, "custody chain: 'custody/log.jsonl' is larger than the 268435456 bytes") != NULL);
+	CHECK(strstr(f.text, "notes.bin: extra: not in the tag manifest") != NULL);
+	/* flat: neither the log nor the extra file was held */
+	CHECK(peak_rss_kib() - before < (32 << 10));
+	if (unit_failed_checks)
+		fprintf(stderr, "    %s    peak RSS grew by %ld KiB\n", f.text, peak_rss_kib() - before);
+	unlink(path);
+}
+
+/* An archive with more members than any bag holds is refused, clearly. */
+static void
+archive_too_many_members(void)
+{
+	cleanup_free char *path = NULL;
+	struct cfir_verify_report r = { 0 };
+	struct cfir_err err = { 0 };
+	size_t n = (1u << 18) + 1, i;
+	char **names = calloc(n, sizeof(*names));
+	uint64_t *sizes = calloc(n, sizeof(*sizes));
+
+	CHECK(asprintf(&path, "%s/many.tar", unit_tmpdir()) > 0);
+	for (i = 0; i < n; i++)
+		CHECK(asprintf(&names[i], "data/f%07zu", i) > 0);
+	tar_write(path, n, (const char *const *)names, sizes);
+	CHECK(cfir_bag_verify_archive(path, &r, &err) < 0);
+	CHECK(err.exit == EX_DATAERR && strstr(err.msg, "more than 262144 members") != NULL);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(sizes);
+	unlink(path);
+}
+
 UNIT_SUITE(bag_tests) = {
 	{ "bag: a side action writes from its own thread beside the main one", side_action },
 	{ "bag: create, hash as written, encode names, verify, modes", create_and_verify },
@@ -624,5 +736,7 @@ UNIT_SUITE(bag_tests) = {
 	{ "bag: details larger than a record may be become a note", record_too_large },
 	{ "bag: on a file system without d_type the tag manifest covers custody/", bag_without_dtype },
 	{ "bag: one walk, one set of rules, with d_type, without, and when it lies", walk_rules },
+	{ "bag: an archive's oversized tag file fails clearly and is not held", archive_tag_too_large },
+	{ "bag: an archive with more members than a bag holds is refused", archive_too_many_members },
 	UNIT_END,
 };
