@@ -128,28 +128,39 @@ pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct packer *p = ctx;
 
-	(void)a;
-	if (cfir_write_all(p->fd, buf, len) < 0)
+	if (cfir_write_all(p->fd, buf, len) < 0) {
+		archive_set_error(a, errno, "write: %s", strerror(errno));
 		return -1;
+	}
 	cfir_hash_update(p->h, buf, len);
 	return (la_ssize_t)len;
 }
 
+/*
+ * One file, exactly the bytes its header promises: a read error, or a file
+ * that shrinks or grows while it is packed, fails the archive; libarchive
+ * would pad a short member with zeros, a tar that lies.
+ */
 static int
 pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 {
 	cleanup_free char *path = NULL;
 	struct archive_entry *e;
 	struct stat st;
+	uint64_t size, done = 0;
 	ssize_t n;
 	int fd, r = 0;
+	char c;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		return cfir_err_set(p->err, EX_DATAERR, errno, "'%s' is not a regular file", rel);
+	/* O_NONBLOCK: a FIFO put there since the walk looked would hang the open */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return cfir_err_set(p->err, cfir_err_sys_exit(errno), errno, "open '%s'", rel);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cfir_err_set(p->err, EX_DATAERR, 0, "'%s' is not a regular file", rel);
 	}
+	size = (uint64_t)st.st_size;
 	e = archive_entry_new();
 	if (e == NULL || asprintf(&path, "%s/%s", p->top, rel) < 0) {
 		archive_entry_free(e);
@@ -163,9 +174,27 @@ pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	if (archive_write_header(p->a, e) != ARCHIVE_OK)
 		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
-	while (r == 0 && (n = read(fd, p->buf, sizeof(p->buf))) > 0)
-		if (archive_write_data(p->a, p->buf, (size_t)n) != n)
+	while (r == 0 && done < size) {
+		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
+		else if (n == 0)
+			r = cfir_err_set(p->err, EX_IOERR, 0, "'%s' shrank while it was packed: %llu of %llu bytes",
+					 rel, (unsigned long long)done, (unsigned long long)size);
+		else if (archive_write_data(p->a, p->buf, (size_t)n) != n)
 			r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
+		else
+			done += (uint64_t)n;
+	}
+	while (r == 0 && (n = read(fd, &c, 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		r = n < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel) :
+			    cfir_err_set(p->err, EX_IOERR, 0, "'%s' grew while it was packed: past %llu bytes",
+					 rel, (unsigned long long)size);
+	}
 	archive_entry_free(e);
 	close(fd);
 	return r;
@@ -240,8 +269,10 @@ pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 
 		if (sfd < 0 || cfir_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
 			cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
-			if (sfd >= 0)
+			if (sfd >= 0) {
 				close(sfd);
+				unlink(sumpath);
+			}
 			goto out;
 		}
 		close(sfd);
@@ -255,8 +286,14 @@ out:
 		close(dfd);
 	if (p.fd >= 0)
 		close(p.fd);
-	if (r < 0 && p.fd >= 0)
-		unlink(out);
+	/* never a tar that lies: what was written of it goes */
+	if (r < 0 && p.fd >= 0) {
+		if (unlink(out) == 0 || errno == ENOENT)
+			cfir_err_wrap(err, "--archive '%s' removed, not packed whole", out);
+		else
+			cfir_err_wrap(err, "--archive '%s' is incomplete (and could not be removed: %s)", out,
+				      strerror(errno));
+	}
 	return r;
 }
 
