@@ -49,6 +49,13 @@ struct cfir_ms_sec;
 int cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted,
 		  struct cfir_err *err);
 
+/*
+ * A bag that is sealed already, for seal --archive to pack it (again): 1 and
+ * its directory in *DIRFD under a shared lock (closing it releases it), or
+ * 0 when the bag is not sealed (nothing held).
+ */
+int cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err);
+
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
 const char *cfir_bag_dir(const struct cfir_bag *b);

@@ -25,7 +25,7 @@ cfir_interrupted(void)
 int
 cfir_err_interrupted(struct cfir_err *err)
 {
-	return cfir_err_set(err, EX_TEMPFAIL, EINTR, "interrupted");
+	return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
 }
 
 int

@@ -205,6 +205,37 @@ path_ok(const char *p)
 	return true;
 }
 
+/* SHA-256 of FD to its end, asking between blocks whether to stop (^C). */
+static int
+hash_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	static _Thread_local unsigned char buf[1 << 16];
+	struct cfir_hash *h = cfir_hash_new();
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (cfir_interrupted()) {
+			cfir_hash_free(h);
+			return cfir_err_interrupted(err);
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cfir_hash_free(h);
+			return cfir_err_set(err, EX_IOERR, errno, "read");
+		}
+		cfir_hash_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	cfir_hash_final_hex(h, hex);
+	cfir_hash_free(h);
+	*bytes = total;
+	return 0;
+}
+
 /* Open a file of the bag, never following a symbolic link on the way. */
 static int
 open_beneath(int dirfd, const char *path, struct stat *st)
@@ -280,19 +311,22 @@ load_list(struct vstate *v, const char *name, struct list *l, bool payload)
 	return bad ? -1 : 0;
 }
 
-static void
-check_list(struct vstate *v, struct list *l, bool payload)
+/* Every file L lists, hashed; -1 (ERR) only when interrupted. */
+static int
+check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 {
 	char hex[CFIR_SHA256_HEX];
-	struct cfir_err err = { 0 };
+	struct cfir_err ferr = { 0 };
 	struct stat st;
-	uint64_t bytes;
+	uint64_t bytes = 0;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < l->n; i++) {
 		struct entry *e = &l->e[i];
 
+		if (cfir_interrupted())
+			return cfir_err_interrupted(err);
 		if (v->dirfd < 0) {
 			struct member *m = member_find(v, e->path);
 
@@ -311,9 +345,11 @@ check_list(struct vstate *v, struct list *l, bool payload)
 				     ? "not a regular file" : strerror(errno));
 			continue;
 		}
-		if (cfir_sha256_fd(fd, hex, &bytes, &err) < 0) {
+		if (hash_fd(fd, hex, &bytes, &ferr) < 0) {
 			close(fd);
-			item(v, e->path, false, "%s", cfir_err_str(&err));
+			if (cfir_interrupted())
+				return cfir_err_interrupted(err);
+			item(v, e->path, false, "%s", cfir_err_str(&ferr));
 			continue;
 		}
 		close(fd);
@@ -328,6 +364,7 @@ hashed:
 		else
 			item(v, e->path, true, NULL);
 	}
+	return 0;
 }
 
 #define FIX_HINT "the next cfir command on the bag (cfir seal, say) records it"
@@ -365,7 +402,8 @@ check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys
 static int
 walk_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	(void)err;
+	if (cfir_interrupted())
+		return cfir_err_interrupted(err);
 	check_entry(ctx, e->path, e->kind, e->sys);
 	return 0;
 }
@@ -502,6 +540,10 @@ check_signature(struct vstate *v, const char *info)
 	item(v, name, true, "signed: %s", trusted);
 }
 
+/*
+ * Every check, in turn; ^C stops it between two files (or two blocks of one)
+ * and it fails with EX_TEMPFAIL: nothing it did not check is said to be OK.
+ */
 static int
 verify(struct vstate *v, const char *what, struct cfir_err *err)
 {
@@ -511,23 +553,27 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 	struct cfir_err ferr = { 0 };
 	struct stat st;
 	size_t i;
+	int rc = -1;
 
 	if (vread(v, "bagit.txt", &bagit, NULL, &ferr) < 0)
 		return cfir_err_set(err, EX_NOINPUT, 0, "'%s' is not an evidence bag (no bagit.txt)", what);
 	if (strcmp(bagit, CFIR_BAGIT_TXT) != 0)
 		item(v, "bagit.txt", false, "not a BagIt 1.0 declaration");
 
-	if (load_list(v, "manifest-sha256.txt", &v->payload, true) == 0 || v->payload.n > 0)
-		check_list(v, &v->payload, true);
-	if (load_list(v, "tagmanifest-sha256.txt", &v->tags, false) == 0 || v->tags.n > 0)
-		check_list(v, &v->tags, false);
+	if ((load_list(v, "manifest-sha256.txt", &v->payload, true) == 0 || v->payload.n > 0) &&
+	    check_list(v, &v->payload, true, err) < 0)
+		goto out;
+	if ((load_list(v, "tagmanifest-sha256.txt", &v->tags, false) == 0 || v->tags.n > 0) &&
+	    check_list(v, &v->tags, false, err) < 0)
+		goto out;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (list_find(&v->tags, required[i]) == NULL)
 			item(v, required[i], false, "not in the tag manifest");
 	if (v->dirfd >= 0) {
 		if (fstatat(v->dirfd, "data", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			item(v, "data", false, "payload directory missing");
-		cfir_bag_walk(v->dirfd, 0, walk_entry, v, err);
+		if (cfir_bag_walk(v->dirfd, 0, walk_entry, v, err) < 0)
+			goto out;
 	} else {
 		walk_members(v);
 	}
@@ -541,9 +587,14 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 	check_custody(v, info);
 	if (v->r->pub != NULL)
 		check_signature(v, info);
+	rc = 0;
+out:
+	if (rc < 0 && cfir_interrupted())
+		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted after %zu OK, %zu FAIL; "
+			     "the rest was not checked", what, v->r->ok, v->r->failed);
 	list_free(&v->payload);
 	list_free(&v->tags);
-	return 0;
+	return rc;
 }
 
 int
@@ -627,6 +678,10 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (cfir_interrupted()) {
+			cfir_hash_free(h);
+			return cfir_err_interrupted(err);
+		}
 		cfir_hash_update(h, buf, len);
 		m->bytes += len;
 		if (keep == 0 || m->too_large)
@@ -698,6 +753,9 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		const char *name = archive_entry_pathname(e), *slash;
 		size_t tl;
 
+		if (cfir_interrupted())
+			break;
+
 		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
 			item(&v, "archive", false, "a member's name is longer than %u bytes", MEMBER_PATH_MAX);
 			continue;
@@ -720,8 +778,16 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		}
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
-		if (add_member(&v, a, e, slash + 1, &cap, err) < 0)
+		if (add_member(&v, a, e, slash + 1, &cap, err) < 0) {
+			if (cfir_interrupted())
+				break;
 			goto out;
+		}
+	}
+	if (cfir_interrupted()) {
+		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted while it read the archive; "
+			     "nothing was checked", path);
+		goto out;
 	}
 	if (ar != ARCHIVE_EOF) {
 		cfir_err_set(err, EX_DATAERR, 0, "archive '%s': %s", path, archive_error_string(a));

@@ -175,6 +175,10 @@ pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 	if (archive_write_header(p->a, e) != ARCHIVE_OK)
 		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
 	while (r == 0 && done < size) {
+		if (cfir_interrupted()) {
+			r = cfir_err_interrupted(p->err);
+			break;
+		}
 		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -206,6 +210,8 @@ pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
 	struct packer *p = ctx;
 
+	if (cfir_interrupted())
+		return cfir_err_interrupted(err);
 	switch (e->kind) {
 	case CFIR_BAG_DIR:
 	case CFIR_BAG_LEFTOVER:	/* never part of the bag */
@@ -223,17 +229,21 @@ pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 	return 0;
 }
 
+/*
+ * The bag BAGDIR, open as DFD, into the tar OUT and its SHA-256 into
+ * OUT.sha256; ^C stops it within a block, and then, as on any failure,
+ * what was written of OUT is removed.
+ */
 static int
-pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
+pack(int dfd, const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 {
 	struct packer p = { .fd = -1, .err = err };
 	cleanup_free char *copy = strdup(bagdir), *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
-	int dfd, r = -1;
+	int r = -1;
 
 	if (copy == NULL || outcopy == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
 	p.top = basename(copy);
-	dfd = open(bagdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	p.fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	p.h = cfir_hash_new();
 	p.a = archive_write_new();
@@ -279,11 +289,12 @@ pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 	}
 	r = 0;
 out:
+	/* a failed pack writes no more: closing would pad the cut member with zeros */
+	if (p.a != NULL && r < 0)
+		archive_write_fail(p.a);
 	if (p.a != NULL)
 		archive_write_free(p.a);
 	cfir_hash_free(p.h);
-	if (dfd >= 0)
-		close(dfd);
 	if (p.fd >= 0)
 		close(p.fd);
 	/* never a tar that lies: what was written of it goes */
@@ -295,6 +306,40 @@ out:
 				      strerror(errno));
 	}
 	return r;
+}
+
+/* After a pack that failed: the bag is sealed all the same, and how to pack it. */
+static void
+sealed_hint(struct cfir_err *err, const char *archive, const char *bag)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 "; the bag is sealed and whole: 'cfir seal --archive %s %s' packs it again", archive, bag);
+}
+
+/* The output of a pack of a bag that was sealed before. */
+static void
+packed(struct cfir_global *g, const char *bag, const char *archive, const char *hex)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	cfir_json_add_bytes(rec, "bag", bag, strlen(bag));
+	cJSON_AddBoolToObject(rec, "sealed", true);
+	cJSON_AddBoolToObject(rec, "sealed_before", true);
+	cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
+	cfir_json_add_str(rec, "archive_sha256", hex);
+	if (g->out.format == CFIR_FORMAT_JSON) {
+		cfir_out_record(&g->out, rec, NULL, NULL);
+	} else if (!g->out.quiet) {
+		fputs("packed ", g->out.fp);
+		cfir_vis_str(g->out.fp, bag);
+		fputs(" (sealed before)\n", g->out.fp);
+		fprintf(g->out.fp, "  archive: %s  ", hex);
+		cfir_vis_str(g->out.fp, archive);
+		fputc('\n', g->out.fp);
+	}
+	cJSON_Delete(rec);
 }
 
 int
@@ -315,7 +360,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	const char *key = NULL, *archive = NULL;
 	char hex[CFIR_SHA256_HEX] = "";
 	cJSON *details, *rec;
-	int c;
+	int c, dfd = -1;
 
 	tool_bagopts_init(&bo, g);
 	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
@@ -362,9 +407,26 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 			goto out;
 		}
 	}
+	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
+	if (archive != NULL && key == NULL) {
+		int sealed = cfir_bag_open_sealed(bo.dir, &dfd, &err);
+
+		if (sealed < 0)
+			goto out;
+		if (sealed > 0) {
+			if (pack(dfd, bo.dir, archive, hex, &err) == 0)
+				packed(g, bo.dir, archive, hex);
+			goto out;
+		}
+	}
 	/* the key first: a wrong passphrase leaves the bag as it was */
 	if (key != NULL && tool_load_secret(key, &sk, &err) < 0)
 		goto out;
+	if (cfir_interrupted()) {
+		cfir_err_interrupted(&err);
+		cfir_err_wrap(&err, "bag '%s' not sealed", bo.dir);
+		goto out;
+	}
 	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 || cfir_bag_begin(bag, "seal", NULL, &err) < 0)
 		goto out;
 	details = cJSON_CreateObject();
@@ -379,8 +441,17 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	    cfir_bag_seal(bag, key != NULL ? &sk : NULL, &trusted, &err) < 0)
 		goto out;
 	/* the sealed bag is final: pack it as it is, still under its lock */
-	if (archive != NULL && pack(bo.dir, archive, hex, &err) < 0)
-		goto out;
+	if (archive != NULL) {
+		dfd = open(bo.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			cfir_err_set(&err, cfir_err_sys_exit(errno), errno, "bag '%s'", bo.dir);
+			goto out;
+		}
+		if (pack(dfd, bo.dir, archive, hex, &err) < 0) {
+			sealed_hint(&err, archive, bo.dir);
+			goto out;
+		}
+	}
 	rec = cJSON_CreateObject();
 	cfir_json_add_bytes(rec, "bag", bo.dir, strlen(bo.dir));
 	cJSON_AddBoolToObject(rec, "sealed", true);
@@ -407,6 +478,8 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	cJSON_Delete(rec);
 out:
 	OPENSSL_cleanse(&sk, sizeof(sk));
+	if (dfd >= 0)
+		close(dfd);
 	return tool_done(NULL, NULL, bag, &err, 0);
 }
 

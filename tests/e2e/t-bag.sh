@@ -144,3 +144,49 @@ else
 	run "$CFIR" verify "$fb"
 	check "and verifies" bash -c '[ "$1" = 0 ] && [ "$(wc -l <"$2/custody/log.jsonl")" = 2 ]' _ "$status" "$fb"
 fi
+
+# ^C: verify and seal --archive stop within a second, say so (75), never
+# call OK what they did not check, and leave the bag as it was. A bag worth
+# stopping: the export of a 2 GiB image (made once and kept).
+data_image cfir-test/data2g 2048 200
+bigc=$(uniq_name bigexport)
+docker create --name "$bigc" --label "$LABEL" cfir-test/data2g sleep 1 >/dev/null
+bb=$T/bigbag
+"$CFIR" export -o "$bb" "$bigc" >/dev/null 2>&1
+
+# interrupt NAME CMD...: start CMD, SIGINT after 0.3 s; $st its status, $took
+# the milliseconds from the signal to its end, $late when it had ended before
+interrupt() {
+	local name=$1 pid t0
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" &
+	pid=$!
+	sleep 0.3
+	late=false
+	grep -q '^[^)]*) Z' "/proc/$pid/stat" 2>/dev/null && late=true
+	t0=$(date +%s%N)
+	kill -INT $pid
+	wait $pid
+	st=$?
+	took=$((($(date +%s%N) - t0) / 1000000))
+}
+interrupt verify "$CFIR" --format json verify "$bb"
+if $late; then
+	skip "verify interrupted" "it finished before the signal came"
+else
+	check "an interrupted verify exits 75 within a second ($took ms)" test "$st" = 75 -a "$took" -lt 1000
+	check "it says what it did not check" grep -q "interrupted after .* the rest was not checked" "$T/verify.err"
+	check "and prints no verdict on the bag" bash -c '! grep -q "\"verified\"" "$1" && ! grep -q "rootfs.tar\",\"status\":\"OK" "$1"' _ "$T/verify.out"
+fi
+interrupt seal "$CFIR" seal --archive "$T/bigbag.tar" "$bb"
+if $late; then
+	skip "seal --archive interrupted" "it finished before the signal came"
+else
+	check "an interrupted seal --archive exits 75 within a second ($took ms)" test "$st" = 75 -a "$took" -lt 1000
+	check "its partial archive is removed, and it says so" \
+		bash -c '[ ! -e "$1" ] && [ ! -e "$1.sha256" ] && grep -q "removed, not packed whole: interrupted" "$2"' \
+		_ "$T/bigbag.tar" "$T/seal.err"
+	check "and says how to pack the sealed bag" grep -q "cfir seal --archive .* packs it again" "$T/seal.err"
+	run "$CFIR" verify "$bb"
+	check "the bag is sealed and verifies" bash -c '[ "$1" = 0 ] && grep -q "^Cfir-Sealed: " "$2/bag-info.txt"' _ "$status" "$bb"
+fi

@@ -126,3 +126,13 @@ if [ -r /sys/kernel/uevent_seqnum ] && [ "$(stat -c %s /sys/kernel/uevent_seqnum
 else
 	skip "a member that shrinks" "no sysfs file says more than it holds"
 fi
+
+# a sealed bag whose pack failed or was stopped: seal --archive packs it as it is
+run "$CFIR" seal --archive "$T/again.tar" "$bag"
+check "seal --archive packs a bag sealed before, and says so" \
+	bash -c '[ "$1" = 0 ] && jq -e ".sealed_before" <<<"$2" >/dev/null' _ "$status" "$out"
+run "$CFIR" verify -p "$T/keys/cfir.pub" "$T/again.tar"
+check "that archive verifies, signature and all" test "$status" = 0
+check "the bag has no new record" test "$(tail -n1 "$bag/custody/log.jsonl" | jq -r .action)" = seal
+run "$CFIR" seal -k "$T/keys/cfir.key" --archive "$T/again2.tar" "$bag"
+check "a sealed bag is not sealed twice" bash -c '[ "$1" = 65 ] && [ ! -e "$2" ]' _ "$status" "$T/again2.tar"
