@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,11 @@ struct cfir_bag {
 
 	char sealed[CFIR_TIME_LEN];	/* when it was sealed, "" while open */
 
+	/* what bag-info.txt said at open: its custody head must be one the log passed */
+	bool info_found, info_chain;
+	uint64_t info_records;
+	char info_head[CFIR_SHA256_HEX];
+
 	/* the action in progress */
 	struct act cur;
 	/* the manifest, the artifact lists and the custody log, for a side action's thread */
@@ -78,6 +84,22 @@ struct cfir_writer {
 	unsigned char *buf;
 	size_t len;
 };
+
+/* What an earlier cfir, ended before its records and tag files agreed, left behind. */
+struct recovery {
+	size_t cut_bytes;		/* of a last custody line without its newline, cut off */
+	char cut_hex[CFIR_SHA256_HEX];
+	uint64_t behind;		/* records bag-info.txt had not caught up with */
+	bool tags_stale;		/* the tag manifest did not list the tag files as they are */
+	char log_hex[CFIR_SHA256_HEX];	/* the custody log as it is (after a cut) */
+};
+
+static void act_clear(struct act *a);
+static int record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
+			cJSON *details, struct cfir_err *err);
+static int log_cut(int fd, off_t size);
+static bool tags_stale(struct cfir_bag *b, const char *log_hex);
+static int recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err *err);
 
 uint64_t
 cfir_bag_seq(const struct cfir_bag *b)
@@ -215,6 +237,23 @@ cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 	}
 	memcpy(head, prev, CFIR_SHA256_HEX);
 	*count = n;
+	return 0;
+}
+
+int
+cfir_custody_head_at(const char *text, size_t len, size_t n, char *head)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t i;
+
+	memcpy(head, ZERO_HASH, CFIR_SHA256_HEX);
+	for (i = 0; i < n; i++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return -1;
+		cfir_sha256_hex(p, (size_t)(nl - p), head);
+		p = nl + 1;
+	}
 	return 0;
 }
 
@@ -393,6 +432,7 @@ info_load(struct cfir_bag *b, struct cfir_err *err)
 
 	if (cfir_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	b->info_found = true;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		v = strstr(line, ": ");
 		if (v == NULL)
@@ -405,6 +445,10 @@ info_load(struct cfir_bag *b, struct cfir_err *err)
 			b->case_id = strdup(v);
 		else if (strcmp(line, "Examiner") == 0 && b->examiner == NULL)
 			b->examiner = strdup(v);
+		else if (strcmp(line, "Custody-Records") == 0)
+			b->info_chain = sscanf(v, "%" SCNu64, &b->info_records) == 1;
+		else if (strcmp(line, "Custody-Head") == 0)
+			snprintf(b->info_head, sizeof(b->info_head), "%s", v);
 		else if (strcmp(line, "Cfir-Sealed") == 0)
 			return cfir_err_set(err, EX_DATAERR, 0,
 					    "bag '%s' is sealed; it takes no more evidence", b->dir);
@@ -621,20 +665,55 @@ tags_update(struct cfir_bag *b, struct cfir_err *err)
 
 /* ---- open and close -------------------------------------------------------- */
 
+/*
+ * The custody log: a chain, and bag-info.txt's custody head one of the
+ * heads it passed (equal, or behind when a cfir ended between the log and
+ * the tag files). A last line without its newline (a cfir ended while it
+ * appended) is cut off, and said so in the recovery.
+ */
 static int
-custody_load(struct cfir_bag *b, struct cfir_err *err)
+custody_load(struct cfir_bag *b, struct recovery *rv, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
-	char why[160];
+	cleanup_close int fd = -1;
+	char why[160], head[CFIR_SHA256_HEX];
 	size_t len = 0, count = 0;
+	const char *nl;
+	bool more = false;
 
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
-	if (cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	cfir_sha256_hex("", 0, rv->log_hex);
+	if (cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, &more, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	if (more)
+		return cfir_err_set(err, EX_DATAERR, 0, "bag '%s': the custody log is larger than %u MiB",
+				    b->dir, CFIR_BAG_TAGFILE_MAX >> 20);
+	if (len > 0 && text[len - 1] != '\n') {
+		nl = memrchr(text, '\n', len);
+		rv->cut_bytes = len - (nl ? (size_t)(nl - text) + 1 : 0);
+		len -= rv->cut_bytes;
+		cfir_sha256_hex(text + len, rv->cut_bytes, rv->cut_hex);
+	}
 	if (cfir_custody_check(text, len, b->head, &count, why, sizeof(why)) < 0)
 		return cfir_err_set(err, EX_DATAERR, 0,
 				    "bag '%s': custody log is broken (%s); run 'cfir verify'",
 				    b->dir, why);
+	if (b->info_chain) {
+		if (b->info_records > count || cfir_custody_head_at(text, len, b->info_records, head) < 0 ||
+		    strcmp(head, b->info_head) != 0)
+			return cfir_err_set(err, EX_DATAERR, 0,
+					    "bag '%s': bag-info.txt names a custody head (%llu records) the log "
+					    "never had (%zu records): records removed or replaced; run 'cfir verify'",
+					    b->dir, (unsigned long long)b->info_records, count);
+		rv->behind = count - b->info_records;
+	}
+	if (rv->cut_bytes > 0) {
+		fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || log_cut(fd, (off_t)len) < 0)
+			return cfir_err_set(err, EX_IOERR, errno, "bag '%s': cut the partial custody record off",
+					    b->dir);
+	}
+	cfir_sha256_hex(text, len, rv->log_hex);
 	b->seq = count;
 	return 0;
 }
@@ -774,9 +853,6 @@ reserve_give(struct cfir_bag *b)
 	unlinkat(b->dirfd, RESERVE, 0);
 }
 
-static void act_clear(struct act *a);
-static int record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
-			cJSON *details, struct cfir_err *err);
 
 static void
 bag_free(struct cfir_bag *b)
@@ -804,7 +880,7 @@ bag_free(struct cfir_bag *b)
 }
 
 static int
-bag_init(struct cfir_bag *b, bool fresh, struct cfir_err *err)
+bag_init(struct cfir_bag *b, bool fresh, struct recovery *rv, struct cfir_err *err)
 {
 	struct stat st;
 	char today[16];
@@ -831,8 +907,9 @@ bag_init(struct cfir_bag *b, bool fresh, struct cfir_err *err)
 	if (fstatat(b->dirfd, "bagit.txt", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0,
 				    "'%s' exists and is not an evidence bag (no bagit.txt)", b->dir);
-	if (info_load(b, err) < 0 || manifest_load(b, err) < 0 || custody_load(b, err) < 0)
+	if (info_load(b, err) < 0 || manifest_load(b, err) < 0 || custody_load(b, rv, err) < 0)
 		return -1;
+	rv->tags_stale = tags_stale(b, rv->log_hex);
 	if (b->date[0] == '\0')
 		snprintf(b->date, sizeof(b->date), "%s", today);
 	return 0;
@@ -844,6 +921,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 {
 	struct cfir_bag *b;
 	cleanup_close int exefd = -1;
+	struct recovery rv = { 0 };
 	bool fresh = false;
 	int e;
 
@@ -874,7 +952,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	fresh = dir_is_empty(b->dirfd);
 	if (fresh)
 		fchmod(b->dirfd, 0700);
-	if (bag_init(b, fresh, err) < 0)
+	if (bag_init(b, fresh, &rv, err) < 0)
 		goto fail;
 	if (meta != NULL && meta->case_id != NULL) {
 		if (b->case_id != NULL && strcmp(b->case_id, meta->case_id) != 0) {
@@ -899,6 +977,9 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 			     "whole when the disk fills", dir);
 		goto fail;
 	}
+	/* what an earlier cfir left unrecorded, recorded before anything new */
+	if (!fresh && recover(b, &rv, err) < 0)
+		goto fail;
 	*bp = b;
 	return 0;
 fail:
@@ -906,35 +987,52 @@ fail:
 	return -1;
 }
 
+/* The seal's tag files and signature, under b->mu with the signals held off. */
+static int
+seal_write(struct cfir_bag *b, const struct cfir_ms_sec *sk, const char *tc, struct cfir_err *err)
+{
+	cleanup_free char *tm = NULL, *sig = NULL;
+	unsigned char h[64];
+	size_t len = 0;
+
+	if (tags_update(b, err) < 0)
+		return -1;
+	if (sk == NULL)
+		return 0;
+	/* minisign -Vm tagmanifest-sha256.txt checks this file */
+	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
+		return cfir_err_wrap(err, "bag '%s'", b->dir);
+	cfir_blake2b(h, 64, tm, len);
+	if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
+	    write_atomic(b, "tagmanifest-sha256.txt.minisig", sig, strlen(sig), err) < 0)
+		return -1;
+	return 0;
+}
+
 int
 cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted, struct cfir_err *err)
 {
-	cleanup_free char *tm = NULL, *sig = NULL, *tc = NULL;
-	unsigned char h[64];
-	size_t len = 0;
+	cleanup_free char *tc = NULL;
+	sigset_t sigs;
 	int r;
 
 	*trusted = NULL;
 	if (b->cur.action != NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "seal inside an action");
 	cfir_now_rfc3339(b->sealed);
-	pthread_mutex_lock(&b->mu);
-	r = tags_update(b, err);
-	pthread_mutex_unlock(&b->mu);
-	if (r < 0)
-		return -1;
 	if (asprintf(&tc, "cfir sealed %s custody-head %s records %llu", b->sealed, b->head,
 		     (unsigned long long)b->seq) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "seal");
-	if (sk != NULL) {
-		/* minisign -Vm tagmanifest-sha256.txt checks this file */
-		if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", 64u << 20, &tm, &len, NULL, err) < 0)
-			return cfir_err_wrap(err, "bag '%s'", b->dir);
-		cfir_blake2b(h, 64, tm, len);
-		if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
-		    write_atomic(b, "tagmanifest-sha256.txt.minisig", sig, strlen(sig), err) < 0)
-			return -1;
-	}
+	/* a second ^C waits until the bag is sealed and signed, or as it was */
+	pthread_mutex_lock(&b->mu);
+	cfir_signals_hold(&sigs);
+	reserve_give(b);
+	r = seal_write(b, sk, tc, err);
+	(void)reserve_take(b);
+	cfir_signals_release(&sigs);
+	pthread_mutex_unlock(&b->mu);
+	if (r < 0)
+		return -1;
 	*trusted = steal_pointer(&tc);
 	return 0;
 }
@@ -1148,6 +1246,7 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	struct utsname u;
 	size_t len, dlen = 0;
 	bool dropped = false;
+	sigset_t sigs;
 	int r;
 
 	uname(&u);
@@ -1186,6 +1285,12 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	}
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+	/*
+	 * From the append to the last tag file, a second ^C waits: the process
+	 * then ends with a log and tag files that agree (a kill -9 here is
+	 * what cfir_bag_open recovers from).
+	 */
+	cfir_signals_hold(&sigs);
 	reserve_give(b);
 	line[len] = '\n';	/* the serialiser left room for the NUL */
 	r = log_append(b, line, len + 1, err);
@@ -1208,19 +1313,211 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	if (r < 0) {
 		manifest_forget(b, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
 		(void)reserve_take(b);
-		return cfir_err_wrap(err, "the custody record of '%s' was not written", action ? action : "?");
+		r = cfir_err_wrap(err, "the custody record of '%s' was not written", action ? action : "?");
+		goto out;
 	}
 	cfir_sha256_hex(line, len, b->head);
 	b->seq++;
-	if (tags_update(b, err) < 0)
-		return -1;
+	r = tags_update(b, err);
+	if (r < 0)
+		goto out;
 	(void)reserve_take(b);	/* a full disk: the next record goes without */
 	if (aerr.exit != 0) {
 		*err = aerr;
-		return cfir_err_wrap(err, "the custody record of '%s' was written without its details",
-				     action ? action : "?");
+		r = cfir_err_wrap(err, "the custody record of '%s' was written without its details",
+				  action ? action : "?");
 	}
+out:
+	cfir_signals_release(&sigs);
+	return r;
+}
+
+/* ---- recovery: what a cfir that was killed left ---------------------------- */
+
+/*
+ * Whether the tag manifest lists bag-info.txt, the manifest and the custody
+ * log as they are: a cfir ended between them and the tag manifest when not.
+ */
+static bool
+tags_stale(struct cfir_bag *b, const char *log_hex)
+{
+	static const char *names[] = { "bag-info.txt", "manifest-sha256.txt", "custody/log.jsonl" };
+	cleanup_free char *text = NULL;
+	char *line, *save = NULL, *path, hex[CFIR_SHA256_HEX], now[CFIR_SHA256_HEX];
+	size_t i, found = 0;
+
+	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, NULL, NULL, NULL) < 0)
+		return true;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (cfir_manifest_parse_line(line, &path, hex) < 0)
+			return true;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (strcmp(path, names[i]) != 0)
+				continue;
+			if (i == 2)
+				memcpy(now, log_hex, CFIR_SHA256_HEX);
+			else if (hash_at(b->dirfd, path, now, NULL) < 0)
+				return true;
+			if (strcmp(now, hex) != 0)
+				return true;
+			found++;
+		}
+	}
+	return found != sizeof(names) / sizeof(names[0]);
+}
+
+struct rwalk {
+	struct cfir_bag *b;
+	char **listed;		/* the manifest's paths at open, sorted */
+	size_t nlisted;
+	cJSON *artifacts, *leftovers;
+	size_t files;
+};
+
+static int
+cmp_strp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int
+hash_entry(const struct cfir_bag_entry *e, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	cleanup_close int fd = openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", e->path);
+	if (!S_ISREG(st.st_mode))
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", e->path);
+	if (cfir_sha256_fd(fd, hex, bytes, err) < 0)
+		return cfir_err_wrap(err, "'%s'", e->path);
 	return 0;
+}
+
+/* A payload file no manifest lists becomes an artifact; a leftover is noted. */
+static int
+recover_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
+{
+	struct rwalk *w = ctx;
+	char hex[CFIR_SHA256_HEX];
+	uint64_t bytes = 0;
+	cJSON *a;
+
+	if (e->kind != CFIR_BAG_PAYLOAD && e->kind != CFIR_BAG_LEFTOVER)
+		return 0;
+	if (e->kind == CFIR_BAG_PAYLOAD && w->nlisted > 0 &&
+	    bsearch(&e->path, w->listed, w->nlisted, sizeof(*w->listed), cmp_strp) != NULL)
+		return 0;
+	if (hash_entry(e, hex, &bytes, err) < 0)
+		return -1;
+	a = cJSON_CreateObject();
+	cfir_json_add_bytes(a, "path", e->path, strlen(e->path));
+	cfir_json_add_str(a, "sha256", hex);
+	cfir_json_add_num(a, "bytes", (double)bytes);
+	if (e->kind == CFIR_BAG_LEFTOVER) {
+		cJSON_AddItemToArray(w->leftovers, a);
+		return 0;
+	}
+	cJSON_AddBoolToObject(a, "partial", true);
+	cJSON_AddItemToArray(w->artifacts, a);
+	w->files++;
+	return manifest_add(w->b, e->path, hex, bytes) < 0 ? cfir_err_set(err, EX_OSERR, ENOMEM, "bag") : 0;
+}
+
+/*
+ * An earlier cfir that was killed (kill -9, a crash, the power) leaves
+ * payload files no manifest lists, a custody line without its newline,
+ * tag files behind the log, or half-written .cfir-tmp-* replacements.
+ * Each is recorded in one custody record, action "recover", before the new
+ * action: the files hashed as they are and marked partial, the cut line's
+ * hash and size, the leftovers' hashes (then removed: they are half-written
+ * copies of tag files cfir writes anew). Then the bag verifies again.
+ */
+static int
+recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err *err)
+{
+	struct rwalk w = { .b = b };
+	struct act a = { 0 };
+	cleanup_cjson cJSON *leftovers = cJSON_CreateArray();
+	cJSON *details = NULL, *l;
+	char msg[480] = "", part[160];
+	size_t i, n;
+	int r = -1;
+
+	w.leftovers = leftovers;
+	w.listed = malloc((b->nm ? b->nm : 1) * sizeof(*w.listed));
+	if (w.listed == NULL || leftovers == NULL || act_begin(b, &a, "recover", NULL, err) < 0) {
+		if (err->exit == 0)
+			cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+		goto out;
+	}
+	for (i = 0, n = b->nm; i < n; i++)
+		w.listed[i] = b->m[i].path;
+	if (n > 1)
+		qsort(w.listed, n, sizeof(*w.listed), cmp_strp);
+	w.nlisted = n;
+	w.artifacts = a.artifacts;
+	if (cfir_bag_walk(b->dirfd, 0, recover_entry, &w, err) < 0) {
+		cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
+		goto out;
+	}
+	if (w.files == 0 && rv->cut_bytes == 0 && rv->behind == 0 && !rv->tags_stale &&
+	    cJSON_GetArraySize(leftovers) == 0 && b->info_found) {
+		r = 0;
+		goto out;
+	}
+	details = cJSON_CreateObject();
+	if (w.files > 0)
+		snprintf(msg, sizeof(msg), "an earlier cfir ended before it recorded %zu file%s: hashed now, "
+			 "as they are", w.files, w.files == 1 ? "" : "s");
+	else
+		snprintf(msg, sizeof(msg), "an earlier cfir ended before it finished");
+	if (rv->cut_bytes > 0) {
+		l = cJSON_AddObjectToObject(details, "cut_record");
+		cfir_json_add_num(l, "bytes", (double)rv->cut_bytes);
+		cfir_json_add_str(l, "sha256", rv->cut_hex);
+		snprintf(part, sizeof(part), "; a custody record it was writing was cut off (%zu bytes)",
+			 rv->cut_bytes);
+		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
+	}
+	if (!b->info_found) {
+		cJSON_AddBoolToObject(details, "tag_files_missing", true);
+		strncat(msg, "; the tag files were never written", sizeof(msg) - strlen(msg) - 1);
+	} else if (rv->behind > 0) {
+		cfir_json_add_num(details, "tag_files_behind", (double)rv->behind);
+		snprintf(part, sizeof(part), "; the tag files were %llu record%s behind the custody log",
+			 (unsigned long long)rv->behind, rv->behind == 1 ? "" : "s");
+		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
+	} else if (rv->tags_stale) {
+		cJSON_AddBoolToObject(details, "tag_manifest_stale", true);
+		strncat(msg, "; the tag manifest was not up to date", sizeof(msg) - strlen(msg) - 1);
+	}
+	if (cJSON_GetArraySize(leftovers) > 0) {
+		snprintf(part, sizeof(part), "; %d unfinished tag file%s removed", cJSON_GetArraySize(leftovers),
+			 cJSON_GetArraySize(leftovers) == 1 ? "" : "s");
+		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
+		cJSON_AddItemToObject(details, "leftovers", cJSON_Duplicate(leftovers, true));
+	}
+	pthread_mutex_lock(&b->mu);
+	r = record_write(b, &a, "partial", msg, steal_pointer(&details), err);
+	pthread_mutex_unlock(&b->mu);
+	if (r < 0) {
+		cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
+		goto out;
+	}
+	cJSON_ArrayForEach(l, leftovers) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "path");
+
+		if (cJSON_IsString(p) && unlinkat(b->dirfd, p->valuestring, 0) < 0 && errno != ENOENT)
+			cfir_warn("bag '%s': remove '%s': %s", b->dir, p->valuestring, strerror(errno));
+	}
+	cfir_warn("bag '%s': %s (custody record %llu)", b->dir, msg, (unsigned long long)b->seq);
+out:
+	cJSON_Delete(details);
+	act_clear(&a);
+	free(w.listed);
+	return r;
 }
 
 int

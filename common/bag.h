@@ -195,6 +195,8 @@ char *cfir_manifest_encode(const char *path);
  */
 int cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 		       char *why, size_t whylen);
+/* The hash of line N of a custody log (64 zeros for 0): its head after N records; -1 when shorter. */
+int cfir_custody_head_at(const char *text, size_t len, size_t n, char *head);
 /* Artifacts listed by custody records, for the verify cross-check. */
 typedef int (*cfir_custody_artifact_fn)(void *ctx, size_t seq, const char *path,
 					const char *sha256);

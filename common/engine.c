@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/engine.h"
 #include "common/out.h"
+#include "common/util.h"
 
 #define CONNECT_TIMEOUT_MS 10000L
 #define IDLE_TIMEOUT_S 120L
@@ -557,7 +558,7 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;
-	if (pthread_create(&p->thread, NULL, pull_thread, p) != 0) {
+	if (cfir_thread_create(&p->thread, pull_thread, p) != 0) {
 		pull_free(p);
 		return cfir_err_set(err, EX_OSERR, errno, "engine reader");
 	}

@@ -466,7 +466,7 @@ check_custody(struct vstate *v, const char *info)
 {
 	cleanup_free char *text = NULL;
 	struct cfir_err err = { 0 };
-	char head[CFIR_SHA256_HEX], why[200], val[128];
+	char head[CFIR_SHA256_HEX], why[200], val[128] = "";
 	struct xcheck x = { v, 0 };
 	size_t len = 0, count = 0;
 
@@ -475,14 +475,32 @@ check_custody(struct vstate *v, const char *info)
 		return;
 	}
 	if (cfir_custody_check(text, len, head, &count, why, sizeof(why)) < 0) {
-		item(v, "custody chain", false, "%s", why);
+		if (len > 0 && text[len - 1] != '\n' && memchr(text, '\n', len) != NULL &&
+		    cfir_custody_check(text, (size_t)((char *)memrchr(text, '\n', len) - text) + 1, head, &count,
+				       why, sizeof(why)) == 0)
+			item(v, "custody chain", false, "record %zu: no newline at the end of the log: "
+			     "a cfir ended while it wrote it; the next cfir command on the bag (cfir seal, say) "
+			     "cuts it off and records that", count + 1);
+		else
+			item(v, "custody chain", false, "%s", why);
 		return;
 	}
 	if (info == NULL || info_get(info, "Custody-Head", val, sizeof(val)) == NULL ||
 	    strcmp(val, head) != 0) {
-		item(v, "custody chain", false,
-		     "the last record's hash is not the Custody-Head of bag-info.txt "
-		     "(records removed or added at the end)");
+		char at[CFIR_SHA256_HEX], recs[32];
+		unsigned long n = 0;
+
+		if (info != NULL && val[0] != '\0' && info_get(info, "Custody-Records", recs, sizeof(recs)) != NULL &&
+		    cfir_parse_ulong(recs, count, &n) == 0 && n < count &&
+		    cfir_custody_head_at(text, len, n, at) == 0 && strcmp(at, val) == 0)
+			item(v, "custody chain", false,
+			     "bag-info.txt is %zu record%s behind the custody log: a cfir ended before it "
+			     "brought the tag files up to date; the next cfir command on the bag "
+			     "(cfir seal, say) records that", count - n, count - n == 1 ? "" : "s");
+		else
+			item(v, "custody chain", false,
+			     "the last record's hash is not the Custody-Head of bag-info.txt "
+			     "(records removed or added at the end)");
 		return;
 	}
 	cfir_custody_artifacts(text, len, artifact_check, &x);

@@ -49,6 +49,32 @@ readdir(DIR *d)
 	return de;
 }
 
+/*
+ * A signal at the next renameat the library makes (a tag file put in
+ * place): a second ^C, or a kill -9, right between the custody record and
+ * the tag files. Armed in a child only.
+ */
+static int rename_raise;
+
+int
+renameat(int ofd, const char *from, int nfd, const char *to)
+{
+	static int (*real)(int, const char *, int, const char *);
+	int sig = rename_raise;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "renameat");
+	if (sig != 0) {
+		rename_raise = 0;
+		raise(sig);
+	}
+	return real(ofd, from, nfd, to);
+}
+
+/* The failures verify finds in DIR, each "path: why" on a line of TEXT. */
+static size_t
+verify_text(const char *dir, char *text, size_t n);
+
 static size_t
 verify_failures(const char *dir)
 {
@@ -722,6 +748,234 @@ archive_too_many_members(void)
 	unlink(path);
 }
 
+struct vtext {
+	char *text;
+	size_t n, len;
+};
+
+static void
+vtext_item(void *ctx, const char *path, bool ok, const char *why)
+{
+	struct vtext *t = ctx;
+	int w;
+
+	if (ok)
+		return;
+	w = snprintf(t->text + t->len, t->n - t->len, "%s: %s\n", path, why ? why : "");
+	if (w > 0 && (size_t)w < t->n - t->len)
+		t->len += (size_t)w;
+}
+
+static size_t
+verify_text(const char *dir, char *text, size_t n)
+{
+	struct vtext t = { text, n, 0 };
+	struct cfir_verify_report r = { .item = vtext_item, .ctx = &t };
+	struct cfir_err err = { 0 };
+
+	text[0] = '\0';
+	if (cfir_bag_verify(dir, &r, &err) < 0)
+		return 1000;
+	return r.failed;
+}
+
+/* In a child: open DIR, write a.txt in an action, and end it with SIG at the first tag file. */
+static int
+end_with_signal(const char *dir, int sig)
+{
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);	/* as after the first ^C */
+		if (cfir_bag_open(&b, dir, &meta, &err) < 0 || cfir_bag_begin(b, "cut", NULL, &err) < 0 ||
+		    cfir_bag_add_buffer(b, "one", "a.txt", "hello\n", 6, &err) < 0)
+			_exit(1);
+		rename_raise = sig;
+		cfir_bag_end(b, "ok", NULL, NULL, &err);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : -WEXITSTATUS(status);
+}
+
+/* A second ^C between the custody record and the tag files waits for them: the bag verifies as it is. */
+static void
+second_signal(void)
+{
+	cleanup_free char *dir = NULL;
+	char text[4096];
+	size_t count;
+
+	CHECK(asprintf(&dir, "%s/bag", unit_tmpdir()) > 0);
+	CHECK(end_with_signal(dir, SIGINT) == SIGINT);
+	free(last_record(dir, &count));
+	CHECK(count == 1);
+	CHECK(verify_text(dir, text, sizeof(text)) == 0);
+	if (unit_failed_checks)
+		fprintf(stderr, "%s", text);
+}
+
+/* The artifact PATH of record R has SHA and is marked partial. */
+static bool
+recovered(const cJSON *r, const char *path, const char *sha)
+{
+	const cJSON *a, *p, *h, *part;
+
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(r, "artifacts")) {
+		p = cJSON_GetObjectItemCaseSensitive(a, "path");
+		h = cJSON_GetObjectItemCaseSensitive(a, "sha256");
+		part = cJSON_GetObjectItemCaseSensitive(a, "partial");
+		if (cJSON_IsString(p) && strcmp(p->valuestring, path) == 0)
+			return cJSON_IsString(h) && strcmp(h->valuestring, sha) == 0 && cJSON_IsTrue(part);
+	}
+	return false;
+}
+
+/* Open, one action, close: the next cfir command on the bag. */
+static void
+next_command(const char *dir)
+{
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) == 0);
+	if (b == NULL) {
+		fprintf(stderr, "    %s\n", err.msg);
+		return;
+	}
+	CHECK(cfir_bag_begin(b, "next", NULL, &err) == 0);
+	CHECK(cfir_bag_end(b, "ok", NULL, NULL, &err) == 0);
+	CHECK(cfir_bag_close(b, &err) == 0);
+}
+
+/*
+ * kill -9 between the custody record and the tag files: verify says what is
+ * wrong and how to mend it; the next cfir records it, and the bag verifies.
+ */
+static void
+killed_between_record_and_tags(void)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_cjson cJSON *rec = NULL;
+	char text[4096];
+	size_t count;
+	const cJSON *d;
+
+	CHECK(asprintf(&dir, "%s/bag", unit_tmpdir()) > 0);
+	CHECK(end_with_signal(dir, SIGKILL) == SIGKILL);
+	CHECK(verify_text(dir, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "data/one/a.txt: extra: not in the manifest; if a cfir ended before it recorded "
+			   "this file, the next cfir command on the bag (cfir seal, say) records it") != NULL);
+	CHECK(strstr(text, ".cfir-tmp-manifest-sha256.txt: left by a cfir") != NULL);
+	CHECK(strstr(text, "custody chain: bag-info.txt is 1 record behind the custody log") != NULL);
+	next_command(dir);
+	CHECK(verify_text(dir, text, sizeof(text)) == 0);
+	if (unit_failed_checks)
+		fprintf(stderr, "%s", text);
+	/* record 1 is the killed action's, 2 the recovery, 3 the next command's */
+	free(last_record(dir, &count));
+	CHECK(count == 3);
+	{
+		cleanup_free char *log = unit_read(dir, "custody/log.jsonl");
+		char *l2 = log ? strchr(log, '\n') : NULL, *end = l2 ? strchr(l2 + 1, '\n') : NULL;
+
+		if (end != NULL)
+			*end = '\0';
+		rec = l2 ? cJSON_Parse(l2 + 1) : NULL;
+	}
+	d = cJSON_GetObjectItemCaseSensitive(rec, "details");
+	CHECK(recovered(rec, "data/one/a.txt", "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"));
+	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "tag_files_behind")) == 1);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "leftovers")) == 1);
+	CHECK(unit_read(dir, ".cfir-tmp-manifest-sha256.txt") == NULL);
+}
+
+/*
+ * A cfir killed mid-action, its writer open and a custody line half
+ * written: the line is cut off, the file recorded as it is, partial.
+ */
+static void
+killed_mid_action(void)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_cjson cJSON *rec = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_writer *w = NULL;
+	struct cfir_err err = { 0 };
+	char text[4096], path[600];
+	size_t count;
+	int fd, status;
+	pid_t pid;
+
+	dir = make_bag();
+	pid = fork();
+	if (pid == 0) {
+		if (cfir_bag_open(&b, dir, &meta, &err) < 0 || cfir_bag_begin(b, "long", NULL, &err) < 0 ||
+		    cfir_writer_open(b, "x", "stream.bin", &w, &err) < 0 ||
+		    cfir_writer_write(w, "abc", 3, &err) < 0 || cfir_writer_commit(w, &err) < 0)
+			_exit(1);
+		raise(SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status));
+	snprintf(path, sizeof(path), "%s/custody/log.jsonl", dir);
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, "{\"seq\":2,\"ti", 13) == 13);
+	close(fd);
+	CHECK(verify_text(dir, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "data/x/stream.bin: extra: not in the manifest; if a cfir ended") != NULL);
+	CHECK(strstr(text, "custody chain: record 2: no newline at the end of the log: a cfir ended while it "
+			   "wrote it; the next cfir command on the bag (cfir seal, say) cuts it off") != NULL);
+	next_command(dir);
+	CHECK(verify_text(dir, text, sizeof(text)) == 0);
+	if (unit_failed_checks)
+		fprintf(stderr, "%s", text);
+	{
+		cleanup_free char *log = unit_read(dir, "custody/log.jsonl");
+		char *l = log ? strstr(log, "\"action\":\"recover\"") : NULL;
+
+		while (l != NULL && l > log && l[-1] != '\n')
+			l--;
+		if (l != NULL && strchr(l, '\n') != NULL)
+			*strchr(l, '\n') = '\0';
+		rec = l ? cJSON_Parse(l) : NULL;
+	}
+	free(last_record(dir, &count));
+	CHECK(count == 3);
+	CHECK(recovered(rec, "data/x/stream.bin", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+		      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "details"), "cut_record"),
+		      "bytes")) == 13);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "status")), "partial");
+	{
+		const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "error"));
+
+		CHECK(e != NULL && strstr(e, "an earlier cfir ended before it recorded 1 file") != NULL);
+	}
+}
+
+/* Records removed at the end are no crash: the bag is not opened, nor mended. */
+static void
+removed_records_refused(void)
+{
+	cleanup_free char *dir = make_bag(), *log = NULL;
+	struct cfir_bag *b = NULL;
+	struct cfir_err err = { 0 };
+
+	next_command(dir);
+	log = unit_read(dir, "custody/log.jsonl");
+	if (log == NULL)
+		return;
+	*(strchr(log, '\n') + 1) = '\0';
+	unit_write(dir, "custody/log.jsonl", log);
+	CHECK(cfir_bag_open(&b, dir, &meta, &err) < 0 && err.exit == EX_DATAERR);
+	CHECK(strstr(err.msg, "never had") != NULL);
+	CHECK(verify_failures(dir) > 0);
+}
+
 UNIT_SUITE(bag_tests) = {
 	{ "bag: a side action writes from its own thread beside the main one", side_action },
 	{ "bag: create, hash as written, encode names, verify, modes", create_and_verify },
@@ -738,5 +992,10 @@ UNIT_SUITE(bag_tests) = {
 	{ "bag: one walk, one set of rules, with d_type, without, and when it lies", walk_rules },
 	{ "bag: an archive's oversized tag file fails clearly and is not held", archive_tag_too_large },
 	{ "bag: an archive with more members than a bag holds is refused", archive_too_many_members },
+	{ "bag: a second ^C waits until the record and the tag files agree", second_signal },
+	{ "bag: killed between the record and the tag files: verify says, the next cfir mends",
+	  killed_between_record_and_tags },
+	{ "bag: killed mid-action: the cut line goes, the file is recorded as partial", killed_mid_action },
+	{ "bag: records removed at the end are refused, not mended", removed_records_refused },
 	UNIT_END,
 };
