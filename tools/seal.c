@@ -119,6 +119,7 @@ struct packer {
 	int fd;
 	struct cfir_hash *h;
 	const char *top;	/* the bag's name, every member's first component */
+	bool failed;		/* write nothing more */
 	struct cfir_err *err;
 	unsigned char buf[1 << 16];
 };
@@ -128,6 +129,10 @@ pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct packer *p = ctx;
 
+	if (p->failed) {
+		archive_set_error(a, ECANCELED, "the pack failed");
+		return -1;
+	}
 	if (cfir_write_all(p->fd, buf, len) < 0) {
 		archive_set_error(a, errno, "write: %s", strerror(errno));
 		return -1;
@@ -290,8 +295,7 @@ pack(int dfd, const char *bagdir, const char *out, char *hex, struct cfir_err *e
 	r = 0;
 out:
 	/* a failed pack writes no more: closing would pad the cut member with zeros */
-	if (p.a != NULL && r < 0)
-		archive_write_fail(p.a);
+	p.failed = r < 0;
 	if (p.a != NULL)
 		archive_write_free(p.a);
 	cfir_hash_free(p.h);
