@@ -853,7 +853,6 @@ reserve_give(struct cfir_bag *b)
 	unlinkat(b->dirfd, RESERVE, 0);
 }
 
-
 static void
 bag_free(struct cfir_bag *b)
 {
