@@ -153,7 +153,8 @@ member_find(const struct vstate *v, const char *path)
 static int
 vread(struct vstate *v, const char *name, char **text, size_t *len, struct cfir_err *err)
 {
-	size_t max = tag_read[tag_index(name)].max;
+	int ti = tag_index(name);
+	size_t max = ti >= 0 ? tag_read[ti].max : 4096;
 	struct member *m;
 	bool more = false;
 
@@ -367,8 +368,6 @@ hashed:
 	return 0;
 }
 
-#define FIX_HINT "the next cfir command on the bag (cfir seal, say) records it"
-
 /* One entry of the bag or of the archive, by the walk's rules: each file listed where it lives. */
 static void
 check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys)
@@ -378,9 +377,11 @@ check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys
 	case CFIR_BAG_TAGMANIFEST:
 		break;
 	case CFIR_BAG_PAYLOAD:
-		if (list_find(&v->payload, path) == NULL)
+		if (list_find(&v->payload, path) == NULL && v->dirfd < 0)
+			item(v, path, false, "extra: not in the manifest");
+		else if (list_find(&v->payload, path) == NULL)
 			item(v, path, false, "extra: not in the manifest; if a cfir ended before it "
-			     "recorded this file, " FIX_HINT);
+			     "recorded this file, the next cfir command on the bag (cfir seal, say) records it");
 		break;
 	case CFIR_BAG_TAG:
 		if (strcmp(path, "bagit.txt") != 0 && list_find(&v->tags, path) == NULL)
