@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,9 @@
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define WBUF_SIZE (256u << 10)
-#define TAGFILE_MAX (1u << 30)
+#define RECORD_MAX (16u << 20)	/* one custody record, its newline included */
 #define NAME_MAX_BYTES 200
-#define WALK_DEPTH_MAX 64
-#define RESERVE ".cfir-reserve"	/* room kept for the custody record on a full disk */
+#define RESERVE CFIR_BAG_RESERVE	/* room kept for the custody record on a full disk */
 #define RESERVE_BYTES (1 << 20)
 
 struct mentry {
@@ -63,6 +63,11 @@ struct cfir_bag {
 
 	char sealed[CFIR_TIME_LEN];	/* when it was sealed, "" while open */
 
+	/* what bag-info.txt said at open: its custody head must be one the log passed */
+	bool info_found, info_chain;
+	uint64_t info_records;
+	char info_head[CFIR_SHA256_HEX];
+
 	/* the action in progress */
 	struct act cur;
 	/* the manifest, the artifact lists and the custody log, for a side action's thread */
@@ -79,6 +84,22 @@ struct cfir_writer {
 	unsigned char *buf;
 	size_t len;
 };
+
+/* What an earlier cfir, ended before its records and tag files agreed, left behind. */
+struct recovery {
+	size_t cut_bytes;		/* of a last custody line without its newline, cut off */
+	char cut_hex[CFIR_SHA256_HEX];
+	uint64_t behind;		/* records bag-info.txt had not caught up with */
+	bool tags_stale;		/* the tag manifest did not list the tag files as they are */
+	char log_hex[CFIR_SHA256_HEX];	/* the custody log as it is (after a cut) */
+};
+
+static void act_clear(struct act *a);
+static int record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
+			cJSON *details, struct cfir_err *err);
+static int log_cut(int fd, off_t size);
+static bool tags_stale(struct cfir_bag *b, const char *log_hex);
+static int recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err *err);
 
 uint64_t
 cfir_bag_seq(const struct cfir_bag *b)
@@ -220,6 +241,23 @@ cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 }
 
 int
+cfir_custody_head_at(const char *text, size_t len, size_t n, char *head)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t i;
+
+	memcpy(head, ZERO_HASH, CFIR_SHA256_HEX);
+	for (i = 0; i < n; i++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return -1;
+		cfir_sha256_hex(p, (size_t)(nl - p), head);
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int
 cfir_custody_artifacts(const char *text, size_t len, cfir_custody_artifact_fn fn,
 		       void *ctx)
 {
@@ -255,7 +293,7 @@ write_atomic(struct cfir_bag *b, const char *name, const char *data, size_t len,
 	cleanup_close int fd = -1;
 	const char *slash = strrchr(name, '/');
 
-	if (asprintf(&tmp, "%.*s.cfir-tmp-%s", slash ? (int)(slash - name + 1) : 0, name,
+	if (asprintf(&tmp, "%.*s" CFIR_BAG_TMP_PREFIX "%s", slash ? (int)(slash - name + 1) : 0, name,
 		     slash ? slash + 1 : name) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
 	fd = openat(b->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -342,7 +380,7 @@ manifest_load(struct cfir_bag *b, struct cfir_err *err)
 	size_t len = 0, lineno = 0;
 	struct stat st;
 
-	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -394,6 +432,7 @@ info_load(struct cfir_bag *b, struct cfir_err *err)
 
 	if (cfir_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	b->info_found = true;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		v = strstr(line, ": ");
 		if (v == NULL)
@@ -406,6 +445,10 @@ info_load(struct cfir_bag *b, struct cfir_err *err)
 			b->case_id = strdup(v);
 		else if (strcmp(line, "Examiner") == 0 && b->examiner == NULL)
 			b->examiner = strdup(v);
+		else if (strcmp(line, "Custody-Records") == 0)
+			b->info_chain = sscanf(v, "%" SCNu64, &b->info_records) == 1;
+		else if (strcmp(line, "Custody-Head") == 0)
+			snprintf(b->info_head, sizeof(b->info_head), "%s", v);
 		else if (strcmp(line, "Cfir-Sealed") == 0)
 			return cfir_err_set(err, EX_DATAERR, 0,
 					    "bag '%s' is sealed; it takes no more evidence", b->dir);
@@ -548,63 +591,62 @@ hash_at(int dirfd, const char *name, char *hex, struct cfir_err *err)
 	return cfir_sha256_fd(fd, hex, NULL, err);
 }
 
+struct tagnames {
+	char **v;
+	size_t n;
+};
+
+/* The tag files the tag manifest lists: bagit.txt, bag-info.txt, the manifest, custody/. */
 static int
-cmp_str(const void *a, const void *b)
+tag_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct tagnames *t = ctx;
+	char **nv;
+
+	if (e->kind == CFIR_BAG_DIR)
+		return strcmp(e->path, "data") == 0 ? CFIR_BAG_WALK_SKIP : 0;
+	if (e->kind == CFIR_BAG_UNREADABLE)
+		return cfir_err_set(err, EX_IOERR, e->sys, "read '%s'", e->path);
+	if (e->kind != CFIR_BAG_TAG ||
+	    (strcmp(e->path, "bagit.txt") != 0 && strcmp(e->path, "bag-info.txt") != 0 &&
+	     strcmp(e->path, "manifest-sha256.txt") != 0 && strncmp(e->path, "custody/", 8) != 0))
+		return 0;
+	nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
+	t->v = nv;
+	if ((t->v[t->n] = strdup(e->path)) == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
+	t->n++;
+	return 0;
 }
 
+/* Walked, not listed by hand: a file system without d_type loses none of them. */
 static int
 tagmanifest_write(struct cfir_bag *b, struct cfir_err *err)
 {
-	static const char *top[] = { "bagit.txt", "bag-info.txt", "manifest-sha256.txt" };
+	struct tagnames t = { NULL, 0 };
 	cleanup_free char *out = NULL;
-	char hex[CFIR_SHA256_HEX], **names = NULL;
-	size_t len = 0, i, n = 0;
-	cleanup_close int cfd = -1;
-	struct dirent *de;
-	DIR *d;
+	char hex[CFIR_SHA256_HEX];
+	size_t len = 0, i;
 	FILE *f;
-	int r = 0;
+	int r;
 
-	f = open_memstream(&out, &len);
-	if (f == NULL)
-		return cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
-	for (i = 0; i < sizeof(top) / sizeof(top[0]) && r == 0; i++) {
-		r = hash_at(b->dirfd, top[i], hex, err);
+	r = cfir_bag_walk(b->dirfd, 0, tag_entry, &t, err);
+	f = r == 0 ? open_memstream(&out, &len) : NULL;
+	if (r == 0 && f == NULL)
+		r = cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
+	for (i = 0; i < t.n; i++) {
 		if (r == 0)
-			fprintf(f, "%s  %s\n", hex, top[i]);
-	}
-	cfd = openat(b->dirfd, "custody", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	d = cfd >= 0 ? fdopendir(cfir_steal_fd(&cfd)) : NULL;
-	while (r == 0 && d != NULL && (de = readdir(d)) != NULL) {
-		if (de->d_type != DT_REG || strncmp(de->d_name, ".cfir-tmp-", 10) == 0)
-			continue;
-		char **nn = realloc(names, (n + 1) * sizeof(*names));
-
-		if (nn == NULL || asprintf(&nn[n], "custody/%s", de->d_name) < 0) {
-			names = nn ? nn : names;
-			r = cfir_err_set(err, EX_OSERR, ENOMEM, "tagmanifest");
-			break;
-		}
-		names = nn;
-		n++;
-	}
-	if (d != NULL)
-		closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (i = 0; i < n; i++) {
-		if (r == 0)
-			r = hash_at(b->dirfd, names[i], hex, err);
+			r = hash_at(b->dirfd, t.v[i], hex, err);
 		if (r == 0) {
-			cleanup_free char *enc = cfir_manifest_encode(names[i]);
+			cleanup_free char *enc = cfir_manifest_encode(t.v[i]);
 			fprintf(f, "%s  %s\n", hex, enc);
 		}
-		free(names[i]);
+		free(t.v[i]);
 	}
-	free(names);
-	if (fclose(f) != 0 && r == 0)
+	free(t.v);
+	if (f != NULL && fclose(f) != 0 && r == 0)
 		r = cfir_err_set(err, EX_OSERR, errno, "tagmanifest");
 	if (r < 0)
 		return -1;
@@ -623,46 +665,111 @@ tags_update(struct cfir_bag *b, struct cfir_err *err)
 
 /* ---- open and close -------------------------------------------------------- */
 
+/*
+ * The custody log: a chain, and bag-info.txt's custody head one of the
+ * heads it passed (equal, or behind when a cfir ended between the log and
+ * the tag files). A last line without its newline (a cfir ended while it
+ * appended) is cut off, and said so in the recovery.
+ */
 static int
-custody_load(struct cfir_bag *b, struct cfir_err *err)
+custody_load(struct cfir_bag *b, struct recovery *rv, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
-	char why[160];
+	cleanup_close int fd = -1;
+	char why[160], head[CFIR_SHA256_HEX];
 	size_t len = 0, count = 0;
+	const char *nl;
+	bool more = false;
 
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
-	if (cfir_read_file(b->dirfd, "custody/log.jsonl", TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	cfir_sha256_hex("", 0, rv->log_hex);
+	if (cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, &more, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
+	if (more)
+		return cfir_err_set(err, EX_DATAERR, 0, "bag '%s': the custody log is larger than %u MiB",
+				    b->dir, CFIR_BAG_TAGFILE_MAX >> 20);
+	if (len > 0 && text[len - 1] != '\n') {
+		nl = memrchr(text, '\n', len);
+		rv->cut_bytes = len - (nl ? (size_t)(nl - text) + 1 : 0);
+		len -= rv->cut_bytes;
+		cfir_sha256_hex(text + len, rv->cut_bytes, rv->cut_hex);
+	}
 	if (cfir_custody_check(text, len, b->head, &count, why, sizeof(why)) < 0)
 		return cfir_err_set(err, EX_DATAERR, 0,
 				    "bag '%s': custody log is broken (%s); run 'cfir verify'",
 				    b->dir, why);
+	if (b->info_chain) {
+		if (b->info_records > count || cfir_custody_head_at(text, len, b->info_records, head) < 0 ||
+		    strcmp(head, b->info_head) != 0)
+			return cfir_err_set(err, EX_DATAERR, 0,
+					    "bag '%s': bag-info.txt names a custody head (%llu records) the log "
+					    "never had (%zu records): records removed or replaced; run 'cfir verify'",
+					    b->dir, (unsigned long long)b->info_records, count);
+		rv->behind = count - b->info_records;
+	}
+	if (rv->cut_bytes > 0) {
+		fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || log_cut(fd, (off_t)len) < 0)
+			return cfir_err_set(err, EX_IOERR, errno, "bag '%s': cut the partial custody record off",
+					    b->dir);
+	}
+	cfir_sha256_hex(text, len, rv->log_hex);
 	b->seq = count;
 	return 0;
 }
 
+/* The bag's lock (OP: LOCK_EX to write it, LOCK_SH to read a sealed one), waiting as long as asked. */
 static int
-lock_bag(struct cfir_bag *b, struct cfir_err *err)
+lock_dir(int fd, const char *dir, int op, struct cfir_err *err)
 {
 	const char *env = getenv("CFIR_LOCK_TIMEOUT");
 	unsigned long timeout = 60, waited = 0;
 
 	if (env != NULL && cfir_parse_ulong(env, 86400, &timeout) < 0)
 		return cfir_err_set(err, EX_USAGE, 0, "CFIR_LOCK_TIMEOUT '%s' is not a number of seconds", env);
-	while (flock(b->dirfd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, op | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
-			return cfir_err_set(err, EX_IOERR, errno, "lock bag '%s'", b->dir);
+			return cfir_err_set(err, EX_IOERR, errno, "lock bag '%s'", dir);
+		if (cfir_interrupted())
+			return cfir_err_interrupted(err);
 		if (waited == 0)
 			cfir_warn("bag '%s' is in use by another cfir; waiting up to %lus",
-				  b->dir, timeout);
+				  dir, timeout);
 		if (waited >= timeout * 10)
 			return cfir_err_set(err, EX_TEMPFAIL, 0,
 					    "bag '%s' is still locked by another cfir after %lus",
-					    b->dir, timeout);
+					    dir, timeout);
 		usleep(100000);
 		waited++;
 	}
 	return 0;
+}
+
+static int
+lock_bag(struct cfir_bag *b, struct cfir_err *err)
+{
+	return lock_dir(b->dirfd, b->dir, LOCK_EX, err);
+}
+
+int
+cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err)
+{
+	cleanup_free char *info = NULL;
+	cleanup_close int fd = -1;
+
+	*dirfd = -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open bag '%s'", dir);
+	if (cfir_read_file(fd, "bag-info.txt", 1 << 20, &info, NULL, NULL, err) < 0)
+		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : cfir_err_wrap(err, "bag '%s'", dir);
+	if (strncmp(info, "Cfir-Sealed: ", 13) != 0 && strstr(info, "\nCfir-Sealed: ") == NULL)
+		return 0;
+	/* a seal still in progress holds the lock for writing: wait for it */
+	if (lock_dir(fd, dir, LOCK_SH, err) < 0)
+		return -1;
+	*dirfd = cfir_steal_fd(&fd);
+	return 1;
 }
 
 static bool
@@ -717,18 +824,27 @@ check_meta_value(const char *what, const char *v, struct cfir_err *err)
 /*
  * A disk that fills during a command must still leave an honest bag: the
  * reserve is given back before the custody record and the tag files are
- * written, and taken again after. It never outlives the command.
+ * written, and taken again after. It holds 1 MiB and room for a new copy
+ * of the manifest, the largest tag file a record rewrites. It never
+ * outlives the command; a command that cannot take it does not start.
  */
-static void
+static int
 reserve_take(struct cfir_bag *b)
 {
 	int fd = openat(b->dirfd, RESERVE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	off_t bytes = RESERVE_BYTES;
+	struct stat st;
+	int r;
 
 	if (fd < 0)
-		return;
-	if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0)
+		return errno;
+	if (fstatat(b->dirfd, "manifest-sha256.txt", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		bytes += st.st_size;
+	r = posix_fallocate(fd, 0, bytes);
+	if (r != 0)
 		unlinkat(b->dirfd, RESERVE, 0);
 	close(fd);
+	return r;
 }
 
 static void
@@ -736,10 +852,6 @@ reserve_give(struct cfir_bag *b)
 {
 	unlinkat(b->dirfd, RESERVE, 0);
 }
-
-static void act_clear(struct act *a);
-static int record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
-			cJSON *details, struct cfir_err *err);
 
 static void
 bag_free(struct cfir_bag *b)
@@ -767,7 +879,7 @@ bag_free(struct cfir_bag *b)
 }
 
 static int
-bag_init(struct cfir_bag *b, bool fresh, struct cfir_err *err)
+bag_init(struct cfir_bag *b, bool fresh, struct recovery *rv, struct cfir_err *err)
 {
 	struct stat st;
 	char today[16];
@@ -794,8 +906,9 @@ bag_init(struct cfir_bag *b, bool fresh, struct cfir_err *err)
 	if (fstatat(b->dirfd, "bagit.txt", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0,
 				    "'%s' exists and is not an evidence bag (no bagit.txt)", b->dir);
-	if (info_load(b, err) < 0 || manifest_load(b, err) < 0 || custody_load(b, err) < 0)
+	if (info_load(b, err) < 0 || manifest_load(b, err) < 0 || custody_load(b, rv, err) < 0)
 		return -1;
+	rv->tags_stale = tags_stale(b, rv->log_hex);
 	if (b->date[0] == '\0')
 		snprintf(b->date, sizeof(b->date), "%s", today);
 	return 0;
@@ -807,7 +920,9 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 {
 	struct cfir_bag *b;
 	cleanup_close int exefd = -1;
+	struct recovery rv = { 0 };
 	bool fresh = false;
+	int e;
 
 	*bp = NULL;
 	if (meta != NULL && (check_meta_value("--case", meta->case_id, err) < 0 ||
@@ -836,7 +951,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	fresh = dir_is_empty(b->dirfd);
 	if (fresh)
 		fchmod(b->dirfd, 0700);
-	if (bag_init(b, fresh, err) < 0)
+	if (bag_init(b, fresh, &rv, err) < 0)
 		goto fail;
 	if (meta != NULL && meta->case_id != NULL) {
 		if (b->case_id != NULL && strcmp(b->case_id, meta->case_id) != 0) {
@@ -856,7 +971,14 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		snprintf(b->binsha, sizeof(b->binsha), "unknown");
 	if (fresh && tags_update(b, err) < 0)
 		goto fail;
-	reserve_take(b);
+	if ((e = reserve_take(b)) != 0) {
+		cfir_err_set(err, EX_IOERR, e, "bag '%s': no room for the reserve that keeps the bag "
+			     "whole when the disk fills", dir);
+		goto fail;
+	}
+	/* what an earlier cfir left unrecorded, recorded before anything new */
+	if (!fresh && recover(b, &rv, err) < 0)
+		goto fail;
 	*bp = b;
 	return 0;
 fail:
@@ -864,35 +986,52 @@ fail:
 	return -1;
 }
 
+/* The seal's tag files and signature, under b->mu with the signals held off. */
+static int
+seal_write(struct cfir_bag *b, const struct cfir_ms_sec *sk, const char *tc, struct cfir_err *err)
+{
+	cleanup_free char *tm = NULL, *sig = NULL;
+	unsigned char h[64];
+	size_t len = 0;
+
+	if (tags_update(b, err) < 0)
+		return -1;
+	if (sk == NULL)
+		return 0;
+	/* minisign -Vm tagmanifest-sha256.txt checks this file */
+	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
+		return cfir_err_wrap(err, "bag '%s'", b->dir);
+	cfir_blake2b(h, 64, tm, len);
+	if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
+	    write_atomic(b, "tagmanifest-sha256.txt.minisig", sig, strlen(sig), err) < 0)
+		return -1;
+	return 0;
+}
+
 int
 cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted, struct cfir_err *err)
 {
-	cleanup_free char *tm = NULL, *sig = NULL, *tc = NULL;
-	unsigned char h[64];
-	size_t len = 0;
+	cleanup_free char *tc = NULL;
+	sigset_t sigs;
 	int r;
 
 	*trusted = NULL;
 	if (b->cur.action != NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "seal inside an action");
 	cfir_now_rfc3339(b->sealed);
-	pthread_mutex_lock(&b->mu);
-	r = tags_update(b, err);
-	pthread_mutex_unlock(&b->mu);
-	if (r < 0)
-		return -1;
 	if (asprintf(&tc, "cfir sealed %s custody-head %s records %llu", b->sealed, b->head,
 		     (unsigned long long)b->seq) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "seal");
-	if (sk != NULL) {
-		/* minisign -Vm tagmanifest-sha256.txt checks this file */
-		if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", 64u << 20, &tm, &len, NULL, err) < 0)
-			return cfir_err_wrap(err, "bag '%s'", b->dir);
-		cfir_blake2b(h, 64, tm, len);
-		if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
-		    write_atomic(b, "tagmanifest-sha256.txt.minisig", sig, strlen(sig), err) < 0)
-			return -1;
-	}
+	/* a second ^C waits until the bag is sealed and signed, or as it was */
+	pthread_mutex_lock(&b->mu);
+	cfir_signals_hold(&sigs);
+	reserve_give(b);
+	r = seal_write(b, sk, tc, err);
+	(void)reserve_take(b);
+	cfir_signals_release(&sigs);
+	pthread_mutex_unlock(&b->mu);
+	if (r < 0)
+		return -1;
 	*trusted = steal_pointer(&tc);
 	return 0;
 }
@@ -1014,20 +1153,104 @@ act_clear(struct act *a)
 	a->artifacts = NULL;
 }
 
-/* The custody record of A, appended and chained; the tag files follow. Under b->mu. */
+/* The log back to SIZE bytes, on disk: what a failed append leaves is gone. */
+static int
+log_cut(int fd, off_t size)
+{
+	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * LINE (LEN bytes with its newline) at the end of the custody log, whole or
+ * not at all: after a short write (disk full, EIO) the log is cut back to
+ * the size it had, so the next record follows a whole line and the chain
+ * holds.
+ */
+static int
+log_append(struct cfir_bag *b, const char *line, size_t len, struct cfir_err *err)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+	int e;
+
+	fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': open custody log", b->dir);
+	if ((uint64_t)st.st_size + len > CFIR_BAG_TAGFILE_MAX)
+		return cfir_err_set(err, EX_IOERR, EFBIG,
+				    "bag '%s': the custody log would grow past %u MiB: start a new bag",
+				    b->dir, CFIR_BAG_TAGFILE_MAX >> 20);
+	if (cfir_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(cfir_steal_fd(&fd)) == 0)
+		return 0;
+	e = errno;
+	if (fd < 0)
+		fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || log_cut(fd, st.st_size) < 0)
+		return cfir_err_set(err, EX_IOERR, e,
+				    "bag '%s': append custody record, and the partial record could not be "
+				    "cut off (the next cfir command on the bag cuts it off)", b->dir);
+	return cfir_err_set(err, EX_IOERR, e, "bag '%s': append custody record", b->dir);
+}
+
+/* DETAILS replaced by a short note on why they are not in the record. */
+static void
+details_drop(cJSON *rec, size_t bytes, const char *why)
+{
+	cJSON *note = cJSON_CreateObject();
+	char msg[700];
+
+	snprintf(msg, sizeof(msg), "the details (%zu bytes) are not in this record: %s", bytes, why);
+	cfir_json_add_str(note, "dropped", msg);
+	cJSON_ReplaceItemInObjectCaseSensitive(rec, "details", note);
+}
+
+/* The payload files of a record that could not be written leave the manifest again. */
+static void
+manifest_forget(struct cfir_bag *b, const cJSON *artifacts)
+{
+	const cJSON *a, *p;
+	size_t i;
+
+	cJSON_ArrayForEach(a, artifacts) {
+		p = cJSON_GetObjectItemCaseSensitive(a, "path");
+		for (i = 0; cJSON_IsString(p) && i < b->nm; i++) {
+			if (strcmp(b->m[i].path, p->valuestring) != 0)
+				continue;
+			free(b->m[i].path);
+			memmove(b->m + i, b->m + i + 1, (b->nm - i - 1) * sizeof(*b->m));
+			b->nm--;
+			break;
+		}
+	}
+}
+
+/*
+ * The custody record of A, appended and chained; the tag files follow. Under
+ * b->mu. A record is at most RECORD_MAX bytes: larger details (container
+ * data can make them so) are replaced by a note. When the record does not
+ * fit on the disk, it is written once more without its details, and the
+ * error says so; when even that fails the log is as it was, and the
+ * action's files stay out of the manifest for the next cfir to recover.
+ */
 static int
 record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
 	     cJSON *details, struct cfir_err *err)
 {
 	cleanup_cjson cJSON *rec = cJSON_CreateObject();
-	cleanup_free char *line = NULL;
-	cleanup_close int fd = -1;
+	cleanup_free char *line = NULL, *action = NULL;
+	struct cfir_err aerr = { 0 };
 	char now[CFIR_TIME_LEN];
 	struct utsname u;
-	size_t len;
+	size_t len, dlen = 0;
+	bool dropped = false;
+	sigset_t sigs;
+	int r;
 
 	uname(&u);
 	cfir_now_rfc3339(now);
+	action = a->action ? strdup(a->action) : NULL;
 	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
 	cfir_json_add_str(rec, "time", now);
 	cfir_json_add_str(rec, "action", a->action);
@@ -1049,23 +1272,251 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	act_clear(a);
 
 	line = cfir_json_print(rec, &len);
+	if (line != NULL && len + 1 > RECORD_MAX && details != NULL) {
+		free(steal_pointer(&line));
+		line = cfir_json_print(details, &dlen);
+		free(steal_pointer(&line));
+		details_drop(rec, dlen, "larger than a custody record may be (16 MiB)");
+		dropped = true;
+		cfir_warn("bag '%s': the details of the '%s' record are too large (%zu bytes): left out",
+			  b->dir, action ? action : "?", dlen);
+		line = cfir_json_print(rec, &len);
+	}
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+	/*
+	 * From the append to the last tag file, a second ^C waits: the process
+	 * then ends with a log and tag files that agree (a kill -9 here is
+	 * what cfir_bag_open recovers from).
+	 */
+	cfir_signals_hold(&sigs);
 	reserve_give(b);
-	fd = openat(b->dirfd, "custody/log.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': open custody log", b->dir);
 	line[len] = '\n';	/* the serialiser left room for the NUL */
-	if (cfir_write_all(fd, line, len + 1) < 0 || fsync(fd) < 0)
-		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': append custody record", b->dir);
-	if (close(cfir_steal_fd(&fd)) < 0)
-		return cfir_err_set(err, EX_IOERR, errno, "bag '%s': custody log", b->dir);
+	r = log_append(b, line, len + 1, err);
+	if (r < 0 && details != NULL && !dropped) {
+		/* no room for it: the record without its details still says what happened */
+		aerr = *err;
+		free(steal_pointer(&line));
+		line = cfir_json_print(details, &dlen);
+		free(steal_pointer(&line));
+		details_drop(rec, dlen, aerr.msg);
+		dropped = true;
+		line = cfir_json_print(rec, &len);
+		if (line == NULL) {
+			r = cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+		} else {
+			line[len] = '\n';
+			r = log_append(b, line, len + 1, err);
+		}
+	}
+	if (r < 0) {
+		manifest_forget(b, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
+		(void)reserve_take(b);
+		r = cfir_err_wrap(err, "the custody record of '%s' was not written", action ? action : "?");
+		goto out;
+	}
 	cfir_sha256_hex(line, len, b->head);
 	b->seq++;
-	if (tags_update(b, err) < 0)
-		return -1;
-	reserve_take(b);
+	r = tags_update(b, err);
+	if (r < 0)
+		goto out;
+	(void)reserve_take(b);	/* a full disk: the next record goes without */
+	if (aerr.exit != 0) {
+		*err = aerr;
+		r = cfir_err_wrap(err, "the custody record of '%s' was written without its details",
+				  action ? action : "?");
+	}
+out:
+	cfir_signals_release(&sigs);
+	return r;
+}
+
+/* ---- recovery: what a cfir that was killed left ---------------------------- */
+
+/*
+ * Whether the tag manifest lists bag-info.txt, the manifest and the custody
+ * log as they are: a cfir ended between them and the tag manifest when not.
+ */
+static bool
+tags_stale(struct cfir_bag *b, const char *log_hex)
+{
+	static const char *names[] = { "bag-info.txt", "manifest-sha256.txt", "custody/log.jsonl" };
+	cleanup_free char *text = NULL;
+	char *line, *save = NULL, *path, hex[CFIR_SHA256_HEX], now[CFIR_SHA256_HEX];
+	size_t i, found = 0;
+
+	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, NULL, NULL, NULL) < 0)
+		return true;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (cfir_manifest_parse_line(line, &path, hex) < 0)
+			return true;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (strcmp(path, names[i]) != 0)
+				continue;
+			if (i == 2)
+				memcpy(now, log_hex, CFIR_SHA256_HEX);
+			else if (hash_at(b->dirfd, path, now, NULL) < 0)
+				return true;
+			if (strcmp(now, hex) != 0)
+				return true;
+			found++;
+		}
+	}
+	return found != sizeof(names) / sizeof(names[0]);
+}
+
+struct rwalk {
+	struct cfir_bag *b;
+	char **listed;		/* the manifest's paths at open, sorted */
+	size_t nlisted;
+	cJSON *artifacts, *leftovers;
+	size_t files;
+};
+
+static int
+cmp_strp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int
+hash_entry(const struct cfir_bag_entry *e, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	cleanup_close int fd = openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", e->path);
+	if (!S_ISREG(st.st_mode))
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", e->path);
+	if (cfir_sha256_fd(fd, hex, bytes, err) < 0)
+		return cfir_err_wrap(err, "'%s'", e->path);
 	return 0;
+}
+
+/* A payload file no manifest lists becomes an artifact; a leftover is noted. */
+static int
+recover_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
+{
+	struct rwalk *w = ctx;
+	char hex[CFIR_SHA256_HEX];
+	uint64_t bytes = 0;
+	cJSON *a;
+
+	if (e->kind != CFIR_BAG_PAYLOAD && e->kind != CFIR_BAG_LEFTOVER)
+		return 0;
+	if (e->kind == CFIR_BAG_PAYLOAD && w->nlisted > 0 &&
+	    bsearch(&e->path, w->listed, w->nlisted, sizeof(*w->listed), cmp_strp) != NULL)
+		return 0;
+	if (hash_entry(e, hex, &bytes, err) < 0)
+		return -1;
+	a = cJSON_CreateObject();
+	cfir_json_add_bytes(a, "path", e->path, strlen(e->path));
+	cfir_json_add_str(a, "sha256", hex);
+	cfir_json_add_num(a, "bytes", (double)bytes);
+	if (e->kind == CFIR_BAG_LEFTOVER) {
+		cJSON_AddItemToArray(w->leftovers, a);
+		return 0;
+	}
+	cJSON_AddBoolToObject(a, "partial", true);
+	cJSON_AddItemToArray(w->artifacts, a);
+	w->files++;
+	return manifest_add(w->b, e->path, hex, bytes) < 0 ? cfir_err_set(err, EX_OSERR, ENOMEM, "bag") : 0;
+}
+
+/*
+ * An earlier cfir that was killed (kill -9, a crash, the power) leaves
+ * payload files no manifest lists, a custody line without its newline,
+ * tag files behind the log, or half-written .cfir-tmp-* replacements.
+ * Each is recorded in one custody record, action "recover", before the new
+ * action: the files hashed as they are and marked partial, the cut line's
+ * hash and size, the leftovers' hashes (then removed: they are half-written
+ * copies of tag files cfir writes anew). Then the bag verifies again.
+ */
+static int
+recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err *err)
+{
+	struct rwalk w = { .b = b };
+	struct act a = { 0 };
+	cleanup_cjson cJSON *leftovers = cJSON_CreateArray();
+	cJSON *details = NULL, *l;
+	char msg[480] = "", part[160];
+	size_t i, n;
+	int r = -1;
+
+	w.leftovers = leftovers;
+	w.listed = malloc((b->nm ? b->nm : 1) * sizeof(*w.listed));
+	if (w.listed == NULL || leftovers == NULL || act_begin(b, &a, "recover", NULL, err) < 0) {
+		if (err->exit == 0)
+			cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+		goto out;
+	}
+	for (i = 0, n = b->nm; i < n; i++)
+		w.listed[i] = b->m[i].path;
+	if (n > 1)
+		qsort(w.listed, n, sizeof(*w.listed), cmp_strp);
+	w.nlisted = n;
+	w.artifacts = a.artifacts;
+	if (cfir_bag_walk(b->dirfd, 0, recover_entry, &w, err) < 0) {
+		cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
+		goto out;
+	}
+	if (w.files == 0 && rv->cut_bytes == 0 && rv->behind == 0 && !rv->tags_stale &&
+	    cJSON_GetArraySize(leftovers) == 0 && b->info_found) {
+		r = 0;
+		goto out;
+	}
+	details = cJSON_CreateObject();
+	if (w.files > 0)
+		snprintf(msg, sizeof(msg), "an earlier cfir ended before it recorded %zu file%s: hashed now, "
+			 "as they are", w.files, w.files == 1 ? "" : "s");
+	else
+		snprintf(msg, sizeof(msg), "an earlier cfir ended before it finished");
+	if (rv->cut_bytes > 0) {
+		l = cJSON_AddObjectToObject(details, "cut_record");
+		cfir_json_add_num(l, "bytes", (double)rv->cut_bytes);
+		cfir_json_add_str(l, "sha256", rv->cut_hex);
+		snprintf(part, sizeof(part), "; a custody record it was writing was cut off (%zu bytes)",
+			 rv->cut_bytes);
+		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
+	}
+	if (!b->info_found) {
+		cJSON_AddBoolToObject(details, "tag_files_missing", true);
+		strncat(msg, "; the tag files were never written", sizeof(msg) - strlen(msg) - 1);
+	} else if (rv->behind > 0) {
+		cfir_json_add_num(details, "tag_files_behind", (double)rv->behind);
+		snprintf(part, sizeof(part), "; the tag files were %llu record%s behind the custody log",
+			 (unsigned long long)rv->behind, rv->behind == 1 ? "" : "s");
+		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
+	} else if (rv->tags_stale) {
+		cJSON_AddBoolToObject(details, "tag_manifest_stale", true);
+		strncat(msg, "; the tag manifest was not up to date", sizeof(msg) - strlen(msg) - 1);
+	}
+	if (cJSON_GetArraySize(leftovers) > 0) {
+		snprintf(part, sizeof(part), "; %d unfinished tag file%s removed", cJSON_GetArraySize(leftovers),
+			 cJSON_GetArraySize(leftovers) == 1 ? "" : "s");
+		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
+		cJSON_AddItemToObject(details, "leftovers", cJSON_Duplicate(leftovers, true));
+	}
+	pthread_mutex_lock(&b->mu);
+	r = record_write(b, &a, "partial", msg, steal_pointer(&details), err);
+	pthread_mutex_unlock(&b->mu);
+	if (r < 0) {
+		cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
+		goto out;
+	}
+	cJSON_ArrayForEach(l, leftovers) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "path");
+
+		if (cJSON_IsString(p) && unlinkat(b->dirfd, p->valuestring, 0) < 0 && errno != ENOENT)
+			cfir_warn("bag '%s': remove '%s': %s", b->dir, p->valuestring, strerror(errno));
+	}
+	cfir_warn("bag '%s': %s (custody record %llu)", b->dir, msg, (unsigned long long)b->seq);
+out:
+	cJSON_Delete(details);
+	act_clear(&a);
+	free(w.listed);
+	return r;
 }
 
 int
@@ -1120,7 +1571,7 @@ name_ok(const char *s)
 
 	return n > 0 && n <= NAME_MAX_BYTES && strchr(s, '/') == NULL &&
 	       strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
-	       strncmp(s, ".cfir-tmp-", 10) != 0;
+	       strncmp(s, CFIR_BAG_TMP_PREFIX, strlen(CFIR_BAG_TMP_PREFIX)) != 0;
 }
 
 static int

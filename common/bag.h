@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -13,6 +14,11 @@
 
 /* bagit.txt, exactly */
 #define CFIR_BAGIT_TXT "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+/*
+ * The most a tag file (the manifests, the custody log) may hold: cfir never
+ * writes a larger one, and verify fails a larger one instead of reading it.
+ */
+#define CFIR_BAG_TAGFILE_MAX (256u << 20)
 
 struct cfir_target;
 struct cfir_bag;
@@ -42,6 +48,13 @@ struct cfir_ms_sec;
  */
 int cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted,
 		  struct cfir_err *err);
+
+/*
+ * A bag that is sealed already, for seal --archive to pack it (again): 1 and
+ * its directory in *DIRFD under a shared lock (closing it releases it), or
+ * 0 when the bag is not sealed (nothing held).
+ */
+int cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err);
 
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
@@ -128,6 +141,48 @@ int cfir_bag_verify(const char *dir, struct cfir_verify_report *r,
 int cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r,
 			    struct cfir_err *err);
 
+/*
+ * The walk of a bag directory: one set of rules for the tag manifest, verify,
+ * seal --archive and the recovery at open. Depth first, in name order (the
+ * same bag, the same order); never follows a symbolic link nor opens
+ * anything but directories. The reserve (.cfir-reserve at the top) is not
+ * part of the bag and never shown; there is no lock file (the lock is taken
+ * on the bag's directory).
+ */
+#define CFIR_BAG_RESERVE ".cfir-reserve"
+#define CFIR_BAG_TMP_PREFIX ".cfir-tmp-"	/* a tag file being replaced */
+
+enum cfir_bag_kind {
+	CFIR_BAG_DIR,		/* a directory: entered after the callback saw it */
+	CFIR_BAG_PAYLOAD,	/* a regular file below data/ */
+	CFIR_BAG_TAG,		/* a regular file outside data/: bagit.txt, bag-info.txt, the manifest, custody/ */
+	CFIR_BAG_TAGMANIFEST,	/* tagmanifest-sha256.txt and its .minisig: tag files no manifest lists */
+	CFIR_BAG_LEFTOVER,	/* .cfir-tmp-*: a replacement a cfir did not finish; never part of the bag */
+	CFIR_BAG_SPECIAL,	/* a symbolic link, FIFO, socket or device: reported, never followed or opened */
+	CFIR_BAG_UNREADABLE,	/* stat or opendir failed (sys), or nested too deep (ELOOP) */
+};
+
+struct cfir_bag_entry {
+	enum cfir_bag_kind kind;
+	const char *path;	/* from the bag's top: "data/<id12>/engine/inspect.json" */
+	int dirfd;		/* the directory that holds it: openat(dirfd, name, ...) */
+	const char *name;
+	int sys;		/* CFIR_BAG_UNREADABLE: errno */
+};
+
+/* ignore d_type and ask fstatat, as on a file system that reports DT_UNKNOWN */
+#define CFIR_BAG_WALK_NO_DTYPE 0x1
+/* what a callback returns to leave a directory out; -1 stops the walk */
+#define CFIR_BAG_WALK_SKIP 1
+
+typedef int (*cfir_bag_walk_fn)(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err);
+/* FN for every entry below DIRFD; -1 when FN returned -1 (ERR is FN's). */
+int cfir_bag_walk(int dirfd, unsigned flags, cfir_bag_walk_fn fn, void *ctx, struct cfir_err *err);
+/* The kind of PATH (from the bag's top) of type MODE: the walk's rules, for a tar's members too. */
+enum cfir_bag_kind cfir_bag_classify(const char *path, mode_t mode);
+/* Not part of the bag and never shown: the reserve. */
+bool cfir_bag_skipped(const char *path);
+
 /* Parsers of bag files, exposed for tests and fuzzing. */
 /* "<64 hex>  <path>" with %0A %0D %25 decoded in place; -1 when malformed. */
 int cfir_manifest_parse_line(char *line, char **path, char *hex);
@@ -140,6 +195,8 @@ char *cfir_manifest_encode(const char *path);
  */
 int cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 		       char *why, size_t whylen);
+/* The hash of line N of a custody log (64 zeros for 0): its head after N records; -1 when shorter. */
+int cfir_custody_head_at(const char *text, size_t len, size_t n, char *head);
 /* Artifacts listed by custody records, for the verify cross-check. */
 typedef int (*cfir_custody_artifact_fn)(void *ctx, size_t seq, const char *path,
 					const char *sha256);

@@ -710,7 +710,7 @@ cfir_capture_start(struct cfir_capture **cp, struct cfir_bag *bag,
 		}
 	cfir_now_rfc3339(c->started);
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
-	r = pthread_create(&c->th, NULL, capture_thread, c);
+	r = cfir_thread_create(&c->th, capture_thread, c);
 	if (r != 0) {
 		cfir_err_set(err, EX_OSERR, r, "capture thread");
 		goto fail;

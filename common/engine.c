@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/engine.h"
 #include "common/out.h"
+#include "common/util.h"
 
 #define CONNECT_TIMEOUT_MS 10000L
 #define IDLE_TIMEOUT_S 120L
@@ -566,7 +567,7 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;
-	rc = pthread_create(&p->thread, NULL, pull_thread, p);
+	rc = cfir_thread_create(&p->thread, pull_thread, p);
 	if (rc != 0) {
 		/* pthread_create returns its error; errno says nothing */
 		pull_restore(e);

@@ -1,5 +1,6 @@
 /* err.c - error struct, context wrapping, messages */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,24 @@ int
 cfir_err_interrupted(struct cfir_err *err)
 {
 	return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
+}
+
+void
+cfir_signals_hold(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+void
+cfir_signals_release(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 int

@@ -2,6 +2,7 @@
 #ifndef CFIR_ERR_H
 #define CFIR_ERR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sysexits.h>
 
@@ -42,5 +43,14 @@ bool cfir_interrupted(void);
 bool cfir_interrupt_sent(void);
 /* Set ERR to "interrupted" (EX_TEMPFAIL) and return -1. */
 int cfir_err_interrupted(struct cfir_err *err);
+/*
+ * Hold SIGINT, SIGTERM and SIGHUP off in this thread (OLD keeps the mask to
+ * restore): a critical section, such as a custody record and the tag files
+ * after it, that a second signal must not cut in two. Every thread cfir
+ * starts (cfir_thread_create) holds them off for good, so they reach only
+ * the thread that ran main.
+ */
+void cfir_signals_hold(sigset_t *old);
+void cfir_signals_release(const sigset_t *old);
 
 #endif

@@ -25,6 +25,7 @@
 #include <linux/rtnetlink.h>
 
 #include "common/netlink.h"
+#include "common/util.h"
 
 #define NL_BUF (64u << 10)
 
@@ -263,7 +264,7 @@ cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
 
 	if (nsfd < 0)
 		return nl_socket(proto, err);
-	r = pthread_create(&th, NULL, in_ns_thread, &x);
+	r = cfir_thread_create(&th, in_ns_thread, &x);
 	if (r != 0)
 		return cfir_err_set(err, EX_OSERR, r, "thread");
 	pthread_join(th, NULL);

@@ -416,7 +416,7 @@ run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 	pthread_cond_init(&q->turn, NULL);
 	c->q = q;
 	for (n = 0; n < (cores < 1 ? 1 : cores > WORKERS ? WORKERS : cores); n++)
-		if (pthread_create(&tid[n], NULL, work, &w) != 0)
+		if (cfir_thread_create(&tid[n], work, &w) != 0)
 			break;
 	if (n == 0) {
 		free(q);

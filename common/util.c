@@ -163,6 +163,19 @@ cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 }
 
 int
+cfir_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t old;
+	int r;
+
+	/* the new thread inherits the mask it was made under */
+	cfir_signals_hold(&old);
+	r = pthread_create(th, NULL, fn, arg);
+	cfir_signals_release(&old);
+	return r;
+}
+
+int
 cfir_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -2,6 +2,7 @@
 #ifndef CFIR_UTIL_H
 #define CFIR_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,13 @@ int cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
 /* A size: digits, optionally K, M, G or T (powers of 1024), "KiB" and "KB" too. */
 int cfir_parse_size(const char *s, uint64_t *out);
+
+/*
+ * pthread_create, the new thread holding SIGINT, SIGTERM and SIGHUP off for
+ * good (see cfir_signals_hold): a second signal then waits for the thread
+ * that ran main to leave a critical section.
+ */
+int cfir_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int cfir_write_all(int fd, const void *buf, size_t len);

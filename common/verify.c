@@ -18,8 +18,8 @@
 #include "common/minisign.h"
 #include "common/util.h"
 
-#define LIST_MAX (1u << 30)
-#define DEPTH_MAX 64
+#define MEMBERS_MAX (1u << 18)	/* members of an archive: far more than any bag holds */
+#define MEMBER_PATH_MAX 4096
 #define EFTYPE_NOTREG EMEDIUMTYPE	/* errno meaning "not a regular file" here */
 
 struct entry {
@@ -39,9 +39,41 @@ struct member {
 	char hex[CFIR_SHA256_HEX];
 	uint64_t bytes;
 	bool regular;
-	char *text;		/* the tag files' bytes, kept for the checks */
+	bool kept;		/* a tag file verify reads, its first copy: text holds its bytes */
+	bool too_large;		/* ... but it is larger than it may be */
+	char *text;		/* the bytes of a tag file verify reads (tag_read) */
 	size_t len;
 };
+
+/*
+ * The tag files verify reads, and the most each may hold: their bytes are
+ * kept when they stream by in an archive; everything else is only hashed.
+ */
+static const struct {
+	const char *path;
+	size_t max;
+} tag_read[] = {
+	{ "bag-info.txt", 1u << 20 },
+	{ "bagit.txt", 4096 },
+	{ "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX },
+	{ "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX },
+	{ "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX },
+	{ "tagmanifest-sha256.txt.minisig", 64u << 10 },
+};
+
+#define TAG_READ_N (sizeof(tag_read) / sizeof(tag_read[0]))
+
+/* Which of them PATH is, or -1: a file that is only hashed. */
+static int
+tag_index(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < TAG_READ_N; i++)
+		if (strcmp(tag_read[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
 
 struct vstate {
 	int dirfd;		/* the bag directory, or -1 for an archive */
@@ -51,6 +83,7 @@ struct vstate {
 	struct list payload, tags;
 	uint64_t oxum_bytes;
 	size_t oxum_count;
+	bool kept[TAG_READ_N];	/* the archive: a tag_read file's bytes are kept */
 };
 
 static void
@@ -116,19 +149,35 @@ member_find(const struct vstate *v, const char *path)
 	return v->nm ? bsearch(&key, v->m, v->nm, sizeof(key), member_cmp) : NULL;
 }
 
-/* A tag file's bytes, from the directory or the archive. */
+/* A tag file's bytes, from the directory or the archive; a larger one than it may be fails. */
 static int
-vread(struct vstate *v, const char *name, size_t max, char **text, size_t *len, struct cfir_err *err)
+vread(struct vstate *v, const char *name, char **text, size_t *len, struct cfir_err *err)
 {
+	int ti = tag_index(name);
+	size_t max = ti >= 0 ? tag_read[ti].max : 4096;
 	struct member *m;
+	bool more = false;
 
-	if (v->dirfd >= 0)
-		return cfir_read_file(v->dirfd, name, max, text, len, NULL, err);
+	if (v->dirfd >= 0) {
+		if (cfir_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
+			return -1;
+		if (!more)
+			return 0;
+		free(steal_pointer(text));
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is larger than the %zu bytes it may hold",
+				    name, max);
+	}
 	m = member_find(v, name);
+	/* twice in the archive (that fails): the copy whose bytes were kept */
+	while (m != NULL && !m->kept && m > v->m && strcmp(m[-1].path, name) == 0)
+		m--;
+	while (m != NULL && !m->kept && m + 1 < v->m + v->nm && strcmp(m[1].path, name) == 0)
+		m++;
 	if (m == NULL || !m->regular)
 		return cfir_err_set(err, EX_NOINPUT, ENOENT, "'%s' is not in the archive", name);
-	if (m->text == NULL)
-		return cfir_err_set(err, EX_DATAERR, EFBIG, "'%s' is too large", name);
+	if (m->too_large || m->text == NULL)
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is larger than the %zu bytes it may hold",
+				    name, max);
 	*text = malloc(m->len + 1);
 	if (*text == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
@@ -155,6 +204,37 @@ path_ok(const char *p)
 			return false;
 	}
 	return true;
+}
+
+/* SHA-256 of FD to its end, asking between blocks whether to stop (^C). */
+static int
+hash_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	static _Thread_local unsigned char buf[1 << 16];
+	struct cfir_hash *h = cfir_hash_new();
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (cfir_interrupted()) {
+			cfir_hash_free(h);
+			return cfir_err_interrupted(err);
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cfir_hash_free(h);
+			return cfir_err_set(err, EX_IOERR, errno, "read");
+		}
+		cfir_hash_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	cfir_hash_final_hex(h, hex);
+	cfir_hash_free(h);
+	*bytes = total;
+	return 0;
 }
 
 /* Open a file of the bag, never following a symbolic link on the way. */
@@ -200,7 +280,7 @@ load_list(struct vstate *v, const char *name, struct list *l, bool payload)
 	struct entry *ne;
 	int bad = 0;
 
-	if (vread(v, name, LIST_MAX, &text, &len, &err) < 0) {
+	if (vread(v, name, &text, &len, &err) < 0) {
 		item(v, name, false, "%s", err.sys == ENOENT ? "missing" : cfir_err_str(&err));
 		return -1;
 	}
@@ -232,19 +312,22 @@ load_list(struct vstate *v, const char *name, struct list *l, bool payload)
 	return bad ? -1 : 0;
 }
 
-static void
-check_list(struct vstate *v, struct list *l, bool payload)
+/* Every file L lists, hashed; -1 (ERR) only when interrupted. */
+static int
+check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 {
 	char hex[CFIR_SHA256_HEX];
-	struct cfir_err err = { 0 };
+	struct cfir_err ferr = { 0 };
 	struct stat st;
-	uint64_t bytes;
+	uint64_t bytes = 0;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < l->n; i++) {
 		struct entry *e = &l->e[i];
 
+		if (cfir_interrupted())
+			return cfir_err_interrupted(err);
 		if (v->dirfd < 0) {
 			struct member *m = member_find(v, e->path);
 
@@ -263,9 +346,11 @@ check_list(struct vstate *v, struct list *l, bool payload)
 				     ? "not a regular file" : strerror(errno));
 			continue;
 		}
-		if (cfir_sha256_fd(fd, hex, &bytes, &err) < 0) {
+		if (hash_fd(fd, hex, &bytes, &ferr) < 0) {
 			close(fd);
-			item(v, e->path, false, "%s", cfir_err_str(&err));
+			if (cfir_interrupted())
+				return cfir_err_interrupted(err);
+			item(v, e->path, false, "%s", cfir_err_str(&ferr));
 			continue;
 		}
 		close(fd);
@@ -280,61 +365,48 @@ hashed:
 		else
 			item(v, e->path, true, NULL);
 	}
+	return 0;
 }
 
-/* Every file below REL is listed in L; nothing else lives there. */
+/* One entry of the bag or of the archive, by the walk's rules: each file listed where it lives. */
 static void
-walk(struct vstate *v, int dfd, const char *rel, struct list *l, int depth,
-     bool top)
+check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys)
 {
-	struct dirent *de;
-	struct stat st;
-	int fd = dup(dfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		item(v, rel, false, "cannot read directory");
-		return;
+	switch (kind) {
+	case CFIR_BAG_DIR:
+	case CFIR_BAG_TAGMANIFEST:
+		break;
+	case CFIR_BAG_PAYLOAD:
+		if (list_find(&v->payload, path) == NULL && v->dirfd < 0)
+			item(v, path, false, "extra: not in the manifest");
+		else if (list_find(&v->payload, path) == NULL)
+			item(v, path, false, "extra: not in the manifest; if a cfir ended before it "
+			     "recorded this file, the next cfir command on the bag (cfir seal, say) records it");
+		break;
+	case CFIR_BAG_TAG:
+		if (strcmp(path, "bagit.txt") != 0 && list_find(&v->tags, path) == NULL)
+			item(v, path, false, "extra: not in the tag manifest");
+		break;
+	case CFIR_BAG_LEFTOVER:
+		item(v, path, false, "left by a cfir that ended while it replaced a tag file; "
+		     "the next cfir command on the bag (cfir seal, say) records and removes it");
+		break;
+	case CFIR_BAG_SPECIAL:
+		item(v, path, false, "not a regular file");
+		break;
+	case CFIR_BAG_UNREADABLE:
+		item(v, path, false, "%s", sys == ELOOP ? "directories nested too deep" : strerror(sys));
+		break;
 	}
-	while ((de = readdir(d)) != NULL) {
-		cleanup_free char *path = NULL;
+}
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
-			break;
-		if (top && (strcmp(path, "data") == 0 || strcmp(path, "bagit.txt") == 0 ||
-			    strcmp(path, ".cfir-reserve") == 0 ||
-			    strcmp(path, "tagmanifest-sha256.txt") == 0 ||
-			    strcmp(path, "tagmanifest-sha256.txt.minisig") == 0))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			item(v, path, false, "%s", strerror(errno));
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub;
-
-			if (depth >= DEPTH_MAX) {
-				item(v, path, false, "directories nested too deep");
-				continue;
-			}
-			sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				item(v, path, false, "%s", strerror(errno));
-				continue;
-			}
-			walk(v, sub, path, l, depth + 1, false);
-			close(sub);
-		} else if (!S_ISREG(st.st_mode)) {
-			item(v, path, false, "not a regular file");
-		} else if (list_find(l, path) == NULL) {
-			item(v, path, false, "extra: not in the %smanifest", l == &v->tags ? "tag " : "");
-		}
-	}
-	closedir(d);
+static int
+walk_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
+{
+	if (cfir_interrupted())
+		return cfir_err_interrupted(err);
+	check_entry(ctx, e->path, e->kind, e->sys);
+	return 0;
 }
 
 /* The archive's members: each one listed where it lives, nothing else. */
@@ -343,20 +415,10 @@ walk_members(struct vstate *v)
 {
 	size_t i;
 
-	for (i = 0; i < v->nm; i++) {
-		const struct member *m = &v->m[i];
-		bool payload = strncmp(m->path, "data/", 5) == 0;
-
-		if (!m->regular) {
-			item(v, m->path, false, "not a regular file");
-			continue;
-		}
-		if (strcmp(m->path, "bagit.txt") == 0 || strcmp(m->path, "tagmanifest-sha256.txt") == 0 ||
-		    strcmp(m->path, "tagmanifest-sha256.txt.minisig") == 0)
-			continue;
-		if (list_find(payload ? &v->payload : &v->tags, m->path) == NULL)
-			item(v, m->path, false, "extra: not in the %smanifest", payload ? "" : "tag ");
-	}
+	for (i = 0; i < v->nm; i++)
+		if (!cfir_bag_skipped(v->m[i].path))
+			check_entry(v, v->m[i].path,
+				    cfir_bag_classify(v->m[i].path, v->m[i].regular ? S_IFREG : S_IFLNK), 0);
 }
 
 static const char *
@@ -405,23 +467,41 @@ check_custody(struct vstate *v, const char *info)
 {
 	cleanup_free char *text = NULL;
 	struct cfir_err err = { 0 };
-	char head[CFIR_SHA256_HEX], why[200], val[128];
+	char head[CFIR_SHA256_HEX], why[200], val[128] = "";
 	struct xcheck x = { v, 0 };
 	size_t len = 0, count = 0;
 
-	if (vread(v, "custody/log.jsonl", LIST_MAX, &text, &len, &err) < 0) {
+	if (vread(v, "custody/log.jsonl", &text, &len, &err) < 0) {
 		item(v, "custody chain", false, "%s", cfir_err_str(&err));
 		return;
 	}
 	if (cfir_custody_check(text, len, head, &count, why, sizeof(why)) < 0) {
-		item(v, "custody chain", false, "%s", why);
+		if (len > 0 && text[len - 1] != '\n' && memchr(text, '\n', len) != NULL &&
+		    cfir_custody_check(text, (size_t)((char *)memrchr(text, '\n', len) - text) + 1, head, &count,
+				       why, sizeof(why)) == 0)
+			item(v, "custody chain", false, "record %zu: no newline at the end of the log: "
+			     "a cfir ended while it wrote it; the next cfir command on the bag (cfir seal, say) "
+			     "cuts it off and records that", count + 1);
+		else
+			item(v, "custody chain", false, "%s", why);
 		return;
 	}
 	if (info == NULL || info_get(info, "Custody-Head", val, sizeof(val)) == NULL ||
 	    strcmp(val, head) != 0) {
-		item(v, "custody chain", false,
-		     "the last record's hash is not the Custody-Head of bag-info.txt "
-		     "(records removed or added at the end)");
+		char at[CFIR_SHA256_HEX], recs[32];
+		unsigned long n = 0;
+
+		if (info != NULL && val[0] != '\0' && info_get(info, "Custody-Records", recs, sizeof(recs)) != NULL &&
+		    cfir_parse_ulong(recs, count, &n) == 0 && n < count &&
+		    cfir_custody_head_at(text, len, n, at) == 0 && strcmp(at, val) == 0)
+			item(v, "custody chain", false,
+			     "bag-info.txt is %zu record%s behind the custody log: a cfir ended before it "
+			     "brought the tag files up to date; the next cfir command on the bag "
+			     "(cfir seal, say) records that", count - n, count - n == 1 ? "" : "s");
+		else
+			item(v, "custody chain", false,
+			     "the last record's hash is not the Custody-Head of bag-info.txt "
+			     "(records removed or added at the end)");
 		return;
 	}
 	cfir_custody_artifacts(text, len, artifact_check, &x);
@@ -457,11 +537,11 @@ check_signature(struct vstate *v, const char *info)
 	size_t tl = 0, sl = 0, hl;
 	const char *hp;
 
-	if (vread(v, name, 64u << 10, &sig, &sl, &err) < 0) {
+	if (vread(v, name, &sig, &sl, &err) < 0) {
 		item(v, name, false, "the bag is not signed");
 		return;
 	}
-	if (vread(v, "tagmanifest-sha256.txt", LIST_MAX, &tm, &tl, &err) < 0) {
+	if (vread(v, "tagmanifest-sha256.txt", &tm, &tl, &err) < 0) {
 		item(v, name, false, "%s", cfir_err_str(&err));
 		return;
 	}
@@ -479,50 +559,61 @@ check_signature(struct vstate *v, const char *info)
 	item(v, name, true, "signed: %s", trusted);
 }
 
+/*
+ * Every check, in turn; ^C stops it between two files (or two blocks of one)
+ * and it fails with EX_TEMPFAIL: nothing it did not check is said to be OK.
+ */
 static int
 verify(struct vstate *v, const char *what, struct cfir_err *err)
 {
 	static const char *required[] = { "bag-info.txt", "manifest-sha256.txt",
 					  "custody/log.jsonl" };
 	cleanup_free char *bagit = NULL, *info = NULL;
-	cleanup_close int dfd = -1;
 	struct cfir_err ferr = { 0 };
+	struct stat st;
 	size_t i;
+	int rc = -1;
 
-	if (vread(v, "bagit.txt", 4096, &bagit, NULL, &ferr) < 0)
+	if (vread(v, "bagit.txt", &bagit, NULL, &ferr) < 0)
 		return cfir_err_set(err, EX_NOINPUT, 0, "'%s' is not an evidence bag (no bagit.txt)", what);
 	if (strcmp(bagit, CFIR_BAGIT_TXT) != 0)
 		item(v, "bagit.txt", false, "not a BagIt 1.0 declaration");
 
-	if (load_list(v, "manifest-sha256.txt", &v->payload, true) == 0 || v->payload.n > 0)
-		check_list(v, &v->payload, true);
-	if (v->dirfd >= 0) {
-		dfd = openat(v->dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0)
-			item(v, "data", false, "payload directory missing");
-		else
-			walk(v, dfd, "data", &v->payload, 0, false);
-	}
-
-	if (load_list(v, "tagmanifest-sha256.txt", &v->tags, false) == 0 || v->tags.n > 0)
-		check_list(v, &v->tags, false);
+	if ((load_list(v, "manifest-sha256.txt", &v->payload, true) == 0 || v->payload.n > 0) &&
+	    check_list(v, &v->payload, true, err) < 0)
+		goto out;
+	if ((load_list(v, "tagmanifest-sha256.txt", &v->tags, false) == 0 || v->tags.n > 0) &&
+	    check_list(v, &v->tags, false, err) < 0)
+		goto out;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (list_find(&v->tags, required[i]) == NULL)
 			item(v, required[i], false, "not in the tag manifest");
-	if (v->dirfd >= 0)
-		walk(v, v->dirfd, "", &v->tags, 0, true);
-	else
+	if (v->dirfd >= 0) {
+		if (fstatat(v->dirfd, "data", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			item(v, "data", false, "payload directory missing");
+		if (cfir_bag_walk(v->dirfd, 0, walk_entry, v, err) < 0)
+			goto out;
+	} else {
 		walk_members(v);
+	}
 
-	if (vread(v, "bag-info.txt", 1 << 20, &info, NULL, &ferr) < 0)
+	if (vread(v, "bag-info.txt", &info, NULL, &ferr) < 0) {
+		if (ferr.sys != ENOENT)
+			item(v, "bag-info.txt", false, "%s", cfir_err_str(&ferr));
 		info = NULL;
+	}
 	check_oxum(v, info);
 	check_custody(v, info);
 	if (v->r->pub != NULL)
 		check_signature(v, info);
+	rc = 0;
+out:
+	if (rc < 0 && cfir_interrupted())
+		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted after %zu OK, %zu FAIL; "
+			     "the rest was not checked", what, v->r->ok, v->r->failed);
 	list_free(&v->payload);
 	list_free(&v->tags);
-	return 0;
+	return rc;
 }
 
 int
@@ -539,13 +630,6 @@ cfir_bag_verify(const char *dir, struct cfir_verify_report *r, struct cfir_err *
 	return rc;
 }
 
-/* The tag files are kept whole for the checks; the payload is only hashed. */
-static bool
-keep_text(const char *path)
-{
-	return strchr(path, '/') == NULL || strncmp(path, "custody/", 8) == 0;
-}
-
 static void
 members_free(struct vstate *v)
 {
@@ -558,7 +642,11 @@ members_free(struct vstate *v)
 	free(v->m);
 }
 
-/* One member: its path below the bag's directory, hashed as it streams. */
+/*
+ * One member: its path below the bag's directory and its hash, computed as
+ * it streams; nothing of it is held but the bytes of a tag file verify
+ * reads, up to the most that file may hold (and only its first copy).
+ */
 static int
 add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const char *rest, size_t *cap,
 	   struct cfir_err *err)
@@ -566,10 +654,13 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 	struct member *m;
 	struct cfir_hash *h;
 	const void *buf;
-	size_t len;
+	size_t len, keep, cap_text = 0;
 	la_int64_t off;
-	int r;
+	int r, ti;
 
+	if (v->nm == MEMBERS_MAX)
+		return cfir_err_set(err, EX_DATAERR, 0, "more than %u members: not a bag that seal --archive packed",
+				    MEMBERS_MAX);
 	if (v->nm == *cap) {
 		size_t nc = *cap ? 2 * *cap : 256;
 		struct member *nm = realloc(v->m, nc * sizeof(*nm));
@@ -588,31 +679,77 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 	m->regular = archive_entry_filetype(e) == AE_IFREG;
 	if (!m->regular)
 		return 0;
+	ti = tag_index(m->path);
+	keep = 0;
+	if (ti >= 0 && !v->kept[ti]) {
+		/* only its first copy: twice in the archive fails anyway */
+		v->kept[ti] = true;
+		m->kept = true;
+		keep = tag_read[ti].max;
+	}
+	/* the header says how large it is: a tag file larger than it may be is never held */
+	if (keep > 0 && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+	    (uint64_t)archive_entry_size(e) > keep)
+		m->too_large = true;
+	else if (keep > 0 && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0)
+		cap_text = (size_t)archive_entry_size(e);
 	h = cfir_hash_new();
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (cfir_interrupted()) {
+			cfir_hash_free(h);
+			return cfir_err_interrupted(err);
+		}
 		cfir_hash_update(h, buf, len);
 		m->bytes += len;
-		if (keep_text(m->path) && m->bytes <= LIST_MAX) {
-			char *nt = realloc(m->text, m->len + len + 1);
+		if (keep == 0 || m->too_large)
+			continue;
+		if (m->len + len > keep) {
+			/* a clear failure later, never a silent truncation */
+			m->too_large = true;
+			free(steal_pointer(&m->text));
+			m->len = 0;
+			continue;
+		}
+		if (m->text == NULL || m->len + len > cap_text) {
+			char *nt;
 
+			if (m->len + len > cap_text)
+				cap_text = m->len + len;
+			nt = realloc(m->text, cap_text + 1);
 			if (nt == NULL) {
 				cfir_hash_free(h);
 				return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 			}
-			memcpy(nt + m->len, buf, len);
 			m->text = nt;
-			m->len += len;
 		}
+		memcpy(m->text + m->len, buf, len);
+		m->len += len;
 	}
 	cfir_hash_final_hex(h, m->hex);
 	cfir_hash_free(h);
-	if (keep_text(m->path) && m->text == NULL)
+	if (keep > 0 && !m->too_large && m->text == NULL)
 		m->text = calloc(1, 1);
 	if (r != ARCHIVE_EOF)
 		return cfir_err_set(err, EX_DATAERR, 0, "archive: %s", archive_error_string(a));
 	return 0;
+}
+
+/* REST, below the bag's directory, names a place inside it (a directory may end in '/'). */
+static bool
+member_path_ok(struct archive_entry *e, const char *rest)
+{
+	cleanup_free char *d = NULL;
+	size_t n;
+
+	if (archive_entry_filetype(e) != AE_IFDIR)
+		return path_ok(rest);
+	if ((d = strdup(rest)) == NULL)
+		return false;
+	for (n = strlen(d); n > 0 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
+	return *d == '\0' || path_ok(d);
 }
 
 int
@@ -635,6 +772,14 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		const char *name = archive_entry_pathname(e), *slash;
 		size_t tl;
 
+		if (cfir_interrupted())
+			break;
+
+		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
+			item(&v, "archive", false, "a member's name is longer than %u bytes", MEMBER_PATH_MAX);
+			continue;
+		}
+
 		if (name == NULL || (slash = strchr(name, '/')) == NULL || slash == name) {
 			if (name != NULL && archive_entry_filetype(e) == AE_IFDIR && strchr(name, '/') == NULL)
 				continue;	/* the bag's own directory */
@@ -646,16 +791,22 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 			cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 			goto out;
 		}
-		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !path_ok(slash + 1)) {
-			if (slash[1] == '\0' && strlen(top) == tl && strncmp(top, name, tl) == 0)
-				continue;
+		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !member_path_ok(e, slash + 1)) {
 			item(&v, name, false, "outside the bag's directory");
 			continue;
 		}
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
-		if (add_member(&v, a, e, slash + 1, &cap, err) < 0)
+		if (add_member(&v, a, e, slash + 1, &cap, err) < 0) {
+			if (cfir_interrupted())
+				break;
 			goto out;
+		}
+	}
+	if (cfir_interrupted()) {
+		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted while it read the archive; "
+			     "nothing was checked", path);
+		goto out;
 	}
 	if (ar != ARCHIVE_EOF) {
 		cfir_err_set(err, EX_DATAERR, 0, "archive '%s': %s", path, archive_error_string(a));

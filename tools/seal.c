@@ -10,7 +10,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <libgen.h>
 
 #include <openssl/crypto.h>
@@ -120,6 +119,7 @@ struct packer {
 	int fd;
 	struct cfir_hash *h;
 	const char *top;	/* the bag's name, every member's first component */
+	bool failed;		/* write nothing more */
 	struct cfir_err *err;
 	unsigned char buf[1 << 16];
 };
@@ -129,28 +129,43 @@ pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct packer *p = ctx;
 
-	(void)a;
-	if (cfir_write_all(p->fd, buf, len) < 0)
+	if (p->failed) {
+		archive_set_error(a, ECANCELED, "the pack failed");
 		return -1;
+	}
+	if (cfir_write_all(p->fd, buf, len) < 0) {
+		archive_set_error(a, errno, "write: %s", strerror(errno));
+		return -1;
+	}
 	cfir_hash_update(p->h, buf, len);
 	return (la_ssize_t)len;
 }
 
+/*
+ * One file, exactly the bytes its header promises: a read error, or a file
+ * that shrinks or grows while it is packed, fails the archive; libarchive
+ * would pad a short member with zeros, a tar that lies.
+ */
 static int
 pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 {
 	cleanup_free char *path = NULL;
 	struct archive_entry *e;
 	struct stat st;
+	uint64_t size, done = 0;
 	ssize_t n;
 	int fd, r = 0;
+	char c;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		return cfir_err_set(p->err, EX_DATAERR, errno, "'%s' is not a regular file", rel);
+	/* O_NONBLOCK: a FIFO put there since the walk looked would hang the open */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return cfir_err_set(p->err, cfir_err_sys_exit(errno), errno, "open '%s'", rel);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cfir_err_set(p->err, EX_DATAERR, 0, "'%s' is not a regular file", rel);
 	}
+	size = (uint64_t)st.st_size;
 	e = archive_entry_new();
 	if (e == NULL || asprintf(&path, "%s/%s", p->top, rel) < 0) {
 		archive_entry_free(e);
@@ -164,64 +179,76 @@ pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	if (archive_write_header(p->a, e) != ARCHIVE_OK)
 		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
-	while (r == 0 && (n = read(fd, p->buf, sizeof(p->buf))) > 0)
-		if (archive_write_data(p->a, p->buf, (size_t)n) != n)
+	while (r == 0 && done < size) {
+		if (cfir_interrupted()) {
+			r = cfir_err_interrupted(p->err);
+			break;
+		}
+		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
+		else if (n == 0)
+			r = cfir_err_set(p->err, EX_IOERR, 0, "'%s' shrank while it was packed: %llu of %llu bytes",
+					 rel, (unsigned long long)done, (unsigned long long)size);
+		else if (archive_write_data(p->a, p->buf, (size_t)n) != n)
 			r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
+		else
+			done += (uint64_t)n;
+	}
+	while (r == 0 && (n = read(fd, &c, 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		r = n < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel) :
+			    cfir_err_set(p->err, EX_IOERR, 0, "'%s' grew while it was packed: past %llu bytes",
+					 rel, (unsigned long long)size);
+	}
 	archive_entry_free(e);
 	close(fd);
 	return r;
 }
 
-/* Every file below REL, depth first, in name order: the same bag, the same tar. */
+/* Every file of the bag, by the walk's rules, depth first in name order: the same bag, the same tar. */
 static int
-pack_dir(struct packer *p, int dirfd, const char *rel)
+pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	struct dirent **names = NULL;
-	int n, i, r = 0, fd = dup(dirfd);
+	struct packer *p = ctx;
 
-	if (fd < 0)
-		return cfir_err_set(p->err, EX_OSERR, errno, "archive");
-	n = scandirat(fd, ".", &names, NULL, alphasort);
-	close(fd);
-	if (n < 0)
-		return cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
-	for (i = 0; i < n; i++) {
-		cleanup_free char *sub = NULL;
-		const char *d = names[i]->d_name;
-		struct stat st;
-
-		if (r < 0 || strcmp(d, ".") == 0 || strcmp(d, "..") == 0 || strcmp(d, ".cfir-reserve") == 0 ||
-		    strncmp(d, ".cfir-", 6) == 0 || asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", d) < 0)
-			continue;
-		if (fstatat(dirfd, d, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = cfir_err_set(p->err, EX_IOERR, errno, "'%s'", sub);
-		} else if (S_ISDIR(st.st_mode)) {
-			int sfd = openat(dirfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			r = sfd < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "'%s'", sub) : pack_dir(p, sfd, sub);
-			if (sfd >= 0)
-				close(sfd);
-		} else {
-			r = pack_file(p, dirfd, d, sub);
-		}
+	if (cfir_interrupted())
+		return cfir_err_interrupted(err);
+	switch (e->kind) {
+	case CFIR_BAG_DIR:
+	case CFIR_BAG_LEFTOVER:	/* never part of the bag */
+		return 0;
+	case CFIR_BAG_PAYLOAD:
+	case CFIR_BAG_TAG:
+	case CFIR_BAG_TAGMANIFEST:
+		return pack_file(p, e->dirfd, e->name, e->path);
+	case CFIR_BAG_SPECIAL:
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file (cfir verify names it)",
+				    e->path);
+	case CFIR_BAG_UNREADABLE:
+		return cfir_err_set(err, EX_IOERR, e->sys, "read '%s'", e->path);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return r;
+	return 0;
 }
 
+/*
+ * The bag BAGDIR, open as DFD, into the tar OUT and its SHA-256 into
+ * OUT.sha256; ^C stops it within a block, and then, as on any failure,
+ * what was written of OUT is removed.
+ */
 static int
-pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
+pack(int dfd, const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 {
 	struct packer p = { .fd = -1, .err = err };
 	cleanup_free char *copy = strdup(bagdir), *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
-	int dfd, r = -1;
+	int r = -1;
 
 	if (copy == NULL || outcopy == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
 	p.top = basename(copy);
-	dfd = open(bagdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	p.fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	p.h = cfir_hash_new();
 	p.a = archive_write_new();
@@ -236,7 +263,7 @@ pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 		cfir_err_set(err, EX_SOFTWARE, 0, "archive: %s", p.a ? archive_error_string(p.a) : "no memory");
 		goto out;
 	}
-	if (pack_dir(&p, dfd, "") < 0)
+	if (cfir_bag_walk(dfd, 0, pack_entry, &p, err) < 0)
 		goto out;
 	if (archive_write_close(p.a) != ARCHIVE_OK) {
 		cfir_err_set(err, EX_IOERR, 0, "archive: %s", archive_error_string(p.a));
@@ -257,24 +284,66 @@ pack(const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 
 		if (sfd < 0 || cfir_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
 			cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
-			if (sfd >= 0)
+			if (sfd >= 0) {
 				close(sfd);
+				unlink(sumpath);
+			}
 			goto out;
 		}
 		close(sfd);
 	}
 	r = 0;
 out:
+	/* a failed pack writes no more: closing would pad the cut member with zeros */
+	p.failed = r < 0;
 	if (p.a != NULL)
 		archive_write_free(p.a);
 	cfir_hash_free(p.h);
-	if (dfd >= 0)
-		close(dfd);
 	if (p.fd >= 0)
 		close(p.fd);
-	if (r < 0 && p.fd >= 0)
-		unlink(out);
+	/* never a tar that lies: what was written of it goes */
+	if (r < 0 && p.fd >= 0) {
+		if (unlink(out) == 0 || errno == ENOENT)
+			cfir_err_wrap(err, "--archive '%s' removed, not packed whole", out);
+		else
+			cfir_err_wrap(err, "--archive '%s' is incomplete (and could not be removed: %s)", out,
+				      strerror(errno));
+	}
 	return r;
+}
+
+/* After a pack that failed: the bag is sealed all the same, and how to pack it. */
+static void
+sealed_hint(struct cfir_err *err, const char *archive, const char *bag)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 "; the bag is sealed and whole: 'cfir seal --archive %s %s' packs it again", archive, bag);
+}
+
+/* The output of a pack of a bag that was sealed before. */
+static void
+packed(struct cfir_global *g, const char *bag, const char *archive, const char *hex)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	cfir_json_add_bytes(rec, "bag", bag, strlen(bag));
+	cJSON_AddBoolToObject(rec, "sealed", true);
+	cJSON_AddBoolToObject(rec, "sealed_before", true);
+	cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
+	cfir_json_add_str(rec, "archive_sha256", hex);
+	if (g->out.format == CFIR_FORMAT_JSON) {
+		cfir_out_record(&g->out, rec, NULL, NULL);
+	} else if (!g->out.quiet) {
+		fputs("packed ", g->out.fp);
+		cfir_vis_str(g->out.fp, bag);
+		fputs(" (sealed before)\n", g->out.fp);
+		fprintf(g->out.fp, "  archive: %s  ", hex);
+		cfir_vis_str(g->out.fp, archive);
+		fputc('\n', g->out.fp);
+	}
+	cJSON_Delete(rec);
 }
 
 int
@@ -295,7 +364,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	const char *key = NULL, *archive = NULL;
 	char hex[CFIR_SHA256_HEX] = "";
 	cJSON *details, *rec;
-	int c;
+	int c, dfd = -1;
 
 	tool_bagopts_init(&bo, g);
 	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
@@ -342,9 +411,26 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 			goto out;
 		}
 	}
+	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
+	if (archive != NULL && key == NULL) {
+		int sealed = cfir_bag_open_sealed(bo.dir, &dfd, &err);
+
+		if (sealed < 0)
+			goto out;
+		if (sealed > 0) {
+			if (pack(dfd, bo.dir, archive, hex, &err) == 0)
+				packed(g, bo.dir, archive, hex);
+			goto out;
+		}
+	}
 	/* the key first: a wrong passphrase leaves the bag as it was */
 	if (key != NULL && tool_load_secret(key, &sk, &err) < 0)
 		goto out;
+	if (cfir_interrupted()) {
+		cfir_err_interrupted(&err);
+		cfir_err_wrap(&err, "bag '%s' not sealed", bo.dir);
+		goto out;
+	}
 	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 || cfir_bag_begin(bag, "seal", NULL, &err) < 0)
 		goto out;
 	details = cJSON_CreateObject();
@@ -359,8 +445,17 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	    cfir_bag_seal(bag, key != NULL ? &sk : NULL, &trusted, &err) < 0)
 		goto out;
 	/* the sealed bag is final: pack it as it is, still under its lock */
-	if (archive != NULL && pack(bo.dir, archive, hex, &err) < 0)
-		goto out;
+	if (archive != NULL) {
+		dfd = open(bo.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			cfir_err_set(&err, cfir_err_sys_exit(errno), errno, "bag '%s'", bo.dir);
+			goto out;
+		}
+		if (pack(dfd, bo.dir, archive, hex, &err) < 0) {
+			sealed_hint(&err, archive, bo.dir);
+			goto out;
+		}
+	}
 	rec = cJSON_CreateObject();
 	cfir_json_add_bytes(rec, "bag", bo.dir, strlen(bo.dir));
 	cJSON_AddBoolToObject(rec, "sealed", true);
@@ -387,6 +482,8 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	cJSON_Delete(rec);
 out:
 	OPENSSL_cleanse(&sk, sizeof(sk));
+	if (dfd >= 0)
+		close(dfd);
 	return tool_done(NULL, NULL, bag, &err, 0);
 }
 

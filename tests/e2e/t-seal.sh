@@ -94,3 +94,45 @@ check "an altered member fails verification of the archive" test "$status" = 1
 printf 'not a tar' >"$T/junk.tar"
 run "$CFIR" verify "$T/junk.tar"
 check "a file that is no tar is refused" test "$status" != 0 -a "$status" != 1
+
+# seal --archive never writes a tar that lies: a member that cannot be read,
+# or that shrinks while it is packed, fails it, names the file, and the
+# partial archive goes. Kernel files stand in for a failing disk: bound
+# over a payload file (in a mount namespace of its own), sysfs's
+# net/lo/speed says 4096 bytes and fails to read (EINVAL), uevent_seqnum
+# says 4096 bytes and holds a few.
+lie() {	# lie NAME KERNELFILE EXPECT
+	local b=$T/lie-$1 p
+	"$CFIR" inspect -o "$b" "$c" >/dev/null 2>&1
+	p=$(cd "$b" && ls data/*/engine/inspect.json)
+	run unshare -m bash -c 'mount --bind "$1" "$2/$3" && exec "$4" seal --archive "$5" "$2"' \
+		_ "$2" "$b" "$p" "$CFIR" "$T/lie-$1.tar"
+	if [ "$status" = 0 ] || ! grep -q "$p.*$3\|$3.*$p" <<<"$errout"; then
+		fail "seal --archive fails on a member that $1, naming it" "status $status: $errout"
+	else
+		pass "seal --archive fails on a member that $1, naming it"
+	fi
+	check "the archive of a member that $1 is removed, and says so" \
+		bash -c '[ ! -e "$1" ] && [ ! -e "$1.sha256" ] && grep -q "removed" <<<"$2"' _ "$T/lie-$1.tar" "$errout"
+	check "the bag whose archive failed ($1) stays sealed" grep -q "^Cfir-Sealed: " "$b/bag-info.txt"
+}
+if [ -r /sys/class/net/lo/speed ] && ! cat /sys/class/net/lo/speed >/dev/null 2>&1; then
+	lie "cannot be read" /sys/class/net/lo/speed "Invalid argument"
+else
+	skip "a member that cannot be read" "/sys/class/net/lo/speed reads here"
+fi
+if [ -r /sys/kernel/uevent_seqnum ] && [ "$(stat -c %s /sys/kernel/uevent_seqnum)" -gt "$(wc -c </sys/kernel/uevent_seqnum)" ]; then
+	lie "shrank" /sys/kernel/uevent_seqnum "shrank while it was packed"
+else
+	skip "a member that shrinks" "no sysfs file says more than it holds"
+fi
+
+# a sealed bag whose pack failed or was stopped: seal --archive packs it as it is
+run "$CFIR" seal --archive "$T/again.tar" "$bag"
+check "seal --archive packs a bag sealed before, and says so" \
+	bash -c '[ "$1" = 0 ] && jq -e ".sealed_before" <<<"$2" >/dev/null' _ "$status" "$out"
+run "$CFIR" verify -p "$T/keys/cfir.pub" "$T/again.tar"
+check "that archive verifies, signature and all" test "$status" = 0
+check "the bag has no new record" test "$(tail -n1 "$bag/custody/log.jsonl" | jq -r .action)" = seal
+run "$CFIR" seal -k "$T/keys/cfir.key" --archive "$T/again2.tar" "$bag"
+check "a sealed bag is not sealed twice" bash -c '[ "$1" = 65 ] && [ ! -e "$2" ]' _ "$status" "$T/again2.tar"
