@@ -132,7 +132,7 @@ check "--all hunts the created container too" \
 docker stop -t 1 "$(n deleted)" >/dev/null
 run "$CFIR" --format json hunt --all --fail-on info
 check "--all: a stopped container gets its configuration findings and exits 1 with --fail-on info" \
-	bash -c '[ "$1" = 1 ] && jq -e -s --arg n "$2" "([.[] | select(.name == \$n and .check == \"exe-deleted\")] | length == 0) and ([.[] | select(.name == \$n and .check == \"root-user\")] | length == 1)" <<<"$3" >/dev/null' _ "$status" "$(n deleted)" "$out"
+	bash -c '[ "$1" = 1 ] && jq -e -s --arg n "$2" "([.[] | select(.name == \$n and .check == \"exe-deleted\")] | length == 0) and ([.[] | select(.name == \$n and .check == \"root-user\")] | length == 1)" "$3" >/dev/null' _ "$status" "$(n deleted)" "$T/out"
 
 # the list of checks
 run "$CFIR" --format json hunt --list
