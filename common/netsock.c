@@ -505,7 +505,7 @@ add_holders(cJSON *o, const struct holders *hs, unsigned long inode)
 	size_t lo = 0, hi = hs->n, mid;
 	const struct holder *h;
 
-	if (inode == 0)
+	if (inode == 0 || hs->n == 0)
 		return;
 	while (lo < hi) {	/* the first holder of this inode */
 		mid = lo + (hi - lo) / 2;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/nsfs.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -206,6 +208,9 @@ cfir_caps_json(uint64_t mask)
 
 /* ---- reading /proc ---------------------------------------------------------- */
 
+static char *read_in(int pfd, const char *name, size_t max, size_t *len, bool *trunc);
+static unsigned long ns_in(int pfd, const char *ns);
+
 /* "pid:[4026531836]" -> 4026531836 */
 static unsigned long
 ns_inode(const char *proc, pid_t pid, const char *ns)
@@ -273,6 +278,18 @@ cg_pick(const char *text, const char *id, struct cfir_proc_list *r)
 		return false;
 	snprintf(r->cg_hier, sizeof(r->cg_hier), "%.*s", (int)(colon2 + 1 - best), best);
 	snprintf(r->cg_path, sizeof(r->cg_path), "%.*s", (int)(bestlen - (size_t)(colon2 + 1 - best)), colon2 + 1);
+	/*
+	 * The container's own cgroup ends with the component that names it:
+	 * an init that moved itself into a sub-cgroup does not narrow it.
+	 */
+	{
+		char *hit = strstr(r->cg_path, id), *slash = hit ? strchr(hit, '/') : NULL;
+
+		if (hit == NULL)
+			return false;
+		if (slash != NULL)
+			*slash = '\0';
+	}
 	return true;
 }
 
@@ -354,8 +371,9 @@ cg_walk(int dfd, struct cfir_proc_list *l, int depth)
 	DIR *d;
 	int fd;
 
-	if (depth > 32 || cfir_interrupted() ||
-	    cfir_read_file(dfd, "cgroup.procs", 16u << 20, &procs, NULL, NULL, &err) < 0)
+	/* any part not read makes the whole untrusted: the caller reads every process's cgroup */
+	if (depth > 64 || cfir_interrupted() ||
+	    cfir_read_file(dfd, "cgroup.procs", 64u << 20, &procs, NULL, NULL, &err) < 0)
 		return -1;
 	for (p = procs; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
 		long pid = strtol(p, NULL, 10);
@@ -365,21 +383,27 @@ cg_walk(int dfd, struct cfir_proc_list *l, int depth)
 	}
 	fd = dup(dfd);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		int sub;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* every sub-cgroup, ".hidden" ones too: the container may name them */
+	while ((de = readdir(d)) != NULL) {
+		int sub, r;
 
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0) {
-			cg_walk(sub, l, depth + 1);
+		r = sub >= 0 ? cg_walk(sub, l, depth + 1) : -1;
+		if (sub >= 0)
 			close(sub);
+		if (r < 0) {
+			closedir(d);
+			return -1;
 		}
 	}
-	if (d != NULL)
-		closedir(d);
-	else if (fd >= 0)
-		close(fd);
+	closedir(d);
 	return 0;
 }
 
@@ -408,11 +432,43 @@ sort_merge(struct cfir_proc_list *l)
 	l->n = w;
 }
 
+/* Is NSFD's PID namespace TARGET or nested in it? NSFD is closed. */
+static bool
+ns_within(int nsfd, unsigned long target)
+{
+	struct stat sb;
+	int up, hops;
+
+	for (hops = 0; nsfd >= 0 && hops <= 33; hops++) {
+		if (fstat(nsfd, &sb) == 0 && (unsigned long)sb.st_ino == target) {
+			close(nsfd);
+			return true;
+		}
+		up = ioctl(nsfd, NS_GET_PARENT);	/* EPERM at our own namespace: the top */
+		close(nsfd);
+		nsfd = up;
+	}
+	if (nsfd >= 0)
+		close(nsfd);
+	return false;
+}
+
+static bool
+pidns_within(const char *proc, pid_t pid, unsigned long target)
+{
+	char path[96];
+
+	if (ns_inode(proc, pid, "pid") == target)
+		return true;
+	snprintf(path, sizeof(path), "%s/%d/ns/pid", proc, (int)pid);
+	return ns_within(open(path, O_RDONLY | O_CLOEXEC), target);
+}
+
 /* The innermost PID of the process in its own namespace (NSpid's last). */
 static int
-inner_pid(const char *proc, pid_t pid)
+inner_pid(int pfd)
 {
-	cleanup_free char *st = read_at(proc, pid, "status", SMALL, NULL, NULL, NULL);
+	cleanup_free char *st = read_in(pfd, "status", SMALL, NULL, NULL);
 	struct cfir_proc_status s;
 
 	if (st == NULL || cfir_proc_status_parse(st, strlen(st), &s) < 0 || s.nnspid < 1)
@@ -420,13 +476,29 @@ inner_pid(const char *proc, pid_t pid)
 	return s.nspid[s.nnspid - 1];
 }
 
+static int members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
+		   struct cfir_err *err);
+
 int
 cfir_proc_members(const struct cfir_target *t, const char *proc,
 		  struct cfir_proc_list *l, struct cfir_err *err)
 {
-	cleanup_free char *cg = NULL, *self = NULL;
-	struct dirent *de;
+	int r = members(t, proc, l, err);
+
+	if (r < 0)
+		cfir_proc_list_free(l);	/* nothing half-made is handed out */
+	return r;
+}
+
+static int
+members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
+	struct cfir_err *err)
+{
+	cleanup_free char *cg = NULL;
+	cleanup_close int ipfd = -1;
 	unsigned long hostns;
+	bool per_process;
+	struct dirent *de;
 	int cgfd;
 	DIR *d;
 
@@ -434,41 +506,54 @@ cfir_proc_members(const struct cfir_target *t, const char *proc,
 	if (t->pid <= 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no processes",
 				    t->name, t->status);
-	l->pidns = ns_inode(proc, t->pid, "pid");
-	l->netns = ns_inode(proc, t->pid, "net");
-	cg = read_at(proc, t->pid, "cgroup", SMALL, NULL, NULL, NULL);
+	/* the init through one fd, checked against the container's cgroup first */
+	ipfd = cfir_target_pidfd(t, proc, err);
+	if (ipfd < 0)
+		return -1;
+	l->pidns = ns_in(ipfd, "pid");
+	l->netns = ns_in(ipfd, "net");
+	cg = read_in(ipfd, "cgroup", SMALL, NULL, NULL);
 	if (l->pidns == 0 || cg == NULL)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "init process %d of '%s' vanished",
 				    (int)t->pid, t->name);
 	l->have_cg = cg_pick(cg, t->id, l);
+	if (!l->have_cg)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s': no cgroup of its init names it",
+				    t->name);
 	/*
 	 * The PID namespace is the container's own only when its init is PID 1
 	 * in it and it is not the host's: a shared one (--pid host, or another
 	 * container's) would make every process there a "member".
 	 */
 	hostns = ns_inode(proc, 0, "pid");
-	l->pidns_shared = l->pidns == hostns || inner_pid(proc, t->pid) != 1;
-	if (l->pidns_shared && !l->have_cg)
-		return cfir_err_set(err, EX_UNAVAILABLE, 0,
-				    "container '%s' shares a PID namespace and its cgroup was not found: "
-				    "its processes cannot be told from others", t->name);
-	/* the cgroup lists its own members: one read instead of one per process */
-	cgfd = l->have_cg && strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
-	d = opendir(proc);
-	if (d == NULL) {
-		if (cgfd >= 0)
-			close(cgfd);
-		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
+	l->pidns_shared = l->pidns == hostns || inner_pid(ipfd) != 1;
+	/*
+	 * The cgroup lists its own members: one read instead of one per
+	 * process. Any part of it that cannot be read (too deep, gone) and
+	 * every process's own cgroup line is read instead.
+	 */
+	cgfd = strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
+	per_process = cgfd < 0;
+	if (cgfd >= 0) {
+		if (cg_walk(cgfd, l, 0) < 0) {
+			l->n = 0;
+			per_process = true;
+		}
+		close(cgfd);
 	}
+	d = opendir(proc);
+	if (d == NULL)
+		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
 	while ((de = readdir(d)) != NULL && !cfir_interrupted()) {
 		unsigned long pid;
 		int found = 0;
 
 		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0 || pid == 0)
 			continue;
-		if (!l->pidns_shared && ns_inode(proc, (pid_t)pid, "pid") == l->pidns)
+		/* its own PID namespace and those nested in it */
+		if (!l->pidns_shared && pidns_within(proc, (pid_t)pid, l->pidns))
 			found |= CFIR_FOUND_PIDNS;
-		if (l->have_cg && cgfd < 0) {
+		if (per_process) {
 			cleanup_free char *c = read_at(proc, (pid_t)pid, "cgroup", SMALL, NULL, NULL, NULL);
 
 			if (c != NULL && cg_member(c, l))
@@ -476,16 +561,10 @@ cfir_proc_members(const struct cfir_target *t, const char *proc,
 		}
 		if (found && add_entry(l, (pid_t)pid, found) < 0) {
 			closedir(d);
-			if (cgfd >= 0)
-				close(cgfd);
 			return cfir_err_set(err, EX_OSERR, ENOMEM, "process list");
 		}
 	}
 	closedir(d);
-	if (cgfd >= 0) {
-		cg_walk(cgfd, l, 0);
-		close(cgfd);
-	}
 	sort_merge(l);
 	if (cfir_interrupted())
 		return cfir_err_interrupted(err);
@@ -519,9 +598,8 @@ cfir_proc_open(const struct cfir_proc_list *l, const char *proc, pid_t pid, stru
 	const struct cfir_proc_entry *e = cfir_proc_list_find(l, pid);
 	cleanup_free char *cg = NULL;
 	cleanup_close int pfd = -1;
-	char path[96], link[64];
+	char path[96];
 	bool ok = false;
-	ssize_t n;
 
 	if (e == NULL)
 		return cfir_err_set(err, EX_USAGE, 0, "PID %d is not a process of the container", (int)pid);
@@ -533,13 +611,8 @@ cfir_proc_open(const struct cfir_proc_list *l, const char *proc, pid_t pid, stru
 	if ((e->found & CFIR_FOUND_CGROUP) && l->have_cg &&
 	    cfir_read_file(pfd, "cgroup", SMALL, &cg, NULL, NULL, NULL) == 0)
 		ok = cg_member(cg, l);
-	if (!ok && (e->found & CFIR_FOUND_PIDNS) && !l->pidns_shared) {
-		n = readlinkat(pfd, "ns/pid", link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			ok = strchr(link, '[') && strtoul(strchr(link, '[') + 1, NULL, 10) == l->pidns;
-		}
-	}
+	if (!ok && (e->found & CFIR_FOUND_PIDNS) && !l->pidns_shared)
+		ok = ns_within(openat(pfd, "ns/pid", O_RDONLY | O_CLOEXEC), l->pidns);
 	if (!ok)
 		return cfir_err_set(err, EX_TEMPFAIL, 0,
 				    "PID %d is gone or no longer a process of the container", (int)pid);

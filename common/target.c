@@ -407,7 +407,7 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 	struct cfir_rootfs host = { 0 }, view = { 0 };
 	struct cfir_mount hm, vm;
 	struct cfir_err ierr = { 0 };
-	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0;
+	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0, unconfirmed = false;
 	int r = 0;
 
 	free(t->rootfs_check);
@@ -439,7 +439,12 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		return 0;
 	/* the host's own mount of the overlay the engine made */
 	if (t->merged != NULL && asprintf(&path, "%s/self/mountinfo", proc) > 0 &&
-	    mount_at(path, t->merged, &hline, &hm, &host, &ierr) == 0 && hline != NULL) {
+	    mount_at(path, t->merged, &hline, &hm, &host, &ierr) < 0 && hline != NULL) {
+		/* the host's mount is there but cannot be read whole: nothing is confirmed by it */
+		free(hline);
+		hline = NULL;
+		unconfirmed = true;
+	} else if (hline != NULL) {
 		msg = strcmp(hm.fstype, "overlay") != 0 ? strdup("mismatch: the host's mount at MergedDir is not overlay")
 							 : host_check(&host, &t->graph);
 		if (msg != NULL) {
@@ -460,8 +465,10 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		set_check(t, steal_pointer(&msg), "mismatch");
 	} else {
 		msg = view_check(&vm, &view, hline != NULL ? &hm : NULL, &t->graph);
+		/* without the host's mount the container's own words were compared: no proof */
 		set_check(t, steal_pointer(&msg),
-			  hline != NULL ? "match" : "match (upperdir; no host mount at MergedDir)");
+			  hline != NULL ? "match" : unconfirmed ? "unconfirmed: the host's mount at MergedDir cannot be read"
+								: "unconfirmed: no host mount at MergedDir; the container's upperdir agrees");
 	}
 	cfir_rootfs_free(&host);
 	cfir_rootfs_free(&view);

@@ -52,20 +52,40 @@ help(void)
 	fputs("\n'cfir COMMAND -h' shows a command's options; man cfir has the rest.\n", stdout);
 }
 
+/* Who asked first, and when: the same request twice is not a second one. */
+static pid_t first_from;
+static struct timespec first_at;
+
+/*
+ * SIGINT, SIGTERM, SIGHUP: the first asks every loop to stop (the bag is
+ * left consistent and verifying); a second request ends the process at
+ * once. One stop request that arrives twice is not a second request:
+ * timeout(1) signals cfir and then its whole group, systemd every process
+ * of the unit while the collect -j parent passes its own on to its
+ * children. So a repeat from the same sender within a second, or from
+ * the parent once stopping, is ignored.
+ */
 static void
 on_signal(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction dfl = { 0 };
+	bool sent = si != NULL && si->si_code <= 0;	/* kill(2); the terminal's ^C comes from the kernel */
+	pid_t from = sent ? si->si_pid : 0;
+	struct timespec now;
+	long long ms;
 
-	(void)sig;
 	(void)uc;
-	/* the second of any of them ends the process at once */
-	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGINT, &dfl, NULL);
-	sigaction(SIGTERM, &dfl, NULL);
-	sigaction(SIGHUP, &dfl, NULL);
-	/* kill(2) says SI_USER or SI_QUEUE; the terminal's ^C comes from the kernel */
-	cfir_interrupt(si != NULL && si->si_code <= 0);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (cfir_interrupted()) {
+		ms = (long long)(now.tv_sec - first_at.tv_sec) * 1000 + (now.tv_nsec - first_at.tv_nsec) / 1000000;
+		if (sent && (from == getppid() || (from == first_from && ms < 1000)))
+			return;
+		signal(sig, SIG_DFL);
+		raise(sig);	/* delivered when this handler returns: the default, the end */
+		return;
+	}
+	first_from = from;
+	first_at = now;
+	cfir_interrupt(sent);
 	cfir_engine_cancel();
 	cfir_capture_cancel();
 }

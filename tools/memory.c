@@ -175,6 +175,9 @@ dump_pid(struct cfir_bag *bag, const struct cfir_proc_list *l, pid_t pid, uint64
 		cfir_json_add_num(o, "bytes", (double)d.taken);
 		cfir_json_add_num(o, "regions", (double)d.regions);
 		cfir_json_add_num(o, "skipped", (double)d.skipped);
+		/* cut short: the bytes taken are in the bag, as partial artifacts */
+		if (r < 0)
+			cJSON_AddBoolToObject(o, "partial", true);
 		cJSON_AddItemToArray(sum, o);
 	}
 	*budget = d.budget;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -35,17 +36,28 @@ struct proc {
 	char start[CFIR_TIME_LEN];
 };
 
+/* Past this an executable is named, not read: a sparse file can claim terabytes. */
+#define EXE_MAX (1ull << 30)
+#define FUSE_MAGIC 0x65735546
+
+/* Why a process's executable is not read, or NULL. */
+static const char *exe_refused;
+
 /*
  * Hash what /proc/PID/exe opens, if it still is the inode the group saw.
- * O_NOATIME: reading the implant must not leave cfir's read as its last access.
+ * O_NOATIME: reading the implant must not leave cfir's read as its last
+ * access. Not read: one on a FUSE file system (the container may serve it,
+ * and stall every read) or larger than EXE_MAX.
  */
 static int
 open_exe(pid_t pid, dev_t dev, ino_t ino)
 {
 	char path[64];
+	struct statfs sf;
 	struct stat sb;
 	int fd;
 
+	exe_refused = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	fd = cfir_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
@@ -55,26 +67,70 @@ open_exe(pid_t pid, dev_t dev, ino_t ino)
 		errno = ESTALE;
 		return -1;
 	}
+	if (fstatfs(fd, &sf) == 0 && sf.f_type == FUSE_MAGIC)
+		exe_refused = "on a FUSE file system, which the container may serve: not read";
+	else if ((uint64_t)sb.st_size > EXE_MAX)
+		exe_refused = "larger than 1 GiB: not read";
+	if (exe_refused != NULL) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
 	return fd;
 }
 
+/* The SHA-256 of an executable; SIGINT stops it between blocks. */
+static int
+hash_exe(int fd, char *hex, struct cfir_err *err)
+{
+	static unsigned char buf[1 << 16];
+	struct cfir_hash *h = cfir_hash_new();
+	ssize_t n;
+
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR && !cfir_interrupted())
+			continue;
+		if (n < 0 || cfir_interrupted()) {
+			cfir_hash_free(h);
+			return n < 0 ? cfir_err_set(err, EX_IOERR, errno, "read executable") : cfir_err_interrupted(err);
+		}
+		cfir_hash_update(h, buf, (size_t)n);
+	}
+	cfir_hash_final_hex(h, hex);
+	cfir_hash_free(h);
+	return 0;
+}
+
+/*
+ * The copy into the bag, hashed as it goes: if it is not the content hashed
+ * before (it changed meanwhile), the entry says so.
+ */
 static int
 copy_exe(struct cfir_bag *bag, int fd, const char *name, cJSON *e, struct cfir_err *err)
 {
 	static unsigned char buf[1 << 16];
 	unsigned char head[CFIR_FILETYPE_BYTES];
 	struct cfir_writer *w;
+	struct cfir_hash *h = cfir_hash_new();
+	char hex[CFIR_SHA256_HEX];
 	size_t headlen = 0;
 	ssize_t n;
 
-	if (cfir_writer_open(bag, "proc/exe", name, &w, err) < 0)
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
+	if (cfir_writer_open(bag, "proc/exe", name, &w, err) < 0) {
+		cfir_hash_free(h);
 		return -1;
+	}
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !cfir_interrupted())
 			continue;
-		if (n < 0) {
+		if (n < 0 || cfir_interrupted()) {
 			cfir_writer_abort(w);
-			return cfir_err_set(err, EX_IOERR, errno, "read executable");
+			cfir_hash_free(h);
+			return n < 0 ? cfir_err_set(err, EX_IOERR, errno, "read executable") : cfir_err_interrupted(err);
 		}
 		if (headlen < sizeof(head)) {
 			size_t take = sizeof(head) - headlen < (size_t)n ? sizeof(head) - headlen : (size_t)n;
@@ -82,14 +138,22 @@ copy_exe(struct cfir_bag *bag, int fd, const char *name, cJSON *e, struct cfir_e
 			memcpy(head + headlen, buf, take);
 			headlen += take;
 		}
+		cfir_hash_update(h, buf, (size_t)n);
 		if (cfir_writer_write(w, buf, (size_t)n, err) < 0) {
 			cfir_writer_abort(w);
+			cfir_hash_free(h);
 			return -1;
 		}
 	}
+	cfir_hash_final_hex(h, hex);
+	cfir_hash_free(h);
 	cfir_json_add_str(e, "path", cfir_writer_path(w));
 	cfir_json_add_num(e, "bytes", (double)cfir_writer_bytes(w));
 	cfir_filetype_json(e, head, headlen);
+	if (strcmp(hex, cJSON_GetObjectItem(e, "sha256")->valuestring) != 0) {
+		cfir_json_add_str(e, "copy_sha256", hex);
+		cfir_json_add_str(e, "note", "the executable changed between its hash and its copy");
+	}
 	return cfir_writer_commit(w, err);
 }
 
@@ -165,7 +229,6 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 	size_t *idx = calloc(n ? n : 1, sizeof(*idx)), ni = 0, ng = 0, i, k, m;
 	struct exe *g = calloc(n ? n : 1, sizeof(*g));
 	struct cfir_err err = { 0 };
-	uint64_t bytes;
 	int fd = -1;
 
 	if (idx == NULL || g == NULL) {
@@ -193,14 +256,19 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 	}
 	for (k = 0; k < ng && !cfir_interrupted(); k++) {
 		/* any of its processes will do: the first that still runs it */
-		for (m = 0; m < g[k].n && !g[k].hashed; m++) {
+		cfir_err_clear(&err);
+		exe_refused = NULL;
+		for (m = 0; m < g[k].n && !g[k].hashed && !exe_refused; m++) {
 			fd = open_exe(p[idx[g[k].first + m]].info.pid, g[k].dev, g[k].ino);
-			if (fd >= 0 && cfir_sha256_fd(fd, g[k].sha, &bytes, &err) == 0)
+			if (fd >= 0 && hash_exe(fd, g[k].sha, &err) == 0)
 				g[k].hashed = true;
 			if (fd >= 0)
 				close(fd);
 		}
-		if (!g[k].hashed) {
+		if (!g[k].hashed && exe_refused != NULL) {
+			cfir_warn("PID %d: executable %s", (int)p[idx[g[k].first]].info.pid, exe_refused);
+			(*failed)++;
+		} else if (!g[k].hashed) {
 			cfir_warn("PID %d: executable not recovered: %s", (int)p[idx[g[k].first]].info.pid,
 				  err.msg[0] ? cfir_err_str(&err) : strerror(errno));
 			(*failed)++;

@@ -205,3 +205,26 @@ else
 			[ "$(tail -c +$((o + 1)) "$1"/data/*/proc/mem/$2.dump | head -c 21)" = CFIR-HIDDEN-SHELLCODE ]' _ "$T/mx" "$pid"
 	docker rm -f "$c" >/dev/null
 fi
+
+# --- a container that reshapes its own cgroup ----------------------------
+# With CAP_SYS_ADMIN it mounts the pids hierarchy, hides an implant in a
+# ".hide" sub-cgroup and moves its init into "sub": with --pid host only the
+# cgroup tells its processes, and both moves must change nothing.
+c=$(uniq_name cgshape)
+start "$c" --pid host --cap-add SYS_ADMIN -- sh -c 'mkdir -p /cg && mount -t cgroup -o pids none /cg &&
+	me=$(grep :pids: /proc/self/cgroup | cut -d: -f3) && mkdir -p "/cg$me/.hide" "/cg$me/sub" &&
+	{ sleep 1001 & echo $! >"/cg$me/.hide/cgroup.procs"; } && echo $$ >"/cg$me/sub/cgroup.procs" &&
+	touch /tmp/.moved; sleep 1002'
+id=$(docker inspect -f '{{.Id}}' "$c")
+upper=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' "$c")
+for _ in $(seq 30); do [ -e "$upper/tmp/.moved" ] && break; sleep 0.2; done
+ours() { grep -l ":pids:/docker/$id" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | sort -n | tr '\n' ' '; }
+check "the attack took: an implant in .hide, the init in sub" \
+	bash -c 'grep -q ":pids:/docker/$1/.hide$" /proc/*/cgroup 2>/dev/null && grep -q ":pids:/docker/$1/sub$" /proc/$2/cgroup' \
+	_ "$id" "$(docker inspect -f '{{.State.Pid}}' "$c")"
+run "$CFIR" --format json ps --no-environ -o "$T/cg" "$c"
+check "ps lists every process under the container's cgroup, the hidden one too" \
+	test "$(jq -r '.processes[].pid' "$T"/cg/data/*/proc/processes.json | sort -n | tr '\n' ' ')" = "$(ours)"
+check "the implant in .hide is among them" \
+	jqt '[.processes[] | select(.cmdline == ["sleep", "1001"])] | length == 1' "$T"/cg/data/*/proc/processes.json
+docker rm -f "$c" >/dev/null
