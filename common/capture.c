@@ -197,11 +197,12 @@ cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
 	if (t->pid <= 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no network to capture",
 				    t->name, t->status);
-	snprintf(path, sizeof(path), "%s/%d/ns/net", proc, (int)t->pid);
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || fstat(nsfd, &st) < 0)
-		return cfir_err_set(err, errno == EACCES || errno == EPERM ? EX_NOPERM : EX_TEMPFAIL, errno,
-				    "network namespace of '%s' (pid %d)", t->name, (int)t->pid);
+	/* the namespace the engine made (the init could have left it), through checked handles */
+	nsfd = cfir_target_netns(t, proc, &out->init_netns_moved, err);
+	if (nsfd < 0)
+		return -1;
+	if (fstat(nsfd, &st) < 0)
+		return cfir_err_set(err, EX_OSERR, errno, "network namespace of '%s'", t->name);
 	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
 	out->netns = (unsigned long)st.st_ino;
 	selffd = open(path, O_RDONLY | O_CLOEXEC);

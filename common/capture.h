@@ -31,6 +31,7 @@ struct cfir_capture_ifaces {
 	size_t n;
 	unsigned long netns;	/* inode of the container's network namespace */
 	bool host_netns;	/* the container shares the host's */
+	bool init_netns_moved;	/* its init left the engine's namespace, which is captured */
 };
 
 /*

@@ -83,6 +83,9 @@ const struct cfir_check cfir_checks[] = {
 	{ "rootfs-remounted", CFIR_SEV_CRITICAL, true,
 	  "the container's root is not the overlay the engine made: it remounted or pivoted its root",
 	  "collect now (cfir diff reads the engine's layer); --cap-drop SYS_ADMIN" },
+	{ "netns-left", CFIR_SEV_HIGH, true,
+	  "the container's init left the network namespace the engine made",
+	  "capture and collect now (cfir reads the engine's namespace); --cap-drop SYS_ADMIN" },
 	{ "exe-deleted", CFIR_SEV_HIGH, true, "a process runs an executable that was deleted", "collect it now (cfir ps)" },
 	{ "exe-tmp", CFIR_SEV_HIGH, true, "a process runs from /tmp, /var/tmp or /dev/shm",
 	  "collect it; --tmpfs /tmp:noexec" },
@@ -882,6 +885,13 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 			return;	/* else what was read still counts */
 	}
 	hostns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "host_netns"));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "init_netns_moved"))) {
+		cJSON *v = cJSON_CreateObject();
+
+		cfir_json_add_num(v, "pid", t->pid);
+		cfir_json_add_num(v, "engine_netns", jnum(doc, "netns"));
+		finding(fs, sel, "netns-left", "NetworkSettings.SandboxKey", v);
+	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "sockets")) {
 		const char *proto = jstr(s, "proto"), *state = jstr(s, "state");
 		unsigned lport = (unsigned)jnum(s, "lport");
@@ -936,7 +946,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	       struct cfir_err *err)
 {
 	static const char *const upper_checks[] = { "setuid-added", "exe-upper", "rootfs-remounted", NULL };
-	static const char *const sock_checks[] = { "raw-socket", "listen-unexposed", "egress-external", NULL };
+	static const char *const sock_checks[] = { "raw-socket", "listen-unexposed", "egress-external", "netns-left", NULL };
 	struct cfir_proc_list members = { 0 };
 	struct live lv = { sel, fs, NULL, 0, NULL, 0 };
 	struct cfir_target rt;

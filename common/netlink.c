@@ -235,13 +235,12 @@ nl_socket(int proto, struct cfir_err *err)
 
 struct in_ns {
 	int nsfd;
-	int proto;
-	int fd;
+	void (*fn)(void *ctx);
+	void *ctx;
 	int setns_errno;
-	struct cfir_err err;
 };
 
-/* A thread of its own enters the namespace; the socket stays bound to it. */
+/* A thread of its own enters the namespace; what FN opens there stays bound to it. */
 static void *
 in_ns_thread(void *arg)
 {
@@ -251,19 +250,17 @@ in_ns_thread(void *arg)
 		x->setns_errno = errno;
 		return NULL;
 	}
-	x->fd = nl_socket(x->proto, &x->err);
+	x->fn(x->ctx);
 	return NULL;
 }
 
 int
-cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
+cfir_nl_in_netns(int nsfd, void (*fn)(void *ctx), void *ctx, struct cfir_err *err)
 {
-	struct in_ns x = { .nsfd = nsfd, .proto = proto, .fd = -1 };
+	struct in_ns x = { .nsfd = nsfd, .fn = fn, .ctx = ctx };
 	pthread_t th;
 	int r;
 
-	if (nsfd < 0)
-		return nl_socket(proto, err);
 	r = cfir_thread_create(&th, in_ns_thread, &x);
 	if (r != 0)
 		return cfir_err_set(err, EX_OSERR, r, "thread");
@@ -273,11 +270,36 @@ cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
 				    "entering the container's network namespace needs CAP_SYS_ADMIN");
 	if (x.setns_errno != 0)
 		return cfir_err_set(err, EX_OSERR, x.setns_errno, "setns into the container's network namespace");
-	if (x.fd < 0) {
-		*err = x.err;
+	return 0;
+}
+
+struct ns_socket {
+	int proto, fd;
+	struct cfir_err err;
+};
+
+static void
+ns_socket(void *ctx)
+{
+	struct ns_socket *s = ctx;
+
+	s->fd = nl_socket(s->proto, &s->err);
+}
+
+int
+cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
+{
+	struct ns_socket s = { .proto = proto, .fd = -1 };
+
+	if (nsfd < 0)
+		return nl_socket(proto, err);
+	if (cfir_nl_in_netns(nsfd, ns_socket, &s, err) < 0)
+		return -1;
+	if (s.fd < 0) {
+		*err = s.err;
 		return -1;
 	}
-	return x.fd;
+	return s.fd;
 }
 
 int

@@ -72,6 +72,11 @@ int cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
  * namespace (NSFD -1) or in the network namespace NSFD refers to: a thread
  * of its own enters it, and the socket stays bound to it.
  */
+/*
+ * FN(CTX) run in a thread that entered the network namespace NSFD (what it
+ * opens there stays of that namespace; /proc/thread-self/net is it).
+ */
+int cfir_nl_in_netns(int nsfd, void (*fn)(void *ctx), void *ctx, struct cfir_err *err);
 int cfir_nl_socket(int proto, int nsfd, struct cfir_err *err);
 /* A NETLINK_ROUTE socket in this namespace, or in the one NSFD refers to. */
 int cfir_nl_open(struct cfir_err *err);

@@ -680,22 +680,45 @@ static const struct table {
 };
 
 /* raw_diag missing (ENOENT): the numbers-only table, through the init process's fd */
-static int
-raw_fallback(int pfd, const struct table *tb, struct collect *c, cJSON *rec)
+struct raw_read {
+	const char *name;
+	char *text;
+	size_t len;
+	int r;
+};
+
+/* In a thread inside the namespace: its own /proc/thread-self/net is that namespace's. */
+static void
+raw_read(void *ctx)
 {
+	struct raw_read *x = ctx;
+	char path[48];
+
+	snprintf(path, sizeof(path), "/proc/thread-self/net/%s", x->name);
+	x->r = cfir_read_file(AT_FDCWD, path, RAW_TABLE_MAX, &x->text, &x->len, NULL, NULL);
+}
+
+/*
+ * Raw sockets where the kernel has no raw_diag: the table of numbers
+ * (no name a container chooses), read inside the namespace itself.
+ */
+static int
+raw_fallback(int nsfd, const struct table *tb, struct collect *c, cJSON *rec)
+{
+	struct raw_read x = { .name = tb->name, .r = -1 };
 	cleanup_free char *text = NULL;
-	char path[16];
-	size_t len = 0;
 	const char *body;
 
-	snprintf(path, sizeof(path), "net/%s", tb->name);
-	if (cfir_read_file(pfd, path, RAW_TABLE_MAX, &text, &len, NULL, NULL) < 0)
+	if (cfir_nl_in_netns(nsfd, raw_read, &x, NULL) < 0 || x.r < 0) {
+		free(x.text);
 		return -1;
-	body = memchr(text, '\n', len);	/* past the header line */
+	}
+	text = x.text;
+	body = memchr(text, '\n', x.len);	/* past the header line */
 	if (body != NULL)
-		cfir_netsock_parse_raw(body + 1, len - (size_t)(body + 1 - text), tb->family == AF_INET6,
+		cfir_netsock_parse_raw(body + 1, x.len - (size_t)(body + 1 - text), tb->family == AF_INET6,
 				       on_sock, c);
-	cfir_json_add_str(rec, "source", "/proc/PID/net");
+	cfir_json_add_str(rec, "source", "/proc/net");
 	cfir_json_add_str(rec, "note", "the kernel has no raw_diag");
 	return 0;
 }
@@ -704,8 +727,9 @@ int
 cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 	     struct cfir_err *err)
 {
-	cleanup_close int pfd = -1, nsfd = -1, dfd = -1;
+	cleanup_close int nsfd = -1, dfd = -1;
 	cleanup_cjson cJSON *doc = NULL;
+	bool moved = false;
 	struct holders hs = { 0 };
 	struct collect c = { 0 };
 	struct cfir_err terr = { 0 };
@@ -720,13 +744,12 @@ cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 	if (t->pid <= 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no network namespace to read",
 				    t->name, t->status);
-	pfd = cfir_target_pidfd(t, proc, err);
-	if (pfd < 0)
+	/* the namespace the engine made; the init's only when it gives none */
+	nsfd = cfir_target_netns(t, proc, &moved, err);
+	if (nsfd < 0)
 		return -1;
-	nsfd = openat(pfd, "ns/net", O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || fstat(nsfd, &ns) < 0)
-		return cfir_err_set(err, errno == EACCES || errno == EPERM ? EX_NOPERM : EX_TEMPFAIL, errno,
-				    "network namespace of '%s' (pid %d)", t->name, (int)t->pid);
+	if (fstat(nsfd, &ns) < 0)
+		return cfir_err_set(err, EX_OSERR, errno, "network namespace of '%s'", t->name);
 	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
 	if (stat(path, &self) < 0)	/* cfir runs in the host's namespaces */
 		memset(&self, 0, sizeof(self));
@@ -735,6 +758,8 @@ cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 		return -1;
 	doc = cJSON_CreateObject();
 	cfir_json_add_num(doc, "netns", (double)ns.st_ino);
+	if (moved)
+		cJSON_AddBoolToObject(doc, "init_netns_moved", true);
 	cJSON_AddBoolToObject(doc, "host_netns",
 			      (ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) || host_mode(t));
 	recs = cJSON_AddArrayToObject(doc, "tables");
@@ -757,7 +782,7 @@ cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 		cfir_err_clear(&terr);
 		if (dump_table(dfd, tb->family, tb->protocol, &c, &nlerr, &terr) == 0) {
 			;
-		} else if (nlerr == ENOENT && tb->protocol == IPPROTO_RAW && raw_fallback(pfd, tb, &c, rec) == 0) {
+		} else if (nlerr == ENOENT && tb->protocol == IPPROTO_RAW && raw_fallback(nsfd, tb, &c, rec) == 0) {
 			;
 		} else if (nlerr == ENOENT && tb->optional) {
 			cfir_json_add_str(rec, "source", NULL);

@@ -28,6 +28,10 @@
  * fields from their own host-side state and keep the same comparisons.
  */
 #include <errno.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/nsfs.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -275,6 +279,36 @@ cfir_target_pidfd(const struct cfir_target *t, const char *proc, struct cfir_err
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "PID %d is no longer container %s's init process",
 				    (int)t->pid, t->id12);
 	return cfir_steal_fd(&pfd);
+}
+
+int
+cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved, struct cfir_err *err)
+{
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(t->inspect, "NetworkSettings");
+	const char *key = jstr(ns, "SandboxKey", NULL);
+	cleanup_close int pfd = -1, initfd = -1, sfd = -1;
+	struct stat a, b;
+
+	*moved = false;
+	pfd = cfir_target_pidfd(t, proc, err);
+	if (pfd < 0)
+		return -1;
+	initfd = openat(pfd, "ns/net", O_RDONLY | O_CLOEXEC);
+	if (initfd < 0 || fstat(initfd, &a) < 0)
+		return cfir_err_set(err, errno == EACCES || errno == EPERM ? EX_NOPERM : EX_TEMPFAIL, errno,
+				    "network namespace of '%s' (pid %d)", t->name, (int)t->pid);
+	/* the engine's handle on the namespace it made, when it is one */
+	if (key != NULL && key[0] == '/')
+		sfd = open(key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (sfd >= 0 && (ioctl(sfd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(sfd, &b) < 0)) {
+		close(sfd);
+		sfd = -1;
+	}
+	if (sfd < 0)
+		return cfir_steal_fd(&initfd);
+	/* an init that unshared its network namespace leaves the others in this one */
+	*moved = a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+	return cfir_steal_fd(&sfd);
 }
 
 /* Is PID still this container's process (not a reused PID)? */

@@ -72,6 +72,14 @@ int cfir_target_rootfs(struct cfir_target *t, const char *proc,
  */
 int cfir_target_pidfd(const struct cfir_target *t, const char *proc,
 		      struct cfir_err *err);
+/*
+ * The container's network namespace as an fd: the one the engine made
+ * (NetworkSettings.SandboxKey, a host-side handle), else the init's. *MOVED
+ * says the init is in another one (it unshared its own: the container's
+ * other processes and sockets stay in the engine's).
+ */
+int cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved,
+		      struct cfir_err *err);
 
 /* Freezer state of the container's cgroup ("FROZEN", "THAWED", "1"...). */
 int cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,

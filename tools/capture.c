@@ -360,6 +360,8 @@ bad:
 		details = cJSON_CreateObject();
 	if (ifs.host_netns)
 		cJSON_AddBoolToObject(details, "host_netns", true);
+	if (ifs.init_netns_moved)
+		cJSON_AddBoolToObject(details, "init_netns_moved", true);
 	cfir_json_add_num(details, "netns", (double)ifs.netns);
 	for (i = 0; i < ifs.n; i++)
 		if (ifs.v[i].problem[0] != '\0') {

@@ -228,3 +228,28 @@ check "ps lists every process under the container's cgroup, the hidden one too" 
 check "the implant in .hide is among them" \
 	jqt '[.processes[] | select(.cmdline == ["sleep", "1001"])] | length == 1' "$T"/cg/data/*/proc/processes.json
 docker rm -f "$c" >/dev/null
+
+# --- an init that leaves the container's network namespace --------------
+# Its listener and raw socket stay in the namespace the engine made; the
+# init, now alone in an empty one, must not be what cfir reads.
+c=$(uniq_name netmove)
+start "$c" --cap-add SYS_ADMIN --cap-add NET_RAW -- sh -c 'nc -ll -p 8080 -e cat & ping -q 127.0.0.1 >/dev/null &
+	sleep 0.3; exec unshare -n sleep 600'
+sleep 1.5
+sk=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' "$c")
+check "the attack took: the init is in another namespace than the engine's" \
+	bash -c '[ "$(readlink /proc/$1/ns/net)" != "$(nsenter --net="$2" readlink /proc/self/ns/net)" ]' \
+	_ "$(docker inspect -f '{{.State.Pid}}' "$c")" "$sk"
+run "$CFIR" --format json sockets -o "$T/nm" "$c"
+check "sockets of a container whose init left its namespace ends with 0" test "$status" = 0
+sj=$(echo "$T"/nm/data/*/net/sockets.json)
+check "the sockets are those of the engine's namespace, as ss sees them there" \
+	diff <(jq -r '.sockets[] | select(.proto | test("^(tcp|udp)")) | .inode' "$sj" | sort -n) \
+	     <(nsenter --net="$sk" ss -tuanpe | grep -o 'ino:[0-9]*' | cut -d: -f2 | sort -n)
+check "the listener and the raw socket are there, held by nc and ping" \
+	jqt '([.sockets[] | select(.lport == 8080 and .state == "LISTEN") | .holders[0].comm] == ["nc"]) and
+		([.sockets[] | select(.proto == "raw") | .holders[0].comm] == ["ping"]) and .init_netns_moved == true' "$sj"
+run "$CFIR" --format json hunt "$c"
+check "hunt: netns-left, high" jqt -s 'map(select(.check == "netns-left" and .severity == "high")) | length == 1'
+check "hunt still finds the raw socket in the engine's namespace" jqt -s 'map(select(.check == "raw-socket")) | length >= 1'
+docker rm -f "$c" >/dev/null
