@@ -928,6 +928,64 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 	}
 }
 
+/* The mount namespaces met so far; the init's is checked with the target. */
+#define MNT_CHECKED 64
+
+struct mnt_seen {
+	unsigned long ino[MNT_CHECKED];
+	size_t n;
+	bool init_known;
+};
+
+static unsigned long
+mnt_of(int dfd)
+{
+	char link[64];
+	ssize_t n = readlinkat(dfd, "ns/mnt", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return strchr(link, '[') ? strtoul(strchr(link, '[') + 1, NULL, 10) : 0;
+}
+
+/*
+ * A process in a mount namespace of its own (not the init's) can pivot or
+ * remount its root where the init's looks clean: each such namespace's
+ * root is compared with the engine's overlay too.
+ */
+static void
+other_root(const struct cfir_target *t, const char *proc, const struct cfir_hunt_sel *sel, cJSON *fs,
+	   int dfd, const struct proc_seen *p, struct mnt_seen *m)
+{
+	unsigned long ino = mnt_of(dfd);
+	cleanup_free char *why = NULL;
+	size_t i;
+
+	if (!m->init_known) {
+		cleanup_close int ifd = cfir_target_pidfd(t, proc, NULL);
+
+		m->init_known = true;
+		if (ifd >= 0 && (m->ino[0] = mnt_of(ifd)) != 0)
+			m->n = 1;
+	}
+	if (ino == 0)
+		return;
+	for (i = 0; i < m->n; i++)
+		if (m->ino[i] == ino)
+			return;
+	if (m->n == MNT_CHECKED)
+		return;	/* bounded: a container cannot make this the long part */
+	m->ino[m->n++] = ino;
+	why = cfir_target_root_check(t, proc, dfd);
+	if (why != NULL) {
+		cJSON *v = proc_value(p, NULL, NULL);
+
+		cfir_json_add_bytes(v, "check", why, strlen(why));
+		finding(fs, sel, "rootfs-remounted", "/proc/PID/mountinfo", v);
+	}
+}
+
 static bool
 any_live_on(const struct cfir_hunt_sel *sel, const char *const *ids)
 {
@@ -952,6 +1010,9 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	struct cfir_target rt;
 	struct cfir_ovl_stats ost = { 0 };
 	struct cfir_err oerr = { 0 };
+	struct mnt_seen mnts = { 0 };
+	static const char *const root_checks[] = { "rootfs-remounted", NULL };
+	bool roots = any_live_on(sel, root_checks);
 	unsigned char *memo;
 	size_t i;
 
@@ -975,6 +1036,8 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		if (dfd < 0)
 			continue;	/* gone meanwhile */
 		lv.n++;
+		if (roots)
+			other_root(t, proc, sel, fs, dfd, p, &mnts);
 		if (p->deleted)
 			finding(fs, sel, "exe-deleted", "/proc/PID/exe", proc_value(p, NULL, NULL));
 		if (p->have_exe && (under(p->exe, "/tmp") || under(p->exe, "/var/tmp") || under(p->exe, "/dev/shm")))

@@ -405,6 +405,31 @@ view_check(const struct cfir_mount *v, const struct cfir_rootfs *vr, const struc
 	return msg;
 }
 
+char *
+cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd)
+{
+	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL;
+	cleanup_close int fd = -1;
+	struct cfir_rootfs host = { 0 }, view = { 0 };
+	struct cfir_mount hm, vm;
+	char *msg = NULL;
+
+	if (t->merged == NULL || asprintf(&path, "%s/self/mountinfo", proc) < 0 ||
+	    mount_at(path, t->merged, &hline, &hm, &host, NULL) < 0 || hline == NULL)
+		goto out;	/* nothing host-side to compare with */
+	fd = openat(pfd, "mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || cfir_mountinfo_last(fd, "/", &vline, NULL) < 0 || vline == NULL ||
+	    cfir_mountinfo_overlay(vline, &vm, &view, NULL) < 0) {
+		msg = strdup("mismatch: its mount table cannot be compared");
+		goto out;
+	}
+	msg = view_check(&vm, &view, &hm, &t->graph);
+out:
+	cfir_rootfs_free(&host);
+	cfir_rootfs_free(&view);
+	return msg;
+}
+
 static int
 set_check(struct cfir_target *t, char *msg, const char *fallback)
 {

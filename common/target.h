@@ -81,6 +81,14 @@ int cfir_target_pidfd(const struct cfir_target *t, const char *proc,
 int cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved,
 		      struct cfir_err *err);
 
+/*
+ * The root another of the container's processes sees (through PFD, its
+ * checked /proc directory), against the host's mount of the engine's
+ * overlay: NULL when they agree or there is nothing host-side to compare
+ * with, else why not ("mismatch: ...", malloc'd).
+ */
+char *cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd);
+
 /* Freezer state of the container's cgroup ("FROZEN", "THAWED", "1"...). */
 int cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
 			struct cfir_err *err);

@@ -253,3 +253,14 @@ run "$CFIR" --format json hunt "$c"
 check "hunt: netns-left, high" jqt -s 'map(select(.check == "netns-left" and .severity == "high")) | length == 1'
 check "hunt still finds the raw socket in the engine's namespace" jqt -s 'map(select(.check == "raw-socket")) | length >= 1'
 docker rm -f "$c" >/dev/null
+
+# --- one process remounts its root in a mount namespace of its own ------
+# The init's root stays the engine's overlay; the other's does not.
+c=$(uniq_name mntns)
+start "$c" --cap-add SYS_ADMIN -- sh -c 'unshare -m sh -c "mount -t tmpfs tmpfs / && exec sleep 1003" & sleep 600'
+sleep 1.5
+run "$CFIR" --format json hunt "$c"
+check "hunt: rootfs-remounted for the process whose own namespace remounted /" \
+	jqt -s --argjson p "$(pgrep -f '^sleep 1003$' | head -n 1)" \
+	'map(select(.check == "rootfs-remounted" and .evidence.value.pid == $p and (.evidence.value.check | test("tmpfs")))) | length == 1'
+docker rm -f "$c" >/dev/null
