@@ -866,66 +866,100 @@ held_by_member(const cJSON *s, const struct cfir_proc_list *members)
 	return false;
 }
 
+#define EGRESS_KEPT 1024
+
+/* The sockets as they stream: raw and listeners judged at once, connections out kept (bounded) to the end. */
+struct sock_hunt {
+	const struct cfir_target *t;
+	const struct cfir_proc_list *members;
+	const struct cfir_hunt_sel *sel;
+	cJSON *fs;
+	bool started, hostns;
+	unsigned char listening[65536 / 8];	/* every port something listens on */
+	cJSON *egress;		/* established TCP to outside the container's networks */
+	size_t negress;
+	struct net4or6 nets[16];
+	size_t nn;
+};
+
+static int
+hunt_sock(void *ctx, const cJSON *head, cJSON *s)
+{
+	struct sock_hunt *h = ctx;
+	const char *proto = jstr(s, "proto"), *state = jstr(s, "state"), *remote = jstr(s, "remote");
+	unsigned lport = (unsigned)jnum(s, "lport") & 0xffff;
+
+	if (!h->started) {
+		h->started = true;
+		h->hostns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "host_netns"));
+	}
+	/* in the host's namespace only the container's own sockets count */
+	if (proto == NULL || state == NULL || (h->hostns && !held_by_member(s, h->members))) {
+		cJSON_Delete(s);
+		return 0;
+	}
+	if (strcmp(proto, "packet") == 0 || strncmp(proto, "raw", 3) == 0) {
+		finding(h->fs, h->sel, "raw-socket", "sock_diag", s);
+		return 0;
+	}
+	if ((strncmp(proto, "tcp", 3) == 0 && strcmp(state, "LISTEN") == 0) ||
+	    (strncmp(proto, "udp", 3) == 0 && strcmp(state, "UNCONN") == 0 && jnum(s, "rport") == 0)) {
+		h->listening[lport / 8] |= (unsigned char)(1u << (lport % 8));
+		if (!exposed(h->t->inspect, lport, proto)) {
+			finding(h->fs, h->sel, "listen-unexposed", "sock_diag", s);
+			return 0;
+		}
+	} else if (strncmp(proto, "tcp", 3) == 0 && str_is(state, "ESTABLISHED") && remote != NULL &&
+		   !internal(remote, h->nets, h->nn)) {
+		if (h->negress++ < EGRESS_KEPT) {
+			cJSON_AddItemToArray(h->egress, s);
+			return 0;
+		}
+	}
+	cJSON_Delete(s);
+	return 0;
+}
+
 static void
 sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_list *members,
 	const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes)
 {
-	cleanup_cjson cJSON *doc = NULL;
+	cleanup_cjson cJSON *head = cJSON_CreateObject();
+	struct sock_hunt *h = calloc(1, sizeof(*h));
 	struct cfir_err err = { 0 };
-	struct net4or6 nets[16];
-	size_t nn = container_nets(t->inspect, nets, 16);
-	unsigned listening[256];
-	size_t nl = 0, i;
-	bool hostns;
-	const cJSON *s;
+	cJSON *s, *next;
 
-	if (cfir_sockets(t, proc, &doc, &err) < 0) {
-		cJSON_AddItemToArray(notes, cJSON_CreateString(err.msg));
-		if (doc == NULL)
-			return;	/* else what was read still counts */
+	if (h == NULL || head == NULL) {
+		free(h);
+		return;
 	}
-	hostns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "host_netns"));
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "init_netns_moved"))) {
+	*h = (struct sock_hunt){ .t = t, .members = members, .sel = sel, .fs = fs, .egress = cJSON_CreateArray() };
+	h->nn = container_nets(t->inspect, h->nets, 16);
+	if (cfir_sockets_each(t, proc, head, hunt_sock, h, &err) < 0)
+		cJSON_AddItemToArray(notes, cJSON_CreateString(err.msg));	/* what was read still counts */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "init_netns_moved"))) {
 		cJSON *v = cJSON_CreateObject();
 
 		cfir_json_add_num(v, "pid", t->pid);
-		cfir_json_add_num(v, "engine_netns", jnum(doc, "netns"));
+		cfir_json_add_num(v, "engine_netns", jnum(head, "netns"));
 		finding(fs, sel, "netns-left", "NetworkSettings.SandboxKey", v);
 	}
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "sockets")) {
-		const char *proto = jstr(s, "proto"), *state = jstr(s, "state");
-		unsigned lport = (unsigned)jnum(s, "lport");
-		cJSON *v;
+	/* a connection to a port something here listens on came in; the others went out */
+	for (s = h->egress ? h->egress->child : NULL; s != NULL; s = next) {
+		unsigned lport = (unsigned)jnum(s, "lport") & 0xffff;
 
-		/* in the host's namespace only the container's own sockets count */
-		if (proto == NULL || state == NULL || (hostns && !held_by_member(s, members)))
-			continue;
-		if (strcmp(proto, "packet") == 0 || strncmp(proto, "raw", 3) == 0) {
-			v = cJSON_Duplicate(s, true);
-			finding(fs, sel, "raw-socket", "sock_diag", v);
-			continue;
-		}
-		if ((strncmp(proto, "tcp", 3) == 0 && strcmp(state, "LISTEN") == 0) ||
-		    (strncmp(proto, "udp", 3) == 0 && strcmp(state, "UNCONN") == 0 && jnum(s, "rport") == 0)) {
-			if (nl < 256)
-				listening[nl++] = lport;
-			if (!exposed(t->inspect, lport, proto))
-				finding(fs, sel, "listen-unexposed", "sock_diag", cJSON_Duplicate(s, true));
-		}
+		next = s->next;
+		if (!(h->listening[lport / 8] & (1u << (lport % 8))))
+			finding(fs, sel, "egress-external", "sock_diag", cJSON_DetachItemViaPointer(h->egress, s));
 	}
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "sockets")) {
-		const char *proto = jstr(s, "proto"), *state = jstr(s, "state"), *remote = jstr(s, "remote");
-		unsigned lport = (unsigned)jnum(s, "lport");
-		bool inbound = false;
+	if (h->negress > EGRESS_KEPT) {
+		char note[96];
 
-		if (proto == NULL || strncmp(proto, "tcp", 3) != 0 || !str_is(state, "ESTABLISHED") || remote == NULL ||
-		    (hostns && !held_by_member(s, members)))
-			continue;
-		for (i = 0; i < nl; i++)
-			inbound |= listening[i] == lport;
-		if (!inbound && !internal(remote, nets, nn))
-			finding(fs, sel, "egress-external", "sock_diag", cJSON_Duplicate(s, true));
+		snprintf(note, sizeof(note), "%zu connections out: the first %d were judged", h->negress, EGRESS_KEPT);
+		cJSON_AddItemToArray(notes, cJSON_CreateString(note));
 	}
+	cJSON_Delete(h->egress);
+	free(h);
 }
 
 /* The mount namespaces met so far; the init's is checked with the target. */

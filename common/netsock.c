@@ -494,8 +494,12 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 /* ---- the document ------------------------------------------------------------ */
 
 struct collect {
-	cJSON *list;
+	cfir_sock_json_fn fn;
+	void *ctx;
+	const cJSON *head;
+	const struct holders *hs;
 	size_t count;
+	bool failed;		/* FN said no: the rest is not handed on */
 };
 
 static void
@@ -552,6 +556,10 @@ on_sock(void *ctx, const struct cfir_sock *s)
 	struct collect *c = ctx;
 	cJSON *o = cJSON_CreateObject();
 
+	if (o == NULL) {
+		c->failed = true;
+		return;
+	}
 	cfir_json_add_str(o, "proto", s->proto);
 	if (strcmp(s->proto, "unix") == 0) {
 		cfir_json_add_str(o, "type", s->type);
@@ -584,8 +592,14 @@ on_sock(void *ctx, const struct cfir_sock *s)
 		cfir_json_add_num(o, "uid", (double)s->uid);
 	cfir_json_add_num(o, "rqueue", (double)s->rqueue);
 	cfir_json_add_num(o, "wqueue", (double)s->wqueue);
-	cJSON_AddItemToArray(c->list, o);
+	add_holders(o, c->hs, s->inode);
 	c->count++;
+	if (c->failed) {
+		cJSON_Delete(o);	/* the output stopped: nothing more is handed on */
+		return;
+	}
+	if (c->fn(c->ctx, c->head, o) < 0)
+		c->failed = true;
 }
 
 struct dump {
@@ -724,23 +738,21 @@ raw_fallback(int nsfd, const struct table *tb, struct collect *c, cJSON *rec)
 }
 
 int
-cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
-	     struct cfir_err *err)
+cfir_sockets_each(const struct cfir_target *t, const char *proc, cJSON *head,
+		  cfir_sock_json_fn fn, void *ctx, struct cfir_err *err)
 {
 	cleanup_close int nsfd = -1, dfd = -1;
-	cleanup_cjson cJSON *doc = NULL;
 	bool moved = false;
 	struct holders hs = { 0 };
-	struct collect c = { 0 };
+	struct collect c = { fn, ctx, head, &hs, 0, false };
 	struct cfir_err terr = { 0 };
 	struct stat ns, self;
 	char path[PATH_MAX];
-	cJSON *recs, *o;
+	cJSON *recs;
 	size_t i;
 	int nlerr, failed = 0;
 	bool stopped = false;
 
-	*out = NULL;
 	if (t->pid <= 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no network namespace to read",
 				    t->name, t->status);
@@ -756,17 +768,16 @@ cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 	dfd = cfir_nl_socket(NETLINK_SOCK_DIAG, nsfd, err);
 	if (dfd < 0)
 		return -1;
-	doc = cJSON_CreateObject();
-	cfir_json_add_num(doc, "netns", (double)ns.st_ino);
+	cfir_json_add_num(head, "netns", (double)ns.st_ino);
 	if (moved)
-		cJSON_AddBoolToObject(doc, "init_netns_moved", true);
-	cJSON_AddBoolToObject(doc, "host_netns",
+		cJSON_AddBoolToObject(head, "init_netns_moved", true);
+	cJSON_AddBoolToObject(head, "host_netns",
 			      (ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) || host_mode(t));
-	recs = cJSON_AddArrayToObject(doc, "tables");
-	c.list = cJSON_AddArrayToObject(doc, "sockets");
-
-	/* the sockets first: one dump each, quick; then who holds them */
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+	/* who holds what first (a bounded map), so that each socket goes out whole as it is read */
+	holders_scan(proc, (unsigned long)ns.st_ino, &hs);
+	stopped = hs.interrupted;
+	recs = cJSON_CreateArray();
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && !stopped && !c.failed; i++) {
 		const struct table *tb = &tables[i];
 		size_t before = c.count;
 		cJSON *rec;
@@ -795,20 +806,44 @@ cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 		}
 		cfir_json_add_num(rec, "sockets", (double)(c.count - before));
 	}
-	if (!stopped)
-		holders_scan(proc, (unsigned long)ns.st_ino, &hs);
-	cJSON_ArrayForEach(o, c.list)
-		add_holders(o, &hs, (unsigned long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "inode")));
-	stopped |= hs.interrupted;
-	cJSON_AddBoolToObject(doc, "complete", !stopped && !hs.truncated && failed == 0);
+	cJSON_AddItemToObject(head, "tables", recs);
+	cfir_json_add_num(head, "sockets_total", (double)c.count);
+	cJSON_AddBoolToObject(head, "complete", !stopped && !c.failed && !hs.truncated && failed == 0);
 	if (hs.truncated)
-		cfir_json_add_str(doc, "holders_note", "more socket fds than can be mapped: some holders are missing");
+		cfir_json_add_str(head, "holders_note", "more socket fds than can be mapped: some holders are missing");
 	free(hs.h);
 	free(hs.p);
-	*out = steal_pointer(&doc);
 	if (stopped)
 		return cfir_err_interrupted(err);
+	if (c.failed)
+		return failed ? -1 : cfir_err_set(err, EX_IOERR, 0, "sockets: the output stopped");
 	if (failed > 0)
 		return failed > 1 ? cfir_err_wrap(err, "%d socket tables failed, the first", failed) : -1;
 	return 0;
+}
+
+static int
+gather(void *ctx, const cJSON *head, cJSON *sock)
+{
+	(void)head;
+	cJSON_AddItemToArray(ctx, sock);
+	return 0;
+}
+
+int
+cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
+	     struct cfir_err *err)
+{
+	cleanup_cjson cJSON *doc = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(doc, "sockets");
+	int r;
+
+	*out = NULL;
+	if (list == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "sockets");
+	r = cfir_sockets_each(t, proc, doc, gather, list, err);
+	if (r < 0 && cJSON_GetObjectItemCaseSensitive(doc, "complete") == NULL)
+		return -1;	/* nothing was read */
+	*out = steal_pointer(&doc);
+	return r;
 }

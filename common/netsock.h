@@ -57,12 +57,23 @@ size_t cfir_netsock_parse_raw(const char *text, size_t len, bool v6,
 			      cfir_sock_fn fn, void *ctx);
 
 /*
- * Every socket of the container's network namespace, each with the PIDs,
- * fds and comms that hold it, as JSON; NETNS and whether it is the host's,
- * and where each table came from. The namespace is entered through the
- * init process's /proc directory once its cgroup names the container.
- * Returns 0, or -1 with ERR: a table that failed or an interruption leaves
- * what was read in *OUT ("complete": false), anything else leaves NULL.
+ * Every socket of the container's network namespace (the engine's, see
+ * cfir_target_netns), each as one JSON object with the PIDs, fds and comms
+ * that hold it, handed to FN, which takes it over: nothing is kept per
+ * socket, so memory does not grow with how many the container opens. HEAD
+ * (the caller's object) gets netns, host_netns and init_netns_moved before
+ * the first socket, then tables (where each came from), sockets_total and
+ * complete. Returns 0, or -1 with ERR: a table that failed, a FN that
+ * failed or an interruption ("complete": false, HEAD still filled).
+ */
+typedef int (*cfir_sock_json_fn)(void *ctx, const cJSON *head, cJSON *sock);
+int cfir_sockets_each(const struct cfir_target *t, const char *proc, cJSON *head,
+		      cfir_sock_json_fn fn, void *ctx, struct cfir_err *err);
+/*
+ * The same gathered into one document, HEAD with a "sockets" array: for
+ * the callers that need them all at once. Returns 0, or -1 with ERR: a
+ * table that failed or an interruption leaves what was read in *OUT
+ * ("complete": false), anything else leaves NULL.
  */
 int cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 		 struct cfir_err *err);

@@ -60,36 +60,53 @@ port_seen(const unsigned *ports, size_t n, unsigned p)
  * The host's namespace carries everyone's traffic: keep the container's,
  * the TCP and UDP ports its own processes hold open right now.
  */
+struct held {
+	const struct cfir_proc_list *members;
+	unsigned *ports;
+	size_t n;
+};
+
+/* A TCP or UDP port that one of the container's own processes holds. */
+static int
+held_port(void *ctx, const cJSON *head, cJSON *s)
+{
+	struct held *x = ctx;
+	const char *proto = tool_jstr(s, "proto");
+	const cJSON *lport = cJSON_GetObjectItem(s, "lport"), *h;
+	unsigned port;
+
+	(void)head;
+	if (proto != NULL && (strncmp(proto, "tcp", 3) == 0 || strncmp(proto, "udp", 3) == 0) &&
+	    cJSON_IsNumber(lport)) {
+		port = (unsigned)lport->valuedouble;
+		cJSON_ArrayForEach(h, cJSON_GetObjectItem(s, "holders"))
+			if (cfir_proc_list_has(x->members, (pid_t)cJSON_GetObjectItem(h, "pid")->valuedouble))
+				break;
+		if (h != NULL && port != 0 && x->n < PORTS_MAX && !port_seen(x->ports, x->n, port))
+			x->ports[x->n++] = port;
+	}
+	cJSON_Delete(s);
+	return 0;
+}
+
 static int
 host_filter(const struct cfir_target *t, const char *user, char **out, struct cfir_err *err)
 {
 	struct cfir_proc_list members = { 0 };
-	cleanup_cjson cJSON *doc = NULL;
+	cleanup_cjson cJSON *head = cJSON_CreateObject();
 	unsigned ports[PORTS_MAX];
-	size_t n = 0, i, len, at;
-	const cJSON *s, *h;
+	struct held x = { &members, ports, 0 };
+	size_t n, i, len, at;
 	char *f;
 
 	*out = NULL;
-	if (cfir_proc_members(t, "/proc", &members, err) < 0 || cfir_sockets(t, "/proc", &doc, err) < 0) {
+	/* the host's sockets stream past: only the ports the container's own hold are kept */
+	if (cfir_proc_members(t, "/proc", &members, err) < 0 ||
+	    cfir_sockets_each(t, "/proc", head, held_port, &x, err) < 0) {
 		cfir_proc_list_free(&members);
 		return -1;
 	}
-	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "sockets")) {
-		const char *proto = tool_jstr(s, "proto");
-		const cJSON *lport = cJSON_GetObjectItem(s, "lport");
-		unsigned port;
-
-		if (proto == NULL || (strncmp(proto, "tcp", 3) != 0 && strncmp(proto, "udp", 3) != 0) ||
-		    !cJSON_IsNumber(lport))
-			continue;
-		port = (unsigned)lport->valuedouble;
-		cJSON_ArrayForEach(h, cJSON_GetObjectItem(s, "holders"))
-			if (cfir_proc_list_has(&members, (pid_t)cJSON_GetObjectItem(h, "pid")->valuedouble))
-				break;
-		if (h != NULL && port != 0 && n < PORTS_MAX && !port_seen(ports, n, port))
-			ports[n++] = port;
-	}
+	n = x.n;
 	cfir_proc_list_free(&members);
 	if (n == 0) {
 		if (user == NULL)

@@ -1,4 +1,5 @@
 /* sockets.c - the container's sockets, as its network namespace sees them */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,47 +61,76 @@ unix_name(FILE *f, const cJSON *s)
 	free(b);
 }
 
-/* Like netstat -tunap, then -xp and packet sockets. */
+/* The table's head: before the first socket (the namespace is known by then). */
 static void
-table(FILE *f, const cJSON *doc)
+table_head(FILE *f, const cJSON *head)
 {
-	const cJSON *s, *list = cJSON_GetObjectItem(doc, "sockets");
-	char l[80], r[80];
-
-	fprintf(f, "network namespace net:[%.0f]\n", cJSON_GetObjectItem(doc, "netns")->valuedouble);
-	if (cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")))
+	fprintf(f, "network namespace net:[%.0f]\n", cJSON_GetObjectItem(head, "netns")->valuedouble);
+	if (cJSON_IsTrue(cJSON_GetObjectItem(head, "host_netns")))
 		fputs("the container shares the host's network namespace: these are the host's sockets\n", f);
 	fprintf(f, "%-8s %-40s %-40s %-12s %s\n", "Proto", "Local Address", "Foreign Address", "State",
 		"PID/Program name");
-	cJSON_ArrayForEach(s, list) {
-		const char *proto = tool_jstr(s, "proto");
+}
 
-		if (strcmp(proto, "unix") == 0 || strcmp(proto, "packet") == 0)
-			continue;
+/* One row like netstat -tunap, or -xp, or a packet socket's. */
+static void
+table_row(FILE *f, const cJSON *s)
+{
+	const char *proto = tool_jstr(s, "proto");
+	char l[80], r[80];
+
+	if (strcmp(proto, "unix") == 0) {
+		fprintf(f, "%-8s %-10s %-13s %8.0f ", proto, tool_jstr(s, "type"), tool_jstr(s, "state"),
+			cJSON_GetObjectItem(s, "inode")->valuedouble);
+		holders(f, s);
+		fputc(' ', f);
+		unix_name(f, s);
+	} else if (strcmp(proto, "packet") == 0) {
+		fprintf(f, "%-8s %-10s proto 0x%04x ifindex %.0f ", proto, tool_jstr(s, "type"),
+			(unsigned)cJSON_GetObjectItem(s, "protocol")->valuedouble,
+			cJSON_GetObjectItem(s, "ifindex")->valuedouble);
+		holders(f, s);
+	} else {
 		endpoint(l, sizeof(l), s, "local", "lport");
 		endpoint(r, sizeof(r), s, "remote", "rport");
 		fprintf(f, "%-8s %-40s %-40s %-12s ", proto, l, r, tool_jstr(s, "state"));
 		holders(f, s);
-		fputc('\n', f);
 	}
-	cJSON_ArrayForEach(s, list) {
-		const char *proto = tool_jstr(s, "proto");
+	fputc('\n', f);
+}
 
-		if (strcmp(proto, "unix") == 0) {
-			fprintf(f, "%-8s %-10s %-13s %8.0f ", proto, tool_jstr(s, "type"), tool_jstr(s, "state"),
-				cJSON_GetObjectItem(s, "inode")->valuedouble);
-			holders(f, s);
-			fputc(' ', f);
-			unix_name(f, s);
-			fputc('\n', f);
-		} else if (strcmp(proto, "packet") == 0) {
-			fprintf(f, "%-8s %-10s proto 0x%04x ifindex %.0f ", proto, tool_jstr(s, "type"),
-				(unsigned)cJSON_GetObjectItem(s, "protocol")->valuedouble,
-				cJSON_GetObjectItem(s, "ifindex")->valuedouble);
-			holders(f, s);
-			fputc('\n', f);
-		}
-	}
+/* sockets.json is written as the kernel answers: one socket at a time. */
+struct out {
+	struct cfir_global *g;
+	struct cfir_writer *w;
+	struct cfir_err err;
+	size_t n;
+	bool text;
+};
+
+static int
+one(void *ctx, const cJSON *head, cJSON *sock)
+{
+	struct out *o = ctx;
+	cleanup_free char *js = NULL;
+	size_t len;
+	int r = 0;
+
+	if (o->n == 0 && o->text)
+		table_head(o->g->out.fp, head);
+	js = cfir_json_print(sock, &len);
+	if (js == NULL)
+		r = cfir_err_set(&o->err, EX_OSERR, ENOMEM, "sockets");
+	else if ((o->n > 0 && cfir_writer_write(o->w, ",\n", 2, &o->err) < 0) ||
+		 cfir_writer_write(o->w, js, len, &o->err) < 0)
+		r = -1;
+	if (r == 0 && o->g->out.format == CFIR_FORMAT_JSON)
+		cfir_out_record(&o->g->out, sock, NULL, NULL);
+	else if (r == 0 && o->text)
+		table_row(o->g->out.fp, sock);
+	o->n++;
+	cJSON_Delete(sock);
+	return r;
 }
 
 int
@@ -116,12 +146,13 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 	struct cfir_bag *bag = NULL;
 	struct cfir_err err = { 0 };
 	struct tool_bagopts bo;
-	cleanup_cjson cJSON *doc = NULL;
-	cleanup_free char *json = NULL;
-	const cJSON *s;
-	cJSON *details;
-	size_t len = 0;
-	int c, rc = 0, r = 0;
+	struct out o = { .g = g };
+	cleanup_cjson cJSON *head = cJSON_CreateObject();
+	cleanup_free char *hs = NULL, *ts = NULL;
+	cJSON *details, *tail;
+	size_t hlen = 0, tlen = 0;
+	int c, rc = 0, r = 0, wr = 0;
+	bool read_any;
 
 	tool_bagopts_init(&bo, g);
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -135,39 +166,62 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 	    tool_bag_open(&bo, t->name, &bag, &err) < 0 ||
 	    cfir_bag_begin(bag, "sockets", t, &err) < 0)
 		goto out;
-	rc = cfir_sockets(t, "/proc", &doc, &err);
-	if (doc != NULL) {	/* also what an interruption or a failed table left */
-		struct cfir_err aerr = { 0 };
+	o.text = g->out.format != CFIR_FORMAT_JSON && !g->out.quiet;
+	{
+		cJSON *first = cJSON_CreateObject();
 
-		cfir_json_add_str(doc, "container", t->id);
-		cJSON_AddBoolToObject(doc, "frozen", t->paused);
-		json = cfir_json_line(doc, &len);
-		if (json == NULL)
-			cfir_err_set(&aerr, EX_OSERR, 0, "out of memory");
-		if ((json == NULL || cfir_bag_add_buffer(bag, "net", "sockets.json", json, len, &aerr) < 0) && rc == 0) {
-			err = aerr;
-			rc = -1;
-			cJSON_Delete(doc);
-			doc = NULL;
-		}
+		cfir_json_add_str(first, "container", t->id);
+		cJSON_AddBoolToObject(first, "frozen", t->paused);
+		hs = cfir_json_print(first, &hlen);
+		cJSON_Delete(first);
 	}
-	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")))
+	/* {"container":...,"frozen":...,"sockets":[ ... streamed ... ],"netns":...,"tables":...} */
+	if (head == NULL || hs == NULL || cfir_writer_open(bag, "net", "sockets.json", &o.w, &err) < 0) {
+		if (head == NULL || hs == NULL)
+			cfir_err_set(&err, EX_OSERR, ENOMEM, "sockets");
+		rc = -1;
+		goto end;
+	}
+	if (cfir_writer_write(o.w, hs, hlen - 1, &err) < 0 || cfir_writer_write(o.w, ",\"sockets\":[", 12, &err) < 0) {
+		cfir_writer_abort(o.w);
+		rc = -1;
+		goto end;
+	}
+	rc = cfir_sockets_each(t, "/proc", head, one, &o, &err);
+	if (rc < 0 && o.err.msg[0] != '\0')
+		err = o.err;	/* the writer's own failure */
+	read_any = cJSON_GetObjectItem(head, "complete") != NULL;
+	if (o.n == 0 && o.text && cJSON_GetObjectItem(head, "netns") != NULL)
+		table_head(g->out.fp, head);
+	/* whole JSON also when cut short: what was read, "complete": false */
+	ts = cfir_json_print(head, &tlen);
+	wr = ts == NULL || cfir_writer_write(o.w, "],", 2, &o.err) < 0 ||
+	     cfir_writer_write(o.w, ts + 1, tlen - 1, &o.err) < 0 || cfir_writer_write(o.w, "\n", 1, &o.err) < 0 ? -1 : 0;
+	if (wr == 0 && read_any) {
+		if (cfir_writer_commit(o.w, &o.err) < 0)
+			wr = -1;
+	} else {
+		cfir_writer_abort(o.w);
+	}
+	if (wr < 0 && rc == 0) {
+		err = o.err;
+		rc = -1;
+	}
+	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(head, "host_netns")))
 		cfir_warn("container '%s' shares the host's network namespace", t->name);
+end:
 	details = cJSON_CreateObject();
-	if (doc != NULL) {
-		cfir_json_add_num(details, "netns", cJSON_GetObjectItem(doc, "netns")->valuedouble);
-		cJSON_AddBoolToObject(details, "host_netns", cJSON_IsTrue(cJSON_GetObjectItem(doc, "host_netns")));
-		cfir_json_add_num(details, "sockets", cJSON_GetArraySize(cJSON_GetObjectItem(doc, "sockets")));
+	if (cJSON_GetObjectItem(head, "netns") != NULL) {
+		cfir_json_add_num(details, "netns", cJSON_GetObjectItem(head, "netns")->valuedouble);
+		cJSON_AddBoolToObject(details, "host_netns", cJSON_IsTrue(cJSON_GetObjectItem(head, "host_netns")));
+		if (cJSON_IsTrue(cJSON_GetObjectItem(head, "init_netns_moved")))
+			cJSON_AddBoolToObject(details, "init_netns_moved", true);
+		cfir_json_add_num(details, "sockets", (double)o.n);
+		tail = cJSON_GetObjectItem(head, "complete");
+		cJSON_AddBoolToObject(details, "complete", cJSON_IsTrue(tail));
 	}
-	if (doc != NULL)
-		cJSON_AddBoolToObject(details, "complete", cJSON_IsTrue(cJSON_GetObjectItem(doc, "complete")));
-	if (tool_end(bag, rc, doc != NULL, &err, details) < 0 || (rc < 0 && doc == NULL))
+	if (tool_end(bag, rc, cJSON_GetArraySize(cfir_bag_artifacts(bag)) > 0, &err, details) < 0)
 		goto out;
-	if (g->out.format == CFIR_FORMAT_JSON)
-		cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "sockets"))
-			cfir_out_record(&g->out, s, NULL, NULL);
-	else if (!g->out.quiet)
-		table(g->out.fp, doc);
 	if (rc < 0)
 		r = cfir_err_report(&err);	/* partial: printed, recorded, and said */
 out:
