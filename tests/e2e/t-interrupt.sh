@@ -45,6 +45,14 @@ check "upper.tar is a whole tar of what was walked" \
 run "$CFIR" verify "$T/d"
 check "the interrupted bag verifies" test "$status" = 0
 
+# timeout(1) signals cfir and then its whole group: one stop, asked twice
+run timeout -s TERM 1 "$CFIR" --format json diff -o "$T/to" "$c"
+check "under timeout(1) diff still ends by itself (124), its record partial" \
+	bash -c '[ "$1" = 124 ] && jq -e -s ".[-1] | .action == \"diff\" and .status == \"partial\"" "$2/custody/log.jsonl" >/dev/null' \
+	_ "$status" "$T/to"
+run "$CFIR" verify "$T/to"
+check "and its bag verifies" test "$status" = 0
+
 # collect: the steps after the signal are not run, and said; no seal
 intr 1.5 "$CFIR" --format json collect --no-export -o "$T/c" "$c"
 check "collect stops on SIGINT, not 0" test "$status" != 0
