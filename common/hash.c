@@ -76,8 +76,8 @@ cfir_sha256_hex(const void *buf, size_t len, char *hex)
 	cfir_hex(md, sizeof(md), hex);
 }
 
-int
-cfir_sha256_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
+static int
+sha256_fd(int fd, char *hex, uint64_t *bytes, bool stoppable, struct cfir_err *err)
 {
 	struct cfir_hash *h = cfir_hash_new();
 	static _Thread_local unsigned char buf[1 << 16];
@@ -87,6 +87,10 @@ cfir_sha256_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (stoppable && cfir_interrupted()) {
+			cfir_hash_free(h);
+			return cfir_err_interrupted(err);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -101,6 +105,18 @@ cfir_sha256_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
 	if (bytes != NULL)
 		*bytes = total;
 	return 0;
+}
+
+int
+cfir_sha256_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	return sha256_fd(fd, hex, bytes, false, err);
+}
+
+int
+cfir_sha256_fd_stoppable(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
+{
+	return sha256_fd(fd, hex, bytes, true, err);
 }
 
 int

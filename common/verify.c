@@ -206,36 +206,6 @@ path_ok(const char *p)
 	return true;
 }
 
-/* SHA-256 of FD to its end, asking between blocks whether to stop (^C). */
-static int
-hash_fd(int fd, char *hex, uint64_t *bytes, struct cfir_err *err)
-{
-	static _Thread_local unsigned char buf[1 << 16];
-	struct cfir_hash *h = cfir_hash_new();
-	uint64_t total = 0;
-	ssize_t n;
-
-	if (h == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (cfir_interrupted()) {
-			cfir_hash_free(h);
-			return cfir_err_interrupted(err);
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			cfir_hash_free(h);
-			return cfir_err_set(err, EX_IOERR, errno, "read");
-		}
-		cfir_hash_update(h, buf, (size_t)n);
-		total += (uint64_t)n;
-	}
-	cfir_hash_final_hex(h, hex);
-	cfir_hash_free(h);
-	*bytes = total;
-	return 0;
-}
 
 /* Open a file of the bag, never following a symbolic link on the way. */
 static int
@@ -346,7 +316,7 @@ check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 				     ? "not a regular file" : strerror(errno));
 			continue;
 		}
-		if (hash_fd(fd, hex, &bytes, &ferr) < 0) {
+		if (cfir_sha256_fd_stoppable(fd, hex, &bytes, &ferr) < 0) {
 			close(fd);
 			if (cfir_interrupted())
 				return cfir_err_interrupted(err);

@@ -79,29 +79,6 @@ open_exe(pid_t pid, dev_t dev, ino_t ino)
 	return fd;
 }
 
-/* The SHA-256 of an executable; SIGINT stops it between blocks. */
-static int
-hash_exe(int fd, char *hex, struct cfir_err *err)
-{
-	static unsigned char buf[1 << 16];
-	struct cfir_hash *h = cfir_hash_new();
-	ssize_t n;
-
-	if (h == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR && !cfir_interrupted())
-			continue;
-		if (n < 0 || cfir_interrupted()) {
-			cfir_hash_free(h);
-			return n < 0 ? cfir_err_set(err, EX_IOERR, errno, "read executable") : cfir_err_interrupted(err);
-		}
-		cfir_hash_update(h, buf, (size_t)n);
-	}
-	cfir_hash_final_hex(h, hex);
-	cfir_hash_free(h);
-	return 0;
-}
 
 /*
  * The copy into the bag, hashed as it goes: if it is not the content hashed
@@ -260,7 +237,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 		exe_refused = NULL;
 		for (m = 0; m < g[k].n && !g[k].hashed && !exe_refused; m++) {
 			fd = open_exe(p[idx[g[k].first + m]].info.pid, g[k].dev, g[k].ino);
-			if (fd >= 0 && hash_exe(fd, g[k].sha, &err) == 0)
+			if (fd >= 0 && cfir_sha256_fd_stoppable(fd, g[k].sha, NULL, &err) == 0)
 				g[k].hashed = true;
 			if (fd >= 0)
 				close(fd);
