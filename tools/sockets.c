@@ -201,7 +201,13 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 		if (cfir_writer_commit(o.w, &o.err) < 0)
 			wr = -1;
 	} else {
+		cleanup_free char *path = strdup(cfir_writer_path(o.w));
+		struct cfir_err derr = { 0 };
+
 		cfir_writer_abort(o.w);
+		/* nothing was read: no file that only looks like an answer; the record says failed */
+		if (!read_any && path != NULL)
+			cJSON_Delete(cfir_bag_discard(bag, path, &derr));
 	}
 	if (wr < 0 && rc == 0) {
 		err = o.err;

@@ -173,3 +173,13 @@ check "--all --max-bytes bounds the dump" \
 	bash -c '[ "$1" = 0 ] && [ "$(cat "$2"/data/*/proc/mem/*.dump | wc -c)" -le 100000 ] && grep -qh "past --max-bytes" "$2"/data/*/proc/mem/*.regions.jsonl' _ "$status" "$T/small"
 run "$CFIR" verify "$T/bag"
 check "the bag of ps, sockets and memory verifies" test "$status" = 0
+
+# a container with no process: sockets fails, and leaves no file that looks like an answer
+x=$(uniq_name exited)
+docker run --name "$x" --label "$LABEL" "$TEST_IMAGE" true >/dev/null
+run "$CFIR" sockets -o "$T/ex" "$x"
+check "sockets of an exited container: 69, a failed record, no sockets.json" \
+	bash -c '[ "$1" = 69 ] && ! ls "$2"/data/*/net/sockets.json 2>/dev/null &&
+		jq -e -s ".[-1] | .action == \"sockets\" and .status == \"failed\"" "$2/custody/log.jsonl" >/dev/null' _ "$status" "$T/ex"
+run "$CFIR" verify "$T/ex"
+check "and the bag verifies" test "$status" = 0
