@@ -1,6 +1,7 @@
 /* bag.c - BagIt 1.0 evidence bag with a hash-chained custody log */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,6 +73,7 @@ struct cfir_bag {
 	struct act cur;
 	/* the manifest, the artifact lists and the custody log, for a side action's thread */
 	pthread_mutex_t mu;
+	char *notices;		/* what the caller should tell the examiner, a line each; under mu */
 };
 
 struct cfir_writer {
@@ -100,6 +102,40 @@ static int record_write(struct cfir_bag *b, struct act *a, const char *status, c
 static int log_cut(int fd, off_t size);
 static bool tags_stale(struct cfir_bag *b, const char *log_hex);
 static int recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err *err);
+
+/* A line for the examiner; the runner prints it (cfir_bag_notices). Under b->mu. */
+static void
+notice(struct cfir_bag *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+notice(struct cfir_bag *b, const char *fmt, ...)
+{
+	char *line = NULL, *all = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (asprintf(&all, "%s%s\n", b->notices ? b->notices : "", line) >= 0) {
+		free(b->notices);
+		b->notices = all;
+	}
+	free(line);
+}
+
+char *
+cfir_bag_notices(struct cfir_bag *b)
+{
+	char *n;
+
+	pthread_mutex_lock(&b->mu);
+	n = steal_pointer(&b->notices);
+	pthread_mutex_unlock(&b->mu);
+	return n;
+}
 
 uint64_t
 cfir_bag_seq(const struct cfir_bag *b)
@@ -873,6 +909,7 @@ bag_free(struct cfir_bag *b)
 	free(b->dir);
 	free(b->case_id);
 	free(b->examiner);
+	free(b->notices);
 	act_clear(&b->cur);
 	pthread_mutex_destroy(&b->mu);
 	free(b);
@@ -1278,8 +1315,8 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 		free(steal_pointer(&line));
 		details_drop(rec, dlen, "larger than a custody record may be (16 MiB)");
 		dropped = true;
-		cfir_warn("bag '%s': the details of the '%s' record are too large (%zu bytes): left out",
-			  b->dir, action ? action : "?", dlen);
+		notice(b, "bag '%s': the details of the '%s' record are too large (%zu bytes): left out",
+		       b->dir, action ? action : "?", dlen);
 		line = cfir_json_print(rec, &len);
 	}
 	if (line == NULL)
@@ -1509,9 +1546,9 @@ recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err *err)
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "path");
 
 		if (cJSON_IsString(p) && unlinkat(b->dirfd, p->valuestring, 0) < 0 && errno != ENOENT)
-			cfir_warn("bag '%s': remove '%s': %s", b->dir, p->valuestring, strerror(errno));
+			notice(b, "bag '%s': remove '%s': %s", b->dir, p->valuestring, strerror(errno));
 	}
-	cfir_warn("bag '%s': %s (custody record %llu)", b->dir, msg, (unsigned long long)b->seq);
+	notice(b, "bag '%s': %s (custody record %llu)", b->dir, msg, (unsigned long long)b->seq);
 out:
 	cJSON_Delete(details);
 	act_clear(&a);

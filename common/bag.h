@@ -59,6 +59,12 @@ int cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err);
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
 const char *cfir_bag_dir(const struct cfir_bag *b);
+/*
+ * What the bag has to tell the examiner since last asked (a recovery on
+ * open, details left out of a record), a line each, malloc'd, or NULL: the
+ * library says it, the command prints it.
+ */
+char *cfir_bag_notices(struct cfir_bag *b);
 /* How many custody records the bag holds. */
 uint64_t cfir_bag_seq(const struct cfir_bag *b);
 

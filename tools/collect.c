@@ -393,8 +393,10 @@ out:
 			r.first_fail = err.exit;
 	}
 	tool_shared = (struct tool_shared){ NULL, NULL, NULL };
-	if (r.bag != NULL)
+	if (r.bag != NULL) {
+		tool_notices(r.bag);
 		cfir_bag_close(r.bag, NULL);
+	}
 	if (g->out.format == CFIR_FORMAT_JSON) {
 		cJSON *rec = cJSON_CreateObject();
 

@@ -168,6 +168,7 @@ cmd_copy(int argc, char **argv, struct cfir_global *g)
 			break;	/* no bag to record into: nothing more can be taken */
 	}
 	cfir_err_clear(&err);
+	tool_notices(bag);
 	if (bag != NULL && cfir_bag_close(bag, &err) < 0)
 		r = cfir_err_report(&err);
 	cfir_engine_close(e);

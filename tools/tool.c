@@ -44,6 +44,7 @@ struct tool_shared tool_shared;
 static int
 bag_close(struct cfir_bag *bag, struct cfir_err *err)
 {
+	tool_notices(bag);
 	return bag == tool_shared.bag ? 0 : cfir_bag_close(bag, err);
 }
 
@@ -75,7 +76,20 @@ tool_bag_open(struct tool_bagopts *bo, const char *default_name,
 		return cfir_err_set(err, EX_OSERR, 0, "out of memory");
 	if (*dir == '\0')
 		return cfir_err_set(err, EX_USAGE, 0, "empty bag directory");
-	return cfir_bag_open(bp, dir, &bo->meta, err);
+	if (cfir_bag_open(bp, dir, &bo->meta, err) < 0)
+		return -1;
+	tool_notices(*bp);
+	return 0;
+}
+
+void
+tool_notices(struct cfir_bag *bag)
+{
+	cleanup_free char *n = bag ? cfir_bag_notices(bag) : NULL;
+	char *line, *save = NULL;
+
+	for (line = n ? strtok_r(n, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		cfir_warn("%s", line);
 }
 
 int
@@ -221,8 +235,11 @@ tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err, cJSON *d
 		cfir_json_add_num(details, "noatime_refused", (double)refused);
 	}
 	if (cfir_bag_end(bag, rc == 0 ? "ok" : some ? "partial" : "failed",
-			 rc == 0 ? NULL : err->msg, details, &berr) == 0)
+			 rc == 0 ? NULL : err->msg, details, &berr) == 0) {
+		tool_notices(bag);
 		return 0;
+	}
+	tool_notices(bag);
 	if (rc == 0) {
 		*err = berr;
 		return -1;

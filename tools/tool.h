@@ -48,6 +48,8 @@ void tool_bagopts_init(struct tool_bagopts *bo, struct cfir_global *g);
  */
 int tool_bag_open(struct tool_bagopts *bo, const char *default_name,
 		  struct cfir_bag **bp, struct cfir_err *err);
+/* What the bag has to tell the examiner, on stderr. */
+void tool_notices(struct cfir_bag *bag);
 
 /*
  * One custody record for ACTION on T when a bag was asked for (-o or
