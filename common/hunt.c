@@ -969,6 +969,7 @@ struct mnt_seen {
 	unsigned long ino[MNT_CHECKED];
 	size_t n;
 	bool init_known;
+	char *host;		/* the host's mount of the overlay, read once */
 };
 
 static unsigned long
@@ -1011,7 +1012,7 @@ other_root(const struct cfir_target *t, const char *proc, const struct cfir_hunt
 	if (m->n == MNT_CHECKED)
 		return;	/* bounded: a container cannot make this the long part */
 	m->ino[m->n++] = ino;
-	why = cfir_target_root_check(t, proc, dfd);
+	why = cfir_target_root_check(t, proc, dfd, &m->host);
 	if (why != NULL) {
 		cJSON *v = proc_value(p, NULL, NULL);
 
@@ -1140,6 +1141,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	if (any_live_on(sel, sock_checks))
 		sockets(t, proc, &members, sel, fs, notes);
 	free(lv.ps);
+	free(mnts.host);
 	cfir_proc_list_free(&members);
 	return 0;
 }

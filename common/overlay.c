@@ -283,13 +283,9 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 
 		if (cfir_interrupted()) {
 			rc = cfir_err_interrupted(err);
-			while (depth > 0)
-				closedir(stack[depth--].d);
-			closedir(stack[0].d);
 			break;
 		}
 		de = readdir(f->d);
-
 		if (de == NULL) {
 			closedir(f->d);
 			if (depth == 0)
@@ -302,9 +298,6 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 		w.path[f->pathlen] = '\0';
 		if (entry(&w, dirfd(f->d), de->d_name, f->pathlen, f->lower_visible, &sub, &vis, err) < 0) {
 			rc = -1;
-			while (depth > 0)
-				closedir(stack[depth--].d);
-			closedir(stack[0].d);
 			break;
 		}
 		if (sub == NULL)
@@ -318,6 +311,11 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 		stack[depth].d = sub;
 		stack[depth].pathlen = strlen(w.path);
 		stack[depth].lower_visible = vis;
+	}
+	if (rc < 0) {	/* left early: every directory still open */
+		while (depth > 0)
+			closedir(stack[depth--].d);
+		closedir(stack[0].d);
 	}
 out:
 	for (i = 0; w.lower != NULL && i < r->nlower; i++)

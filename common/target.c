@@ -406,26 +406,33 @@ view_check(const struct cfir_mount *v, const struct cfir_rootfs *vr, const struc
 }
 
 char *
-cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd)
+cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd, char **host)
 {
 	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL;
 	cleanup_close int fd = -1;
-	struct cfir_rootfs host = { 0 }, view = { 0 };
+	struct cfir_rootfs view = { 0 };
 	struct cfir_mount hm, vm;
 	char *msg = NULL;
 
-	if (t->merged == NULL || asprintf(&path, "%s/self/mountinfo", proc) < 0 ||
-	    mount_at(path, t->merged, &hline, &hm, &host, NULL) < 0 || hline == NULL)
-		goto out;	/* nothing host-side to compare with */
+	/* the host's mount line is read once for all the namespaces compared with it */
+	if (*host == NULL) {
+		cleanup_close int hfd = -1;
+
+		if (t->merged == NULL || asprintf(&path, "%s/self/mountinfo", proc) < 0 ||
+		    (hfd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    cfir_mountinfo_last(hfd, t->merged, host, NULL) < 0 || *host == NULL)
+			return NULL;	/* nothing host-side to compare with */
+	}
+	hline = strdup(*host);
+	if (hline == NULL || cfir_mountinfo_parse_line(hline, &hm) < 0)
+		return NULL;
 	fd = openat(pfd, "mountinfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || cfir_mountinfo_last(fd, "/", &vline, NULL) < 0 || vline == NULL ||
 	    cfir_mountinfo_overlay(vline, &vm, &view, NULL) < 0) {
-		msg = strdup("mismatch: its mount table cannot be compared");
-		goto out;
+		cfir_rootfs_free(&view);
+		return strdup("mismatch: its mount table cannot be compared");
 	}
 	msg = view_check(&vm, &view, &hm, &t->graph);
-out:
-	cfir_rootfs_free(&host);
 	cfir_rootfs_free(&view);
 	return msg;
 }
@@ -539,13 +546,14 @@ cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
 		    struct cfir_err *err)
 {
 	cleanup_free char *path = NULL, *cg = NULL, *state = NULL;
+	cleanup_close int pfd = -1;
 	char *line, *save = NULL, *cgpath = NULL, *v2 = NULL;
 
 	if (t->pid <= 0)
 		return cfir_err_set(err, EX_NOINPUT, 0, "container has no process");
-	if (asprintf(&path, "/proc/%d/cgroup", (int)t->pid) < 0)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "cgroup");
-	if (cfir_read_file(AT_FDCWD, path, PROC_FILE_MAX, &cg, NULL, NULL, err) < 0)
+	/* the init's cgroup through its checked fd, never a PID taken over meanwhile */
+	pfd = cfir_target_pidfd(t, "/proc", err);
+	if (pfd < 0 || cfir_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, err) < 0)
 		return -1;
 	for (line = strtok_r(cg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -558,8 +566,6 @@ cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
 		else if (c1 == line + 1 && line[0] == '0' && c1[1] == '\0')
 			v2 = c2 + 1;
 	}
-	free(path);
-	path = NULL;
 	if (cgpath != NULL && cgpath[0] == '/' && strstr(cgpath, "/..") == NULL) {
 		if (asprintf(&path, "/sys/fs/cgroup/freezer%s/freezer.state", cgpath) < 0)
 			return cfir_err_set(err, EX_OSERR, ENOMEM, "cgroup");

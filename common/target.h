@@ -85,9 +85,10 @@ int cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved
  * The root another of the container's processes sees (through PFD, its
  * checked /proc directory), against the host's mount of the engine's
  * overlay: NULL when they agree or there is nothing host-side to compare
- * with, else why not ("mismatch: ...", malloc'd).
+ * with, else why not ("mismatch: ...", malloc'd). *HOST caches the host's
+ * mount line between calls (start with NULL, free it after).
  */
-char *cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd);
+char *cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd, char **host);
 
 /* Freezer state of the container's cgroup ("FROZEN", "THAWED", "1"...). */
 int cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
