@@ -444,14 +444,17 @@ membership(cJSON *o, const struct cfir_proc_list *l)
 
 /* The executable of a process, as the kernel holds it: its inode and path. */
 static void
-peek(int pfd, struct proc *p)
+peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct proc *p)
 {
+	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
 	char buf[EXE_PATH_KEPT + 16];
 	cleanup_free char *comm = NULL;
 	struct stat sb;
 	size_t len = 0;
 	ssize_t n;
 
+	p->info.pid = e->pid;
+	p->found = e->found;
 	if (pfd < 0) {
 		p->info.gone = true;
 		return;
@@ -473,6 +476,32 @@ peek(int pfd, struct proc *p)
 		p->info.exe_deleted = n >= 10 && strcmp(buf + n - 10, " (deleted)") == 0;
 		p->exe = strndup(buf, EXE_PATH_KEPT);
 	}
+}
+
+static void start_of(struct proc *p);
+
+/*
+ * Everything about one process, through one fd of its /proc directory
+ * (checked, then every read through it), with how it was found and the
+ * content of its executable when it still runs the inode that was hashed.
+ */
+static cJSON *
+describe(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, const struct cfir_proc_opts *po,
+	 struct proc *p)
+{
+	struct cfir_proc_info seen = p->info;
+	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
+	cJSON *j = cfir_proc_describe(pfd, e->pid, po, &p->info), *how;
+
+	how = cJSON_AddArrayToObject(j, "found_by");
+	if (e->found & CFIR_FOUND_PIDNS)
+		cJSON_AddItemToArray(how, cJSON_CreateString("pidns"));
+	if (e->found & CFIR_FOUND_CGROUP)
+		cJSON_AddItemToArray(how, cJSON_CreateString("cgroup"));
+	if (p->sha != NULL && p->info.exe_dev == seen.exe_dev && p->info.exe_ino == seen.exe_ino)
+		cfir_json_add_str(j, "exe_sha256", p->sha);
+	start_of(p);
+	return j;
 }
 
 static void
@@ -551,15 +580,8 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		goto end;
 	}
 	/* the executables first: each inode hashed once, each content copied once */
-	for (i = 0; i < l.n && !cfir_interrupted(); i++) {
-		int pfd = cfir_proc_open(&l, "/proc", l.e[i].pid, NULL);
-
-		p[i].info.pid = l.e[i].pid;
-		p[i].found = l.e[i].found;
-		peek(pfd, &p[i]);
-		if (pfd >= 0)
-			close(pfd);
-	}
+	for (i = 0; i < l.n && !cfir_interrupted(); i++)
+		peek(&l, &l.e[i], &p[i]);
 	head = cJSON_CreateObject();
 	cfir_json_add_str(head, "container", t->id);
 	cfir_json_add_num(head, "pidns", (double)l.pidns);
@@ -580,28 +602,13 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
 	for (i = 0; i < l.n && wr == 0; i++) {
-		struct cfir_proc_info seen = p[i].info;
 		cleanup_free char *js = NULL;
-		cJSON *j, *how;
+		cJSON *j;
 		size_t jlen;
-		int pfd;
 
 		if (cfir_interrupted())
 			break;	/* what was read so far is written whole, the record says partial */
-		/* one fd of its /proc directory: checked, then every read through it */
-		pfd = cfir_proc_open(&l, "/proc", l.e[i].pid, NULL);
-		j = cfir_proc_describe(pfd, l.e[i].pid, &po, &p[i].info);
-		if (pfd >= 0)
-			close(pfd);
-		how = cJSON_AddArrayToObject(j, "found_by");
-		if (l.e[i].found & CFIR_FOUND_PIDNS)
-			cJSON_AddItemToArray(how, cJSON_CreateString("pidns"));
-		if (l.e[i].found & CFIR_FOUND_CGROUP)
-			cJSON_AddItemToArray(how, cJSON_CreateString("cgroup"));
-		/* the content recovered, if it still runs the inode that was hashed */
-		if (p[i].sha != NULL && p[i].info.exe_dev == seen.exe_dev && p[i].info.exe_ino == seen.exe_ino)
-			cfir_json_add_str(j, "exe_sha256", p[i].sha);
-		start_of(&p[i]);
+		j = describe(&l, &l.e[i], &po, &p[i]);
 		gone += p[i].info.gone;
 		np++;
 		js = cfir_json_print(j, &jlen);
