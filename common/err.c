@@ -143,7 +143,7 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 	if (n < 0)
 		return;
 	fflush(stdout);
-	fprintf(stderr, "cfir: %s: ", kind);
+	fprintf(stderr, kind ? "cfir: %s: " : "cfir: ", kind);
 	cfir_vis(stderr, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	fputc('\n', stderr);
 }
@@ -155,6 +155,16 @@ cfir_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vmsg("warning", fmt, ap);
+	va_end(ap);
+}
+
+void
+cfir_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
 	va_end(ap);
 }
 

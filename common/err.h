@@ -28,6 +28,8 @@ void cfir_err_clear(struct cfir_err *e);
 const char *cfir_err_str(const struct cfir_err *e);
 
 void cfir_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What cfir does now, on stderr: "cfir: capturing on eth0" */
+void cfir_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cfir_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cfir_err_report(const struct cfir_err *e);
 

@@ -1,5 +1,7 @@
 /* out.c - text and JSON output; escaping of hostile bytes */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,35 +70,119 @@ is_dangerous(unsigned cp)
 }
 
 void
-cfir_vis(FILE *f, const void *buf, size_t len)
+cfir_text_add(struct cfir_text *t, const void *s, size_t n)
+{
+	char *np;
+	size_t cap;
+
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		cap = t->cap ? t->cap : 256;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		np = realloc(t->p, cap);
+		if (np == NULL) {
+			t->oom = true;
+			return;
+		}
+		t->p = np;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void
+text_puts(struct cfir_text *t, const char *s)
+{
+	cfir_text_add(t, s, strlen(s));
+}
+
+void
+cfir_text_printf(struct cfir_text *t, const char *fmt, ...)
+{
+	char buf[256], *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(buf)) {
+		cfir_text_add(t, buf, (size_t)n);
+		return;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&big, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->oom = true;
+		return;
+	}
+	cfir_text_add(t, big, (size_t)n);
+	free(big);
+}
+
+void
+cfir_vis_text(struct cfir_text *dst, const void *buf, size_t len, unsigned flags)
 {
 	const unsigned char *s = buf;
+	char esc[16];
 	unsigned cp;
 	size_t i = 0, n;
 
+	if (flags & CFIR_VIS_FIELD) {
+		for (i = 0; i < len; i++) {
+			if (s[i] == '|' || s[i] == '\\' || s[i] < 0x20 || s[i] == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+				text_puts(dst, esc);
+			} else {
+				cfir_text_add(dst, s + i, 1);
+			}
+		}
+		return;
+	}
 	while (i < len) {
 		n = cfir_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
-			fprintf(f, "\\x%02x", s[i]);
+			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+			text_puts(dst, esc);
 			i++;
 			continue;
 		}
 		if (cp == '\\')
-			fputs("\\\\", f);
+			text_puts(dst, "\\\\");
 		else if (cp == '\n')
-			fputs("\\n", f);
+			text_puts(dst, "\\n");
 		else if (cp == '\r')
-			fputs("\\r", f);
+			text_puts(dst, "\\r");
 		else if (cp == '\t')
-			fputs("\\t", f);
-		else if (cp < 0x80 && is_dangerous(cp))
-			fprintf(f, "\\x%02x", cp);
-		else if (is_dangerous(cp))
-			fprintf(f, "\\u{%04x}", cp);
-		else
-			fwrite(s + i, 1, n, f);
+			text_puts(dst, "\\t");
+		else if (cp < 0x80 && is_dangerous(cp)) {
+			snprintf(esc, sizeof(esc), "\\x%02x", cp);
+			text_puts(dst, esc);
+		} else if (is_dangerous(cp)) {
+			snprintf(esc, sizeof(esc), "\\u{%04x}", cp);
+			text_puts(dst, esc);
+		} else
+			cfir_text_add(dst, s + i, n);
 		i += n;
 	}
+}
+
+void
+cfir_vis(FILE *f, const void *buf, size_t len)
+{
+	struct cfir_text t = { 0 };
+
+	cfir_vis_text(&t, buf, len, 0);
+	if (t.len > 0)
+		fwrite(t.p, 1, t.len, f);
+	free(t.p);
 }
 
 void
@@ -107,93 +193,55 @@ cfir_vis_str(FILE *f, const char *s)
 	cfir_vis(f, s, strlen(s));
 }
 
-/* A growable buffer for the serialiser. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
 static void
-sb_put(struct sbuf *b, const void *s, size_t n)
-{
-	char *np;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (np == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_puts(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void
-sb_string(struct sbuf *b, const char *str)
+sb_string(struct cfir_text *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, n, len = strlen(str);
 	char esc[8];
 	unsigned cp;
 
-	sb_put(b, "\"", 1);
+	cfir_text_add(b, "\"", 1);
 	while (i < len) {
 		n = cfir_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
-			sb_puts(b, "\\ufffd");
+			text_puts(b, "\\ufffd");
 			i++;
 			continue;
 		}
 		if (cp == '"')
-			sb_puts(b, "\\\"");
+			text_puts(b, "\\\"");
 		else if (cp == '\\')
-			sb_puts(b, "\\\\");
+			text_puts(b, "\\\\");
 		else if (cp == '\n')
-			sb_puts(b, "\\n");
+			text_puts(b, "\\n");
 		else if (cp == '\t')
-			sb_puts(b, "\\t");
+			text_puts(b, "\\t");
 		else if (cp == '\r')
-			sb_puts(b, "\\r");
+			text_puts(b, "\\r");
 		else if (is_dangerous(cp)) {
 			snprintf(esc, sizeof(esc), "\\u%04x", cp);
-			sb_puts(b, esc);
+			text_puts(b, esc);
 		} else
-			sb_put(b, s + i, n);
+			cfir_text_add(b, s + i, n);
 		i += n;
 	}
-	sb_put(b, "\"", 1);
+	cfir_text_add(b, "\"", 1);
 }
 
 static void
-sb_json(struct sbuf *b, const cJSON *j)
+sb_json(struct cfir_text *b, const cJSON *j)
 {
 	const cJSON *c;
 	char num[64];
 	double d;
 
 	if (cJSON_IsNull(j) || j == NULL) {
-		sb_puts(b, "null");
+		text_puts(b, "null");
 	} else if (cJSON_IsFalse(j)) {
-		sb_puts(b, "false");
+		text_puts(b, "false");
 	} else if (cJSON_IsTrue(j)) {
-		sb_puts(b, "true");
+		text_puts(b, "true");
 	} else if (cJSON_IsNumber(j)) {
 		d = j->valuedouble;
 		if (!isfinite(d))
@@ -202,38 +250,38 @@ sb_json(struct sbuf *b, const cJSON *j)
 			snprintf(num, sizeof(num), "%lld", (long long)d);
 		else
 			snprintf(num, sizeof(num), "%.17g", d);
-		sb_puts(b, num);
+		text_puts(b, num);
 	} else if (cJSON_IsString(j)) {
 		sb_string(b, j->valuestring ? j->valuestring : "");
 	} else if (cJSON_IsRaw(j)) {
-		sb_puts(b, j->valuestring ? j->valuestring : "null");
+		text_puts(b, j->valuestring ? j->valuestring : "null");
 	} else if (cJSON_IsArray(j)) {
-		sb_put(b, "[", 1);
+		cfir_text_add(b, "[", 1);
 		for (c = j->child; c != NULL; c = c->next) {
 			sb_json(b, c);
 			if (c->next)
-				sb_put(b, ",", 1);
+				cfir_text_add(b, ",", 1);
 		}
-		sb_put(b, "]", 1);
+		cfir_text_add(b, "]", 1);
 	} else if (cJSON_IsObject(j)) {
-		sb_put(b, "{", 1);
+		cfir_text_add(b, "{", 1);
 		for (c = j->child; c != NULL; c = c->next) {
 			sb_string(b, c->string ? c->string : "");
-			sb_put(b, ":", 1);
+			cfir_text_add(b, ":", 1);
 			sb_json(b, c);
 			if (c->next)
-				sb_put(b, ",", 1);
+				cfir_text_add(b, ",", 1);
 		}
-		sb_put(b, "}", 1);
+		cfir_text_add(b, "}", 1);
 	} else {
-		sb_puts(b, "null");
+		text_puts(b, "null");
 	}
 }
 
 char *
 cfir_json_print(const cJSON *j, size_t *len)
 {
-	struct sbuf b = { 0 };
+	struct cfir_text b = { 0 };
 
 	sb_json(&b, j);
 	if (b.oom) {
@@ -316,18 +364,267 @@ cfir_json_add_num(cJSON *obj, const char *key, double v)
 	return cJSON_AddNumberToObject(obj, key, v);
 }
 
-int
-cfir_out_record(struct cfir_out *o, const cJSON *rec, cfir_text_fn text,
-		void *ctx)
+const cJSON *
+cfir_json_get(const cJSON *o, const char *path)
 {
-	if (o->format == CFIR_FORMAT_JSON) {
-		if (cfir_json_fwrite(o->fp, rec) < 0)
-			return -1;
-		fputc('\n', o->fp);
-	} else if (text != NULL && !o->quiet) {
-		text(o, rec, ctx);
+	const char *dot;
+	char key[64];
+
+	while (o != NULL && (dot = strchr(path, '.')) != NULL) {
+		if ((size_t)(dot - path) >= sizeof(key))
+			return NULL;
+		memcpy(key, path, (size_t)(dot - path));
+		key[dot - path] = '\0';
+		o = cJSON_GetObjectItemCaseSensitive(o, key);
+		path = dot + 1;
 	}
+	return o != NULL ? cJSON_GetObjectItemCaseSensitive(o, path) : NULL;
+}
+
+const char *
+cfir_json_str(const cJSON *o, const char *key)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(j) ? j->valuestring : NULL;
+}
+
+double
+cfir_json_num(const cJSON *o, const char *key)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(j) ? j->valuedouble : 0;
+}
+
+/* KEY_hex's bytes, when the JSON string could not hold the exact ones. */
+static bool
+exact_bytes(struct cfir_text *t, const cJSON *rec, const struct cfir_field *f)
+{
+	char hkey[80];
+	const cJSON *hex;
+	const char *h;
+	size_t i, n;
+
+	snprintf(hkey, sizeof(hkey), "%s_hex", f->key);
+	hex = cfir_json_get(rec, hkey);
+	if (!cJSON_IsString(hex) || (n = strlen(hex->valuestring) / 2) == 0)
+		return false;
+	for (i = 0, h = hex->valuestring; i < n; i++, h += 2) {
+		unsigned v = 0;
+		unsigned char b;
+
+		if (sscanf(h, "%2x", &v) != 1)
+			return false;
+		b = (unsigned char)v;
+		cfir_text_add(t, &b, 1);
+	}
+	return true;
+}
+
+/* The value's raw text: what the record holds, not yet escaped. */
+void
+cfir_field_text(struct cfir_text *t, const cJSON *rec, const struct cfir_field *f)
+{
+	const cJSON *v = f->key ? cfir_json_get(rec, f->key) : NULL;
+	char *js;
+	size_t n;
+
+	if (f->fn != NULL) {
+		f->fn(t, rec);
+		return;
+	}
+	if (f->fmt == CFIR_FMT_BYTES && exact_bytes(t, rec, f))
+		return;
+	if (v == NULL || cJSON_IsNull(v)) {
+		text_puts(t, "-");
+		return;
+	}
+	switch (f->fmt) {
+	case CFIR_FMT_NUM:
+		if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble))
+			cfir_text_printf(t, "%.0f", v->valuedouble);
+		else if (cJSON_IsNumber(v))
+			cfir_text_printf(t, "%g", v->valuedouble);
+		break;
+	case CFIR_FMT_SECONDS:
+		if (cJSON_IsNumber(v))
+			cfir_text_printf(t, "%.1f s", v->valuedouble);
+		break;
+	case CFIR_FMT_BOOL:
+		text_puts(t, cJSON_IsTrue(v) ? "yes" : "no");
+		break;
+	case CFIR_FMT_ID12:
+		if (cJSON_IsString(v))
+			cfir_text_printf(t, "%.12s", v->valuestring);
+		break;
+	case CFIR_FMT_JSON:
+		js = cfir_json_print(v, &n);
+		if (js != NULL && n > 120)
+			strcpy(js + 117, "...");
+		if (js != NULL)
+			text_puts(t, js);
+		free(js);
+		break;
+	case CFIR_FMT_STR:
+	case CFIR_FMT_BYTES:
+		if (cJSON_IsString(v))
+			text_puts(t, v->valuestring);
+		else if (cJSON_IsNumber(v))
+			cfir_text_printf(t, "%.0f", v->valuedouble);
+		break;
+	}
+}
+
+static bool
+field_shown(const struct cfir_out *o, const cJSON *rec, const struct cfir_field *f)
+{
+	const cJSON *v;
+
+	if ((f->flags & CFIR_FIELD_VERBOSE) && o->verbose == 0)
+		return false;
+	if (f->flags & CFIR_FIELD_PRESENT) {
+		v = cfir_json_get(rec, f->key);
+		return v != NULL && !cJSON_IsNull(v) && !cJSON_IsFalse(v);
+	}
+	return true;
+}
+
+/* Escaped TEXT, padded to WIDTH columns (0: as long as it is). */
+static void
+put_cell(struct cfir_text *line, const struct cfir_text *raw, int width, bool right, bool escaped)
+{
+	struct cfir_text vis = { 0 };
+	size_t cols = 0, i;
+
+	if (escaped)
+		cfir_text_add(&vis, raw->p ? raw->p : "", raw->len);
+	else
+		cfir_vis_text(&vis, raw->p ? raw->p : "", raw->len, 0);
+	for (i = 0; i < vis.len; i++)	/* columns: UTF-8 lead bytes */
+		cols += ((unsigned char)vis.p[i] & 0xc0) != 0x80;
+	for (; right && width > 0 && cols < (size_t)width; cols++)
+		cfir_text_add(line, " ", 1);
+	if (vis.len > 0)
+		cfir_text_add(line, vis.p, vis.len);
+	for (; !right && width > 0 && cols < (size_t)width; cols++)
+		cfir_text_add(line, " ", 1);
+	free(vis.p);
+}
+
+static int
+put_line(struct cfir_out *o, struct cfir_text *line)
+{
+	int r = 0;
+
+	while (line->len > 0 && line->p[line->len - 1] == ' ')
+		line->p[--line->len] = '\0';
+	cfir_text_add(line, "\n", 1);
+	if (line->oom || fwrite(line->p, 1, line->len, o->fp) != line->len)
+		r = -1;
+	free(line->p);
+	*line = (struct cfir_text){ 0 };
+	return r < 0 || ferror(o->fp) ? -1 : 0;
+}
+
+static bool
+text_on(const struct cfir_out *o)
+{
+	return o->format == CFIR_FORMAT_TEXT && !o->quiet;
+}
+
+static int
+json_line(struct cfir_out *o, const cJSON *rec)
+{
+	if (cfir_json_fwrite(o->fp, rec) < 0)
+		return -1;
+	fputc('\n', o->fp);
 	return ferror(o->fp) ? -1 : 0;
+}
+
+int
+cfir_out_line(struct cfir_out *o, const cJSON *rec, void (*fn)(struct cfir_text *t, const cJSON *rec))
+{
+	struct cfir_text raw = { 0 }, line = { 0 };
+
+	if (!text_on(o))
+		return 0;
+	fn(&raw, rec);
+	put_cell(&line, &raw, 0, false, false);
+	free(raw.p);
+	return put_line(o, &line);
+}
+
+int
+cfir_out_record(struct cfir_out *o, const cJSON *rec, const struct cfir_view *v)
+{
+	const struct cfir_field *f;
+	struct cfir_text line = { 0 };
+	int width = 0, r = 0;
+
+	if (o->format == CFIR_FORMAT_JSON)
+		return json_line(o, rec);
+	if (!text_on(o) || v == NULL)
+		return 0;
+	if (v->title != NULL)
+		r = cfir_out_line(o, rec, v->title);
+	for (f = v->fields; f != NULL && f->label != NULL; f++)
+		if ((int)strlen(f->label) > width)
+			width = (int)strlen(f->label);
+	for (f = v->fields; f != NULL && f->label != NULL && r == 0; f++) {
+		struct cfir_text raw = { 0 };
+
+		if (!field_shown(o, rec, f))
+			continue;
+		cfir_text_printf(&line, "  %-*s  ", width, f->label);
+		cfir_field_text(&raw, rec, f);
+		put_cell(&line, &raw, 0, false, f->flags & CFIR_FIELD_ESCAPED);
+		free(raw.p);
+		r = put_line(o, &line);
+	}
+	return r;
+}
+
+int
+cfir_out_head(struct cfir_out *o, const struct cfir_field *cols)
+{
+	const struct cfir_field *f;
+	struct cfir_text line = { 0 };
+
+	if (!text_on(o))
+		return 0;
+	for (f = cols; f->label != NULL; f++) {
+		if ((f->flags & CFIR_FIELD_VERBOSE) && o->verbose == 0)
+			continue;
+		if (f->flags & CFIR_FIELD_RIGHT)
+			cfir_text_printf(&line, "%*s ", f->width, f->label);
+		else
+			cfir_text_printf(&line, "%-*s ", f->width, f->label);
+	}
+	return put_line(o, &line);
+}
+
+int
+cfir_out_row(struct cfir_out *o, const cJSON *row, const struct cfir_field *cols)
+{
+	const struct cfir_field *f;
+	struct cfir_text line = { 0 };
+
+	if (o->format == CFIR_FORMAT_JSON)
+		return json_line(o, row);
+	if (!text_on(o))
+		return 0;
+	for (f = cols; f->label != NULL; f++) {
+		struct cfir_text raw = { 0 };
+
+		if ((f->flags & CFIR_FIELD_VERBOSE) && o->verbose == 0)
+			continue;
+		cfir_field_text(&raw, row, f);
+		put_cell(&line, &raw, f->width, f->flags & CFIR_FIELD_RIGHT, f->flags & CFIR_FIELD_ESCAPED);
+		cfir_text_add(&line, " ", 1);
+		free(raw.p);
+	}
+	return put_line(o, &line);
 }
 
 int

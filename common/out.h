@@ -22,11 +22,75 @@ struct cfir_out {
 	FILE *fp;		/* stdout */
 };
 
-typedef void (*cfir_text_fn)(struct cfir_out *o, const cJSON *rec, void *ctx);
+/*
+ * A line of text being built for the printer: the bytes are whatever the
+ * record holds (hostile ones too); the printer escapes them as it writes.
+ */
+struct cfir_text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
 
-/* Emit one record: a JSON line, or the text printer's rendering of it. */
-int cfir_out_record(struct cfir_out *o, const cJSON *rec, cfir_text_fn text,
-		    void *ctx);
+void cfir_text_add(struct cfir_text *t, const void *s, size_t n);
+void cfir_text_printf(struct cfir_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * One description of a field serves both renderings: JSON is the record
+ * itself, text is a label and a value (a record) or a column (a table).
+ * KEY is the member, "a.b" for a nested one.
+ */
+enum cfir_fmt {
+	CFIR_FMT_STR,		/* the string; "-" when absent */
+	CFIR_FMT_BYTES,		/* the exact bytes: KEY_hex when the JSON string could not hold them */
+	CFIR_FMT_NUM,		/* a number, as an integer when it is one */
+	CFIR_FMT_ID12,		/* an ID's first 12 characters */
+	CFIR_FMT_SECONDS,	/* "1.5 s" */
+	CFIR_FMT_BOOL,		/* yes or no */
+	CFIR_FMT_JSON,		/* the value as compact JSON, cut at 120 characters */
+};
+
+enum {
+	CFIR_FIELD_VERBOSE = 1 << 0,	/* text shows it only with -v */
+	CFIR_FIELD_PRESENT = 1 << 1,	/* text shows it only when the member is there and not null */
+	CFIR_FIELD_RIGHT = 1 << 2,	/* a column aligned to the right */
+	CFIR_FIELD_ESCAPED = 1 << 3,	/* FN escaped the hostile parts itself, with cfir_vis_text */
+};
+
+struct cfir_field {
+	const char *key;
+	const char *label;	/* a record's label, a table's heading */
+	enum cfir_fmt fmt;
+	int width;		/* a column's width; 0 for the last one */
+	unsigned flags;
+	/* the text of the value when no format says it: the printer escapes it */
+	void (*fn)(struct cfir_text *t, const cJSON *rec);
+};
+
+/* How a record reads in text: a title line, then one line a field. */
+struct cfir_view {
+	void (*title)(struct cfir_text *t, const cJSON *rec);
+	const struct cfir_field *fields;	/* ends with a zeroed field */
+};
+
+/* A field's value as text, not yet escaped: for a field built of others. */
+void cfir_field_text(struct cfir_text *t, const cJSON *rec, const struct cfir_field *f);
+/* A record: one JSON line, or its view in text (nothing with -q). */
+int cfir_out_record(struct cfir_out *o, const cJSON *rec, const struct cfir_view *v);
+/* A table: its headings (text only), then a row a record. */
+int cfir_out_head(struct cfir_out *o, const struct cfir_field *cols);
+int cfir_out_row(struct cfir_out *o, const cJSON *row, const struct cfir_field *cols);
+/* One line of text only, from the record by FN: a table's caption, a note. */
+int cfir_out_line(struct cfir_out *o, const cJSON *rec,
+		  void (*fn)(struct cfir_text *t, const cJSON *rec));
+
+/* A member by its path ("a.b"), NULL when absent. */
+const cJSON *cfir_json_get(const cJSON *o, const char *path);
+/* The string at KEY of object O, NULL when absent or not a string. */
+const char *cfir_json_str(const cJSON *o, const char *key);
+/* The number at KEY, 0 when absent or not a number. */
+double cfir_json_num(const cJSON *o, const char *key);
 /* Flush stdout and check it for errors (git run_builtin); quiet on EPIPE. */
 int cfir_out_finish(struct cfir_out *o, struct cfir_err *err);
 
@@ -35,9 +99,15 @@ bool cfir_utf8_valid(const void *buf, size_t len);
 /* Decode one code point at s (n bytes left); returns its length, 0 when invalid. */
 size_t cfir_utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 
-/* Write hostile bytes so that a terminal shows them and obeys none. */
+/*
+ * Write hostile bytes so that a terminal shows them and obeys none. With
+ * CFIR_VIS_FIELD only '|' (a bodyfile's separator), '\\' and control bytes
+ * become \xNN: the field keeps every other byte of the name as it is.
+ */
+enum { CFIR_VIS_FIELD = 1 << 0 };
 void cfir_vis(FILE *f, const void *buf, size_t len);
 void cfir_vis_str(FILE *f, const char *s);
+void cfir_vis_text(struct cfir_text *dst, const void *buf, size_t len, unsigned flags);
 
 /*
  * A JSON string from arbitrary bytes. JSON holds only text, so when the bytes
