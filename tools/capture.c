@@ -12,12 +12,7 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir capture [-h] [-o bag] [--case case] [--examiner name] [-d seconds]\n"
-	"                    [-c packets] [-s bytes] [--rotate size] [--keep n]\n"
-	"                    [--host-iface iface] container [filter ...]\n";
-
-enum { OPT_ROTATE = 0x400, OPT_KEEP, OPT_HOST_IFACE };
+enum { OPT_ROTATE = OPT_CMD, OPT_KEEP, OPT_HOST_IFACE };
 
 #define PORTS_MAX 256
 
@@ -25,24 +20,16 @@ enum { OPT_ROTATE = 0x400, OPT_KEEP, OPT_HOST_IFACE };
 static char *
 join(int argc, char **argv)
 {
-	size_t len = 0;
-	char *s;
+	struct cfir_text t = { 0 };
 	int i;
 
-	if (argc == 0)
-		return NULL;
 	for (i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (s == NULL)
+		cfir_text_printf(&t, "%s%s", i > 0 ? " " : "", argv[i]);
+	if (t.oom) {
+		free(t.p);
 		return NULL;
-	s[0] = '\0';
-	for (i = 0; i < argc; i++) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, argv[i]);
 	}
-	return s;
+	return t.p;
 }
 
 static bool
@@ -71,7 +58,7 @@ static int
 held_port(void *ctx, const cJSON *head, cJSON *s)
 {
 	struct held *x = ctx;
-	const char *proto = tool_jstr(s, "proto");
+	const char *proto = cfir_json_str(s, "proto");
 	const cJSON *lport = cJSON_GetObjectItem(s, "lport"), *h;
 	unsigned port;
 
@@ -137,7 +124,7 @@ interfaces(const struct cfir_target *t, const char *host_iface, struct cfir_capt
 	   struct cfir_err *err)
 {
 	const cJSON *hc = cJSON_GetObjectItemCaseSensitive(t->inspect, "HostConfig");
-	const char *mode = tool_jstr(hc, "NetworkMode");
+	const char *mode = cfir_json_str(hc, "NetworkMode");
 	size_t i, ok = 0;
 
 	if (mode != NULL && strcmp(mode, "none") == 0)
@@ -175,9 +162,7 @@ interfaces(const struct cfir_target *t, const char *host_iface, struct cfir_capt
 			ok++;
 			continue;
 		}
-		fputs("cfir: ", stderr);
-		cfir_vis_str(stderr, l->v[i].name);
-		fprintf(stderr, ": %s\n", l->v[i].problem);
+		cfir_warn("%s: %s", l->v[i].name, l->v[i].problem);
 	}
 	if (l->n == 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0,
@@ -195,8 +180,8 @@ sha_of(const cJSON *artifacts, const char *path)
 	const cJSON *a;
 
 	cJSON_ArrayForEach(a, artifacts)
-		if (strcmp(tool_jstr(a, "path"), path) == 0)
-			return tool_jstr(a, "sha256");
+		if (strcmp(cfir_json_str(a, "path"), path) == 0)
+			return cfir_json_str(a, "sha256");
 	return NULL;
 }
 
@@ -222,7 +207,7 @@ records(const cJSON *d, const struct cfir_target *t, const cJSON *artifacts)
 		}
 		cfir_json_add_str(r, "container", t->id);
 		cJSON_AddItemToObject(r, "filter", cJSON_Duplicate(cJSON_GetObjectItem(d, "filter"), true));
-		cfir_json_add_str(r, "ended", tool_jstr(d, "ended"));
+		cfir_json_add_str(r, "ended", cfir_json_str(d, "ended"));
 		cfir_json_add_num(r, "seconds", cJSON_GetObjectItem(d, "seconds")->valuedouble);
 		cJSON_AddItemToArray(out, r);
 	}
@@ -238,176 +223,219 @@ num(const cJSON *o, const char *k)
 }
 
 static void
-text(FILE *f, const cJSON *recs, const char *bagdir)
+title(struct cfir_text *t, const cJSON *r)
+{
+	cfir_text_printf(t, "%s (host %s): %.0f packets, %.0f bytes written; received %.0f, dropped %.0f by the "
+			 "kernel, %.0f by the interface", cfir_json_str(r, "iface"), cfir_json_str(r, "host_iface"),
+			 num(r, "packets"), num(r, "bytes"), num(r, "received"), num(r, "dropped"),
+			 num(r, "ifdropped"));
+}
+
+static const struct cfir_view view = { title, NULL };
+
+static const struct cfir_field file_cols[] = {
+	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
+	{ "path", "PATH", CFIR_FMT_STR, 0, 0, NULL },
+	{ 0 },
+};
+
+/* One record an interface, then its files with their hashes. */
+static void
+output(struct tool_step *s, const cJSON *recs)
 {
 	const cJSON *r, *p;
 
 	cJSON_ArrayForEach(r, recs) {
-		cfir_vis_str(f, tool_jstr(r, "iface"));
-		fprintf(f, " (host %s): %.0f packets, %.0f bytes written; received %.0f, dropped %.0f by the kernel, "
-			   "%.0f by the interface\n",
-			tool_jstr(r, "host_iface"), num(r, "packets"), num(r, "bytes"), num(r, "received"),
-			num(r, "dropped"), num(r, "ifdropped"));
-		cJSON_ArrayForEach(p, cJSON_GetObjectItem(r, "files")) {
-			fprintf(f, "  %s  ", tool_jstr(p, "sha256") ? tool_jstr(p, "sha256") : "-");
-			cfir_vis_str(f, bagdir);
-			fputc('/', f);
-			cfir_vis_str(f, tool_jstr(p, "path"));
-			fputc('\n', f);
-		}
+		if (num(r, "dropped") > 0 || num(r, "ifdropped") > 0)
+			tool_warn(s, "%s: %.0f packets dropped by the kernel, %.0f by the interface: the capture is "
+				  "incomplete", cfir_json_str(r, "iface"), num(r, "dropped"), num(r, "ifdropped"));
+		cfir_out_record(s->out, r, &view);
+		if (s->out->format == CFIR_FORMAT_JSON)
+			continue;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItem(r, "files"))
+			cfir_out_row(s->out, p, file_cols);
 	}
 }
 
-int
-cmd_capture(int argc, char **argv, struct cfir_global *g)
+struct capture_opts {
+	struct cfir_capture_opts o;
+	const char *host_iface;
+	char *filter, *hfilter;
+	struct cfir_capture_ifaces ifs;
+};
+
+static int
+bad(struct cfir_err *err, const char *name, const char *arg)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "count", required_argument, NULL, 'c' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "host-iface", required_argument, NULL, OPT_HOST_IFACE },
-		{ "keep", required_argument, NULL, OPT_KEEP },
-		{ "rotate", required_argument, NULL, OPT_ROTATE },
-		{ "size", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_capture *cap = NULL;
-	struct cfir_capture_opts o = { 0 };
-	struct cfir_capture_ifaces ifs = { 0 };
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 };
-	struct tool_bagopts bo;
-	cleanup_free char *filter = NULL, *hfilter = NULL;
-	cleanup_cjson cJSON *recs = NULL;
-	const char *host_iface = NULL, *missing;
-	cJSON *details = NULL;
-	const cJSON *r;
+	return cfir_err_set(err, EX_USAGE, 0, "%s: bad value '%s'", name, arg);
+}
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct capture_opts *co = opts;
+	struct cfir_capture_opts *o = &co->o;
 	unsigned long v;
 	char *end;
+
+	switch (c) {
+	case 'c':
+		if (cfir_parse_ulong(arg, ~0ul, &v) < 0 || v == 0)
+			return bad(err, "-c/--count", arg);
+		o->packets = v;
+		return 0;
+	case 'd':
+		errno = 0;
+		o->seconds = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' || !(o->seconds > 0) || o->seconds > 1e7)
+			return bad(err, "-d/--duration", arg);
+		return 0;
+	case 's':
+		if (cfir_parse_size(arg, &o->bytes) < 0 || o->bytes < 24)
+			return bad(err, "-s/--size", arg);
+		return 0;
+	case OPT_ROTATE:
+		if (cfir_parse_size(arg, &o->rotate) < 0 || o->rotate < 4096)
+			return bad(err, "--rotate (at least 4096)", arg);
+		return 0;
+	case OPT_KEEP:
+		if (cfir_parse_ulong(arg, 1000000, &v) < 0 || v == 0)
+			return bad(err, "--keep", arg);
+		o->keep = (unsigned)v;
+		return 0;
+	case OPT_HOST_IFACE:
+		co->host_iface = arg;
+		return 0;
+	}
+	return -1;
+}
+
+/* Nothing is touched for a bad filter or missing privileges; then the interfaces. */
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct capture_opts *co = opts;
+	const char *missing;
+
+	if (co->o.keep && !co->o.rotate)
+		return cfir_err_set(&s->err, EX_USAGE, 0, "--keep needs --rotate");
+	co->filter = join(argc - 1, argv + 1);
+	if (cfir_capture_check_filter(co->filter, &s->err) < 0)
+		return -1;
+	missing = cfir_capture_missing_caps(co->host_iface == NULL);
+	if (missing != NULL)
+		return cfir_err_set(&s->err, EX_NOPERM, 0, "capture needs %s, which this process does not have",
+				    missing);
+	if (interfaces(s->t, co->host_iface, &co->ifs, &s->err) < 0)
+		return -1;
+	co->o.filter = co->filter;
+	if (co->ifs.host_netns) {
+		if (host_filter(s->t, co->filter, &co->hfilter, &s->err) < 0 ||
+		    cfir_capture_check_filter(co->hfilter, &s->err) < 0)
+			return -1;
+		co->o.filter = co->hfilter;
+	}
+	return 0;
+}
+
+/* The record's details: the capture's, the namespace, the interfaces not taken. */
+static void
+details_add(cJSON *details, const struct cfir_capture_ifaces *ifs)
+{
 	size_t i;
-	int c, rc = 0;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "c:d:ho:s:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		switch (c) {
-		case 'c':
-			if (cfir_parse_ulong(optarg, ~0ul, &v) < 0 || v == 0)
-				goto bad;
-			o.packets = v;
-			continue;
-		case 'd':
-			errno = 0;
-			o.seconds = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' || !(o.seconds > 0) || o.seconds > 1e7)
-				goto bad;
-			continue;
-		case 's':
-			if (cfir_parse_size(optarg, &o.bytes) < 0 || o.bytes < 24)
-				goto bad;
-			continue;
-		case OPT_ROTATE:
-			if (cfir_parse_size(optarg, &o.rotate) < 0 || o.rotate < 4096)
-				goto bad;
-			continue;
-		case OPT_KEEP:
-			if (cfir_parse_ulong(optarg, 1000000, &v) < 0 || v == 0)
-				goto bad;
-			o.keep = (unsigned)v;
-			continue;
-		case OPT_HOST_IFACE:
-			host_iface = optarg;
-			continue;
-		}
-		return tool_usage(usage, c != 'h');
-bad:
-		{
-			const char *name = c == 'c' ? "-c/--count" : c == 'd' ? "-d/--duration" : c == 's' ? "-s/--size" :
-					   c == OPT_ROTATE ? "--rotate (at least 4096)" : "--keep";
-
-			cfir_error("%s: bad value '%s'", name, optarg);
-		}
-		return EX_USAGE;
-	}
-	if (argc - optind < 1)
-		return tool_usage(usage, true);
-	if (o.keep && !o.rotate) {
-		cfir_error("--keep needs --rotate");
-		return EX_USAGE;
-	}
-	filter = join(argc - optind - 1, argv + optind + 1);
-	/* nothing is touched for a bad filter or missing privileges */
-	if (cfir_capture_check_filter(filter, &err) < 0)
-		goto out;
-	missing = cfir_capture_missing_caps(host_iface == NULL);
-	if (missing != NULL) {
-		cfir_err_set(&err, EX_NOPERM, 0, "capture needs %s, which this process does not have", missing);
-		goto out;
-	}
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0 || interfaces(t, host_iface, &ifs, &err) < 0)
-		goto out;
-	o.filter = filter;
-	if (ifs.host_netns) {
-		if (host_filter(t, filter, &hfilter, &err) < 0 || cfir_capture_check_filter(hfilter, &err) < 0)
-			goto out;
-		o.filter = hfilter;
-	}
-	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 || cfir_bag_begin(bag, "capture", t, &err) < 0)
-		goto out;
-	rc = cfir_capture_start(&cap, bag, &o, ifs.v, ifs.n, &err);
-	if (rc == 0) {
-		for (i = 0; i < ifs.n; i++)
-			if (ifs.v[i].problem[0] == '\0' && !g->out.quiet) {
-				fputs("cfir: capturing on ", stderr);
-				cfir_vis_str(stderr, ifs.v[i].name);
-				fprintf(stderr, " (host %s)\n", ifs.v[i].dev);
-			}
-		if (o.filter != NULL && !g->out.quiet) {
-			fputs("cfir: filter: ", stderr);
-			cfir_vis_str(stderr, o.filter);
-			fputc('\n', stderr);
-		}
-		rc = cfir_capture_wait(cap, &details, &err);
-	}
-	if (details == NULL)
-		details = cJSON_CreateObject();
-	if (ifs.host_netns)
+	if (ifs->host_netns)
 		cJSON_AddBoolToObject(details, "host_netns", true);
-	if (ifs.init_netns_moved)
+	if (ifs->init_netns_moved)
 		cJSON_AddBoolToObject(details, "init_netns_moved", true);
-	cfir_json_add_num(details, "netns", (double)ifs.netns);
-	for (i = 0; i < ifs.n; i++)
-		if (ifs.v[i].problem[0] != '\0') {
+	cfir_json_add_num(details, "netns", (double)ifs->netns);
+	for (i = 0; i < ifs->n; i++)
+		if (ifs->v[i].problem[0] != '\0') {
 			cJSON *skipped = cJSON_GetObjectItem(details, "skipped");
 			cJSON *s = cJSON_CreateObject();
 
 			if (skipped == NULL)
 				skipped = cJSON_AddArrayToObject(details, "skipped");
-			cfir_json_add_bytes(s, "iface", ifs.v[i].name, strlen(ifs.v[i].name));
-			cfir_json_add_str(s, "kind", ifs.v[i].kind);
-			cfir_json_add_str(s, "why", ifs.v[i].problem);
+			cfir_json_add_bytes(s, "iface", ifs->v[i].name, strlen(ifs->v[i].name));
+			cfir_json_add_str(s, "kind", ifs->v[i].kind);
+			cfir_json_add_str(s, "why", ifs->v[i].problem);
 			cJSON_AddItemToArray(skipped, s);
 		}
-	recs = records(details, t, cfir_bag_artifacts(bag));
-	if (tool_end(bag, rc, cJSON_GetObjectItem(details, "interfaces") != NULL, &err, details) < 0)
-		rc = -1;
-	cJSON_ArrayForEach(r, recs) {
-		if (num(r, "dropped") > 0 || num(r, "ifdropped") > 0) {
-			fputs("cfir: ", stderr);
-			cfir_vis_str(stderr, tool_jstr(r, "iface"));
-			fprintf(stderr, ": %.0f packets dropped by the kernel, %.0f by the interface: the capture is "
-					"incomplete\n", num(r, "dropped"), num(r, "ifdropped"));
-		}
-		if (g->out.format == CFIR_FORMAT_JSON)
-			cfir_out_record(&g->out, r, NULL, NULL);
-	}
-	if (g->out.format != CFIR_FORMAT_JSON && !g->out.quiet)
-		text(g->out.fp, recs, cfir_bag_dir(bag));
-out:
-	cfir_capture_ifaces_free(&ifs);
-	return tool_done(e, t, bag, &err, 0);
 }
+
+/* what is captured, said before the wait */
+static void
+announce(const struct tool_step *s, const struct capture_opts *co)
+{
+	size_t i;
+
+	if (s->out->quiet)
+		return;
+	for (i = 0; i < co->ifs.n; i++)
+		if (co->ifs.v[i].problem[0] == '\0')
+			cfir_note("capturing on %s (host %s)", co->ifs.v[i].name, co->ifs.v[i].dev);
+	if (co->o.filter != NULL)
+		cfir_note("filter: %s", co->o.filter);
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct capture_opts *co = opts;
+	struct cfir_capture *cap = NULL;
+	cleanup_cjson cJSON *recs = NULL;
+	cJSON *details = NULL;
+	int rc;
+
+	(void)argc, (void)argv;
+	rc = cfir_capture_start(&cap, s->bag, &co->o, co->ifs.v, co->ifs.n, &s->err);
+	if (rc == 0) {
+		announce(s, co);
+		rc = cfir_capture_wait(cap, &details, &s->err);
+	}
+	if (details == NULL)
+		details = cJSON_CreateObject();
+	details_add(details, &co->ifs);
+	recs = records(details, s->t, cfir_bag_artifacts(s->bag));
+	s->some = cJSON_GetObjectItem(details, "interfaces") != NULL;
+	s->details = details;
+	output(s, recs);
+	return rc;
+}
+
+static void
+fini(void *opts)
+{
+	struct capture_opts *co = opts;
+
+	cfir_capture_ifaces_free(&co->ifs);
+	free(co->filter);
+	free(co->hfilter);
+}
+
+static const struct option longopts[] = {
+	{ "count", required_argument, NULL, 'c' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "host-iface", required_argument, NULL, OPT_HOST_IFACE },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "rotate", required_argument, NULL, OPT_ROTATE },
+	{ "size", required_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_capture = {
+	.name = "capture",
+	.summary = "the container's traffic from its host-side interfaces into pcaps",
+	.usage = "usage: cfir capture [-h] [-o bag] [--case case] [--examiner name] [-d seconds]\n"
+		 "                    [-c packets] [-s size] [--rotate size] [--keep n]\n"
+		 "                    [--host-iface iface] container [filter ...]\n",
+	.needs = TOOL_TARGET | TOOL_BAG,
+	.min_args = 1, .max_args = -1,
+	.shortopts = "c:d:s:",
+	.longopts = longopts,
+	.opts_size = sizeof(struct capture_opts),
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+	.fini = fini,
+};

@@ -19,28 +19,30 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir collect [-h] [-o dir] [--case case] [--examiner name] [-k seckey]\n"
-	"                    [--no-pause] [--unpause] [--isolate] [--capture-seconds s]\n"
-	"                    [--no-export] [--magic] [--no-memory] [--max-total bytes]\n"
-	"                    [--hunt severity] [-j n] [container ...]\n";
-
 enum {
-	OPT_NO_PAUSE = 0x800, OPT_UNPAUSE, OPT_ISOLATE, OPT_CAPTURE_SECONDS, OPT_NO_EXPORT,
+	OPT_NO_PAUSE = OPT_CMD, OPT_UNPAUSE, OPT_ISOLATE, OPT_CAPTURE_SECONDS, OPT_NO_EXPORT,
 	OPT_NO_MEMORY, OPT_MAX_TOTAL, OPT_HUNT, OPT_MAGIC,
 };
+
+/* The memory step takes at most this many of the processes the live checks flag. */
+#define MEMORY_PIDS 16
+#define MEMORY_DEFAULT (256ull << 20)
 
 struct copts {
 	const char *key;
 	bool no_pause, unpause, isolate, no_export, no_memory, magic;
 	double capture_seconds;
-	const char *max_total;
+	uint64_t max_total;	/* 0: each step's own default */
 	int hunt;		/* severity, -1 for none */
 	unsigned jobs;
+	struct cfir_ms_sec sk;	/* loaded before anything is touched */
 };
 
-struct run {
-	struct cfir_global *g, sg;	/* the steps print nowhere; errors still go to stderr */
+/* One container's collection: its bag, its steps and how each ended. */
+struct collection {
+	struct cfir_global *g;
+	struct cfir_out mute;	/* the steps print nowhere; errors still go to stderr */
+	struct cfir_engine *e;
 	struct cfir_bag *bag;
 	struct cfir_target *t;
 	const char *dir;
@@ -61,7 +63,7 @@ now_s(void)
 }
 
 static void
-step_done(struct run *r, const char *name, int rc, double t0, const char *note)
+step_done(struct collection *r, const char *name, int rc, double t0, const char *note)
 {
 	cJSON *s = cJSON_CreateObject();
 
@@ -74,73 +76,66 @@ step_done(struct run *r, const char *name, int rc, double t0, const char *note)
 	cJSON_AddItemToArray(r->steps, s);
 	if (rc != 0 && r->first_fail == 0)
 		r->first_fail = rc;
-	if (r->tty) {
-		fprintf(stderr, "cfir collect: [%u/%u] %-8s %s (%.1f s)%s%s\n", ++r->n, r->total, name,
-			rc == 0 ? "ok" : "FAILED", now_s() - t0, note ? ": " : "", note ? note : "");
-	}
+	if (r->tty)
+		cfir_note("collect: [%u/%u] %-8s %s (%.1f s)%s%s", ++r->n, r->total, name, rc == 0 ? "ok" : "FAILED",
+			  now_s() - t0, note ? ": " : "", note ? note : "");
 }
 
 static void
-not_run(struct run *r, const char *name)
+not_run(struct collection *r, const char *name)
 {
 	cJSON_AddItemToArray(r->skipped, cJSON_CreateString(name));
 	step_done(r, name, EX_TEMPFAIL, now_s(), "not run: interrupted");
 }
 
 /*
- * One step: a command run in this process against the shared engine,
- * target and bag. A step that failed before it reached the bag still gets
- * a custody record, so that the log says every step that was tried.
+ * One step: the command's own action against the collection's engine,
+ * target and bag, recorded as the command records it. OPTS NULL: the
+ * command's defaults.
  */
 static int
-step(struct run *r, const char *name, int (*fn)(int, char **, struct cfir_global *), char **before,
-     char **after)
+step(struct collection *r, const struct tool_cmd *cmd, void *opts)
 {
-	char *argv[40];
-	int argc = 0, rc;
-	uint64_t seq = cfir_bag_seq(r->bag);
+	struct tool_step s = { .g = r->g, .out = &r->mute, .e = r->e, .t = r->t, .bag = r->bag };
+	cleanup_free void *defaults = NULL;
+	char *argv[] = { r->t->id, NULL };
 	double t0 = now_s();
-	struct cfir_err err = { 0 };
+	int rc;
 
 	/* after SIGINT no step starts: each is said, the bag closes consistent */
 	if (cfir_interrupted()) {
-		not_run(r, name);
+		not_run(r, cmd->name);
 		return EX_TEMPFAIL;
 	}
-	argv[argc++] = (char *)name;
-	argv[argc++] = (char *)"-o";
-	argv[argc++] = (char *)r->dir;
-	while (before != NULL && *before != NULL && argc < 20)
-		argv[argc++] = *before++;
-	argv[argc++] = r->t->id;
-	while (after != NULL && *after != NULL && argc < 39)
-		argv[argc++] = *after++;
-	argv[argc] = NULL;
-	optind = 0;	/* glibc: start getopt afresh */
-	rc = fn(argc, argv, &r->sg);
-	if (rc != 0 && cfir_bag_seq(r->bag) == seq) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "the step ended with exit status %d before it wrote its record", rc);
-		if (cfir_bag_begin(r->bag, name, r->t, &err) == 0)
-			cfir_bag_end(r->bag, "failed", why, NULL, &err);
+	if (opts == NULL) {
+		opts = defaults = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+		if (opts != NULL && cmd->init != NULL)
+			cmd->init(opts);
 	}
-	step_done(r, name, rc, t0, NULL);
+	if (opts == NULL)
+		cfir_err_set(&s.err, EX_OSERR, ENOMEM, "out of memory");
+	else
+		tool_step_run(cmd, &s, opts, 1, argv);
+	if (opts != NULL && cmd->fini != NULL)
+		cmd->fini(opts);
+	cJSON_Delete(s.warnings);
+	rc = tool_exit(&s);
+	step_done(r, cmd->name, rc, t0, NULL);
 	return rc;
 }
 
 /* The PIDs the live checks flag: their memory is worth its bytes. */
-static cJSON *
-flagged(const struct cfir_target *t)
+static size_t
+flagged(const struct cfir_target *t, int *pids, size_t max)
 {
 	static const char *const checks[] = {
 		"exe-deleted", "exe-tmp", "exe-upper", "reverse-shell", "anon-exec", "foreign-process", NULL,
 	};
 	struct cfir_hunt_sel sel;
 	struct cfir_err err = { 0 };
-	cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray(), *pids = cJSON_CreateArray();
+	cleanup_cjson cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
 	const cJSON *f;
-	size_t i;
+	size_t i, n = 0;
 
 	for (i = 0; i < cfir_nchecks; i++) {
 		const char *const *c;
@@ -152,21 +147,17 @@ flagged(const struct cfir_target *t)
 	}
 	cfir_hunt_live(t, "/proc", &sel, fs, notes, &err);
 	cJSON_ArrayForEach(f, fs) {
-		const cJSON *pid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "evidence"), "value"),
-						       "pid");
-		const cJSON *p;
+		const cJSON *pid = cfir_json_get(f, "evidence.value.pid");
 		bool seen = false;
 
 		if (!cJSON_IsNumber(pid))
 			continue;
-		cJSON_ArrayForEach(p, pids)
-			seen |= p->valuedouble == pid->valuedouble;
-		if (!seen)
-			cJSON_AddItemToArray(pids, cJSON_CreateNumber(pid->valuedouble));
+		for (i = 0; i < n; i++)
+			seen |= pids[i] == pid->valueint;
+		if (!seen && n < max)
+			pids[n++] = pid->valueint;
 	}
-	cJSON_Delete(fs);
-	cJSON_Delete(notes);
-	return pids;
+	return n;
 }
 
 /* The capture in the background: its own side action, its own record at the end. */
@@ -177,7 +168,7 @@ struct bgcap {
 };
 
 static void
-capture_start(struct run *r, const struct copts *o, struct bgcap *bc)
+capture_start(struct collection *r, const struct copts *o, struct bgcap *bc)
 {
 	struct cfir_capture_ifaces ifs = { 0 };
 	struct cfir_capture_opts co = { .seconds = o->capture_seconds };
@@ -224,7 +215,7 @@ fail:
 }
 
 static void
-capture_stop(struct run *r, struct bgcap *bc)
+capture_stop(struct collection *r, struct bgcap *bc)
 {
 	struct cfir_err err = { 0 }, berr = { 0 };
 	cJSON *details = NULL;
@@ -241,7 +232,7 @@ capture_stop(struct run *r, struct bgcap *bc)
 }
 
 static int
-seal_bag(struct run *r, const struct cfir_ms_sec *sk)
+seal_bag(struct collection *r, const struct cfir_ms_sec *sk)
 {
 	struct cfir_err err = { 0 };
 	cleanup_free char *trusted = NULL;
@@ -264,7 +255,7 @@ seal_bag(struct run *r, const struct cfir_ms_sec *sk)
  * record; the bag stays open (more evidence may follow) and verifies.
  */
 static void
-interrupted(struct run *r)
+interrupted(struct collection *r)
 {
 	struct cfir_err err = { 0 };
 	cJSON *d = cJSON_CreateObject();
@@ -277,158 +268,154 @@ interrupted(struct run *r)
 	not_run(r, "seal");
 }
 
-/* One container into one bag; the exit status says whether every step went well. */
+/* The record of the collection itself: what will be taken, with the clocks. */
 static int
-collect_one(struct cfir_global *g, const char *ref, const char *dir, const struct copts *o,
-	    const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+plan(struct collection *r, const struct copts *o, struct cfir_err *err)
 {
-	struct run r = { .g = g, .dir = dir, .first_fail = 0 };
-	struct cfir_engine *e = NULL;
-	struct bgcap bc = { 0 };
-	struct cfir_err err = { 0 };
-	cleanup_cjson cJSON *steps = cJSON_CreateArray(), *pids = NULL, *skipped = cJSON_CreateArray();
-	char membytes[32];
-	const cJSON *p;
-	cJSON *d;
-	FILE *null = fopen("/dev/null", "w");
+	cJSON *d = cJSON_CreateObject();
+	struct timespec rt, mt, bt;
 
-	r.steps = steps;
-	r.skipped = skipped;
-	r.tty = isatty(STDERR_FILENO) && g->out.format != CFIR_FORMAT_JSON && !g->out.quiet;
-	r.sg = *g;
-	r.sg.out.fp = null ? null : stdout;
-	r.sg.out.quiet = true;
-	r.sg.out.format = CFIR_FORMAT_TEXT;
-	r.total = 10 + o->isolate + o->unpause - o->no_pause - o->no_export - o->no_memory;
-	/* resolved once: the /proc, overlay and pcap steps outlive the engine */
-	if (cfir_engine_open(&e, g->host, &err) < 0 || cfir_target_resolve(e, ref, &r.t, &err) < 0)
-		goto out;
-	bo->dir = dir;
-	if (tool_bag_open(bo, r.t->name, &r.bag, &err) < 0)
-		goto out;
-	tool_shared = (struct tool_shared){ e, r.t, r.bag };
-
-	/* the record of the collection itself: what will be taken, with the clocks */
-	d = cJSON_CreateObject();
-	cJSON_AddItemToObject(d, "target", cfir_target_json(r.t));
+	cJSON_AddItemToObject(d, "target", cfir_target_json(r->t));
 	cJSON_AddBoolToObject(d, "pause", !o->no_pause);
 	cJSON_AddBoolToObject(d, "export", !o->no_export);
 	cJSON_AddBoolToObject(d, "memory", !o->no_memory);
 	cJSON_AddBoolToObject(d, "isolate", o->isolate);
-	cJSON_AddBoolToObject(d, "signed", sk != NULL);
-	{
-		struct timespec rt, mt, bt;
+	cJSON_AddBoolToObject(d, "signed", o->key != NULL);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	cfir_json_add_num(d, "clock_realtime", (double)rt.tv_sec + rt.tv_nsec / 1e9);
+	cfir_json_add_num(d, "clock_monotonic", (double)mt.tv_sec + mt.tv_nsec / 1e9);
+	cfir_json_add_num(d, "clock_boottime", (double)bt.tv_sec + bt.tv_nsec / 1e9);
+	if (cfir_bag_begin(r->bag, "collect", r->t, err) < 0)
+		return -1;
+	return cfir_bag_end(r->bag, "ok", NULL, d, err);
+}
 
-		clock_gettime(CLOCK_REALTIME, &rt);
-		clock_gettime(CLOCK_MONOTONIC, &mt);
-		clock_gettime(CLOCK_BOOTTIME, &bt);
-		cfir_json_add_num(d, "clock_realtime", (double)rt.tv_sec + rt.tv_nsec / 1e9);
-		cfir_json_add_num(d, "clock_monotonic", (double)mt.tv_sec + mt.tv_nsec / 1e9);
-		cfir_json_add_num(d, "clock_boottime", (double)bt.tv_sec + bt.tv_nsec / 1e9);
-	}
-	if (cfir_bag_begin(r.bag, "collect", r.t, &err) < 0 || cfir_bag_end(r.bag, "ok", NULL, d, &err) < 0)
-		goto out;
+/* memory takes the container's flagged processes, at most MEMORY_PIDS of them */
+static void
+memory_step(struct collection *r, const struct copts *o)
+{
+	struct memory_opts mo = { .max_bytes = o->max_total ? o->max_total : MEMORY_DEFAULT };
 
-	{
-		char *none[] = { NULL };
-		char *tail[] = { (char *)"--tail", (char *)"0", NULL };
-		char *nomagic[] = { (char *)"--no-magic", NULL };
+	mo.npids = flagged(r->t, mo.pids, MEMORY_PIDS);
+	if (cfir_interrupted())
+		not_run(r, "memory");
+	else if (mo.npids == 0)
+		step_done(r, "memory", 0, now_s(), "no process flagged");
+	else
+		step(r, &cmd_memory, &mo);
+}
 
-		if (o->isolate)
-			step(&r, "isolate", cmd_isolate, none, NULL);
-		step(&r, "inspect", cmd_inspect, tail, NULL);
-		capture_start(&r, o, &bc);
-		if (!o->no_pause)
-			step(&r, "pause", cmd_pause, none, NULL);
-		step(&r, "ps", cmd_ps, none, NULL);
-		step(&r, "sockets", cmd_sockets, none, NULL);
-		if (!o->no_memory) {
-			/* memory takes the container, then the PIDs: at most 16 of them */
-			char *margs[] = { (char *)"--max-bytes", membytes, NULL };
-			char pidbuf[16][16], *pargs[17];
-			int np = 0;
+/* In order of volatility; the capture runs beside the steps from inspect to hunt. */
+static void
+steps(struct collection *r, const struct copts *o)
+{
+	struct inspect_opts io = { .tail = 0 };
+	struct export_opts xo = { .no_magic = !o->magic };
+	struct diff_opts dopts;
+	struct bgcap bc = { 0 };
 
-			pids = flagged(r.t);
-			snprintf(membytes, sizeof(membytes), "%s", o->max_total ? o->max_total : "268435456");
-			cJSON_ArrayForEach(p, pids) {
-				if (np == 16)
-					break;
-				snprintf(pidbuf[np], sizeof(pidbuf[np]), "%.0f", p->valuedouble);
-				pargs[np] = pidbuf[np];
-				np++;
-			}
-			pargs[np] = NULL;
-			if (cfir_interrupted())
-				not_run(&r, "memory");
-			else if (np == 0)
-				step_done(&r, "memory", 0, now_s(), "no process flagged");
-			else
-				step(&r, "memory", cmd_memory, margs, pargs);
-		}
-		{
-			char *dargs[4] = { NULL };
+	cmd_diff.init(&dopts);
+	if (o->max_total)
+		dopts.max_total = o->max_total;
+	if (o->isolate)
+		step(r, &cmd_isolate, NULL);
+	step(r, &cmd_inspect, &io);
+	capture_start(r, o, &bc);
+	if (!o->no_pause)
+		step(r, &cmd_pause, NULL);
+	step(r, &cmd_ps, NULL);
+	step(r, &cmd_sockets, NULL);
+	if (!o->no_memory)
+		memory_step(r, o);
+	step(r, &cmd_diff, &dopts);
+	/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
+	if (!o->no_export)
+		step(r, &cmd_export, &xo);
+	step(r, &cmd_hunt, NULL);
+	capture_stop(r, &bc);
+	if (o->unpause)
+		step(r, &cmd_unpause, NULL);
+	if (cfir_interrupted())
+		interrupted(r);
+	else
+		seal_bag(r, o->key ? &o->sk : NULL);
+}
 
-			if (o->max_total != NULL) {
-				dargs[0] = (char *)"--max-total";
-				dargs[1] = (char *)o->max_total;
-			}
-			step(&r, "diff", cmd_diff, dargs, NULL);
-		}
-		/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
-		if (!o->no_export)
-			step(&r, "export", cmd_export, o->magic ? none : nomagic, NULL);
-		step(&r, "hunt", cmd_hunt, none, NULL);
-		capture_stop(&r, &bc);
-		if (o->unpause)
-			step(&r, "unpause", cmd_unpause, none, NULL);
-		if (cfir_interrupted())
-			interrupted(&r);
-		else
-			seal_bag(&r, sk);
-	}
-out:
+static void
+collected_title(struct cfir_text *t, const cJSON *rec)
+{
+	cfir_text_printf(t, "%s %s into %s", cJSON_IsNull(cJSON_GetObjectItem(rec, "container")) ?
+			 "could not collect" : "collected", cfir_json_str(rec, "name"), cfir_json_str(rec, "bag"));
+}
+
+static const struct cfir_view collected_view = { collected_title, NULL };
+
+static const struct cfir_field step_cols[] = {
+	{ "step", "STEP", CFIR_FMT_STR, 8, 0, NULL },
+	{ "status", "STATUS", CFIR_FMT_STR, 6, 0, NULL },
+	{ "seconds", "TIME", CFIR_FMT_SECONDS, 8, CFIR_FIELD_RIGHT, NULL },
+	{ "note", "NOTE", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ 0 },
+};
+
+/* the collection as one record: the steps and the exit status */
+static void
+output(struct collection *r, const char *ref)
+{
+	cleanup_cjson cJSON *rec = cJSON_CreateObject();
+	const cJSON *s;
+
+	cfir_json_add_str(rec, "container", r->t ? r->t->id : NULL);
+	ref = r->t ? r->t->name : ref;
+	cfir_json_add_bytes(rec, "name", ref, strlen(ref));
+	cfir_json_add_bytes(rec, "bag", r->dir, strlen(r->dir));
+	cJSON_AddItemToObject(rec, "steps", cJSON_Duplicate(r->steps, true));
+	cfir_json_add_num(rec, "exit", r->first_fail);
+	cfir_out_record(&r->g->out, rec, &collected_view);
+	if (r->g->out.format == CFIR_FORMAT_JSON)
+		return;
+	cJSON_ArrayForEach(s, r->steps)
+		cfir_out_row(&r->g->out, s, step_cols);
+}
+
+/* One container into one bag; the exit status says whether every step went well. */
+static int
+collect_one(struct cfir_global *g, const char *ref, const char *dir, const struct copts *o)
+{
+	struct collection r = { .g = g, .dir = dir };
+	struct cfir_err err = { 0 };
+
+	r.steps = cJSON_CreateArray();
+	r.skipped = cJSON_CreateArray();
+	r.mute = (struct cfir_out){ .format = CFIR_FORMAT_TEXT, .quiet = true, .fp = stdout };
+	r.tty = isatty(STDERR_FILENO) && g->out.format != CFIR_FORMAT_JSON && !g->out.quiet;
+	r.total = 10 + o->isolate + o->unpause - o->no_pause - o->no_export - o->no_memory;
+	/* resolved once: the /proc, overlay and pcap steps outlive the engine */
+	if (cfir_engine_open(&r.e, g->host, &err) == 0 && cfir_target_resolve(r.e, ref, &r.t, &err) == 0 &&
+	    tool_bag_open(g, dir, r.t->name, &r.bag, &err) == 0 && plan(&r, o, &err) == 0)
+		steps(&r, o);
 	if (err.msg[0] != '\0') {
 		cfir_err_report(&err);
 		if (r.first_fail == 0)
 			r.first_fail = err.exit;
 	}
-	tool_shared = (struct tool_shared){ NULL, NULL, NULL };
 	if (r.bag != NULL) {
 		tool_notices(r.bag);
 		cfir_bag_close(r.bag, NULL);
 	}
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		cJSON *rec = cJSON_CreateObject();
-
-		cfir_json_add_str(rec, "container", r.t ? r.t->id : NULL);
-		cfir_json_add_bytes(rec, "bag", dir, strlen(dir));
-		cJSON_AddItemToObject(rec, "steps", cJSON_Duplicate(steps, true));
-		cfir_json_add_num(rec, "exit", r.first_fail);
-		cfir_out_record(&g->out, rec, NULL, NULL);
-		cJSON_Delete(rec);
-	} else if (!g->out.quiet) {
-		const cJSON *s;
-
-		fputs(r.t != NULL ? "collected " : "could not collect ", g->out.fp);
-		cfir_vis_str(g->out.fp, r.t ? r.t->name : ref);
-		fputs(" into ", g->out.fp);
-		cfir_vis_str(g->out.fp, dir);
-		fputc('\n', g->out.fp);
-		cJSON_ArrayForEach(s, steps)
-			fprintf(g->out.fp, "  %-8s %-6s %6.1f s%s%s\n", tool_jstr(s, "step"), tool_jstr(s, "status"),
-				cJSON_GetObjectItem(s, "seconds")->valuedouble, tool_jstr(s, "note") ? "  " : "",
-				tool_jstr(s, "note") ? tool_jstr(s, "note") : "");
-	}
+	output(&r, ref);
+	cJSON_Delete(r.steps);
+	cJSON_Delete(r.skipped);
 	cfir_target_free(r.t);
-	cfir_engine_close(e);
-	if (null != NULL)
-		fclose(null);
+	cfir_engine_close(r.e);
 	return r.first_fail;
 }
 
 /* Every running container whose worst finding is at least SEV. */
 static int
-hunted(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
+worth_collecting(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 {
 	struct cfir_engine *e = NULL;
 	cleanup_cjson cJSON *list = NULL;
@@ -445,7 +432,7 @@ hunted(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 		struct cfir_err one = { 0 };
 		cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
 
-		if (tool_jstr(c, "Id") != NULL && cfir_target_resolve(e, tool_jstr(c, "Id"), &t, &one) == 0 &&
+		if (cfir_json_str(c, "Id") != NULL && cfir_target_resolve(e, cfir_json_str(c, "Id"), &t, &one) == 0 &&
 		    cfir_hunt_container(t, "/proc", NULL, fs, notes) >= sev)
 			cJSON_AddItemToArray(*ids, cJSON_CreateString(t->name));	/* bags by name */
 		cfir_target_free(t);
@@ -455,6 +442,16 @@ hunted(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 	cfir_engine_close(e);
 	return 0;
 }
+
+/* the case directory's index: a line a container */
+static const struct cfir_field bag_cols[] = {
+	{ "container", "CONTAINER", CFIR_FMT_STR, 24, 0, NULL },
+	{ "status", "STATUS", CFIR_FMT_STR, 13, 0, NULL },
+	{ "exit", "EXIT", CFIR_FMT_NUM, 4, CFIR_FIELD_RIGHT, NULL },
+	{ "bag", "BAG", CFIR_FMT_STR, 24, 0, NULL },
+	{ "error", "ERROR", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ 0 },
+};
 
 /* What became of one container of a collect_many. */
 struct job {
@@ -466,10 +463,9 @@ struct job {
 
 /* A child: one container; its output is flushed before it ends. */
 static void
-child(struct cfir_global *g, const char *ref, const char *bagdir, const struct copts *o,
-      const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+child(struct cfir_global *g, const char *ref, const char *bagdir, const struct copts *o)
 {
-	int rc = collect_one(g, ref, bagdir, o, sk, bo);
+	int rc = collect_one(g, ref, bagdir, o);
 
 	if (fflush(NULL) != 0 && rc == 0)
 		rc = EX_IOERR;
@@ -494,8 +490,7 @@ forward_interrupt(const struct job *j, size_t n)
  * parent waits for every child it started before it writes the index.
  */
 static int
-collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const struct copts *o,
-	     const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const struct copts *o)
 {
 	size_t n = (size_t)cJSON_GetArraySize(refs), i, next = 0, running = 0;
 	struct job *j = calloc(n + 1, sizeof(*j));
@@ -524,7 +519,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 				snprintf(j[next].why, sizeof(j[next].why), "out of memory");
 				j[next].exit = EX_OSERR;
 			} else if ((j[next].pid = fork()) == 0) {
-				child(g, ref, bagdir, o, sk, bo);
+				child(g, ref, bagdir, o);
 			} else if (j[next].pid < 0) {
 				snprintf(j[next].why, sizeof(j[next].why), "fork: %s", strerror(errno));
 				j[next].exit = EX_OSERR;
@@ -595,125 +590,171 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 		if (close(fd) < 0 && worst == 0)
 			worst = EX_IOERR;
 	}
-	if (g->out.format == CFIR_FORMAT_JSON)
-		cfir_out_record(&g->out, index, NULL, NULL);
+	cfir_out_record(&g->out, index, NULL);
+	if (g->out.format == CFIR_FORMAT_TEXT) {
+		const cJSON *b;
+
+		cfir_out_head(&g->out, bag_cols);
+		cJSON_ArrayForEach(b, list)
+			cfir_out_row(&g->out, b, bag_cols);
+	}
 	cJSON_Delete(index);
 	free(j);
 	return worst;
 }
 
-int
-cmd_collect(int argc, char **argv, struct cfir_global *g)
+static void
+init(void *opts)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "capture-seconds", required_argument, NULL, OPT_CAPTURE_SECONDS },
-		{ "help", no_argument, NULL, 'h' },
-		{ "hunt", required_argument, NULL, OPT_HUNT },
-		{ "isolate", no_argument, NULL, OPT_ISOLATE },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "magic", no_argument, NULL, OPT_MAGIC },
-		{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
-		{ "no-export", no_argument, NULL, OPT_NO_EXPORT },
-		{ "no-memory", no_argument, NULL, OPT_NO_MEMORY },
-		{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
-		{ "unpause", no_argument, NULL, OPT_UNPAUSE },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct copts o = { .hunt = -1, .jobs = 1 };
-	struct cfir_ms_sec sk = { { 0 }, { 0 } };
-	struct cfir_err err = { 0 };
-	struct tool_bagopts bo;
-	cleanup_cjson cJSON *refs = NULL;
-	unsigned long v;
-	uint64_t sz;
-	char *end, max_total[32];
-	int c, i, r;
+	struct copts *o = opts;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "hj:k:o:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		switch (c) {
-		case 'k':
-			o.key = optarg;
-			continue;
-		case 'j':
-			if (cfir_parse_ulong(optarg, 64, &v) < 0 || v == 0) {
-				cfir_error("-j takes 1 to 64, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			o.jobs = (unsigned)v;
-			continue;
-		case OPT_NO_PAUSE:
-			o.no_pause = true;
-			continue;
-		case OPT_UNPAUSE:
-			o.unpause = true;
-			continue;
-		case OPT_ISOLATE:
-			o.isolate = true;
-			continue;
-		case OPT_NO_EXPORT:
-			o.no_export = true;
-			continue;
-		case OPT_NO_MEMORY:
-			o.no_memory = true;
-			continue;
-		case OPT_MAGIC:
-			o.magic = true;
-			continue;
-		case OPT_MAX_TOTAL:
-			if (cfir_parse_size(optarg, &sz) < 0) {
-				cfir_error("--max-total takes a size, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			/* the steps take plain numbers */
-			snprintf(max_total, sizeof(max_total), "%llu", (unsigned long long)sz);
-			o.max_total = max_total;
-			continue;
-		case OPT_CAPTURE_SECONDS:
-			errno = 0;
-			o.capture_seconds = strtod(optarg, &end);
-			if (errno || *end || !(o.capture_seconds > 0)) {
-				cfir_error("--capture-seconds takes a number of seconds, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			continue;
-		case OPT_HUNT:
-			o.hunt = cfir_severity_parse(optarg);
-			if (o.hunt < 0) {
-				cfir_error("--hunt takes critical, high, medium, low or info, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			continue;
+	o->hunt = -1;
+	o->jobs = 1;
+}
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct copts *o = opts;
+	unsigned long v;
+	char *end;
+
+	switch (c) {
+	case 'k':
+		o->key = arg;
+		return 0;
+	case 'j':
+		if (cfir_parse_ulong(arg, 64, &v) < 0 || v == 0)
+			return cfir_err_set(err, EX_USAGE, 0, "-j takes 1 to 64, not '%s'", arg);
+		o->jobs = (unsigned)v;
+		return 0;
+	case OPT_NO_PAUSE:
+		o->no_pause = true;
+		return 0;
+	case OPT_UNPAUSE:
+		o->unpause = true;
+		return 0;
+	case OPT_ISOLATE:
+		o->isolate = true;
+		return 0;
+	case OPT_NO_EXPORT:
+		o->no_export = true;
+		return 0;
+	case OPT_NO_MEMORY:
+		o->no_memory = true;
+		return 0;
+	case OPT_MAGIC:
+		o->magic = true;
+		return 0;
+	case OPT_MAX_TOTAL:
+		return tool_size("--max-total", arg, &o->max_total, err);
+	case OPT_CAPTURE_SECONDS:
+		errno = 0;
+		o->capture_seconds = strtod(arg, &end);
+		if (errno || *end || !(o->capture_seconds > 0))
+			return cfir_err_set(err, EX_USAGE, 0, "--capture-seconds takes a number of seconds, not '%s'", arg);
+		return 0;
+	case OPT_HUNT:
+		o->hunt = cfir_severity_parse(arg);
+		if (o->hunt < 0)
+			return cfir_err_set(err, EX_USAGE, 0,
+					    "--hunt takes critical, high, medium, low or info, not '%s'", arg);
+		return 0;
+	}
+	return -1;
+}
+
+/* the passphrase now, not at 3 a.m. an hour later */
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct copts *o = opts;
+
+	(void)argv;
+	if ((argc == 0) == (o->hunt < 0))
+		return cfir_err_set(&s->err, EX_USAGE, 0, "collect takes containers, or --hunt, one of them");
+	if (s->g->bag == NULL)
+		return cfir_err_set(&s->err, EX_USAGE, 0,
+				    "collect needs -o: the bag, or with several containers the case directory");
+	if (o->key != NULL && tool_load_secret(o->key, &o->sk, &s->err) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+none_found(struct cfir_text *t, const cJSON *rec)
+{
+	cfir_text_printf(t, "no running container has a finding of %s or worse", cfir_json_str(rec, "hunt"));
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct copts *o = opts;
+	cleanup_cjson cJSON *refs = NULL;
+	const char *dir = s->g->bag;
+	int i;
+
+	if (o->hunt >= 0) {
+		if (worth_collecting(s->g, o->hunt, &refs, &s->err) < 0)
+			return -1;
+		if (cJSON_GetArraySize(refs) == 0) {
+			cleanup_cjson cJSON *rec = cJSON_CreateObject();
+
+			cfir_json_add_str(rec, "hunt", cfir_severity_name((enum cfir_severity)o->hunt));
+			cfir_out_line(s->out, rec, none_found);
 		}
-		return tool_usage(usage, c != 'h');
-	}
-	if ((argc == optind) == (o.hunt < 0) || bo.dir == NULL) {
-		if (bo.dir == NULL)
-			cfir_error("collect needs -o: the bag, or with several containers the case directory");
-		return tool_usage(usage, true);
-	}
-	/* the passphrase now, not at 3 a.m. an hour later */
-	if (o.key != NULL && tool_load_secret(o.key, &sk, &err) < 0)
-		return cfir_err_report(&err);
-	if (o.hunt >= 0) {
-		if (hunted(g, o.hunt, &refs, &err) < 0)
-			return cfir_err_report(&err);
-		if (cJSON_GetArraySize(refs) == 0 && !g->out.quiet)
-			fprintf(g->out.fp, "no running container has a finding of %s or worse\n",
-				cfir_severity_name((enum cfir_severity)o.hunt));
-		r = collect_many(g, refs, bo.dir, &o, o.key ? &sk : NULL, &bo);
-	} else if (argc - optind == 1) {
-		r = collect_one(g, argv[optind], bo.dir, &o, o.key ? &sk : NULL, &bo);
+		s->status = collect_many(s->g, refs, dir, o);
+	} else if (argc == 1) {
+		s->status = collect_one(s->g, argv[0], dir, o);
 	} else {
 		refs = cJSON_CreateArray();
-		for (i = optind; i < argc; i++)
+		for (i = 0; i < argc; i++)
 			cJSON_AddItemToArray(refs, cJSON_CreateString(argv[i]));
-		r = collect_many(g, refs, bo.dir, &o, o.key ? &sk : NULL, &bo);
+		s->status = collect_many(s->g, refs, dir, o);
 	}
-	OPENSSL_cleanse(&sk, sizeof(sk));
-	return r;
+	return 0;
 }
+
+static void
+fini(void *opts)
+{
+	struct copts *o = opts;
+
+	OPENSSL_cleanse(&o->sk, sizeof(o->sk));
+}
+
+static const struct option longopts[] = {
+	{ "capture-seconds", required_argument, NULL, OPT_CAPTURE_SECONDS },
+	{ "hunt", required_argument, NULL, OPT_HUNT },
+	{ "isolate", no_argument, NULL, OPT_ISOLATE },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "magic", no_argument, NULL, OPT_MAGIC },
+	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
+	{ "no-export", no_argument, NULL, OPT_NO_EXPORT },
+	{ "no-memory", no_argument, NULL, OPT_NO_MEMORY },
+	{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
+	{ "unpause", no_argument, NULL, OPT_UNPAUSE },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Each container's steps keep their own records; collect's are in each bag. */
+const struct tool_cmd cmd_collect = {
+	.name = "collect",
+	.summary = "the whole response: every step, in order of volatility, one sealed bag",
+	.usage = "usage: cfir collect [-h] [-o dir] [--case case] [--examiner name] [-k seckey]\n"
+		 "                    [--no-pause] [--unpause] [--isolate] [--capture-seconds s]\n"
+		 "                    [--no-export] [--magic] [--no-memory] [--max-total size]\n"
+		 "                    [--hunt severity] [-j n] [container ...]\n",
+	.needs = TOOL_BAG_SELF | TOOL_OWN_RECORDS,
+	.min_args = 0, .max_args = -1,
+	.shortopts = "j:k:",
+	.longopts = longopts,
+	.opts_size = sizeof(struct copts),
+	.init = init,
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+	.fini = fini,
+};

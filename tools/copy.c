@@ -9,28 +9,27 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir copy [-h] [-o bag] [--case case] [--examiner name]\n"
-	"                 [--compress gzip|zstd] container:path ...\n";
+static void
+title(struct cfir_text *t, const cJSON *rec)
+{
+	cfir_text_printf(t, "copied %s:%s into %s", cfir_json_str(rec, "name"), cfir_json_str(rec, "path"),
+			 cfir_json_str(cfir_json_get(rec, "stored"), "path"));
+}
 
 static void
-text(struct cfir_out *o, const cJSON *rec, void *ctx)
+summary(struct cfir_text *t, const cJSON *rec)
 {
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "stream");
-	const cJSON *ix = cJSON_GetObjectItemCaseSensitive(rec, "index");
-
-	(void)ctx;
-	fputs("copied ", o->fp);
-	cfir_vis_str(o->fp, tool_jstr(rec, "name"));
-	fputc(':', o->fp);
-	cfir_vis_str(o->fp, tool_jstr(rec, "path"));
-	fputs(" into ", o->fp);
-	cfir_vis_str(o->fp, tool_jstr(cJSON_GetObjectItemCaseSensitive(rec, "stored"), "path"));
-	fputc('\n', o->fp);
-	fprintf(o->fp, "  %.0f bytes, %.0f members, sha256 %s\n",
-		cJSON_GetObjectItemCaseSensitive(s, "bytes")->valuedouble,
-		cJSON_GetObjectItemCaseSensitive(ix, "members")->valuedouble, tool_jstr(s, "sha256"));
+	cfir_text_printf(t, "%.0f bytes, %.0f members, sha256 %s", cfir_json_num(cfir_json_get(rec, "stream"), "bytes"),
+			 cfir_json_num(cfir_json_get(rec, "index"), "members"),
+			 cfir_json_str(cfir_json_get(rec, "stream"), "sha256"));
 }
+
+static const struct cfir_field fields[] = {
+	{ "stream", "stream", CFIR_FMT_STR, 0, 0, summary },
+	{ 0 },
+};
+
+static const struct cfir_view view = { title, fields };
 
 /* The engine's X-Docker-Container-Path-Stat header: base64 of a JSON object. */
 static cJSON *
@@ -60,10 +59,12 @@ base_name(const char *path)
 	return cfir_safe_name(trim, 120);
 }
 
+struct copy_opts {
+	const char *compress;
+};
+
 static int
-one(struct cfir_global *g, struct cfir_engine *e, struct cfir_bag *bag,
-    const struct cfir_target *t, const char *path, const char *compress,
-    struct cfir_err *err)
+one(struct tool_step *s, const char *path, const char *compress)
 {
 	cleanup_free char *esc = cfir_engine_escape(path), *epath = NULL, *base = base_name(path);
 	cleanup_cjson cJSON *rec = NULL;
@@ -71,23 +72,25 @@ one(struct cfir_global *g, struct cfir_engine *e, struct cfir_bag *bag,
 	struct cfir_tarstream_result res;
 	struct cfir_tarstream_opts so = { .dir = "copy", .compress = compress,
 					  .progress = tool_progress, .progress_ctx = &prog };
+	struct cfir_err *err = &s->err;
+	const struct cfir_target *t = s->t;
 	cJSON *details, *ps;
 	int rc;
 
-	tool_progress_init(&prog, g);
+	tool_progress_init(&prog, s->out);
 	if (esc == NULL || base == NULL ||
 	    asprintf(&epath, "/containers/%s/archive?path=%s", t->id, esc) < 0)
 		return cfir_err_set(err, EX_OSERR, 0, "out of memory");
 	so.path = epath;
 	so.base = base;
-	if (cfir_bag_begin(bag, "copy", t, err) < 0)
+	if (cfir_bag_begin(s->bag, "copy", t, err) < 0)
 		return -1;
-	rc = cfir_tarstream(e, bag, &so, &res, err);
+	rc = cfir_tarstream(s->e, s->bag, &so, &res, err);
 	if (rc < 0 && !res.opened)
 		cfir_err_wrap(err, "%s:%s", t->name, path);
 	details = tool_tarstream_json(&res, compress);
 	cfir_json_add_bytes(details, "path", path, strlen(path));
-	ps = res.opened ? path_stat(e) : NULL;
+	ps = res.opened ? path_stat(s->e) : NULL;
 	if (ps != NULL)
 		cJSON_AddItemToObject(details, "path_stat", ps);
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
@@ -100,79 +103,81 @@ one(struct cfir_global *g, struct cfir_engine *e, struct cfir_bag *bag,
 	cJSON_AddItemToObject(rec, "stream", cJSON_Duplicate(cJSON_GetObjectItem(details, "stream"), true));
 	cJSON_AddItemToObject(rec, "stored", cJSON_Duplicate(cJSON_GetObjectItem(details, "stored"), true));
 	cJSON_AddItemToObject(rec, "index", cJSON_Duplicate(cJSON_GetObjectItem(details, "index"), true));
-	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(bag), true));
+	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(s->bag), true));
 	if (rc == 0)
-		cfir_out_record(&g->out, rec, text, NULL);
-	if (tool_end(bag, rc, res.stream_bytes > 0, err, details) < 0)
-		return -1;
-	return rc;
+		cfir_out_record(s->out, rec, &view);
+	s->details = details;
+	s->some = res.stream_bytes > 0;
+	return tool_record_end(s, rc) < 0 ? -1 : rc;
 }
 
-int
-cmd_copy(int argc, char **argv, struct cfir_global *g)
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "compress", required_argument, NULL, OPT_COMPRESS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, first = { 0 };
-	struct tool_bagopts bo;
-	const char *compress = NULL;
-	int c, i, failed = 0, r = 0;
+	struct copy_opts *o = opts;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		if (c == OPT_COMPRESS && cfir_tarstream_compress_ok(optarg) == 0) {
-			compress = optarg;
-			continue;
-		}
-		if (c == OPT_COMPRESS)
-			cfir_error("--compress takes gzip or zstd, not '%s'", optarg);
-		return tool_usage(usage, c != 'h');
-	}
-	if (optind >= argc)
-		return tool_usage(usage, true);
-	for (i = optind; i < argc; i++) {
+	return c == OPT_COMPRESS ? tool_compress(arg, &o->compress, err) : -1;
+}
+
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	int i;
+
+	(void)opts;
+	for (i = 0; i < argc; i++) {
 		const char *colon = strchr(argv[i], ':');
 
-		if (colon == NULL || colon == argv[i] || colon[1] != '/') {
-			cfir_error("'%s': give container:/absolute/path", argv[i]);
-			return tool_usage(usage, true);
-		}
+		if (colon == NULL || colon == argv[i] || colon[1] != '/')
+			return cfir_err_set(&s->err, EX_USAGE, 0, "'%s': give container:/absolute/path", argv[i]);
 	}
-	if (cfir_engine_open(&e, g->host, &err) < 0)
-		return cfir_err_report(&err);
-	/* like bsdtar: a path that fails is reported, the others are still taken */
-	for (i = optind; i < argc && !cfir_engine_cancelled(); i++) {
+	return 0;
+}
+
+/* like bsdtar: a path that fails is reported, the others are still taken */
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct copy_opts *o = opts;
+	int i;
+
+	for (i = 0; i < argc && !cfir_engine_cancelled(); i++) {
 		char *colon = strchr(argv[i], ':');
 		cleanup_free char *ref = strndup(argv[i], (size_t)(colon - argv[i]));
+		struct tool_step p = { .g = s->g, .out = s->out, .e = s->e };
 
-		cfir_err_clear(&err);
-		if (ref == NULL || cfir_target_resolve(e, ref, &t, &err) < 0 ||
-		    (bag == NULL && tool_bag_open(&bo, t->name, &bag, &err) < 0) ||
-		    one(g, e, bag, t, colon + 1, compress, &err) < 0) {
-			cfir_err_report(&err);
-			if (failed++ == 0)
-				first = err;
+		if (ref == NULL || cfir_target_resolve(s->e, ref, &p.t, &p.err) < 0 ||
+		    (s->bag == NULL && tool_bag_open(s->g, NULL, p.t->name, &s->bag, &p.err) < 0)) {
+			tool_soft_fail(s, &p.err);
+			cfir_target_free(p.t);
+			if (s->bag == NULL && p.err.exit != EX_NOINPUT)
+				break;	/* no bag to record into: nothing more can be taken */
+			continue;
 		}
-		cfir_target_free(t);
-		t = NULL;
-		if (bag == NULL && err.exit != 0 && err.exit != EX_NOINPUT)
-			break;	/* no bag to record into: nothing more can be taken */
+		p.bag = s->bag;
+		if (one(&p, colon + 1, o->compress) < 0)
+			tool_soft_fail(s, &p.err);
+		cfir_target_free(p.t);
+		cJSON_Delete(p.warnings);
 	}
-	cfir_err_clear(&err);
-	tool_notices(bag);
-	if (bag != NULL && cfir_bag_close(bag, &err) < 0)
-		r = cfir_err_report(&err);
-	cfir_engine_close(e);
-	if (failed > 0 && r == 0)
-		r = first.exit ? first.exit : EX_SOFTWARE;
-	return r;
+	return 0;
 }
+
+static const struct option longopts[] = {
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_copy = {
+	.name = "copy",
+	.summary = "paths of a container (like docker cp) into a bag, hashed and indexed",
+	.usage = "usage: cfir copy [-h] [-o bag] [--case case] [--examiner name]\n"
+		 "                 [--compress gzip|zstd] container:path ...\n",
+	.needs = TOOL_ENGINE | TOOL_BAG | TOOL_OWN_RECORDS,
+	.min_args = 1, .max_args = -1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct copy_opts),
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+};

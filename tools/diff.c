@@ -13,19 +13,13 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir diff [-h] [-o bag] [--case case] [--examiner name] [--no-collect]\n"
-	"                 [--max-file-size bytes] [--max-total bytes] [--large bytes]\n"
-	"                 container\n";
-
-enum { OPT_NO_COLLECT = 0x400, OPT_MAX_FILE, OPT_MAX_TOTAL, OPT_LARGE };
+enum { OPT_NO_COLLECT = OPT_CMD, OPT_MAX_FILE, OPT_MAX_TOTAL, OPT_LARGE };
 
 struct ctx {
-	struct cfir_global *g;
-	struct cfir_bag *bag;
+	struct tool_step *s;
+	const struct diff_opts *o;
 	struct cfir_writer *json, *body;
 	struct cfir_tarout *tar;
-	unsigned long max_file, max_total, large;
 	uint64_t collected;
 	size_t counts[3], skipped_collect, n;
 	struct cfir_hash *h;
@@ -65,22 +59,6 @@ tsk_mode(mode_t m, char *out)
 	out[12] = '\0';
 }
 
-/* A bodyfile field: '|' and anything a line could break on, escaped. */
-static void
-body_name(FILE *f, const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '|' || c == '\\' || c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 static void
 add_time(cJSON *o, const char *key, const struct timespec *ts)
 {
@@ -107,8 +85,8 @@ under(const char *p, const char *dir)
 }
 
 static cJSON *
-flags_of(const struct cfir_ovl_entry *e, const unsigned char *head, size_t headlen,
-	 unsigned long large)
+flags_of(const struct cfir_overlay_entry *e, const unsigned char *head, size_t headlen,
+	 uint64_t large)
 {
 	cJSON *f = cJSON_CreateArray();
 	mode_t m = e->st.st_mode;
@@ -123,7 +101,7 @@ flags_of(const struct cfir_ovl_entry *e, const unsigned char *head, size_t headl
 	FLAG(headlen >= 2 && head[0] == '#' && head[1] == '!', "script");
 	FLAG(under(e->path, "/tmp") || under(e->path, "/var/tmp") || under(e->path, "/dev/shm"), "tmp");
 	FLAG(basename_of(e->path)[0] == '.', "hidden");
-	FLAG(S_ISREG(m) && (unsigned long)e->st.st_size > large, "large");
+	FLAG(S_ISREG(m) && (uint64_t)e->st.st_size > large, "large");
 #undef FLAG
 	return f;
 }
@@ -148,7 +126,7 @@ emit_json(struct ctx *c, cJSON *o, struct cfir_err *err)
 
 /* Read a regular file once: hash, first bytes, and into the tar when collected. */
 static int
-content(struct ctx *c, const struct cfir_ovl_entry *e, bool collect, cJSON *o,
+content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, cJSON *o,
 	unsigned char *head, size_t *headlen, struct cfir_err *err)
 {
 	char hex[CFIR_SHA256_HEX];
@@ -182,21 +160,12 @@ content(struct ctx *c, const struct cfir_ovl_entry *e, bool collect, cJSON *o,
 	return 0;
 }
 
-static int
-on_entry(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
+/* The entry as the record and diff.json hold it: everything but its content. */
+static void
+entry_json(cJSON *o, const struct cfir_overlay_entry *e)
 {
-	struct ctx *c = ctx;
-	cleanup_cjson cJSON *o = cJSON_CreateObject();
-	unsigned char head[CFIR_FILETYPE_BYTES];
-	size_t headlen = 0;
-	const char *why = NULL;
-	bool collect = c->tar != NULL && e->kind != 'D';
 	char k[2] = { e->kind, '\0' }, mode[16];
-	FILE *bf;
-	cleanup_free char *line = NULL;
-	size_t linelen = 0;
 
-	c->counts[e->kind == 'A' ? 0 : e->kind == 'C' ? 1 : 2]++;
 	cfir_json_add_bytes(o, "path", e->path, e->pathlen);
 	cfir_json_add_str(o, "kind", k);
 	cfir_json_add_str(o, "type", e->kind == 'D' ? "whiteout" : type_of(e->st.st_mode));
@@ -217,18 +186,94 @@ on_entry(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
 		cfir_json_add_bytes(o, "redirect", e->redirect, strlen(e->redirect));
 	if (e->metacopy)
 		cJSON_AddBoolToObject(o, "metacopy", true);
+}
 
-	if (collect && S_ISREG(e->st.st_mode)) {
+/* Why the entry's content stays out of upper.tar, or NULL to take it. */
+static const char *
+not_taken(const struct ctx *c, const struct cfir_overlay_entry *e)
+{
+	if (c->tar == NULL || e->kind == 'D')
+		return NULL;
+	if (S_ISREG(e->st.st_mode)) {
 		if (e->fd < 0)
-			why = "could not be opened as a regular file";
-		else if ((unsigned long)e->st.st_size > c->max_file)
-			why = "larger than --max-file-size";
-		else if (c->collected + (uint64_t)e->st.st_size > c->max_total)
-			why = "past --max-total";
-	} else if (collect && !S_ISDIR(e->st.st_mode) && !S_ISLNK(e->st.st_mode)) {
-		why = "not a file, directory or symlink: listed, never opened";
+			return "could not be opened as a regular file";
+		if ((uint64_t)e->st.st_size > c->o->max_file)
+			return "larger than --max-file-size";
+		if (c->collected + (uint64_t)e->st.st_size > c->o->max_total)
+			return "past --max-total";
+	} else if (!S_ISDIR(e->st.st_mode) && !S_ISLNK(e->st.st_mode)) {
+		return "not a file, directory or symlink: listed, never opened";
 	}
-	collect = collect && why == NULL;
+	return NULL;
+}
+
+/* the timeline: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime */
+static int
+body_line(struct ctx *c, const struct cfir_overlay_entry *e, struct cfir_err *err)
+{
+	struct cfir_text t = { 0 };
+	char mode[16];
+	int r;
+
+	tsk_mode(e->st.st_mode, mode);
+	cfir_text_printf(&t, "0|");
+	cfir_vis_text(&t, e->path, e->pathlen, CFIR_VIS_FIELD);
+	cfir_text_printf(&t, "%s|%llu|%s|%u|%u|%lld|%lld|%lld|%lld|0\n", e->kind == 'D' ? " (deleted)" : "",
+			 (unsigned long long)e->st.st_ino, mode, (unsigned)e->st.st_uid, (unsigned)e->st.st_gid,
+			 (long long)e->st.st_size, (long long)e->st.st_atim.tv_sec,
+			 (long long)e->st.st_mtim.tv_sec, (long long)e->st.st_ctim.tv_sec);
+	r = t.oom ? cfir_err_set(err, EX_OSERR, ENOMEM, "bodyfile") : cfir_writer_write(c->body, t.p, t.len, err);
+	free(t.p);
+	return r;
+}
+
+static void
+sha16(struct cfir_text *t, const cJSON *o)
+{
+	const char *sha = cfir_json_str(o, "sha256");
+
+	cfir_text_printf(t, "%.16s", sha ? sha : "-");
+}
+
+/* the path, where a link points, and the flags */
+static void
+path_cell(struct cfir_text *t, const cJSON *o)
+{
+	static const struct cfir_field path = { "path", NULL, CFIR_FMT_BYTES, 0, 0, NULL };
+	static const struct cfir_field link = { "link", NULL, CFIR_FMT_BYTES, 0, 0, NULL };
+	const cJSON *f;
+
+	cfir_field_text(t, o, &path);
+	if (cJSON_GetObjectItem(o, "link") != NULL) {
+		cfir_text_printf(t, " -> ");
+		cfir_field_text(t, o, &link);
+	}
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(o, "flags"))
+		cfir_text_printf(t, " [%s]", f->valuestring);
+}
+
+static const struct cfir_field columns[] = {
+	{ "kind", "K", CFIR_FMT_STR, 1, 0, NULL },
+	{ "type", "TYPE", CFIR_FMT_STR, 8, 0, NULL },
+	{ "mode", "MODE", CFIR_FMT_STR, 4, 0, NULL },
+	{ "size", "SIZE", CFIR_FMT_NUM, 10, CFIR_FIELD_RIGHT, NULL },
+	{ NULL, "SHA256", CFIR_FMT_STR, 16, 0, sha16 },
+	{ NULL, "PATH", CFIR_FMT_STR, 0, 0, path_cell },
+	{ 0 },
+};
+
+static int
+on_entry(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
+{
+	struct ctx *c = ctx;
+	cleanup_cjson cJSON *o = cJSON_CreateObject();
+	unsigned char head[CFIR_FILETYPE_BYTES];
+	size_t headlen = 0;
+	const char *why = not_taken(c, e);
+	bool collect = c->tar != NULL && e->kind != 'D' && why == NULL;
+
+	c->counts[e->kind == 'A' ? 0 : e->kind == 'C' ? 1 : 2]++;
+	entry_json(o, e);
 	if (collect && cfir_tarout_header(c->tar, e->path + 1, &e->st, e->link, err) < 0)
 		return -1;
 	if (S_ISREG(e->st.st_mode) && e->kind != 'D' && e->fd >= 0) {
@@ -239,55 +284,21 @@ on_entry(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
 	}
 	if (collect && S_ISREG(e->st.st_mode))
 		c->collected += (uint64_t)e->st.st_size;
-	if (why != NULL && c->tar != NULL && e->kind != 'D') {
+	if (why != NULL) {
 		cfir_json_add_str(o, "not_collected", why);
 		c->skipped_collect++;
 	}
-	cJSON_AddItemToObject(o, "flags", flags_of(e, head, headlen, c->large));
-
-	/* the timeline: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime */
-	bf = open_memstream(&line, &linelen);
-	if (bf == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "bodyfile");
-	tsk_mode(e->st.st_mode, mode);
-	fputs("0|", bf);
-	body_name(bf, e->path, e->pathlen);
-	if (e->kind == 'D')
-		fputs(" (deleted)", bf);
-	fprintf(bf, "|%llu|%s|%u|%u|%lld|%lld|%lld|%lld|0\n", (unsigned long long)e->st.st_ino, mode,
-		(unsigned)e->st.st_uid, (unsigned)e->st.st_gid, (long long)e->st.st_size,
-		(long long)e->st.st_atim.tv_sec, (long long)e->st.st_mtim.tv_sec,
-		(long long)e->st.st_ctim.tv_sec);
-	fclose(bf);
-	if (cfir_writer_write(c->body, line, linelen, err) < 0)
+	cJSON_AddItemToObject(o, "flags", flags_of(e, head, headlen, c->o->large));
+	if (body_line(c, e, err) < 0)
 		return -1;
-
 	if (keys_match(c->keys, e->kind, e->path, e->pathlen) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
 	if (emit_json(c, o, err) < 0)
 		return -1;
-	if (c->g->out.format == CFIR_FORMAT_JSON) {
-		cfir_out_record(&c->g->out, o, NULL, NULL);
-	} else if (!c->g->out.quiet) {
-		const cJSON *sha = cJSON_GetObjectItem(o, "sha256"), *f;
-
-		if (!c->text_header) {
-			fprintf(c->g->out.fp, "%s %-8s %-4s %10s %-16s %s\n", "K", "TYPE", "MODE", "SIZE",
-				"SHA256", "PATH");
-			c->text_header = true;
-		}
-		fprintf(c->g->out.fp, "%c %-8s %s %10lld %-16.16s ", e->kind,
-			tool_jstr(o, "type"), tool_jstr(o, "mode"), (long long)e->st.st_size,
-			cJSON_IsString(sha) ? sha->valuestring : "-");
-		cfir_vis(c->g->out.fp, e->path, e->pathlen);
-		if (e->link != NULL) {
-			fputs(" -> ", c->g->out.fp);
-			cfir_vis_str(c->g->out.fp, e->link);
-		}
-		cJSON_ArrayForEach(f, cJSON_GetObjectItem(o, "flags"))
-			fprintf(c->g->out.fp, " [%s]", f->valuestring);
-		fputc('\n', c->g->out.fp);
-	}
+	if (!c->text_header)
+		cfir_out_head(c->s->out, columns);
+	c->text_header = true;
+	cfir_out_row(c->s->out, o, columns);
 	return 0;
 }
 
@@ -443,179 +454,228 @@ keys_report(struct keys *ks)
 	return out;
 }
 
-int
-cmd_diff(int argc, char **argv, struct cfir_global *g)
+static void
+init(void *opts)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "large", required_argument, NULL, OPT_LARGE },
-		{ "max-file-size", required_argument, NULL, OPT_MAX_FILE },
-		{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
-		{ "no-collect", no_argument, NULL, OPT_NO_COLLECT },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, cerr = { 0 }, werr = { 0 };
-	struct tool_bagopts bo;
-	struct cfir_ovl_stats st = { 0 };
+	struct diff_opts *o = opts;
+
+	o->max_file = 64ull << 20;
+	o->max_total = 1ull << 30;
+	o->large = 10ull << 20;
+}
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct diff_opts *o = opts;
+
+	switch (c) {
+	case OPT_NO_COLLECT:
+		o->no_collect = true;
+		return 0;
+	case OPT_MAX_FILE:
+		return tool_size("--max-file-size", arg, &o->max_file, err);
+	case OPT_MAX_TOTAL:
+		return tool_size("--max-total", arg, &o->max_total, err);
+	case OPT_LARGE:
+		return tool_size("--large", arg, &o->large, err);
+	}
+	return -1;
+}
+
+/* the layers as the engine made them; the container's mount table is only compared */
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	(void)opts, (void)argc, (void)argv;
+	if (cfir_target_rootfs(s->t, "/proc", &s->err) < 0)
+		return -1;
+	if (s->t->rootfs_mismatch)
+		tool_warn(s, "container '%s': %s; the engine's upper directory is read", s->t->name,
+			  s->t->rootfs_check);
+	return 0;
+}
+
+/* {"container":...,"entries":[ ... streamed ... ],"engine_check":...} */
+static int
+open_files(struct ctx *c)
+{
+	struct tool_step *s = c->s;
+	cleanup_cjson cJSON *hd = cJSON_CreateObject();
+	cleanup_free char *js = NULL;
+	size_t len;
+
+	c->h = cfir_hash_new();
+	if (c->h == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "diff");
+	if (cfir_writer_open(s->bag, "fs", "diff.json", &c->json, &s->err) < 0 ||
+	    cfir_writer_open(s->bag, "fs", "bodyfile", &c->body, &s->err) < 0 ||
+	    (!c->o->no_collect && cfir_tarout_open(s->bag, "fs", "upper", &c->tar, &s->err) < 0))
+		return -1;
+	cfir_json_add_str(hd, "container", s->t->id);
+	cfir_json_add_str(hd, "upperdir", s->t->rootfs.upper);
+	cfir_json_add_str(hd, "rootfs_from", s->t->rootfs_from);
+	if (s->t->rootfs_check != NULL)
+		cfir_json_add_bytes(hd, "rootfs_check", s->t->rootfs_check, strlen(s->t->rootfs_check));
+	cJSON_AddBoolToObject(hd, "frozen", s->t->paused);
+	js = cfir_json_print(hd, &len);
+	if (js == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "diff");
+	if (cfir_writer_write(c->json, js, len - 1, &s->err) < 0 ||
+	    cfir_writer_write(c->json, ",\"entries\":[", 12, &s->err) < 0)
+		return -1;
+	return 0;
+}
+
+/* "],": then the tail object's members */
+static int
+close_json(struct ctx *c, const cJSON *check, bool intr, const struct cfir_overlay_stats *st,
+	   struct cfir_err *err)
+{
+	cleanup_cjson cJSON *tail = cJSON_CreateObject();
+	cleanup_free char *js = NULL;
+	size_t len;
+
+	if (check != NULL)
+		cJSON_AddItemToObject(tail, "engine_check", cJSON_Duplicate(check, true));
+	if (intr)
+		cJSON_AddBoolToObject(tail, "interrupted", true);
+	cfir_json_add_num(tail, "skipped_subtrees", (double)st->skipped);
+	if (st->skipped)
+		cfir_json_add_str(tail, "first_skipped", st->first_skip);
+	js = cfir_json_print(tail, &len);
+	if (js == NULL || cfir_writer_write(c->json, "\n],", 3, err) < 0 ||
+	    cfir_writer_write(c->json, js + 1, len - 1, err) < 0 || cfir_writer_write(c->json, "\n", 1, err) < 0)
+		return js == NULL ? cfir_err_set(err, EX_OSERR, ENOMEM, "diff") : -1;
+	return 0;
+}
+
+/* One writer kept when KEEP (whole, or cut short by an interrupt), dropped otherwise. */
+static int
+finish(struct cfir_writer *w, bool keep, struct cfir_err *err)
+{
+	if (w == NULL)
+		return 0;
+	if (keep)
+		return cfir_writer_commit(w, err);
+	cfir_writer_abort(w);
+	return 0;
+}
+
+/* an interrupted walk still closes its files whole: what was walked is complete */
+static int
+close_files(struct ctx *c, int rc, bool intr)
+{
+	struct cfir_err cerr = { 0 }, *err = rc == 0 ? &c->s->err : &cerr;
+
+	if (c->tar != NULL && cfir_tarout_close(c->tar, rc == 0 || intr, err) < 0)
+		rc = -1;
+	if (finish(c->json, rc == 0 || intr, err) < 0)
+		rc = -1;
+	if (finish(c->body, rc == 0 || intr, err) < 0)
+		rc = -1;
+	return rc;
+}
+
+static cJSON *
+details_of(const struct ctx *c, const struct cfir_overlay_stats *st, bool intr, cJSON *check)
+{
+	const struct cfir_target *t = c->s->t;
+	cJSON *d = cJSON_CreateObject();
+
+	cfir_json_add_num(d, "added", (double)c->counts[0]);
+	cfir_json_add_num(d, "changed", (double)c->counts[1]);
+	cfir_json_add_num(d, "deleted", (double)c->counts[2]);
+	cfir_json_add_num(d, "collected_bytes", (double)c->collected);
+	cfir_json_add_num(d, "not_collected", (double)c->skipped_collect);
+	cJSON_AddBoolToObject(d, "collect", !c->o->no_collect);
+	cfir_json_add_str(d, "upperdir", t->rootfs.upper);
+	cfir_json_add_str(d, "rootfs_from", t->rootfs_from);
+	cfir_json_add_str(d, "access", st->access);
+	if (intr)
+		cJSON_AddBoolToObject(d, "interrupted", true);
+	if (t->rootfs_check != NULL)
+		cfir_json_add_bytes(d, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
+	if (t->rootfs_mismatch)
+		cJSON_AddBoolToObject(d, "rootfs_mismatch", true);
+	cJSON_AddBoolToObject(d, "frozen", t->paused);
+	if (check != NULL)
+		cJSON_AddItemToObject(d, "engine_check", check);
+	return d;
+}
+
+/* what the engine and the layer disagree on */
+static void
+disagreements(struct tool_step *s, const cJSON *check, const struct cfir_overlay_stats *st)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "engine_only"))
+		tool_warn(s, "the engine lists '%s', the layer does not show it", x->valuestring);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "walk_only"))
+		tool_warn(s, "the layer shows '%s', the engine does not list it", x->valuestring);
+	if (st->skipped)
+		tool_warn(s, "%zu subtrees not walked; the first: %s", st->skipped, st->first_skip);
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct cfir_overlay_stats st = { 0 };
 	struct ctx *c = calloc(1, sizeof(*c));
 	struct keys walk = { 0 };
-	const struct cfir_rootfs *rootfs;
-	bool no_collect = false, intr = false;
-	cJSON *details = NULL, *check = NULL, *x;
-	unsigned long *dst;
-	int opt, rc = 0, r = 0;
+	struct cfir_err werr = { 0 };
+	cJSON *check = NULL;
+	bool intr = false;
+	int rc;
 
+	(void)argc, (void)argv;
 	if (c == NULL)
-		return cfir_err_report(&(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
-	c->g = g;
-	c->max_file = 64ul << 20;
-	c->max_total = 1ul << 30;
-	c->large = 10ul << 20;
-	tool_bagopts_init(&bo, g);
-	while ((opt = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, opt, optarg))
-			continue;
-		if (opt == OPT_NO_COLLECT) {
-			no_collect = true;
-			continue;
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
+	c->s = s;
+	c->o = opts;
+	rc = open_files(c);
+	if (rc == 0) {
+		keys_load(s->e, s->t, &walk);
+		c->keys = &walk;
+		rc = cfir_overlay_walk(&s->t->rootfs, on_entry, c, &st, &s->err);
+		/* interrupted: the entries so far are a whole document, the record says partial */
+		intr = rc < 0 && cfir_interrupted();
+		check = intr ? NULL : keys_report(&walk);
+		if ((rc == 0 || intr) && close_json(c, check, intr, &st, &werr) < 0 && rc == 0) {
+			rc = -1;
+			s->err = werr;
 		}
-		dst = opt == OPT_MAX_FILE ? &c->max_file : opt == OPT_MAX_TOTAL ? &c->max_total :
-		      opt == OPT_LARGE ? &c->large : NULL;
-		if (dst != NULL && cfir_parse_ulong(optarg, ~0ul, dst) == 0)
-			continue;
-		if (dst != NULL)
-			cfir_error("'%s' is not a number of bytes", optarg);
-		free(c);
-		return tool_usage(usage, opt != 'h');
+		disagreements(s, check, &st);
 	}
-	if (argc - optind != 1) {
-		free(c);
-		return tool_usage(usage, true);
-	}
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
-		goto out;
-	if (cfir_target_rootfs(t, "/proc", &err) < 0)
-		goto out;
-	/* the layers as the engine made them; the container's mount table is only compared */
-	rootfs = &t->rootfs;
-	if (t->rootfs_mismatch)
-		cfir_warn("container '%s': %s; the engine's upper directory is read", t->name,
-			  t->rootfs_check);
-	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 || cfir_bag_begin(bag, "diff", t, &err) < 0)
-		goto out;
-	c->bag = bag;
-	c->h = cfir_hash_new();
-	if (c->h == NULL || cfir_writer_open(bag, "fs", "diff.json", &c->json, &err) < 0 ||
-	    cfir_writer_open(bag, "fs", "bodyfile", &c->body, &err) < 0 ||
-	    (!no_collect && cfir_tarout_open(bag, "fs", "upper", &c->tar, &err) < 0)) {
-		rc = -1;
-		goto end;
-	}
-	{
-		cJSON *hd = cJSON_CreateObject();
-		size_t len;
-		char *s;
-
-		cfir_json_add_str(hd, "container", t->id);
-		cfir_json_add_str(hd, "upperdir", rootfs->upper);
-		cfir_json_add_str(hd, "rootfs_from", t->rootfs_from);
-		if (t->rootfs_check != NULL)
-			cfir_json_add_bytes(hd, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
-		cJSON_AddBoolToObject(hd, "frozen", t->paused);
-		s = cfir_json_print(hd, &len);
-		cJSON_Delete(hd);
-		/* {"container":...,"entries":[ ... streamed ... ],"engine_check":...} */
-		if (s == NULL || cfir_writer_write(c->json, s, len - 1, &err) < 0 ||
-		    cfir_writer_write(c->json, ",\"entries\":[", 12, &err) < 0) {
-			free(s);
-			rc = -1;
-			goto end;
-		}
-		free(s);
-	}
-	keys_load(e, t, &walk);
-	c->keys = &walk;
-	rc = cfir_overlay_walk(rootfs, on_entry, c, &st, &err);
-	/* interrupted: the entries so far are a whole document, the record says partial */
-	intr = rc < 0 && cfir_interrupted();
-	check = intr ? NULL : keys_report(&walk);
-	if (rc == 0 || intr) {
-		cJSON *tail = cJSON_CreateObject();
-		int wr;
-		size_t len;
-		char *s;
-
-		if (check != NULL)
-			cJSON_AddItemToObject(tail, "engine_check", cJSON_Duplicate(check, true));
-		if (intr)
-			cJSON_AddBoolToObject(tail, "interrupted", true);
-		cfir_json_add_num(tail, "skipped_subtrees", (double)st.skipped);
-		if (st.skipped)
-			cfir_json_add_str(tail, "first_skipped", st.first_skip);
-		s = cfir_json_print(tail, &len);
-		cJSON_Delete(tail);
-		/* "],": then the tail object's members */
-		wr = s == NULL || cfir_writer_write(c->json, "\n],", 3, &werr) < 0 ||
-		     cfir_writer_write(c->json, s + 1, len - 1, &werr) < 0 ||
-		     cfir_writer_write(c->json, "\n", 1, &werr) < 0 ? -1 : 0;
-		if (wr < 0 && rc == 0) {
-			rc = -1;
-			err = werr;
-		}
-		free(s);
-	}
-	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "engine_only"))
-		cfir_warn("the engine lists '%s', the layer does not show it", x->valuestring);
-	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "walk_only"))
-		cfir_warn("the layer shows '%s', the engine does not list it", x->valuestring);
-	if (st.skipped)
-		cfir_warn("%zu subtrees not walked; the first: %s", st.skipped, st.first_skip);
-end:
-	/* an interrupted walk still closes its files whole: what was walked is complete */
-	if (c->tar != NULL && cfir_tarout_close(c->tar, rc == 0 || intr, rc == 0 ? &err : &cerr) < 0 && rc == 0)
-		rc = -1;
-	if (c->json != NULL) {
-		if ((rc == 0 || intr) && cfir_writer_commit(c->json, rc == 0 ? &err : &cerr) < 0)
-			rc = -1;
-		else if (rc != 0 && !intr)
-			cfir_writer_abort(c->json);
-	}
-	if (c->body != NULL) {
-		if ((rc == 0 || intr) && cfir_writer_commit(c->body, rc == 0 ? &err : &cerr) < 0)
-			rc = -1;
-		else if (rc != 0 && !intr)
-			cfir_writer_abort(c->body);
-	}
-	details = cJSON_CreateObject();
-	cfir_json_add_num(details, "added", (double)c->counts[0]);
-	cfir_json_add_num(details, "changed", (double)c->counts[1]);
-	cfir_json_add_num(details, "deleted", (double)c->counts[2]);
-	cfir_json_add_num(details, "collected_bytes", (double)c->collected);
-	cfir_json_add_num(details, "not_collected", (double)c->skipped_collect);
-	cJSON_AddBoolToObject(details, "collect", !no_collect);
-	cfir_json_add_str(details, "upperdir", rootfs ? rootfs->upper : NULL);
-	cfir_json_add_str(details, "rootfs_from", t->rootfs_from);
-	cfir_json_add_str(details, "access", st.access);
-	if (intr)
-		cJSON_AddBoolToObject(details, "interrupted", true);
-	if (t->rootfs_check != NULL)
-		cfir_json_add_bytes(details, "rootfs_check", t->rootfs_check, strlen(t->rootfs_check));
-	if (t->rootfs_mismatch)
-		cJSON_AddBoolToObject(details, "rootfs_mismatch", true);
-	cJSON_AddBoolToObject(details, "frozen", t->paused);
-	if (check != NULL)
-		cJSON_AddItemToObject(details, "engine_check", check);
-	check = NULL;
-	if (tool_end(bag, rc, cJSON_GetArraySize(cfir_bag_artifacts(bag)) > 0, &err, details) < 0)
-		goto out;
-out:
-	cJSON_Delete(check);
+	rc = close_files(c, rc, intr);
+	s->details = details_of(c, &st, intr, check);
 	keys_free(&walk);
 	cfir_hash_free(c->h);
 	free(c);
-	return tool_done(e, t, bag, &err, r);
+	return rc;
 }
+
+static const struct option longopts[] = {
+	{ "large", required_argument, NULL, OPT_LARGE },
+	{ "max-file-size", required_argument, NULL, OPT_MAX_FILE },
+	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
+	{ "no-collect", no_argument, NULL, OPT_NO_COLLECT },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_diff = {
+	.name = "diff",
+	.summary = "what changed in the writable layer: typed, hashed, collected, timeline",
+	.usage = "usage: cfir diff [-h] [-o bag] [--case case] [--examiner name] [--no-collect]\n"
+		 "                 [--max-file-size size] [--max-total size] [--large size]\n"
+		 "                 container\n",
+	.needs = TOOL_TARGET | TOOL_BAG,
+	.min_args = 1, .max_args = 1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct diff_opts),
+	.init = init,
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+};

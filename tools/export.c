@@ -1,4 +1,5 @@
 /* export.c - the container's filesystem, as the engine exports it, into the bag */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,37 +8,51 @@
 #include "common/tarstream.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
-	"                   [--compress gzip|zstd] [--no-magic] container\n";
+static void
+title(struct cfir_text *t, const cJSON *rec)
+{
+	tool_title(t, "exported", rec);
+	cfir_text_printf(t, " into %s", cfir_json_str(rec, "bag"));
+}
 
 static void
-text(struct cfir_out *o, const cJSON *rec, void *ctx)
+not_frozen(struct cfir_text *t, const cJSON *rec)
+{
+	(void)rec;
+	cfir_text_printf(t, "the container was running: this is not a frozen snapshot");
+}
+
+static void
+stream(struct cfir_text *t, const cJSON *rec)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "stream");
-	const cJSON *ix = cJSON_GetObjectItemCaseSensitive(rec, "index"), *a;
 
-	(void)ctx;
-	fputs("exported ", o->fp);
-	cfir_vis_str(o->fp, tool_jstr(rec, "name"));
-	fprintf(o->fp, " (%.12s) into ", tool_jstr(rec, "id"));
-	cfir_vis_str(o->fp, tool_jstr(rec, "bag"));
-	fputc('\n', o->fp);
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "frozen")))
-		fputs("  the container was running: this is not a frozen snapshot\n", o->fp);
-	fprintf(o->fp, "  stream       %.0f bytes, sha256 %s\n",
-		cJSON_GetObjectItemCaseSensitive(s, "bytes")->valuedouble, tool_jstr(s, "sha256"));
-	fprintf(o->fp, "  index        %.0f members, %.0f flagged\n",
-		cJSON_GetObjectItemCaseSensitive(ix, "members")->valuedouble,
-		cJSON_GetObjectItemCaseSensitive(ix, "flagged")->valuedouble);
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
-		fprintf(o->fp, "  %.16s  %12.0f  ", tool_jstr(a, "sha256"),
-			cJSON_GetObjectItemCaseSensitive(a, "bytes")->valuedouble);
-		cfir_vis_str(o->fp, tool_jstr(a, "path"));
-		fputs(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "partial")) ? " (partial)\n"
-										   : "\n", o->fp);
-	}
+	cfir_text_printf(t, "%.0f bytes, sha256 %s", cfir_json_num(s, "bytes"), cfir_json_str(s, "sha256"));
 }
+
+static void
+index_of(struct cfir_text *t, const cJSON *rec)
+{
+	const cJSON *ix = cJSON_GetObjectItemCaseSensitive(rec, "index");
+
+	cfir_text_printf(t, "%.0f members, %.0f flagged", cfir_json_num(ix, "members"), cfir_json_num(ix, "flagged"));
+}
+
+static const struct cfir_field fields[] = {
+	{ "stream", "stream", CFIR_FMT_STR, 0, 0, stream },
+	{ "index", "index", CFIR_FMT_STR, 0, 0, index_of },
+	{ 0 },
+};
+
+static const struct cfir_view view = { title, fields };
+
+/* the bag's files: what a responder checks with sha256sum */
+static const struct cfir_field artifact_cols[] = {
+	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
+	{ "bytes", "BYTES", CFIR_FMT_NUM, 12, CFIR_FIELD_RIGHT, NULL },
+	{ "path", "PATH", CFIR_FMT_BYTES, 0, 0, NULL },
+	{ 0 },
+};
 
 /* The engine's SizeRootFs, for a progress estimate; 0 when it gives none. */
 static uint64_t
@@ -55,9 +70,9 @@ size_estimate(struct cfir_engine *e, const struct cfir_target *t)
 	return cJSON_IsNumber(s) && s->valuedouble > 0 ? (uint64_t)s->valuedouble : 0;
 }
 
-/* Is the container still there after its export? */
+/* Was the container removed while it was exported? */
 static bool
-gone(struct cfir_engine *e, const struct cfir_target *t)
+removed_since(struct cfir_engine *e, const struct cfir_target *t)
 {
 	cleanup_free char *path = NULL;
 	struct cfir_err ierr = { 0 };
@@ -68,89 +83,112 @@ gone(struct cfir_engine *e, const struct cfir_target *t)
 	       ierr.exit == EX_NOINPUT;
 }
 
-int
-cmd_export(int argc, char **argv, struct cfir_global *g)
+enum { OPT_NO_MAGIC = OPT_CMD };
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "compress", required_argument, NULL, OPT_COMPRESS },
-		{ "no-magic", no_argument, NULL, OPT_NO_MAGIC },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 };
-	struct tool_bagopts bo;
-	struct tool_progress prog;
-	struct cfir_tarstream_result res;
-	struct cfir_tarstream_opts so = { .dir = "export", .base = "rootfs",
-					  .progress = tool_progress, .progress_ctx = &prog };
-	cleanup_free char *path = NULL;
-	cleanup_cjson cJSON *rec = NULL;
-	cJSON *details;
-	bool removed;
-	int c, rc, r = 0;
+	struct export_opts *o = opts;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		if (c == OPT_NO_MAGIC) {
-			so.no_magic = true;
-			continue;
-		}
-		if (c == OPT_COMPRESS && cfir_tarstream_compress_ok(optarg) == 0) {
-			so.compress = optarg;
-			continue;
-		}
-		if (c == OPT_COMPRESS)
-			cfir_error("--compress takes gzip or zstd, not '%s'", optarg);
-		return tool_usage(usage, c != 'h');
+	switch (c) {
+	case OPT_NO_MAGIC:
+		o->no_magic = true;
+		return 0;
+	case OPT_COMPRESS:
+		return tool_compress(arg, &o->compress, err);
 	}
-	if (argc - optind != 1)
-		return tool_usage(usage, true);
+	return -1;
+}
 
-	tool_progress_init(&prog, g);
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
-		goto out;
-	if (!t->paused)
-		cfir_warn("container '%s' is %s, not paused: the export is not a frozen snapshot",
-			  t->name, t->status);
-	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 ||
-	    cfir_bag_begin(bag, "export", t, &err) < 0)
-		goto out;
-	if (prog.on)
-		prog.total = size_estimate(e, t);
-	if (asprintf(&path, "/containers/%s/export", t->id) < 0) {
-		cfir_err_set(&err, EX_OSERR, 0, "out of memory");
-		goto out;
-	}
-	so.path = path;
-	rc = cfir_tarstream(e, bag, &so, &res, &err);
-	removed = res.opened && gone(e, t);
-	if (removed && !res.stream_complete)
-		cfir_err_wrap(&err, "container %s disappeared during the export", t->id12);
-	else if (removed)
-		cfir_warn("container '%s' was removed while it was exported; the stream arrived whole",
-			  t->name);
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	(void)opts, (void)argc, (void)argv;
+	if (!s->t->paused)
+		tool_warn(s, "container '%s' is %s, not paused: the export is not a frozen snapshot",
+			  s->t->name, s->t->status);
+	return 0;
+}
 
-	details = tool_tarstream_json(&res, so.compress);
-	if (removed)
-		cJSON_AddBoolToObject(details, "container_removed", true);
-	cJSON_AddBoolToObject(details, "frozen", t->paused);
-	if (!t->paused)
-		cfir_json_add_str(details, "note", "the container was not paused: not a frozen snapshot");
-	rec = cfir_target_json(t);
-	cfir_json_add_str(rec, "bag", cfir_bag_dir(bag));
-	cJSON_AddBoolToObject(rec, "frozen", t->paused);
+/* What the record says and the examiner reads: the stream, its index, the files. */
+static int
+output(struct tool_step *s, const cJSON *details)
+{
+	cleanup_cjson cJSON *rec = cfir_target_json(s->t);
+	const cJSON *a;
+
+	cfir_json_add_str(rec, "bag", cfir_bag_dir(s->bag));
+	cJSON_AddBoolToObject(rec, "frozen", s->t->paused);
 	cJSON_AddItemToObject(rec, "stream", cJSON_Duplicate(cJSON_GetObjectItem(details, "stream"), true));
 	cJSON_AddItemToObject(rec, "index", cJSON_Duplicate(cJSON_GetObjectItem(details, "index"), true));
-	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(bag), true));
-	cfir_out_record(&g->out, rec, text, NULL);
-	if (tool_end(bag, rc, res.stream_bytes > 0, &err, details) < 0)
-		goto out;
-out:
-	return tool_done(e, t, bag, &err, r);
+	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(s->bag), true));
+	if (cfir_out_record(s->out, rec, &view) < 0)
+		return -1;
+	if (!s->t->paused)
+		cfir_out_line(s->out, rec, not_frozen);
+	if (s->out->format == CFIR_FORMAT_JSON)
+		return 0;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"))
+		if (cfir_out_row(s->out, a, artifact_cols) < 0)
+			return -1;
+	return 0;
 }
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct export_opts *o = opts;
+	struct tool_progress prog;
+	struct cfir_tarstream_result res;
+	struct cfir_tarstream_opts so = { .dir = "export", .base = "rootfs", .compress = o->compress,
+					  .no_magic = o->no_magic, .progress = tool_progress, .progress_ctx = &prog };
+	cleanup_free char *path = NULL;
+	bool removed;
+	int rc;
+
+	(void)argc, (void)argv;
+	tool_progress_init(&prog, s->out);
+	if (prog.on)
+		prog.total = size_estimate(s->e, s->t);
+	if (asprintf(&path, "/containers/%s/export", s->t->id) < 0)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
+	so.path = path;
+	rc = cfir_tarstream(s->e, s->bag, &so, &res, &s->err);
+	removed = res.opened && removed_since(s->e, s->t);
+	if (removed && !res.stream_complete)
+		cfir_err_wrap(&s->err, "container %s disappeared during the export", s->t->id12);
+	else if (removed)
+		tool_warn(s, "container '%s' was removed while it was exported; the stream arrived whole",
+			  s->t->name);
+
+	s->details = tool_tarstream_json(&res, so.compress);
+	s->some = res.stream_bytes > 0;
+	if (removed)
+		cJSON_AddBoolToObject(s->details, "container_removed", true);
+	cJSON_AddBoolToObject(s->details, "frozen", s->t->paused);
+	if (!s->t->paused)
+		cfir_json_add_str(s->details, "note", "the container was not paused: not a frozen snapshot");
+	if (output(s, s->details) < 0 && rc == 0)
+		rc = cfir_err_set(&s->err, EX_IOERR, errno, "write to standard output");
+	return rc;
+}
+
+static const struct option longopts[] = {
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "no-magic", no_argument, NULL, OPT_NO_MAGIC },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_export = {
+	.name = "export",
+	.summary = "the container's filesystem into a bag, byte for byte, hashed and indexed",
+	.usage = "usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
+		 "                   [--compress gzip|zstd] [--no-magic] container\n",
+	.needs = TOOL_TARGET | TOOL_BAG,
+	.min_args = 1, .max_args = 1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct export_opts),
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+};

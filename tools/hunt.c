@@ -8,64 +8,67 @@
 #include "common/hunt.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir hunt [-h] [-o bag] [--case case] [--examiner name] [--all]\n"
-	"                 [--fail-on severity] [--only ids] [--skip ids] [--list]\n"
-	"                 [container ...]\n";
+enum { OPT_ALL = OPT_CMD, OPT_FAIL_ON, OPT_ONLY, OPT_SKIP, OPT_LIST };
 
-enum { OPT_ALL = 0x500, OPT_FAIL_ON, OPT_ONLY, OPT_SKIP, OPT_LIST };
+struct hunt_opts {
+	struct cfir_hunt_sel sel;
+	bool every, list;
+	int fail_on;
+};
 
 /* "a,b,c": every ID must be a check's */
 static int
-select_ids(struct cfir_hunt_sel *sel, const char *list, bool only)
+select_ids(struct cfir_hunt_sel *sel, const char *list, bool only, struct cfir_err *err)
 {
 	cleanup_free char *copy = strdup(list);
 	char *id, *save = NULL;
 	size_t i;
 
 	if (copy == NULL)
-		return -1;
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "out of memory");
 	if (only)
 		for (i = 0; i < cfir_nchecks; i++)
 			sel->off[i] = true;
 	for (id = strtok_r(copy, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
 		const struct cfir_check *c = cfir_check_find(id);
 
-		if (c == NULL) {
-			cfir_error("no check '%s' (cfir hunt --list names them)", id);
-			return -1;
-		}
+		if (c == NULL)
+			return cfir_err_set(err, EX_USAGE, 0, "no check '%s' (cfir hunt --list names them)", id);
 		sel->off[c - cfir_checks] = !only;
 	}
 	return 0;
 }
 
-static void
-list_checks(struct cfir_global *g)
+static const struct cfir_field check_cols[] = {
+	{ "check", "CHECK", CFIR_FMT_STR, 22, 0, NULL },
+	{ "severity", "SEVERITY", CFIR_FMT_STR, 8, 0, NULL },
+	{ "kind", "KIND", CFIR_FMT_STR, 6, 0, NULL },
+	{ "title", "TITLE", CFIR_FMT_STR, 0, 0, NULL },
+	{ 0 },
+};
+
+static int
+list_checks(struct cfir_out *o)
 {
 	size_t i;
 
+	cfir_out_head(o, check_cols);
 	for (i = 0; i < cfir_nchecks; i++) {
 		const struct cfir_check *c = &cfir_checks[i];
+		cleanup_cjson cJSON *j = cJSON_CreateObject();
 
-		if (g->out.format == CFIR_FORMAT_JSON) {
-			cJSON *o = cJSON_CreateObject();
-
-			cfir_json_add_str(o, "check", c->id);
-			cfir_json_add_str(o, "severity", cfir_severity_name(c->severity));
-			cfir_json_add_str(o, "kind", c->live ? "live" : "config");
-			cfir_json_add_str(o, "title", c->title);
-			cfir_json_add_str(o, "remedy", c->remedy);
-			cfir_out_record(&g->out, o, NULL, NULL);
-			cJSON_Delete(o);
-		} else {
-			fprintf(g->out.fp, "%-22s %-8s %-6s %s\n", c->id, cfir_severity_name(c->severity),
-				c->live ? "live" : "config", c->title);
-		}
+		cfir_json_add_str(j, "check", c->id);
+		cfir_json_add_str(j, "severity", cfir_severity_name(c->severity));
+		cfir_json_add_str(j, "kind", c->live ? "live" : "config");
+		cfir_json_add_str(j, "title", c->title);
+		cfir_json_add_str(j, "remedy", c->remedy);
+		if (cfir_out_row(o, j, check_cols) < 0)
+			return -1;
 	}
+	return 0;
 }
 
-struct hunted {
+struct examined {
 	struct cfir_target *t;
 	cJSON *findings, *notes;
 	int counts[5];
@@ -74,13 +77,13 @@ struct hunted {
 static int
 sev_of(const cJSON *f)
 {
-	return cfir_severity_parse(tool_jstr(f, "severity"));
+	return cfir_severity_parse(cfir_json_str(f, "severity"));
 }
 
 static int
 check_rank(const cJSON *f)
 {
-	const struct cfir_check *c = cfir_check_find(tool_jstr(f, "check"));
+	const struct cfir_check *c = cfir_check_find(cfir_json_str(f, "check"));
 
 	return c ? (int)(c - cfir_checks) : 0;
 }
@@ -93,42 +96,45 @@ by_severity(const void *a, const void *b)
 	int d = sev_of(y) - sev_of(x);
 
 	if (d == 0)
-		d = strcmp(tool_jstr(x, "name"), tool_jstr(y, "name"));
+		d = strcmp(cfir_json_str(x, "name"), cfir_json_str(y, "name"));
 	return d != 0 ? d : check_rank(x) - check_rank(y);
 }
 
+/* field=value of the evidence, cut at 120 characters */
 static void
-text_value(FILE *f, const cJSON *ev)
+evidence(struct cfir_text *t, const cJSON *f)
 {
-	cleanup_free char *v = cJSON_PrintUnformatted(cJSON_GetObjectItem(ev, "value"));
-	size_t n;
+	static const struct cfir_field value = { "evidence.value", NULL, CFIR_FMT_JSON, 0, 0, NULL };
+	const char *field = cfir_json_str(cJSON_GetObjectItem(f, "evidence"), "field");
 
-	fputs(tool_jstr(ev, "field"), f);
-	if (v == NULL)
-		return;
-	n = strlen(v);
-	if (n > 120)
-		strcpy(v + 117, "...");
-	fputc('=', f);
-	cfir_vis_str(f, v);
+	cfir_text_printf(t, "%s=", field ? field : "-");
+	cfir_field_text(t, f, &value);
 }
 
-static void
-summary_text(FILE *f, const struct hunted *h)
-{
-	int s, highest = -1;
+static const struct cfir_field finding_cols[] = {
+	{ "severity", "SEVERITY", CFIR_FMT_STR, 8, 0, NULL },
+	{ "check", "CHECK", CFIR_FMT_STR, 20, 0, NULL },
+	{ "name", "CONTAINER", CFIR_FMT_BYTES, 24, 0, NULL },
+	{ NULL, "EVIDENCE", CFIR_FMT_STR, 0, 0, evidence },
+	{ 0 },
+};
 
-	for (s = 0; s < 5; s++)
-		if (h->counts[s] > 0)
-			highest = s;
-	cfir_vis_str(f, h->t->name);
-	fprintf(f, " (%s, %s): %d critical, %d high, %d medium, %d low, %d info%s%s\n", h->t->id12, h->t->status,
-		h->counts[4], h->counts[3], h->counts[2], h->counts[1], h->counts[0],
-		highest >= 0 ? "; worst: " : "", highest >= 0 ? cfir_severity_name((enum cfir_severity)highest) : "");
+static void
+summary_title(struct cfir_text *t, const cJSON *o)
+{
+	const cJSON *c = cJSON_GetObjectItem(o, "counts");
+	const char *worst = cfir_json_str(o, "highest");
+
+	cfir_text_printf(t, "%s (%.12s, %s): %.0f critical, %.0f high, %.0f medium, %.0f low, %.0f info%s%s",
+			 cfir_json_str(o, "name"), cfir_json_str(o, "container"), cfir_json_str(o, "state"),
+			 cfir_json_num(c, "critical"), cfir_json_num(c, "high"), cfir_json_num(c, "medium"),
+			 cfir_json_num(c, "low"), cfir_json_num(c, "info"), worst ? "; worst: " : "", worst ? worst : "");
 }
+
+static const struct cfir_view summary_view = { summary_title, NULL };
 
 static cJSON *
-summary_json(const struct hunted *h)
+summary_json(const struct examined *h)
 {
 	cJSON *o = cJSON_CreateObject(), *c;
 	int s, highest = -1;
@@ -162,13 +168,13 @@ listed(struct cfir_engine *e, bool all, cJSON **ids, struct cfir_err *err)
 		return -1;
 	*ids = cJSON_CreateArray();
 	cJSON_ArrayForEach(c, list)
-		if (tool_jstr(c, "Id") != NULL)
-			cJSON_AddItemToArray(*ids, cJSON_CreateString(tool_jstr(c, "Id")));
+		if (cfir_json_str(c, "Id") != NULL)
+			cJSON_AddItemToArray(*ids, cJSON_CreateString(cfir_json_str(c, "Id")));
 	return 0;
 }
 
 static void
-hunt_one(struct hunted *h, const struct cfir_hunt_sel *sel)
+hunt_one(struct examined *h, const struct cfir_hunt_sel *sel)
 {
 	cJSON *f;
 
@@ -186,182 +192,234 @@ hunt_one(struct hunted *h, const struct cfir_hunt_sel *sel)
 	}
 }
 
-int
-cmd_hunt(int argc, char **argv, struct cfir_global *g)
-{
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "list", no_argument, NULL, OPT_LIST },
-		{ "only", required_argument, NULL, OPT_ONLY },
-		{ "skip", required_argument, NULL, OPT_SKIP },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_hunt_sel sel = { { false } };
-	struct cfir_engine *e = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, first = { 0 };
-	struct tool_bagopts bo;
-	struct hunted *hs = NULL;
-	cleanup_cjson cJSON *ids = NULL, *all = NULL;
-	const cJSON **sorted = NULL;
-	cJSON *details, *f, *bagall;
-	const cJSON *id;
-	bool every = false, list = false, named;
-	int c, fail_on = -1, worst = -1, r = 0;
-	size_t n = 0, nf = 0, i;
+/* What one hunt holds: the containers examined, their findings worst first. */
+struct hunt {
+	struct examined *hs;
+	size_t n, nf;
+	const cJSON **sorted;
+	int worst;
+};
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_ALL:
-			every = true;
-			continue;
-		case OPT_LIST:
-			list = true;
-			continue;
-		case OPT_FAIL_ON:
-			fail_on = cfir_severity_parse(optarg);
-			if (fail_on < 0) {
-				cfir_error("--fail-on takes critical, high, medium, low or info, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			continue;
-		case OPT_ONLY:
-		case OPT_SKIP:
-			if (select_ids(&sel, optarg, c == OPT_ONLY) < 0)
-				return EX_USAGE;
-			continue;
-		}
-		return tool_usage(usage, c != 'h');
-	}
-	if (list) {
-		list_checks(g);
-		return cfir_out_finish(&g->out, &err) < 0 ? cfir_err_report(&err) : 0;
-	}
-	if (cfir_engine_open(&e, g->host, &err) < 0)
-		goto out;
-	named = optind < argc;
-	if (named) {
+/* The containers named, else those the engine lists; each examined once. */
+static int
+examine_all(struct tool_step *s, const struct hunt_opts *o, int argc, char **argv, struct hunt *h)
+{
+	cleanup_cjson cJSON *ids = NULL;
+	const cJSON *id;
+	int i;
+
+	if (argc > 0) {
 		ids = cJSON_CreateArray();
-		for (i = (size_t)optind; i < (size_t)argc; i++)
+		for (i = 0; i < argc; i++)
 			cJSON_AddItemToArray(ids, cJSON_CreateString(argv[i]));
-	} else if (listed(e, every, &ids, &err) < 0) {
-		goto out;
+	} else if (listed(s->e, o->every, &ids, &s->err) < 0) {
+		return -1;
 	}
-	hs = calloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(*hs));
-	if (hs == NULL) {
-		cfir_err_set(&err, EX_OSERR, ENOMEM, "hunt");
-		goto out;
-	}
+	h->hs = calloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(*h->hs));
+	if (h->hs == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
 	cJSON_ArrayForEach(id, ids) {
 		struct cfir_err one = { 0 };
-		struct hunted *h = &hs[n];
+		struct examined *x = &h->hs[h->n];
 
-		if (cfir_target_resolve(e, id->valuestring, &h->t, &one) < 0) {
+		if (cfir_target_resolve(s->e, id->valuestring, &x->t, &one) < 0) {
 			/* one listed a moment ago and removed since is churn, not a failure */
-			if (named || one.exit != EX_NOINPUT) {
-				cfir_err_report(&one);
-				if (first.exit == 0)
-					first = one;
-			}
+			if (argc > 0 || one.exit != EX_NOINPUT)
+				tool_soft_fail(s, &one);
 			continue;
 		}
-		hunt_one(h, &sel);
-		nf += (size_t)cJSON_GetArraySize(h->findings);
-		n++;
+		hunt_one(x, &o->sel);
+		h->nf += (size_t)cJSON_GetArraySize(x->findings);
+		h->n++;
 	}
-	sorted = calloc(nf + 1, sizeof(*sorted));
-	all = cJSON_CreateArray();
-	if (sorted == NULL || all == NULL) {
-		cfir_err_set(&err, EX_OSERR, ENOMEM, "hunt");
-		goto out;
-	}
-	nf = 0;
-	for (i = 0; i < n; i++)
-		cJSON_ArrayForEach(f, hs[i].findings) {
-			sorted[nf++] = f;
-			if (sev_of(f) > worst)
-				worst = sev_of(f);
-		}
-	qsort(sorted, nf, sizeof(*sorted), by_severity);
-
-	/* the bag: every finding and summary as JSON Lines */
-	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 ||
-	    (bag != NULL && cfir_bag_begin(bag, "hunt", n == 1 ? hs[0].t : NULL, &err) < 0))
-		goto out;
-	if (bag != NULL) {
-		struct cfir_writer *w = NULL;
-		int rc = cfir_writer_open(bag, "hunt", "findings.jsonl", &w, &err);
-
-		bagall = cJSON_CreateArray();
-		for (i = 0; i < nf; i++)
-			cJSON_AddItemToArray(bagall, cJSON_Duplicate(sorted[i], true));
-		for (i = 0; i < n; i++)
-			cJSON_AddItemToArray(bagall, summary_json(&hs[i]));
-		cJSON_ArrayForEach(f, bagall) {
-			size_t len;
-			cleanup_free char *line = cfir_json_line(f, &len);
-
-			if (rc == 0)
-				rc = line ? cfir_writer_write(w, line, len, &err) : cfir_err_set(&err, EX_OSERR, ENOMEM, "hunt");
-		}
-		cJSON_Delete(bagall);
-		if (w != NULL && rc == 0)
-			rc = cfir_writer_commit(w, &err);
-		else if (w != NULL)
-			cfir_writer_abort(w);
-		details = cJSON_CreateObject();
-		cfir_json_add_num(details, "containers", (double)n);
-		cfir_json_add_num(details, "findings", (double)nf);
-		if (worst >= 0)
-			cfir_json_add_str(details, "worst", cfir_severity_name((enum cfir_severity)worst));
-		if (tool_end(bag, rc, false, &err, details) < 0 || rc < 0)
-			goto out;
-	}
-
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		for (i = 0; i < nf; i++)
-			cfir_out_record(&g->out, sorted[i], NULL, NULL);
-		for (i = 0; i < n; i++) {
-			cJSON *s = summary_json(&hs[i]);
-
-			cfir_out_record(&g->out, s, NULL, NULL);
-			cJSON_Delete(s);
-		}
-	} else if (!g->out.quiet) {
-		if (nf > 0)
-			fprintf(g->out.fp, "%-8s %-20s %-24s %s\n", "SEVERITY", "CHECK", "CONTAINER", "EVIDENCE");
-		for (i = 0; i < nf; i++) {
-			char name[25];
-
-			snprintf(name, sizeof(name), "%s", tool_jstr(sorted[i], "name"));
-			fprintf(g->out.fp, "%-8s %-20s ", tool_jstr(sorted[i], "severity"), tool_jstr(sorted[i], "check"));
-			cfir_vis_str(g->out.fp, name);
-			fprintf(g->out.fp, "%*s ", (int)(24 - strlen(name)), "");
-			text_value(g->out.fp, cJSON_GetObjectItem(sorted[i], "evidence"));
-			fputc('\n', g->out.fp);
-		}
-		if (nf > 0)
-			fputc('\n', g->out.fp);
-		for (i = 0; i < n; i++)
-			summary_text(g->out.fp, &hs[i]);
-	}
-	if (first.exit != 0)
-		r = first.exit;	/* each failure was said as it happened */
-	else if (fail_on >= 0 && worst >= fail_on)
-		r = CFIR_EX_NEGATIVE;
-out:
-	for (i = 0; hs != NULL && i < n; i++) {
-		cfir_target_free(hs[i].t);
-		cJSON_Delete(hs[i].findings);
-		cJSON_Delete(hs[i].notes);
-	}
-	free(hs);
-	free(sorted);
-	return tool_done(e, NULL, bag, &err, r);
+	return 0;
 }
+
+/* every finding, worst first */
+static int
+sort_findings(struct tool_step *s, struct hunt *h)
+{
+	size_t i, k = 0;
+	cJSON *f;
+
+	h->worst = -1;
+	h->sorted = calloc(h->nf + 1, sizeof(*h->sorted));
+	if (h->sorted == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
+	for (i = 0; i < h->n; i++)
+		cJSON_ArrayForEach(f, h->hs[i].findings) {
+			h->sorted[k++] = f;
+			if (sev_of(f) > h->worst)
+				h->worst = sev_of(f);
+		}
+	qsort(h->sorted, k, sizeof(*h->sorted), by_severity);
+	return 0;
+}
+
+/* hunt/findings.jsonl: every finding and summary as JSON Lines */
+static int
+write_findings(struct tool_step *s, const struct hunt *h)
+{
+	struct cfir_writer *w = NULL;
+	size_t i;
+	int rc = cfir_writer_open(s->bag, "hunt", "findings.jsonl", &w, &s->err);
+
+	for (i = 0; rc == 0 && i < h->nf + h->n; i++) {
+		cJSON *sum = i < h->nf ? NULL : summary_json(&h->hs[i - h->nf]);
+		size_t len;
+		cleanup_free char *line = cfir_json_line(i < h->nf ? h->sorted[i] : sum, &len);
+
+		cJSON_Delete(sum);
+		rc = line ? cfir_writer_write(w, line, len, &s->err) : cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
+	}
+	if (w != NULL && rc == 0)
+		rc = cfir_writer_commit(w, &s->err);
+	else if (w != NULL)
+		cfir_writer_abort(w);
+	return rc;
+}
+
+static cJSON *
+details_of(const struct hunt *h)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cfir_json_add_num(d, "containers", (double)h->n);
+	cfir_json_add_num(d, "findings", (double)h->nf);
+	if (h->worst >= 0)
+		cfir_json_add_str(d, "worst", cfir_severity_name((enum cfir_severity)h->worst));
+	return d;
+}
+
+static void
+output(struct cfir_out *o, const struct hunt *h)
+{
+	size_t i;
+
+	if (h->nf > 0)
+		cfir_out_head(o, finding_cols);
+	for (i = 0; i < h->nf; i++)
+		cfir_out_row(o, h->sorted[i], finding_cols);
+	for (i = 0; i < h->n; i++) {
+		cleanup_cjson cJSON *sum = summary_json(&h->hs[i]);
+
+		cfir_out_record(o, sum, &summary_view);
+	}
+}
+
+static void
+hunt_free(struct hunt *h)
+{
+	size_t i;
+
+	for (i = 0; h->hs != NULL && i < h->n; i++) {
+		cfir_target_free(h->hs[i].t);
+		cJSON_Delete(h->hs[i].findings);
+		cJSON_Delete(h->hs[i].notes);
+	}
+	free(h->hs);
+	free(h->sorted);
+}
+
+/* Inside collect the one container is given, already resolved: its own hunt. */
+static int
+examine_given(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
+{
+	h->hs = calloc(1, sizeof(*h->hs));
+	if (h->hs == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
+	h->hs[0].t = s->t;
+	hunt_one(&h->hs[0], &o->sel);
+	h->nf = (size_t)cJSON_GetArraySize(h->hs[0].findings);
+	h->n = 1;
+	return 0;
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct hunt_opts *o = opts;
+	struct hunt h = { 0 };
+	bool given = s->t != NULL;
+	int rc;
+
+	if (o->list)
+		return list_checks(s->out);
+	if (s->e == NULL && cfir_engine_open(&s->e, s->g->host, &s->err) < 0)
+		return -1;
+	rc = given ? examine_given(s, o, &h) : examine_all(s, o, argc, argv, &h);
+	if (rc == 0)
+		rc = sort_findings(s, &h);
+	if (rc == 0 && s->bag != NULL && cfir_bag_begin(s->bag, "hunt", h.n == 1 ? h.hs[0].t : NULL, &s->err) < 0)
+		rc = -1;
+	else if (rc == 0 && s->bag != NULL) {
+		s->details = details_of(&h);
+		rc = write_findings(s, &h);
+		if (tool_record_end(s, rc) < 0)
+			rc = -1;
+	}
+	if (rc == 0) {
+		output(s->out, &h);
+		if (o->fail_on >= 0 && h.worst >= o->fail_on)
+			s->status = CFIR_EX_NEGATIVE;
+	}
+	if (given)
+		h.hs[0].t = NULL;	/* collect's */
+	hunt_free(&h);
+	return rc;
+}
+
+static void
+init(void *opts)
+{
+	((struct hunt_opts *)opts)->fail_on = -1;
+}
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct hunt_opts *o = opts;
+
+	switch (c) {
+	case OPT_ALL:
+		o->every = true;
+		return 0;
+	case OPT_LIST:
+		o->list = true;
+		return 0;
+	case OPT_FAIL_ON:
+		o->fail_on = cfir_severity_parse(arg);
+		if (o->fail_on < 0)
+			return cfir_err_set(err, EX_USAGE, 0,
+					    "--fail-on takes critical, high, medium, low or info, not '%s'", arg);
+		return 0;
+	case OPT_ONLY:
+	case OPT_SKIP:
+		return select_ids(&o->sel, arg, c == OPT_ONLY, err);
+	}
+	return -1;
+}
+
+static const struct option longopts[] = {
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "skip", required_argument, NULL, OPT_SKIP },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_hunt = {
+	.name = "hunt",
+	.summary = "find the dangerous and the compromised containers on this host",
+	.usage = "usage: cfir hunt [-h] [-o bag] [--case case] [--examiner name] [--all]\n"
+		 "                 [--fail-on severity] [--only ids] [--skip ids] [--list]\n"
+		 "                 [container ...]\n",
+	.needs = TOOL_BAG_ASKED | TOOL_OWN_RECORDS,
+	.min_args = 0, .max_args = -1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct hunt_opts),
+	.init = init,
+	.option = option,
+	.run = run,
+};

@@ -11,10 +11,6 @@
 #define TAIL_MAX 1000
 #define TAIL_LINE 1024
 
-static const char usage[] =
-	"usage: cfir inspect [-h] [-o bag] [--case case] [--examiner name] [--tail lines]\n"
-	"                    container\n";
-
 struct line {
 	int stream;
 	size_t len;
@@ -210,45 +206,61 @@ take_reply(struct cfir_engine *e, struct cfir_bag *bag, const char *path,
 }
 
 static void
-text(struct cfir_out *o, const cJSON *rec, void *ctx)
+title(struct cfir_text *t, const cJSON *rec)
 {
-	const cJSON *a, *cmd = cJSON_GetObjectItemCaseSensitive(rec, "command");
-	const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(rec, "rootfs");
-	char pid[32];
+	tool_title(t, "inspected", rec);
+	cfir_text_printf(t, " into %s", cfir_json_str(rec, "bag"));
+}
 
-	(void)ctx;
-	fputs("inspected ", o->fp);
-	cfir_vis_str(o->fp, tool_jstr(rec, "name"));
-	fprintf(o->fp, " (%.12s) into ", tool_jstr(rec, "id"));
-	cfir_vis_str(o->fp, tool_jstr(rec, "bag"));
-	fputc('\n', o->fp);
-	tool_kv(o, "  state", tool_jstr(rec, "state"));
-	snprintf(pid, sizeof(pid), "%d",
-		 cJSON_GetObjectItemCaseSensitive(rec, "pid")->valueint);
-	tool_kv(o, "  pid", pid);
-	tool_kv(o, "  image", tool_jstr(rec, "image"));
-	fprintf(o->fp, "%-12s", "  command");
-	cJSON_ArrayForEach(a, cmd) {
-		fputc(' ', o->fp);
-		cfir_vis_str(o->fp, a->valuestring);
-	}
-	fputc('\n', o->fp);
-	if (rootfs != NULL) {
-		tool_kv(o, "  upperdir", tool_jstr(rootfs, "upperdir"));
-		tool_kv(o, "  rootfs", tool_jstr(rec, "rootfs_check"));
-	}
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
-		fprintf(o->fp, "  %.16s  %10.0f  ", tool_jstr(a, "sha256"),
-			cJSON_GetObjectItemCaseSensitive(a, "bytes")->valuedouble);
-		cfir_vis_str(o->fp, tool_jstr(a, "path"));
-		fputs(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "partial")) ? " (partial)\n"
-										   : "\n", o->fp);
-	}
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "log_tail")) {
-		fprintf(o->fp, "  %-6s ", tool_jstr(a, "stream"));
-		cfir_vis_str(o->fp, tool_jstr(a, "line"));
-		fputc('\n', o->fp);
-	}
+static void
+command(struct cfir_text *t, const cJSON *rec)
+{
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "command"))
+		cfir_text_printf(t, "%s%s", a == cJSON_GetObjectItemCaseSensitive(rec, "command")->child ? "" : " ",
+				 a->valuestring);
+}
+
+static const struct cfir_field fields[] = {
+	{ "state", "state", CFIR_FMT_STR, 0, 0, NULL },
+	{ "pid", "pid", CFIR_FMT_NUM, 0, 0, NULL },
+	{ "image", "image", CFIR_FMT_STR, 0, 0, NULL },
+	{ "command", "command", CFIR_FMT_STR, 0, 0, command },
+	{ "rootfs.upperdir", "upperdir", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ "rootfs_check", "rootfs", CFIR_FMT_BYTES, 0, CFIR_FIELD_PRESENT, NULL },
+	{ 0 },
+};
+
+static const struct cfir_view view = { title, fields };
+
+static const struct cfir_field artifact_cols[] = {
+	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
+	{ "bytes", "BYTES", CFIR_FMT_NUM, 10, CFIR_FIELD_RIGHT, NULL },
+	{ "path", "PATH", CFIR_FMT_BYTES, 0, 0, NULL },
+	{ 0 },
+};
+
+static const struct cfir_field tail_cols[] = {
+	{ "stream", "STREAM", CFIR_FMT_STR, 6, 0, NULL },
+	{ "line", "LOG", CFIR_FMT_BYTES, 0, 0, NULL },
+	{ 0 },
+};
+
+static int
+output(struct cfir_out *o, const cJSON *rec)
+{
+	const cJSON *a;
+
+	if (cfir_out_record(o, rec, &view) < 0)
+		return -1;
+	if (o->format == CFIR_FORMAT_JSON)
+		return 0;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"))
+		cfir_out_row(o, a, artifact_cols);
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "log_tail"))
+		cfir_out_row(o, a, tail_cols);
+	return ferror(o->fp) ? -1 : 0;
 }
 
 /* Path and Args: what the container runs, for the summary. */
@@ -267,98 +279,116 @@ command_json(const struct cfir_target *t)
 	return cmd;
 }
 
-int
-cmd_inspect(int argc, char **argv, struct cfir_global *g)
+enum { OPT_TAIL = OPT_CMD };
+
+static void
+init(void *opts)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "tail", required_argument, NULL, OPT_TAIL },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, first = { 0 };
-	struct tool_bagopts bo;
+	((struct inspect_opts *)opts)->tail = 5;
+}
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct inspect_opts *o = opts;
+
+	if (c == OPT_TAIL && cfir_parse_ulong(arg, TAIL_MAX, &o->tail) < 0)
+		return cfir_err_set(err, EX_USAGE, 0, "--tail takes 0 to %d lines, not '%s'", TAIL_MAX, arg);
+	return c == OPT_TAIL ? 0 : -1;
+}
+
+/* The layer is told, not required: inspect takes the engine's view whatever it finds. */
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct cfir_err err = { 0 };
+
+	(void)opts, (void)argc, (void)argv;
+	s->details = cJSON_CreateObject();
+	if (cfir_target_rootfs(s->t, "/proc", &err) < 0) {
+		tool_warn(s, "%s", cfir_err_str(&err));
+		cfir_json_add_str(s->details, "rootfs_error", err.msg);
+	}
+	return 0;
+}
+
+/* Each artifact is taken whatever became of the one before. */
+struct tally {
+	struct tool_step *s;
+	struct cfir_err first;
+	int ok, failed;
+};
+
+static void
+tally(struct tally *y, int r, struct cfir_err *err)
+{
+	if (r == 0) {
+		y->ok++;
+		return;
+	}
+	if (y->failed++ == 0)
+		y->first = *err;
+	tool_warn(y->s, "%s", cfir_err_str(err));
+	cfir_err_clear(err);
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct inspect_opts *o = opts;
+	struct cfir_target *t = s->t;
+	struct tally y = { .s = s };
+	struct cfir_err err = { 0 };
 	cleanup_free char *path = NULL, *img = NULL;
 	cleanup_cjson cJSON *rec = NULL;
-	cJSON *details = NULL, *tailj = NULL;
-	unsigned long tail = 5;
-	int c, ok = 0, failed = 0, r = 0;
+	cJSON *details = s->details, *tailj = NULL;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		if (c == OPT_TAIL && cfir_parse_ulong(optarg, TAIL_MAX, &tail) == 0)
-			continue;
-		if (c == OPT_TAIL)
-			cfir_error("--tail takes 0 to %d lines, not '%s'", TAIL_MAX, optarg);
-		return tool_usage(usage, c != 'h');
-	}
-	if (argc - optind != 1)
-		return tool_usage(usage, true);
-
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
-		goto out;
-	details = cJSON_CreateObject();
-	if (cfir_target_rootfs(t, "/proc", &err) < 0) {
-		cfir_warn("%s", cfir_err_str(&err));
-		cfir_json_add_str(details, "rootfs_error", err.msg);
-		cfir_err_clear(&err);
-	}
-	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 ||
-	    cfir_bag_begin(bag, "inspect", t, &err) < 0)
-		goto out;
-
-#define STEP(call)                                            \
-	do {                                                  \
-		if ((call) == 0)                              \
-			ok++;                                 \
-		else {                                        \
-			if (failed++ == 0)                    \
-				first = err;                  \
-			cfir_warn("%s", cfir_err_str(&err)); \
-			cfir_err_clear(&err);                 \
-		}                                             \
-	} while (0)
-
-	STEP(cfir_bag_add_buffer(bag, "engine", "inspect.json", t->inspect_raw,
-				 t->inspect_len, &err));
+	(void)argc, (void)argv;
+	tally(&y, cfir_bag_add_buffer(s->bag, "engine", "inspect.json", t->inspect_raw, t->inspect_len, &err), &err);
 	img = cfir_engine_escape(t->image_id ? t->image_id : "");
 	if (img != NULL && asprintf(&path, "/images/%s/json", img) >= 0)
-		STEP(take_reply(e, bag, path, "image.json", &err));
-	free(path);
-	path = NULL;
+		tally(&y, take_reply(s->e, s->bag, path, "image.json", &err), &err);
+	free(steal_pointer(&path));
 	if (asprintf(&path, "/containers/%s/changes", t->id) >= 0)
-		STEP(take_reply(e, bag, path, "changes.json", &err));
-	STEP(take_logs(e, bag, t, tail, details, &tailj, &err));
-#undef STEP
+		tally(&y, take_reply(s->e, s->bag, path, "changes.json", &err), &err);
+	tally(&y, take_logs(s->e, s->bag, t, o->tail, details, &tailj, &err), &err);
 
 	cJSON_AddItemToObject(details, "target", cfir_target_json(t));
-	cfir_json_add_str(details, "engine", cfir_engine_host(e));
-	cfir_json_add_str(details, "api", cfir_engine_api(e));
-	cfir_json_add_str(details, "server", cfir_engine_header(e, "Server"));
+	cfir_json_add_str(details, "engine", cfir_engine_host(s->e));
+	cfir_json_add_str(details, "api", cfir_engine_api(s->e));
+	cfir_json_add_str(details, "server", cfir_engine_header(s->e, "Server"));
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
 
 	rec = cfir_target_json(t);
-	cfir_json_add_str(rec, "bag", cfir_bag_dir(bag));
+	cfir_json_add_str(rec, "bag", cfir_bag_dir(s->bag));
 	cJSON_AddItemToObject(rec, "command", command_json(t));
-	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(bag), true));
+	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(s->bag), true));
 	if (tailj != NULL)
 		cJSON_AddItemToObject(rec, "log_tail", tailj);
-	tailj = NULL;
-	if (cfir_bag_end(bag, failed == 0 ? "ok" : ok > 0 ? "partial" : "failed",
-			 failed ? first.msg : NULL, steal_pointer(&details), &err) < 0)
-		goto out;
-	if (failed)
-		cfir_err_set(&err, first.exit, 0,
-			     "%d of %d artifacts incomplete; the custody record says which",
-			     failed, ok + failed);
-	cfir_out_record(&g->out, rec, text, NULL);
-out:
-	cJSON_Delete(details);
-	cJSON_Delete(tailj);
-	return tool_done(e, t, bag, &err, r);
+	output(s->out, rec);
+	s->some = y.ok > 0;
+	if (y.failed == 0)
+		return 0;
+	return cfir_err_set(&s->err, y.first.exit, 0, "%d of %d artifacts incomplete; the first: %s",
+			    y.failed, y.ok + y.failed, y.first.msg);
 }
+
+static const struct option longopts[] = {
+	{ "tail", required_argument, NULL, OPT_TAIL },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_inspect = {
+	.name = "inspect",
+	.summary = "engine metadata, image, changes and logs into a bag",
+	.usage = "usage: cfir inspect [-h] [-o bag] [--case case] [--examiner name] [--tail lines]\n"
+		 "                    container\n",
+	.needs = TOOL_TARGET | TOOL_BAG,
+	.min_args = 1, .max_args = 1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct inspect_opts),
+	.init = init,
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+};

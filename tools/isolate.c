@@ -9,11 +9,7 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir isolate [-h] [-o bag] [--case case] [--examiner name]\n"
-	"                    [--quarantine network] [--undo] container\n";
-
-enum { OPT_QUARANTINE = 0x700, OPT_UNDO };
+enum { OPT_QUARANTINE = OPT_CMD, OPT_UNDO };
 
 static cJSON *
 networks_of(const struct cfir_target *t)
@@ -135,11 +131,11 @@ last_isolation(struct cfir_bag *bag, const struct cfir_target *t, struct cfir_er
 		const cJSON *a;
 
 		if (!cJSON_IsString(cJSON_GetObjectItem(rec, "action")) ||
-		    strcmp(tool_jstr(rec, "action"), "isolate") != 0 || tool_jstr(rec, "target") == NULL ||
-		    strcmp(tool_jstr(rec, "target"), t->id) != 0)
+		    strcmp(cfir_json_str(rec, "action"), "isolate") != 0 || cfir_json_str(rec, "target") == NULL ||
+		    strcmp(cfir_json_str(rec, "target"), t->id) != 0)
 			continue;
 		cJSON_ArrayForEach(a, cJSON_GetObjectItem(rec, "artifacts")) {
-			const char *p = tool_jstr(a, "path");
+			const char *p = cfir_json_str(a, "path");
 
 			if (p != NULL && strstr(p, "/net/isolate") != NULL) {
 				free(found);
@@ -176,7 +172,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 	cJSON_ArrayForEach(n, cJSON_GetObjectItem(saved, "networks")) {
 		cleanup_cjson cJSON *body = cJSON_CreateObject();
 		struct cfir_err one = { 0 };
-		const char *ip = tool_jstr(n, "IPAddress"), *ip6 = tool_jstr(n, "GlobalIPv6Address");
+		const char *ip = cfir_json_str(n, "IPAddress"), *ip6 = cfir_json_str(n, "GlobalIPv6Address");
 		cJSON *ec, *ipam, *o;
 
 		if (cJSON_GetObjectItemCaseSensitive(now, n->string) != NULL)
@@ -210,7 +206,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 		cfir_json_add_str(o, "network", n->string);
 		cJSON_AddItemToArray(done, o);
 	}
-	q = tool_jstr(saved, "quarantine");
+	q = cfir_json_str(saved, "quarantine");
 	if (q != NULL && cJSON_GetObjectItemCaseSensitive(now, q) != NULL) {
 		cleanup_cjson cJSON *body = cJSON_CreateObject();
 
@@ -222,91 +218,110 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 	return r;
 }
 
-int
-cmd_isolate(int argc, char **argv, struct cfir_global *g)
-{
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "quarantine", required_argument, NULL, OPT_QUARANTINE },
-		{ "undo", no_argument, NULL, OPT_UNDO },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 };
-	struct tool_bagopts bo;
-	const char *quarantine = NULL, *mode;
-	bool back = false;
-	cJSON *details = NULL, *rec;
-	const cJSON *n;
-	int c, rc;
+struct isolate_opts {
+	const char *quarantine;
+	bool undo;
+};
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		if (c == OPT_QUARANTINE) {
-			quarantine = optarg;
-			continue;
-		}
-		if (c == OPT_UNDO) {
-			back = true;
-			continue;
-		}
-		return tool_usage(usage, c != 'h');
-	}
-	if (argc - optind != 1 || (back && quarantine != NULL))
-		return tool_usage(usage, true);
-	if (bo.dir == NULL) {
-		cfir_error("isolate needs a bag (-o or CFIR_BAG): it records there what --undo restores");
-		return EX_USAGE;
-	}
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
-		goto out;
-	mode = tool_jstr(cJSON_GetObjectItemCaseSensitive(t->inspect, "HostConfig"), "NetworkMode");
-	if (mode != NULL && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0)) {
-		cfir_err_set(&err, EX_UNAVAILABLE, 0,
-			     "container '%s' shares %s network namespace: the engine cannot cut it off; pause it",
-			     t->name, strcmp(mode, "host") == 0 ? "the host's" : "another container's");
-		goto out;
-	}
-	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 ||
-	    cfir_bag_begin(bag, back ? "isolate-undo" : "isolate", t, &err) < 0)
-		goto out;
-	details = cJSON_CreateObject();
-	rc = back ? undo(e, t, bag, details, &err) : isolate(e, t, bag, quarantine, details, &err);
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct isolate_opts *o = opts;
+
+	(void)err;
+	if (c == OPT_QUARANTINE)
+		o->quarantine = arg;
+	else if (c == OPT_UNDO)
+		o->undo = true;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct isolate_opts *o = opts;
+	const char *mode = cfir_json_str(cJSON_GetObjectItemCaseSensitive(s->t->inspect, "HostConfig"), "NetworkMode");
+
+	(void)argc, (void)argv;
+	if (o->undo && o->quarantine != NULL)
+		return cfir_err_set(&s->err, EX_USAGE, 0, "--undo restores what was recorded: it takes no --quarantine");
+	if (s->g->bag == NULL)
+		return cfir_err_set(&s->err, EX_USAGE, 0,
+				    "isolate needs a bag (-o or CFIR_BAG): it records there what --undo restores");
+	if (mode != NULL && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0))
+		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
+				    "container '%s' shares %s network namespace: the engine cannot cut it off; pause it",
+				    s->t->name, strcmp(mode, "host") == 0 ? "the host's" : "another container's");
+	s->action = o->undo ? "isolate-undo" : "isolate";
+	return 0;
+}
+
+static void
+title(struct cfir_text *t, const cJSON *rec)
+{
+	const cJSON *n, *now = cJSON_GetObjectItem(rec, "networks_now");
+
+	cfir_text_printf(t, "%s %s: networks now:", strcmp(cfir_json_str(rec, "action"), "isolate") == 0 ?
+			 "isolated" : "reconnected", cfir_json_str(rec, "name"));
+	cJSON_ArrayForEach(n, now)
+		cfir_text_printf(t, " %s", n->valuestring);
+	cfir_text_printf(t, "%s; %s", cJSON_GetArraySize(now) ? "" : " none",
+			 cJSON_IsTrue(cJSON_GetObjectItem(rec, "running")) ? "still running" : "NOT running");
+}
+
+static const struct cfir_view view = { title, NULL };
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct isolate_opts *o = opts;
+	struct cfir_target *t = s->t;
+	cleanup_cjson cJSON *rec = NULL;
+	const cJSON *n;
+	int rc;
+
+	(void)argc, (void)argv;
+	s->details = cJSON_CreateObject();
+	s->some = true;
+	rc = o->undo ? undo(s->e, t, s->bag, s->details, &s->err) :
+		       isolate(s->e, t, s->bag, o->quarantine, s->details, &s->err);
 	/* what the engine says now */
-	if (cfir_target_refresh(e, t, rc < 0 ? NULL : &err) == 0) {
-		cJSON *now = cJSON_AddArrayToObject(details, "networks_now");
+	if (cfir_target_refresh(s->e, t, rc < 0 ? NULL : &s->err) == 0) {
+		cJSON *now = cJSON_AddArrayToObject(s->details, "networks_now");
 
 		cJSON_ArrayForEach(n, networks_of(t))
 			cJSON_AddItemToArray(now, cJSON_CreateString(n->string));
+	} else if (rc == 0) {
+		rc = -1;
 	}
-	cJSON_AddBoolToObject(details, "running", t->running);
-	rec = cJSON_Duplicate(details, true);
-	if (tool_end(bag, rc, true, &err, details) < 0 || rc < 0) {
-		cJSON_Delete(rec);
-		goto out;
-	}
+	cJSON_AddBoolToObject(s->details, "running", t->running);
+	if (rc < 0)
+		return -1;
+	rec = cJSON_Duplicate(s->details, true);
 	cfir_json_add_str(rec, "container", t->id);
 	cfir_json_add_bytes(rec, "name", t->name, strlen(t->name));
-	cfir_json_add_str(rec, "action", back ? "isolate-undo" : "isolate");
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		cfir_out_record(&g->out, rec, NULL, NULL);
-	} else if (!g->out.quiet) {
-		fputs(back ? "reconnected " : "isolated ", g->out.fp);
-		cfir_vis_str(g->out.fp, t->name);
-		fputs(": networks now:", g->out.fp);
-		cJSON_ArrayForEach(n, cJSON_GetObjectItem(rec, "networks_now")) {
-			fputc(' ', g->out.fp);
-			cfir_vis_str(g->out.fp, n->valuestring);
-		}
-		fprintf(g->out.fp, "%s; %s\n", cJSON_GetArraySize(cJSON_GetObjectItem(rec, "networks_now")) ? "" : " none",
-			t->running ? "still running" : "NOT running");
-	}
-	cJSON_Delete(rec);
-out:
-	return tool_done(e, t, bag, &err, 0);
+	cfir_json_add_str(rec, "action", s->action);
+	return cfir_out_record(s->out, rec, &view);
 }
+
+static const struct option longopts[] = {
+	{ "quarantine", required_argument, NULL, OPT_QUARANTINE },
+	{ "undo", no_argument, NULL, OPT_UNDO },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_isolate = {
+	.name = "isolate",
+	.summary = "cut a container off every network, recorded so --undo restores it",
+	.usage = "usage: cfir isolate [-h] [-o bag] [--case case] [--examiner name]\n"
+		 "                    [--quarantine network] [--undo] container\n",
+	.needs = TOOL_TARGET | TOOL_BAG_ASKED,
+	.min_args = 1, .max_args = 1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct isolate_opts),
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+};

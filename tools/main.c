@@ -11,30 +11,11 @@
 #include "common/capture.h"
 #include "tools/tool.h"
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv, struct cfir_global *g);
-	const char *summary;
-};
-
 /* sorted by name */
-static const struct cmd cmds[] = {
-	{ "capture", cmd_capture, "the container's traffic from its host-side interfaces into pcaps" },
-	{ "collect", cmd_collect, "the whole response: every step, in order of volatility, one sealed bag" },
-	{ "copy", cmd_copy, "paths of a container (like docker cp) into a bag, hashed and indexed" },
-	{ "diff", cmd_diff, "what changed in the writable layer: typed, hashed, collected, timeline" },
-	{ "export", cmd_export, "the container's filesystem into a bag, byte for byte, hashed and indexed" },
-	{ "hunt", cmd_hunt, "find the dangerous and the compromised containers on this host" },
-	{ "inspect", cmd_inspect, "engine metadata, image, changes and logs into a bag" },
-	{ "isolate", cmd_isolate, "cut a container off every network, recorded so --undo restores it" },
-	{ "keygen", cmd_keygen, "a minisign-compatible key pair to sign sealed bags" },
-	{ "memory", cmd_memory, "readable memory of chosen processes, with an index of regions" },
-	{ "pause", cmd_pause, "freeze a container through the Engine API" },
-	{ "ps", cmd_ps, "the process tree from /proc, every executable recovered" },
-	{ "seal", cmd_seal, "the bag's final state, signed; it takes no more evidence" },
-	{ "sockets", cmd_sockets, "tcp, udp, raw, unix and packet sockets of the container's netns" },
-	{ "unpause", cmd_unpause, "thaw a container through the Engine API" },
-	{ "verify", cmd_verify, "check every hash, the custody chain and the bag's shape" },
+static const struct tool_cmd *const cmds[] = {
+	&cmd_capture, &cmd_collect, &cmd_copy, &cmd_diff, &cmd_export, &cmd_hunt, &cmd_inspect,
+	&cmd_isolate, &cmd_keygen, &cmd_memory, &cmd_pause, &cmd_ps, &cmd_seal, &cmd_sockets,
+	&cmd_unpause, &cmd_verify,
 };
 
 static const char usage[] =
@@ -48,7 +29,7 @@ help(void)
 	fputs(usage, stdout);
 	fputs("\ncommands:\n", stdout);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		printf("   %-10s %s\n", cmds[i].name, cmds[i].summary);
+		printf("   %-10s %s\n", cmds[i]->name, cmds[i]->summary);
 	fputs("\n'cfir COMMAND -h' shows a command's options; man cfir has the rest.\n", stdout);
 }
 
@@ -111,7 +92,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'F' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -120,18 +101,21 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cfir_global g = { 0 };
-	const char *format = NULL;
-	struct cfir_err err = { 0 };
 	size_t i;
-	int c, r;
+	int c;
 
-	g.argc = argc;
-	g.argv = argv;
+	g.meta.argc = argc;
+	g.meta.argv = argv;
 	g.out.fp = stdout;
+	g.bag = getenv("CFIR_BAG");
+	if (g.bag != NULL && *g.bag == '\0')
+		g.bag = NULL;
+	g.meta.case_id = getenv("CFIR_CASE");
+	g.meta.examiner = getenv("CFIR_EXAMINER");
 	while ((c = getopt_long(argc, argv, "+H:hqv", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'F':
-			format = optarg;
+		case OPT_FORMAT:
+			g.format = optarg;
 			break;
 		case 'H':
 			g.host = optarg;
@@ -153,33 +137,17 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (format == NULL)
-		g.out.format = isatty(STDOUT_FILENO) ? CFIR_FORMAT_TEXT : CFIR_FORMAT_JSON;
-	else if (strcmp(format, "text") == 0)
-		g.out.format = CFIR_FORMAT_TEXT;
-	else if (strcmp(format, "json") == 0)
-		g.out.format = CFIR_FORMAT_JSON;
-	else {
-		cfir_error("--format takes text or json, not '%s'", format);
-		return EX_USAGE;
-	}
 	if (optind >= argc) {
 		fputs(usage, stderr);
 		return EX_USAGE;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0)
+		if (strcmp(argv[optind], cmds[i]->name) == 0)
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0])) {
 		cfir_error("'%s' is not a cfir command; see 'cfir -h'", argv[optind]);
 		return EX_USAGE;
 	}
 	signals();
-	argc -= optind;
-	argv += optind;
-	optind = 0;	/* a fresh getopt for the subcommand */
-	r = cmds[i].fn(argc, argv, &g);
-	if (cfir_out_finish(&g.out, &err) < 0 && r == 0)
-		r = cfir_err_report(&err);
-	return r;
+	return tool_main(cmds[i], argc - optind, argv + optind, &g);
 }

@@ -12,11 +12,7 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir memory [-h] [-o bag] [--case case] [--examiner name] [--max-bytes bytes]\n"
-	"                   container [--all | pid ...]\n";
-
-enum { OPT_ALL = 0x300, OPT_MAX_BYTES };
+enum { OPT_ALL = OPT_CMD, OPT_MAX_BYTES };
 
 #define CHUNK (1u << 20)
 
@@ -187,115 +183,126 @@ out:
 	return r;
 }
 
+static const struct cfir_field columns[] = {
+	{ "pid", "PID", CFIR_FMT_NUM, 8, CFIR_FIELD_RIGHT, NULL },
+	{ "bytes", "BYTES", CFIR_FMT_NUM, 12, CFIR_FIELD_RIGHT, NULL },
+	{ "regions", "REGIONS", CFIR_FMT_NUM, 8, CFIR_FIELD_RIGHT, NULL },
+	{ "skipped", "SKIPPED", CFIR_FMT_NUM, 8, CFIR_FIELD_RIGHT, NULL },
+	{ "partial", "PARTIAL", CFIR_FMT_BOOL, 0, 0, NULL },
+	{ 0 },
+};
+
 static void
-text(struct cfir_out *o, const cJSON *rec, void *ctx)
+init(void *opts)
 {
-	(void)ctx;
-	fprintf(o->fp, "PID %.0f: %.0f bytes in %.0f regions, %.0f skipped\n",
-		cJSON_GetObjectItem(rec, "pid")->valuedouble, cJSON_GetObjectItem(rec, "bytes")->valuedouble,
-		cJSON_GetObjectItem(rec, "regions")->valuedouble,
-		cJSON_GetObjectItem(rec, "skipped")->valuedouble);
+	((struct memory_opts *)opts)->max_bytes = 1ull << 30;
 }
 
-int
-cmd_memory(int argc, char **argv, struct cfir_global *g)
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
 {
-	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, OPT_ALL },
-		TOOL_BAG_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, first = { 0 };
-	struct cfir_proc_list l = { 0 };
-	struct tool_bagopts bo;
-	unsigned long max = 1ul << 30, pid;
-	uint64_t budget;
-	bool all = false;
-	cJSON *sum, *s;
-	int c, i, failed = 0, r = 0;
+	struct memory_opts *o = opts;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		if (c == OPT_ALL) {
-			all = true;
-			continue;
-		}
-		if (c == OPT_MAX_BYTES && cfir_parse_ulong(optarg, ~0ul, &max) == 0)
-			continue;
-		if (c == OPT_MAX_BYTES)
-			cfir_error("--max-bytes takes a number of bytes, not '%s'", optarg);
-		return tool_usage(usage, c != 'h');
+	switch (c) {
+	case OPT_ALL:
+		o->all = true;
+		return 0;
+	case OPT_MAX_BYTES:
+		return tool_size("--max-bytes", arg, &o->max_bytes, err);
 	}
-	if (optind >= argc || (all == (argc - optind > 1)))
-		return tool_usage(usage, true);
-	for (i = optind + 1; i < argc; i++)
-		if (cfir_parse_ulong(argv[i], 0x7fffffff, &pid) < 0) {
-			cfir_error("'%s' is not a PID", argv[i]);
-			return tool_usage(usage, true);
-		}
-	budget = max;
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0 ||
-	    cfir_proc_members(t, "/proc", &l, &err) < 0)
-		goto out;
-	/* only the container's own processes: a PID outside it is a usage error, nothing is written */
-	for (i = optind + 1; i < argc; i++) {
-		cfir_parse_ulong(argv[i], 0x7fffffff, &pid);
-		if (!cfir_proc_list_has(&l, (pid_t)pid)) {
-			cfir_err_set(&err, EX_USAGE, 0, "PID %lu is not a process of container '%s'%s", pid,
-				     t->name, l.pidns_shared ? " (it shares a PID namespace: its cgroup decides)" : "");
-			goto out;
-		}
-	}
-	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 || cfir_bag_begin(bag, "memory", t, &err) < 0)
-		goto out;
-	sum = cJSON_CreateArray();
-	for (i = 0; i < (all ? (int)l.n : argc - optind - 1); i++) {
-		pid_t p;
+	return -1;
+}
 
-		if (all)
-			p = l.e[i].pid;
-		else {
-			cfir_parse_ulong(argv[optind + 1 + i], 0x7fffffff, &pid);
-			p = (pid_t)pid;
-		}
-		if (cfir_interrupted())
-			break;
-		if (dump_pid(bag, &l, p, &budget, sum, &err) < 0) {
-			cfir_err_report(&err);
-			if (failed++ == 0)
-				first = err;
-		}
-	}
-	if (cfir_interrupted() && failed++ == 0) {
-		cfir_err_interrupted(&first);
-		cfir_err_report(&first);
-	}
-	{
-		cJSON *details = cJSON_CreateObject();
+/* Only the container's own processes: a PID outside it is a usage error, nothing is written. */
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct memory_opts *o = opts;
+	unsigned long pid;
+	size_t i;
+	int a;
 
-		cJSON_AddItemToObject(details, "processes", sum);
-		cfir_json_add_num(details, "max_bytes", (double)max);
-		cfir_json_add_num(details, "bytes", (double)(max - budget));
-		cJSON_AddBoolToObject(details, "frozen", t->paused);
-		cJSON_ArrayForEach(s, sum)
-			cfir_out_record(&g->out, s, text, NULL);
+	if (o->npids == 0 && o->all == (argc > 1))
+		return cfir_err_set(&s->err, EX_USAGE, 0, "memory takes --all or PIDs, one of them");
+	for (a = 1; a < argc && o->npids < MEMORY_PIDS_MAX; a++) {
+		if (cfir_parse_ulong(argv[a], 0x7fffffff, &pid) < 0)
+			return cfir_err_set(&s->err, EX_USAGE, 0, "'%s' is not a PID", argv[a]);
+		o->pids[o->npids++] = (int)pid;
+	}
+	if (a < argc)
+		return cfir_err_set(&s->err, EX_USAGE, 0, "at most %d PIDs", MEMORY_PIDS_MAX);
+	o->members = calloc(1, sizeof(*o->members));
+	if (o->members == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "memory");
+	if (cfir_proc_members(s->t, "/proc", o->members, &s->err) < 0)
+		return -1;
+	for (i = 0; i < o->npids; i++)
+		if (!cfir_proc_list_has(o->members, (pid_t)o->pids[i]))
+			return cfir_err_set(&s->err, EX_USAGE, 0, "PID %d is not a process of container '%s'%s",
+					    o->pids[i], s->t->name,
+					    o->members->pidns_shared ? " (it shares a PID namespace: its cgroup decides)" : "");
+	return 0;
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct memory_opts *o = opts;
+	struct cfir_proc_list *l = o->members;
+	struct cfir_err err = { 0 };
+	uint64_t budget = o->max_bytes;
+	size_t i, n = o->all ? l->n : o->npids;
+	cJSON *sum = cJSON_CreateArray(), *p;
+
+	(void)argc, (void)argv;
+	for (i = 0; i < n && !cfir_interrupted(); i++) {
+		if (dump_pid(s->bag, l, o->all ? l->e[i].pid : (pid_t)o->pids[i], &budget, sum, &err) < 0)
+			tool_soft_fail(s, &err);
 		cfir_err_clear(&err);
-		if (failed)
-			err = first;
-		if (tool_end(bag, failed ? -1 : 0, cJSON_GetArraySize(cfir_bag_artifacts(bag)) > 0, &err, details) < 0)
-			goto out;
 	}
-out:
-	cfir_proc_list_free(&l);
-	/* failures of single PIDs were reported as they came */
-	if (failed && r == 0)
-		r = err.exit;
-	return tool_done(e, t, bag, &err, r);
+	if (cfir_interrupted()) {
+		cfir_err_interrupted(&err);
+		tool_soft_fail(s, &err);
+	}
+	s->details = cJSON_CreateObject();
+	cJSON_AddItemToObject(s->details, "processes", sum);
+	cfir_json_add_num(s->details, "max_bytes", (double)o->max_bytes);
+	cfir_json_add_num(s->details, "bytes", (double)(o->max_bytes - budget));
+	cJSON_AddBoolToObject(s->details, "frozen", s->t->paused);
+	cfir_out_head(s->out, columns);
+	cJSON_ArrayForEach(p, sum)
+		cfir_out_row(s->out, p, columns);
+	return s->soft.exit != 0 ? -1 : 0;
 }
+
+static void
+fini(void *opts)
+{
+	struct memory_opts *o = opts;
+
+	if (o->members != NULL)
+		cfir_proc_list_free(o->members);
+	free(steal_pointer(&o->members));
+}
+
+static const struct option longopts[] = {
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_memory = {
+	.name = "memory",
+	.summary = "readable memory of chosen processes, with an index of regions",
+	.usage = "usage: cfir memory [-h] [-o bag] [--case case] [--examiner name] [--max-bytes size]\n"
+		 "                   container [--all | pid ...]\n",
+	.needs = TOOL_TARGET | TOOL_BAG,
+	.min_args = 1, .max_args = -1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct memory_opts),
+	.init = init,
+	.option = option,
+	.prepare = prepare,
+	.run = run,
+	.fini = fini,
+};

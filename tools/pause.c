@@ -1,4 +1,5 @@
 /* pause.c - freeze and thaw a container through the Engine API */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,30 +11,25 @@
 
 #define CONFIRM_POLLS 100	/* 10 ms apart: up to a second for the state to show */
 
-static const char pause_usage[] =
-	"usage: cfir pause [-h] [-o bag] [--case case] [--examiner name] container\n";
-static const char unpause_usage[] =
-	"usage: cfir unpause [-h] [-o bag] [--case case] [--examiner name] container\n";
-
 static void
-text(struct cfir_out *o, const cJSON *rec, void *ctx)
+title(struct cfir_text *t, const cJSON *rec)
 {
-	const cJSON *already = cJSON_GetObjectItemCaseSensitive(rec, "already");
-	bool pause = ctx != NULL;
+	bool pause = strcmp(cfir_json_str(rec, "action"), "pause") == 0;
 
-	fputs(pause ? "paused " : "unpaused ", o->fp);
-	cfir_vis_str(o->fp, tool_jstr(rec, "name"));
-	fprintf(o->fp, " (%.12s)", tool_jstr(rec, "id"));
-	if (cJSON_IsTrue(already))
-		fprintf(o->fp, ": it was already %s", pause ? "paused" : "running");
-	fputc('\n', o->fp);
-	if (o->verbose || !cJSON_IsTrue(already)) {
-		tool_kv(o, "  requested", tool_jstr(rec, "requested"));
-		tool_kv(o, "  confirmed", tool_jstr(rec, "confirmed"));
-	}
-	tool_kv(o, "  state", tool_jstr(rec, "state"));
-	tool_kv(o, "  freezer", tool_jstr(rec, "freezer"));
+	tool_title(t, pause ? "paused" : "unpaused", rec);
+	if (cJSON_IsTrue(cfir_json_get(rec, "already")))
+		cfir_text_printf(t, ": it was already %s", pause ? "paused" : "running");
 }
+
+static const struct cfir_field fields[] = {
+	{ "requested", "requested", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ "confirmed", "confirmed", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ "state", "state", CFIR_FMT_STR, 0, 0, NULL },
+	{ "freezer", "freezer", CFIR_FMT_STR, 0, 0, NULL },
+	{ 0 },
+};
+
+static const struct cfir_view view = { title, fields };
 
 /* The engine answers once the runtime has frozen the cgroup; confirm it. */
 static int
@@ -56,83 +52,71 @@ confirm(struct cfir_engine *e, struct cfir_target *t, bool pause, char *when,
 }
 
 static int
-run(int argc, char **argv, struct cfir_global *g, bool pause)
+run(struct tool_step *s, bool pause)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *usage = pause ? pause_usage : unpause_usage;
 	const char *action = pause ? "pause" : "unpause";
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_err err = { 0 }, berr = { 0 };
-	struct tool_bagopts bo;
-	cleanup_cjson cJSON *rec = NULL;
+	struct cfir_target *t = s->t;
 	cleanup_free char *path = NULL;
 	char requested[CFIR_TIME_LEN] = "", confirmed[CFIR_TIME_LEN] = "";
 	char freezer[64] = "unknown";
-	bool already = false;
-	int c, r = 0;
+	bool already;
+	cJSON *rec;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		return tool_usage(usage, c != 'h');
-	}
-	if (argc - optind != 1)
-		return tool_usage(usage, true);
-
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
-		goto out;
-	if (!t->running) {
-		cfir_err_set(&err, EX_UNAVAILABLE, 0, "container '%s' is %s, not running",
-			     t->name, t->status);
-		goto out;
-	}
+	if (!t->running)
+		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s' is %s, not running",
+				    t->name, t->status);
 	already = pause ? t->paused : !t->paused;
 	if (!already) {
-		if (asprintf(&path, "/containers/%s/%s", t->id, action) < 0) {
-			cfir_err_set(&err, EX_OSERR, 0, "out of memory");
-			goto out;
-		}
+		if (asprintf(&path, "/containers/%s/%s", t->id, action) < 0)
+			return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
 		cfir_now_rfc3339(requested);
-		if (cfir_engine_call(e, "POST", path, NULL, NULL, NULL, &err) == 0)
-			confirm(e, t, pause, confirmed, &err);
+		if (cfir_engine_call(s->e, "POST", path, NULL, NULL, NULL, &s->err) == 0)
+			confirm(s->e, t, pause, confirmed, &s->err);
 	}
 	if (cfir_target_freezer(t, freezer, sizeof(freezer), NULL) < 0)
 		snprintf(freezer, sizeof(freezer), "unknown");
 
-	rec = cfir_target_json(t);
+	s->details = rec = cfir_target_json(t);
 	cfir_json_add_str(rec, "action", action);
 	cJSON_AddBoolToObject(rec, "already", already);
 	cfir_json_add_str(rec, "requested", requested[0] ? requested : NULL);
 	cfir_json_add_str(rec, "confirmed", confirmed[0] ? confirmed : NULL);
 	cfir_json_add_str(rec, "freezer", freezer);
-	cfir_json_add_str(rec, "engine", cfir_engine_host(e));
-
-	if (err.msg[0] == '\0')
-		cfir_out_record(&g->out, rec, text, pause ? (void *)1 : NULL);
-out:
-	/* frozen first, written down second: the bag may have to wait for its lock */
-	if (t != NULL && tool_record(&bo, action, t, &err, rec, &berr) < 0)
-		r = cfir_err_report(&berr);
-	if (err.msg[0] != '\0')
-		r = cfir_err_report(&err);
-	tool_release(e, t);
-	return r;
+	cfir_json_add_str(rec, "engine", cfir_engine_host(s->e));
+	if (s->err.msg[0] != '\0')
+		return -1;
+	return cfir_out_record(s->out, rec, &view);
 }
 
-int
-cmd_pause(int argc, char **argv, struct cfir_global *g)
+static int
+run_pause(struct tool_step *s, void *opts, int argc, char **argv)
 {
-	return run(argc, argv, g, true);
+	(void)opts, (void)argc, (void)argv;
+	return run(s, true);
 }
 
-int
-cmd_unpause(int argc, char **argv, struct cfir_global *g)
+static int
+run_unpause(struct tool_step *s, void *opts, int argc, char **argv)
 {
-	return run(argc, argv, g, false);
+	(void)opts, (void)argc, (void)argv;
+	return run(s, false);
 }
+
+/* frozen first, written down second: the bag may have to wait for its lock */
+const struct tool_cmd cmd_pause = {
+	.name = "pause",
+	.summary = "freeze a container through the Engine API",
+	.usage = "usage: cfir pause [-h] [-o bag] [--case case] [--examiner name] container\n",
+	.needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
+	.min_args = 1, .max_args = 1,
+	.run = run_pause,
+};
+
+const struct tool_cmd cmd_unpause = {
+	.name = "unpause",
+	.summary = "thaw a container through the Engine API",
+	.usage = "usage: cfir unpause [-h] [-o bag] [--case case] [--examiner name] container\n",
+	.needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
+	.min_args = 1, .max_args = 1,
+	.run = run_unpause,
+};

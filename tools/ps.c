@@ -15,11 +15,7 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] =
-	"usage: cfir ps [-h] [-o bag] [--case case] [--examiner name] [--no-environ]\n"
-	"               container\n";
-
-enum { OPT_NO_ENVIRON = 0x200 };
+enum { OPT_NO_ENVIRON = OPT_CMD };
 
 /*
  * What is kept of a process while the others are read: enough for the
@@ -306,22 +302,30 @@ by_pid(const void *a, const void *b)
 	return (x->info.pid > y->info.pid) - (x->info.pid < y->info.pid);
 }
 
-/* One line of the tree: UID PID PPID STAT START COMMAND, hostile bytes escaped. */
+/* The tree's columns, like ps -ef --forest; COMMAND comes escaped. */
+static const struct cfir_field tree_cols[] = {
+	{ "uid", "UID", CFIR_FMT_NUM, 6, 0, NULL },
+	{ "pid", "PID", CFIR_FMT_NUM, 7, CFIR_FIELD_RIGHT, NULL },
+	{ "ppid", "PPID", CFIR_FMT_NUM, 7, CFIR_FIELD_RIGHT, NULL },
+	{ "stat", "STAT", CFIR_FMT_STR, 4, 0, NULL },
+	{ "start", "START", CFIR_FMT_STR, 8, 0, NULL },
+	{ "command", "COMMAND", CFIR_FMT_STR, 0, CFIR_FIELD_ESCAPED, NULL },
+	{ 0 },
+};
+
+/* The tree's command: indented under its parent, hostile bytes escaped. */
 static void
-tree_line(FILE *f, const struct proc *p, int depth)
+tree_command(struct cfir_text *t, const struct proc *p, int depth)
 {
-	const char *start = p->start[0] ? p->start : NULL;
 	int i;
 
-	fprintf(f, "%-6ld %7d %7d %-4c %-8.8s ", p->info.uid, (int)p->info.pid, (int)p->info.ppid,
-		p->info.state ? p->info.state : '?', start ? start + 11 : "-");
 	for (i = 0; i < depth; i++)
-		fputs(i + 1 == depth ? " \\_ " : "    ", f);
+		cfir_text_printf(t, "%s", i + 1 == depth ? " \\_ " : "    ");
 	if (p->info.args != NULL && p->info.argslen > 0) {
 		const char *a0 = p->info.args, *sp = memchr(a0, ' ', p->info.argslen), *base;
 		size_t a0len = sp ? (size_t)(sp - a0) : p->info.argslen;
 
-		cfir_vis(f, p->info.args, p->info.argslen);
+		cfir_vis_text(t, p->info.args, p->info.argslen, 0);
 		/* a process that renamed itself shows what it calls itself now */
 		base = memrchr(a0, '/', a0len);
 		base = base ? base + 1 : a0;
@@ -329,20 +333,38 @@ tree_line(FILE *f, const struct proc *p, int depth)
 		if (a0len > 15)
 			a0len = 15;	/* comm holds 15 bytes */
 		if (p->info.commlen != a0len || memcmp(base, p->info.comm, a0len) != 0) {
-			fputs("  {", f);
-			cfir_vis(f, p->info.comm, p->info.commlen);
-			fputc('}', f);
+			cfir_text_printf(t, "  {");
+			cfir_vis_text(t, p->info.comm, p->info.commlen, 0);
+			cfir_text_printf(t, "}");
 		}
 	} else {
-		fputc('[', f);
-		cfir_vis(f, p->info.comm, p->info.commlen);
-		fputc(']', f);
+		cfir_text_printf(t, "[");
+		cfir_vis_text(t, p->info.comm, p->info.commlen, 0);
+		cfir_text_printf(t, "]");
 	}
 	if (p->info.exe_deleted)
-		fputs("  (deleted executable)", f);
+		cfir_text_printf(t, "  (deleted executable)");
 	if (p->info.gone)
-		fputs("  (gone)", f);
-	fputc('\n', f);
+		cfir_text_printf(t, "  (gone)");
+}
+
+/* One line of the tree: UID PID PPID STAT START COMMAND. */
+static void
+tree_line(struct cfir_out *o, const struct proc *p, int depth)
+{
+	cleanup_cjson cJSON *row = cJSON_CreateObject();
+	struct cfir_text cmd = { 0 };
+	char stat[2] = { p->info.state ? p->info.state : '?', '\0' };
+
+	cfir_json_add_num(row, "uid", (double)p->info.uid);
+	cfir_json_add_num(row, "pid", p->info.pid);
+	cfir_json_add_num(row, "ppid", p->info.ppid);
+	cfir_json_add_str(row, "stat", stat);
+	cfir_json_add_str(row, "start", p->start[0] ? p->start + 11 : "-");
+	tree_command(&cmd, p, depth);
+	cfir_json_add_str(row, "command", cmd.p ? cmd.p : "");
+	free(cmd.p);
+	cfir_out_row(o, row, tree_cols);
 }
 
 /* The processes sorted by PID, and their indices sorted by parent: children by binary search. */
@@ -387,27 +409,27 @@ has_pid(const struct forest *fo, pid_t pid)
 }
 
 static void
-tree_from(FILE *f, struct forest *fo, size_t at, int depth)
+tree_from(struct cfir_out *o, struct forest *fo, size_t at, int depth)
 {
 	size_t k;
 
 	if (fo->p[at].printed || depth > 64)
 		return;
 	fo->p[at].printed = true;
-	tree_line(f, &fo->p[at], depth);
+	tree_line(o, &fo->p[at], depth);
 	for (k = first_child(fo, fo->p[at].info.pid);
 	     k < fo->n && fo->p[fo->byppid[k]].info.ppid == fo->p[at].info.pid; k++)
-		tree_from(f, fo, fo->byppid[k], depth + 1);
+		tree_from(o, fo, fo->byppid[k], depth + 1);
 }
 
 /* P sorted by PID; each process printed once, n log n. */
 static void
-tree(FILE *f, struct proc *p, size_t n)
+tree(struct cfir_out *o, struct proc *p, size_t n)
 {
 	struct forest fo = { p, n, calloc(n ? n : 1, sizeof(size_t)) };
 	size_t i;
 
-	fprintf(f, "%-6s %7s %7s %-4s %-8s %s\n", "UID", "PID", "PPID", "STAT", "START", "COMMAND");
+	cfir_out_head(o, tree_cols);
 	for (i = 0; i < n; i++) {
 		p[i].printed = false;
 		if (fo.byppid != NULL)
@@ -420,14 +442,14 @@ tree(FILE *f, struct proc *p, size_t n)
 	/* roots: parents outside the container (the runtime's shim, nsenter's shell) */
 	for (i = 0; i < fo.n; i++)
 		if (!has_pid(&fo, p[i].info.ppid))
-			tree_from(f, &fo, i, 0);
+			tree_from(o, &fo, i, 0);
 	for (i = 0; i < n; i++)	/* cycles and chains deeper than 64, still each once */
 		if (!p[i].printed) {
 			if (fo.n == 0) {
 				p[i].printed = true;
-				tree_line(f, &p[i], 0);
+				tree_line(o, &p[i], 0);
 			} else {
-				tree_from(f, &fo, i, 0);
+				tree_from(o, &fo, i, 0);
 			}
 		}
 	free(fo.byppid);
@@ -524,156 +546,203 @@ wstr(struct cfir_writer *w, const char *s, struct cfir_err *err)
 	return cfir_writer_write(w, s, strlen(s), err);
 }
 
+/* What one ps holds while it works. */
+struct ps {
+	struct tool_step *s;
+	struct cfir_proc_list l;
+	struct proc *p;
+	cJSON *head;
+	size_t np, vanished, nexe;
+	int failed;		/* executables not recovered */
+};
+
+/* The executables first: each inode hashed once, each content copied once. */
+static int
+executables(struct ps *ps)
+{
+	size_t i;
+
+	ps->p = calloc(ps->l.n ? ps->l.n : 1, sizeof(*ps->p));
+	ps->head = cJSON_CreateObject();
+	if (ps->p == NULL || ps->head == NULL)
+		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
+	for (i = 0; i < ps->l.n && !cfir_interrupted(); i++)
+		peek(&ps->l, &ps->l.e[i], &ps->p[i]);
+	cfir_json_add_str(ps->head, "container", ps->s->t->id);
+	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
+	membership(ps->head, &ps->l);
+	cJSON_AddBoolToObject(ps->head, "frozen", ps->s->t->paused);
+	recover(ps->s->bag, ps->p, i, cJSON_AddArrayToObject(ps->head, "executables"), &ps->failed);
+	ps->nexe = (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(ps->head, "executables"));
+	return 0;
+}
+
 /*
  * processes.json is written as the processes are read: the container
  * chooses how many there are and how long their command lines and
  * environments are, so nothing but a bounded summary of each is kept.
- * First every executable (through one /proc fd a process, checked), then
- * each process in full, then the tree.
+ * {"container":...,"executables":[...],"processes":[ ... streamed ... ]}
  */
-int
-cmd_ps(int argc, char **argv, struct cfir_global *g)
+static int
+processes(struct ps *ps, const struct cfir_proc_opts *po)
 {
-	static const struct option longopts[] = {
-		TOOL_BAG_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "no-environ", no_argument, NULL, OPT_NO_ENVIRON },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_proc_opts po = { .environ = true };
-	struct cfir_engine *e = NULL;
-	struct cfir_target *t = NULL;
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 }, werr = { 0 };
-	struct cfir_proc_list l = { 0 };
 	struct cfir_writer *w = NULL;
-	struct tool_bagopts bo;
-	struct proc *p = NULL;
-	cleanup_cjson cJSON *head = NULL;
-	cleanup_free char *text = NULL, *hs = NULL;
-	cJSON *exes, *details;
-	size_t i, hlen = 0, tlen = 0, gone = 0, np = 0, nexe = 0;
-	int c, failed = 0, rc = 0, r = 0, wr = 0;
-	FILE *tf;
+	struct cfir_err werr = { 0 };
+	cleanup_free char *hs = NULL;
+	size_t i, hlen = 0;
+	int wr;
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (tool_bagopt(&bo, c, optarg))
-			continue;
-		if (c == OPT_NO_ENVIRON) {
-			po.environ = false;
-			continue;
-		}
-		return tool_usage(usage, c != 'h');
-	}
-	if (argc - optind != 1)
-		return tool_usage(usage, true);
-
-	if (tool_target(g, argv[optind], &e, &t, &err) < 0 ||
-	    cfir_proc_members(t, "/proc", &l, &err) < 0 ||
-	    tool_bag_open(&bo, t->name, &bag, &err) < 0 ||
-	    cfir_bag_begin(bag, "ps", t, &err) < 0)
-		goto out;
-	p = calloc(l.n ? l.n : 1, sizeof(*p));
-	if (p == NULL) {
-		rc = cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
-		goto end;
-	}
-	/* the executables first: each inode hashed once, each content copied once */
-	for (i = 0; i < l.n && !cfir_interrupted(); i++)
-		peek(&l, &l.e[i], &p[i]);
-	head = cJSON_CreateObject();
-	cfir_json_add_str(head, "container", t->id);
-	cfir_json_add_num(head, "pidns", (double)l.pidns);
-	membership(head, &l);
-	cJSON_AddBoolToObject(head, "frozen", t->paused);
-	exes = cJSON_AddArrayToObject(head, "executables");
-	recover(bag, p, i, exes, &failed);
-	nexe = (size_t)cJSON_GetArraySize(exes);
-	hs = cfir_json_print(head, &hlen);
-	if (hs == NULL || cfir_writer_open(bag, "proc", "processes.json", &w, &err) < 0) {
-		if (hs == NULL)
-			cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
-		rc = -1;
-		goto end;
-	}
-	/* {"container":...,"executables":[...],"processes":[ ... streamed ... ]} */
+	hs = cfir_json_print(ps->head, &hlen);
+	if (hs == NULL)
+		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
+	if (cfir_writer_open(ps->s->bag, "proc", "processes.json", &w, &ps->s->err) < 0)
+		return -1;
 	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
-	for (i = 0; i < l.n && wr == 0; i++) {
+	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupted(); i++) {
 		cleanup_free char *js = NULL;
-		cJSON *j;
+		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
 		size_t jlen;
 
-		if (cfir_interrupted())
-			break;	/* what was read so far is written whole, the record says partial */
-		j = describe(&l, &l.e[i], &po, &p[i]);
-		gone += p[i].info.gone;
-		np++;
+		ps->vanished += ps->p[i].info.gone;
+		ps->np++;
 		js = cfir_json_print(j, &jlen);
 		if (js == NULL)
 			wr = cfir_err_set(&werr, EX_OSERR, ENOMEM, "ps");
 		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, js, jlen, &werr) < 0)
 			wr = -1;
-		if (g->out.format == CFIR_FORMAT_JSON)
-			cfir_out_record(&g->out, j, NULL, NULL);
+		if (ps->s->out->format == CFIR_FORMAT_JSON)
+			cfir_out_record(ps->s->out, j, NULL);
 		cJSON_Delete(j);
 	}
+	/* interrupted: what was read so far is written whole, the record says partial */
 	if (wr == 0)
-		wr = wstr(w, np < l.n ? "],\"interrupted\":true}\n" : "]}\n", &werr);
-	if (wr == 0) {
+		wr = wstr(w, ps->np < ps->l.n ? "],\"interrupted\":true}\n" : "]}\n", &werr);
+	if (wr == 0)
 		wr = cfir_writer_commit(w, &werr);
-	} else {
+	else
 		cfir_writer_abort(w);
-	}
-	w = NULL;
-	if (wr < 0) {
-		err = werr;
-		rc = -1;
-		goto end;
-	}
-
-	tf = open_memstream(&text, &tlen);
-	if (tf == NULL) {
-		rc = cfir_err_set(&err, EX_OSERR, ENOMEM, "ps");
-		goto end;
-	}
-	if (l.pidns_shared)
-		fputs("# the container shares a PID namespace: its processes are those of its cgroup\n", tf);
-	tree(tf, p, np);
-	fclose(tf);
-	if (cfir_bag_add_buffer(bag, "proc", "tree.txt", text, tlen, &err) < 0) {
-		rc = -1;
-		goto end;
-	}
-	if (g->out.format != CFIR_FORMAT_JSON && !g->out.quiet)
-		fwrite(text, 1, tlen, g->out.fp);
-	if (l.pidns_shared)
-		cfir_warn("container '%s' shares a PID namespace: its processes are those of its cgroup",
-			  t->name);
-	if (np < l.n || cfir_interrupted())
-		rc = cfir_err_interrupted(&err);
-	else if (failed > 0)
-		rc = cfir_err_set(&err, EX_IOERR, 0, "%d executables not recovered", failed);
-end:
-	details = cJSON_CreateObject();
-	cfir_json_add_num(details, "processes", (double)np);
-	if (np < l.n)
-		cfir_json_add_num(details, "processes_found", (double)l.n);
-	cfir_json_add_num(details, "gone", (double)gone);
-	membership(details, &l);
-	cfir_json_add_num(details, "executables", (double)nexe);
-	cfir_json_add_num(details, "pidns", (double)l.pidns);
-	cJSON_AddBoolToObject(details, "frozen", t->paused);
-	if (tool_end(bag, rc, cJSON_GetArraySize(cfir_bag_artifacts(bag)) > 0, &err, details) < 0)
-		goto out;
-out:
-	for (i = 0; p != NULL && i < l.n; i++) {
-		cfir_proc_info_free(&p[i].info);
-		free(p[i].exe);
-	}
-	free(p);
-	cfir_proc_list_free(&l);
-	return tool_done(e, t, bag, &err, r);
+	if (wr < 0)
+		ps->s->err = werr;
+	return wr;
 }
+
+static void
+shared_pidns(struct cfir_text *t, const cJSON *rec)
+{
+	(void)rec;
+	cfir_text_printf(t, "# the container shares a PID namespace: its processes are those of its cgroup");
+}
+
+/* tree.txt, the same as the text output */
+static int
+tree_file(struct ps *ps)
+{
+	struct cfir_out to = { .format = CFIR_FORMAT_TEXT };
+	cleanup_free char *text = NULL;
+	size_t tlen = 0;
+
+	to.fp = open_memstream(&text, &tlen);
+	if (to.fp == NULL)
+		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
+	if (ps->l.pidns_shared)
+		cfir_out_line(&to, NULL, shared_pidns);
+	tree(&to, ps->p, ps->np);
+	fclose(to.fp);
+	if (cfir_bag_add_buffer(ps->s->bag, "proc", "tree.txt", text, tlen, &ps->s->err) < 0)
+		return -1;
+	if (ps->s->out->format != CFIR_FORMAT_JSON && !ps->s->out->quiet)
+		fwrite(text, 1, tlen, ps->s->out->fp);
+	return 0;
+}
+
+static cJSON *
+details_of(const struct ps *ps)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cfir_json_add_num(d, "processes", (double)ps->np);
+	if (ps->np < ps->l.n)
+		cfir_json_add_num(d, "processes_found", (double)ps->l.n);
+	cfir_json_add_num(d, "gone", (double)ps->vanished);
+	membership(d, &ps->l);
+	cfir_json_add_num(d, "executables", (double)ps->nexe);
+	cfir_json_add_num(d, "pidns", (double)ps->l.pidns);
+	cJSON_AddBoolToObject(d, "frozen", ps->s->t->paused);
+	return d;
+}
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct cfir_proc_opts *po = opts;
+
+	(void)arg, (void)err;
+	if (c != OPT_NO_ENVIRON)
+		return -1;
+	po->environ = false;
+	return 0;
+}
+
+static void
+init(void *opts)
+{
+	((struct cfir_proc_opts *)opts)->environ = true;
+}
+
+/*
+ * First every executable (through one /proc fd a process, checked), then
+ * each process in full, then the tree.
+ */
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct ps ps = { .s = s };
+	size_t i;
+	int rc;
+
+	(void)argc, (void)argv;
+	rc = cfir_proc_members(s->t, "/proc", &ps.l, &s->err);
+	if (rc == 0)
+		rc = executables(&ps);
+	if (rc == 0)
+		rc = processes(&ps, opts);
+	if (rc == 0)
+		rc = tree_file(&ps);
+	if (rc == 0 && ps.l.pidns_shared)
+		tool_warn(s, "container '%s' shares a PID namespace: its processes are those of its cgroup",
+			  s->t->name);
+	if (rc == 0 && (ps.np < ps.l.n || cfir_interrupted()))
+		rc = cfir_err_interrupted(&s->err);
+	else if (rc == 0 && ps.failed > 0)
+		rc = cfir_err_set(&s->err, EX_IOERR, 0, "%d executables not recovered", ps.failed);
+	s->details = details_of(&ps);
+	cJSON_Delete(ps.head);
+	for (i = 0; ps.p != NULL && i < ps.l.n; i++) {
+		cfir_proc_info_free(&ps.p[i].info);
+		free(ps.p[i].exe);
+	}
+	free(ps.p);
+	cfir_proc_list_free(&ps.l);
+	return rc;
+}
+
+static const struct option longopts[] = {
+	{ "no-environ", no_argument, NULL, OPT_NO_ENVIRON },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_ps = {
+	.name = "ps",
+	.summary = "the process tree from /proc, every executable recovered",
+	.usage = "usage: cfir ps [-h] [-o bag] [--case case] [--examiner name] [--no-environ]\n"
+		 "               container\n",
+	.needs = TOOL_TARGET | TOOL_BAG,
+	.min_args = 1, .max_args = 1,
+	.longopts = longopts,
+	.opts_size = sizeof(struct cfir_proc_opts),
+	.init = init,
+	.option = option,
+	.run = run,
+};

@@ -20,11 +20,8 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char seal_usage[] =
-	"usage: cfir seal [-h] [-k seckey] [--examiner name] [--archive file.tar] bag\n";
-static const char keygen_usage[] = "usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n";
 
-enum { OPT_NO_PASS = 0x600, OPT_FORCE, OPT_ARCHIVE };
+enum { OPT_NO_PASS = OPT_CMD, OPT_FORCE, OPT_ARCHIVE };
 
 #define PASS_MAX 1024
 
@@ -322,170 +319,211 @@ sealed_hint(struct cfir_err *err, const char *archive, const char *bag)
 		 "; the bag is sealed and whole: 'cfir seal --archive %s %s' packs it again", archive, bag);
 }
 
-/* The output of a pack of a bag that was sealed before. */
 static void
-packed(struct cfir_global *g, const char *bag, const char *archive, const char *hex)
+sealed_title(struct cfir_text *t, const cJSON *rec)
 {
-	cJSON *rec = cJSON_CreateObject();
+	cfir_text_printf(t, "%s %s%s", cJSON_IsTrue(cJSON_GetObjectItem(rec, "sealed_before")) ? "packed" : "sealed",
+			 cfir_json_str(rec, "bag"),
+			 cJSON_IsTrue(cJSON_GetObjectItem(rec, "sealed_before")) ? " (sealed before)" : "");
+}
+
+static void
+archive_cell(struct cfir_text *t, const cJSON *rec)
+{
+	cfir_text_printf(t, "%s  %s", cfir_json_str(rec, "archive_sha256"), cfir_json_str(rec, "archive"));
+}
+
+static void
+signature(struct cfir_text *t, const cJSON *rec)
+{
+	(void)rec;
+	cfir_text_printf(t, "tagmanifest-sha256.txt.minisig");
+}
+
+static const struct cfir_field sealed_fields[] = {
+	{ "trusted_comment", "trusted", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ "signed", "signature", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, signature },
+	{ "archive", "archive", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, archive_cell },
+	{ 0 },
+};
+
+static const struct cfir_view sealed_view = { sealed_title, sealed_fields };
+
+struct seal_opts {
+	const char *key, *archive, *examiner;
+	struct cfir_ms_sec sk;
+	int dfd;
+	char hex[CFIR_SHA256_HEX];
+};
+
+static int
+seal_option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct seal_opts *o = opts;
+
+	(void)err;
+	if (c == 'k')
+		o->key = arg;
+	else if (c == OPT_ARCHIVE)
+		o->archive = arg;
+	else if (c == OPT_EXAMINER)
+		o->examiner = arg;
+	else
+		return -1;
+	return 0;
+}
+
+/* not into the bag it packs, nor over a file that exists */
+static int
+archive_ok(const char *bag, const char *archive, struct cfir_err *err)
+{
+	cleanup_free char *bagreal = realpath(bag, NULL), *outdir = strdup(archive), *outreal = NULL;
+
+	outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
+	if (bagreal == NULL || outreal == NULL)
+		return cfir_err_set(err, EX_CANTCREAT, errno, "--archive '%s'", archive);
+	if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
+	    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/'))
+		return cfir_err_set(err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
+	if (access(archive, F_OK) == 0)
+		return cfir_err_set(err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
+	return 0;
+}
+
+/* Sealing makes no bag: it ends one. The key first: a wrong passphrase leaves the bag as it was. */
+static int
+seal_prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct seal_opts *o = opts;
+	cleanup_free char *decl = NULL;
+
+	(void)argc;
+	o->dfd = -1;
+	if (o->examiner != NULL)
+		s->g->meta.examiner = o->examiner;
+	if (asprintf(&decl, "%s/bagit.txt", argv[0]) < 0 || access(decl, F_OK) < 0)
+		return cfir_err_set(&s->err, EX_NOINPUT, errno, "'%s' is not an evidence bag", argv[0]);
+	if (o->archive != NULL && archive_ok(argv[0], o->archive, &s->err) < 0)
+		return -1;
+	return 0;
+}
+
+/* the record: what was sealed, how, and the archive */
+static int
+sealed_output(struct tool_step *s, const struct seal_opts *o, const char *bag, const char *trusted,
+	      bool before)
+{
+	cleanup_cjson cJSON *rec = cJSON_CreateObject();
 
 	cfir_json_add_bytes(rec, "bag", bag, strlen(bag));
 	cJSON_AddBoolToObject(rec, "sealed", true);
-	cJSON_AddBoolToObject(rec, "sealed_before", true);
-	cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
-	cfir_json_add_str(rec, "archive_sha256", hex);
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		cfir_out_record(&g->out, rec, NULL, NULL);
-	} else if (!g->out.quiet) {
-		fputs("packed ", g->out.fp);
-		cfir_vis_str(g->out.fp, bag);
-		fputs(" (sealed before)\n", g->out.fp);
-		fprintf(g->out.fp, "  archive: %s  ", hex);
-		cfir_vis_str(g->out.fp, archive);
-		fputc('\n', g->out.fp);
+	if (before)
+		cJSON_AddBoolToObject(rec, "sealed_before", true);
+	else
+		cJSON_AddBoolToObject(rec, "signed", o->key != NULL);
+	if (!before)
+		cfir_json_add_str(rec, "trusted_comment", trusted);
+	if (o->archive != NULL) {
+		cfir_json_add_bytes(rec, "archive", o->archive, strlen(o->archive));
+		cfir_json_add_str(rec, "archive_sha256", o->hex);
 	}
-	cJSON_Delete(rec);
+	return cfir_out_record(s->out, rec, &sealed_view);
 }
 
-int
-cmd_seal(int argc, char **argv, struct cfir_global *g)
+/* the seal's own record, then the seal; the sealed bag is final: packed as it is, still under its lock */
+static int
+seal_and_pack(struct tool_step *s, struct seal_opts *o, const char *dir)
 {
-	static const struct option longopts[] = {
-		{ "archive", required_argument, NULL, OPT_ARCHIVE },
-		{ "examiner", required_argument, NULL, OPT_EXAMINER },
-		{ "help", no_argument, NULL, 'h' },
-		{ "key", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_ms_sec sk = { { 0 }, { 0 } };
-	struct cfir_bag *bag = NULL;
-	struct cfir_err err = { 0 };
-	struct tool_bagopts bo;
 	cleanup_free char *trusted = NULL;
-	const char *key = NULL, *archive = NULL;
-	char hex[CFIR_SHA256_HEX] = "";
-	cJSON *details, *rec;
-	int c, dfd = -1;
+	cJSON *details = cJSON_CreateObject();
 
-	tool_bagopts_init(&bo, g);
-	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
-		if (c == 'k') {
-			key = optarg;
-			continue;
-		}
-		if (c == OPT_ARCHIVE) {
-			archive = optarg;
-			continue;
-		}
-		if (c == OPT_EXAMINER && tool_bagopt(&bo, c, optarg))
-			continue;
-		return tool_usage(seal_usage, c != 'h');
-	}
-	if (argc - optind != 1)
-		return tool_usage(seal_usage, true);
-	bo.dir = argv[optind];
-	{
-		cleanup_free char *decl = NULL;
-
-		/* sealing makes no bag: it ends one */
-		if (asprintf(&decl, "%s/bagit.txt", bo.dir) < 0 || access(decl, F_OK) < 0) {
-			cfir_err_set(&err, EX_NOINPUT, errno, "'%s' is not an evidence bag", bo.dir);
-			goto out;
-		}
-	}
-	if (archive != NULL) {
-		cleanup_free char *bagreal = realpath(bo.dir, NULL), *outdir = strdup(archive), *outreal = NULL;
-
-		/* not into the bag it packs, nor over a file that exists */
-		outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
-		if (bagreal == NULL || outreal == NULL) {
-			cfir_err_set(&err, EX_CANTCREAT, errno, "--archive '%s'", archive);
-			goto out;
-		}
-		if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
-		    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/')) {
-			cfir_err_set(&err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
-			goto out;
-		}
-		if (access(archive, F_OK) == 0) {
-			cfir_err_set(&err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
-			goto out;
-		}
-	}
-	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
-	if (archive != NULL && key == NULL) {
-		int sealed = cfir_bag_open_sealed(bo.dir, &dfd, &err);
-
-		if (sealed < 0)
-			goto out;
-		if (sealed > 0) {
-			if (pack(dfd, bo.dir, archive, hex, &err) == 0)
-				packed(g, bo.dir, archive, hex);
-			goto out;
-		}
-	}
-	/* the key first: a wrong passphrase leaves the bag as it was */
-	if (key != NULL && tool_load_secret(key, &sk, &err) < 0)
-		goto out;
-	if (cfir_interrupted()) {
-		cfir_err_interrupted(&err);
-		cfir_err_wrap(&err, "bag '%s' not sealed", bo.dir);
-		goto out;
-	}
-	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 || cfir_bag_begin(bag, "seal", NULL, &err) < 0)
-		goto out;
-	details = cJSON_CreateObject();
-	cJSON_AddBoolToObject(details, "signed", key != NULL);
-	if (key != NULL) {
+	cJSON_AddBoolToObject(details, "signed", o->key != NULL);
+	if (o->key != NULL) {
 		char id[17];
 
-		cfir_ms_keyid_hex(id, sk.keyid);
+		cfir_ms_keyid_hex(id, o->sk.keyid);
 		cfir_json_add_str(details, "key_id", id);
 	}
-	if (cfir_bag_end(bag, "ok", NULL, details, &err) < 0 ||
-	    cfir_bag_seal(bag, key != NULL ? &sk : NULL, &trusted, &err) < 0)
-		goto out;
-	/* the sealed bag is final: pack it as it is, still under its lock */
-	if (archive != NULL) {
-		dfd = open(bo.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0) {
-			cfir_err_set(&err, cfir_err_sys_exit(errno), errno, "bag '%s'", bo.dir);
-			goto out;
-		}
-		if (pack(dfd, bo.dir, archive, hex, &err) < 0) {
-			sealed_hint(&err, archive, bo.dir);
-			goto out;
-		}
+	if (cfir_bag_begin(s->bag, "seal", NULL, &s->err) < 0) {
+		cJSON_Delete(details);
+		return -1;
 	}
-	rec = cJSON_CreateObject();
-	cfir_json_add_bytes(rec, "bag", bo.dir, strlen(bo.dir));
-	cJSON_AddBoolToObject(rec, "sealed", true);
-	cJSON_AddBoolToObject(rec, "signed", key != NULL);
-	cfir_json_add_str(rec, "trusted_comment", trusted);
-	if (archive != NULL) {
-		cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
-		cfir_json_add_str(rec, "archive_sha256", hex);
-	}
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		cfir_out_record(&g->out, rec, NULL, NULL);
-	} else if (!g->out.quiet) {
-		fputs("sealed ", g->out.fp);
-		cfir_vis_str(g->out.fp, bo.dir);
-		fprintf(g->out.fp, "\n  %s\n", trusted);
-		if (key != NULL)
-			fputs("  signature: tagmanifest-sha256.txt.minisig\n", g->out.fp);
-		if (archive != NULL) {
-			fprintf(g->out.fp, "  archive: %s  ", hex);
-			cfir_vis_str(g->out.fp, archive);
-			fputc('\n', g->out.fp);
+	if (cfir_bag_end(s->bag, "ok", NULL, details, &s->err) < 0 ||
+	    cfir_bag_seal(s->bag, o->key != NULL ? &o->sk : NULL, &trusted, &s->err) < 0)
+		return -1;
+	if (o->archive != NULL) {
+		o->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (o->dfd < 0)
+			return cfir_err_set(&s->err, cfir_err_sys_exit(errno), errno, "bag '%s'", dir);
+		if (pack(o->dfd, dir, o->archive, o->hex, &s->err) < 0) {
+			sealed_hint(&s->err, o->archive, dir);
+			return -1;
 		}
 	}
-	cJSON_Delete(rec);
-out:
-	OPENSSL_cleanse(&sk, sizeof(sk));
-	if (dfd >= 0)
-		close(dfd);
-	return tool_done(NULL, NULL, bag, &err, 0);
+	return sealed_output(s, o, dir, trusted, false);
 }
+
+static int
+seal_run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct seal_opts *o = opts;
+	const char *dir = argv[0];
+	int sealed;
+
+	(void)argc;
+	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
+	if (o->archive != NULL && o->key == NULL) {
+		sealed = cfir_bag_open_sealed(dir, &o->dfd, &s->err);
+		if (sealed < 0)
+			return -1;
+		if (sealed > 0) {
+			if (pack(o->dfd, dir, o->archive, o->hex, &s->err) < 0)
+				return -1;
+			return sealed_output(s, o, dir, NULL, true);
+		}
+	}
+	if (o->key != NULL && tool_load_secret(o->key, &o->sk, &s->err) < 0)
+		return -1;
+	if (cfir_interrupted()) {
+		cfir_err_interrupted(&s->err);
+		return cfir_err_wrap(&s->err, "bag '%s' not sealed", dir);
+	}
+	if (tool_bag_open(s->g, dir, NULL, &s->bag, &s->err) < 0)
+		return -1;
+	return seal_and_pack(s, o, dir);
+}
+
+static void
+seal_fini(void *opts)
+{
+	struct seal_opts *o = opts;
+
+	OPENSSL_cleanse(&o->sk, sizeof(o->sk));
+	if (o->dfd >= 0)
+		close(o->dfd);
+}
+
+static const struct option seal_longopts[] = {
+	{ "archive", required_argument, NULL, OPT_ARCHIVE },
+	{ "examiner", required_argument, NULL, OPT_EXAMINER },
+	{ "key", required_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_seal = {
+	.name = "seal",
+	.summary = "the bag's final state, signed; it takes no more evidence",
+	.usage = "usage: cfir seal [-h] [-k seckey] [--examiner name] [--archive file.tar] bag\n",
+	.needs = TOOL_OWN_RECORDS,
+	.min_args = 1, .max_args = 1,
+	.shortopts = "k:",
+	.longopts = seal_longopts,
+	.opts_size = sizeof(struct seal_opts),
+	.option = seal_option,
+	.prepare = seal_prepare,
+	.run = seal_run,
+	.fini = seal_fini,
+};
 
 /* DIR/NAME, created new (or replaced with FORCE), mode MODE, all of TEXT. */
 static int
@@ -508,63 +546,108 @@ write_key(const char *dir, const char *name, const char *text, mode_t mode, bool
 	return close(fd) < 0 ? cfir_err_set(err, EX_IOERR, errno, "close '%s'", path) : 0;
 }
 
-int
-cmd_keygen(int argc, char **argv, struct cfir_global *g)
-{
-	static const struct option longopts[] = {
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "no-passphrase", no_argument, NULL, OPT_NO_PASS },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_err err = { 0 };
-	cleanup_free char *pub = NULL, *sec = NULL, *home = NULL;
-	char pass[PASS_MAX] = "";
-	const char *dir = NULL;
-	bool nopass = false, force = false;
-	int c, r = -1;
+struct keygen_opts {
+	const char *dir;
+	bool nopass, force;
+};
 
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			dir = optarg;
-			continue;
-		case OPT_NO_PASS:
-			nopass = true;
-			continue;
-		case OPT_FORCE:
-			force = true;
-			continue;
-		}
-		return tool_usage(keygen_usage, c != 'h');
-	}
-	if (argc != optind)
-		return tool_usage(keygen_usage, true);
+static int
+keygen_option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	struct keygen_opts *o = opts;
+
+	(void)err;
+	if (c == 'o')
+		o->dir = arg;
+	else if (c == OPT_NO_PASS)
+		o->nopass = true;
+	else if (c == OPT_FORCE)
+		o->force = true;
+	else
+		return -1;
+	return 0;
+}
+
+static const struct cfir_field key_fields[] = {
+	{ "public", "public", CFIR_FMT_BYTES, 0, 0, NULL },
+	{ "secret", "secret", CFIR_FMT_BYTES, 0, 0, NULL },
+	{ "public_key", "key", CFIR_FMT_STR, 0, 0, NULL },
+	{ 0 },
+};
+
+static void
+keys_made(struct cfir_text *t, const cJSON *rec)
+{
+	(void)rec;
+	cfir_text_printf(t, "a key pair to sign sealed bags");
+}
+
+static const struct cfir_view key_view = { keys_made, key_fields };
+
+/* where the keys are and the public key's line, for minisign -P */
+static int
+keys_output(struct cfir_out *out, const char *dir, const char *pub)
+{
+	cleanup_cjson cJSON *rec = cJSON_CreateObject();
+	cleanup_free char *p = NULL, *k = NULL, *line = strdup(strchr(pub, '\n') ? strchr(pub, '\n') + 1 : pub);
+
+	if (line == NULL || asprintf(&p, "%s/cfir.pub", dir) < 0 || asprintf(&k, "%s/cfir.key", dir) < 0)
+		return -1;
+	line[strcspn(line, "\n")] = '\0';
+	cfir_json_add_bytes(rec, "public", p, strlen(p));
+	cfir_json_add_bytes(rec, "secret", k, strlen(k));
+	cfir_json_add_str(rec, "public_key", line);
+	return cfir_out_record(out, rec, &key_view);
+}
+
+static int
+keygen_run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct keygen_opts *o = opts;
+	cleanup_free char *pub = NULL, *sec = NULL, *home = NULL;
+	const char *dir = o->dir;
+	char pass[PASS_MAX] = "";
+	int r = -1;
+
+	(void)argc, (void)argv;
 	if (dir == NULL) {
-		if (getenv("HOME") == NULL || asprintf(&home, "%s/.cfir", getenv("HOME")) < 0) {
-			cfir_error("no -o and no HOME");
-			return EX_USAGE;
-		}
+		if (getenv("HOME") == NULL || asprintf(&home, "%s/.cfir", getenv("HOME")) < 0)
+			return cfir_err_set(&s->err, EX_USAGE, 0, "no -o and no HOME");
 		dir = home;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		cfir_err_set(&err, EX_CANTCREAT, errno, "'%s'", dir);
-		goto out;
-	}
-	if (nopass)
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return cfir_err_set(&s->err, EX_CANTCREAT, errno, "'%s'", dir);
+	if (o->nopass)
 		cfir_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
-	else if (passphrase("passphrase for the new secret key", true, pass, sizeof(pass), &err) < 0)
+	else if (passphrase("passphrase for the new secret key", true, pass, sizeof(pass), &s->err) < 0)
 		goto out;
-	if (cfir_ms_keygen(nopass ? NULL : pass, 0, 0, &pub, &sec, &err) < 0 ||
-	    write_key(dir, "cfir.key", sec, 0600, force, &err) < 0 ||
-	    write_key(dir, "cfir.pub", pub, 0644, force, &err) < 0)
+	if (cfir_ms_keygen(o->nopass ? NULL : pass, 0, 0, &pub, &sec, &s->err) < 0 ||
+	    write_key(dir, "cfir.key", sec, 0600, o->force, &s->err) < 0 ||
+	    write_key(dir, "cfir.pub", pub, 0644, o->force, &s->err) < 0)
 		goto out;
-	if (!g->out.quiet)
-		fprintf(g->out.fp, "%s/cfir.pub\n%s/cfir.key\n%s", dir, dir, strchr(pub, '\n') + 1);
+	keys_output(s->out, dir, pub);
 	r = 0;
 out:
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (sec != NULL)
 		OPENSSL_cleanse(sec, strlen(sec));
-	return r < 0 ? cfir_err_report(&err) : 0;
+	return r;
 }
+
+static const struct option keygen_longopts[] = {
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "no-passphrase", no_argument, NULL, OPT_NO_PASS },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_keygen = {
+	.name = "keygen",
+	.summary = "a minisign-compatible key pair to sign sealed bags",
+	.usage = "usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n",
+	.min_args = 0, .max_args = 0,
+	.shortopts = "o:",
+	.longopts = keygen_longopts,
+	.opts_size = sizeof(struct keygen_opts),
+	.option = keygen_option,
+	.run = keygen_run,
+};

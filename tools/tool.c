@@ -1,4 +1,6 @@
-/* tool.c - helpers shared by the subcommands */
+/* tool.c - the command runner: options, setup, the custody record, teardown, exit */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,77 +11,114 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-void
-tool_bagopts_init(struct tool_bagopts *bo, struct cfir_global *g)
+#define OPTS_MAX 48
+
+/* Options every command has, after its name as well as before it. */
+static const struct option global_longopts[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+};
+
+/* Options of every command that writes evidence. */
+static const struct option bag_longopts[] = {
+	{ "bag", required_argument, NULL, 'o' },
+	{ "case", required_argument, NULL, OPT_CASE },
+	{ "examiner", required_argument, NULL, OPT_EXAMINER },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool
+wants_bag(const struct tool_cmd *cmd)
 {
-	memset(bo, 0, sizeof(*bo));
-	bo->dir = getenv("CFIR_BAG");
-	if (bo->dir != NULL && *bo->dir == '\0')
-		bo->dir = NULL;
-	bo->meta.case_id = getenv("CFIR_CASE");
-	bo->meta.examiner = getenv("CFIR_EXAMINER");
-	bo->meta.argc = g->argc;
-	bo->meta.argv = g->argv;
+	return cmd->needs & (TOOL_BAG | TOOL_BAG_ASKED | TOOL_BAG_SELF);
 }
 
-bool
-tool_bagopt(struct tool_bagopts *bo, int c, const char *arg)
+/* The command's options, the bag's and the global ones, in one table. */
+static void
+options(const struct tool_cmd *cmd, struct option *lo, char *so, size_t solen)
 {
-	switch (c) {
-	case 'o':
-		bo->dir = arg;
-		return true;
-	case OPT_CASE:
-		bo->meta.case_id = arg;
-		return true;
-	case OPT_EXAMINER:
-		bo->meta.examiner = arg;
-		return true;
+	const struct option *o;
+	size_t n = 0, i;
+
+	for (o = cmd->longopts; o != NULL && o->name != NULL && n < OPTS_MAX - 10; o++)
+		lo[n++] = *o;
+	for (i = 0; wants_bag(cmd) && i < NELEM(bag_longopts); i++)
+		lo[n++] = bag_longopts[i];
+	for (i = 0; i < NELEM(global_longopts); i++)
+		lo[n++] = global_longopts[i];
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	snprintf(so, solen, "%s%sH:hqv", cmd->shortopts ? cmd->shortopts : "", wants_bag(cmd) ? "o:" : "");
+}
+
+/* 0 to run, 1 for -h, -1 for a usage error (ERR says why when it can). */
+static int
+parse(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g, void *opts,
+      struct cfir_err *err)
+{
+	struct option lo[OPTS_MAX];
+	char so[64];
+	int c;
+
+	options(cmd, lo, so, sizeof(so));
+	optind = 0;	/* glibc: a fresh getopt after main's */
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return 1;
+		case 'H':
+			g->host = optarg;
+			break;
+		case 'q':
+			g->out.quiet = true;
+			break;
+		case 'v':
+			g->out.verbose++;
+			break;
+		case OPT_FORMAT:
+			g->format = optarg;
+			break;
+		case 'o':
+			g->bag = optarg;
+			break;
+		case OPT_CASE:
+			g->meta.case_id = optarg;
+			break;
+		case OPT_EXAMINER:
+			g->meta.examiner = optarg;
+			break;
+		case '?':
+			return -1;
+		default:
+			if (cmd->option == NULL || cmd->option(opts, c, optarg, err) < 0)
+				return -1;
+		}
 	}
-	return false;
+	return 0;
 }
-
-struct tool_shared tool_shared;
 
 static int
-bag_close(struct cfir_bag *bag, struct cfir_err *err)
+format(struct cfir_global *g, struct cfir_err *err)
 {
-	tool_notices(bag);
-	return bag == tool_shared.bag ? 0 : cfir_bag_close(bag, err);
-}
-
-void
-tool_release(struct cfir_engine *e, struct cfir_target *t)
-{
-	if (t != tool_shared.t)
-		cfir_target_free(t);
-	if (e != tool_shared.e)
-		cfir_engine_close(e);
+	if (g->format == NULL)
+		g->out.format = isatty(STDOUT_FILENO) ? CFIR_FORMAT_TEXT : CFIR_FORMAT_JSON;
+	else if (strcmp(g->format, "text") == 0)
+		g->out.format = CFIR_FORMAT_TEXT;
+	else if (strcmp(g->format, "json") == 0)
+		g->out.format = CFIR_FORMAT_JSON;
+	else
+		return cfir_err_set(err, EX_USAGE, 0, "--format takes text or json, not '%s'", g->format);
+	return 0;
 }
 
 int
-tool_bag_open(struct tool_bagopts *bo, const char *default_name,
-	      struct cfir_bag **bp, struct cfir_err *err)
+tool_usage(const char *usage, bool error)
 {
-	cleanup_free char *dir = NULL;
-
-	*bp = tool_shared.bag;
-	if (*bp != NULL)
-		return 0;
-	if (bo->dir != NULL)
-		dir = strdup(bo->dir);
-	else if (default_name != NULL)
-		dir = cfir_bag_default_dir(default_name);
-	else
-		return 0;
-	if (dir == NULL)
-		return cfir_err_set(err, EX_OSERR, 0, "out of memory");
-	if (*dir == '\0')
-		return cfir_err_set(err, EX_USAGE, 0, "empty bag directory");
-	if (cfir_bag_open(bp, dir, &bo->meta, err) < 0)
-		return -1;
-	tool_notices(*bp);
-	return 0;
+	fputs(usage, error ? stderr : stdout);
+	return error ? EX_USAGE : 0;
 }
 
 void
@@ -93,82 +132,266 @@ tool_notices(struct cfir_bag *bag)
 }
 
 int
-tool_record(struct tool_bagopts *bo, const char *action,
-	    const struct cfir_target *t, const struct cfir_err *failure,
-	    const cJSON *details, struct cfir_err *err)
+tool_bag_open(const struct cfir_global *g, const char *dir, const char *default_name,
+	      struct cfir_bag **bp, struct cfir_err *err)
 {
-	struct cfir_bag *bag = NULL;
-	const char *why = failure->msg[0] ? failure->msg : NULL;
+	cleanup_free char *made = NULL;
+
+	*bp = NULL;
+	if (dir == NULL)
+		dir = g->bag;
+	if (dir == NULL && default_name != NULL)
+		dir = made = cfir_bag_default_dir(default_name);
+	if (dir == NULL)
+		return default_name != NULL ? cfir_err_set(err, EX_OSERR, ENOMEM, "out of memory") : 0;
+	if (*dir == '\0')
+		return cfir_err_set(err, EX_USAGE, 0, "empty bag directory");
+	if (cfir_bag_open(bp, dir, &g->meta, err) < 0)
+		return -1;
+	tool_notices(*bp);
+	return 0;
+}
+
+void
+tool_warn(struct tool_step *s, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cfir_warn("%s", buf);
+	if (s->warnings == NULL)
+		s->warnings = cJSON_CreateArray();
+	cJSON_AddItemToArray(s->warnings, cJSON_CreateString(buf));
+}
+
+void
+tool_soft_fail(struct tool_step *s, const struct cfir_err *e)
+{
+	cfir_err_report(e);
+	if (s->soft.exit == 0)
+		s->soft = *e;
+}
+
+/* Why a step failed, for its record: its error, else the first it said. */
+static const char *
+why(const struct tool_step *s)
+{
+	return s->err.msg[0] ? s->err.msg : s->soft.msg[0] ? s->soft.msg : "failed";
+}
+
+/* The record's end: "ok", else "partial" when SOME was taken, else "failed". */
+static int
+record_end(struct tool_step *s, int rc, bool some, cJSON *details)
+{
+	struct cfir_err berr = { 0 };
+	unsigned long refused = cfir_noatime_refused();
 	int r;
 
-	if (tool_bag_open(bo, NULL, &bag, err) < 0)
-		return -1;
-	if (bag == NULL)
-		return 0;
-	r = cfir_bag_begin(bag, action, t, err);
+	if (details == NULL && (s->warnings != NULL || refused > 0))
+		details = cJSON_CreateObject();
+	if (s->warnings != NULL)
+		cJSON_AddItemToObject(details, "warnings", steal_pointer(&s->warnings));
+	/* evidence opened without O_NOATIME (the kernel refused it): said in every record after */
+	if (refused > 0)
+		cfir_json_add_num(details, "noatime_refused", (double)refused);
+	r = cfir_bag_end(s->bag, rc == 0 ? "ok" : some ? "partial" : "failed", rc == 0 ? NULL : why(s),
+			 details, &berr);
+	tool_notices(s->bag);
 	if (r == 0)
-		r = cfir_bag_end(bag, why ? "failed" : "ok", why,
-				 details ? cJSON_Duplicate(details, true) : NULL, err);
-	if (bag_close(bag, r < 0 ? NULL : err) < 0)
-		r = -1;
-	return r;
-}
-
-int
-tool_done(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag,
-	  struct cfir_err *err, int r)
-{
-	if (bag != NULL && bag_close(bag, err->msg[0] ? NULL : err) < 0 && r == 0)
-		r = cfir_err_report(err);
-	if (err->msg[0] != '\0' && r == 0)
-		r = cfir_err_report(err);
-	tool_release(e, t);
-	return r;
-}
-
-int
-tool_usage(const char *usage, bool error)
-{
-	fputs(usage, error ? stderr : stdout);
-	return error ? EX_USAGE : 0;
-}
-
-int
-tool_target(struct cfir_global *g, const char *ref, struct cfir_engine **ep,
-	    struct cfir_target **tp, struct cfir_err *err)
-{
-	*tp = NULL;
-	if (tool_shared.t != NULL) {
-		*ep = tool_shared.e;
-		*tp = tool_shared.t;
 		return 0;
-	}
-	if (cfir_engine_open(ep, g->host, err) < 0)
+	if (rc == 0) {
+		s->err = berr;
 		return -1;
-	return cfir_target_resolve(*ep, ref, tp, err);
+	}
+	cfir_err_report(&berr);	/* the action's own error is reported after */
+	return 0;
+}
+
+int
+tool_record_end(struct tool_step *s, int rc)
+{
+	bool some = s->some || cJSON_GetArraySize(cfir_bag_artifacts(s->bag)) > 0;
+
+	return record_end(s, rc, some, steal_pointer(&s->details));
+}
+
+int
+tool_record(struct tool_step *s, const char *action, const struct cfir_target *t, int rc, bool some,
+	    cJSON *details)
+{
+	struct cfir_err berr = { 0 };
+
+	if (cfir_bag_begin(s->bag, action, t, &berr) == 0)
+		return record_end(s, rc, some, details);
+	cJSON_Delete(details);
+	tool_notices(s->bag);
+	if (rc == 0) {
+		s->err = berr;
+		return -1;
+	}
+	cfir_err_report(&berr);
+	return 0;
+}
+
+/* The action between the begin and the end of its custody record. */
+static int
+run_recorded(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int argc, char **argv)
+{
+	int rc;
+
+	if (s->bag == NULL || (cmd->needs & TOOL_OWN_RECORDS))
+		return cmd->run(s, opts, argc, argv) < 0 ? -1 : 0;
+	if (cmd->needs & TOOL_RECORD_AFTER) {
+		rc = cmd->run(s, opts, argc, argv) < 0 ? -1 : 0;
+		return tool_record(s, s->action, s->t, rc, s->some, steal_pointer(&s->details)) < 0 ? -1 : rc;
+	}
+	if (cfir_bag_begin(s->bag, s->action, s->t, &s->err) < 0)
+		return -1;
+	rc = cmd->run(s, opts, argc, argv) < 0 ? -1 : 0;
+	return tool_record_end(s, rc) < 0 ? -1 : rc;
+}
+
+int
+tool_step_run(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int argc, char **argv)
+{
+	uint64_t seq = cfir_bag_seq(s->bag);
+	int rc;
+
+	if (s->action == NULL)
+		s->action = cmd->name;
+	if (cmd->prepare != NULL && cmd->prepare(s, opts, argc, argv) < 0)
+		rc = -1;
+	else
+		rc = run_recorded(cmd, s, opts, argc, argv);
+	/* a step that failed before it reached the bag still has its record */
+	if (rc < 0 && cfir_bag_seq(s->bag) == seq)
+		tool_record(s, s->action, s->t, rc, false, steal_pointer(&s->details));
+	cJSON_Delete(steal_pointer(&s->details));
+	return rc;
+}
+
+int
+tool_exit(struct tool_step *s)
+{
+	if (s->err.msg[0] != '\0')
+		return cfir_err_report(&s->err);
+	if (s->soft.exit != 0)
+		return s->soft.exit;	/* said when it happened */
+	return s->status;
+}
+
+/* What the command needs, before it runs: the engine, its container, the bag. */
+static int
+setup(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct cfir_global *g = s->g;
+
+	if ((cmd->needs & (TOOL_ENGINE | TOOL_TARGET)) && cfir_engine_open(&s->e, g->host, &s->err) < 0)
+		return -1;
+	if ((cmd->needs & TOOL_TARGET) && cfir_target_resolve(s->e, argv[0], &s->t, &s->err) < 0)
+		return -1;
+	if (cmd->prepare != NULL && cmd->prepare(s, opts, argc, argv) < 0)
+		return -1;
+	if (cmd->needs & (TOOL_RECORD_AFTER | TOOL_BAG_SELF) || !wants_bag(cmd))
+		return 0;
+	if ((cmd->needs & TOOL_BAG) || g->bag != NULL)
+		return tool_bag_open(g, NULL, (cmd->needs & TOOL_BAG) && s->t ? s->t->name : NULL,
+				     &s->bag, &s->err);
+	return 0;
+}
+
+static void
+teardown(struct tool_step *s)
+{
+	struct cfir_err berr = { 0 };
+
+	if (s->bag != NULL && cfir_bag_close(s->bag, &berr) < 0 && s->err.msg[0] == '\0')
+		s->err = berr;
+	cfir_target_free(s->t);
+	cfir_engine_close(s->e);
+	cJSON_Delete(s->details);
+	cJSON_Delete(s->warnings);
+}
+
+int
+tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g)
+{
+	struct tool_step s = { .g = g, .out = &g->out, .action = cmd->name };
+	cleanup_free void *opts = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+	struct cfir_err err = { 0 };
+	int r, nargs;
+
+	if (opts == NULL)
+		return cfir_err_report(&(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
+	if (cmd->init != NULL)
+		cmd->init(opts);
+	r = parse(cmd, argc, argv, g, opts, &err);
+	if (r != 0) {
+		if (err.msg[0] != '\0')
+			cfir_error("%s", err.msg);
+		return tool_usage(cmd->usage, r < 0);
+	}
+	nargs = argc - optind;
+	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args))
+		return tool_usage(cmd->usage, true);
+	if (format(g, &err) < 0)
+		return cfir_err_report(&err);
+	argc -= optind;
+	argv += optind;
+	if (setup(cmd, &s, opts, argc, argv) == 0) {
+		r = run_recorded(cmd, &s, opts, argc, argv);
+		/* the action first, then the bag: it may have to wait for its lock */
+		if ((cmd->needs & TOOL_RECORD_AFTER) && g->bag != NULL) {
+			if (tool_bag_open(g, NULL, NULL, &s.bag, &err) == 0)
+				tool_record(&s, s.action, s.t, r, s.some, steal_pointer(&s.details));
+			else if (s.err.msg[0] == '\0')
+				s.err = err;
+			else
+				cfir_err_report(&err);
+		}
+	}
+	if (cmd->fini != NULL)
+		cmd->fini(opts);
+	teardown(&s);
+	r = tool_exit(&s);
+	if (cfir_out_finish(&g->out, &err) < 0 && r == 0)
+		r = cfir_err_report(&err);
+	return r;
+}
+
+int
+tool_size(const char *opt, const char *arg, uint64_t *out, struct cfir_err *err)
+{
+	if (cfir_parse_size(arg, out) < 0)
+		return cfir_err_set(err, EX_USAGE, 0, "%s takes a size (bytes, or 64K, 64M, 1G), not '%s'", opt, arg);
+	return 0;
+}
+
+int
+tool_compress(const char *arg, const char **out, struct cfir_err *err)
+{
+	if (cfir_tarstream_compress_ok(arg) < 0)
+		return cfir_err_set(err, EX_USAGE, 0, "--compress takes gzip or zstd, not '%s'", arg);
+	*out = arg;
+	return 0;
 }
 
 void
-tool_kv(struct cfir_out *o, const char *key, const char *val)
+tool_title(struct cfir_text *t, const char *verb, const cJSON *rec)
 {
-	fprintf(o->fp, "%-12s ", key);
-	cfir_vis_str(o->fp, val);
-	fputc('\n', o->fp);
-}
+	const char *name = cfir_json_str(rec, "name"), *id = cfir_json_str(rec, "id");
 
-const char *
-tool_jstr(const cJSON *o, const char *key)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(j) ? j->valuestring : NULL;
+	cfir_text_printf(t, "%s %s (%.12s)", verb, name ? name : "-", id ? id : "-");
 }
 
 void
-tool_progress_init(struct tool_progress *p, const struct cfir_global *g)
+tool_progress_init(struct tool_progress *p, const struct cfir_out *o)
 {
 	memset(p, 0, sizeof(*p));
-	p->on = g->out.format == CFIR_FORMAT_TEXT && !g->out.quiet && isatty(STDERR_FILENO);
+	p->on = o->format == CFIR_FORMAT_TEXT && !o->quiet && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 }
 
@@ -220,30 +443,4 @@ tool_tarstream_json(const struct cfir_tarstream_result *r, const char *compress)
 	cJSON_AddBoolToObject(s, "typed", r->index.typed);	/* libmagic on each member */
 	cfir_json_add_str(s, "error", r->index.error[0] ? r->index.error : NULL);
 	return o;
-}
-
-int
-tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err, cJSON *details)
-{
-	struct cfir_err berr = { 0 };
-	unsigned long refused = cfir_noatime_refused();
-
-	/* evidence opened without O_NOATIME (the kernel refused it): said in every record after */
-	if (refused > 0) {
-		if (details == NULL)
-			details = cJSON_CreateObject();
-		cfir_json_add_num(details, "noatime_refused", (double)refused);
-	}
-	if (cfir_bag_end(bag, rc == 0 ? "ok" : some ? "partial" : "failed",
-			 rc == 0 ? NULL : err->msg, details, &berr) == 0) {
-		tool_notices(bag);
-		return 0;
-	}
-	tool_notices(bag);
-	if (rc == 0) {
-		*err = berr;
-		return -1;
-	}
-	cfir_err_report(&berr);	/* the action's own error is reported after */
-	return 0;
 }

@@ -1,4 +1,4 @@
-/* tool.h - what every subcommand shares: global options, engine, bag */
+/* tool.h - the command runner and what every command shares */
 #ifndef CFIR_TOOL_H
 #define CFIR_TOOL_H
 
@@ -15,71 +15,109 @@
 
 struct cfir_global {
 	const char *host;	/* -H, else $DOCKER_HOST */
+	const char *format;	/* --format as given; NULL: text on a terminal, else JSON */
 	struct cfir_out out;
-	int argc;		/* the whole command line, for custody */
-	char **argv;
+	const char *bag;	/* -o/--bag, else $CFIR_BAG; NULL for none */
+	struct cfir_bag_meta meta;	/* --case, --examiner and the command line, for custody */
 };
 
-/* Options every evidence-taking command has. */
-struct tool_bagopts {
-	const char *dir;	/* -o/--bag, else $CFIR_BAG */
-	struct cfir_bag_meta meta;
+/* What a command needs before it runs; the runner provides it. */
+enum {
+	TOOL_ENGINE = 1 << 0,		/* a connection to the engine */
+	TOOL_TARGET = 1 << 1,		/* and the container the first operand names */
+	TOOL_BAG = 1 << 2,		/* -o, $CFIR_BAG, else a new ./cfir-<name>-<stamp> */
+	TOOL_BAG_ASKED = 1 << 3,	/* a bag only when -o or $CFIR_BAG names one */
+	TOOL_RECORD_AFTER = 1 << 4,	/* the custody record is written once the action is done */
+	TOOL_OWN_RECORDS = 1 << 5,	/* the command writes its records itself */
+	TOOL_BAG_SELF = 1 << 6,		/* the bag options, the bags opened by the command */
+};
+
+/*
+ * One step of evidence: what it works on, where its records go and how it
+ * ended. A command's run fills it; the runner, or collect, opened what it
+ * works on and writes its custody record from it.
+ */
+struct tool_step {
+	struct cfir_global *g;
+	struct cfir_out *out;		/* its records; muted inside collect */
+	struct cfir_engine *e;
+	struct cfir_target *t;
+	struct cfir_bag *bag;		/* NULL when no bag was asked for */
+	const char *action;		/* the custody record's action: the command's name */
+	cJSON *details;			/* the record's details, handed over to it */
+	cJSON *warnings;		/* what tool_warn said, for the record */
+	bool some;			/* evidence taken although it failed: "partial" */
+	int status;			/* a negative answer that is no failure */
+	struct cfir_err soft;		/* the first failure said while the work went on */
+	struct cfir_err err;		/* the failure that ended the step */
+};
+
+struct tool_cmd {
+	const char *name;
+	const char *summary;
+	const char *usage;
+	unsigned needs;
+	int min_args, max_args;		/* operands (-1: no limit); with TOOL_TARGET the first names it */
+	const char *shortopts;		/* the command's own options, beside -h and the bag's */
+	const struct option *longopts;
+	size_t opts_size;		/* its options' structure, zeroed, then init */
+	void (*init)(void *opts);
+	/* one option; -1 with ERR set for a bad value (exit 64) */
+	int (*option)(void *opts, int c, const char *arg, struct cfir_err *err);
+	/* checks and choices once the target is known, before the bag is touched */
+	int (*prepare)(struct tool_step *s, void *opts, int argc, char **argv);
+	/* the action; -1 with s->err set when it failed */
+	int (*run)(struct tool_step *s, void *opts, int argc, char **argv);
+	/* what prepare and run left in the options */
+	void (*fini)(void *opts);
 };
 
 enum {
 	OPT_CASE = 0x100,
 	OPT_EXAMINER,
-	OPT_TAIL,
+	OPT_FORMAT,
 	OPT_COMPRESS,
-	OPT_NO_MAGIC,
+	OPT_CMD,	/* the first of a command's own */
 };
 
-#define TOOL_BAG_LONGOPTS \
-	{ "bag", required_argument, NULL, 'o' }, \
-	{ "case", required_argument, NULL, OPT_CASE }, \
-	{ "examiner", required_argument, NULL, OPT_EXAMINER }
+/* Parse the command line after the command's name, set up, run, tear down. */
+int tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g);
 
-/* Handle -o, --case, --examiner; false when C is none of them. */
-bool tool_bagopt(struct tool_bagopts *bo, int c, const char *arg);
-void tool_bagopts_init(struct tool_bagopts *bo, struct cfir_global *g);
 /*
- * Open the bag: the -o/$CFIR_BAG directory, or when DEFAULT_NAME is given
- * a new ./cfir-<name>-<stamp>; *bp stays NULL when neither applies.
+ * One step inside another command (collect): S holds the engine, target
+ * and bag already open; its custody record is begun, the step run, and
+ * the record ended, by the same rules as tool_main. A step that fails
+ * before its record is written still gets one.
  */
-int tool_bag_open(struct tool_bagopts *bo, const char *default_name,
+int tool_step_run(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int argc, char **argv);
+
+/* The exit status of a step that has ended: one rule for every command. */
+int tool_exit(struct tool_step *s);
+
+/* Said on stderr and kept for the custody record. */
+void tool_warn(struct tool_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failure said now while the work goes on (batch); the first sets the exit status. */
+void tool_soft_fail(struct tool_step *s, const struct cfir_err *e);
+
+/*
+ * One custody record of its own for ACTION: begun, ended "ok", "partial"
+ * (SOME taken) or "failed" with ERR's message when RC < 0. A failure to
+ * write it becomes ERR when the action itself went well.
+ */
+int tool_record(struct tool_step *s, const char *action, const struct cfir_target *t,
+		int rc, bool some, cJSON *details);
+/* The end of the record begun for S: "partial" when S took some, or wrote some. */
+int tool_record_end(struct tool_step *s, int rc);
+
+/*
+ * Open the bag DIR, else the one the command line names, else when
+ * DEFAULT_NAME is given a new ./cfir-<DEFAULT_NAME>-<stamp>; *bp stays NULL
+ * when none applies.
+ */
+int tool_bag_open(const struct cfir_global *g, const char *dir, const char *default_name,
 		  struct cfir_bag **bp, struct cfir_err *err);
 /* What the bag has to tell the examiner, on stderr. */
 void tool_notices(struct cfir_bag *bag);
-
-/*
- * One custody record for ACTION on T when a bag was asked for (-o or
- * $CFIR_BAG): "failed" with FAILURE's message when it holds one, else "ok".
- */
-int tool_record(struct tool_bagopts *bo, const char *action,
-		const struct cfir_target *t, const struct cfir_err *failure,
-		const cJSON *details, struct cfir_err *err);
-
-/*
- * The end of a command: close the bag (its error counts when nothing else
- * failed), report ERR unless R already says how it ended, free the rest.
- */
-int tool_done(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag,
-	      struct cfir_err *err, int r);
-
-/*
- * collect runs the other commands in its own process: while these are set,
- * tool_target gives this engine and target (resolved once, so that the
- * /proc and overlay steps still work when the engine dies), tool_bag_open
- * this bag, and neither is closed by the command.
- */
-struct tool_shared {
-	struct cfir_engine *e;
-	struct cfir_target *t;
-	struct cfir_bag *bag;
-};
-extern struct tool_shared tool_shared;
-/* Free E and T unless they are the shared ones. */
-void tool_release(struct cfir_engine *e, struct cfir_target *t);
 
 struct cfir_ms_sec;
 /* A secret key for seal, its passphrase asked when it is encrypted. */
@@ -87,21 +125,6 @@ int tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *
 
 /* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
 int tool_usage(const char *usage, bool error);
-/* Engine connection and one resolved container. */
-int tool_target(struct cfir_global *g, const char *ref, struct cfir_engine **ep,
-		struct cfir_target **tp, struct cfir_err *err);
-
-/* Text printing helpers for records. */
-void tool_kv(struct cfir_out *o, const char *key, const char *val);
-const char *tool_jstr(const cJSON *o, const char *key);
-
-/*
- * End the action: status "ok" when RC is 0, else "partial" when SOME of it
- * was taken, "failed" when none was, with ERR's message. A failure to
- * write the record becomes ERR when the action itself went well.
- */
-int tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err,
-	     cJSON *details);
 
 struct cfir_tarstream_result;
 /* The custody details and output of one tar stream (export, copy). */
@@ -113,24 +136,42 @@ struct tool_progress {
 	uint64_t total;		/* an estimate, 0 when unknown */
 	struct timespec start, last;
 };
-void tool_progress_init(struct tool_progress *p, const struct cfir_global *g);
+void tool_progress_init(struct tool_progress *p, const struct cfir_out *o);
 void tool_progress(void *ctx, uint64_t bytes, bool done);
 
-int cmd_capture(int argc, char **argv, struct cfir_global *g);
-int cmd_collect(int argc, char **argv, struct cfir_global *g);
-int cmd_copy(int argc, char **argv, struct cfir_global *g);
-int cmd_diff(int argc, char **argv, struct cfir_global *g);
-int cmd_export(int argc, char **argv, struct cfir_global *g);
-int cmd_hunt(int argc, char **argv, struct cfir_global *g);
-int cmd_inspect(int argc, char **argv, struct cfir_global *g);
-int cmd_ps(int argc, char **argv, struct cfir_global *g);
-int cmd_sockets(int argc, char **argv, struct cfir_global *g);
-int cmd_isolate(int argc, char **argv, struct cfir_global *g);
-int cmd_keygen(int argc, char **argv, struct cfir_global *g);
-int cmd_seal(int argc, char **argv, struct cfir_global *g);
-int cmd_memory(int argc, char **argv, struct cfir_global *g);
-int cmd_pause(int argc, char **argv, struct cfir_global *g);
-int cmd_unpause(int argc, char **argv, struct cfir_global *g);
-int cmd_verify(int argc, char **argv, struct cfir_global *g);
+/* --compress: gzip or zstd */
+int tool_compress(const char *arg, const char **out, struct cfir_err *err);
+/* A size option: 64M, 1G or bytes; a usage error names the option. */
+int tool_size(const char *opt, const char *arg, uint64_t *out, struct cfir_err *err);
+
+/* A text title: "VERB name (id12)" from a target's record. */
+void tool_title(struct cfir_text *t, const char *verb, const cJSON *rec);
+
+/* The steps collect runs, with the options it sets. */
+struct inspect_opts {
+	unsigned long tail;
+};
+struct export_opts {
+	const char *compress;
+	bool no_magic;
+};
+struct diff_opts {
+	uint64_t max_file, max_total, large;
+	bool no_collect;
+};
+#define MEMORY_PIDS_MAX 64
+struct cfir_proc_list;
+struct memory_opts {
+	uint64_t max_bytes;
+	bool all;
+	int pids[MEMORY_PIDS_MAX];
+	size_t npids;
+	struct cfir_proc_list *members;	/* the container's processes, found by the step */
+};
+struct hunt_opts;
+
+extern const struct tool_cmd cmd_capture, cmd_collect, cmd_copy, cmd_diff, cmd_export, cmd_hunt,
+	cmd_inspect, cmd_isolate, cmd_keygen, cmd_memory, cmd_pause, cmd_ps, cmd_seal, cmd_sockets,
+	cmd_unpause, cmd_verify;
 
 #endif

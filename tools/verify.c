@@ -11,8 +11,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-static const char usage[] = "usage: cfir verify [-h] [-p pubkey] bag\n";
-
 static int
 load_pub(const char *path, struct cfir_ms_pub *pk, struct cfir_err *err)
 {
@@ -26,84 +24,113 @@ load_pub(const char *path, struct cfir_ms_pub *pk, struct cfir_err *err)
 }
 
 static void
+verdict(struct cfir_text *t, const cJSON *rec)
+{
+	cfir_text_printf(t, "%s: %s", cfir_json_str(rec, "path"), cfir_json_str(rec, "status"));
+	if (cfir_json_str(rec, "why") != NULL)
+		cfir_text_printf(t, " (%s)", cfir_json_str(rec, "why"));
+}
+
+static const struct cfir_view item_view = { verdict, NULL };
+
+/* signify: OK to stdout, FAIL to stderr */
+static void
 item(void *ctx, const char *path, bool ok, const char *why)
 {
-	struct cfir_out *o = ctx;
-	cJSON *rec;
-	FILE *f;
+	struct cfir_out *o = ctx, e = *o;
+	cleanup_cjson cJSON *rec = cJSON_CreateObject();
 
 	if (ok && o->quiet)
 		return;
+	cfir_json_add_bytes(rec, "path", path, strlen(path));
+	cfir_json_add_str(rec, "status", ok ? "OK" : "FAIL");
+	cfir_json_add_str(rec, "why", why);
 	if (o->format == CFIR_FORMAT_JSON) {
-		rec = cJSON_CreateObject();
-		cfir_json_add_bytes(rec, "path", path, strlen(path));
-		cfir_json_add_str(rec, "status", ok ? "OK" : "FAIL");
-		cfir_json_add_str(rec, "why", why);
-		cfir_out_record(o, rec, NULL, NULL);
-		cJSON_Delete(rec);
+		cfir_out_record(o, rec, NULL);
 		return;
 	}
-	/* signify: OK to stdout, FAIL to stderr */
-	f = ok ? o->fp : stderr;
-	if (!ok)
+	if (ok && !o->verbose)
+		cJSON_DeleteItemFromObject(rec, "why");
+	if (!ok) {
 		fflush(o->fp);
-	cfir_vis_str(f, path);
-	fputs(ok ? ": OK" : ": FAIL", f);
-	if (why != NULL && (!ok || o->verbose)) {
-		fputs(" (", f);
-		cfir_vis_str(f, why);
-		fputc(')', f);
+		e.fp = stderr;
+		e.quiet = false;
 	}
-	fputc('\n', f);
+	cfir_out_record(ok ? o : &e, rec, &item_view);
 }
 
-int
-cmd_verify(int argc, char **argv, struct cfir_global *g)
+static void
+summary(struct cfir_text *t, const cJSON *rec)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cfir_verify_report rep = { .item = item, .ctx = &g->out };
-	struct cfir_err err = { 0 };
-	const char *pubkey = NULL;
+	bool ok = cJSON_IsTrue(cJSON_GetObjectItem(rec, "verified"));
+
+	cfir_text_printf(t, "%s: %.0f OK, %.0f FAIL", ok ? "bag verified" : "bag FAILED verification",
+			 cfir_json_num(rec, "ok"), cfir_json_num(rec, "failed"));
+}
+
+static const struct cfir_view summary_view = { summary, NULL };
+
+struct verify_opts {
+	const char *pubkey;
+};
+
+static int
+option(void *opts, int c, const char *arg, struct cfir_err *err)
+{
+	(void)err;
+	if (c != 'p')
+		return -1;
+	((struct verify_opts *)opts)->pubkey = arg;
+	return 0;
+}
+
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct verify_opts *o = opts;
+	struct cfir_verify_report rep = { .item = item, .ctx = s->out };
+	struct cfir_out e = *s->out;
+	cleanup_cjson cJSON *sum = cJSON_CreateObject();
 	struct cfir_ms_pub pk;
 	struct stat st;
-	cJSON *sum;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "hp:", longopts, NULL)) != -1) {
-		if (c == 'p') {
-			pubkey = optarg;
-			continue;
-		}
-		return tool_usage(usage, c != 'h');
-	}
-	if (argc - optind != 1)
-		return tool_usage(usage, true);
-	if (pubkey != NULL) {
-		if (load_pub(pubkey, &pk, &err) < 0)
-			return cfir_err_report(&err);
+	(void)argc;
+	if (o->pubkey != NULL) {
+		if (load_pub(o->pubkey, &pk, &s->err) < 0)
+			return -1;
 		rep.pub = &pk;
 	}
 	/* a bag directory, or a bag packed by seal --archive */
-	if (stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode) ?
-		    cfir_bag_verify_archive(argv[optind], &rep, &err) < 0 :
-		    cfir_bag_verify(argv[optind], &rep, &err) < 0)
-		return cfir_err_report(&err);
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		sum = cJSON_CreateObject();
-		cfir_json_add_bytes(sum, "bag", argv[optind], strlen(argv[optind]));
-		cJSON_AddBoolToObject(sum, "verified", rep.failed == 0);
-		cfir_json_add_num(sum, "ok", (double)rep.ok);
-		cfir_json_add_num(sum, "failed", (double)rep.failed);
-		cfir_out_record(&g->out, sum, NULL, NULL);
-		cJSON_Delete(sum);
-	} else if (!g->out.quiet || rep.failed) {
-		fflush(g->out.fp);
-		fprintf(rep.failed ? stderr : g->out.fp, "%s: %zu OK, %zu FAIL\n",
-			rep.failed ? "bag FAILED verification" : "bag verified", rep.ok, rep.failed);
+	if (stat(argv[0], &st) == 0 && S_ISREG(st.st_mode) ? cfir_bag_verify_archive(argv[0], &rep, &s->err) < 0
+							    : cfir_bag_verify(argv[0], &rep, &s->err) < 0)
+		return -1;
+	cfir_json_add_bytes(sum, "bag", argv[0], strlen(argv[0]));
+	cJSON_AddBoolToObject(sum, "verified", rep.failed == 0);
+	cfir_json_add_num(sum, "ok", (double)rep.ok);
+	cfir_json_add_num(sum, "failed", (double)rep.failed);
+	if (rep.failed && s->out->format != CFIR_FORMAT_JSON) {
+		fflush(s->out->fp);
+		e.fp = stderr;
+		e.quiet = false;
 	}
-	return rep.failed ? CFIR_EX_NEGATIVE : 0;
+	cfir_out_record(&e, sum, &summary_view);
+	s->status = rep.failed ? CFIR_EX_NEGATIVE : 0;
+	return 0;
 }
+
+static const struct option longopts[] = {
+	{ "pubkey", required_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct tool_cmd cmd_verify = {
+	.name = "verify",
+	.summary = "check every hash, the custody chain and the bag's shape",
+	.usage = "usage: cfir verify [-h] [-p pubkey] bag\n",
+	.min_args = 1, .max_args = 1,
+	.shortopts = "p:",
+	.longopts = longopts,
+	.opts_size = sizeof(struct verify_opts),
+	.option = option,
+	.run = run,
+};
