@@ -732,7 +732,7 @@ by_exe(const void *a, const void *b)
 }
 
 static int
-on_upper(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
+on_upper(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 {
 	struct live *lv = ctx;
 	size_t lo, hi, mid;
@@ -1043,7 +1043,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	struct cfir_proc_list members = { 0 };
 	struct live lv = { sel, fs, NULL, 0, NULL, 0 };
 	struct cfir_target rt;
-	struct cfir_ovl_stats ost = { 0 };
+	struct cfir_overlay_stats ost = { 0 };
 	struct cfir_err oerr = { 0 };
 	struct mnt_seen mnts = { 0 };
 	static const char *const root_checks[] = { "rootfs-remounted", NULL };

@@ -16,25 +16,25 @@
 #include "common/overlay.h"
 #include "common/util.h"
 
-enum cfir_ovl_what
-cfir_ovl_classify(const char *name, mode_t mode, dev_t rdev, const char **deleted)
+enum cfir_overlay_what
+cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, const char **deleted)
 {
 	*deleted = NULL;
 	if (S_ISCHR(mode) && major(rdev) == 0 && minor(rdev) == 0) {
 		*deleted = name;
-		return CFIR_OVL_WHITEOUT;
+		return CFIR_OVERLAY_WHITEOUT;
 	}
 	if (strcmp(name, ".wh..wh..opq") == 0)
-		return CFIR_OVL_OPQ_MARKER;
+		return CFIR_OVERLAY_OPQ_MARKER;
 	if (strncmp(name, ".wh.", 4) == 0 && name[4] != '\0') {
 		*deleted = name + 4;
-		return CFIR_OVL_WHITEOUT;
+		return CFIR_OVERLAY_WHITEOUT;
 	}
-	return CFIR_OVL_ENTRY;
+	return CFIR_OVERLAY_ENTRY;
 }
 
 bool
-cfir_ovl_opaque(const char *xattr, size_t len)
+cfir_overlay_opaque(const char *xattr, size_t len)
 {
 	return len == 1 && (xattr[0] == 'y' || xattr[0] == 'x');
 }
@@ -82,7 +82,7 @@ in_lower(const int *lower, size_t nlower, const char *rel)
 		fd = openat2_beneath(lower[i], rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			bool wh = fstat(fd, &sb) == 0 &&
-				  cfir_ovl_classify(rel, sb.st_mode, sb.st_rdev, &dummy) == CFIR_OVL_WHITEOUT;
+				  cfir_overlay_classify(rel, sb.st_mode, sb.st_rdev, &dummy) == CFIR_OVERLAY_WHITEOUT;
 
 			close(fd);
 			return !wh;
@@ -94,7 +94,7 @@ in_lower(const int *lower, size_t nlower, const char *rel)
 
 			if (pfd >= 0)
 				close(pfd);
-			if (n > 0 && cfir_ovl_opaque(x, (size_t)n))
+			if (n > 0 && cfir_overlay_opaque(x, (size_t)n))
 				return false;
 		}
 	}
@@ -110,9 +110,9 @@ struct frame {
 struct walk {
 	const struct cfir_rootfs *r;
 	int *lower;
-	cfir_ovl_fn fn;
+	cfir_overlay_fn fn;
 	void *ctx;
-	struct cfir_ovl_stats *st;
+	struct cfir_overlay_stats *st;
 	char *path;		/* "/a/b" with room to grow */
 	size_t cap;
 };
@@ -150,7 +150,7 @@ static int
 entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **sub,
       bool *sub_visible, struct cfir_err *err)
 {
-	struct cfir_ovl_entry e = { .fd = -1 };
+	struct cfir_overlay_entry e = { .fd = -1 };
 	char link[4097], x[512];
 	const char *deleted;
 	ssize_t n;
@@ -159,10 +159,10 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	*sub = NULL;
 	if (fstatat(dfd, name, &e.st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;	/* gone meanwhile */
-	switch (cfir_ovl_classify(name, e.st.st_mode, e.st.st_rdev, &deleted)) {
-	case CFIR_OVL_OPQ_MARKER:
+	switch (cfir_overlay_classify(name, e.st.st_mode, e.st.st_rdev, &deleted)) {
+	case CFIR_OVERLAY_OPQ_MARKER:
 		return 0;	/* its directory was reported opaque already */
-	case CFIR_OVL_WHITEOUT:
+	case CFIR_OVERLAY_WHITEOUT:
 		if (path_push(w, at, deleted) < 0)
 			return cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
 		e.kind = 'D';
@@ -197,7 +197,7 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 		int sfd;
 
 		n = xattr_at(dfd, name, "trusted.overlay.opaque", x, sizeof(x));
-		e.opaque = n > 0 && cfir_ovl_opaque(x, (size_t)n);
+		e.opaque = n > 0 && cfir_overlay_opaque(x, (size_t)n);
 		if (!e.opaque) {
 			/* the aufs form of it */
 			sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -235,8 +235,8 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 }
 
 int
-cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
-		  struct cfir_ovl_stats *st, struct cfir_err *err)
+cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
+		  struct cfir_overlay_stats *st, struct cfir_err *err)
 {
 	struct walk w = { .r = r, .fn = fn, .ctx = ctx, .st = st };
 	struct frame *stack = NULL;
@@ -254,7 +254,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	w.lower = calloc(r->nlower ? r->nlower : 1, sizeof(*w.lower));
-	stack = calloc(CFIR_OVL_DEPTH_MAX + 1, sizeof(*stack));
+	stack = calloc(CFIR_OVERLAY_DEPTH_MAX + 1, sizeof(*stack));
 	w.cap = 4096;
 	w.path = malloc(w.cap);
 	if (w.lower == NULL || stack == NULL || w.path == NULL) {
@@ -302,7 +302,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 		}
 		if (sub == NULL)
 			continue;
-		if (depth + 1 >= CFIR_OVL_DEPTH_MAX || strlen(w.path) > CFIR_OVL_PATH_MAX) {
+		if (depth + 1 >= CFIR_OVERLAY_DEPTH_MAX || strlen(w.path) > CFIR_OVERLAY_PATH_MAX) {
 			skip(&w, "nested deeper than the walk goes (64 KiB of path)");
 			closedir(sub);
 			continue;

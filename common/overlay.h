@@ -10,17 +10,17 @@
 #include "common/mountinfo.h"
 
 /* What one upper-directory entry means to overlayfs (pure: fuzzed). */
-enum cfir_ovl_what {
-	CFIR_OVL_ENTRY,		/* an ordinary entry */
-	CFIR_OVL_WHITEOUT,	/* a deletion of NAME (char 0/0, or aufs .wh.NAME) */
-	CFIR_OVL_OPQ_MARKER,	/* aufs .wh..wh..opq: the directory is opaque */
+enum cfir_overlay_what {
+	CFIR_OVERLAY_ENTRY,		/* an ordinary entry */
+	CFIR_OVERLAY_WHITEOUT,	/* a deletion of NAME (char 0/0, or aufs .wh.NAME) */
+	CFIR_OVERLAY_OPQ_MARKER,	/* aufs .wh..wh..opq: the directory is opaque */
 };
-enum cfir_ovl_what cfir_ovl_classify(const char *name, mode_t mode, dev_t rdev,
+enum cfir_overlay_what cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev,
 				     const char **deleted);
 /* trusted.overlay.opaque holds "y" (or "x" for a merged opaque of newer kernels). */
-bool cfir_ovl_opaque(const char *xattr, size_t len);
+bool cfir_overlay_opaque(const char *xattr, size_t len);
 
-struct cfir_ovl_entry {
+struct cfir_overlay_entry {
 	const char *path;	/* "/etc/passwd": exact bytes */
 	size_t pathlen;
 	char kind;		/* 'A', 'C', 'D' */
@@ -32,21 +32,21 @@ struct cfir_ovl_entry {
 	int fd;			/* regular files: open for reading, else -1 */
 };
 
-typedef int (*cfir_ovl_fn)(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err);
+typedef int (*cfir_overlay_fn)(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err);
 
-struct cfir_ovl_stats {
+struct cfir_overlay_stats {
 	size_t entries, skipped;
 	const char *access;	/* how the layer was opened so that no atime changes */
 	char first_skip[320];	/* the first subtree not walked, and why */
 };
 
-#define CFIR_OVL_DEPTH_MAX 4096
+#define CFIR_OVERLAY_DEPTH_MAX 4096
 /*
  * A path grows with its depth, and every record of an entry holds its whole
  * path: past this, a subtree is said and not walked (2,000 levels of
  * 255-byte names would otherwise cost half a GiB in every record).
  */
-#define CFIR_OVL_PATH_MAX (64u << 10)
+#define CFIR_OVERLAY_PATH_MAX (64u << 10)
 
 /*
  * Walk R's upper directory: every entry relative to directory fds, never
@@ -58,7 +58,7 @@ struct cfir_ovl_stats {
  * (cfir_open_tree_ro), every file and directory also with O_NOATIME, each
  * stat taken before the open. SIGINT ends it within an entry (interrupted).
  */
-int cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
-		      struct cfir_ovl_stats *st, struct cfir_err *err);
+int cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
+		      struct cfir_overlay_stats *st, struct cfir_err *err);
 
 #endif

@@ -107,7 +107,7 @@ under(const char *p, const char *dir)
 }
 
 static cJSON *
-flags_of(const struct cfir_ovl_entry *e, const unsigned char *head, size_t headlen,
+flags_of(const struct cfir_overlay_entry *e, const unsigned char *head, size_t headlen,
 	 unsigned long large)
 {
 	cJSON *f = cJSON_CreateArray();
@@ -148,7 +148,7 @@ emit_json(struct ctx *c, cJSON *o, struct cfir_err *err)
 
 /* Read a regular file once: hash, first bytes, and into the tar when collected. */
 static int
-content(struct ctx *c, const struct cfir_ovl_entry *e, bool collect, cJSON *o,
+content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, cJSON *o,
 	unsigned char *head, size_t *headlen, struct cfir_err *err)
 {
 	char hex[CFIR_SHA256_HEX];
@@ -183,7 +183,7 @@ content(struct ctx *c, const struct cfir_ovl_entry *e, bool collect, cJSON *o,
 }
 
 static int
-on_entry(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
+on_entry(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 {
 	struct ctx *c = ctx;
 	cleanup_cjson cJSON *o = cJSON_CreateObject();
@@ -460,7 +460,7 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	struct cfir_bag *bag = NULL;
 	struct cfir_err err = { 0 }, cerr = { 0 }, werr = { 0 };
 	struct tool_bagopts bo;
-	struct cfir_ovl_stats st = { 0 };
+	struct cfir_overlay_stats st = { 0 };
 	struct ctx *c = calloc(1, sizeof(*c));
 	struct keys walk = { 0 };
 	const struct cfir_rootfs *rootfs;

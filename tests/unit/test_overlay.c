@@ -14,12 +14,12 @@ classify(void)
 {
 	const char *d;
 
-	CHECK(cfir_ovl_classify("x", S_IFCHR | 0, makedev(0, 0), &d) == CFIR_OVL_WHITEOUT && strcmp(d, "x") == 0);
-	CHECK(cfir_ovl_classify("tty", S_IFCHR | 0620, makedev(5, 0), &d) == CFIR_OVL_ENTRY && d == NULL);
-	CHECK(cfir_ovl_classify(".wh.gone", S_IFREG, 0, &d) == CFIR_OVL_WHITEOUT && strcmp(d, "gone") == 0);
-	CHECK(cfir_ovl_classify(".wh..wh..opq", S_IFREG, 0, &d) == CFIR_OVL_OPQ_MARKER);
-	CHECK(cfir_ovl_classify(".wh.", S_IFREG, 0, &d) == CFIR_OVL_ENTRY);
-	CHECK(cfir_ovl_opaque("y", 1) && !cfir_ovl_opaque("n", 1) && !cfir_ovl_opaque("yy", 2));
+	CHECK(cfir_overlay_classify("x", S_IFCHR | 0, makedev(0, 0), &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "x") == 0);
+	CHECK(cfir_overlay_classify("tty", S_IFCHR | 0620, makedev(5, 0), &d) == CFIR_OVERLAY_ENTRY && d == NULL);
+	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "gone") == 0);
+	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, &d) == CFIR_OVERLAY_OPQ_MARKER);
+	CHECK(cfir_overlay_classify(".wh.", S_IFREG, 0, &d) == CFIR_OVERLAY_ENTRY);
+	CHECK(cfir_overlay_opaque("y", 1) && !cfir_overlay_opaque("n", 1) && !cfir_overlay_opaque("yy", 2));
 }
 
 struct seen {
@@ -27,7 +27,7 @@ struct seen {
 };
 
 static int
-on(void *ctx, const struct cfir_ovl_entry *e, struct cfir_err *err)
+on(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 {
 	struct seen *s = ctx;
 	size_t n = strlen(s->text);
@@ -82,7 +82,7 @@ walk(void)
 	struct cfir_rootfs r = { 0 };
 	char overlay[] = "overlay", btrfs[] = "btrfs";
 	char *lower[1] = { lo };
-	struct cfir_ovl_stats st;
+	struct cfir_overlay_stats st;
 	struct cfir_err err = { 0 };
 	struct seen s = { "" };
 	char *got;
