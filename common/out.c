@@ -340,3 +340,11 @@ cfir_out_finish(struct cfir_out *o, struct cfir_err *err)
 	}
 	return 0;
 }
+
+const char *
+cfir_json_str(const cJSON *o, const char *key)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(j) ? j->valuestring : NULL;
+}

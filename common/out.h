@@ -57,4 +57,7 @@ int cfir_json_fwrite(FILE *f, const cJSON *j);
 /* The same as one JSON Lines line: ends in '\n', which *len counts. */
 char *cfir_json_line(const cJSON *j, size_t *len);
 
+/* The string at KEY of object O, NULL when absent or not a string. */
+const char *cfir_json_str(const cJSON *o, const char *key);
+
 #endif
