@@ -593,9 +593,7 @@ anon_exec(void *ctx, const struct cfir_map *m)
 {
 	size_t *n = ctx;
 
-	if (strchr(m->perms, 'x') != NULL &&
-	    (m->path[0] == '\0' || strncmp(m->path, "/memfd:", 7) == 0 || strcmp(m->path, "[heap]") == 0 ||
-	     strcmp(m->path, "[stack]") == 0 || strncmp(m->path, "[anon", 5) == 0))
+	if (cfir_proc_map_anon_exec(m))
 		(*n)++;
 	return 0;
 }
