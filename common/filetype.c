@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <magic.h>
 
@@ -94,4 +95,19 @@ cfir_filetype_json(cJSON *o, const void *buf, size_t len)
 	cfir_json_add_str(o, "mime", mime);
 	if (desc != NULL)
 		cfir_json_add_bytes(o, "magic", desc, strlen(desc));
+}
+
+const char *
+cfir_filetype_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "file";
+	case S_IFDIR: return "dir";
+	case S_IFLNK: return "symlink";
+	case S_IFCHR: return "char";
+	case S_IFBLK: return "block";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "socket";
+	default: return "unknown";
+	}
 }

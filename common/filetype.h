@@ -3,6 +3,7 @@
 #define CFIR_FILETYPE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -18,6 +19,9 @@ void cfir_filetype(const void *buf, size_t len, const char **mime, const char **
 
 /* Both, as "mime" and "magic" (exact bytes kept) of a JSON object. */
 void cfir_filetype_json(cJSON *o, const void *buf, size_t len);
+/* The name of MODE's file type: "file", "dir", "symlink", "char", "block",
+ * "fifo", "socket", "unknown". */
+const char *cfir_filetype_name(mode_t mode);
 /* A thread that used cfir_filetype closes its cookies before it ends. */
 void cfir_filetype_thread_done(void);
 

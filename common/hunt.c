@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fileflags.h"
 #include "common/hunt.h"
 #include "common/netsock.h"
 #include "common/out.h"
 #include "common/overlay.h"
+#include "common/path.h"
 #include "common/proc.h"
 #include "common/target.h"
 #include "common/util.h"
@@ -357,13 +359,9 @@ sensitive_path(const char *p)
 	n = strlen(norm);
 	while (n > 1 && norm[n - 1] == '/')
 		norm[--n] = '\0';
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		size_t l = strlen(paths[i].path);
-
-		if (strcmp(norm, paths[i].path) == 0 ||
-		    (paths[i].below && strncmp(norm, paths[i].path, l) == 0 && norm[l] == '/'))
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (strcmp(norm, paths[i].path) == 0 || (paths[i].below && cfir_path_inside(norm, paths[i].path)))
 			return true;
-	}
 	return false;
 }
 
@@ -516,22 +514,6 @@ struct proc_seen {
 };
 
 static bool
-under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(path, dir, n) == 0 && path[n] == '/';
-}
-
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
-static bool
 in_list(const char *name, const char *const *list)
 {
 	for (; *list; list++)
@@ -554,7 +536,7 @@ static const char *const jits[] = {
 static bool
 shell_like(const struct proc_seen *p)
 {
-	const char *b = base_name(p->exe);
+	const char *b = cfir_path_base(p->exe);
 	char stem[64];
 	size_t n = strcspn(b, ".");	/* python3.11 */
 
@@ -1073,12 +1055,12 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 			other_root(t, proc, sel, fs, dfd, p, &mnts);
 		if (p->deleted)
 			finding(fs, sel, "exe-deleted", "/proc/PID/exe", proc_value(p, NULL, NULL));
-		if (p->have_exe && (under(p->exe, "/tmp") || under(p->exe, "/var/tmp") || under(p->exe, "/dev/shm")))
+		if (p->have_exe && cfir_fileflags_get(&(struct cfir_fileflags_of){ .path = p->exe }, CFIR_FILEFLAG_TMP))
 			finding(fs, sel, "exe-tmp", "/proc/PID/exe", proc_value(p, NULL, NULL));
 		if (shell_like(p) && (fd_is_socket(dfd, "fd/0") || fd_is_socket(dfd, "fd/1")))
 			finding(fs, sel, "reverse-shell", "/proc/PID/fd",
 				proc_value(p, "fds", fd_is_socket(dfd, "fd/0") ? "stdin is a socket" : "stdout is a socket"));
-		if (!in_list(base_name(p->exe), jits) && !in_list(p->comm, jits)) {
+		if (!in_list(cfir_path_base(p->exe), jits) && !in_list(p->comm, jits)) {
 			size_t k = anon_exec_regions(dfd);
 
 			if (k > 0) {
