@@ -146,6 +146,51 @@ skip(struct walk *w, const char *why)
 }
 
 /* One entry of directory DFD: report it; a directory is returned opened. */
+/* E's file opened for the walker's callback, when it is still the regular file E stat'ed. */
+static void
+open_regular(int dfd, const char *name, struct cfir_overlay_entry *e)
+{
+	char x[512];
+
+	/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
+	e->fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (e->fd >= 0) {
+		struct stat now;
+
+		if (fstat(e->fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != e->st.st_ino) {
+			close(e->fd);
+			e->fd = -1;
+		}
+	}
+	if (e->fd >= 0 && fgetxattr(e->fd, "trusted.overlay.metacopy", x, sizeof(x)) >= 0)
+		e->metacopy = true;
+}
+
+/* A directory's overlay marks: opaque (overlay's xattr or aufs' marker file), redirected (into X). */
+static void
+dir_marks(int dfd, const char *name, struct cfir_overlay_entry *e, char *x, size_t xlen)
+{
+	ssize_t n = xattr_at(dfd, name, "trusted.overlay.opaque", x, xlen);
+	int sfd;
+
+	e->opaque = n > 0 && cfir_overlay_opaque(x, (size_t)n);
+	if (!e->opaque) {
+		/* the aufs form of it */
+		sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd >= 0) {
+			struct stat m;
+
+			e->opaque = fstatat(sfd, ".wh..wh..opq", &m, AT_SYMLINK_NOFOLLOW) == 0;
+			close(sfd);
+		}
+	}
+	n = xattr_at(dfd, name, "trusted.overlay.redirect", x, xlen - 1);
+	if (n > 0) {
+		x[n] = '\0';
+		e->redirect = x;
+	}
+}
+
 static int
 entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **sub,
       bool *sub_visible, struct cfir_err *err)
@@ -179,40 +224,10 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 		link[n < 0 ? 0 : n] = '\0';
 		e.link = link;
 	}
-	if (e.kind != 'D' && S_ISREG(e.st.st_mode)) {
-		/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
-		e.fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (e.fd >= 0) {
-			struct stat now;
-
-			if (fstat(e.fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != e.st.st_ino) {
-				close(e.fd);
-				e.fd = -1;
-			}
-		}
-		if (e.fd >= 0 && fgetxattr(e.fd, "trusted.overlay.metacopy", x, sizeof(x)) >= 0)
-			e.metacopy = true;
-	}
+	if (e.kind != 'D' && S_ISREG(e.st.st_mode))
+		open_regular(dfd, name, &e);
 	if (e.kind != 'D' && S_ISDIR(e.st.st_mode)) {
-		int sfd;
-
-		n = xattr_at(dfd, name, "trusted.overlay.opaque", x, sizeof(x));
-		e.opaque = n > 0 && cfir_overlay_opaque(x, (size_t)n);
-		if (!e.opaque) {
-			/* the aufs form of it */
-			sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sfd >= 0) {
-				struct stat m;
-
-				e.opaque = fstatat(sfd, ".wh..wh..opq", &m, AT_SYMLINK_NOFOLLOW) == 0;
-				close(sfd);
-			}
-		}
-		n = xattr_at(dfd, name, "trusted.overlay.redirect", x, sizeof(x) - 1);
-		if (n > 0) {
-			x[n] = '\0';
-			e.redirect = x;
-		}
+		dir_marks(dfd, name, &e, x, sizeof(x));
 		*sub_visible = visible && e.kind == 'C' && !e.opaque;
 	}
 	w->st->entries++;
@@ -234,6 +249,58 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	return 0;
 }
 
+/* Depth first from STACK[0], one open directory a level; every one closed however it ends. */
+static int
+walk_tree(struct walk *w, struct frame *stack, struct cfir_err *err)
+{
+	size_t depth = 0;
+	int rc = 0;
+
+	for (;;) {
+		struct frame *f = &stack[depth];
+		struct dirent *de;
+		DIR *sub;
+		bool vis = false;
+
+		if (cfir_interrupted()) {
+			rc = cfir_err_interrupted(err);
+			break;
+		}
+		de = readdir(f->d);
+		if (de == NULL) {
+			closedir(f->d);
+			if (depth == 0)
+				break;
+			depth--;
+			continue;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		w->path[f->pathlen] = '\0';
+		if (entry(w, dirfd(f->d), de->d_name, f->pathlen, f->lower_visible, &sub, &vis, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (sub == NULL)
+			continue;
+		if (depth + 1 >= CFIR_OVERLAY_DEPTH_MAX || strlen(w->path) > CFIR_OVERLAY_PATH_MAX) {
+			skip(w, "nested deeper than the walk goes (64 KiB of path)");
+			closedir(sub);
+			continue;
+		}
+		depth++;
+		stack[depth].d = sub;
+		stack[depth].pathlen = strlen(w->path);
+		stack[depth].lower_visible = vis;
+	}
+	if (rc < 0) {	/* left early: every directory still open */
+		while (depth > 0)
+			closedir(stack[depth--].d);
+		closedir(stack[0].d);
+	}
+	return rc;
+}
+
 int
 cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
 		  struct cfir_overlay_stats *st, struct cfir_err *err)
@@ -241,7 +308,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
 	struct walk w = { .r = r, .fn = fn, .ctx = ctx, .st = st };
 	struct frame *stack = NULL;
 	struct rlimit rl;
-	size_t depth = 0, i;
+	size_t i;
 	int rc = 0, fd;
 
 	memset(st, 0, sizeof(*st));
@@ -275,48 +342,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
 	}
 	stack[0].pathlen = 0;
 	stack[0].lower_visible = true;
-	for (;;) {
-		struct frame *f = &stack[depth];
-		struct dirent *de;
-		DIR *sub;
-		bool vis = false;
-
-		if (cfir_interrupted()) {
-			rc = cfir_err_interrupted(err);
-			break;
-		}
-		de = readdir(f->d);
-		if (de == NULL) {
-			closedir(f->d);
-			if (depth == 0)
-				break;
-			depth--;
-			continue;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		w.path[f->pathlen] = '\0';
-		if (entry(&w, dirfd(f->d), de->d_name, f->pathlen, f->lower_visible, &sub, &vis, err) < 0) {
-			rc = -1;
-			break;
-		}
-		if (sub == NULL)
-			continue;
-		if (depth + 1 >= CFIR_OVERLAY_DEPTH_MAX || strlen(w.path) > CFIR_OVERLAY_PATH_MAX) {
-			skip(&w, "nested deeper than the walk goes (64 KiB of path)");
-			closedir(sub);
-			continue;
-		}
-		depth++;
-		stack[depth].d = sub;
-		stack[depth].pathlen = strlen(w.path);
-		stack[depth].lower_visible = vis;
-	}
-	if (rc < 0) {	/* left early: every directory still open */
-		while (depth > 0)
-			closedir(stack[depth--].d);
-		closedir(stack[0].d);
-	}
+	rc = walk_tree(&w, stack, err);
 out:
 	for (i = 0; w.lower != NULL && i < r->nlower; i++)
 		if (w.lower[i] >= 0)
