@@ -7,8 +7,17 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/err.h"
+
 /* How many leading bytes callers should hand over. */
 #define CFIR_FILETYPE_BYTES 2048
+
+/*
+ * Open this thread's libmagic (its database loaded once); -1 when it cannot,
+ * ERR saying why. Typing without it leaves mime and magic out; a caller
+ * that wants the reason said asks here first, the library never prints.
+ */
+int cfir_filetype_open(struct cfir_err *err);
 
 /*
  * MIME type and description of BUF (never a file: hostile content is only

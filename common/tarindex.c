@@ -45,6 +45,7 @@ struct queue {
 	bool end;
 	bool failed;		/* the index sink failed: err says why */
 	struct cfir_err err;
+	struct cfir_err untyped;	/* libmagic could not be opened: why */
 };
 
 struct ictx {
@@ -210,11 +211,17 @@ work(void *arg)
 {
 	struct worker *w = arg;
 	struct queue *q = w->q;
-	struct cfir_err err = { 0 };
+	struct cfir_err err = { 0 }, merr = { 0 };
 	struct job *j;
 	uint64_t seq;
 	bool failed;
 
+	if (!w->s->no_magic && cfir_filetype_open(&merr) < 0) {
+		pthread_mutex_lock(&q->lock);
+		if (q->untyped.msg[0] == '\0')
+			q->untyped = merr;
+		pthread_mutex_unlock(&q->lock);
+	}
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		while (q->taken == q->produced && !q->end)
@@ -360,6 +367,10 @@ run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 	pthread_mutex_unlock(&q->lock);
 	for (i = 0; i < n; i++)
 		pthread_join(tid[i], NULL);
+	if (q->untyped.msg[0] != '\0') {
+		st->typed = false;
+		snprintf(st->untyped, sizeof(st->untyped), "%.250s", q->untyped.msg);
+	}
 	if (q->failed) {
 		*c->err = q->err;
 		c->sink_failed = true;

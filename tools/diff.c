@@ -507,6 +507,9 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 		}
 		free(s);
 	}
+	if (cfir_filetype_open(&cerr) < 0)
+		cfir_warn("%s", cerr.msg);	/* the entries are listed untyped */
+	cerr = (struct cfir_err){ 0 };
 	keys_load(e, t, &walk);
 	c->keys = &walk;
 	rc = cfir_overlay_walk(rootfs, on_entry, c, &st, &err);

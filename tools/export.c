@@ -135,6 +135,8 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 	else if (removed)
 		cfir_warn("container '%s' was removed while it was exported; the stream arrived whole",
 			  t->name);
+	if (res.index.untyped[0] != '\0')
+		cfir_warn("%s", res.index.untyped);
 
 	details = tool_tarstream_json(&res, so.compress);
 	if (removed)
