@@ -24,62 +24,88 @@ const struct cfir_check cfir_checks[] = {
 	  "drop --privileged; add only the capabilities it needs with --cap-add" },
 	{ "engine-socket", CFIR_SEV_CRITICAL, false, "a container engine's socket is mounted: root on the host",
 	  "remove the -v/--mount of the engine socket" },
-	{ "cap-all", CFIR_SEV_CRITICAL, false, "every capability added", "replace --cap-add ALL with the capabilities it needs" },
+	{ "cap-all", CFIR_SEV_CRITICAL, false, "every capability added",
+	  "replace --cap-add ALL with the capabilities it needs" },
 	{ "cap-sys-admin", CFIR_SEV_CRITICAL, false, "CAP_SYS_ADMIN added: mounts, namespaces, most of root",
 	  "drop --cap-add SYS_ADMIN" },
-	{ "cap-sys-module", CFIR_SEV_CRITICAL, false, "CAP_SYS_MODULE added: kernel modules", "drop --cap-add SYS_MODULE" },
+	{ "cap-sys-module", CFIR_SEV_CRITICAL, false, "CAP_SYS_MODULE added: kernel modules",
+	  "drop --cap-add SYS_MODULE" },
 	{ "host-pid", CFIR_SEV_HIGH, false, "the host's PID namespace: every process on the host is visible",
 	  "drop --pid host" },
-	{ "host-network", CFIR_SEV_HIGH, false, "the host's network namespace", "drop --network host" },
-	{ "host-ipc", CFIR_SEV_MEDIUM, false, "the host's IPC namespace", "drop --ipc host" },
-	{ "host-uts", CFIR_SEV_LOW, false, "the host's UTS namespace", "drop --uts host" },
+	{ "host-network", CFIR_SEV_HIGH, false, "the host's network namespace",
+	  "drop --network host" },
+	{ "host-ipc", CFIR_SEV_MEDIUM, false, "the host's IPC namespace",
+	  "drop --ipc host" },
+	{ "host-uts", CFIR_SEV_LOW, false, "the host's UTS namespace",
+	  "drop --uts host" },
 	{ "userns-host", CFIR_SEV_MEDIUM, false, "the daemon's user namespace remapping is turned off",
 	  "drop --userns host" },
-	{ "cap-dac-override", CFIR_SEV_HIGH, false, "CAP_DAC_OVERRIDE added", "drop --cap-add DAC_OVERRIDE" },
+	{ "cap-dac-override", CFIR_SEV_HIGH, false, "CAP_DAC_OVERRIDE added",
+	  "drop --cap-add DAC_OVERRIDE" },
 	{ "cap-dac-read-search", CFIR_SEV_HIGH, false, "CAP_DAC_READ_SEARCH added: open_by_handle_at escapes",
 	  "drop --cap-add DAC_READ_SEARCH" },
-	{ "cap-net-admin", CFIR_SEV_HIGH, false, "CAP_NET_ADMIN added", "drop --cap-add NET_ADMIN" },
-	{ "cap-net-raw", CFIR_SEV_HIGH, false, "CAP_NET_RAW added", "drop --cap-add NET_RAW" },
-	{ "cap-sys-ptrace", CFIR_SEV_HIGH, false, "CAP_SYS_PTRACE added", "drop --cap-add SYS_PTRACE" },
-	{ "cap-chown", CFIR_SEV_MEDIUM, false, "CAP_CHOWN added", "drop --cap-add CHOWN" },
-	{ "cap-setuid", CFIR_SEV_MEDIUM, false, "CAP_SETUID added", "drop --cap-add SETUID" },
-	{ "cap-setgid", CFIR_SEV_MEDIUM, false, "CAP_SETGID added", "drop --cap-add SETGID" },
-	{ "cap-other", CFIR_SEV_MEDIUM, false, "another capability added", "drop the --cap-add" },
-	{ "cap-net-bind-service", CFIR_SEV_LOW, false, "CAP_NET_BIND_SERVICE added", "drop --cap-add NET_BIND_SERVICE" },
+	{ "cap-net-admin", CFIR_SEV_HIGH, false, "CAP_NET_ADMIN added",
+	  "drop --cap-add NET_ADMIN" },
+	{ "cap-net-raw", CFIR_SEV_HIGH, false, "CAP_NET_RAW added",
+	  "drop --cap-add NET_RAW" },
+	{ "cap-sys-ptrace", CFIR_SEV_HIGH, false, "CAP_SYS_PTRACE added",
+	  "drop --cap-add SYS_PTRACE" },
+	{ "cap-chown", CFIR_SEV_MEDIUM, false, "CAP_CHOWN added",
+	  "drop --cap-add CHOWN" },
+	{ "cap-setuid", CFIR_SEV_MEDIUM, false, "CAP_SETUID added",
+	  "drop --cap-add SETUID" },
+	{ "cap-setgid", CFIR_SEV_MEDIUM, false, "CAP_SETGID added",
+	  "drop --cap-add SETGID" },
+	{ "cap-other", CFIR_SEV_MEDIUM, false, "another capability added",
+	  "drop the --cap-add" },
+	{ "cap-net-bind-service", CFIR_SEV_LOW, false, "CAP_NET_BIND_SERVICE added",
+	  "drop --cap-add NET_BIND_SERVICE" },
 	{ "caps-default", CFIR_SEV_LOW, false, "the engine's default capabilities are kept",
 	  "--cap-drop ALL, then --cap-add only what it needs" },
-	{ "seccomp-unconfined", CFIR_SEV_HIGH, false, "no seccomp filter", "drop --security-opt seccomp=unconfined" },
+	{ "seccomp-unconfined", CFIR_SEV_HIGH, false, "no seccomp filter",
+	  "drop --security-opt seccomp=unconfined" },
 	{ "apparmor-unconfined", CFIR_SEV_MEDIUM, false, "AppArmor unconfined",
 	  "drop --security-opt apparmor=unconfined" },
-	{ "selinux-disabled", CFIR_SEV_MEDIUM, false, "SELinux labelling disabled", "drop --security-opt label=disable" },
+	{ "selinux-disabled", CFIR_SEV_MEDIUM, false, "SELinux labelling disabled",
+	  "drop --security-opt label=disable" },
 	{ "no-new-privileges", CFIR_SEV_LOW, false, "setuid binaries can still raise privileges",
 	  "--security-opt no-new-privileges" },
-	{ "root-user", CFIR_SEV_MEDIUM, false, "runs as root", "--user UID:GID (or USER in the image)" },
+	{ "root-user", CFIR_SEV_MEDIUM, false, "runs as root",
+	  "--user UID:GID (or USER in the image)" },
 	{ "sensitive-mount-rw", CFIR_SEV_HIGH, false, "a sensitive host path is mounted writable",
 	  "remove the mount, or make it :ro" },
-	{ "sensitive-mount", CFIR_SEV_MEDIUM, false, "a sensitive host path is mounted read-only", "remove the mount" },
-	{ "host-device", CFIR_SEV_HIGH, false, "a host device is passed in", "drop the --device" },
+	{ "sensitive-mount", CFIR_SEV_MEDIUM, false, "a sensitive host path is mounted read-only",
+	  "remove the mount" },
+	{ "host-device", CFIR_SEV_HIGH, false, "a host device is passed in",
+	  "drop the --device" },
 	{ "secret-env", CFIR_SEV_MEDIUM, false, "environment variables named like secrets (values not shown)",
 	  "pass secrets as files (docker secrets, a tmpfs) rather than -e" },
-	{ "rootfs-writable", CFIR_SEV_LOW, false, "the root filesystem is writable", "--read-only, with --tmpfs where needed" },
-	{ "no-memory-limit", CFIR_SEV_LOW, false, "no memory limit", "--memory" },
-	{ "no-pids-limit", CFIR_SEV_LOW, false, "no PIDs limit: a fork bomb takes the host", "--pids-limit" },
-	{ "no-cpu-limit", CFIR_SEV_LOW, false, "no CPU limit", "--cpus" },
+	{ "rootfs-writable", CFIR_SEV_LOW, false, "the root filesystem is writable",
+	  "--read-only, with --tmpfs where needed" },
+	{ "no-memory-limit", CFIR_SEV_LOW, false, "no memory limit",
+	  "--memory" },
+	{ "no-pids-limit", CFIR_SEV_LOW, false, "no PIDs limit: a fork bomb takes the host",
+	  "--pids-limit" },
+	{ "no-cpu-limit", CFIR_SEV_LOW, false, "no CPU limit",
+	  "--cpus" },
 	{ "image-not-pinned", CFIR_SEV_LOW, false, "the image is referenced by tag, not by digest",
 	  "run IMAGE@sha256:DIGEST" },
-	{ "no-healthcheck", CFIR_SEV_INFO, false, "no health check", "--health-cmd" },
-	{ "no-log-rotation", CFIR_SEV_INFO, false, "json-file logs without rotation", "--log-opt max-size=10m" },
-	{ "no-restart-policy", CFIR_SEV_INFO, false, "no restart policy", "--restart on-failure:5" },
+	{ "no-healthcheck", CFIR_SEV_INFO, false, "no health check",
+	  "--health-cmd" },
+	{ "no-log-rotation", CFIR_SEV_INFO, false, "json-file logs without rotation",
+	  "--log-opt max-size=10m" },
+	{ "no-restart-policy", CFIR_SEV_INFO, false, "no restart policy",
+	  "--restart on-failure:5" },
 	/* live */
 	{ "reverse-shell", CFIR_SEV_CRITICAL, true, "a shell or interpreter whose stdin or stdout is a socket",
 	  "isolate and collect now" },
-	{ "rootfs-remounted", CFIR_SEV_CRITICAL, true,
-	  "the container's root is not the overlay the engine made: it remounted or pivoted its root",
+	{ "rootfs-remounted", CFIR_SEV_CRITICAL, true, "the container's root is not the overlay the engine made: "
+	  "it remounted or pivoted its root",
 	  "collect now (cfir diff reads the engine's layer); --cap-drop SYS_ADMIN" },
-	{ "netns-left", CFIR_SEV_HIGH, true,
-	  "the container's init left the network namespace the engine made",
+	{ "netns-left", CFIR_SEV_HIGH, true, "the container's init left the network namespace the engine made",
 	  "capture and collect now (cfir reads the engine's namespace); --cap-drop SYS_ADMIN" },
-	{ "exe-deleted", CFIR_SEV_HIGH, true, "a process runs an executable that was deleted", "collect it now (cfir ps)" },
+	{ "exe-deleted", CFIR_SEV_HIGH, true, "a process runs an executable that was deleted",
+	  "collect it now (cfir ps)" },
 	{ "exe-tmp", CFIR_SEV_HIGH, true, "a process runs from /tmp, /var/tmp or /dev/shm",
 	  "collect it; --tmpfs /tmp:noexec" },
 	{ "foreign-process", CFIR_SEV_HIGH, true, "a process that does not descend from the entrypoint (exec'd or injected)",
@@ -118,23 +144,24 @@ cfir_severity_parse(const char *s)
 	return -1;
 }
 
-static int
-check_index(const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < cfir_nchecks; i++)
-		if (strcmp(cfir_checks[i].id, id) == 0)
-			return (int)i;
-	return -1;
-}
-
 const struct cfir_check *
 cfir_check_find(const char *id)
 {
-	int i = check_index(id);
+	const struct cfir_check *c;
 
-	return i < 0 ? NULL : &cfir_checks[i];
+	for (c = cfir_checks; c < cfir_checks + cfir_nchecks; c++)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+/* ID's place in cfir_checks, which a selection is indexed by; -1 for none. */
+static int
+check_index(const char *id)
+{
+	const struct cfir_check *c = cfir_check_find(id);
+
+	return c == NULL ? -1 : (int)(c - cfir_checks);
 }
 
 cJSON *
