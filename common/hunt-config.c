@@ -137,8 +137,7 @@ engine_socket(const char *path)
 
 	if (path == NULL)
 		return false;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
+	base = cfir_path_base(path);
 	for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
 		if (strcmp(base, socks[i]) == 0)
 			return true;
