@@ -1,8 +1,10 @@
 /* filetype.c - one pair of libmagic cookies per process */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <magic.h>
 
@@ -19,6 +21,7 @@
 static _Thread_local magic_t cookie;
 static _Thread_local bool tried;
 static _Thread_local char desc_copy[512];
+static _Thread_local char why[256];
 static bool atexit_set;
 
 void
@@ -28,6 +31,7 @@ cfir_filetype_thread_done(void)
 		magic_close(cookie);
 	cookie = NULL;
 	tried = false;
+	why[0] = '\0';
 }
 
 static void
@@ -38,27 +42,28 @@ done(void)
 
 /*
  * No decompression of hostile content; no JSON or CSV sniffing, which scans
- * the whole buffer and cannot judge a truncated prefix anyway.
+ * the whole buffer and cannot judge a truncated prefix anyway. Why it could
+ * not be opened stays in WHY for cfir_filetype_open to report.
  */
 static magic_t
 open_cookie(void)
 {
 	magic_t m = magic_open(FLAGS);
 
-	if (m != NULL && magic_load(m, NULL) != 0) {
-		cfir_warn("libmagic: %s", magic_error(m));
+	if (m == NULL) {
+		snprintf(why, sizeof(why), "libmagic: %s", strerror(errno));
+	} else if (magic_load(m, NULL) != 0) {
+		snprintf(why, sizeof(why), "libmagic: %s", magic_error(m));
 		magic_close(m);
 		m = NULL;
 	}
 	return m;
 }
 
-void
-cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc)
+/* This thread's cookie, opened on first use. */
+static magic_t
+this_cookie(void)
 {
-	const char *d;
-
-	*mime = *desc = NULL;
 	if (!tried) {
 		tried = true;
 		cookie = open_cookie();
@@ -67,7 +72,24 @@ cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc)
 			atexit(done);
 		}
 	}
-	if (cookie == NULL || (d = magic_buffer(cookie, buf, len)) == NULL)
+	return cookie;
+}
+
+int
+cfir_filetype_open(struct cfir_err *err)
+{
+	if (this_cookie() == NULL)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "%s", why[0] ? why : "libmagic: not available");
+	return 0;
+}
+
+void
+cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc)
+{
+	const char *d;
+
+	*mime = *desc = NULL;
+	if (this_cookie() == NULL || (d = magic_buffer(cookie, buf, len)) == NULL)
 		return;
 	/* the next call on this cookie reuses its buffer */
 	snprintf(desc_copy, sizeof(desc_copy), "%s", d);
@@ -94,4 +116,19 @@ cfir_filetype_json(cJSON *o, const void *buf, size_t len)
 	cfir_json_add_str(o, "mime", mime);
 	if (desc != NULL)
 		cfir_json_add_bytes(o, "magic", desc, strlen(desc));
+}
+
+const char *
+cfir_filetype_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "file";
+	case S_IFDIR: return "dir";
+	case S_IFLNK: return "symlink";
+	case S_IFCHR: return "char";
+	case S_IFBLK: return "block";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "socket";
+	default: return "unknown";
+	}
 }

@@ -127,4 +127,5 @@ int cfir_json_fwrite(FILE *f, const cJSON *j);
 /* The same as one JSON Lines line: ends in '\n', which *len counts. */
 char *cfir_json_line(const cJSON *j, size_t *len);
 
+
 #endif

@@ -22,15 +22,15 @@ cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, const char **de
 	*deleted = NULL;
 	if (S_ISCHR(mode) && major(rdev) == 0 && minor(rdev) == 0) {
 		*deleted = name;
-		return CFIR_OVL_WHITEOUT;
+		return CFIR_OVERLAY_WHITEOUT;
 	}
 	if (strcmp(name, ".wh..wh..opq") == 0)
-		return CFIR_OVL_OPQ_MARKER;
+		return CFIR_OVERLAY_OPQ_MARKER;
 	if (strncmp(name, ".wh.", 4) == 0 && name[4] != '\0') {
 		*deleted = name + 4;
-		return CFIR_OVL_WHITEOUT;
+		return CFIR_OVERLAY_WHITEOUT;
 	}
-	return CFIR_OVL_ENTRY;
+	return CFIR_OVERLAY_ENTRY;
 }
 
 bool
@@ -82,7 +82,7 @@ in_lower(const int *lower, size_t nlower, const char *rel)
 		fd = openat2_beneath(lower[i], rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			bool wh = fstat(fd, &sb) == 0 &&
-				  cfir_overlay_classify(rel, sb.st_mode, sb.st_rdev, &dummy) == CFIR_OVL_WHITEOUT;
+				  cfir_overlay_classify(rel, sb.st_mode, sb.st_rdev, &dummy) == CFIR_OVERLAY_WHITEOUT;
 
 			close(fd);
 			return !wh;
@@ -146,6 +146,51 @@ skip(struct walk *w, const char *why)
 }
 
 /* One entry of directory DFD: report it; a directory is returned opened. */
+/* E's file opened for the walker's callback, when it is still the regular file E stat'ed. */
+static void
+open_regular(int dfd, const char *name, struct cfir_overlay_entry *e)
+{
+	char x[512];
+
+	/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
+	e->fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (e->fd >= 0) {
+		struct stat now;
+
+		if (fstat(e->fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != e->st.st_ino) {
+			close(e->fd);
+			e->fd = -1;
+		}
+	}
+	if (e->fd >= 0 && fgetxattr(e->fd, "trusted.overlay.metacopy", x, sizeof(x)) >= 0)
+		e->metacopy = true;
+}
+
+/* A directory's overlay marks: opaque (overlay's xattr or aufs' marker file), redirected (into X). */
+static void
+dir_marks(int dfd, const char *name, struct cfir_overlay_entry *e, char *x, size_t xlen)
+{
+	ssize_t n = xattr_at(dfd, name, "trusted.overlay.opaque", x, xlen);
+	int sfd;
+
+	e->opaque = n > 0 && cfir_overlay_opaque(x, (size_t)n);
+	if (!e->opaque) {
+		/* the aufs form of it */
+		sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd >= 0) {
+			struct stat m;
+
+			e->opaque = fstatat(sfd, ".wh..wh..opq", &m, AT_SYMLINK_NOFOLLOW) == 0;
+			close(sfd);
+		}
+	}
+	n = xattr_at(dfd, name, "trusted.overlay.redirect", x, xlen - 1);
+	if (n > 0) {
+		x[n] = '\0';
+		e->redirect = x;
+	}
+}
+
 static int
 entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **sub,
       bool *sub_visible, struct cfir_err *err)
@@ -160,9 +205,9 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	if (fstatat(dfd, name, &e.st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;	/* gone meanwhile */
 	switch (cfir_overlay_classify(name, e.st.st_mode, e.st.st_rdev, &deleted)) {
-	case CFIR_OVL_OPQ_MARKER:
+	case CFIR_OVERLAY_OPQ_MARKER:
 		return 0;	/* its directory was reported opaque already */
-	case CFIR_OVL_WHITEOUT:
+	case CFIR_OVERLAY_WHITEOUT:
 		if (path_push(w, at, deleted) < 0)
 			return cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
 		e.kind = 'D';
@@ -179,40 +224,10 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 		link[n < 0 ? 0 : n] = '\0';
 		e.link = link;
 	}
-	if (e.kind != 'D' && S_ISREG(e.st.st_mode)) {
-		/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
-		e.fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (e.fd >= 0) {
-			struct stat now;
-
-			if (fstat(e.fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != e.st.st_ino) {
-				close(e.fd);
-				e.fd = -1;
-			}
-		}
-		if (e.fd >= 0 && fgetxattr(e.fd, "trusted.overlay.metacopy", x, sizeof(x)) >= 0)
-			e.metacopy = true;
-	}
+	if (e.kind != 'D' && S_ISREG(e.st.st_mode))
+		open_regular(dfd, name, &e);
 	if (e.kind != 'D' && S_ISDIR(e.st.st_mode)) {
-		int sfd;
-
-		n = xattr_at(dfd, name, "trusted.overlay.opaque", x, sizeof(x));
-		e.opaque = n > 0 && cfir_overlay_opaque(x, (size_t)n);
-		if (!e.opaque) {
-			/* the aufs form of it */
-			sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sfd >= 0) {
-				struct stat m;
-
-				e.opaque = fstatat(sfd, ".wh..wh..opq", &m, AT_SYMLINK_NOFOLLOW) == 0;
-				close(sfd);
-			}
-		}
-		n = xattr_at(dfd, name, "trusted.overlay.redirect", x, sizeof(x) - 1);
-		if (n > 0) {
-			x[n] = '\0';
-			e.redirect = x;
-		}
+		dir_marks(dfd, name, &e, x, sizeof(x));
 		*sub_visible = visible && e.kind == 'C' && !e.opaque;
 	}
 	w->st->entries++;
@@ -234,47 +249,13 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	return 0;
 }
 
-int
-cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
-		  struct cfir_overlay_stats *st, struct cfir_err *err)
+/* Depth first from STACK[0], one open directory a level; every one closed however it ends. */
+static int
+walk_tree(struct walk *w, struct frame *stack, struct cfir_err *err)
 {
-	struct walk w = { .r = r, .fn = fn, .ctx = ctx, .st = st };
-	struct frame *stack = NULL;
-	struct rlimit rl;
-	size_t depth = 0, i;
-	int rc = 0, fd;
+	size_t depth = 0;
+	int rc = 0;
 
-	memset(st, 0, sizeof(*st));
-	if (r->fstype == NULL || strcmp(r->fstype, "overlay") != 0 || r->upper == NULL)
-		return cfir_err_set(err, EX_DATAERR, 0, "the rootfs is '%s', not overlay: no writable layer to read",
-				    r->fstype ? r->fstype : "unknown");
-	/* one fd a level: ask for the hard limit */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	w.lower = calloc(r->nlower ? r->nlower : 1, sizeof(*w.lower));
-	stack = calloc(CFIR_OVL_DEPTH_MAX + 1, sizeof(*stack));
-	w.cap = 4096;
-	w.path = malloc(w.cap);
-	if (w.lower == NULL || stack == NULL || w.path == NULL) {
-		rc = cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
-		goto out;
-	}
-	w.path[0] = '\0';
-	for (i = 0; i < r->nlower; i++)
-		w.lower[i] = open(r->lower[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	/* through a private read-only noatime mount: reading changes no atime */
-	fd = cfir_open_tree_ro(r->upper, &st->access);
-	stack[0].d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (stack[0].d == NULL) {
-		rc = cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open upperdir '%s'", r->upper);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	stack[0].pathlen = 0;
-	stack[0].lower_visible = true;
 	for (;;) {
 		struct frame *f = &stack[depth];
 		struct dirent *de;
@@ -295,21 +276,21 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		w.path[f->pathlen] = '\0';
-		if (entry(&w, dirfd(f->d), de->d_name, f->pathlen, f->lower_visible, &sub, &vis, err) < 0) {
+		w->path[f->pathlen] = '\0';
+		if (entry(w, dirfd(f->d), de->d_name, f->pathlen, f->lower_visible, &sub, &vis, err) < 0) {
 			rc = -1;
 			break;
 		}
 		if (sub == NULL)
 			continue;
-		if (depth + 1 >= CFIR_OVL_DEPTH_MAX || strlen(w.path) > CFIR_OVL_PATH_MAX) {
-			skip(&w, "nested deeper than the walk goes (64 KiB of path)");
+		if (depth + 1 >= CFIR_OVERLAY_DEPTH_MAX || strlen(w->path) > CFIR_OVERLAY_PATH_MAX) {
+			skip(w, "nested deeper than the walk goes (64 KiB of path)");
 			closedir(sub);
 			continue;
 		}
 		depth++;
 		stack[depth].d = sub;
-		stack[depth].pathlen = strlen(w.path);
+		stack[depth].pathlen = strlen(w->path);
 		stack[depth].lower_visible = vis;
 	}
 	if (rc < 0) {	/* left early: every directory still open */
@@ -317,6 +298,51 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
 			closedir(stack[depth--].d);
 		closedir(stack[0].d);
 	}
+	return rc;
+}
+
+int
+cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
+		  struct cfir_overlay_stats *st, struct cfir_err *err)
+{
+	struct walk w = { .r = r, .fn = fn, .ctx = ctx, .st = st };
+	struct frame *stack = NULL;
+	struct rlimit rl;
+	size_t i;
+	int rc = 0, fd;
+
+	memset(st, 0, sizeof(*st));
+	if (r->fstype == NULL || strcmp(r->fstype, "overlay") != 0 || r->upper == NULL)
+		return cfir_err_set(err, EX_DATAERR, 0, "the rootfs is '%s', not overlay: no writable layer to read",
+				    r->fstype ? r->fstype : "unknown");
+	/* one fd a level: ask for the hard limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	w.lower = calloc(r->nlower ? r->nlower : 1, sizeof(*w.lower));
+	stack = calloc(CFIR_OVERLAY_DEPTH_MAX + 1, sizeof(*stack));
+	w.cap = 4096;
+	w.path = malloc(w.cap);
+	if (w.lower == NULL || stack == NULL || w.path == NULL) {
+		rc = cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
+		goto out;
+	}
+	w.path[0] = '\0';
+	for (i = 0; i < r->nlower; i++)
+		w.lower[i] = open(r->lower[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* through a private read-only noatime mount: reading changes no atime */
+	fd = cfir_open_tree_ro(r->upper, &st->access);
+	stack[0].d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (stack[0].d == NULL) {
+		rc = cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open upperdir '%s'", r->upper);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	stack[0].pathlen = 0;
+	stack[0].lower_visible = true;
+	rc = walk_tree(&w, stack, err);
 out:
 	for (i = 0; w.lower != NULL && i < r->nlower; i++)
 		if (w.lower[i] >= 0)

@@ -11,9 +11,9 @@
 
 /* What one upper-directory entry means to overlayfs (pure: fuzzed). */
 enum cfir_overlay_what {
-	CFIR_OVL_ENTRY,		/* an ordinary entry */
-	CFIR_OVL_WHITEOUT,	/* a deletion of NAME (char 0/0, or aufs .wh.NAME) */
-	CFIR_OVL_OPQ_MARKER,	/* aufs .wh..wh..opq: the directory is opaque */
+	CFIR_OVERLAY_ENTRY,		/* an ordinary entry */
+	CFIR_OVERLAY_WHITEOUT,	/* a deletion of NAME (char 0/0, or aufs .wh.NAME) */
+	CFIR_OVERLAY_OPQ_MARKER,	/* aufs .wh..wh..opq: the directory is opaque */
 };
 enum cfir_overlay_what cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev,
 				     const char **deleted);
@@ -40,13 +40,13 @@ struct cfir_overlay_stats {
 	char first_skip[320];	/* the first subtree not walked, and why */
 };
 
-#define CFIR_OVL_DEPTH_MAX 4096
+#define CFIR_OVERLAY_DEPTH_MAX 4096
 /*
  * A path grows with its depth, and every record of an entry holds its whole
  * path: past this, a subtree is said and not walked (2,000 levels of
  * 255-byte names would otherwise cost half a GiB in every record).
  */
-#define CFIR_OVL_PATH_MAX (64u << 10)
+#define CFIR_OVERLAY_PATH_MAX (64u << 10)
 
 /*
  * Walk R's upper directory: every entry relative to directory fds, never

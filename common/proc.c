@@ -796,6 +796,16 @@ cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err)
 	return r;
 }
 
+bool
+cfir_proc_map_anon_exec(const struct cfir_map *m)
+{
+	const char *p = m->path;
+
+	return m->perms[2] == 'x' &&
+	       (p[0] == '\0' || strncmp(p, "/memfd:", 7) == 0 || strcmp(p, "[heap]") == 0 ||
+		strcmp(p, "[stack]") == 0 || strncmp(p, "[anon", 5) == 0);
+}
+
 struct maps_sum {
 	cJSON *ax, *del;
 	size_t regions;
@@ -810,9 +820,7 @@ map_seen(void *ctx, const struct cfir_map *m)
 	ms->regions++;
 	snprintf(r, sizeof(r), "%llx-%llx %s", (unsigned long long)m->start,
 		 (unsigned long long)m->end, m->perms);
-	/* executable memory backed by no file (JIT, shellcode, memfd) */
-	if (m->perms[2] == 'x' && (m->path[0] == '\0' || strncmp(m->path, "/memfd:", 7) == 0) &&
-	    cJSON_GetArraySize(ms->ax) < LISTED) {
+	if (cfir_proc_map_anon_exec(m) && cJSON_GetArraySize(ms->ax) < LISTED) {
 		cJSON *e = cJSON_CreateObject();
 
 		cfir_json_add_str(e, "region", r);

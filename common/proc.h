@@ -54,6 +54,12 @@ int cfir_proc_maps_line(char *line, struct cfir_map *m);
  */
 typedef int (*cfir_map_fn)(void *ctx, const struct cfir_map *m);
 int cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err);
+/*
+ * Executable memory no file on disk backs: unnamed, a memfd, [heap],
+ * [stack], a named anonymous region ([anon:NAME], [anon_shmem:NAME]). What
+ * a JIT, an unpacker or injected code maps.
+ */
+bool cfir_proc_map_anon_exec(const struct cfir_map *m);
 
 /* Capability names of a mask, as a JSON array ("CAP_SYS_ADMIN", ...). */
 cJSON *cfir_caps_json(uint64_t mask);

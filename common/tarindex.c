@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "common/cleanup.h"
+#include "common/fileflags.h"
 #include "common/filetype.h"
 #include "common/hash.h"
 #include "common/out.h"
@@ -43,6 +45,7 @@ struct queue {
 	bool end;
 	bool failed;		/* the index sink failed: err says why */
 	struct cfir_err err;
+	struct cfir_err untyped;	/* libmagic could not be opened: why */
 };
 
 struct ictx {
@@ -89,85 +92,13 @@ write_mtree(struct archive *a, void *ctx, const void *buf, size_t len)
 	return (la_ssize_t)len;
 }
 
-static const char *
-type_name(mode_t t)
-{
-	switch (t) {
-	case AE_IFREG: return "file";
-	case AE_IFDIR: return "dir";
-	case AE_IFLNK: return "symlink";
-	case AE_IFCHR: return "char";
-	case AE_IFBLK: return "block";
-	case AE_IFIFO: return "fifo";
-	case AE_IFSOCK: return "socket";
-	default: return "unknown";
-	}
-}
+/* libarchive's file types are the system's: one name for each, and one set of flags */
+_Static_assert(AE_IFREG == S_IFREG && AE_IFDIR == S_IFDIR && AE_IFLNK == S_IFLNK && AE_IFCHR == S_IFCHR &&
+	       AE_IFBLK == S_IFBLK && AE_IFIFO == S_IFIFO && AE_IFSOCK == S_IFSOCK, "libarchive's file types");
 
-/* The member's place in the container: no leading "./" or "/". */
-static const char *
-rel(const char *p)
-{
-	for (;;) {
-		if (p[0] == '/')
-			p++;
-		else if (p[0] == '.' && p[1] == '/')
-			p += 2;
-		else
-			return p;
-	}
-}
-
-static bool
-under(const char *p, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(p, dir, n) == 0 && p[n] == '/' && p[n + 1] != '\0';
-}
-
-static bool
-in_binary_dirs(const char *p)
-{
-	static const char *dirs[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32",
-				      "usr/bin", "usr/sbin", "usr/lib", "usr/lib32",
-				      "usr/lib64", "usr/libexec", "usr/local/bin",
-				      "usr/local/sbin", "usr/local/lib", "opt" };
-	size_t i, n;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		n = strlen(dirs[i]);
-		if (strncmp(p, dirs[i], n) == 0 && p[n] == '/')
-			return true;
-	}
-	return false;
-}
-
-/* What a responder scans for. */
-static cJSON *
-flags_of(const char *path, mode_t type, mode_t mode, const unsigned char *head,
-	 size_t headlen)
-{
-	cJSON *f = cJSON_CreateArray();
-	const char *p = rel(path);
-	bool elf = headlen >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0;
-
-	if (type == AE_IFREG && (mode & 04000))
-		cJSON_AddItemToArray(f, cJSON_CreateString("setuid"));
-	if (type == AE_IFREG && (mode & 02000))
-		cJSON_AddItemToArray(f, cJSON_CreateString("setgid"));
-	if (type != AE_IFLNK && (mode & 0002) && !(type == AE_IFDIR && (mode & 01000)))
-		cJSON_AddItemToArray(f, cJSON_CreateString("world-writable"));
-	if (elf)
-		cJSON_AddItemToArray(f, cJSON_CreateString("elf"));
-	if (elf && !in_binary_dirs(p))
-		cJSON_AddItemToArray(f, cJSON_CreateString("elf-outside-bin-dirs"));
-	if (headlen >= 2 && head[0] == '#' && head[1] == '!')
-		cJSON_AddItemToArray(f, cJSON_CreateString("script"));
-	if (under(p, "tmp") || under(p, "var/tmp") || under(p, "dev/shm"))
-		cJSON_AddItemToArray(f, cJSON_CreateString("tmp"));
-	return f;
-}
+/* What a responder scans for in an image's file system. */
+#define INDEX_FLAGS (CFIR_FILEFLAG_SETUID | CFIR_FILEFLAG_SETGID | CFIR_FILEFLAG_WORLD_WRITABLE | \
+		     CFIR_FILEFLAG_ELF | CFIR_FILEFLAG_ELF_OUTSIDE_BIN | CFIR_FILEFLAG_SCRIPT | CFIR_FILEFLAG_TMP)
 
 static void
 feed(struct ictx *c, const void *buf, size_t len)
@@ -280,11 +211,17 @@ work(void *arg)
 {
 	struct worker *w = arg;
 	struct queue *q = w->q;
-	struct cfir_err err = { 0 };
+	struct cfir_err err = { 0 }, merr = { 0 };
 	struct job *j;
 	uint64_t seq;
 	bool failed;
 
+	if (!w->s->no_magic && cfir_filetype_open(&merr) < 0) {
+		pthread_mutex_lock(&q->lock);
+		if (q->untyped.msg[0] == '\0')
+			q->untyped = merr;
+		pthread_mutex_unlock(&q->lock);
+	}
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		while (q->taken == q->produced && !q->end)
@@ -363,7 +300,7 @@ one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 	c->headlen = 0;
 	cfir_json_add_bytes(o, "path", path, strlen(path));
 	link = archive_entry_hardlink(e);
-	cfir_json_add_str(o, "type", link ? "hardlink" : type_name(type));
+	cfir_json_add_str(o, "type", link ? "hardlink" : cfir_filetype_name(type));
 	cfir_json_add_num(o, "size", (double)archive_entry_size(e));
 	snprintf(m, sizeof(m), "%04o", (unsigned)(archive_entry_mode(e) & 07777));
 	cfir_json_add_str(o, "mode", m);
@@ -385,7 +322,8 @@ one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 		c->mtree_ok = false;
 	if (type == AE_IFREG && archive_entry_hardlink(e) == NULL)
 		broken = content(c, in, e, o, st);
-	flags = flags_of(path, type, mode, c->head, c->headlen);
+	flags = cfir_fileflags_json(cfir_fileflags_get(&(struct cfir_fileflags_of){
+		.path = path, .mode = type | mode, .head = c->head, .headlen = c->headlen }, INDEX_FLAGS));
 	if (cJSON_GetArraySize(flags) > 0)
 		st->flagged++;
 	if (c->mtree_ok && archive_write_finish_entry(c->mtree) < ARCHIVE_WARN)
@@ -429,6 +367,10 @@ run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 	pthread_mutex_unlock(&q->lock);
 	for (i = 0; i < n; i++)
 		pthread_join(tid[i], NULL);
+	if (q->untyped.msg[0] != '\0') {
+		st->typed = false;
+		snprintf(st->untyped, sizeof(st->untyped), "%.250s", q->untyped.msg);
+	}
 	if (q->failed) {
 		*c->err = q->err;
 		c->sink_failed = true;

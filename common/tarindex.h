@@ -21,8 +21,9 @@ struct cfir_tarindex_stats {
 	uint64_t content_bytes;	/* member data read */
 	uint64_t flagged;	/* members with at least one flag */
 	bool complete;		/* the end-of-archive was reached */
-	bool typed;		/* libmagic typed the members */
+	bool typed;		/* libmagic typed the members (false: it was off, or untyped says why) */
 	char error[320];	/* why the index stops early, when it does */
+	char untyped[256];	/* why libmagic typed nothing, when it could not be opened */
 };
 
 /*

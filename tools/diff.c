@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fileflags.h"
 #include "common/filetype.h"
 #include "common/hash.h"
 #include "common/overlay.h"
@@ -30,13 +31,6 @@ struct ctx {
 
 struct keys;
 static int keys_match(struct keys *ks, char kind, const char *p, size_t n);
-
-static const char *
-type_of(mode_t m)
-{
-	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : S_ISCHR(m) ? "char" :
-	       S_ISBLK(m) ? "block" : S_ISFIFO(m) ? "fifo" : S_ISSOCK(m) ? "socket" : "unknown";
-}
 
 /* TSK's mode string: "r/rrwxr-xr-x", "d/drwxr-xr-x", "l/lrwxrwxrwx"... */
 static void
@@ -68,42 +62,18 @@ add_time(cJSON *o, const char *key, const struct timespec *ts)
 	cfir_json_add_str(o, key, t);
 }
 
-static const char *
-basename_of(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
-static bool
-under(const char *p, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(p, dir, n) == 0 && p[n] == '/';
-}
+/* What a responder scans for in what changed. */
+#define DIFF_FLAGS (CFIR_FILEFLAG_SETUID | CFIR_FILEFLAG_SETGID | CFIR_FILEFLAG_WORLD_WRITABLE | \
+		    CFIR_FILEFLAG_EXECUTABLE | CFIR_FILEFLAG_ELF | CFIR_FILEFLAG_ELF_OUTSIDE_BIN | \
+		    CFIR_FILEFLAG_SCRIPT | CFIR_FILEFLAG_TMP | CFIR_FILEFLAG_HIDDEN | CFIR_FILEFLAG_LARGE)
 
 static cJSON *
 flags_of(const struct cfir_overlay_entry *e, const unsigned char *head, size_t headlen,
 	 uint64_t large)
 {
-	cJSON *f = cJSON_CreateArray();
-	mode_t m = e->st.st_mode;
-
-#define FLAG(cond, name) \
-	if (cond) \
-		cJSON_AddItemToArray(f, cJSON_CreateString(name))
-	FLAG(S_ISREG(m) && (m & 04000), "setuid");
-	FLAG(S_ISREG(m) && (m & 02000), "setgid");
-	FLAG(S_ISREG(m) && (m & 0111), "executable");
-	FLAG(headlen >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0, "elf");
-	FLAG(headlen >= 2 && head[0] == '#' && head[1] == '!', "script");
-	FLAG(under(e->path, "/tmp") || under(e->path, "/var/tmp") || under(e->path, "/dev/shm"), "tmp");
-	FLAG(basename_of(e->path)[0] == '.', "hidden");
-	FLAG(S_ISREG(m) && (uint64_t)e->st.st_size > large, "large");
-#undef FLAG
-	return f;
+	return cfir_fileflags_json(cfir_fileflags_get(&(struct cfir_fileflags_of){
+		.path = e->path, .mode = e->st.st_mode, .size = (uint64_t)e->st.st_size,
+		.large = large, .head = head, .headlen = headlen }, DIFF_FLAGS));
 }
 
 static int
@@ -168,7 +138,7 @@ entry_json(cJSON *o, const struct cfir_overlay_entry *e)
 
 	cfir_json_add_bytes(o, "path", e->path, e->pathlen);
 	cfir_json_add_str(o, "kind", k);
-	cfir_json_add_str(o, "type", e->kind == 'D' ? "whiteout" : type_of(e->st.st_mode));
+	cfir_json_add_str(o, "type", e->kind == 'D' ? "whiteout" : cfir_filetype_name(e->st.st_mode));
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)(e->st.st_mode & 07777));
 	cfir_json_add_str(o, "mode", mode);
 	cfir_json_add_num(o, "uid", e->st.st_uid);
@@ -636,6 +606,10 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	c->o = opts;
 	rc = open_files(c);
 	if (rc == 0) {
+		struct cfir_err terr = { 0 };
+
+		if (cfir_filetype_open(&terr) < 0)
+			tool_warn(s, "%s", terr.msg);	/* the entries are listed untyped */
 		keys_load(s->e, s->t, &walk);
 		c->keys = &walk;
 		rc = cfir_overlay_walk(&s->t->rootfs, on_entry, c, &st, &s->err);

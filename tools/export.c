@@ -160,6 +160,8 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	else if (removed)
 		tool_warn(s, "container '%s' was removed while it was exported; the stream arrived whole",
 			  s->t->name);
+	if (res.index.untyped[0] != '\0')
+		tool_warn(s, "%s", res.index.untyped);
 
 	s->details = tool_tarstream_json(&res, so.compress);
 	s->some = res.stream_bytes > 0;

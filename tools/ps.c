@@ -209,6 +209,9 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 		free(g);
 		return -1;
 	}
+	if (cfir_filetype_open(&err) < 0)
+		cfir_warn("%s", err.msg);	/* the executables are copied untyped */
+	err = (struct cfir_err){ 0 };
 	for (i = 0; i < n; i++)
 		if (!p[i].info.gone && p[i].info.exe_ino != 0)
 			idx[ni++] = i;

@@ -14,11 +14,11 @@ classify(void)
 {
 	const char *d;
 
-	CHECK(cfir_overlay_classify("x", S_IFCHR | 0, makedev(0, 0), &d) == CFIR_OVL_WHITEOUT && strcmp(d, "x") == 0);
-	CHECK(cfir_overlay_classify("tty", S_IFCHR | 0620, makedev(5, 0), &d) == CFIR_OVL_ENTRY && d == NULL);
-	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, &d) == CFIR_OVL_WHITEOUT && strcmp(d, "gone") == 0);
-	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, &d) == CFIR_OVL_OPQ_MARKER);
-	CHECK(cfir_overlay_classify(".wh.", S_IFREG, 0, &d) == CFIR_OVL_ENTRY);
+	CHECK(cfir_overlay_classify("x", S_IFCHR | 0, makedev(0, 0), &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "x") == 0);
+	CHECK(cfir_overlay_classify("tty", S_IFCHR | 0620, makedev(5, 0), &d) == CFIR_OVERLAY_ENTRY && d == NULL);
+	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "gone") == 0);
+	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, &d) == CFIR_OVERLAY_OPQ_MARKER);
+	CHECK(cfir_overlay_classify(".wh.", S_IFREG, 0, &d) == CFIR_OVERLAY_ENTRY);
 	CHECK(cfir_overlay_opaque("y", 1) && !cfir_overlay_opaque("n", 1) && !cfir_overlay_opaque("yy", 2));
 }
 

@@ -1,0 +1,66 @@
+/* hunt-private.h - what the hunt's files share: how a finding is made, the processes seen */
+#ifndef CFIR_HUNT_PRIVATE_H
+#define CFIR_HUNT_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/hunt.h"
+#include "common/proc.h"
+
+/*
+ * A finding of check ID appended to FINDINGS, with FIELD and VALUE (taken
+ * over) as its evidence; NULL, VALUE freed, when SEL turns the check off.
+ */
+cJSON *cfir_hunt_finding(cJSON *findings, const struct cfir_hunt_sel *sel, const char *id,
+			 const char *field, cJSON *value);
+/* N bytes of S as a JSON string, escaped where they are not UTF-8. */
+cJSON *cfir_hunt_bytes(const char *s, size_t n);
+/* The number at KEY of O, 0 when absent or not a number. */
+double cfir_hunt_num(const cJSON *o, const char *key);
+/* Whether SEL leaves any of IDS (NULL-ended) on. */
+bool cfir_hunt_any_on(const struct cfir_hunt_sel *sel, const char *const *ids);
+
+static inline bool
+cfir_hunt_str_is(const char *s, const char *want)
+{
+	return s != NULL && strcmp(s, want) == 0;
+}
+
+/* One process of the container as the host saw it. */
+struct cfir_hunt_proc {
+	pid_t pid, ppid;
+	char exe[512];		/* as /proc/PID/exe reads, " (deleted)" cut off */
+	bool deleted, have_exe;
+	char comm[32];
+};
+
+/* {"pid", "comm", "exe"} of P, and WHAT: V when WHAT is not NULL. */
+cJSON *cfir_hunt_proc_value(const struct cfir_hunt_proc *p, const char *what, const char *v);
+
+/* The live checks' state: the processes seen, and where findings go. */
+struct cfir_hunt_live {
+	const struct cfir_hunt_sel *sel;
+	cJSON *fs;
+	struct cfir_hunt_proc *ps;
+	size_t n;
+	struct cfir_hunt_proc **byexe;	/* running a file still there, sorted by its path */
+	size_t nexe;
+};
+
+/* hunt-proc.c: each member's process checks, into LV; -1 out of memory. */
+int cfir_hunt_procs(const struct cfir_target *t, const char *proc, const struct cfir_proc_list *members,
+		    struct cfir_hunt_live *lv);
+/* hunt-proc.c: the processes of LV that do not descend from T's init. */
+void cfir_hunt_foreign(const struct cfir_target *t, struct cfir_hunt_live *lv);
+/* hunt-upper.c: the writable layer against LV's processes; what could not be read into NOTES. */
+void cfir_hunt_upper(const struct cfir_target *t, const char *proc, struct cfir_hunt_live *lv, cJSON *notes);
+/* hunt-net.c: the container's sockets. */
+void cfir_hunt_sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_list *members,
+		       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes);
+
+#endif
