@@ -287,8 +287,11 @@ http_failure(struct cfir_engine *e, const char *method, const char *path,
 	case 400:
 		code = EX_DATAERR;
 		break;
-	default:
+	case 409:	/* the container's state forbids it: not running, paused */
 		code = EX_UNAVAILABLE;
+		break;
+	default:	/* the engine failed at its end */
+		code = e->status >= 500 ? EX_PROTOCOL : EX_UNAVAILABLE;
 	}
 	if (msg != NULL && *msg != '\0')
 		return cfir_err_set(err, code, 0, "engine: %.400s", msg);

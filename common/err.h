@@ -7,9 +7,14 @@
 #include <sysexits.h>
 
 /*
- * Exit statuses (STYLE.md): 0 success, 1 negative answer, and sysexits(3)
- * for the rest: EX_USAGE 64, EX_DATAERR 65, EX_NOINPUT 66,
- * EX_UNAVAILABLE 69, EX_IOERR 74, EX_TEMPFAIL 75, EX_NOPERM 77.
+ * Exit statuses, one table (cfir(1) EXIT STATUS): 0 success, 1 a negative
+ * answer, and sysexits(3) for the rest: EX_USAGE 64, EX_DATAERR 65 (bad
+ * data), EX_NOINPUT 66 (no such container, file or bag), EX_UNAVAILABLE 69
+ * (the engine unreachable, the container not in a state for it: HTTP 409),
+ * EX_SOFTWARE 70 (a bug), EX_OSERR 71 (a system call failed, out of
+ * memory), EX_CANTCREAT 73, EX_IOERR 74, EX_TEMPFAIL 75 (timeout, lock,
+ * interrupted), EX_PROTOCOL 76 (the engine failed: HTTP 5xx; a malformed
+ * netlink reply), EX_NOPERM 77.
  */
 #define CFIR_EX_NEGATIVE 1
 

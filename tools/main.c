@@ -91,15 +91,7 @@ signals(void)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longopts[TOOL_GLOBAL_LONGOPTS + 2];
 	struct cfir_global g = { 0 };
 	size_t i;
 	int c;
@@ -112,23 +104,16 @@ main(int argc, char **argv)
 		g.bag = NULL;
 	g.meta.case_id = getenv("CFIR_CASE");
 	g.meta.examiner = getenv("CFIR_EXAMINER");
+	memcpy(longopts, tool_global_longopts, sizeof(tool_global_longopts));
+	longopts[TOOL_GLOBAL_LONGOPTS] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[TOOL_GLOBAL_LONGOPTS + 1] = (struct option){ NULL, 0, NULL, 0 };
 	while ((c = getopt_long(argc, argv, "+H:hqv", longopts, NULL)) != -1) {
+		if (tool_global_option(&g, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_FORMAT:
-			g.format = optarg;
-			break;
-		case 'H':
-			g.host = optarg;
-			break;
 		case 'h':
 			help();
 			return 0;
-		case 'q':
-			g.out.quiet = true;
-			break;
-		case 'v':
-			g.out.verbose++;
-			break;
 		case 'V':
 			printf("cfir %s\n", CFIR_VERSION);
 			return 0;

@@ -14,12 +14,13 @@
 #define OPTS_MAX 48
 
 /* Options every command has, after its name as well as before it. */
-static const struct option global_longopts[] = {
+const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "host", required_argument, NULL, 'H' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* Options of every command that writes evidence. */
@@ -48,10 +49,30 @@ options(const struct tool_cmd *cmd, struct option *lo, char *so, size_t solen)
 		lo[n++] = *o;
 	for (i = 0; wants_bag(cmd) && i < NELEM(bag_longopts); i++)
 		lo[n++] = bag_longopts[i];
-	for (i = 0; i < NELEM(global_longopts); i++)
-		lo[n++] = global_longopts[i];
+	for (i = 0; i < TOOL_GLOBAL_LONGOPTS; i++)
+		lo[n++] = tool_global_longopts[i];
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 	snprintf(so, solen, "%s%sH:hqv", cmd->shortopts ? cmd->shortopts : "", wants_bag(cmd) ? "o:" : "");
+}
+
+bool
+tool_global_option(struct cfir_global *g, int c, const char *arg)
+{
+	switch (c) {
+	case 'H':
+		g->host = arg;
+		return true;
+	case 'q':
+		g->out.quiet = true;
+		return true;
+	case 'v':
+		g->out.verbose++;
+		return true;
+	case OPT_FORMAT:
+		g->format = arg;
+		return true;
+	}
+	return false;
 }
 
 /* 0 to run, 1 for -h, -1 for a usage error (ERR says why when it can). */
@@ -66,21 +87,11 @@ parse(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g, 
 	options(cmd, lo, so, sizeof(so));
 	optind = 0;	/* glibc: a fresh getopt after main's */
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		switch (c) {
-		case 'h':
+		if (c == 'h')
 			return 1;
-		case 'H':
-			g->host = optarg;
-			break;
-		case 'q':
-			g->out.quiet = true;
-			break;
-		case 'v':
-			g->out.verbose++;
-			break;
-		case OPT_FORMAT:
-			g->format = optarg;
-			break;
+		if (tool_global_option(g, c, optarg))
+			continue;
+		switch (c) {
 		case 'o':
 			g->bag = optarg;
 			break;

@@ -80,6 +80,11 @@ enum {
 	OPT_CMD,	/* the first of a command's own */
 };
 
+/* -H, -q, -v, --format (and -h): before the command and after it. */
+#define TOOL_GLOBAL_LONGOPTS 5
+extern const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1];
+bool tool_global_option(struct cfir_global *g, int c, const char *arg);
+
 /* Parse the command line after the command's name, set up, run, tear down. */
 int tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g);
 
