@@ -12,7 +12,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-enum { OPT_ROTATE = OPT_CMD, OPT_KEEP, OPT_HOST_IFACE };
 
 #define PORTS_MAX 256
 
@@ -259,56 +258,11 @@ output(struct tool_step *s, const cJSON *recs)
 
 struct capture_opts {
 	struct cfir_capture_opts o;
+	unsigned long keep;
 	const char *host_iface;
 	char *filter, *hfilter;
 	struct cfir_capture_ifaces ifs;
 };
-
-static int
-bad(struct cfir_err *err, const char *name, const char *arg)
-{
-	return cfir_err_set(err, EX_USAGE, 0, "%s: bad value '%s'", name, arg);
-}
-
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct capture_opts *co = opts;
-	struct cfir_capture_opts *o = &co->o;
-	unsigned long v;
-	char *end;
-
-	switch (c) {
-	case 'c':
-		if (cfir_parse_ulong(arg, ~0ul, &v) < 0 || v == 0)
-			return bad(err, "-c/--count", arg);
-		o->packets = v;
-		return 0;
-	case 'd':
-		errno = 0;
-		o->seconds = strtod(arg, &end);
-		if (errno != 0 || end == arg || *end != '\0' || !(o->seconds > 0) || o->seconds > 1e7)
-			return bad(err, "-d/--duration", arg);
-		return 0;
-	case 's':
-		if (cfir_parse_size(arg, &o->bytes) < 0 || o->bytes < 24)
-			return bad(err, "-s/--size", arg);
-		return 0;
-	case OPT_ROTATE:
-		if (cfir_parse_size(arg, &o->rotate) < 0 || o->rotate < 4096)
-			return bad(err, "--rotate (at least 4096)", arg);
-		return 0;
-	case OPT_KEEP:
-		if (cfir_parse_ulong(arg, 1000000, &v) < 0 || v == 0)
-			return bad(err, "--keep", arg);
-		o->keep = (unsigned)v;
-		return 0;
-	case OPT_HOST_IFACE:
-		co->host_iface = arg;
-		return 0;
-	}
-	return -1;
-}
 
 /* Nothing is touched for a bad filter or missing privileges; then the interfaces. */
 static int
@@ -317,8 +271,9 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	struct capture_opts *co = opts;
 	const char *missing;
 
-	if (co->o.keep && !co->o.rotate)
+	if (co->keep && !co->o.rotate)
 		return cfir_err_set(&s->err, EX_USAGE, 0, "--keep needs --rotate");
+	co->o.keep = (unsigned)co->keep;
 	co->filter = join(argc - 1, argv + 1);
 	if (cfir_capture_check_filter(co->filter, &s->err) < 0)
 		return -1;
@@ -413,14 +368,16 @@ fini(void *opts)
 	free(co->hfilter);
 }
 
-static const struct option longopts[] = {
-	{ "count", required_argument, NULL, 'c' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "host-iface", required_argument, NULL, OPT_HOST_IFACE },
-	{ "keep", required_argument, NULL, OPT_KEEP },
-	{ "rotate", required_argument, NULL, OPT_ROTATE },
-	{ "size", required_argument, NULL, 's' },
-	{ NULL, 0, NULL, 0 },
+#define CAPTURE_OPT(n, l, k, field, lo, hi) TOOL_OPT_RANGE(n, l, k, struct capture_opts, o.field, lo, hi)
+
+static const struct tool_opt opts[] = {
+	CAPTURE_OPT("count", 'c', TOOL_OPT_NUMBER, packets, 1, 0),
+	CAPTURE_OPT("duration", 'd', TOOL_OPT_SECONDS, seconds, 0, 10000000),
+	TOOL_OPT("host-iface", 0, TOOL_OPT_STRING, struct capture_opts, host_iface),
+	TOOL_OPT_RANGE("keep", 0, TOOL_OPT_NUMBER, struct capture_opts, keep, 1, 1000000),
+	CAPTURE_OPT("rotate", 0, TOOL_OPT_SIZE, rotate, 4096, 0),
+	CAPTURE_OPT("size", 's', TOOL_OPT_SIZE, bytes, 24, 0),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_capture = {
@@ -431,10 +388,8 @@ const struct tool_cmd cmd_capture = {
 		 "                    [--host-iface iface] container [filter ...]\n",
 	.needs = TOOL_TARGET | TOOL_BAG,
 	.min_args = 1, .max_args = -1,
-	.shortopts = "c:d:s:",
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct capture_opts),
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 	.fini = fini,

@@ -19,11 +19,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-enum {
-	OPT_NO_PAUSE = OPT_CMD, OPT_UNPAUSE, OPT_ISOLATE, OPT_CAPTURE_SECONDS, OPT_NO_EXPORT,
-	OPT_NO_MEMORY, OPT_MAX_TOTAL, OPT_HUNT, OPT_MAGIC,
-};
-
 /* The memory step takes at most this many of the processes the live checks flag. */
 #define MEMORY_PIDS 16
 #define MEMORY_DEFAULT (256ull << 20)
@@ -34,7 +29,7 @@ struct copts {
 	double capture_seconds;
 	uint64_t max_total;	/* 0: each step's own default */
 	int hunt;		/* severity, -1 for none */
-	unsigned jobs;
+	unsigned long jobs;
 	struct cfir_ms_sec sk;	/* loaded before anything is touched */
 };
 
@@ -483,6 +478,127 @@ forward_interrupt(const struct job *j, size_t n)
 			kill(j[i].pid, SIGINT);
 }
 
+/* The children of a collect_many, and how many run. */
+struct jobs {
+	struct cfir_global *g;
+	const cJSON *refs;
+	const char *dir;
+	const struct copts *o;
+	struct job *j;
+	size_t n, next, running;
+};
+
+/* Start children while there is room and no SIGINT came. */
+static void
+start_jobs(struct jobs *js)
+{
+	struct job *j = js->j;
+
+	while (js->next < js->n && js->running < js->o->jobs && !cfir_interrupted()) {
+		size_t k = js->next++;
+		const char *ref = cJSON_GetArrayItem(js->refs, (int)k)->valuestring;
+		cleanup_free char *name = cfir_safe_name(ref, 64), *bagdir = NULL;
+
+		if (name == NULL || asprintf(&bagdir, "%s/%s", js->dir, name) < 0) {
+			snprintf(j[k].why, sizeof(j[k].why), "out of memory");
+			j[k].exit = EX_OSERR;
+		} else if ((j[k].pid = fork()) == 0) {
+			child(js->g, ref, bagdir, js->o);
+		} else if (j[k].pid < 0) {
+			snprintf(j[k].why, sizeof(j[k].why), "fork: %s", strerror(errno));
+			j[k].exit = EX_OSERR;
+			cfir_error("'%s': not collected: %s", ref, j[k].why);
+		} else {
+			j[k].started = true;
+			js->running++;
+		}
+	}
+}
+
+/* Every started child is waited for, also after a SIGINT. */
+static void
+run_jobs(struct jobs *js)
+{
+	bool forwarded = false;
+	int status;
+	pid_t done;
+	size_t i;
+
+	for (;;) {
+		start_jobs(js);
+		/* the terminal's ^C reached the whole group; a kill reached cfir alone */
+		if (cfir_interrupted() && cfir_interrupt_sent() && !forwarded) {
+			forward_interrupt(js->j, js->n);
+			forwarded = true;
+		}
+		if (js->running == 0)
+			break;	/* all done, or interrupted before the rest started */
+		done = wait(&status);
+		if (done < 0 && errno == EINTR)
+			continue;	/* a signal: every started child is still waited for */
+		if (done < 0)
+			break;
+		for (i = 0; i < js->n; i++)
+			if (js->j[i].started && !js->j[i].ended && js->j[i].pid == done) {
+				js->j[i].ended = true;
+				js->j[i].exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				js->running--;
+			}
+	}
+}
+
+/* The index's line for one container; its exit status. */
+static int
+index_entry(cJSON *list, const char *ref, struct job *j)
+{
+	cleanup_free char *name = cfir_safe_name(ref, 64);
+	cJSON *b = cJSON_CreateObject();
+
+	if (!j->started && j->why[0] == '\0') {
+		snprintf(j->why, sizeof(j->why), "not started: interrupted");
+		j->exit = EX_TEMPFAIL;
+	} else if (j->started && !j->ended) {
+		snprintf(j->why, sizeof(j->why), "its end was not seen");
+		j->exit = EX_SOFTWARE;
+	}
+	cfir_json_add_str(b, "container", ref);
+	if (j->started)
+		cfir_json_add_str(b, "bag", name);
+	cfir_json_add_num(b, "exit", j->exit);
+	cfir_json_add_str(b, "status", j->exit == 0 ? "ok" : !j->started ? "not collected" : "failed");
+	if (j->why[0] != '\0')
+		cfir_json_add_str(b, "error", j->why);
+	cJSON_AddItemToArray(list, b);
+	return j->exit;
+}
+
+/* DIR/index.json, synced; a failure's exit status, else 0 */
+static int
+write_index(const char *dir, const cJSON *index)
+{
+	cleanup_free char *json = NULL, *path = NULL;
+	size_t len = 0;
+	int fd, r = 0;
+
+	json = cfir_json_line(index, &len);
+	if (json == NULL || asprintf(&path, "%s/index.json", dir) < 0) {
+		cfir_error("'%s/index.json': out of memory", dir);
+		return EX_OSERR;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		cfir_error("'%s': %s", path, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if (cfir_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
+		cfir_error("'%s': %s", path, strerror(errno));
+		r = EX_IOERR;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = EX_IOERR;
+	return r;
+}
+
 /*
  * Several containers: one bag each under DIR, up to JOBS at once, and an
  * index. Every container named is in the index with what became of it,
@@ -492,114 +608,35 @@ forward_interrupt(const struct job *j, size_t n)
 static int
 collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const struct copts *o)
 {
-	size_t n = (size_t)cJSON_GetArraySize(refs), i, next = 0, running = 0;
-	struct job *j = calloc(n + 1, sizeof(*j));
-	cJSON *index = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(index, "bags");
-	cleanup_free char *json = NULL, *path = NULL;
-	bool forwarded = false;
-	int worst = 0, fd;
-	size_t len = 0;
+	struct jobs js = { .g = g, .refs = refs, .dir = dir, .o = o, .n = (size_t)cJSON_GetArraySize(refs) };
+	cleanup_cjson cJSON *index = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(index, "bags");
+	const cJSON *b;
+	int worst = 0, r;
+	size_t i;
 
-	if (j == NULL || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-		cfir_error("'%s': %s", dir, j ? strerror(errno) : "out of memory");
-		free(j);
-		cJSON_Delete(index);
+	js.j = calloc(js.n + 1, sizeof(*js.j));
+	if (js.j == NULL || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		cfir_error("'%s': %s", dir, js.j ? strerror(errno) : "out of memory");
+		free(js.j);
 		return EX_CANTCREAT;
 	}
 	fflush(NULL);
-	while (next < n || running > 0) {
-		int status;
-		pid_t done;
-
-		while (next < n && running < o->jobs && !cfir_interrupted()) {
-			const char *ref = cJSON_GetArrayItem(refs, (int)next)->valuestring;
-			cleanup_free char *name = cfir_safe_name(ref, 64), *bagdir = NULL;
-
-			if (name == NULL || asprintf(&bagdir, "%s/%s", dir, name) < 0) {
-				snprintf(j[next].why, sizeof(j[next].why), "out of memory");
-				j[next].exit = EX_OSERR;
-			} else if ((j[next].pid = fork()) == 0) {
-				child(g, ref, bagdir, o);
-			} else if (j[next].pid < 0) {
-				snprintf(j[next].why, sizeof(j[next].why), "fork: %s", strerror(errno));
-				j[next].exit = EX_OSERR;
-				cfir_error("'%s': not collected: %s", ref, j[next].why);
-			} else {
-				j[next].started = true;
-				running++;
-			}
-			next++;
-		}
-		/* the terminal's ^C reached the whole group; a kill reached cfir alone */
-		if (cfir_interrupted() && cfir_interrupt_sent() && !forwarded) {
-			forward_interrupt(j, n);
-			forwarded = true;
-		}
-		if (running == 0)
-			break;	/* interrupted before the rest started */
-		done = wait(&status);
-		if (done < 0 && errno == EINTR)
-			continue;	/* a signal: every started child is still waited for */
-		if (done < 0)
-			break;
-		for (i = 0; i < n; i++)
-			if (j[i].started && !j[i].ended && j[i].pid == done) {
-				j[i].ended = true;
-				j[i].exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-				running--;
-			}
-	}
-	for (i = 0; i < n; i++) {
-		cleanup_free char *name = cfir_safe_name(cJSON_GetArrayItem(refs, (int)i)->valuestring, 64);
-		cJSON *b = cJSON_CreateObject();
-		const char *st;
-
-		if (!j[i].started && j[i].why[0] == '\0') {
-			snprintf(j[i].why, sizeof(j[i].why), "not started: interrupted");
-			j[i].exit = EX_TEMPFAIL;
-		} else if (j[i].started && !j[i].ended) {
-			snprintf(j[i].why, sizeof(j[i].why), "its end was not seen");
-			j[i].exit = EX_SOFTWARE;
-		}
-		st = j[i].exit == 0 ? "ok" : !j[i].started ? "not collected" : "failed";
-		cfir_json_add_str(b, "container", cJSON_GetArrayItem(refs, (int)i)->valuestring);
-		if (j[i].started)
-			cfir_json_add_str(b, "bag", name);
-		cfir_json_add_num(b, "exit", j[i].exit);
-		cfir_json_add_str(b, "status", st);
-		if (j[i].why[0] != '\0')
-			cfir_json_add_str(b, "error", j[i].why);
-		cJSON_AddItemToArray(list, b);
-		if (j[i].exit != 0 && worst == 0)
-			worst = j[i].exit;
-	}
+	run_jobs(&js);
+	for (i = 0; i < js.n; i++)
+		if ((r = index_entry(list, cJSON_GetArrayItem(refs, (int)i)->valuestring, &js.j[i])) != 0 && worst == 0)
+			worst = r;
 	if (cfir_interrupted())
 		cJSON_AddBoolToObject(index, "interrupted", true);
-	json = cfir_json_line(index, &len);
-	if (json == NULL || asprintf(&path, "%s/index.json", dir) < 0) {
-		cfir_error("'%s/index.json': out of memory", dir);
-		worst = worst ? worst : EX_OSERR;
-	} else if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		cfir_error("'%s': %s", path, strerror(errno));
-		worst = worst ? worst : EX_CANTCREAT;
-	} else {
-		if (cfir_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
-			cfir_error("'%s': %s", path, strerror(errno));
-			worst = worst ? worst : EX_IOERR;
-		}
-		if (close(fd) < 0 && worst == 0)
-			worst = EX_IOERR;
-	}
+	if ((r = write_index(dir, index)) != 0 && worst == 0)
+		worst = r;
 	cfir_out_record(&g->out, index, NULL);
 	if (g->out.format == CFIR_FORMAT_TEXT) {
-		const cJSON *b;
-
 		cfir_out_head(&g->out, bag_cols);
 		cJSON_ArrayForEach(b, list)
 			cfir_out_row(&g->out, b, bag_cols);
 	}
-	cJSON_Delete(index);
-	free(j);
+	free(js.j);
 	return worst;
 }
 
@@ -610,58 +647,6 @@ init(void *opts)
 
 	o->hunt = -1;
 	o->jobs = 1;
-}
-
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct copts *o = opts;
-	unsigned long v;
-	char *end;
-
-	switch (c) {
-	case 'k':
-		o->key = arg;
-		return 0;
-	case 'j':
-		if (cfir_parse_ulong(arg, 64, &v) < 0 || v == 0)
-			return cfir_err_set(err, EX_USAGE, 0, "-j takes 1 to 64, not '%s'", arg);
-		o->jobs = (unsigned)v;
-		return 0;
-	case OPT_NO_PAUSE:
-		o->no_pause = true;
-		return 0;
-	case OPT_UNPAUSE:
-		o->unpause = true;
-		return 0;
-	case OPT_ISOLATE:
-		o->isolate = true;
-		return 0;
-	case OPT_NO_EXPORT:
-		o->no_export = true;
-		return 0;
-	case OPT_NO_MEMORY:
-		o->no_memory = true;
-		return 0;
-	case OPT_MAGIC:
-		o->magic = true;
-		return 0;
-	case OPT_MAX_TOTAL:
-		return tool_size("--max-total", arg, &o->max_total, err);
-	case OPT_CAPTURE_SECONDS:
-		errno = 0;
-		o->capture_seconds = strtod(arg, &end);
-		if (errno || *end || !(o->capture_seconds > 0))
-			return cfir_err_set(err, EX_USAGE, 0, "--capture-seconds takes a number of seconds, not '%s'", arg);
-		return 0;
-	case OPT_HUNT:
-		o->hunt = cfir_severity_parse(arg);
-		if (o->hunt < 0)
-			return cfir_err_set(err, EX_USAGE, 0,
-					    "--hunt takes critical, high, medium, low or info, not '%s'", arg);
-		return 0;
-	}
-	return -1;
 }
 
 /* the passphrase now, not at 3 a.m. an hour later */
@@ -724,19 +709,19 @@ fini(void *opts)
 	OPENSSL_cleanse(&o->sk, sizeof(o->sk));
 }
 
-static const struct option longopts[] = {
-	{ "capture-seconds", required_argument, NULL, OPT_CAPTURE_SECONDS },
-	{ "hunt", required_argument, NULL, OPT_HUNT },
-	{ "isolate", no_argument, NULL, OPT_ISOLATE },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "key", required_argument, NULL, 'k' },
-	{ "magic", no_argument, NULL, OPT_MAGIC },
-	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
-	{ "no-export", no_argument, NULL, OPT_NO_EXPORT },
-	{ "no-memory", no_argument, NULL, OPT_NO_MEMORY },
-	{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
-	{ "unpause", no_argument, NULL, OPT_UNPAUSE },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("capture-seconds", 0, TOOL_OPT_SECONDS, struct copts, capture_seconds),
+	TOOL_OPT("hunt", 0, TOOL_OPT_SEVERITY, struct copts, hunt),
+	TOOL_OPT("isolate", 0, TOOL_OPT_FLAG, struct copts, isolate),
+	TOOL_OPT_RANGE("jobs", 'j', TOOL_OPT_NUMBER, struct copts, jobs, 1, 64),
+	TOOL_OPT("key", 'k', TOOL_OPT_STRING, struct copts, key),
+	TOOL_OPT("magic", 0, TOOL_OPT_FLAG, struct copts, magic),
+	TOOL_OPT("max-total", 0, TOOL_OPT_SIZE, struct copts, max_total),
+	TOOL_OPT("no-export", 0, TOOL_OPT_FLAG, struct copts, no_export),
+	TOOL_OPT("no-memory", 0, TOOL_OPT_FLAG, struct copts, no_memory),
+	TOOL_OPT("no-pause", 0, TOOL_OPT_FLAG, struct copts, no_pause),
+	TOOL_OPT("unpause", 0, TOOL_OPT_FLAG, struct copts, unpause),
+	{ 0 },
 };
 
 /* Each container's steps keep their own records; collect's are in each bag. */
@@ -749,11 +734,9 @@ const struct tool_cmd cmd_collect = {
 		 "                    [--hunt severity] [-j n] [container ...]\n",
 	.needs = TOOL_BAG_SELF | TOOL_OWN_RECORDS,
 	.min_args = 0, .max_args = -1,
-	.shortopts = "j:k:",
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct copts),
 	.init = init,
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 	.fini = fini,

@@ -112,14 +112,6 @@ one(struct tool_step *s, const char *path, const char *compress)
 }
 
 static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct copy_opts *o = opts;
-
-	return c == OPT_COMPRESS ? tool_compress(arg, &o->compress, err) : -1;
-}
-
-static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	int i;
@@ -163,9 +155,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return 0;
 }
 
-static const struct option longopts[] = {
-	{ "compress", required_argument, NULL, OPT_COMPRESS },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("compress", 0, TOOL_OPT_COMPRESS, struct copy_opts, compress),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_copy = {
@@ -175,9 +167,8 @@ const struct tool_cmd cmd_copy = {
 		 "                 [--compress gzip|zstd] container:path ...\n",
 	.needs = TOOL_ENGINE | TOOL_BAG | TOOL_OWN_RECORDS,
 	.min_args = 1, .max_args = -1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct copy_opts),
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 };

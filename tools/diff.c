@@ -14,8 +14,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-enum { OPT_NO_COLLECT = OPT_CMD, OPT_MAX_FILE, OPT_MAX_TOTAL, OPT_LARGE };
-
 struct ctx {
 	struct tool_step *s;
 	const struct diff_opts *o;
@@ -434,25 +432,6 @@ init(void *opts)
 	o->large = 10ull << 20;
 }
 
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct diff_opts *o = opts;
-
-	switch (c) {
-	case OPT_NO_COLLECT:
-		o->no_collect = true;
-		return 0;
-	case OPT_MAX_FILE:
-		return tool_size("--max-file-size", arg, &o->max_file, err);
-	case OPT_MAX_TOTAL:
-		return tool_size("--max-total", arg, &o->max_total, err);
-	case OPT_LARGE:
-		return tool_size("--large", arg, &o->large, err);
-	}
-	return -1;
-}
-
 /* the layers as the engine made them; the container's mount table is only compared */
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
@@ -630,12 +609,12 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return rc;
 }
 
-static const struct option longopts[] = {
-	{ "large", required_argument, NULL, OPT_LARGE },
-	{ "max-file-size", required_argument, NULL, OPT_MAX_FILE },
-	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL },
-	{ "no-collect", no_argument, NULL, OPT_NO_COLLECT },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("large", 0, TOOL_OPT_SIZE, struct diff_opts, large),
+	TOOL_OPT("max-file-size", 0, TOOL_OPT_SIZE, struct diff_opts, max_file),
+	TOOL_OPT("max-total", 0, TOOL_OPT_SIZE, struct diff_opts, max_total),
+	TOOL_OPT("no-collect", 0, TOOL_OPT_FLAG, struct diff_opts, no_collect),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_diff = {
@@ -646,10 +625,9 @@ const struct tool_cmd cmd_diff = {
 		 "                 container\n",
 	.needs = TOOL_TARGET | TOOL_BAG,
 	.min_args = 1, .max_args = 1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct diff_opts),
 	.init = init,
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 };

@@ -83,23 +83,6 @@ removed_since(struct cfir_engine *e, const struct cfir_target *t)
 	       ierr.exit == EX_NOINPUT;
 }
 
-enum { OPT_NO_MAGIC = OPT_CMD };
-
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct export_opts *o = opts;
-
-	switch (c) {
-	case OPT_NO_MAGIC:
-		o->no_magic = true;
-		return 0;
-	case OPT_COMPRESS:
-		return tool_compress(arg, &o->compress, err);
-	}
-	return -1;
-}
-
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -175,10 +158,10 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return rc;
 }
 
-static const struct option longopts[] = {
-	{ "compress", required_argument, NULL, OPT_COMPRESS },
-	{ "no-magic", no_argument, NULL, OPT_NO_MAGIC },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("compress", 0, TOOL_OPT_COMPRESS, struct export_opts, compress),
+	TOOL_OPT("no-magic", 0, TOOL_OPT_FLAG, struct export_opts, no_magic),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_export = {
@@ -188,9 +171,8 @@ const struct tool_cmd cmd_export = {
 		 "                   [--compress gzip|zstd] [--no-magic] container\n",
 	.needs = TOOL_TARGET | TOOL_BAG,
 	.min_args = 1, .max_args = 1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct export_opts),
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 };

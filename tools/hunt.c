@@ -8,8 +8,6 @@
 #include "common/hunt.h"
 #include "tools/tool.h"
 
-enum { OPT_ALL = OPT_CMD, OPT_FAIL_ON, OPT_ONLY, OPT_SKIP, OPT_LIST };
-
 struct hunt_opts {
 	struct cfir_hunt_sel sel;
 	bool every, list;
@@ -376,37 +374,24 @@ init(void *opts)
 }
 
 static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
+only(void *opts, const char *arg, struct cfir_err *err)
 {
-	struct hunt_opts *o = opts;
-
-	switch (c) {
-	case OPT_ALL:
-		o->every = true;
-		return 0;
-	case OPT_LIST:
-		o->list = true;
-		return 0;
-	case OPT_FAIL_ON:
-		o->fail_on = cfir_severity_parse(arg);
-		if (o->fail_on < 0)
-			return cfir_err_set(err, EX_USAGE, 0,
-					    "--fail-on takes critical, high, medium, low or info, not '%s'", arg);
-		return 0;
-	case OPT_ONLY:
-	case OPT_SKIP:
-		return select_ids(&o->sel, arg, c == OPT_ONLY, err);
-	}
-	return -1;
+	return select_ids(&((struct hunt_opts *)opts)->sel, arg, true, err);
 }
 
-static const struct option longopts[] = {
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "list", no_argument, NULL, OPT_LIST },
-	{ "only", required_argument, NULL, OPT_ONLY },
-	{ "skip", required_argument, NULL, OPT_SKIP },
-	{ NULL, 0, NULL, 0 },
+static int
+skip(void *opts, const char *arg, struct cfir_err *err)
+{
+	return select_ids(&((struct hunt_opts *)opts)->sel, arg, false, err);
+}
+
+static const struct tool_opt opts[] = {
+	TOOL_OPT("all", 0, TOOL_OPT_FLAG, struct hunt_opts, every),
+	TOOL_OPT("fail-on", 0, TOOL_OPT_SEVERITY, struct hunt_opts, fail_on),
+	TOOL_OPT("list", 0, TOOL_OPT_FLAG, struct hunt_opts, list),
+	{ "only", 0, TOOL_OPT_CALL, 0, 0, 0, only },
+	{ "skip", 0, TOOL_OPT_CALL, 0, 0, 0, skip },
+	{ 0 },
 };
 
 const struct tool_cmd cmd_hunt = {
@@ -417,9 +402,8 @@ const struct tool_cmd cmd_hunt = {
 		 "                 [container ...]\n",
 	.needs = TOOL_BAG_ASKED | TOOL_OWN_RECORDS,
 	.min_args = 0, .max_args = -1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct hunt_opts),
 	.init = init,
-	.option = option,
 	.run = run,
 };

@@ -279,22 +279,10 @@ command_json(const struct cfir_target *t)
 	return cmd;
 }
 
-enum { OPT_TAIL = OPT_CMD };
-
 static void
 init(void *opts)
 {
 	((struct inspect_opts *)opts)->tail = 5;
-}
-
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct inspect_opts *o = opts;
-
-	if (c == OPT_TAIL && cfir_parse_ulong(arg, TAIL_MAX, &o->tail) < 0)
-		return cfir_err_set(err, EX_USAGE, 0, "--tail takes 0 to %d lines, not '%s'", TAIL_MAX, arg);
-	return c == OPT_TAIL ? 0 : -1;
 }
 
 /* The layer is told, not required: inspect takes the engine's view whatever it finds. */
@@ -373,9 +361,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 			    y.failed, y.ok + y.failed, y.first.msg);
 }
 
-static const struct option longopts[] = {
-	{ "tail", required_argument, NULL, OPT_TAIL },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT_RANGE("tail", 0, TOOL_OPT_NUMBER, struct inspect_opts, tail, 0, TAIL_MAX),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_inspect = {
@@ -385,10 +373,9 @@ const struct tool_cmd cmd_inspect = {
 		 "                    container\n",
 	.needs = TOOL_TARGET | TOOL_BAG,
 	.min_args = 1, .max_args = 1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct inspect_opts),
 	.init = init,
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 };

@@ -9,7 +9,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-enum { OPT_QUARANTINE = OPT_CMD, OPT_UNDO };
 
 static cJSON *
 networks_of(const struct cfir_target *t)
@@ -224,21 +223,6 @@ struct isolate_opts {
 };
 
 static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct isolate_opts *o = opts;
-
-	(void)err;
-	if (c == OPT_QUARANTINE)
-		o->quarantine = arg;
-	else if (c == OPT_UNDO)
-		o->undo = true;
-	else
-		return -1;
-	return 0;
-}
-
-static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	const struct isolate_opts *o = opts;
@@ -306,10 +290,10 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return cfir_out_record(s->out, rec, &view);
 }
 
-static const struct option longopts[] = {
-	{ "quarantine", required_argument, NULL, OPT_QUARANTINE },
-	{ "undo", no_argument, NULL, OPT_UNDO },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("quarantine", 0, TOOL_OPT_STRING, struct isolate_opts, quarantine),
+	TOOL_OPT("undo", 0, TOOL_OPT_FLAG, struct isolate_opts, undo),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_isolate = {
@@ -319,9 +303,8 @@ const struct tool_cmd cmd_isolate = {
 		 "                    [--quarantine network] [--undo] container\n",
 	.needs = TOOL_TARGET | TOOL_BAG_ASKED,
 	.min_args = 1, .max_args = 1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct isolate_opts),
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 };

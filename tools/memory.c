@@ -12,7 +12,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-enum { OPT_ALL = OPT_CMD, OPT_MAX_BYTES };
 
 #define CHUNK (1u << 20)
 
@@ -198,21 +197,6 @@ init(void *opts)
 	((struct memory_opts *)opts)->max_bytes = 1ull << 30;
 }
 
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct memory_opts *o = opts;
-
-	switch (c) {
-	case OPT_ALL:
-		o->all = true;
-		return 0;
-	case OPT_MAX_BYTES:
-		return tool_size("--max-bytes", arg, &o->max_bytes, err);
-	}
-	return -1;
-}
-
 /* Only the container's own processes: a PID outside it is a usage error, nothing is written. */
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
@@ -285,10 +269,10 @@ fini(void *opts)
 	free(steal_pointer(&o->members));
 }
 
-static const struct option longopts[] = {
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("all", 0, TOOL_OPT_FLAG, struct memory_opts, all),
+	TOOL_OPT("max-bytes", 0, TOOL_OPT_SIZE, struct memory_opts, max_bytes),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_memory = {
@@ -298,10 +282,9 @@ const struct tool_cmd cmd_memory = {
 		 "                   container [--all | pid ...]\n",
 	.needs = TOOL_TARGET | TOOL_BAG,
 	.min_args = 1, .max_args = -1,
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct memory_opts),
 	.init = init,
-	.option = option,
 	.prepare = prepare,
 	.run = run,
 	.fini = fini,

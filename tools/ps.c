@@ -15,8 +15,6 @@
 #include "common/util.h"
 #include "tools/tool.h"
 
-enum { OPT_NO_ENVIRON = OPT_CMD };
-
 /*
  * What is kept of a process while the others are read: enough for the
  * executables and the tree, bounded (its JSON is written as it is read).
@@ -190,6 +188,119 @@ by_sha(const void *a, const void *b)
 	return d != 0 ? d : strcmp(x->sha, y->sha);
 }
 
+/* The executables being recovered: processes grouped by inode, then by hash. */
+struct recovery {
+	struct tool_step *s;
+	struct proc *p;
+	size_t *idx, ni;	/* processes with an executable, sorted by inode */
+	struct exe *g;
+	size_t ng;
+	cJSON *exes;
+	int failed;
+};
+
+static void
+group_by_inode(struct recovery *rc, size_t n)
+{
+	struct proc *p = rc->p;
+	struct exe *g = rc->g;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!p[i].info.gone && p[i].info.exe_ino != 0)
+			rc->idx[rc->ni++] = i;
+	sort_base = p;
+	qsort(rc->idx, rc->ni, sizeof(*rc->idx), by_inode);
+	for (i = 0; i < rc->ni; i++) {
+		const struct cfir_proc_info *in = &p[rc->idx[i]].info;
+
+		if (rc->ng > 0 && g[rc->ng - 1].dev == in->exe_dev && g[rc->ng - 1].ino == in->exe_ino) {
+			g[rc->ng - 1].n++;
+			continue;
+		}
+		g[rc->ng] = (struct exe){ .dev = in->exe_dev, .ino = in->exe_ino, .first = i, .n = 1 };
+		rc->ng++;
+	}
+}
+
+/* each inode hashed once: any of its processes will do, the first that still runs it */
+static void
+hash_inode(struct recovery *rc, struct exe *x)
+{
+	struct cfir_err err = { 0 };
+	pid_t first = rc->p[rc->idx[x->first]].info.pid;
+	size_t m;
+	int fd;
+
+	exe_refused = NULL;
+	for (m = 0; m < x->n && !x->hashed && !exe_refused; m++) {
+		fd = open_exe(rc->p[rc->idx[x->first + m]].info.pid, x->dev, x->ino);
+		if (fd >= 0 && cfir_sha256_fd_stoppable(fd, x->sha, NULL, &err) == 0)
+			x->hashed = true;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!x->hashed && exe_refused != NULL) {
+		tool_warn(rc->s, "PID %d: executable %s", (int)first, exe_refused);
+		rc->failed++;
+	} else if (!x->hashed) {
+		tool_warn(rc->s, "PID %d: executable not recovered: %s", (int)first,
+			  err.msg[0] ? cfir_err_str(&err) : strerror(errno));
+		rc->failed++;
+	}
+}
+
+/* the content once, from the first process that still runs it */
+static bool
+copy_once(struct recovery *rc, const struct exe *x, const char *sha, struct proc *pr, cJSON *e)
+{
+	cleanup_free char *name = NULL, *comm = cfir_safe_name(pr->info.comm, 32);
+	struct cfir_err err = { 0 };
+	int fd = open_exe(pr->info.pid, x->dev, x->ino);
+
+	if (fd < 0)
+		return false;	/* gone meanwhile: the next one */
+	if (asprintf(&name, "%.12s-%s", sha, comm && *comm ? comm : "exe") < 0 ||
+	    copy_exe(rc->s->bag, fd, name, e, &err) < 0) {
+		tool_warn(rc->s, "PID %d: executable not recovered: %s", (int)pr->info.pid, cfir_err_str(&err));
+		rc->failed++;
+	}
+	close(fd);
+	return true;
+}
+
+/* One entry a hash: every inode with that content, every process running one; returns the next. */
+static size_t
+copy_hash(struct recovery *rc, size_t k)
+{
+	cJSON *e = cJSON_CreateObject(), *pids;
+	bool copied = false;
+	size_t m, q;
+
+	cfir_json_add_str(e, "sha256", rc->g[k].sha);
+	cJSON_AddArrayToObject(e, "exe_paths");
+	cfir_json_add_num(e, "exe_paths_total", 0);
+	cJSON_AddBoolToObject(e, "deleted", false);
+	pids = cJSON_AddArrayToObject(e, "pids");
+	cJSON_AddItemToArray(rc->exes, e);
+	for (m = k; m < rc->ng && rc->g[m].hashed && strcmp(rc->g[m].sha, rc->g[k].sha) == 0; m++) {
+		for (q = 0; q < rc->g[m].n; q++) {
+			struct proc *pr = &rc->p[rc->idx[rc->g[m].first + q]];
+
+			if (!copied)
+				copied = copy_once(rc, &rc->g[m], rc->g[k].sha, pr, e);
+			add_path(e, pr);
+			cJSON_AddItemToArray(pids, cJSON_CreateNumber(pr->info.pid));
+			pr->sha = cJSON_GetObjectItem(e, "sha256")->valuestring;
+		}
+	}
+	if (!copied) {
+		tool_warn(rc->s, "executable %.12s: every process running it is gone", rc->g[k].sha);
+		rc->failed++;
+	}
+	return m;
+}
+
 /*
  * One copy per distinct SHA-256: processes are grouped by inode (sorted),
  * each inode hashed once, the inodes sorted by hash, and each hash copied
@@ -197,103 +308,30 @@ by_sha(const void *a, const void *b)
  * the number of processes, whatever the container runs.
  */
 static int
-recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed)
+recover(struct tool_step *s, struct proc *p, size_t n, cJSON *exes, int *failed)
 {
-	size_t *idx = calloc(n ? n : 1, sizeof(*idx)), ni = 0, ng = 0, i, k, m;
-	struct exe *g = calloc(n ? n : 1, sizeof(*g));
+	struct recovery rc = { .s = s, .p = p, .exes = exes };
 	struct cfir_err err = { 0 };
-	int fd = -1;
+	size_t k;
 
-	if (idx == NULL || g == NULL) {
-		free(idx);
-		free(g);
+	rc.idx = calloc(n ? n : 1, sizeof(*rc.idx));
+	rc.g = calloc(n ? n : 1, sizeof(*rc.g));
+	if (rc.idx == NULL || rc.g == NULL) {
+		free(rc.idx);
+		free(rc.g);
 		return -1;
 	}
 	if (cfir_filetype_open(&err) < 0)
-		cfir_warn("%s", err.msg);	/* the executables are copied untyped */
-	err = (struct cfir_err){ 0 };
-	for (i = 0; i < n; i++)
-		if (!p[i].info.gone && p[i].info.exe_ino != 0)
-			idx[ni++] = i;
-	sort_base = p;
-	qsort(idx, ni, sizeof(*idx), by_inode);
-	for (i = 0; i < ni; i++) {
-		const struct cfir_proc_info *in = &p[idx[i]].info;
-
-		if (ng > 0 && g[ng - 1].dev == in->exe_dev && g[ng - 1].ino == in->exe_ino) {
-			g[ng - 1].n++;
-			continue;
-		}
-		g[ng].dev = in->exe_dev;
-		g[ng].ino = in->exe_ino;
-		g[ng].first = i;
-		g[ng].n = 1;
-		ng++;
-	}
-	for (k = 0; k < ng && !cfir_interrupted(); k++) {
-		/* any of its processes will do: the first that still runs it */
-		cfir_err_clear(&err);
-		exe_refused = NULL;
-		for (m = 0; m < g[k].n && !g[k].hashed && !exe_refused; m++) {
-			fd = open_exe(p[idx[g[k].first + m]].info.pid, g[k].dev, g[k].ino);
-			if (fd >= 0 && cfir_sha256_fd_stoppable(fd, g[k].sha, NULL, &err) == 0)
-				g[k].hashed = true;
-			if (fd >= 0)
-				close(fd);
-		}
-		if (!g[k].hashed && exe_refused != NULL) {
-			cfir_warn("PID %d: executable %s", (int)p[idx[g[k].first]].info.pid, exe_refused);
-			(*failed)++;
-		} else if (!g[k].hashed) {
-			cfir_warn("PID %d: executable not recovered: %s", (int)p[idx[g[k].first]].info.pid,
-				  err.msg[0] ? cfir_err_str(&err) : strerror(errno));
-			(*failed)++;
-		}
-	}
-	qsort(g, ng, sizeof(*g), by_sha);
-	for (k = 0; k < ng && g[k].hashed && !cfir_interrupted(); k = m) {
-		cJSON *e = cJSON_CreateObject(), *pids;
-		bool copied = false;
-		size_t q;
-
-		cfir_json_add_str(e, "sha256", g[k].sha);
-		cJSON_AddArrayToObject(e, "exe_paths");
-		cfir_json_add_num(e, "exe_paths_total", 0);
-		cJSON_AddBoolToObject(e, "deleted", false);
-		pids = cJSON_AddArrayToObject(e, "pids");
-		cJSON_AddItemToArray(exes, e);
-		for (m = k; m < ng && g[m].hashed && strcmp(g[m].sha, g[k].sha) == 0; m++) {
-			for (q = 0; q < g[m].n; q++) {
-				struct proc *pr = &p[idx[g[m].first + q]];
-
-				if (!copied) {
-					cleanup_free char *name = NULL, *comm = cfir_safe_name(pr->info.comm, 32);
-
-					fd = open_exe(pr->info.pid, g[m].dev, g[m].ino);
-					if (fd < 0)
-						continue;	/* gone meanwhile: the next one */
-					copied = true;
-					cfir_err_clear(&err);
-					if (asprintf(&name, "%.12s-%s", g[k].sha, comm && *comm ? comm : "exe") < 0 ||
-					    copy_exe(bag, fd, name, e, &err) < 0) {
-						cfir_warn("PID %d: executable not recovered: %s", (int)pr->info.pid,
-							  cfir_err_str(&err));
-						(*failed)++;
-					}
-					close(fd);
-				}
-				add_path(e, pr);
-				cJSON_AddItemToArray(pids, cJSON_CreateNumber(pr->info.pid));
-				pr->sha = cJSON_GetObjectItem(e, "sha256")->valuestring;
-			}
-		}
-		if (!copied) {
-			cfir_warn("executable %.12s: every process running it is gone", g[k].sha);
-			(*failed)++;
-		}
-	}
-	free(idx);
-	free(g);
+		tool_warn(s, "%s", err.msg);	/* the executables are copied untyped */
+	group_by_inode(&rc, n);
+	for (k = 0; k < rc.ng && !cfir_interrupted(); k++)
+		hash_inode(&rc, &rc.g[k]);
+	qsort(rc.g, rc.ng, sizeof(*rc.g), by_sha);
+	for (k = 0; k < rc.ng && rc.g[k].hashed && !cfir_interrupted();)
+		k = copy_hash(&rc, k);
+	*failed += rc.failed;
+	free(rc.idx);
+	free(rc.g);
 	return 0;
 }
 
@@ -549,6 +587,10 @@ wstr(struct cfir_writer *w, const char *s, struct cfir_err *err)
 	return cfir_writer_write(w, s, strlen(s), err);
 }
 
+struct ps_opts {
+	bool no_environ;
+};
+
 /* What one ps holds while it works. */
 struct ps {
 	struct tool_step *s;
@@ -575,7 +617,7 @@ executables(struct ps *ps)
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
 	membership(ps->head, &ps->l);
 	cJSON_AddBoolToObject(ps->head, "frozen", ps->s->t->paused);
-	recover(ps->s->bag, ps->p, i, cJSON_AddArrayToObject(ps->head, "executables"), &ps->failed);
+	recover(ps->s, ps->p, i, cJSON_AddArrayToObject(ps->head, "executables"), &ps->failed);
 	ps->nexe = (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(ps->head, "executables"));
 	return 0;
 }
@@ -676,24 +718,6 @@ details_of(const struct ps *ps)
 	return d;
 }
 
-static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct cfir_proc_opts *po = opts;
-
-	(void)arg, (void)err;
-	if (c != OPT_NO_ENVIRON)
-		return -1;
-	po->environ = false;
-	return 0;
-}
-
-static void
-init(void *opts)
-{
-	((struct cfir_proc_opts *)opts)->environ = true;
-}
-
 /*
  * First every executable (through one /proc fd a process, checked), then
  * each process in full, then the tree.
@@ -701,6 +725,8 @@ init(void *opts)
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
+	const struct ps_opts *o = opts;
+	struct cfir_proc_opts po = { .environ = !o->no_environ };
 	struct ps ps = { .s = s };
 	size_t i;
 	int rc;
@@ -710,7 +736,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	if (rc == 0)
 		rc = executables(&ps);
 	if (rc == 0)
-		rc = processes(&ps, opts);
+		rc = processes(&ps, &po);
 	if (rc == 0)
 		rc = tree_file(&ps);
 	if (rc == 0 && ps.l.pidns_shared)
@@ -731,9 +757,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return rc;
 }
 
-static const struct option longopts[] = {
-	{ "no-environ", no_argument, NULL, OPT_NO_ENVIRON },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("no-environ", 0, TOOL_OPT_FLAG, struct ps_opts, no_environ),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_ps = {
@@ -743,9 +769,7 @@ const struct tool_cmd cmd_ps = {
 		 "               container\n",
 	.needs = TOOL_TARGET | TOOL_BAG,
 	.min_args = 1, .max_args = 1,
-	.longopts = longopts,
-	.opts_size = sizeof(struct cfir_proc_opts),
-	.init = init,
-	.option = option,
+	.opts = opts,
+	.opts_size = sizeof(struct ps_opts),
 	.run = run,
 };

@@ -21,7 +21,6 @@
 #include "tools/tool.h"
 
 
-enum { OPT_NO_PASS = OPT_CMD, OPT_FORCE, OPT_ARCHIVE };
 
 #define PASS_MAX 1024
 
@@ -356,23 +355,6 @@ struct seal_opts {
 	char hex[CFIR_SHA256_HEX];
 };
 
-static int
-seal_option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct seal_opts *o = opts;
-
-	(void)err;
-	if (c == 'k')
-		o->key = arg;
-	else if (c == OPT_ARCHIVE)
-		o->archive = arg;
-	else if (c == OPT_EXAMINER)
-		o->examiner = arg;
-	else
-		return -1;
-	return 0;
-}
-
 /* not into the bag it packs, nor over a file that exists */
 static int
 archive_ok(const char *bag, const char *archive, struct cfir_err *err)
@@ -503,11 +485,11 @@ seal_fini(void *opts)
 		close(o->dfd);
 }
 
-static const struct option seal_longopts[] = {
-	{ "archive", required_argument, NULL, OPT_ARCHIVE },
-	{ "examiner", required_argument, NULL, OPT_EXAMINER },
-	{ "key", required_argument, NULL, 'k' },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt seal_opts[] = {
+	TOOL_OPT("archive", 0, TOOL_OPT_STRING, struct seal_opts, archive),
+	TOOL_OPT("examiner", 0, TOOL_OPT_STRING, struct seal_opts, examiner),
+	TOOL_OPT("key", 'k', TOOL_OPT_STRING, struct seal_opts, key),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_seal = {
@@ -516,10 +498,8 @@ const struct tool_cmd cmd_seal = {
 	.usage = "usage: cfir seal [-h] [-k seckey] [--examiner name] [--archive file.tar] bag\n",
 	.needs = TOOL_OWN_RECORDS,
 	.min_args = 1, .max_args = 1,
-	.shortopts = "k:",
-	.longopts = seal_longopts,
+	.opts = seal_opts,
 	.opts_size = sizeof(struct seal_opts),
-	.option = seal_option,
 	.prepare = seal_prepare,
 	.run = seal_run,
 	.fini = seal_fini,
@@ -550,23 +530,6 @@ struct keygen_opts {
 	const char *dir;
 	bool nopass, force;
 };
-
-static int
-keygen_option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	struct keygen_opts *o = opts;
-
-	(void)err;
-	if (c == 'o')
-		o->dir = arg;
-	else if (c == OPT_NO_PASS)
-		o->nopass = true;
-	else if (c == OPT_FORCE)
-		o->force = true;
-	else
-		return -1;
-	return 0;
-}
 
 static const struct cfir_field key_fields[] = {
 	{ "public", "public", CFIR_FMT_BYTES, 0, 0, NULL },
@@ -634,10 +597,11 @@ out:
 	return r;
 }
 
-static const struct option keygen_longopts[] = {
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "no-passphrase", no_argument, NULL, OPT_NO_PASS },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt keygen_opts[] = {
+	TOOL_OPT(NULL, 'o', TOOL_OPT_STRING, struct keygen_opts, dir),
+	TOOL_OPT("force", 0, TOOL_OPT_FLAG, struct keygen_opts, force),
+	TOOL_OPT("no-passphrase", 0, TOOL_OPT_FLAG, struct keygen_opts, nopass),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_keygen = {
@@ -645,9 +609,7 @@ const struct tool_cmd cmd_keygen = {
 	.summary = "a minisign-compatible key pair to sign sealed bags",
 	.usage = "usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n",
 	.min_args = 0, .max_args = 0,
-	.shortopts = "o:",
-	.longopts = keygen_longopts,
+	.opts = keygen_opts,
 	.opts_size = sizeof(struct keygen_opts),
-	.option = keygen_option,
 	.run = keygen_run,
 };

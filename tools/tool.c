@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/hunt.h"
 #include "common/tarstream.h"
 #include "common/util.h"
 #include "tools/tool.h"
@@ -38,21 +39,129 @@ wants_bag(const struct tool_cmd *cmd)
 	return cmd->needs & (TOOL_BAG | TOOL_BAG_ASKED | TOOL_BAG_SELF);
 }
 
-/* The command's options, the bag's and the global ones, in one table. */
+/* The command's options, the bag's and the global ones, in one getopt table. */
 static void
 options(const struct tool_cmd *cmd, struct option *lo, char *so, size_t solen)
 {
-	const struct option *o;
-	size_t n = 0, i;
+	const struct tool_opt *o;
+	size_t n = 0, i, k = 0;
 
-	for (o = cmd->longopts; o != NULL && o->name != NULL && n < OPTS_MAX - 10; o++)
-		lo[n++] = *o;
+	for (o = cmd->opts; o != NULL && (o->name || o->letter) && n < OPTS_MAX - 10; o++) {
+		if (o->name != NULL)
+			lo[n++] = (struct option){ o->name, o->kind == TOOL_OPT_FLAG ? no_argument : required_argument,
+						   NULL, o->letter ? o->letter : OPT_CMD + (int)(o - cmd->opts) };
+		if (o->letter && k + 3 < solen) {
+			so[k++] = (char)o->letter;
+			if (o->kind != TOOL_OPT_FLAG)
+				so[k++] = ':';
+		}
+	}
 	for (i = 0; wants_bag(cmd) && i < NELEM(bag_longopts); i++)
 		lo[n++] = bag_longopts[i];
 	for (i = 0; i < TOOL_GLOBAL_LONGOPTS; i++)
 		lo[n++] = tool_global_longopts[i];
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
-	snprintf(so, solen, "%s%sH:hqv", cmd->shortopts ? cmd->shortopts : "", wants_bag(cmd) ? "o:" : "");
+	snprintf(so + k, solen - k, "%sH:hqv", wants_bag(cmd) ? "o:" : "");
+}
+
+static int
+bad(struct cfir_err *err, const struct tool_opt *o, const char *what, const char *arg)
+{
+	if (o->name == NULL)
+		return cfir_err_set(err, EX_USAGE, 0, "-%c takes %s, not '%s'", o->letter, what, arg);
+	return cfir_err_set(err, EX_USAGE, 0, "--%s takes %s, not '%s'", o->name, what, arg);
+}
+
+/* One of the command's options, its value checked and kept. */
+static int
+option(const struct tool_opt *o, void *opts, const char *arg, struct cfir_err *err)
+{
+	void *at = (char *)opts + o->off;
+	unsigned long v;
+	uint64_t sz;
+	double d;
+	char *end;
+	int sev;
+
+	switch (o->kind) {
+	case TOOL_OPT_FLAG:
+		*(bool *)at = true;
+		return 0;
+	case TOOL_OPT_STRING:
+		*(const char **)at = arg;
+		return 0;
+	case TOOL_OPT_SIZE:
+		if (cfir_parse_size(arg, &sz) < 0 || sz < o->min)
+			return bad(err, o, o->min ? "a size (bytes, or 64K, 64M, 1G) of at least the minimum" :
+					    "a size (bytes, or 64K, 64M, 1G)", arg);
+		*(uint64_t *)at = sz;
+		return 0;
+	case TOOL_OPT_NUMBER:
+		if (cfir_parse_ulong(arg, o->max ? o->max : ~0ul, &v) < 0 || v < o->min) {
+			char range[64];
+
+			snprintf(range, sizeof(range), o->max ? "%lu to %lu" : "a whole number from %lu", o->min, o->max);
+			return bad(err, o, range, arg);
+		}
+		*(unsigned long *)at = v;
+		return 0;
+	case TOOL_OPT_SECONDS:
+		errno = 0;
+		d = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' || !(d > 0) || (o->max && d > (double)o->max))
+			return bad(err, o, "a number of seconds", arg);
+		*(double *)at = d;
+		return 0;
+	case TOOL_OPT_SEVERITY:
+		sev = cfir_severity_parse(arg);
+		if (sev < 0)
+			return bad(err, o, "critical, high, medium, low or info", arg);
+		*(int *)at = sev;
+		return 0;
+	case TOOL_OPT_COMPRESS:
+		if (cfir_tarstream_compress_ok(arg) < 0)
+			return bad(err, o, "gzip or zstd", arg);
+		*(const char **)at = arg;
+		return 0;
+	case TOOL_OPT_CALL:
+		return o->fn(opts, arg, err);
+	}
+	return -1;
+}
+
+/* 0 to run, 1 for -h, -1 for a usage error (ERR says why when it can). */
+static int
+parse(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g, void *opts,
+      struct cfir_err *err)
+{
+	struct option lo[OPTS_MAX];
+	const struct tool_opt *o;
+	char so[64];
+	int c;
+
+	options(cmd, lo, so, sizeof(so));
+	optind = 0;	/* glibc: a fresh getopt after main's */
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (tool_global_option(g, c, optarg))
+			continue;
+		if (wants_bag(cmd) && (c == 'o' || c == OPT_CASE || c == OPT_EXAMINER)) {
+			if (c == 'o')
+				g->bag = optarg;
+			else if (c == OPT_CASE)
+				g->meta.case_id = optarg;
+			else
+				g->meta.examiner = optarg;
+			continue;
+		}
+		for (o = cmd->opts; o != NULL && (o->name || o->letter); o++)
+			if (c == (o->letter ? o->letter : OPT_CMD + (int)(o - cmd->opts)))
+				break;
+		if (o == NULL || !(o->name || o->letter) || option(o, opts, optarg, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 bool
@@ -73,42 +182,6 @@ tool_global_option(struct cfir_global *g, int c, const char *arg)
 		return true;
 	}
 	return false;
-}
-
-/* 0 to run, 1 for -h, -1 for a usage error (ERR says why when it can). */
-static int
-parse(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g, void *opts,
-      struct cfir_err *err)
-{
-	struct option lo[OPTS_MAX];
-	char so[64];
-	int c;
-
-	options(cmd, lo, so, sizeof(so));
-	optind = 0;	/* glibc: a fresh getopt after main's */
-	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		if (c == 'h')
-			return 1;
-		if (tool_global_option(g, c, optarg))
-			continue;
-		switch (c) {
-		case 'o':
-			g->bag = optarg;
-			break;
-		case OPT_CASE:
-			g->meta.case_id = optarg;
-			break;
-		case OPT_EXAMINER:
-			g->meta.examiner = optarg;
-			break;
-		case '?':
-			return -1;
-		default:
-			if (cmd->option == NULL || cmd->option(opts, c, optarg, err) < 0)
-				return -1;
-		}
-	}
-	return 0;
 }
 
 static int
@@ -371,23 +444,6 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 	if (cfir_out_finish(&g->out, &err) < 0 && r == 0)
 		r = cfir_err_report(&err);
 	return r;
-}
-
-int
-tool_size(const char *opt, const char *arg, uint64_t *out, struct cfir_err *err)
-{
-	if (cfir_parse_size(arg, out) < 0)
-		return cfir_err_set(err, EX_USAGE, 0, "%s takes a size (bytes, or 64K, 64M, 1G), not '%s'", opt, arg);
-	return 0;
-}
-
-int
-tool_compress(const char *arg, const char **out, struct cfir_err *err)
-{
-	if (cfir_tarstream_compress_ok(arg) < 0)
-		return cfir_err_set(err, EX_USAGE, 0, "--compress takes gzip or zstd, not '%s'", arg);
-	*out = arg;
-	return 0;
 }
 
 void

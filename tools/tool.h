@@ -3,6 +3,7 @@
 #define CFIR_TOOL_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -52,18 +53,42 @@ struct tool_step {
 	struct cfir_err err;		/* the failure that ended the step */
 };
 
+/*
+ * A command's option, described once (git's parse-options): its names,
+ * what it takes and where the value goes in the command's options.
+ */
+enum tool_opt_kind {
+	TOOL_OPT_FLAG,		/* bool, set */
+	TOOL_OPT_STRING,	/* const char * */
+	TOOL_OPT_SIZE,		/* uint64_t: bytes, or 64K, 64M, 1G; at least MIN */
+	TOOL_OPT_NUMBER,	/* unsigned long, MIN to MAX */
+	TOOL_OPT_SECONDS,	/* double, more than 0, at most MAX */
+	TOOL_OPT_SEVERITY,	/* int: critical, high, medium, low or info */
+	TOOL_OPT_COMPRESS,	/* const char *: gzip or zstd */
+	TOOL_OPT_CALL,		/* FN checks and keeps it */
+};
+
+struct tool_opt {
+	const char *name;	/* --name */
+	int letter;		/* -l, or 0 */
+	enum tool_opt_kind kind;
+	size_t off;		/* where in the options' structure */
+	unsigned long min, max;
+	int (*fn)(void *opts, const char *arg, struct cfir_err *err);
+};
+
+#define TOOL_OPT(n, l, k, type, field) { n, l, k, offsetof(type, field), 0, 0, NULL }
+#define TOOL_OPT_RANGE(n, l, k, type, field, lo, hi) { n, l, k, offsetof(type, field), lo, hi, NULL }
+
 struct tool_cmd {
 	const char *name;
 	const char *summary;
 	const char *usage;
 	unsigned needs;
 	int min_args, max_args;		/* operands (-1: no limit); with TOOL_TARGET the first names it */
-	const char *shortopts;		/* the command's own options, beside -h and the bag's */
-	const struct option *longopts;
+	const struct tool_opt *opts;	/* its own, beside -h, the bag's and the global ones */
 	size_t opts_size;		/* its options' structure, zeroed, then init */
 	void (*init)(void *opts);
-	/* one option; -1 with ERR set for a bad value (exit 64) */
-	int (*option)(void *opts, int c, const char *arg, struct cfir_err *err);
 	/* checks and choices once the target is known, before the bag is touched */
 	int (*prepare)(struct tool_step *s, void *opts, int argc, char **argv);
 	/* the action; -1 with s->err set when it failed */
@@ -76,7 +101,6 @@ enum {
 	OPT_CASE = 0x100,
 	OPT_EXAMINER,
 	OPT_FORMAT,
-	OPT_COMPRESS,
 	OPT_CMD,	/* the first of a command's own */
 };
 
@@ -144,10 +168,6 @@ struct tool_progress {
 void tool_progress_init(struct tool_progress *p, const struct cfir_out *o);
 void tool_progress(void *ctx, uint64_t bytes, bool done);
 
-/* --compress: gzip or zstd */
-int tool_compress(const char *arg, const char **out, struct cfir_err *err);
-/* A size option: 64M, 1G or bytes; a usage error names the option. */
-int tool_size(const char *opt, const char *arg, uint64_t *out, struct cfir_err *err);
 
 /* A text title: "VERB name (id12)" from a target's record. */
 void tool_title(struct cfir_text *t, const char *verb, const cJSON *rec);

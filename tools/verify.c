@@ -75,16 +75,6 @@ struct verify_opts {
 };
 
 static int
-option(void *opts, int c, const char *arg, struct cfir_err *err)
-{
-	(void)err;
-	if (c != 'p')
-		return -1;
-	((struct verify_opts *)opts)->pubkey = arg;
-	return 0;
-}
-
-static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	const struct verify_opts *o = opts;
@@ -118,9 +108,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return 0;
 }
 
-static const struct option longopts[] = {
-	{ "pubkey", required_argument, NULL, 'p' },
-	{ NULL, 0, NULL, 0 },
+static const struct tool_opt opts[] = {
+	TOOL_OPT("pubkey", 'p', TOOL_OPT_STRING, struct verify_opts, pubkey),
+	{ 0 },
 };
 
 const struct tool_cmd cmd_verify = {
@@ -128,9 +118,7 @@ const struct tool_cmd cmd_verify = {
 	.summary = "check every hash, the custody chain and the bag's shape",
 	.usage = "usage: cfir verify [-h] [-p pubkey] bag\n",
 	.min_args = 1, .max_args = 1,
-	.shortopts = "p:",
-	.longopts = longopts,
+	.opts = opts,
 	.opts_size = sizeof(struct verify_opts),
-	.option = option,
 	.run = run,
 };
