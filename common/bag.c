@@ -1025,7 +1025,7 @@ fail:
 
 /* The seal's tag files and signature, under b->mu with the signals held off. */
 static int
-seal_write(struct cfir_bag *b, const struct cfir_ms_sec *sk, const char *tc, struct cfir_err *err)
+seal_write(struct cfir_bag *b, const struct cfir_minisign_sec *sk, const char *tc, struct cfir_err *err)
 {
 	cleanup_free char *tm = NULL, *sig = NULL;
 	unsigned char h[64];
@@ -1039,14 +1039,14 @@ seal_write(struct cfir_bag *b, const struct cfir_ms_sec *sk, const char *tc, str
 	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
 		return cfir_err_wrap(err, "bag '%s'", b->dir);
 	cfir_blake2b(h, 64, tm, len);
-	if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
+	if (cfir_minisign_sign(sk, h, tc, &sig, err) < 0 ||
 	    write_atomic(b, "tagmanifest-sha256.txt.minisig", sig, strlen(sig), err) < 0)
 		return -1;
 	return 0;
 }
 
 int
-cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted, struct cfir_err *err)
+cfir_bag_seal(struct cfir_bag *b, const struct cfir_minisign_sec *sk, char **trusted, struct cfir_err *err)
 {
 	cleanup_free char *tc = NULL;
 	sigset_t sigs;

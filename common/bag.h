@@ -38,7 +38,7 @@ struct cfir_bag_meta {
  */
 int cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		  const struct cfir_bag_meta *meta, struct cfir_err *err);
-struct cfir_ms_sec;
+struct cfir_minisign_sec;
 /*
  * Seal the bag, outside any action (the seal's own custody record comes
  * first): bag-info gets Cfir-Sealed, the tag files their final state, and
@@ -46,7 +46,7 @@ struct cfir_ms_sec;
  * gets the signature's trusted comment (time, custody head, records). A
  * sealed bag cannot be opened for more evidence.
  */
-int cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted,
+int cfir_bag_seal(struct cfir_bag *b, const struct cfir_minisign_sec *sk, char **trusted,
 		  struct cfir_err *err);
 
 /*
@@ -129,11 +129,11 @@ int cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
 const cJSON *cfir_bag_artifacts(const struct cfir_bag *b);
 
 /* verify */
-struct cfir_ms_pub;
+struct cfir_minisign_pub;
 struct cfir_verify_report {
 	void (*item)(void *ctx, const char *path, bool ok, const char *why);
 	void *ctx;
-	const struct cfir_ms_pub *pub;	/* check the seal's signature with it */
+	const struct cfir_minisign_pub *pub;	/* check the seal's signature with it */
 	size_t ok, failed;
 };
 /*

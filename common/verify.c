@@ -502,7 +502,7 @@ check_signature(struct vstate *v, const char *info)
 	static const char *name = "tagmanifest-sha256.txt.minisig";
 	cleanup_free char *tm = NULL, *sig = NULL;
 	struct cfir_err err = { 0 };
-	char trusted[CFIR_MS_COMMENT_MAX + 1], head[128];
+	char trusted[CFIR_MINISIGN_COMMENT_MAX + 1], head[128];
 	unsigned char h[64];
 	size_t tl = 0, sl = 0, hl;
 	const char *hp;
@@ -516,7 +516,7 @@ check_signature(struct vstate *v, const char *info)
 		return;
 	}
 	cfir_blake2b(h, 64, tm, tl);
-	if (cfir_ms_verify(v->r->pub, sig, sl, h, NULL, 0, trusted, sizeof(trusted), &err) < 0) {
+	if (cfir_minisign_verify(v->r->pub, sig, sl, h, NULL, 0, trusted, sizeof(trusted), &err) < 0) {
 		item(v, name, false, "%s", err.msg);
 		return;
 	}

@@ -241,7 +241,7 @@ capture_stop(struct run *r, struct bgcap *bc)
 }
 
 static int
-seal_bag(struct run *r, const struct cfir_ms_sec *sk)
+seal_bag(struct run *r, const struct cfir_minisign_sec *sk)
 {
 	struct cfir_err err = { 0 };
 	cleanup_free char *trusted = NULL;
@@ -280,7 +280,7 @@ interrupted(struct run *r)
 /* One container into one bag; the exit status says whether every step went well. */
 static int
 collect_one(struct cfir_global *g, const char *ref, const char *dir, const struct copts *o,
-	    const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+	    const struct cfir_minisign_sec *sk, struct tool_bagopts *bo)
 {
 	struct run r = { .g = g, .dir = dir, .first_fail = 0 };
 	struct cfir_engine *e = NULL;
@@ -467,7 +467,7 @@ struct job {
 /* A child: one container; its output is flushed before it ends. */
 static void
 child(struct cfir_global *g, const char *ref, const char *bagdir, const struct copts *o,
-      const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+      const struct cfir_minisign_sec *sk, struct tool_bagopts *bo)
 {
 	int rc = collect_one(g, ref, bagdir, o, sk, bo);
 
@@ -495,7 +495,7 @@ forward_interrupt(const struct job *j, size_t n)
  */
 static int
 collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const struct copts *o,
-	     const struct cfir_ms_sec *sk, struct tool_bagopts *bo)
+	     const struct cfir_minisign_sec *sk, struct tool_bagopts *bo)
 {
 	size_t n = (size_t)cJSON_GetArraySize(refs), i, next = 0, running = 0;
 	struct job *j = calloc(n + 1, sizeof(*j));
@@ -622,7 +622,7 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct copts o = { .hunt = -1, .jobs = 1 };
-	struct cfir_ms_sec sk = { { 0 }, { 0 } };
+	struct cfir_minisign_sec sk = { { 0 }, { 0 } };
 	struct cfir_err err = { 0 };
 	struct tool_bagopts bo;
 	cleanup_cjson cJSON *refs = NULL;

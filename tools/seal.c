@@ -89,7 +89,7 @@ passphrase(const char *prompt, bool confirm, char *buf, size_t n, struct cfir_er
 }
 
 int
-tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
+tool_load_secret(const char *path, struct cfir_minisign_sec *sk, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
 	char pass[PASS_MAX];
@@ -100,12 +100,12 @@ tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
 	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0)
 		return cfir_err_wrap(err, "secret key '%s'", path);
 	/* unencrypted keys need no passphrase: try without first */
-	r = cfir_ms_sec_parse(text, len, NULL, sk, &enc, err);
+	r = cfir_minisign_sec_parse(text, len, NULL, sk, &enc, err);
 	if (r < 0 && enc) {
 		cfir_err_clear(err);
 		if (passphrase("passphrase for the secret key", false, pass, sizeof(pass), err) < 0)
 			return -1;
-		r = cfir_ms_sec_parse(text, len, pass, sk, &enc, err);
+		r = cfir_minisign_sec_parse(text, len, pass, sk, &enc, err);
 		OPENSSL_cleanse(pass, sizeof(pass));
 	}
 	OPENSSL_cleanse(text, len);
@@ -356,7 +356,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cfir_ms_sec sk = { { 0 }, { 0 } };
+	struct cfir_minisign_sec sk = { { 0 }, { 0 } };
 	struct cfir_bag *bag = NULL;
 	struct cfir_err err = { 0 };
 	struct tool_bagopts bo;
@@ -438,7 +438,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	if (key != NULL) {
 		char id[17];
 
-		cfir_ms_keyid_hex(id, sk.keyid);
+		cfir_minisign_keyid_hex(id, sk.keyid);
 		cfir_json_add_str(details, "key_id", id);
 	}
 	if (cfir_bag_end(bag, "ok", NULL, details, &err) < 0 ||
@@ -555,7 +555,7 @@ cmd_keygen(int argc, char **argv, struct cfir_global *g)
 		cfir_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
 	else if (passphrase("passphrase for the new secret key", true, pass, sizeof(pass), &err) < 0)
 		goto out;
-	if (cfir_ms_keygen(nopass ? NULL : pass, 0, 0, &pub, &sec, &err) < 0 ||
+	if (cfir_minisign_keygen(nopass ? NULL : pass, 0, 0, &pub, &sec, &err) < 0 ||
 	    write_key(dir, "cfir.key", sec, 0600, force, &err) < 0 ||
 	    write_key(dir, "cfir.pub", pub, 0644, force, &err) < 0)
 		goto out;

@@ -14,13 +14,13 @@
 static const char usage[] = "usage: cfir verify [-h] [-p pubkey] bag\n";
 
 static int
-load_pub(const char *path, struct cfir_ms_pub *pk, struct cfir_err *err)
+load_pub(const char *path, struct cfir_minisign_pub *pk, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
 	size_t len = 0;
 
 	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0 ||
-	    cfir_ms_pub_parse(text, len, pk, err) < 0)
+	    cfir_minisign_pub_parse(text, len, pk, err) < 0)
 		return cfir_err_wrap(err, "public key '%s'", path);
 	return 0;
 }
@@ -68,7 +68,7 @@ cmd_verify(int argc, char **argv, struct cfir_global *g)
 	struct cfir_verify_report rep = { .item = item, .ctx = &g->out };
 	struct cfir_err err = { 0 };
 	const char *pubkey = NULL;
-	struct cfir_ms_pub pk;
+	struct cfir_minisign_pub pk;
 	struct stat st;
 	cJSON *sum;
 	int c;
