@@ -12,9 +12,13 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 
-/* The bag's lock (OP: LOCK_EX to write it, LOCK_SH to read a sealed one), waiting as long as asked. */
+/*
+ * The bag's lock (OP: LOCK_EX to write it, LOCK_SH to read a sealed one),
+ * waiting as long as asked. Why it waits is said through META's say before
+ * the wait starts: the examiner sees why cfir sits still.
+ */
 static int
-lock_dir(int fd, const char *dir, int op, struct cfir_err *err)
+lock_dir(int fd, const char *dir, int op, const struct cfir_bag_meta *meta, struct cfir_err *err)
 {
 	const char *env = getenv("CFIR_LOCK_TIMEOUT");
 	unsigned long timeout = 60, waited = 0;
@@ -26,8 +30,8 @@ lock_dir(int fd, const char *dir, int op, struct cfir_err *err)
 			return cfir_err_set(err, EX_IOERR, errno, "lock bag '%s'", dir);
 		if (cfir_interrupted())
 			return cfir_err_interrupted(err);
-		if (waited == 0)
-			cfir_warn("bag '%s' is in use by another cfir; waiting up to %lus",
+		if (waited == 0 && meta != NULL && meta->say != NULL)
+			meta->say("bag '%s' is in use by another cfir; waiting up to %lus",
 				  dir, timeout);
 		if (waited >= timeout * 10)
 			return cfir_err_set(err, EX_TEMPFAIL, 0,
@@ -42,11 +46,12 @@ lock_dir(int fd, const char *dir, int op, struct cfir_err *err)
 int
 cfir_bag_lock(struct cfir_bag *b, struct cfir_err *err)
 {
-	return lock_dir(b->dirfd, b->dir, LOCK_EX, err);
+	return lock_dir(b->dirfd, b->dir, LOCK_EX, b->meta, err);
 }
 
 int
-cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err)
+cfir_bag_open_sealed(const char *dir, const struct cfir_bag_meta *meta, int *dirfd,
+		     struct cfir_err *err)
 {
 	cleanup_free char *info = NULL;
 	cleanup_close int fd = -1;
@@ -60,7 +65,7 @@ cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err)
 	if (strncmp(info, "Cfir-Sealed: ", 13) != 0 && strstr(info, "\nCfir-Sealed: ") == NULL)
 		return 0;
 	/* a seal still in progress holds the lock for writing: wait for it */
-	if (lock_dir(fd, dir, LOCK_SH, err) < 0)
+	if (lock_dir(fd, dir, LOCK_SH, meta, err) < 0)
 		return -1;
 	*dirfd = cfir_steal_fd(&fd);
 	return 1;

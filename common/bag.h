@@ -29,6 +29,12 @@ struct cfir_bag_meta {
 	const char *examiner;	/* --examiner or $CFIR_EXAMINER */
 	int argc;
 	char **argv;
+	/*
+	 * What the examiner must hear while the command still waits (another
+	 * cfir holds the bag's lock), before there is a bag to ask for its
+	 * notices: the runner's printer; NULL says nothing.
+	 */
+	void (*say)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 
 /*
@@ -52,9 +58,11 @@ int cfir_bag_seal(struct cfir_bag *b, const struct cfir_minisign_sec *sk, char *
 /*
  * A bag that is sealed already, for seal --archive to pack it (again): 1 and
  * its directory in *DIRFD under a shared lock (closing it releases it), or
- * 0 when the bag is not sealed (nothing held).
+ * 0 when the bag is not sealed (nothing held). A wait for the lock is said
+ * through META's say, as at cfir_bag_open.
  */
-int cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err);
+int cfir_bag_open_sealed(const char *dir, const struct cfir_bag_meta *meta, int *dirfd,
+			 struct cfir_err *err);
 
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);

@@ -413,7 +413,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	}
 	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
 	if (archive != NULL && key == NULL) {
-		int sealed = cfir_bag_open_sealed(bo.dir, &dfd, &err);
+		int sealed = cfir_bag_open_sealed(bo.dir, &bo.meta, &dfd, &err);
 
 		if (sealed < 0)
 			goto out;

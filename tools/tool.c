@@ -20,6 +20,7 @@ tool_bagopts_init(struct tool_bagopts *bo, struct cfir_global *g)
 	bo->meta.examiner = getenv("CFIR_EXAMINER");
 	bo->meta.argc = g->argc;
 	bo->meta.argv = g->argv;
+	bo->meta.say = cfir_warn;
 }
 
 bool
