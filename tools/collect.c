@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/hunt.h"
 #include "common/minisign.h"
+#include "common/seckey.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -697,7 +698,7 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 		return tool_usage(usage, true);
 	}
 	/* the passphrase now, not at 3 a.m. an hour later */
-	if (o.key != NULL && tool_load_secret(o.key, &sk, &err) < 0)
+	if (o.key != NULL && cfir_seckey_load(o.key, &sk, &err) < 0)
 		return cfir_err_report(&err);
 	if (o.hunt >= 0) {
 		if (hunted(g, o.hunt, &refs, &err) < 0)

@@ -81,10 +81,6 @@ extern struct tool_shared tool_shared;
 /* Free E and T unless they are the shared ones. */
 void tool_release(struct cfir_engine *e, struct cfir_target *t);
 
-struct cfir_minisign_sec;
-/* A secret key for seal, its passphrase asked when it is encrypted. */
-int tool_load_secret(const char *path, struct cfir_minisign_sec *sk, struct cfir_err *err);
-
 /* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
 int tool_usage(const char *usage, bool error);
 /* Engine connection and one resolved container. */
