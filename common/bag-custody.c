@@ -15,44 +15,88 @@
 #include "common/util.h"
 
 int
+cfir_custody_each(const char *text, size_t len, cfir_custody_record_fn fn, void *ctx)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t n = 0;
+	int r;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		cleanup_cjson cJSON *rec = cJSON_ParseWithLength(p, (size_t)(nl - p));
+
+		r = fn(ctx, ++n, rec, p, (size_t)(nl - p));
+		if (r != 0)
+			return r;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int
+cfir_bag_custody_each(struct cfir_bag *b, cfir_custody_record_fn fn, void *ctx, struct cfir_err *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	pthread_mutex_lock(&b->mu);
+	r = cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err);
+	pthread_mutex_unlock(&b->mu);
+	if (r < 0)
+		return cfir_err_wrap(err, "bag '%s'", b->dir);
+	return cfir_custody_each(text, len, fn, ctx);
+}
+
+struct chain {
+	char prev[CFIR_SHA256_HEX];	/* the hash of the record before */
+	const char *end;		/* of the last whole line checked */
+	size_t n;			/* records checked */
+	char *why;
+	size_t whylen;
+};
+
+/* One record of the chain: an object, its seq the next, its prev the record before's hash. */
+static int
+chain_record(void *ctx, size_t n, const cJSON *rec, const char *line, size_t len)
+{
+	struct chain *c = ctx;
+	const cJSON *seq, *pv;
+
+	if (!cJSON_IsObject(rec)) {
+		snprintf(c->why, c->whylen, "record %zu: not a JSON object", n);
+		return -1;
+	}
+	seq = cJSON_GetObjectItemCaseSensitive(rec, "seq");
+	if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)n) {
+		snprintf(c->why, c->whylen, "record %zu: seq is not %zu (removed, inserted or reordered)", n, n);
+		return -1;
+	}
+	pv = cJSON_GetObjectItemCaseSensitive(rec, "prev");
+	if (!cJSON_IsString(pv) || strcmp(pv->valuestring, c->prev) != 0) {
+		snprintf(c->why, c->whylen, "record %zu: prev does not match the hash of record %zu", n, n - 1);
+		return -1;
+	}
+	cfir_sha256_hex(line, len, c->prev);
+	c->end = line + len + 1;
+	c->n = n;
+	return 0;
+}
+
+int
 cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 		   char *why, size_t whylen)
 {
-	char prev[CFIR_SHA256_HEX] = CFIR_BAG_ZERO_HASH;
-	const char *p = text, *end = text + len, *nl;
-	size_t n = 0;
+	struct chain c = { CFIR_BAG_ZERO_HASH, text, 0, why, whylen };
 
 	*count = 0;
-	while (p < end) {
-		cleanup_cjson cJSON *rec = NULL;
-		const cJSON *seq, *pv;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL) {
-			snprintf(why, whylen, "record %zu: no newline at the end of the log", n + 1);
-			return -1;
-		}
-		rec = cJSON_ParseWithLength(p, (size_t)(nl - p));
-		n++;
-		if (!cJSON_IsObject(rec)) {
-			snprintf(why, whylen, "record %zu: not a JSON object", n);
-			return -1;
-		}
-		seq = cJSON_GetObjectItemCaseSensitive(rec, "seq");
-		if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)n) {
-			snprintf(why, whylen, "record %zu: seq is not %zu (removed, inserted or reordered)", n, n);
-			return -1;
-		}
-		pv = cJSON_GetObjectItemCaseSensitive(rec, "prev");
-		if (!cJSON_IsString(pv) || strcmp(pv->valuestring, prev) != 0) {
-			snprintf(why, whylen, "record %zu: prev does not match the hash of record %zu", n, n - 1);
-			return -1;
-		}
-		cfir_sha256_hex(p, (size_t)(nl - p), prev);
-		p = nl + 1;
+	if (cfir_custody_each(text, len, chain_record, &c) != 0)
+		return -1;
+	if (c.end < text + len) {
+		snprintf(why, whylen, "record %zu: no newline at the end of the log", c.n + 1);
+		return -1;
 	}
-	memcpy(head, prev, CFIR_SHA256_HEX);
-	*count = n;
+	memcpy(head, c.prev, CFIR_SHA256_HEX);
+	*count = c.n;
 	return 0;
 }
 
@@ -73,29 +117,38 @@ cfir_custody_head_at(const char *text, size_t len, size_t n, char *head)
 	return 0;
 }
 
+struct artifacts {
+	cfir_custody_artifact_fn fn;
+	void *ctx;
+	int r;
+};
+
+static int
+artifacts_of(void *ctx, size_t n, const cJSON *rec, const char *line, size_t len)
+{
+	struct artifacts *x = ctx;
+	const cJSON *a;
+
+	(void)line;
+	(void)len;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
+		const cJSON *path = cJSON_GetObjectItemCaseSensitive(a, "path");
+		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(a, "sha256");
+
+		if (cJSON_IsString(path) && cJSON_IsString(sha))
+			x->r |= x->fn(x->ctx, n, path->valuestring, sha->valuestring);
+	}
+	return 0;
+}
+
 int
 cfir_custody_artifacts(const char *text, size_t len, cfir_custody_artifact_fn fn,
 		       void *ctx)
 {
-	const char *p = text, *end = text + len, *nl;
-	size_t n = 0;
-	int r = 0;
+	struct artifacts x = { fn, ctx, 0 };
 
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		cleanup_cjson cJSON *rec = cJSON_ParseWithLength(p, (size_t)(nl - p));
-		const cJSON *a;
-
-		n++;
-		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
-			const cJSON *path = cJSON_GetObjectItemCaseSensitive(a, "path");
-			const cJSON *sha = cJSON_GetObjectItemCaseSensitive(a, "sha256");
-
-			if (cJSON_IsString(path) && cJSON_IsString(sha))
-				r |= fn(ctx, n, path->valuestring, sha->valuestring);
-		}
-		p = nl + 1;
-	}
-	return r;
+	cfir_custody_each(text, len, artifacts_of, &x);
+	return x.r;
 }
 
 /* The log back to SIZE bytes, on disk: what a failed append leaves is gone. */

@@ -211,6 +211,17 @@ int cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 		       char *why, size_t whylen);
 /* The hash of line N of a custody log (64 zeros for 0): its head after N records; -1 when shorter. */
 int cfir_custody_head_at(const char *text, size_t len, size_t n, char *head);
+/*
+ * FN for every whole line of a custody log, in order: SEQ counts from 1,
+ * REC is the line parsed (NULL when it is no JSON), LINE and LEN the line
+ * without its newline. A non-zero return stops the walk and is returned.
+ */
+typedef int (*cfir_custody_record_fn)(void *ctx, size_t seq, const cJSON *rec, const char *line,
+				      size_t len);
+int cfir_custody_each(const char *text, size_t len, cfir_custody_record_fn fn, void *ctx);
+/* The same over the bag's own custody log; -1 with ERR when it cannot be read. */
+int cfir_bag_custody_each(struct cfir_bag *b, cfir_custody_record_fn fn, void *ctx,
+			  struct cfir_err *err);
 /* Artifacts listed by custody records, for the verify cross-check. */
 typedef int (*cfir_custody_artifact_fn)(void *ctx, size_t seq, const char *path,
 					const char *sha256);
