@@ -136,25 +136,6 @@ int cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
 /* Artifacts of the action in progress, as the custody record will list them. */
 const cJSON *cfir_bag_artifacts(const struct cfir_bag *b);
 
-/* verify */
-struct cfir_minisign_pub;
-struct cfir_verify_report {
-	void (*item)(void *ctx, const char *path, bool ok, const char *why);
-	void *ctx;
-	const struct cfir_minisign_pub *pub;	/* check the seal's signature with it */
-	size_t ok, failed;
-};
-/*
- * Check every hash, extra and missing files, Payload-Oxum and the custody
- * chain; with R->pub the signature over the tag manifest and the custody
- * head it names.
- */
-int cfir_bag_verify(const char *dir, struct cfir_verify_report *r,
-		    struct cfir_err *err);
-/* The same for a bag packed into one tar (seal --archive), read as a stream. */
-int cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r,
-			    struct cfir_err *err);
-
 /*
  * The walk of a bag directory: one set of rules for the tag manifest, verify,
  * seal --archive and the recovery at open. Depth first, in name order (the

@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "common/minisign.h"
 #include "common/util.h"
+#include "common/verify.h"
 
 #define MEMBERS_MAX (1u << 18)	/* members of an archive: far more than any bag holds */
 #define MEMBER_PATH_MAX 4096

@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/minisign.h"
 #include "common/util.h"
+#include "common/verify.h"
 #include "tools/tool.h"
 
 static const char usage[] = "usage: cfir verify [-h] [-p pubkey] bag\n";

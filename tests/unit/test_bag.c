@@ -19,6 +19,7 @@
 #include "common/bag.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "common/verify.h"
 #include "tests/unit/unit.h"
 
 static char arg0[] = "cfir", arg1[] = "unit";
