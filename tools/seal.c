@@ -7,8 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <libgen.h>
 
 #include <openssl/crypto.h>
@@ -17,6 +15,7 @@
 #include "common/hash.h"
 #include "common/minisign.h"
 #include "common/seckey.h"
+#include "common/tarwrite.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -28,98 +27,81 @@ enum { OPT_ARCHIVE = 0x600 };
 /* ---- seal --archive: the sealed bag as one tar, hashed as it is written ---- */
 
 struct packer {
-	struct archive *a;
+	struct cfir_tarw *t;
 	int fd;
 	struct cfir_hash *h;
 	const char *top;	/* the bag's name, every member's first component */
-	bool failed;		/* write nothing more */
 	struct cfir_err *err;
 	unsigned char buf[1 << 16];
 };
 
-static la_ssize_t
-pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
+static int
+pack_write(void *ctx, const void *buf, size_t len, struct cfir_err *err)
 {
 	struct packer *p = ctx;
 
-	if (p->failed) {
-		archive_set_error(a, ECANCELED, "the pack failed");
-		return -1;
-	}
-	if (cfir_write_all(p->fd, buf, len) < 0) {
-		archive_set_error(a, errno, "write: %s", strerror(errno));
-		return -1;
-	}
+	if (cfir_write_all(p->fd, buf, len) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "archive: write");
 	cfir_hash_update(p->h, buf, len);
-	return (la_ssize_t)len;
+	return 0;
 }
 
 /*
- * One file, exactly the bytes its header promises: a read error, or a file
- * that shrinks or grows while it is packed, fails the archive; libarchive
- * would pad a short member with zeros, a tar that lies.
+ * The SIZE bytes of FD, exactly: a read error, or a file that shrinks or
+ * grows while it is packed, fails the archive; the tar would pad a short
+ * member with zeros, a tar that lies.
  */
+static int
+pack_data(struct packer *p, int fd, const char *rel, uint64_t size)
+{
+	uint64_t done = 0;
+	ssize_t n;
+	char c;
+
+	while (done < size) {
+		if (cfir_interrupted())
+			return cfir_err_interrupted(p->err);
+		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
+		if (n == 0)
+			return cfir_err_set(p->err, EX_IOERR, 0, "'%s' shrank while it was packed: %llu of %llu bytes",
+					    rel, (unsigned long long)done, (unsigned long long)size);
+		if (cfir_tarw_data(p->t, p->buf, (size_t)n, p->err) < 0)
+			return -1;
+		done += (uint64_t)n;
+	}
+	while ((n = read(fd, &c, 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel) :
+			       cfir_err_set(p->err, EX_IOERR, 0, "'%s' grew while it was packed: past %llu bytes",
+					    rel, (unsigned long long)size);
+	}
+	return 0;
+}
+
+/* One file of the bag, as <bag name>/REL. */
 static int
 pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 {
 	cleanup_free char *path = NULL;
-	struct archive_entry *e;
+	cleanup_close int fd = -1;
 	struct stat st;
-	uint64_t size, done = 0;
-	ssize_t n;
-	int fd, r = 0;
-	char c;
 
 	/* O_NONBLOCK: a FIFO put there since the walk looked would hang the open */
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return cfir_err_set(p->err, cfir_err_sys_exit(errno), errno, "open '%s'", rel);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(p->err, EX_DATAERR, 0, "'%s' is not a regular file", rel);
-	}
-	size = (uint64_t)st.st_size;
-	e = archive_entry_new();
-	if (e == NULL || asprintf(&path, "%s/%s", p->top, rel) < 0) {
-		archive_entry_free(e);
-		close(fd);
+	if (asprintf(&path, "%s/%s", p->top, rel) < 0)
 		return cfir_err_set(p->err, EX_OSERR, ENOMEM, "archive");
-	}
-	archive_entry_copy_pathname(e, path);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, st.st_mode & 0777);
-	archive_entry_set_size(e, st.st_size);
-	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	if (archive_write_header(p->a, e) != ARCHIVE_OK)
-		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
-	while (r == 0 && done < size) {
-		if (cfir_interrupted()) {
-			r = cfir_err_interrupted(p->err);
-			break;
-		}
-		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
-		else if (n == 0)
-			r = cfir_err_set(p->err, EX_IOERR, 0, "'%s' shrank while it was packed: %llu of %llu bytes",
-					 rel, (unsigned long long)done, (unsigned long long)size);
-		else if (archive_write_data(p->a, p->buf, (size_t)n) != n)
-			r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
-		else
-			done += (uint64_t)n;
-	}
-	while (r == 0 && (n = read(fd, &c, 1)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		r = n < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel) :
-			    cfir_err_set(p->err, EX_IOERR, 0, "'%s' grew while it was packed: past %llu bytes",
-					 rel, (unsigned long long)size);
-	}
-	archive_entry_free(e);
-	close(fd);
-	return r;
+	if (cfir_tarw_header(p->t, path, &st, NULL, p->err) < 0)
+		return -1;
+	return pack_data(p, fd, rel, (uint64_t)st.st_size);
 }
 
 /* Every file of the bag, by the walk's rules, depth first in name order: the same bag, the same tar. */
@@ -147,6 +129,42 @@ pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 	return 0;
 }
 
+/* OUT.sha256, for sha256sum -c from the directory OUT is in. */
+static int
+write_sum(const char *out, const char *hex, struct cfir_err *err)
+{
+	cleanup_free char *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
+	int fd;
+
+	if (outcopy == NULL || asprintf(&sumpath, "%s.sha256", out) < 0 ||
+	    asprintf(&line, "%s  %s\n", hex, basename(outcopy)) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
+	fd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || cfir_write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0) {
+		cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
+		if (fd >= 0) {
+			close(fd);
+			unlink(sumpath);
+		}
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The tar whole: every file, the end of the archive, on disk. */
+static int
+pack_all(struct packer *p, int dfd, const char *out, struct cfir_err *err)
+{
+	if (cfir_bag_walk(dfd, 0, pack_entry, p, err) < 0)
+		return -1;
+	if (cfir_tarw_close(steal_pointer(&p->t), err) < 0)
+		return -1;
+	if (fsync(p->fd) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "fsync '%s'", out);
+	return 0;
+}
+
 /*
  * The bag BAGDIR, open as DFD, into the tar OUT and its SHA-256 into
  * OUT.sha256; ^C stops it within a block, and then, as on any failure,
@@ -156,61 +174,26 @@ static int
 pack(int dfd, const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 {
 	struct packer p = { .fd = -1, .err = err };
-	cleanup_free char *copy = strdup(bagdir), *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
+	cleanup_free char *copy = strdup(bagdir);
 	int r = -1;
 
-	if (copy == NULL || outcopy == NULL)
+	if (copy == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
 	p.top = basename(copy);
 	p.fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	p.h = cfir_hash_new();
-	p.a = archive_write_new();
-	if (dfd < 0 || p.fd < 0) {
+	if (dfd < 0 || p.fd < 0)
 		cfir_err_set(err, p.fd < 0 && errno == EEXIST ? EX_CANTCREAT : EX_IOERR, errno, "'%s'",
 			     p.fd < 0 ? out : bagdir);
-		goto out;
-	}
-	if (p.h == NULL || p.a == NULL || archive_write_set_format_pax_restricted(p.a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(p.a, 1) != ARCHIVE_OK ||
-	    archive_write_open(p.a, &p, NULL, pack_write, NULL) != ARCHIVE_OK) {
-		cfir_err_set(err, EX_SOFTWARE, 0, "archive: %s", p.a ? archive_error_string(p.a) : "no memory");
-		goto out;
-	}
-	if (cfir_bag_walk(dfd, 0, pack_entry, &p, err) < 0)
-		goto out;
-	if (archive_write_close(p.a) != ARCHIVE_OK) {
-		cfir_err_set(err, EX_IOERR, 0, "archive: %s", archive_error_string(p.a));
-		goto out;
-	}
-	if (fsync(p.fd) < 0) {
-		cfir_err_set(err, EX_IOERR, errno, "fsync '%s'", out);
-		goto out;
-	}
-	cfir_hash_final_hex(p.h, hex);
-	/* sha256sum -c FILE.tar.sha256 checks it, from the directory it is in */
-	if (asprintf(&sumpath, "%s.sha256", out) < 0 || asprintf(&line, "%s  %s\n", hex, basename(outcopy)) < 0) {
+	else if (p.h == NULL)
 		cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
-		goto out;
+	else if (cfir_tarw_open(&p.t, CFIR_TARW_BAG, "archive", pack_write, &p, err) == 0 &&
+		 pack_all(&p, dfd, out, err) == 0) {
+		cfir_hash_final_hex(p.h, hex);
+		r = write_sum(out, hex, err);
 	}
-	{
-		int sfd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-		if (sfd < 0 || cfir_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
-			cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
-			if (sfd >= 0) {
-				close(sfd);
-				unlink(sumpath);
-			}
-			goto out;
-		}
-		close(sfd);
-	}
-	r = 0;
-out:
 	/* a failed pack writes no more: closing would pad the cut member with zeros */
-	p.failed = r < 0;
-	if (p.a != NULL)
-		archive_write_free(p.a);
+	cfir_tarw_discard(p.t);
 	cfir_hash_free(p.h);
 	if (p.fd >= 0)
 		close(p.fd);
