@@ -245,43 +245,35 @@ log_append(struct cfir_bag *b, const char *line, size_t len, struct cfir_err *er
 	return cfir_err_set(err, EX_IOERR, e, "bag '%s': append custody record", b->dir);
 }
 
-/* DETAILS replaced by a short note on why they are not in the record. */
-static void
-details_drop(cJSON *rec, size_t bytes, const char *why)
+/*
+ * The details of REC replaced by a short note on why they are not in it:
+ * REC's line anew (malloc'd, room left for a newline), the size the
+ * details had in *DLEN.
+ */
+static char *
+details_drop(cJSON *rec, const char *why, size_t *len, size_t *dlen)
 {
 	cJSON *note = cJSON_CreateObject();
 	char msg[700];
 
-	snprintf(msg, sizeof(msg), "the details (%zu bytes) are not in this record: %s", bytes, why);
+	*dlen = 0;
+	free(cfir_json_print(cJSON_GetObjectItemCaseSensitive(rec, "details"), dlen));
+	snprintf(msg, sizeof(msg), "the details (%zu bytes) are not in this record: %s", *dlen, why);
 	cfir_json_add_str(note, "dropped", msg);
 	cJSON_ReplaceItemInObjectCaseSensitive(rec, "details", note);
+	return cfir_json_print(rec, len);
 }
 
-/*
- * The custody record of A, appended and chained; the tag files follow. Under
- * b->mu. A record is at most CFIR_BAG_RECORD_MAX bytes: larger details (container
- * data can make them so) are replaced by a note. When the record does not
- * fit on the disk, it is written once more without its details, and the
- * error says so; when even that fails the log is as it was, and the
- * action's files stay out of the manifest for the next cfir to recover.
- */
-int
-cfir_bag_record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
-	     cJSON *details, struct cfir_err *err)
+/* The custody record of A, as it will be chained; DETAILS taken over; A is cleared. */
+static cJSON *
+record_new(struct cfir_bag *b, struct act *a, const char *status, const char *error, cJSON *details)
 {
-	cleanup_cjson cJSON *rec = cJSON_CreateObject();
-	cleanup_free char *line = NULL, *action = NULL;
-	struct cfir_err aerr = { 0 };
+	cJSON *rec = cJSON_CreateObject();
 	char now[CFIR_TIME_LEN];
 	struct utsname u;
-	size_t len, dlen = 0;
-	bool dropped = false;
-	sigset_t sigs;
-	int r;
 
 	uname(&u);
 	cfir_now_rfc3339(now);
-	action = a->action ? strdup(a->action) : NULL;
 	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
 	cfir_json_add_str(rec, "time", now);
 	cfir_json_add_str(rec, "action", a->action);
@@ -301,17 +293,63 @@ cfir_bag_record_write(struct cfir_bag *b, struct act *a, const char *status, con
 		cJSON_AddItemToObject(rec, "details", details);
 	cfir_json_add_str(rec, "prev", b->head);
 	cfir_bag_act_clear(a);
+	return rec;
+}
+
+/*
+ * *LINE (REC printed, *LEN bytes) at the end of the log; when it does not
+ * fit and its details may go (DROPPABLE), REC once more without them: then
+ * *LINE and *LEN are the record written, and *AERR says why they went.
+ */
+static int
+record_append(struct cfir_bag *b, cJSON *rec, char **line, size_t *len, bool droppable,
+	      struct cfir_err *aerr, struct cfir_err *err)
+{
+	size_t dlen;
+
+	(*line)[*len] = '\n';	/* the serialiser left room for the NUL */
+	if (log_append(b, *line, *len + 1, err) == 0)
+		return 0;
+	if (!droppable)
+		return -1;
+	/* no room for it: the record without its details still says what happened */
+	*aerr = *err;
+	free(*line);
+	*line = details_drop(rec, aerr->msg, len, &dlen);
+	if (*line == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
+	(*line)[*len] = '\n';
+	return log_append(b, *line, *len + 1, err);
+}
+
+/*
+ * The custody record of A, appended and chained; the tag files follow. Under
+ * b->mu. A record is at most CFIR_BAG_RECORD_MAX bytes: larger details
+ * (container data can make them so) are replaced by a note. When the
+ * record does not fit on the disk, it is written once more without its
+ * details, and the error says so; when even that fails the log is as it
+ * was, and the action's files stay out of the manifest for the next cfir
+ * to recover.
+ */
+int
+cfir_bag_record_write(struct cfir_bag *b, struct act *a, const char *status, const char *error,
+		      cJSON *details, struct cfir_err *err)
+{
+	cleanup_free char *action = a->action ? strdup(a->action) : NULL, *line = NULL;
+	cleanup_cjson cJSON *rec = record_new(b, a, status, error, details);
+	struct cfir_err aerr = { 0 };
+	size_t len, dlen;
+	bool dropped = false;
+	sigset_t sigs;
+	int r;
 
 	line = cfir_json_print(rec, &len);
 	if (line != NULL && len + 1 > CFIR_BAG_RECORD_MAX && details != NULL) {
 		free(steal_pointer(&line));
-		line = cfir_json_print(details, &dlen);
-		free(steal_pointer(&line));
-		details_drop(rec, dlen, "larger than a custody record may be (16 MiB)");
+		line = details_drop(rec, "larger than a custody record may be (16 MiB)", &len, &dlen);
 		dropped = true;
 		cfir_bag_notice(b, "bag '%s': the details of the '%s' record are too large (%zu bytes): left out",
-		       b->dir, action ? action : "?", dlen);
-		line = cfir_json_print(rec, &len);
+				b->dir, action ? action : "?", dlen);
 	}
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
@@ -322,24 +360,7 @@ cfir_bag_record_write(struct cfir_bag *b, struct act *a, const char *status, con
 	 */
 	cfir_signals_hold(&sigs);
 	cfir_bag_reserve_give(b);
-	line[len] = '\n';	/* the serialiser left room for the NUL */
-	r = log_append(b, line, len + 1, err);
-	if (r < 0 && details != NULL && !dropped) {
-		/* no room for it: the record without its details still says what happened */
-		aerr = *err;
-		free(steal_pointer(&line));
-		line = cfir_json_print(details, &dlen);
-		free(steal_pointer(&line));
-		details_drop(rec, dlen, aerr.msg);
-		dropped = true;
-		line = cfir_json_print(rec, &len);
-		if (line == NULL) {
-			r = cfir_err_set(err, EX_OSERR, ENOMEM, "custody record");
-		} else {
-			line[len] = '\n';
-			r = log_append(b, line, len + 1, err);
-		}
-	}
+	r = record_append(b, rec, &line, &len, details != NULL && !dropped, &aerr, err);
 	if (r < 0) {
 		cfir_bag_manifest_forget(b, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
 		(void)cfir_bag_reserve_take(b);

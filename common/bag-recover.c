@@ -73,6 +73,67 @@ recover_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 	return cfir_bag_manifest_add(w->b, e->path, hex, bytes) < 0 ? cfir_err_set(err, EX_OSERR, ENOMEM, "bag") : 0;
 }
 
+/* The words and the details of the "recover" record: what was found, each thing once. */
+static cJSON *
+recover_details(const struct cfir_bag *b, const struct recovery *rv, const struct rwalk *w,
+		char *msg, size_t n)
+{
+	cJSON *details = cJSON_CreateObject(), *l;
+	int nleft = cJSON_GetArraySize(w->leftovers);
+	char part[160];
+
+	if (w->files > 0)
+		snprintf(msg, n, "an earlier cfir ended before it recorded %zu file%s: hashed now, "
+			 "as they are", w->files, w->files == 1 ? "" : "s");
+	else
+		snprintf(msg, n, "an earlier cfir ended before it finished");
+	if (rv->cut_bytes > 0) {
+		l = cJSON_AddObjectToObject(details, "cut_record");
+		cfir_json_add_num(l, "bytes", (double)rv->cut_bytes);
+		cfir_json_add_str(l, "sha256", rv->cut_hex);
+		snprintf(part, sizeof(part), "; a custody record it was writing was cut off (%zu bytes)",
+			 rv->cut_bytes);
+		strncat(msg, part, n - strlen(msg) - 1);
+	}
+	if (!b->info_found) {
+		cJSON_AddBoolToObject(details, "tag_files_missing", true);
+		strncat(msg, "; the tag files were never written", n - strlen(msg) - 1);
+	} else if (rv->behind > 0) {
+		cfir_json_add_num(details, "tag_files_behind", (double)rv->behind);
+		snprintf(part, sizeof(part), "; the tag files were %llu record%s behind the custody log",
+			 (unsigned long long)rv->behind, rv->behind == 1 ? "" : "s");
+		strncat(msg, part, n - strlen(msg) - 1);
+	} else if (rv->tags_stale) {
+		cJSON_AddBoolToObject(details, "tag_manifest_stale", true);
+		strncat(msg, "; the tag manifest was not up to date", n - strlen(msg) - 1);
+	}
+	if (nleft > 0) {
+		snprintf(part, sizeof(part), "; %d unfinished tag file%s removed", nleft, nleft == 1 ? "" : "s");
+		strncat(msg, part, n - strlen(msg) - 1);
+		cJSON_AddItemToObject(details, "leftovers", cJSON_Duplicate(w->leftovers, true));
+	}
+	return details;
+}
+
+/* The walk that finds what no manifest lists, the manifest's paths sorted for it. */
+static int
+recover_walk(struct cfir_bag *b, struct rwalk *w, struct cfir_err *err)
+{
+	size_t i, n = b->nm;
+
+	w->listed = malloc((n ? n : 1) * sizeof(*w->listed));
+	if (w->listed == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	for (i = 0; i < n; i++)
+		w->listed[i] = b->m[i].path;
+	if (n > 1)
+		qsort(w->listed, n, sizeof(*w->listed), cmp_strp);
+	w->nlisted = n;
+	if (cfir_bag_walk(b->dirfd, 0, recover_entry, w, err) < 0)
+		return cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
+	return 0;
+}
+
 /*
  * An earlier cfir that was killed (kill -9, a crash, the power) leaves
  * payload files no manifest lists, a custody line without its newline,
@@ -88,67 +149,28 @@ cfir_bag_recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err 
 	struct rwalk w = { .b = b };
 	struct act a = { 0 };
 	cleanup_cjson cJSON *leftovers = cJSON_CreateArray();
-	cJSON *details = NULL, *l;
-	char msg[480] = "", part[160];
-	size_t i, n;
+	const cJSON *l;
+	cJSON *details;
+	char msg[480] = "";
 	int r = -1;
 
 	w.leftovers = leftovers;
-	w.listed = malloc((b->nm ? b->nm : 1) * sizeof(*w.listed));
-	if (w.listed == NULL || leftovers == NULL || cfir_bag_act_begin(b, &a, "recover", NULL, err) < 0) {
+	if (leftovers == NULL || cfir_bag_act_begin(b, &a, "recover", NULL, err) < 0) {
 		if (err->exit == 0)
 			cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
 		goto out;
 	}
-	for (i = 0, n = b->nm; i < n; i++)
-		w.listed[i] = b->m[i].path;
-	if (n > 1)
-		qsort(w.listed, n, sizeof(*w.listed), cmp_strp);
-	w.nlisted = n;
 	w.artifacts = a.artifacts;
-	if (cfir_bag_walk(b->dirfd, 0, recover_entry, &w, err) < 0) {
-		cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
+	if (recover_walk(b, &w, err) < 0)
 		goto out;
-	}
 	if (w.files == 0 && rv->cut_bytes == 0 && rv->behind == 0 && !rv->tags_stale &&
 	    cJSON_GetArraySize(leftovers) == 0 && b->info_found) {
 		r = 0;
 		goto out;
 	}
-	details = cJSON_CreateObject();
-	if (w.files > 0)
-		snprintf(msg, sizeof(msg), "an earlier cfir ended before it recorded %zu file%s: hashed now, "
-			 "as they are", w.files, w.files == 1 ? "" : "s");
-	else
-		snprintf(msg, sizeof(msg), "an earlier cfir ended before it finished");
-	if (rv->cut_bytes > 0) {
-		l = cJSON_AddObjectToObject(details, "cut_record");
-		cfir_json_add_num(l, "bytes", (double)rv->cut_bytes);
-		cfir_json_add_str(l, "sha256", rv->cut_hex);
-		snprintf(part, sizeof(part), "; a custody record it was writing was cut off (%zu bytes)",
-			 rv->cut_bytes);
-		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
-	}
-	if (!b->info_found) {
-		cJSON_AddBoolToObject(details, "tag_files_missing", true);
-		strncat(msg, "; the tag files were never written", sizeof(msg) - strlen(msg) - 1);
-	} else if (rv->behind > 0) {
-		cfir_json_add_num(details, "tag_files_behind", (double)rv->behind);
-		snprintf(part, sizeof(part), "; the tag files were %llu record%s behind the custody log",
-			 (unsigned long long)rv->behind, rv->behind == 1 ? "" : "s");
-		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
-	} else if (rv->tags_stale) {
-		cJSON_AddBoolToObject(details, "tag_manifest_stale", true);
-		strncat(msg, "; the tag manifest was not up to date", sizeof(msg) - strlen(msg) - 1);
-	}
-	if (cJSON_GetArraySize(leftovers) > 0) {
-		snprintf(part, sizeof(part), "; %d unfinished tag file%s removed", cJSON_GetArraySize(leftovers),
-			 cJSON_GetArraySize(leftovers) == 1 ? "" : "s");
-		strncat(msg, part, sizeof(msg) - strlen(msg) - 1);
-		cJSON_AddItemToObject(details, "leftovers", cJSON_Duplicate(leftovers, true));
-	}
+	details = recover_details(b, rv, &w, msg, sizeof(msg));
 	pthread_mutex_lock(&b->mu);
-	r = cfir_bag_record_write(b, &a, "partial", msg, steal_pointer(&details), err);
+	r = cfir_bag_record_write(b, &a, "partial", msg, details, err);
 	pthread_mutex_unlock(&b->mu);
 	if (r < 0) {
 		cfir_err_wrap(err, "bag '%s': recover what an earlier cfir left", b->dir);
@@ -162,7 +184,6 @@ cfir_bag_recover(struct cfir_bag *b, const struct recovery *rv, struct cfir_err 
 	}
 	cfir_bag_notice(b, "bag '%s': %s (custody record %llu)", b->dir, msg, (unsigned long long)b->seq);
 out:
-	cJSON_Delete(details);
 	cfir_bag_act_clear(&a);
 	free(w.listed);
 	return r;

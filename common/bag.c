@@ -187,6 +187,24 @@ bag_init(struct cfir_bag *b, bool fresh, struct recovery *rv, struct cfir_err *e
 	return 0;
 }
 
+/* The case and the examiner this command names; a bag of another case refuses it. */
+static int
+bag_take_meta(struct cfir_bag *b, const struct cfir_bag_meta *meta, struct cfir_err *err)
+{
+	if (meta != NULL && meta->case_id != NULL) {
+		if (b->case_id != NULL && strcmp(b->case_id, meta->case_id) != 0)
+			return cfir_err_set(err, EX_USAGE, 0, "bag '%s' belongs to case '%s', not '%s'",
+					    b->dir, b->case_id, meta->case_id);
+		free(b->case_id);
+		b->case_id = strdup(meta->case_id);
+	}
+	if (meta != NULL && meta->examiner != NULL) {
+		free(b->examiner);
+		b->examiner = strdup(meta->examiner);
+	}
+	return 0;
+}
+
 int
 cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	      const struct cfir_bag_meta *meta, struct cfir_err *err)
@@ -226,19 +244,8 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		fchmod(b->dirfd, 0700);
 	if (bag_init(b, fresh, &rv, err) < 0)
 		goto fail;
-	if (meta != NULL && meta->case_id != NULL) {
-		if (b->case_id != NULL && strcmp(b->case_id, meta->case_id) != 0) {
-			cfir_err_set(err, EX_USAGE, 0, "bag '%s' belongs to case '%s', not '%s'",
-				     dir, b->case_id, meta->case_id);
-			goto fail;
-		}
-		free(b->case_id);
-		b->case_id = strdup(meta->case_id);
-	}
-	if (meta != NULL && meta->examiner != NULL) {
-		free(b->examiner);
-		b->examiner = strdup(meta->examiner);
-	}
+	if (bag_take_meta(b, meta, err) < 0)
+		goto fail;
 	exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (exefd < 0 || cfir_sha256_fd(exefd, b->binsha, NULL, NULL) < 0)
 		snprintf(b->binsha, sizeof(b->binsha), "unknown");
