@@ -242,6 +242,84 @@ packed(struct cfir_global *g, const char *bag, const char *archive, const char *
 	cJSON_Delete(rec);
 }
 
+/* The bag to seal and the archive to pack it into, checked before anything is done. */
+static int
+seal_args_ok(const char *dir, const char *archive, struct cfir_err *err)
+{
+	cleanup_free char *decl = NULL, *bagreal = NULL, *outdir = NULL, *outreal = NULL;
+
+	/* sealing makes no bag: it ends one */
+	if (asprintf(&decl, "%s/bagit.txt", dir) < 0 || access(decl, F_OK) < 0)
+		return cfir_err_set(err, EX_NOINPUT, errno, "'%s' is not an evidence bag", dir);
+	if (archive == NULL)
+		return 0;
+	/* not into the bag it packs, nor over a file that exists */
+	bagreal = realpath(dir, NULL);
+	outdir = strdup(archive);
+	outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
+	if (bagreal == NULL || outreal == NULL)
+		return cfir_err_set(err, EX_CANTCREAT, errno, "--archive '%s'", archive);
+	if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
+	    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/'))
+		return cfir_err_set(err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
+	if (access(archive, F_OK) == 0)
+		return cfir_err_set(err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
+	return 0;
+}
+
+/* The output of a seal: the bag, the trusted comment, the signature and the archive. */
+static void
+sealed(struct cfir_global *g, const char *dir, const char *trusted, bool signed_, const char *archive,
+       const char *hex)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	cfir_json_add_bytes(rec, "bag", dir, strlen(dir));
+	cJSON_AddBoolToObject(rec, "sealed", true);
+	cJSON_AddBoolToObject(rec, "signed", signed_);
+	cfir_json_add_str(rec, "trusted_comment", trusted);
+	if (archive != NULL) {
+		cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
+		cfir_json_add_str(rec, "archive_sha256", hex);
+	}
+	if (g->out.format == CFIR_FORMAT_JSON) {
+		cfir_out_record(&g->out, rec, NULL, NULL);
+	} else if (!g->out.quiet) {
+		fputs("sealed ", g->out.fp);
+		cfir_vis_str(g->out.fp, dir);
+		fprintf(g->out.fp, "\n  %s\n", trusted);
+		if (signed_)
+			fputs("  signature: tagmanifest-sha256.txt.minisig\n", g->out.fp);
+		if (archive != NULL) {
+			fprintf(g->out.fp, "  archive: %s  ", hex);
+			cfir_vis_str(g->out.fp, archive);
+			fputc('\n', g->out.fp);
+		}
+	}
+	cJSON_Delete(rec);
+}
+
+/* The seal's custody record and the seal itself, signed with SK when given; the trusted comment in *TRUSTED. */
+static int
+seal_bag(struct cfir_bag *bag, const struct cfir_minisign_sec *sk, char **trusted, struct cfir_err *err)
+{
+	cJSON *details;
+
+	if (cfir_bag_begin(bag, "seal", NULL, err) < 0)
+		return -1;
+	details = cJSON_CreateObject();
+	cJSON_AddBoolToObject(details, "signed", sk != NULL);
+	if (sk != NULL) {
+		char id[17];
+
+		cfir_minisign_keyid_hex(id, sk->keyid);
+		cfir_json_add_str(details, "key_id", id);
+	}
+	if (cfir_bag_end(bag, "ok", NULL, details, err) < 0 || cfir_bag_seal(bag, sk, trusted, err) < 0)
+		return -1;
+	return 0;
+}
+
 int
 cmd_seal(int argc, char **argv, struct cfir_global *g)
 {
@@ -259,8 +337,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	cleanup_free char *trusted = NULL;
 	const char *key = NULL, *archive = NULL;
 	char hex[CFIR_SHA256_HEX] = "";
-	cJSON *details, *rec;
-	int c, dfd = -1;
+	int c, dfd = -1, was_sealed;
 
 	tool_bagopts_init(&bo, g);
 	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
@@ -279,41 +356,14 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	if (argc - optind != 1)
 		return tool_usage(seal_usage, true);
 	bo.dir = argv[optind];
-	{
-		cleanup_free char *decl = NULL;
-
-		/* sealing makes no bag: it ends one */
-		if (asprintf(&decl, "%s/bagit.txt", bo.dir) < 0 || access(decl, F_OK) < 0) {
-			cfir_err_set(&err, EX_NOINPUT, errno, "'%s' is not an evidence bag", bo.dir);
-			goto out;
-		}
-	}
-	if (archive != NULL) {
-		cleanup_free char *bagreal = realpath(bo.dir, NULL), *outdir = strdup(archive), *outreal = NULL;
-
-		/* not into the bag it packs, nor over a file that exists */
-		outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
-		if (bagreal == NULL || outreal == NULL) {
-			cfir_err_set(&err, EX_CANTCREAT, errno, "--archive '%s'", archive);
-			goto out;
-		}
-		if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
-		    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/')) {
-			cfir_err_set(&err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
-			goto out;
-		}
-		if (access(archive, F_OK) == 0) {
-			cfir_err_set(&err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
-			goto out;
-		}
-	}
+	if (seal_args_ok(bo.dir, archive, &err) < 0)
+		goto out;
 	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
 	if (archive != NULL && key == NULL) {
-		int sealed = cfir_bag_open_sealed(bo.dir, &bo.meta, &dfd, &err);
-
-		if (sealed < 0)
+		was_sealed = cfir_bag_open_sealed(bo.dir, &bo.meta, &dfd, &err);
+		if (was_sealed < 0)
 			goto out;
-		if (sealed > 0) {
+		if (was_sealed > 0) {
 			if (pack(dfd, bo.dir, archive, hex, &err) == 0)
 				packed(g, bo.dir, archive, hex);
 			goto out;
@@ -327,18 +377,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 		cfir_err_wrap(&err, "bag '%s' not sealed", bo.dir);
 		goto out;
 	}
-	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 || cfir_bag_begin(bag, "seal", NULL, &err) < 0)
-		goto out;
-	details = cJSON_CreateObject();
-	cJSON_AddBoolToObject(details, "signed", key != NULL);
-	if (key != NULL) {
-		char id[17];
-
-		cfir_minisign_keyid_hex(id, sk.keyid);
-		cfir_json_add_str(details, "key_id", id);
-	}
-	if (cfir_bag_end(bag, "ok", NULL, details, &err) < 0 ||
-	    cfir_bag_seal(bag, key != NULL ? &sk : NULL, &trusted, &err) < 0)
+	if (tool_bag_open(&bo, NULL, &bag, &err) < 0 || seal_bag(bag, key != NULL ? &sk : NULL, &trusted, &err) < 0)
 		goto out;
 	/* the sealed bag is final: pack it as it is, still under its lock */
 	if (archive != NULL) {
@@ -352,30 +391,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 			goto out;
 		}
 	}
-	rec = cJSON_CreateObject();
-	cfir_json_add_bytes(rec, "bag", bo.dir, strlen(bo.dir));
-	cJSON_AddBoolToObject(rec, "sealed", true);
-	cJSON_AddBoolToObject(rec, "signed", key != NULL);
-	cfir_json_add_str(rec, "trusted_comment", trusted);
-	if (archive != NULL) {
-		cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
-		cfir_json_add_str(rec, "archive_sha256", hex);
-	}
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		cfir_out_record(&g->out, rec, NULL, NULL);
-	} else if (!g->out.quiet) {
-		fputs("sealed ", g->out.fp);
-		cfir_vis_str(g->out.fp, bo.dir);
-		fprintf(g->out.fp, "\n  %s\n", trusted);
-		if (key != NULL)
-			fputs("  signature: tagmanifest-sha256.txt.minisig\n", g->out.fp);
-		if (archive != NULL) {
-			fprintf(g->out.fp, "  archive: %s  ", hex);
-			cfir_vis_str(g->out.fp, archive);
-			fputc('\n', g->out.fp);
-		}
-	}
-	cJSON_Delete(rec);
+	sealed(g, bo.dir, trusted, key != NULL, archive, hex);
 out:
 	OPENSSL_cleanse(&sk, sizeof(sk));
 	if (dfd >= 0)
