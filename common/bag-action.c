@@ -101,13 +101,12 @@ cfir_bag_side_end(struct cfir_bag *b, struct cfir_bag_side *s, const char *statu
 void
 cfir_bag_act_clear(struct act *a)
 {
-	free(a->action);
-	free(a->target);
-	free(a->target_id12);
-	free(a->target_name);
-	cJSON_Delete(a->artifacts);
-	a->action = a->target = a->target_id12 = a->target_name = NULL;
-	a->artifacts = NULL;
+	char **owned[] = { &a->action, &a->target, &a->target_id12, &a->target_name };
+	size_t i;
+
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		free(steal_pointer(owned[i]));
+	cJSON_Delete(steal_pointer(&a->artifacts));
 }
 
 int

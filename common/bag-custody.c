@@ -23,8 +23,9 @@ cfir_custody_each(const char *text, size_t len, cfir_custody_record_fn fn, void 
 
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		cleanup_cjson cJSON *rec = cJSON_ParseWithLength(p, (size_t)(nl - p));
+		struct cfir_custody_record cr = { ++n, rec, p, (size_t)(nl - p) };
 
-		r = fn(ctx, ++n, rec, p, (size_t)(nl - p));
+		r = fn(ctx, &cr);
 		if (r != 0)
 			return r;
 		p = nl + 1;
@@ -57,10 +58,11 @@ struct chain {
 
 /* One record of the chain: an object, its seq the next, its prev the record before's hash. */
 static int
-chain_record(void *ctx, size_t n, const cJSON *rec, const char *line, size_t len)
+chain_record(void *ctx, const struct cfir_custody_record *r)
 {
 	struct chain *c = ctx;
-	const cJSON *seq, *pv;
+	const cJSON *rec = r->rec, *seq, *pv;
+	size_t n = r->seq;
 
 	if (!cJSON_IsObject(rec)) {
 		snprintf(c->why, c->whylen, "record %zu: not a JSON object", n);
@@ -76,8 +78,8 @@ chain_record(void *ctx, size_t n, const cJSON *rec, const char *line, size_t len
 		snprintf(c->why, c->whylen, "record %zu: prev does not match the hash of record %zu", n, n - 1);
 		return -1;
 	}
-	cfir_sha256_hex(line, len, c->prev);
-	c->end = line + len + 1;
+	cfir_sha256_hex(r->line, r->len, c->prev);
+	c->end = r->line + r->len + 1;
 	c->n = n;
 	return 0;
 }
@@ -124,19 +126,17 @@ struct artifacts {
 };
 
 static int
-artifacts_of(void *ctx, size_t n, const cJSON *rec, const char *line, size_t len)
+artifacts_of(void *ctx, const struct cfir_custody_record *r)
 {
 	struct artifacts *x = ctx;
 	const cJSON *a;
 
-	(void)line;
-	(void)len;
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts")) {
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(r->rec, "artifacts")) {
 		const cJSON *path = cJSON_GetObjectItemCaseSensitive(a, "path");
 		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(a, "sha256");
 
 		if (cJSON_IsString(path) && cJSON_IsString(sha))
-			x->r |= x->fn(x->ctx, n, path->valuestring, sha->valuestring);
+			x->r |= x->fn(x->ctx, r->seq, path->valuestring, sha->valuestring);
 	}
 	return 0;
 }

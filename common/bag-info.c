@@ -18,6 +18,18 @@ info_value(const char *s)
 	return cfir_manifest_encode(s ? s : "");
 }
 
+void
+cfir_bag_info_free(struct cfir_bag *b)
+{
+	size_t i;
+
+	free(b->case_id);
+	free(b->examiner);
+	for (i = 0; i < b->ncontainers; i++)
+		free(b->containers[i]);
+	free(b->containers);
+}
+
 int
 cfir_bag_info_load(struct cfir_bag *b, struct cfir_err *err)
 {

@@ -85,6 +85,7 @@ void cfir_bag_notice(struct cfir_bag *b, const char *fmt, ...) __attribute__((fo
 /* Replace NAME in the bag atomically. */
 int cfir_bag_write_atomic(struct cfir_bag *b, const char *name, const char *data, size_t len,
 			  struct cfir_err *err);
+void cfir_bag_manifest_free(struct cfir_bag *b);
 int cfir_bag_manifest_add(struct cfir_bag *b, const char *path, const char *hex, uint64_t bytes);
 int cfir_bag_manifest_load(struct cfir_bag *b, struct cfir_err *err);
 /* The payload files of a record that could not be written leave the manifest again. */
@@ -96,6 +97,8 @@ int cfir_bag_tags_update(struct cfir_bag *b, struct cfir_err *err);
 bool cfir_bag_tags_stale(struct cfir_bag *b, const char *log_hex);
 
 /* bag-info.c */
+/* What bag-info.txt holds in memory: the case, the examiner, the containers. */
+void cfir_bag_info_free(struct cfir_bag *b);
 int cfir_bag_info_load(struct cfir_bag *b, struct cfir_err *err);
 int cfir_bag_info_write(struct cfir_bag *b, struct cfir_err *err);
 

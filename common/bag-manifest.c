@@ -42,17 +42,28 @@ cfir_bag_write_atomic(struct cfir_bag *b, const char *name, const char *data, si
 	return 0;
 }
 
+void
+cfir_bag_manifest_free(struct cfir_bag *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nm; i++)
+		free(b->m[i].path);
+	free(b->m);
+}
+
 int
 cfir_bag_manifest_add(struct cfir_bag *b, const char *path, const char *hex, uint64_t bytes)
 {
-	struct mentry *nm;
-
 	if (b->nm == b->capm) {
-		b->capm = b->capm ? 2 * b->capm : 64;
-		nm = realloc(b->m, b->capm * sizeof(*nm));
+		/* the capacity grows only with the array: a failed realloc leaves both as they were */
+		size_t cap = b->capm ? 2 * b->capm : 64;
+		struct mentry *nm = reallocarray(b->m, cap, sizeof(*nm));
+
 		if (nm == NULL)
 			return -1;
 		b->m = nm;
+		b->capm = cap;
 	}
 	b->m[b->nm].path = strdup(path);
 	if (b->m[b->nm].path == NULL)

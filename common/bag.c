@@ -128,23 +128,15 @@ check_meta_value(const char *what, const char *v, struct cfir_err *err)
 static void
 bag_free(struct cfir_bag *b)
 {
-	size_t i;
-
 	if (b == NULL)
 		return;
 	if (b->dirfd >= 0) {
 		cfir_bag_reserve_give(b);
 		close(b->dirfd);
 	}
-	for (i = 0; i < b->nm; i++)
-		free(b->m[i].path);
-	for (i = 0; i < b->ncontainers; i++)
-		free(b->containers[i]);
-	free(b->containers);
-	free(b->m);
+	cfir_bag_manifest_free(b);
+	cfir_bag_info_free(b);
 	free(b->dir);
-	free(b->case_id);
-	free(b->examiner);
 	free(b->notices);
 	cfir_bag_act_clear(&b->cur);
 	pthread_mutex_destroy(&b->mu);

@@ -192,13 +192,15 @@ int cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 		       char *why, size_t whylen);
 /* The hash of line N of a custody log (64 zeros for 0): its head after N records; -1 when shorter. */
 int cfir_custody_head_at(const char *text, size_t len, size_t n, char *head);
-/*
- * FN for every whole line of a custody log, in order: SEQ counts from 1,
- * REC is the line parsed (NULL when it is no JSON), LINE and LEN the line
- * without its newline. A non-zero return stops the walk and is returned.
- */
-typedef int (*cfir_custody_record_fn)(void *ctx, size_t seq, const cJSON *rec, const char *line,
-				      size_t len);
+/* One whole line of a custody log. */
+struct cfir_custody_record {
+	size_t seq;		/* its place, from 1 */
+	const cJSON *rec;	/* the line parsed; NULL when it is no JSON */
+	const char *line;	/* the line, without its newline */
+	size_t len;
+};
+/* FN for every whole line of a custody log, in order; a non-zero return stops the walk and is returned. */
+typedef int (*cfir_custody_record_fn)(void *ctx, const struct cfir_custody_record *r);
 int cfir_custody_each(const char *text, size_t len, cfir_custody_record_fn fn, void *ctx);
 /* The same over the bag's own custody log; -1 with ERR when it cannot be read. */
 int cfir_bag_custody_each(struct cfir_bag *b, cfir_custody_record_fn fn, void *ctx,

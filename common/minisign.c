@@ -28,7 +28,8 @@ static const uint64_t b2_iv[8] = {
 	0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
 
-static const unsigned char b2_sigma[12][16] = {
+/* RFC 7693: twelve rounds, round r permuting with row r mod 10 */
+static const unsigned char b2_sigma[10][16] = {
 	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 },
 	{ 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3 },
 	{ 11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4 },
@@ -39,8 +40,6 @@ static const unsigned char b2_sigma[12][16] = {
 	{ 13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10 },
 	{ 6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5 },
 	{ 10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0 },
-	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 },
-	{ 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3 },
 };
 
 static uint64_t
@@ -88,7 +87,7 @@ b2_compress(uint64_t h[8], const unsigned char block[128], uint64_t t, bool last
 	if (last)
 		v[14] = ~v[14];
 	for (i = 0; i < 12; i++) {
-		const unsigned char *s = b2_sigma[i];
+		const unsigned char *s = b2_sigma[i % 10];
 
 		B2_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
 		B2_G(1, 5, 9, 13, m[s[2]], m[s[3]]);

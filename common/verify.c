@@ -64,16 +64,19 @@ static const struct {
 
 #define TAG_READ_N (sizeof(tag_read) / sizeof(tag_read[0]))
 
-/* Which of them PATH is, or -1: a file that is only hashed. */
+static int
+tag_read_cmp(const void *key, const void *t)
+{
+	return strcmp(key, *(const char *const *)t);
+}
+
+/* Which of them PATH is, or -1: a file that is only hashed. The table is in name order. */
 static int
 tag_index(const char *path)
 {
-	size_t i;
+	const void *t = bsearch(path, tag_read, TAG_READ_N, sizeof(tag_read[0]), tag_read_cmp);
 
-	for (i = 0; i < TAG_READ_N; i++)
-		if (strcmp(tag_read[i].path, path) == 0)
-			return (int)i;
-	return -1;
+	return t != NULL ? (int)(((const char *)t - (const char *)tag_read) / sizeof(tag_read[0])) : -1;
 }
 
 struct vstate {

@@ -126,14 +126,11 @@ struct isolation {
 
 /* An isolate record of the container: its isolate.json, the newest so far. */
 static int
-isolation_of(void *ctx, size_t seq, const cJSON *rec, const char *line, size_t len)
+isolation_of(void *ctx, const struct cfir_custody_record *r)
 {
 	struct isolation *is = ctx;
-	const cJSON *a;
+	const cJSON *rec = r->rec, *a;
 
-	(void)seq;
-	(void)line;
-	(void)len;
 	if (!cJSON_IsString(cJSON_GetObjectItem(rec, "action")) ||
 	    strcmp(tool_jstr(rec, "action"), "isolate") != 0 || tool_jstr(rec, "target") == NULL ||
 	    strcmp(tool_jstr(rec, "target"), is->id) != 0)

@@ -218,30 +218,6 @@ sealed_hint(struct cfir_err *err, const char *archive, const char *bag)
 		 "; the bag is sealed and whole: 'cfir seal --archive %s %s' packs it again", archive, bag);
 }
 
-/* The output of a pack of a bag that was sealed before. */
-static void
-packed(struct cfir_global *g, const char *bag, const char *archive, const char *hex)
-{
-	cJSON *rec = cJSON_CreateObject();
-
-	cfir_json_add_bytes(rec, "bag", bag, strlen(bag));
-	cJSON_AddBoolToObject(rec, "sealed", true);
-	cJSON_AddBoolToObject(rec, "sealed_before", true);
-	cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
-	cfir_json_add_str(rec, "archive_sha256", hex);
-	if (g->out.format == CFIR_FORMAT_JSON) {
-		cfir_out_record(&g->out, rec, NULL, NULL);
-	} else if (!g->out.quiet) {
-		fputs("packed ", g->out.fp);
-		cfir_vis_str(g->out.fp, bag);
-		fputs(" (sealed before)\n", g->out.fp);
-		fprintf(g->out.fp, "  archive: %s  ", hex);
-		cfir_vis_str(g->out.fp, archive);
-		fputc('\n', g->out.fp);
-	}
-	cJSON_Delete(rec);
-}
-
 /* The bag to seal and the archive to pack it into, checked before anything is done. */
 static int
 seal_args_ok(const char *dir, const char *archive, struct cfir_err *err)
@@ -267,7 +243,10 @@ seal_args_ok(const char *dir, const char *archive, struct cfir_err *err)
 	return 0;
 }
 
-/* The output of a seal: the bag, the trusted comment, the signature and the archive. */
+/*
+ * The output of a seal: the bag, the trusted comment, the signature and the
+ * archive; with no TRUSTED, of a pack of a bag that was sealed before.
+ */
 static void
 sealed(struct cfir_global *g, const char *dir, const char *trusted, bool signed_, const char *archive,
        const char *hex)
@@ -276,8 +255,12 @@ sealed(struct cfir_global *g, const char *dir, const char *trusted, bool signed_
 
 	cfir_json_add_bytes(rec, "bag", dir, strlen(dir));
 	cJSON_AddBoolToObject(rec, "sealed", true);
-	cJSON_AddBoolToObject(rec, "signed", signed_);
-	cfir_json_add_str(rec, "trusted_comment", trusted);
+	if (trusted == NULL) {
+		cJSON_AddBoolToObject(rec, "sealed_before", true);
+	} else {
+		cJSON_AddBoolToObject(rec, "signed", signed_);
+		cfir_json_add_str(rec, "trusted_comment", trusted);
+	}
 	if (archive != NULL) {
 		cfir_json_add_bytes(rec, "archive", archive, strlen(archive));
 		cfir_json_add_str(rec, "archive_sha256", hex);
@@ -285,9 +268,12 @@ sealed(struct cfir_global *g, const char *dir, const char *trusted, bool signed_
 	if (g->out.format == CFIR_FORMAT_JSON) {
 		cfir_out_record(&g->out, rec, NULL, NULL);
 	} else if (!g->out.quiet) {
-		fputs("sealed ", g->out.fp);
+		fputs(trusted != NULL ? "sealed " : "packed ", g->out.fp);
 		cfir_vis_str(g->out.fp, dir);
-		fprintf(g->out.fp, "\n  %s\n", trusted);
+		if (trusted != NULL)
+			fprintf(g->out.fp, "\n  %s\n", trusted);
+		else
+			fputs(" (sealed before)\n", g->out.fp);
 		if (signed_)
 			fputs("  signature: tagmanifest-sha256.txt.minisig\n", g->out.fp);
 		if (archive != NULL) {
@@ -365,7 +351,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 			goto out;
 		if (was_sealed > 0) {
 			if (pack(dfd, bo.dir, archive, hex, &err) == 0)
-				packed(g, bo.dir, archive, hex);
+				sealed(g, bo.dir, NULL, false, archive, hex);
 			goto out;
 		}
 	}

@@ -264,16 +264,15 @@ struct seen {
 };
 
 static int
-count_record(void *ctx, size_t seq, const cJSON *rec, const char *line, size_t len)
+count_record(void *ctx, const struct cfir_custody_record *r)
 {
 	struct seen *s = ctx;
 
-	(void)line;
 	s->n++;
-	s->last = seq;
-	if (rec == NULL || len == 0)
+	s->last = r->seq;
+	if (r->rec == NULL || r->len == 0)
 		s->parsed_all = false;
-	return seq == 2 ? 7 : 0;
+	return r->seq == 2 ? 7 : 0;
 }
 
 /* Every whole line, in order, parsed; a non-zero return stops the walk and is returned. */
