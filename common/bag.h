@@ -29,6 +29,12 @@ struct cfir_bag_meta {
 	const char *examiner;	/* --examiner or $CFIR_EXAMINER */
 	int argc;
 	char **argv;
+	/*
+	 * What the examiner must hear while the command still waits (another
+	 * cfir holds the bag's lock), before there is a bag to ask for its
+	 * notices: the runner's printer; NULL says nothing.
+	 */
+	void (*say)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 
 /*
@@ -38,7 +44,7 @@ struct cfir_bag_meta {
  */
 int cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		  const struct cfir_bag_meta *meta, struct cfir_err *err);
-struct cfir_ms_sec;
+struct cfir_minisign_sec;
 /*
  * Seal the bag, outside any action (the seal's own custody record comes
  * first): bag-info gets Cfir-Sealed, the tag files their final state, and
@@ -46,15 +52,17 @@ struct cfir_ms_sec;
  * gets the signature's trusted comment (time, custody head, records). A
  * sealed bag cannot be opened for more evidence.
  */
-int cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted,
+int cfir_bag_seal(struct cfir_bag *b, const struct cfir_minisign_sec *sk, char **trusted,
 		  struct cfir_err *err);
 
 /*
  * A bag that is sealed already, for seal --archive to pack it (again): 1 and
  * its directory in *DIRFD under a shared lock (closing it releases it), or
- * 0 when the bag is not sealed (nothing held).
+ * 0 when the bag is not sealed (nothing held). A wait for the lock is said
+ * through META's say, as at cfir_bag_open.
  */
-int cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err);
+int cfir_bag_open_sealed(const char *dir, const struct cfir_bag_meta *meta, int *dirfd,
+			 struct cfir_err *err);
 
 /* Bring the tag files up to date, release the lock, free. */
 int cfir_bag_close(struct cfir_bag *b, struct cfir_err *err);
@@ -128,25 +136,6 @@ int cfir_bag_add_buffer(struct cfir_bag *b, const char *dir, const char *name,
 /* Artifacts of the action in progress, as the custody record will list them. */
 const cJSON *cfir_bag_artifacts(const struct cfir_bag *b);
 
-/* verify */
-struct cfir_ms_pub;
-struct cfir_verify_report {
-	void (*item)(void *ctx, const char *path, bool ok, const char *why);
-	void *ctx;
-	const struct cfir_ms_pub *pub;	/* check the seal's signature with it */
-	size_t ok, failed;
-};
-/*
- * Check every hash, extra and missing files, Payload-Oxum and the custody
- * chain; with R->pub the signature over the tag manifest and the custody
- * head it names.
- */
-int cfir_bag_verify(const char *dir, struct cfir_verify_report *r,
-		    struct cfir_err *err);
-/* The same for a bag packed into one tar (seal --archive), read as a stream. */
-int cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r,
-			    struct cfir_err *err);
-
 /*
  * The walk of a bag directory: one set of rules for the tag manifest, verify,
  * seal --archive and the recovery at open. Depth first, in name order (the
@@ -203,6 +192,19 @@ int cfir_custody_check(const char *text, size_t len, char *head, size_t *count,
 		       char *why, size_t whylen);
 /* The hash of line N of a custody log (64 zeros for 0): its head after N records; -1 when shorter. */
 int cfir_custody_head_at(const char *text, size_t len, size_t n, char *head);
+/* One whole line of a custody log. */
+struct cfir_custody_record {
+	size_t seq;		/* its place, from 1 */
+	const cJSON *rec;	/* the line parsed; NULL when it is no JSON */
+	const char *line;	/* the line, without its newline */
+	size_t len;
+};
+/* FN for every whole line of a custody log, in order; a non-zero return stops the walk and is returned. */
+typedef int (*cfir_custody_record_fn)(void *ctx, const struct cfir_custody_record *r);
+int cfir_custody_each(const char *text, size_t len, cfir_custody_record_fn fn, void *ctx);
+/* The same over the bag's own custody log; -1 with ERR when it cannot be read. */
+int cfir_bag_custody_each(struct cfir_bag *b, cfir_custody_record_fn fn, void *ctx,
+			  struct cfir_err *err);
 /* Artifacts listed by custody records, for the verify cross-check. */
 typedef int (*cfir_custody_artifact_fn)(void *ctx, size_t seq, const char *path,
 					const char *sha256);

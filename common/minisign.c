@@ -28,7 +28,8 @@ static const uint64_t b2_iv[8] = {
 	0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
 
-static const unsigned char b2_sigma[12][16] = {
+/* RFC 7693: twelve rounds, round r permuting with row r mod 10 */
+static const unsigned char b2_sigma[10][16] = {
 	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 },
 	{ 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3 },
 	{ 11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4 },
@@ -39,8 +40,6 @@ static const unsigned char b2_sigma[12][16] = {
 	{ 13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10 },
 	{ 6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5 },
 	{ 10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0 },
-	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 },
-	{ 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3 },
 };
 
 static uint64_t
@@ -88,7 +87,7 @@ b2_compress(uint64_t h[8], const unsigned char block[128], uint64_t t, bool last
 	if (last)
 		v[14] = ~v[14];
 	for (i = 0; i < 12; i++) {
-		const unsigned char *s = b2_sigma[i];
+		const unsigned char *s = b2_sigma[i % 10];
 
 		B2_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
 		B2_G(1, 5, 9, 13, m[s[2]], m[s[3]]);
@@ -182,7 +181,7 @@ decode_line(const char *text, size_t len, int n, unsigned char *out, size_t want
 }
 
 int
-cfir_ms_pub_parse(const char *text, size_t len, struct cfir_ms_pub *pub, struct cfir_err *err)
+cfir_minisign_pub_parse(const char *text, size_t len, struct cfir_minisign_pub *pub, struct cfir_err *err)
 {
 	unsigned char raw[42];
 	int n = 0;
@@ -194,7 +193,7 @@ cfir_ms_pub_parse(const char *text, size_t len, struct cfir_ms_pub *pub, struct 
 		return -1;
 	if (raw[0] != 'E' || raw[1] != 'd')
 		return cfir_err_set(err, EX_DATAERR, 0, "public key: not an Ed25519 minisign key");
-	memcpy(pub->keyid, raw + 2, CFIR_MS_KEYID);
+	memcpy(pub->keyid, raw + 2, CFIR_MINISIGN_KEYID);
 	memcpy(pub->pk, raw + 10, 32);
 	return 0;
 }
@@ -267,7 +266,7 @@ sec_chk(unsigned char out[32], const unsigned char keyid[8], const unsigned char
 }
 
 int
-cfir_ms_sec_parse(const char *text, size_t len, const char *pass, struct cfir_ms_sec *sec,
+cfir_minisign_sec_parse(const char *text, size_t len, const char *pass, struct cfir_minisign_sec *sec,
 		  bool *encrypted, struct cfir_err *err)
 {
 	unsigned char raw[SEC_LEN], stream[104], chk[32];
@@ -347,7 +346,7 @@ ed_verify(const unsigned char pk[32], const unsigned char *msg, size_t len, cons
 }
 
 void
-cfir_ms_keyid_hex(char out[17], const unsigned char keyid[8])
+cfir_minisign_keyid_hex(char out[17], const unsigned char keyid[8])
 {
 	int i;
 
@@ -357,7 +356,7 @@ cfir_ms_keyid_hex(char out[17], const unsigned char keyid[8])
 }
 
 int
-cfir_ms_keygen(const char *pass, uint64_t ops, uint64_t mem, char **pub_text, char **sec_text,
+cfir_minisign_keygen(const char *pass, uint64_t ops, uint64_t mem, char **pub_text, char **sec_text,
 	       struct cfir_err *err)
 {
 	unsigned char seed[32], raw[SEC_LEN] = { 'E', 'd' }, pubraw[42] = { 'E', 'd' }, stream[104];
@@ -382,8 +381,8 @@ cfir_ms_keygen(const char *pass, uint64_t ops, uint64_t mem, char **pub_text, ch
 	if (pass != NULL) {
 		raw[2] = 'S';
 		raw[3] = 'c';
-		put_le64(raw + 38, ops ? ops : CFIR_MS_OPSLIMIT);
-		put_le64(raw + 46, mem ? mem : CFIR_MS_MEMLIMIT);
+		put_le64(raw + 38, ops ? ops : CFIR_MINISIGN_OPSLIMIT);
+		put_le64(raw + 46, mem ? mem : CFIR_MINISIGN_MEMLIMIT);
 		sec_chk(raw + 126, raw + 54, raw + 62);
 		if (RAND_bytes(raw + 6, 32) != 1 ||
 		    kdf_stream(pass, raw + 6, load64(raw + 38), load64(raw + 46), stream, err) < 0)
@@ -391,7 +390,7 @@ cfir_ms_keygen(const char *pass, uint64_t ops, uint64_t mem, char **pub_text, ch
 		for (i = 0; i < 104; i++)
 			raw[54 + i] ^= stream[i];
 	}
-	cfir_ms_keyid_hex(id, pubraw + 2);
+	cfir_minisign_keyid_hex(id, pubraw + 2);
 	p64 = b64(pubraw, sizeof(pubraw));
 	s64 = b64(raw, sizeof(raw));
 	if (p64 == NULL || s64 == NULL ||
@@ -412,7 +411,7 @@ out:
 }
 
 int
-cfir_ms_sign(const struct cfir_ms_sec *sec, const unsigned char hash[64], const char *trusted,
+cfir_minisign_sign(const struct cfir_minisign_sec *sec, const unsigned char hash[64], const char *trusted,
 	     char **sig_text, struct cfir_err *err)
 {
 	unsigned char raw[74] = { 'E', 'D' }, global[64], *gm;
@@ -421,9 +420,9 @@ cfir_ms_sign(const struct cfir_ms_sec *sec, const unsigned char hash[64], const 
 	char id[17];
 
 	*sig_text = NULL;
-	if (tl > CFIR_MS_COMMENT_MAX || strchr(trusted, '\n') != NULL || strchr(trusted, '\r') != NULL)
+	if (tl > CFIR_MINISIGN_COMMENT_MAX || strchr(trusted, '\n') != NULL || strchr(trusted, '\r') != NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "trusted comment: one line, at most %d bytes",
-				    CFIR_MS_COMMENT_MAX);
+				    CFIR_MINISIGN_COMMENT_MAX);
 	memcpy(raw + 2, sec->keyid, 8);
 	if (ed_sign(sec->sk, hash, 64, raw + 10, err) < 0)
 		return -1;
@@ -437,7 +436,7 @@ cfir_ms_sign(const struct cfir_ms_sec *sec, const unsigned char hash[64], const 
 		return -1;
 	}
 	free(gm);
-	cfir_ms_keyid_hex(id, sec->keyid);
+	cfir_minisign_keyid_hex(id, sec->keyid);
 	s64 = b64(raw, sizeof(raw));
 	g64 = b64(global, sizeof(global));
 	if (s64 == NULL || g64 == NULL ||
@@ -448,11 +447,11 @@ cfir_ms_sign(const struct cfir_ms_sec *sec, const unsigned char hash[64], const 
 }
 
 int
-cfir_ms_verify(const struct cfir_ms_pub *pub, const char *sig, size_t siglen, const unsigned char hash[64],
+cfir_minisign_verify(const struct cfir_minisign_pub *pub, const char *sig, size_t siglen, const unsigned char hash[64],
 	       const void *msg, size_t msglen, char *trusted, size_t tlen, struct cfir_err *err)
 {
 	unsigned char raw[74], global[64], *gm;
-	char tline[CFIR_MS_COMMENT_MAX + 32];
+	char tline[CFIR_MINISIGN_COMMENT_MAX + 32];
 	const char *tc;
 	size_t tl;
 	bool ok;

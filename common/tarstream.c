@@ -4,17 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "common/cleanup.h"
 #include "common/hash.h"
 #include "common/tarstream.h"
+#include "common/tarwrite.h"
 
 struct sctx {
 	struct cfir_writer *tar, *mtree, *index;
-	struct archive *z;		/* compressor, when asked for */
-	struct cfir_err zerr;
+	struct cfir_tarw *z;		/* compressor, when asked for */
 	struct cfir_hash *raw;
 	const struct cfir_tarstream_opts *o;
 	uint64_t bytes;
@@ -24,45 +21,6 @@ int
 cfir_tarstream_compress_ok(const char *name)
 {
 	return name == NULL || strcmp(name, "gzip") == 0 || strcmp(name, "zstd") == 0 ? 0 : -1;
-}
-
-static la_ssize_t
-z_write(struct archive *a, void *ctx, const void *buf, size_t len)
-{
-	struct sctx *s = ctx;
-
-	if (cfir_writer_write(s->tar, buf, len, &s->zerr) < 0) {
-		archive_set_error(a, EIO, "%s", s->zerr.msg);
-		return -1;
-	}
-	return (la_ssize_t)len;
-}
-
-static int
-z_open(struct sctx *s, const char *name, struct cfir_err *err)
-{
-	struct archive_entry *e;
-	int r;
-
-	s->z = archive_write_new();
-	if (s->z == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "compressor");
-	r = strcmp(s->o->compress, "zstd") == 0 ? archive_write_add_filter_zstd(s->z)
-						: archive_write_add_filter_gzip(s->z);
-	if (r != ARCHIVE_OK || archive_write_set_format_raw(s->z) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(s->z, 0) != ARCHIVE_OK ||
-	    archive_write_open2(s->z, s, NULL, z_write, NULL, NULL) != ARCHIVE_OK)
-		return cfir_err_set(err, EX_SOFTWARE, 0, "%s compressor: %s", s->o->compress,
-				    archive_error_string(s->z));
-	e = archive_entry_new();
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	r = archive_write_header(s->z, e);
-	archive_entry_free(e);
-	if (r != ARCHIVE_OK)
-		return cfir_err_set(err, EX_SOFTWARE, 0, "%s compressor: %s", s->o->compress,
-				    archive_error_string(s->z));
-	return 0;
 }
 
 /* Every byte the engine sends, once, in order: hashed and stored. */
@@ -77,14 +35,7 @@ tee(void *ctx, const void *buf, size_t len, struct cfir_err *err)
 		s->o->progress(s->o->progress_ctx, s->bytes, false);
 	if (s->z == NULL)
 		return cfir_writer_write(s->tar, buf, len, err);
-	if (archive_write_data(s->z, buf, len) < 0) {
-		if (s->zerr.msg[0] != '\0')
-			*err = s->zerr;
-		else
-			cfir_err_set(err, EX_IOERR, 0, "%s", archive_error_string(s->z));
-		return -1;
-	}
-	return 0;
+	return cfir_tarw_data(s->z, buf, len, err);
 }
 
 static int
@@ -146,7 +97,8 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 	if (cfir_writer_open(b, o->dir, tarname, &s.tar, err) < 0 ||
 	    cfir_writer_open(b, o->dir, mname, &s.mtree, err) < 0 ||
 	    cfir_writer_open(b, o->dir, iname, &s.index, err) < 0 ||
-	    (o->compress != NULL && z_open(&s, tarname, err) < 0)) {
+	    (o->compress != NULL &&
+	     cfir_tarw_open_compressed(&s.z, o->compress, tarname, cfir_tarw_to_writer, s.tar, err) < 0)) {
 		rc = -1;
 		goto out;
 	}
@@ -163,13 +115,14 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 		rc = cfir_err_set(err, EX_DATAERR, 0, "index: %s", r->index.error);
 out:
 	if (s.z != NULL) {
+		struct cfir_err zerr = { 0 };
+
 		/* closing flushes the compressor's tail into the stored file */
-		if (archive_write_close(s.z) != ARCHIVE_OK && r->stream_complete) {
+		if (cfir_tarw_close(s.z, &zerr) < 0 && r->stream_complete) {
 			r->stream_complete = false;
-			rc = cfir_err_set(err, EX_IOERR, 0, "%s", s.zerr.msg[0] ? s.zerr.msg
-							: archive_error_string(s.z));
+			*err = zerr;
+			rc = -1;
 		}
-		archive_write_free(s.z);
 	}
 	if (s.raw != NULL) {
 		cfir_hash_final_hex(s.raw, r->stream_sha256);

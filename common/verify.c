@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "common/minisign.h"
 #include "common/util.h"
+#include "common/verify.h"
 
 #define MEMBERS_MAX (1u << 18)	/* members of an archive: far more than any bag holds */
 #define MEMBER_PATH_MAX 4096
@@ -63,16 +64,19 @@ static const struct {
 
 #define TAG_READ_N (sizeof(tag_read) / sizeof(tag_read[0]))
 
-/* Which of them PATH is, or -1: a file that is only hashed. */
+static int
+tag_read_cmp(const void *key, const void *t)
+{
+	return strcmp(key, *(const char *const *)t);
+}
+
+/* Which of them PATH is, or -1: a file that is only hashed. The table is in name order. */
 static int
 tag_index(const char *path)
 {
-	size_t i;
+	const void *t = bsearch(path, tag_read, TAG_READ_N, sizeof(tag_read[0]), tag_read_cmp);
 
-	for (i = 0; i < TAG_READ_N; i++)
-		if (strcmp(tag_read[i].path, path) == 0)
-			return (int)i;
-	return -1;
+	return t != NULL ? (int)(((const char *)t - (const char *)tag_read) / sizeof(tag_read[0])) : -1;
 }
 
 struct vstate {
@@ -502,7 +506,7 @@ check_signature(struct vstate *v, const char *info)
 	static const char *name = "tagmanifest-sha256.txt.minisig";
 	cleanup_free char *tm = NULL, *sig = NULL;
 	struct cfir_err err = { 0 };
-	char trusted[CFIR_MS_COMMENT_MAX + 1], head[128];
+	char trusted[CFIR_MINISIGN_COMMENT_MAX + 1], head[128];
 	unsigned char h[64];
 	size_t tl = 0, sl = 0, hl;
 	const char *hp;
@@ -516,7 +520,7 @@ check_signature(struct vstate *v, const char *info)
 		return;
 	}
 	cfir_blake2b(h, 64, tm, tl);
-	if (cfir_ms_verify(v->r->pub, sig, sl, h, NULL, 0, trusted, sizeof(trusted), &err) < 0) {
+	if (cfir_minisign_verify(v->r->pub, sig, sl, h, NULL, 0, trusted, sizeof(trusted), &err) < 0) {
 		item(v, name, false, "%s", err.msg);
 		return;
 	}
@@ -612,6 +616,98 @@ members_free(struct vstate *v)
 	free(v->m);
 }
 
+/* A new member REST at the end of V's list, grown as needed. */
+static struct member *
+member_new(struct vstate *v, const char *rest, size_t *cap, struct cfir_err *err)
+{
+	struct member *m;
+
+	if (v->nm == MEMBERS_MAX) {
+		cfir_err_set(err, EX_DATAERR, 0, "more than %u members: not a bag that seal --archive packed",
+			     MEMBERS_MAX);
+		return NULL;
+	}
+	if (v->nm == *cap) {
+		size_t nc = *cap ? 2 * *cap : 256;
+		struct member *nm = realloc(v->m, nc * sizeof(*nm));
+
+		if (nm == NULL) {
+			cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+			return NULL;
+		}
+		v->m = nm;
+		*cap = nc;
+	}
+	m = &v->m[v->nm];
+	memset(m, 0, sizeof(*m));
+	m->path = strdup(rest);
+	if (m->path == NULL) {
+		cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+		return NULL;
+	}
+	v->nm++;
+	return m;
+}
+
+/* LEN more bytes of a kept tag file: at most KEEP in all, else too large and nothing held. */
+static int
+member_keep(struct member *m, const void *buf, size_t len, size_t keep, size_t *cap_text)
+{
+	char *nt;
+
+	if (m->len + len > keep) {
+		/* a clear failure later, never a silent truncation */
+		m->too_large = true;
+		free(steal_pointer(&m->text));
+		m->len = 0;
+		return 0;
+	}
+	if (m->text == NULL || m->len + len > *cap_text) {
+		if (m->len + len > *cap_text)
+			*cap_text = m->len + len;
+		nt = realloc(m->text, *cap_text + 1);
+		if (nt == NULL)
+			return -1;
+		m->text = nt;
+	}
+	memcpy(m->text + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+/* M's bytes, hashed as they stream; the first KEEP of a tag file verify reads kept. */
+static int
+member_read(struct archive *a, struct member *m, size_t keep, size_t cap_text, struct cfir_err *err)
+{
+	struct cfir_hash *h = cfir_hash_new();
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	if (h == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (cfir_interrupted()) {
+			cfir_hash_free(h);
+			return cfir_err_interrupted(err);
+		}
+		cfir_hash_update(h, buf, len);
+		m->bytes += len;
+		if (keep > 0 && !m->too_large && member_keep(m, buf, len, keep, &cap_text) < 0) {
+			cfir_hash_free(h);
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+		}
+	}
+	cfir_hash_final_hex(h, m->hex);
+	cfir_hash_free(h);
+	if (keep > 0 && !m->too_large && m->text == NULL)
+		m->text = calloc(1, 1);
+	if (r != ARCHIVE_EOF)
+		return cfir_err_set(err, EX_DATAERR, 0, "archive: %s", archive_error_string(a));
+	return 0;
+}
+
 /*
  * One member: its path below the bag's directory and its hash, computed as
  * it streams; nothing of it is held but the bytes of a tag file verify
@@ -621,36 +717,16 @@ static int
 add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const char *rest, size_t *cap,
 	   struct cfir_err *err)
 {
-	struct member *m;
-	struct cfir_hash *h;
-	const void *buf;
-	size_t len, keep, cap_text = 0;
-	la_int64_t off;
-	int r, ti;
+	struct member *m = member_new(v, rest, cap, err);
+	size_t keep = 0, cap_text = 0;
+	int ti;
 
-	if (v->nm == MEMBERS_MAX)
-		return cfir_err_set(err, EX_DATAERR, 0, "more than %u members: not a bag that seal --archive packed",
-				    MEMBERS_MAX);
-	if (v->nm == *cap) {
-		size_t nc = *cap ? 2 * *cap : 256;
-		struct member *nm = realloc(v->m, nc * sizeof(*nm));
-
-		if (nm == NULL)
-			return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
-		v->m = nm;
-		*cap = nc;
-	}
-	m = &v->m[v->nm];
-	memset(m, 0, sizeof(*m));
-	m->path = strdup(rest);
-	if (m->path == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
-	v->nm++;
+	if (m == NULL)
+		return -1;
 	m->regular = archive_entry_filetype(e) == AE_IFREG;
 	if (!m->regular)
 		return 0;
 	ti = tag_index(m->path);
-	keep = 0;
 	if (ti >= 0 && !v->kept[ti]) {
 		/* only its first copy: twice in the archive fails anyway */
 		v->kept[ti] = true;
@@ -663,47 +739,7 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 		m->too_large = true;
 	else if (keep > 0 && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0)
 		cap_text = (size_t)archive_entry_size(e);
-	h = cfir_hash_new();
-	if (h == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
-	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		if (cfir_interrupted()) {
-			cfir_hash_free(h);
-			return cfir_err_interrupted(err);
-		}
-		cfir_hash_update(h, buf, len);
-		m->bytes += len;
-		if (keep == 0 || m->too_large)
-			continue;
-		if (m->len + len > keep) {
-			/* a clear failure later, never a silent truncation */
-			m->too_large = true;
-			free(steal_pointer(&m->text));
-			m->len = 0;
-			continue;
-		}
-		if (m->text == NULL || m->len + len > cap_text) {
-			char *nt;
-
-			if (m->len + len > cap_text)
-				cap_text = m->len + len;
-			nt = realloc(m->text, cap_text + 1);
-			if (nt == NULL) {
-				cfir_hash_free(h);
-				return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
-			}
-			m->text = nt;
-		}
-		memcpy(m->text + m->len, buf, len);
-		m->len += len;
-	}
-	cfir_hash_final_hex(h, m->hex);
-	cfir_hash_free(h);
-	if (keep > 0 && !m->too_large && m->text == NULL)
-		m->text = calloc(1, 1);
-	if (r != ARCHIVE_EOF)
-		return cfir_err_set(err, EX_DATAERR, 0, "archive: %s", archive_error_string(a));
-	return 0;
+	return member_read(a, m, keep, cap_text, err);
 }
 
 /* REST, below the bag's directory, names a place inside it (a directory may end in '/'). */
@@ -722,15 +758,64 @@ member_path_ok(struct archive_entry *e, const char *rest)
 	return *d == '\0' || path_ok(d);
 }
 
+/*
+ * Every member of the archive, each below one top directory (the bag's):
+ * -1 with ERR when the archive cannot be read on, or ^C stopped it.
+ */
+static int
+read_members(struct vstate *v, struct archive *a, const char *path, struct cfir_err *err)
+{
+	struct archive_entry *e;
+	cleanup_free char *top = NULL;
+	size_t cap = 0;
+	int ar;
+
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e), *slash;
+		size_t tl;
+
+		if (cfir_interrupted())
+			break;
+		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
+			item(v, "archive", false, "a member's name is longer than %u bytes", MEMBER_PATH_MAX);
+			continue;
+		}
+		if (name == NULL || (slash = strchr(name, '/')) == NULL || slash == name) {
+			if (name != NULL && archive_entry_filetype(e) == AE_IFDIR && strchr(name, '/') == NULL)
+				continue;	/* the bag's own directory */
+			item(v, name ? name : "?", false, "outside the bag's directory");
+			continue;
+		}
+		tl = (size_t)(slash - name);
+		if (top == NULL && (top = strndup(name, tl)) == NULL)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
+		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !member_path_ok(e, slash + 1)) {
+			item(v, name, false, "outside the bag's directory");
+			continue;
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (add_member(v, a, e, slash + 1, &cap, err) < 0) {
+			if (cfir_interrupted())
+				break;
+			return -1;
+		}
+	}
+	if (cfir_interrupted())
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted while it read the archive; "
+				    "nothing was checked", path);
+	if (ar != ARCHIVE_EOF)
+		return cfir_err_set(err, EX_DATAERR, 0, "archive '%s': %s", path, archive_error_string(a));
+	return 0;
+}
+
 int
 cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct cfir_err *err)
 {
 	struct vstate v = { .dirfd = -1, .r = r };
 	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	cleanup_free char *top = NULL;
-	size_t cap = 0, i;
-	int rc = -1, ar;
+	size_t i;
+	int rc = -1;
 
 	/* a tar and nothing else: the archive is as hostile as any input */
 	if (a == NULL || archive_read_support_format_tar(a) != ARCHIVE_OK ||
@@ -738,50 +823,8 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		cfir_err_set(err, EX_NOINPUT, 0, "archive '%s': %s", path, a ? archive_error_string(a) : "no memory");
 		goto out;
 	}
-	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e), *slash;
-		size_t tl;
-
-		if (cfir_interrupted())
-			break;
-
-		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
-			item(&v, "archive", false, "a member's name is longer than %u bytes", MEMBER_PATH_MAX);
-			continue;
-		}
-
-		if (name == NULL || (slash = strchr(name, '/')) == NULL || slash == name) {
-			if (name != NULL && archive_entry_filetype(e) == AE_IFDIR && strchr(name, '/') == NULL)
-				continue;	/* the bag's own directory */
-			item(&v, name ? name : "?", false, "outside the bag's directory");
-			continue;
-		}
-		tl = (size_t)(slash - name);
-		if (top == NULL && (top = strndup(name, tl)) == NULL) {
-			cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
-			goto out;
-		}
-		if (strlen(top) != tl || strncmp(top, name, tl) != 0 || !member_path_ok(e, slash + 1)) {
-			item(&v, name, false, "outside the bag's directory");
-			continue;
-		}
-		if (archive_entry_filetype(e) == AE_IFDIR)
-			continue;
-		if (add_member(&v, a, e, slash + 1, &cap, err) < 0) {
-			if (cfir_interrupted())
-				break;
-			goto out;
-		}
-	}
-	if (cfir_interrupted()) {
-		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted while it read the archive; "
-			     "nothing was checked", path);
+	if (read_members(&v, a, path, err) < 0)
 		goto out;
-	}
-	if (ar != ARCHIVE_EOF) {
-		cfir_err_set(err, EX_DATAERR, 0, "archive '%s': %s", path, archive_error_string(a));
-		goto out;
-	}
 	if (v.nm > 1)
 		qsort(v.m, v.nm, sizeof(*v.m), member_cmp);
 	for (i = 1; i < v.nm; i++)

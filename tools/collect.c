@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/hunt.h"
 #include "common/minisign.h"
+#include "common/seckey.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -30,7 +31,7 @@ struct copts {
 	uint64_t max_total;	/* 0: each step's own default */
 	int hunt;		/* severity, -1 for none */
 	unsigned long jobs;
-	struct cfir_ms_sec sk;	/* loaded before anything is touched */
+	struct cfir_minisign_sec sk;	/* loaded before anything is touched */
 };
 
 /* One container's collection: its bag, its steps and how each ended. */
@@ -227,7 +228,7 @@ capture_stop(struct collection *r, struct bgcap *bc)
 }
 
 static int
-seal_bag(struct collection *r, const struct cfir_ms_sec *sk)
+seal_bag(struct collection *r, const struct cfir_minisign_sec *sk)
 {
 	struct cfir_err err = { 0 };
 	cleanup_free char *trusted = NULL;
@@ -661,7 +662,7 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	if (s->g->bag == NULL)
 		return cfir_err_set(&s->err, EX_USAGE, 0,
 				    "collect needs -o: the bag, or with several containers the case directory");
-	if (o->key != NULL && tool_load_secret(o->key, &o->sk, &s->err) < 0)
+	if (o->key != NULL && cfir_seckey_load(o->key, &o->sk, &s->err) < 0)
 		return -1;
 	return 0;
 }

@@ -114,38 +114,47 @@ isolate(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cons
 	return r;
 }
 
+struct isolation {
+	const char *id;		/* the container's */
+	char *found;		/* the path of its newest isolate.json */
+};
+
+/* An isolate record of the container: its isolate.json, the newest so far. */
+static int
+isolation_of(void *ctx, const struct cfir_custody_record *r)
+{
+	struct isolation *is = ctx;
+	const cJSON *rec = r->rec, *a;
+
+	if (!cJSON_IsString(cJSON_GetObjectItem(rec, "action")) ||
+	    strcmp(cfir_json_str(rec, "action"), "isolate") != 0 || cfir_json_str(rec, "target") == NULL ||
+	    strcmp(cfir_json_str(rec, "target"), is->id) != 0)
+		return 0;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(rec, "artifacts")) {
+		const char *p = cfir_json_str(a, "path");
+
+		if (p != NULL && strstr(p, "/net/isolate") != NULL) {
+			free(is->found);
+			is->found = strdup(p);
+		}
+	}
+	return 0;
+}
+
 /* The newest isolate record of T in the bag: the path of its isolate.json. */
 static char *
 last_isolation(struct cfir_bag *bag, const struct cfir_target *t, struct cfir_err *err)
 {
-	cleanup_free char *log = NULL, *path = NULL;
-	char *line, *save = NULL, *found = NULL;
-	size_t len = 0;
+	struct isolation is = { t->id, NULL };
 
-	if (asprintf(&path, "%s/custody/log.jsonl", cfir_bag_dir(bag)) < 0 ||
-	    cfir_read_file(AT_FDCWD, path, 256u << 20, &log, &len, NULL, err) < 0)
+	if (cfir_bag_custody_each(bag, isolation_of, &is, err) < 0) {
+		free(is.found);
 		return NULL;
-	for (line = strtok_r(log, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		cleanup_cjson cJSON *rec = cJSON_Parse(line);
-		const cJSON *a;
-
-		if (!cJSON_IsString(cJSON_GetObjectItem(rec, "action")) ||
-		    strcmp(cfir_json_str(rec, "action"), "isolate") != 0 || cfir_json_str(rec, "target") == NULL ||
-		    strcmp(cfir_json_str(rec, "target"), t->id) != 0)
-			continue;
-		cJSON_ArrayForEach(a, cJSON_GetObjectItem(rec, "artifacts")) {
-			const char *p = cfir_json_str(a, "path");
-
-			if (p != NULL && strstr(p, "/net/isolate") != NULL) {
-				free(found);
-				found = strdup(p);
-			}
-		}
 	}
-	if (found == NULL)
+	if (is.found == NULL)
 		cfir_err_set(err, EX_NOINPUT, 0, "bag '%s' has no isolation of '%s' to undo", cfir_bag_dir(bag),
 			     t->name);
-	return found;
+	return is.found;
 }
 
 static int

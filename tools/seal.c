@@ -1,15 +1,12 @@
-/* seal.c - a bag's final state, signed; and the keys that sign it */
+/* seal.c - a bag's final state, signed, and packed into one tar */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <libgen.h>
 
 #include <openssl/crypto.h>
@@ -17,192 +14,89 @@
 #include "common/cleanup.h"
 #include "common/hash.h"
 #include "common/minisign.h"
+#include "common/seckey.h"
+#include "common/tarwrite.h"
 #include "common/util.h"
 #include "tools/tool.h"
-
-
-
-#define PASS_MAX 1024
-
-/* One line from FD, without its newline. */
-static int
-read_line(int fd, char *buf, size_t n)
-{
-	size_t len = 0;
-	ssize_t r;
-	char c;
-
-	while (len + 1 < n && (r = read(fd, &c, 1)) == 1 && c != '\n')
-		buf[len++] = c;
-	buf[len] = '\0';
-	if (len > 0 && buf[len - 1] == '\r')
-		buf[--len] = '\0';
-	return len + 1 >= n ? -1 : 0;
-}
-
-/*
- * The passphrase: asked on the terminal without echo (twice when CONFIRM),
- * or the first line of standard input when it is not a terminal.
- */
-static int
-passphrase(const char *prompt, bool confirm, char *buf, size_t n, struct cfir_err *err)
-{
-	char again[PASS_MAX];
-	struct termios t, quiet;
-	int fd, r;
-
-	if (!isatty(STDIN_FILENO)) {
-		if (read_line(STDIN_FILENO, buf, n) < 0 || buf[0] == '\0')
-			return cfir_err_set(err, EX_USAGE, 0, "no passphrase on standard input");
-		return 0;
-	}
-	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	if (fd < 0 || tcgetattr(fd, &t) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return cfir_err_set(err, EX_USAGE, errno, "no terminal to ask for the passphrase");
-	}
-	quiet = t;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	dprintf(fd, "%s: ", prompt);
-	r = read_line(fd, buf, n);
-	dprintf(fd, "\n");
-	if (r == 0 && confirm) {
-		dprintf(fd, "again: ");
-		r = read_line(fd, again, sizeof(again));
-		dprintf(fd, "\n");
-		if (r == 0 && strcmp(buf, again) != 0)
-			r = cfir_err_set(err, EX_USAGE, 0, "the passphrases differ");
-		OPENSSL_cleanse(again, sizeof(again));
-	}
-	tcsetattr(fd, TCSAFLUSH, &t);
-	close(fd);
-	if (r == 0 && buf[0] == '\0')
-		r = cfir_err_set(err, EX_USAGE, 0, "an empty passphrase: use --no-passphrase for an unencrypted key");
-	return r < 0 ? (err->exit ? -1 : cfir_err_set(err, EX_USAGE, 0, "passphrase too long")) : 0;
-}
-
-int
-tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
-{
-	cleanup_free char *text = NULL;
-	char pass[PASS_MAX];
-	bool enc = false;
-	size_t len = 0;
-	int r;
-
-	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0)
-		return cfir_err_wrap(err, "secret key '%s'", path);
-	/* unencrypted keys need no passphrase: try without first */
-	r = cfir_ms_sec_parse(text, len, NULL, sk, &enc, err);
-	if (r < 0 && enc) {
-		cfir_err_clear(err);
-		if (passphrase("passphrase for the secret key", false, pass, sizeof(pass), err) < 0)
-			return -1;
-		r = cfir_ms_sec_parse(text, len, pass, sk, &enc, err);
-		OPENSSL_cleanse(pass, sizeof(pass));
-	}
-	OPENSSL_cleanse(text, len);
-	return r < 0 ? cfir_err_wrap(err, "'%s'", path) : 0;
-}
 
 /* ---- seal --archive: the sealed bag as one tar, hashed as it is written ---- */
 
 struct packer {
-	struct archive *a;
+	struct cfir_tarw *t;
 	int fd;
 	struct cfir_hash *h;
 	const char *top;	/* the bag's name, every member's first component */
-	bool failed;		/* write nothing more */
 	struct cfir_err *err;
 	unsigned char buf[1 << 16];
 };
 
-static la_ssize_t
-pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
+static int
+pack_write(void *ctx, const void *buf, size_t len, struct cfir_err *err)
 {
 	struct packer *p = ctx;
 
-	if (p->failed) {
-		archive_set_error(a, ECANCELED, "the pack failed");
-		return -1;
-	}
-	if (cfir_write_all(p->fd, buf, len) < 0) {
-		archive_set_error(a, errno, "write: %s", strerror(errno));
-		return -1;
-	}
+	if (cfir_write_all(p->fd, buf, len) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "archive: write");
 	cfir_hash_update(p->h, buf, len);
-	return (la_ssize_t)len;
+	return 0;
 }
 
 /*
- * One file, exactly the bytes its header promises: a read error, or a file
- * that shrinks or grows while it is packed, fails the archive; libarchive
- * would pad a short member with zeros, a tar that lies.
+ * The SIZE bytes of FD, exactly: a read error, or a file that shrinks or
+ * grows while it is packed, fails the archive; the tar would pad a short
+ * member with zeros, a tar that lies.
  */
+static int
+pack_data(struct packer *p, int fd, const char *rel, uint64_t size)
+{
+	uint64_t done = 0;
+	ssize_t n;
+	char c;
+
+	while (done < size) {
+		if (cfir_interrupted())
+			return cfir_err_interrupted(p->err);
+		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
+		if (n == 0)
+			return cfir_err_set(p->err, EX_IOERR, 0, "'%s' shrank while it was packed: %llu of %llu bytes",
+					    rel, (unsigned long long)done, (unsigned long long)size);
+		if (cfir_tarw_data(p->t, p->buf, (size_t)n, p->err) < 0)
+			return -1;
+		done += (uint64_t)n;
+	}
+	while ((n = read(fd, &c, 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel) :
+			       cfir_err_set(p->err, EX_IOERR, 0, "'%s' grew while it was packed: past %llu bytes",
+					    rel, (unsigned long long)size);
+	}
+	return 0;
+}
+
+/* One file of the bag, as <bag name>/REL. */
 static int
 pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 {
 	cleanup_free char *path = NULL;
-	struct archive_entry *e;
+	cleanup_close int fd = -1;
 	struct stat st;
-	uint64_t size, done = 0;
-	ssize_t n;
-	int fd, r = 0;
-	char c;
 
 	/* O_NONBLOCK: a FIFO put there since the walk looked would hang the open */
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return cfir_err_set(p->err, cfir_err_sys_exit(errno), errno, "open '%s'", rel);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(p->err, EX_DATAERR, 0, "'%s' is not a regular file", rel);
-	}
-	size = (uint64_t)st.st_size;
-	e = archive_entry_new();
-	if (e == NULL || asprintf(&path, "%s/%s", p->top, rel) < 0) {
-		archive_entry_free(e);
-		close(fd);
+	if (asprintf(&path, "%s/%s", p->top, rel) < 0)
 		return cfir_err_set(p->err, EX_OSERR, ENOMEM, "archive");
-	}
-	archive_entry_copy_pathname(e, path);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, st.st_mode & 0777);
-	archive_entry_set_size(e, st.st_size);
-	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	if (archive_write_header(p->a, e) != ARCHIVE_OK)
-		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
-	while (r == 0 && done < size) {
-		if (cfir_interrupted()) {
-			r = cfir_err_interrupted(p->err);
-			break;
-		}
-		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel);
-		else if (n == 0)
-			r = cfir_err_set(p->err, EX_IOERR, 0, "'%s' shrank while it was packed: %llu of %llu bytes",
-					 rel, (unsigned long long)done, (unsigned long long)size);
-		else if (archive_write_data(p->a, p->buf, (size_t)n) != n)
-			r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
-		else
-			done += (uint64_t)n;
-	}
-	while (r == 0 && (n = read(fd, &c, 1)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		r = n < 0 ? cfir_err_set(p->err, EX_IOERR, errno, "read '%s'", rel) :
-			    cfir_err_set(p->err, EX_IOERR, 0, "'%s' grew while it was packed: past %llu bytes",
-					 rel, (unsigned long long)size);
-	}
-	archive_entry_free(e);
-	close(fd);
-	return r;
+	if (cfir_tarw_header(p->t, path, &st, NULL, p->err) < 0)
+		return -1;
+	return pack_data(p, fd, rel, (uint64_t)st.st_size);
 }
 
 /* Every file of the bag, by the walk's rules, depth first in name order: the same bag, the same tar. */
@@ -230,6 +124,42 @@ pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 	return 0;
 }
 
+/* OUT.sha256, for sha256sum -c from the directory OUT is in. */
+static int
+write_sum(const char *out, const char *hex, struct cfir_err *err)
+{
+	cleanup_free char *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
+	int fd;
+
+	if (outcopy == NULL || asprintf(&sumpath, "%s.sha256", out) < 0 ||
+	    asprintf(&line, "%s  %s\n", hex, basename(outcopy)) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
+	fd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || cfir_write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0) {
+		cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
+		if (fd >= 0) {
+			close(fd);
+			unlink(sumpath);
+		}
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The tar whole: every file, the end of the archive, on disk. */
+static int
+pack_all(struct packer *p, int dfd, const char *out, struct cfir_err *err)
+{
+	if (cfir_bag_walk(dfd, 0, pack_entry, p, err) < 0)
+		return -1;
+	if (cfir_tarw_close(steal_pointer(&p->t), err) < 0)
+		return -1;
+	if (fsync(p->fd) < 0)
+		return cfir_err_set(err, EX_IOERR, errno, "fsync '%s'", out);
+	return 0;
+}
+
 /*
  * The bag BAGDIR, open as DFD, into the tar OUT and its SHA-256 into
  * OUT.sha256; ^C stops it within a block, and then, as on any failure,
@@ -239,61 +169,26 @@ static int
 pack(int dfd, const char *bagdir, const char *out, char *hex, struct cfir_err *err)
 {
 	struct packer p = { .fd = -1, .err = err };
-	cleanup_free char *copy = strdup(bagdir), *sumpath = NULL, *line = NULL, *outcopy = strdup(out);
+	cleanup_free char *copy = strdup(bagdir);
 	int r = -1;
 
-	if (copy == NULL || outcopy == NULL)
+	if (copy == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
 	p.top = basename(copy);
 	p.fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	p.h = cfir_hash_new();
-	p.a = archive_write_new();
-	if (dfd < 0 || p.fd < 0) {
+	if (dfd < 0 || p.fd < 0)
 		cfir_err_set(err, p.fd < 0 && errno == EEXIST ? EX_CANTCREAT : EX_IOERR, errno, "'%s'",
 			     p.fd < 0 ? out : bagdir);
-		goto out;
-	}
-	if (p.h == NULL || p.a == NULL || archive_write_set_format_pax_restricted(p.a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(p.a, 1) != ARCHIVE_OK ||
-	    archive_write_open(p.a, &p, NULL, pack_write, NULL) != ARCHIVE_OK) {
-		cfir_err_set(err, EX_SOFTWARE, 0, "archive: %s", p.a ? archive_error_string(p.a) : "no memory");
-		goto out;
-	}
-	if (cfir_bag_walk(dfd, 0, pack_entry, &p, err) < 0)
-		goto out;
-	if (archive_write_close(p.a) != ARCHIVE_OK) {
-		cfir_err_set(err, EX_IOERR, 0, "archive: %s", archive_error_string(p.a));
-		goto out;
-	}
-	if (fsync(p.fd) < 0) {
-		cfir_err_set(err, EX_IOERR, errno, "fsync '%s'", out);
-		goto out;
-	}
-	cfir_hash_final_hex(p.h, hex);
-	/* sha256sum -c FILE.tar.sha256 checks it, from the directory it is in */
-	if (asprintf(&sumpath, "%s.sha256", out) < 0 || asprintf(&line, "%s  %s\n", hex, basename(outcopy)) < 0) {
+	else if (p.h == NULL)
 		cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
-		goto out;
+	else if (cfir_tarw_open(&p.t, CFIR_TARW_BAG, "archive", pack_write, &p, err) == 0 &&
+		 pack_all(&p, dfd, out, err) == 0) {
+		cfir_hash_final_hex(p.h, hex);
+		r = write_sum(out, hex, err);
 	}
-	{
-		int sfd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-		if (sfd < 0 || cfir_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
-			cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
-			if (sfd >= 0) {
-				close(sfd);
-				unlink(sumpath);
-			}
-			goto out;
-		}
-		close(sfd);
-	}
-	r = 0;
-out:
 	/* a failed pack writes no more: closing would pad the cut member with zeros */
-	p.failed = r < 0;
-	if (p.a != NULL)
-		archive_write_free(p.a);
+	cfir_tarw_discard(p.t);
 	cfir_hash_free(p.h);
 	if (p.fd >= 0)
 		close(p.fd);
@@ -316,6 +211,31 @@ sealed_hint(struct cfir_err *err, const char *archive, const char *bag)
 
 	snprintf(err->msg + n, sizeof(err->msg) - n,
 		 "; the bag is sealed and whole: 'cfir seal --archive %s %s' packs it again", archive, bag);
+}
+
+/* The bag to seal and the archive to pack it into, checked before anything is done. */
+static int
+seal_args_ok(const char *dir, const char *archive, struct cfir_err *err)
+{
+	cleanup_free char *decl = NULL, *bagreal = NULL, *outdir = NULL, *outreal = NULL;
+
+	/* sealing makes no bag: it ends one */
+	if (asprintf(&decl, "%s/bagit.txt", dir) < 0 || access(decl, F_OK) < 0)
+		return cfir_err_set(err, EX_NOINPUT, errno, "'%s' is not an evidence bag", dir);
+	if (archive == NULL)
+		return 0;
+	/* not into the bag it packs, nor over a file that exists */
+	bagreal = realpath(dir, NULL);
+	outdir = strdup(archive);
+	outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
+	if (bagreal == NULL || outreal == NULL)
+		return cfir_err_set(err, EX_CANTCREAT, errno, "--archive '%s'", archive);
+	if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
+	    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/'))
+		return cfir_err_set(err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
+	if (access(archive, F_OK) == 0)
+		return cfir_err_set(err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
+	return 0;
 }
 
 static void
@@ -350,44 +270,22 @@ static const struct cfir_view sealed_view = { sealed_title, sealed_fields };
 
 struct seal_opts {
 	const char *key, *archive, *examiner;
-	struct cfir_ms_sec sk;
+	struct cfir_minisign_sec sk;
 	int dfd;
 	char hex[CFIR_SHA256_HEX];
 };
 
-/* not into the bag it packs, nor over a file that exists */
-static int
-archive_ok(const char *bag, const char *archive, struct cfir_err *err)
-{
-	cleanup_free char *bagreal = realpath(bag, NULL), *outdir = strdup(archive), *outreal = NULL;
-
-	outreal = outdir ? realpath(dirname(outdir), NULL) : NULL;
-	if (bagreal == NULL || outreal == NULL)
-		return cfir_err_set(err, EX_CANTCREAT, errno, "--archive '%s'", archive);
-	if (strncmp(outreal, bagreal, strlen(bagreal)) == 0 &&
-	    (outreal[strlen(bagreal)] == '\0' || outreal[strlen(bagreal)] == '/'))
-		return cfir_err_set(err, EX_USAGE, 0, "--archive '%s' is inside the bag it packs", archive);
-	if (access(archive, F_OK) == 0)
-		return cfir_err_set(err, EX_CANTCREAT, EEXIST, "--archive '%s'", archive);
-	return 0;
-}
-
-/* Sealing makes no bag: it ends one. The key first: a wrong passphrase leaves the bag as it was. */
+/* Sealing makes no bag: it ends one. */
 static int
 seal_prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct seal_opts *o = opts;
-	cleanup_free char *decl = NULL;
 
 	(void)argc;
 	o->dfd = -1;
 	if (o->examiner != NULL)
 		s->g->meta.examiner = o->examiner;
-	if (asprintf(&decl, "%s/bagit.txt", argv[0]) < 0 || access(decl, F_OK) < 0)
-		return cfir_err_set(&s->err, EX_NOINPUT, errno, "'%s' is not an evidence bag", argv[0]);
-	if (o->archive != NULL && archive_ok(argv[0], o->archive, &s->err) < 0)
-		return -1;
-	return 0;
+	return seal_args_ok(argv[0], o->archive, &s->err);
 }
 
 /* the record: what was sealed, how, and the archive */
@@ -412,26 +310,34 @@ sealed_output(struct tool_step *s, const struct seal_opts *o, const char *bag, c
 	return cfir_out_record(s->out, rec, &sealed_view);
 }
 
-/* the seal's own record, then the seal; the sealed bag is final: packed as it is, still under its lock */
+/* The seal's custody record and the seal itself, signed with SK when given; the trusted comment in *TRUSTED. */
+static int
+seal_bag(struct cfir_bag *bag, const struct cfir_minisign_sec *sk, char **trusted, struct cfir_err *err)
+{
+	cJSON *details;
+
+	if (cfir_bag_begin(bag, "seal", NULL, err) < 0)
+		return -1;
+	details = cJSON_CreateObject();
+	cJSON_AddBoolToObject(details, "signed", sk != NULL);
+	if (sk != NULL) {
+		char id[17];
+
+		cfir_minisign_keyid_hex(id, sk->keyid);
+		cfir_json_add_str(details, "key_id", id);
+	}
+	if (cfir_bag_end(bag, "ok", NULL, details, err) < 0 || cfir_bag_seal(bag, sk, trusted, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* the sealed bag is final: packed as it is, still under its lock */
 static int
 seal_and_pack(struct tool_step *s, struct seal_opts *o, const char *dir)
 {
 	cleanup_free char *trusted = NULL;
-	cJSON *details = cJSON_CreateObject();
 
-	cJSON_AddBoolToObject(details, "signed", o->key != NULL);
-	if (o->key != NULL) {
-		char id[17];
-
-		cfir_ms_keyid_hex(id, o->sk.keyid);
-		cfir_json_add_str(details, "key_id", id);
-	}
-	if (cfir_bag_begin(s->bag, "seal", NULL, &s->err) < 0) {
-		cJSON_Delete(details);
-		return -1;
-	}
-	if (cfir_bag_end(s->bag, "ok", NULL, details, &s->err) < 0 ||
-	    cfir_bag_seal(s->bag, o->key != NULL ? &o->sk : NULL, &trusted, &s->err) < 0)
+	if (seal_bag(s->bag, o->key != NULL ? &o->sk : NULL, &trusted, &s->err) < 0)
 		return -1;
 	if (o->archive != NULL) {
 		o->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -455,7 +361,7 @@ seal_run(struct tool_step *s, void *opts, int argc, char **argv)
 	(void)argc;
 	/* a bag sealed already (a pack that failed or was stopped): pack it as it is */
 	if (o->archive != NULL && o->key == NULL) {
-		sealed = cfir_bag_open_sealed(dir, &o->dfd, &s->err);
+		sealed = cfir_bag_open_sealed(dir, &s->g->meta, &o->dfd, &s->err);
 		if (sealed < 0)
 			return -1;
 		if (sealed > 0) {
@@ -464,7 +370,7 @@ seal_run(struct tool_step *s, void *opts, int argc, char **argv)
 			return sealed_output(s, o, dir, NULL, true);
 		}
 	}
-	if (o->key != NULL && tool_load_secret(o->key, &o->sk, &s->err) < 0)
+	if (o->key != NULL && cfir_seckey_load(o->key, &o->sk, &s->err) < 0)
 		return -1;
 	if (cfir_interrupted()) {
 		cfir_err_interrupted(&s->err);
@@ -505,111 +411,3 @@ const struct tool_cmd cmd_seal = {
 	.fini = seal_fini,
 };
 
-/* DIR/NAME, created new (or replaced with FORCE), mode MODE, all of TEXT. */
-static int
-write_key(const char *dir, const char *name, const char *text, mode_t mode, bool force, struct cfir_err *err)
-{
-	cleanup_free char *path = NULL;
-	int fd;
-
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "keygen");
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), mode);
-	if (fd < 0)
-		return cfir_err_set(err, errno == EEXIST ? EX_CANTCREAT : EX_IOERR, errno, "'%s'%s", path,
-				    errno == EEXIST ? " exists (--force replaces it)" : "");
-	if (fchmod(fd, mode) < 0 || cfir_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		cfir_err_set(err, EX_IOERR, errno, "write '%s'", path);
-		close(fd);
-		return -1;
-	}
-	return close(fd) < 0 ? cfir_err_set(err, EX_IOERR, errno, "close '%s'", path) : 0;
-}
-
-struct keygen_opts {
-	const char *dir;
-	bool nopass, force;
-};
-
-static const struct cfir_field key_fields[] = {
-	{ "public", "public", CFIR_FMT_BYTES, 0, 0, NULL },
-	{ "secret", "secret", CFIR_FMT_BYTES, 0, 0, NULL },
-	{ "public_key", "key", CFIR_FMT_STR, 0, 0, NULL },
-	{ 0 },
-};
-
-static void
-keys_made(struct cfir_text *t, const cJSON *rec)
-{
-	(void)rec;
-	cfir_text_printf(t, "a key pair to sign sealed bags");
-}
-
-static const struct cfir_view key_view = { keys_made, key_fields };
-
-/* where the keys are and the public key's line, for minisign -P */
-static int
-keys_output(struct cfir_out *out, const char *dir, const char *pub)
-{
-	cleanup_cjson cJSON *rec = cJSON_CreateObject();
-	cleanup_free char *p = NULL, *k = NULL, *line = strdup(strchr(pub, '\n') ? strchr(pub, '\n') + 1 : pub);
-
-	if (line == NULL || asprintf(&p, "%s/cfir.pub", dir) < 0 || asprintf(&k, "%s/cfir.key", dir) < 0)
-		return -1;
-	line[strcspn(line, "\n")] = '\0';
-	cfir_json_add_bytes(rec, "public", p, strlen(p));
-	cfir_json_add_bytes(rec, "secret", k, strlen(k));
-	cfir_json_add_str(rec, "public_key", line);
-	return cfir_out_record(out, rec, &key_view);
-}
-
-static int
-keygen_run(struct tool_step *s, void *opts, int argc, char **argv)
-{
-	const struct keygen_opts *o = opts;
-	cleanup_free char *pub = NULL, *sec = NULL, *home = NULL;
-	const char *dir = o->dir;
-	char pass[PASS_MAX] = "";
-	int r = -1;
-
-	(void)argc, (void)argv;
-	if (dir == NULL) {
-		if (getenv("HOME") == NULL || asprintf(&home, "%s/.cfir", getenv("HOME")) < 0)
-			return cfir_err_set(&s->err, EX_USAGE, 0, "no -o and no HOME");
-		dir = home;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return cfir_err_set(&s->err, EX_CANTCREAT, errno, "'%s'", dir);
-	if (o->nopass)
-		cfir_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
-	else if (passphrase("passphrase for the new secret key", true, pass, sizeof(pass), &s->err) < 0)
-		goto out;
-	if (cfir_ms_keygen(o->nopass ? NULL : pass, 0, 0, &pub, &sec, &s->err) < 0 ||
-	    write_key(dir, "cfir.key", sec, 0600, o->force, &s->err) < 0 ||
-	    write_key(dir, "cfir.pub", pub, 0644, o->force, &s->err) < 0)
-		goto out;
-	keys_output(s->out, dir, pub);
-	r = 0;
-out:
-	OPENSSL_cleanse(pass, sizeof(pass));
-	if (sec != NULL)
-		OPENSSL_cleanse(sec, strlen(sec));
-	return r;
-}
-
-static const struct tool_opt keygen_opts[] = {
-	TOOL_OPT(NULL, 'o', TOOL_OPT_STRING, struct keygen_opts, dir),
-	TOOL_OPT("force", 0, TOOL_OPT_FLAG, struct keygen_opts, force),
-	TOOL_OPT("no-passphrase", 0, TOOL_OPT_FLAG, struct keygen_opts, nopass),
-	{ 0 },
-};
-
-const struct tool_cmd cmd_keygen = {
-	.name = "keygen",
-	.summary = "a minisign-compatible key pair to sign sealed bags",
-	.usage = "usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n",
-	.min_args = 0, .max_args = 0,
-	.opts = keygen_opts,
-	.opts_size = sizeof(struct keygen_opts),
-	.run = keygen_run,
-};

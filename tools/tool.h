@@ -148,10 +148,6 @@ int tool_bag_open(const struct cfir_global *g, const char *dir, const char *defa
 /* What the bag has to tell the examiner, on stderr. */
 void tool_notices(struct cfir_bag *bag);
 
-struct cfir_ms_sec;
-/* A secret key for seal, its passphrase asked when it is encrypted. */
-int tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err);
-
 /* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
 int tool_usage(const char *usage, bool error);
 

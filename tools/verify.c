@@ -9,16 +9,17 @@
 #include "common/cleanup.h"
 #include "common/minisign.h"
 #include "common/util.h"
+#include "common/verify.h"
 #include "tools/tool.h"
 
 static int
-load_pub(const char *path, struct cfir_ms_pub *pk, struct cfir_err *err)
+load_pub(const char *path, struct cfir_minisign_pub *pk, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
 	size_t len = 0;
 
 	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0 ||
-	    cfir_ms_pub_parse(text, len, pk, err) < 0)
+	    cfir_minisign_pub_parse(text, len, pk, err) < 0)
 		return cfir_err_wrap(err, "public key '%s'", path);
 	return 0;
 }
@@ -81,7 +82,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	struct cfir_verify_report rep = { .item = item, .ctx = s->out };
 	struct cfir_out e = *s->out;
 	cleanup_cjson cJSON *sum = cJSON_CreateObject();
-	struct cfir_ms_pub pk;
+	struct cfir_minisign_pub pk;
 	struct stat st;
 
 	(void)argc;

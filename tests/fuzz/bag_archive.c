@@ -7,6 +7,7 @@
 
 #include "common/bag.h"
 #include "common/util.h"
+#include "common/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,10 +11,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct cfir_ms_pub pub = { { 0xd3, 0x42, 0xfb, 0xc5, 0x10, 0x54, 0xa9, 0x6d }, { 0 } };
+	static const struct cfir_minisign_pub pub = { { 0xd3, 0x42, 0xfb, 0xc5, 0x10, 0x54, 0xa9, 0x6d }, { 0 } };
 	struct cfir_err err = { 0 };
-	struct cfir_ms_pub p;
-	struct cfir_ms_sec s;
+	struct cfir_minisign_pub p;
+	struct cfir_minisign_sec s;
 	unsigned char h[64] = { 0 };
 	char trusted[64], *text;
 	bool enc;
@@ -27,14 +27,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	switch (data[0] % 3) {
 	case 0:
-		cfir_ms_pub_parse(text, size - 1, &p, &err);
+		cfir_minisign_pub_parse(text, size - 1, &p, &err);
 		break;
 	case 1:
 		/* no passphrase: the scrypt limits in the input are never used */
-		cfir_ms_sec_parse(text, size - 1, NULL, &s, &enc, &err);
+		cfir_minisign_sec_parse(text, size - 1, NULL, &s, &enc, &err);
 		break;
 	default:
-		cfir_ms_verify(&pub, text, size - 1, h, data, size, trusted, sizeof(trusted), &err);
+		cfir_minisign_verify(&pub, text, size - 1, h, data, size, trusted, sizeof(trusted), &err);
 		break;
 	}
 	free(text);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include "common/bag.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "common/verify.h"
 #include "tests/unit/unit.h"
 
 static char arg0[] = "cfir", arg1[] = "unit";
@@ -256,9 +258,55 @@ custody_chain(void)
 	CHECK(cfir_custody_check("", 0, head, &count, why, sizeof(why)) == 0 && count == 0);
 }
 
+struct seen {
+	size_t n, last;
+	bool parsed_all;
+};
+
+static int
+count_record(void *ctx, const struct cfir_custody_record *r)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	s->last = r->seq;
+	if (r->rec == NULL || r->len == 0)
+		s->parsed_all = false;
+	return r->seq == 2 ? 7 : 0;
+}
+
+/* Every whole line, in order, parsed; a non-zero return stops the walk and is returned. */
+static void
+custody_each(void)
+{
+	const char *text = "{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n{\"seq\":4}";
+	struct seen s = { 0, 0, true };
+
+	CHECK(cfir_custody_each(text, strlen(text), count_record, &s) == 7);
+	CHECK(s.n == 2 && s.last == 2 && s.parsed_all);
+	memset(&s, 0, sizeof(s));
+	CHECK(cfir_custody_each(text, 10, count_record, &s) == 0 && s.n == 1);
+	CHECK(cfir_custody_each("not json\n", 9, count_record, &s) == 0 && !s.parsed_all);
+}
+
+static char said[512];
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(said, sizeof(said), fmt, ap);
+	va_end(ap);
+}
+
 static void
 lock_excludes(void)
 {
+	struct cfir_bag_meta heard = meta;
 	cleanup_free char *dir = make_bag();
 	struct cfir_bag *b = NULL;
 	struct cfir_err err = { 0 };
@@ -282,8 +330,12 @@ lock_excludes(void)
 	close(p[1]);
 	CHECK(read(p[0], &c, 1) == 1);
 	setenv("CFIR_LOCK_TIMEOUT", "0", 1);
-	CHECK(cfir_bag_open(&b, dir, &meta, &err) < 0);
+	heard.say = say;
+	said[0] = '\0';
+	CHECK(cfir_bag_open(&b, dir, &heard, &err) < 0);
 	CHECK(err.exit == EX_TEMPFAIL && strstr(err.msg, "locked") != NULL);
+	/* why it waits is said through the caller, before the wait */
+	CHECK(strstr(said, "is in use by another cfir; waiting up to 0s") != NULL);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	/* the lock dies with its holder */
@@ -984,6 +1036,7 @@ UNIT_SUITE(bag_tests) = {
 	{ "bag: verify catches altered, extra, linked and escaping entries", tamper_detected },
 	{ "bag: manifest lines parse and encode as RFC 8493 says", manifest_lines },
 	{ "bag: custody chain breaks on removal, swap, edit, cut", custody_chain },
+	{ "bag: custody records walked in order, whole lines only, stoppable", custody_each },
 	{ "bag: one writer at a time, lock released with its holder", lock_excludes },
 	{ "bag: refuses a directory that is not a bag, and another case", refuses_foreign },
 	{ "bag: a record too large for a full disk is whole or absent, never cut", record_on_full_disk },

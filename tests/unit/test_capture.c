@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/netlink.h"
 #include "common/util.h"
+#include "common/verify.h"
 #include "tests/unit/unit.h"
 
 struct seen {

@@ -1,4 +1,4 @@
-/* bagwalk.c - one walk of a bag directory, one set of rules for all who read it */
+/* bag-walk.c - one walk of a bag directory, one set of rules for all who read it */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
