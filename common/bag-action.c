@@ -32,7 +32,7 @@ cfir_bag_act_begin(struct cfir_bag *b, struct act *a, const char *action, const 
 
 	a->action = strdup(action);
 	a->artifacts = cJSON_CreateArray();
-	cfir_now_rfc3339(a->started);
+	cfir_util_now_rfc3339(a->started);
 	if (t != NULL) {
 		cleanup_free char *line = container_line(t);
 

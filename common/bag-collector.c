@@ -50,7 +50,7 @@ cfir_bag_collector_write(struct cfir_bag *b, struct cfir_err *err)
 	int state;
 	size_t len;
 
-	cfir_now_rfc3339(now);
+	cfir_util_now_rfc3339(now);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_BOOTTIME, &boot);
 	state = adjtimex(&tx);

@@ -41,7 +41,7 @@ cfir_bag_custody_each(struct cfir_bag *b, cfir_custody_record_fn fn, void *ctx, 
 	int r;
 
 	pthread_mutex_lock(&b->mu);
-	r = cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err);
+	r = cfir_util_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err);
 	pthread_mutex_unlock(&b->mu);
 	if (r < 0)
 		return cfir_err_wrap(err, "bag '%s'", b->dir);
@@ -178,7 +178,7 @@ cfir_bag_custody_load(struct cfir_bag *b, struct recovery *rv, struct cfir_err *
 
 	memcpy(b->head, CFIR_BAG_ZERO_HASH, CFIR_SHA256_HEX);
 	cfir_sha256_hex("", 0, rv->log_hex);
-	if (cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, &more, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, &more, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	if (more)
 		return cfir_err_set(err, EX_DATAERR, 0, "bag '%s': the custody log is larger than %u MiB",
@@ -233,7 +233,7 @@ log_append(struct cfir_bag *b, const char *line, size_t len, struct cfir_err *er
 		return cfir_err_set(err, EX_IOERR, EFBIG,
 				    "bag '%s': the custody log would grow past %u MiB: start a new bag",
 				    b->dir, CFIR_BAG_TAGFILE_MAX >> 20);
-	if (cfir_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(cfir_steal_fd(&fd)) == 0)
+	if (cfir_util_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(cfir_steal_fd(&fd)) == 0)
 		return 0;
 	e = errno;
 	if (fd < 0)
@@ -273,7 +273,7 @@ record_new(struct cfir_bag *b, struct act *a, const char *status, const char *er
 	struct utsname u;
 
 	uname(&u);
-	cfir_now_rfc3339(now);
+	cfir_util_now_rfc3339(now);
 	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
 	cfir_json_add_str(rec, "time", now);
 	cfir_json_add_str(rec, "action", a->action);
@@ -358,7 +358,7 @@ cfir_bag_record_write(struct cfir_bag *b, struct act *a, const char *status, con
 	 * then ends with a log and tag files that agree (a kill -9 here is
 	 * what cfir_bag_open recovers from).
 	 */
-	cfir_signals_hold(&sigs);
+	cfir_interrupt_hold(&sigs);
 	cfir_bag_reserve_give(b);
 	r = record_append(b, rec, &line, &len, details != NULL && !dropped, &aerr, err);
 	if (r < 0) {
@@ -379,6 +379,6 @@ cfir_bag_record_write(struct cfir_bag *b, struct act *a, const char *status, con
 				  action ? action : "?");
 	}
 out:
-	cfir_signals_release(&sigs);
+	cfir_interrupt_release(&sigs);
 	return r;
 }

@@ -37,7 +37,7 @@ cfir_bag_info_load(struct cfir_bag *b, struct cfir_err *err)
 	char *line, *save = NULL, *v;
 	char **nc;
 
-	if (cfir_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	b->info_found = true;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -23,12 +23,12 @@ lock_dir(int fd, const char *dir, int op, const struct cfir_bag_meta *meta, stru
 	const char *env = getenv("CFIR_LOCK_TIMEOUT");
 	unsigned long timeout = 60, waited = 0;
 
-	if (env != NULL && cfir_parse_ulong(env, 86400, &timeout) < 0)
+	if (env != NULL && cfir_util_parse_ulong(env, 86400, &timeout) < 0)
 		return cfir_err_set(err, EX_USAGE, 0, "CFIR_LOCK_TIMEOUT '%s' is not a number of seconds", env);
 	while (flock(fd, op | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return cfir_err_set(err, EX_IOERR, errno, "lock bag '%s'", dir);
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			return cfir_err_interrupted(err);
 		if (waited == 0 && meta != NULL && meta->say != NULL)
 			meta->say("bag '%s' is in use by another cfir; waiting up to %lus",
@@ -60,7 +60,7 @@ cfir_bag_open_sealed(const char *dir, const struct cfir_bag_meta *meta, int *dir
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open bag '%s'", dir);
-	if (cfir_read_file(fd, "bag-info.txt", 1 << 20, &info, NULL, NULL, err) < 0)
+	if (cfir_util_read_file(fd, "bag-info.txt", 1 << 20, &info, NULL, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : cfir_err_wrap(err, "bag '%s'", dir);
 	if (strncmp(info, "Cfir-Sealed: ", 13) != 0 && strstr(info, "\nCfir-Sealed: ") == NULL)
 		return 0;

@@ -27,7 +27,7 @@ cfir_bag_write_atomic(struct cfir_bag *b, const char *name, const char *data, si
 	fd = openat(b->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "create '%s/%s'", b->dir, tmp);
-	if (cfir_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (cfir_util_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 
 		unlinkat(b->dirfd, tmp, 0);
@@ -82,7 +82,7 @@ cfir_bag_manifest_load(struct cfir_bag *b, struct cfir_err *err)
 	size_t len = 0, lineno = 0;
 	struct stat st;
 
-	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -231,7 +231,7 @@ cfir_bag_tags_stale(struct cfir_bag *b, const char *log_hex)
 	char *line, *save = NULL, *path, hex[CFIR_SHA256_HEX], now[CFIR_SHA256_HEX];
 	size_t i, found = 0;
 
-	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, NULL, NULL, NULL) < 0)
+	if (cfir_util_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, NULL, NULL, NULL) < 0)
 		return true;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (cfir_manifest_parse_line(line, &path, hex) < 0)

@@ -26,7 +26,7 @@ seal_write(struct cfir_bag *b, const struct cfir_minisign_sec *sk, const char *t
 	if (sk == NULL)
 		return 0;
 	/* minisign -Vm tagmanifest-sha256.txt checks this file */
-	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
 		return cfir_err_wrap(err, "bag '%s'", b->dir);
 	cfir_blake2b(h, 64, tm, len);
 	if (cfir_minisign_sign(sk, h, tc, &sig, err) < 0 ||
@@ -45,17 +45,17 @@ cfir_bag_seal(struct cfir_bag *b, const struct cfir_minisign_sec *sk, char **tru
 	*trusted = NULL;
 	if (b->cur.action != NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "seal inside an action");
-	cfir_now_rfc3339(b->sealed);
+	cfir_util_now_rfc3339(b->sealed);
 	if (asprintf(&tc, "cfir sealed %s custody-head %s records %llu", b->sealed, b->head,
 		     (unsigned long long)b->seq) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "seal");
 	/* a second ^C waits until the bag is sealed and signed, or as it was */
 	pthread_mutex_lock(&b->mu);
-	cfir_signals_hold(&sigs);
+	cfir_interrupt_hold(&sigs);
 	cfir_bag_reserve_give(b);
 	r = seal_write(b, sk, tc, err);
 	(void)cfir_bag_reserve_take(b);
-	cfir_signals_release(&sigs);
+	cfir_interrupt_release(&sigs);
 	pthread_mutex_unlock(&b->mu);
 	if (r < 0)
 		return -1;

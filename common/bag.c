@@ -67,10 +67,10 @@ cfir_bag_artifacts(const struct cfir_bag *b)
 char *
 cfir_bag_default_dir(const char *name)
 {
-	cleanup_free char *safe = cfir_safe_name(name, 64);
+	cleanup_free char *safe = cfir_util_safe_name(name, 64);
 	char stamp[32], *dir = NULL;
 
-	cfir_time_stamp(stamp, sizeof(stamp));
+	cfir_util_time_stamp(stamp, sizeof(stamp));
 	if (safe == NULL || asprintf(&dir, "cfir-%s-%s", safe, stamp) < 0)
 		return NULL;
 	return dir;

@@ -180,7 +180,7 @@ cfir_hunt_sockets(const struct cfir_target *t, const char *proc, const struct cf
 	}
 	*h = (struct sock_hunt){ .t = t, .members = members, .sel = sel, .fs = fs, .egress = cJSON_CreateArray() };
 	h->nn = container_nets(t->inspect, h->nets, 16);
-	if (cfir_sockets_each(t, proc, head, hunt_sock, h, &err) < 0)
+	if (cfir_netsock_each(t, proc, head, hunt_sock, h, &err) < 0)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(err.msg));	/* what was read still counts */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "init_netns_moved"))) {
 		cJSON *v = cJSON_CreateObject();

@@ -71,7 +71,7 @@ fd_is_socket(int dfd, const char *fd)
 }
 
 static int
-anon_exec(void *ctx, const struct cfir_map *m)
+anon_exec(void *ctx, const struct cfir_proc_map *m)
 {
 	size_t *n = ctx;
 
@@ -106,10 +106,10 @@ look(const struct cfir_proc_list *members, const char *proc, pid_t pid, struct c
 	dfd = cfir_proc_open(members, proc, pid, &err);
 	if (dfd < 0)
 		return -1;
-	if (cfir_read_file(dfd, "stat", 4096, &stat, &len, NULL, NULL) == 0 &&
+	if (cfir_util_read_file(dfd, "stat", 4096, &stat, &len, NULL, NULL) == 0 &&
 	    cfir_proc_stat_parse(stat, len, &st) == 0)
 		p->ppid = st.ppid;
-	if (cfir_read_file(dfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
+	if (cfir_util_read_file(dfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
 		while (len > 0 && comm[len - 1] == '\n')
 			len--;
 		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)len, comm);
@@ -284,7 +284,7 @@ cfir_hunt_procs(const struct cfir_target *t, const char *proc, const struct cfir
 		struct cfir_hunt_proc *p = &lv->ps[lv->n];
 		int dfd;
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			break;
 		dfd = look(members, proc, members->e[i].pid, p);
 		if (dfd < 0)

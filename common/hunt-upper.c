@@ -107,7 +107,7 @@ cfir_hunt_upper(const struct cfir_target *t, const char *proc, struct cfir_hunt_
 		else if (cfir_overlay_walk(&rt.rootfs, on_upper, lv, &ost, &oerr) < 0)
 			cJSON_AddItemToArray(notes, cJSON_CreateString(oerr.msg));
 	}
-	cfir_rootfs_free(&rt.rootfs);
+	cfir_mountinfo_rootfs_free(&rt.rootfs);
 	free(rt.rootfs_check);
 	free(lv->byexe);
 	lv->byexe = NULL;

@@ -153,7 +153,7 @@ open_regular(int dfd, const char *name, struct cfir_overlay_entry *e)
 	char x[512];
 
 	/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
-	e->fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	e->fd = cfir_util_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (e->fd >= 0) {
 		struct stat now;
 
@@ -237,7 +237,7 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	if (r < 0)
 		return -1;
 	if (e.kind != 'D' && S_ISDIR(e.st.st_mode)) {
-		int sfd = cfir_open_noatime(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int sfd = cfir_util_open_noatime(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		*sub = sfd >= 0 ? fdopendir(sfd) : NULL;
 		if (*sub == NULL) {
@@ -262,7 +262,7 @@ walk_tree(struct walk *w, struct frame *stack, struct cfir_err *err)
 		DIR *sub;
 		bool vis = false;
 
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			rc = cfir_err_interrupted(err);
 			break;
 		}
@@ -332,7 +332,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_overlay_fn fn, void *ctx,
 	for (i = 0; i < r->nlower; i++)
 		w.lower[i] = open(r->lower[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* through a private read-only noatime mount: reading changes no atime */
-	fd = cfir_open_tree_ro(r->upper, &st->access);
+	fd = cfir_util_open_tree_ro(r->upper, &st->access);
 	stack[0].d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (stack[0].d == NULL) {
 		rc = cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open upperdir '%s'", r->upper);

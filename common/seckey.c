@@ -79,7 +79,7 @@ cfir_seckey_load(const char *path, struct cfir_minisign_sec *sk, struct cfir_err
 	size_t len = 0;
 	int r;
 
-	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0)
+	if (cfir_util_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0)
 		return cfir_err_wrap(err, "secret key '%s'", path);
 	/* unencrypted keys need no passphrase: try without first */
 	r = cfir_minisign_sec_parse(text, len, NULL, sk, &enc, err);

@@ -163,7 +163,7 @@ vread(struct vstate *v, const char *name, char **text, size_t *len, struct cfir_
 	bool more = false;
 
 	if (v->dirfd >= 0) {
-		if (cfir_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
+		if (cfir_util_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
 			return -1;
 		if (!more)
 			return 0;
@@ -300,7 +300,7 @@ check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 	for (i = 0; i < l->n; i++) {
 		struct entry *e = &l->e[i];
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			return cfir_err_interrupted(err);
 		if (v->dirfd < 0) {
 			struct member *m = member_find(v, e->path);
@@ -322,7 +322,7 @@ check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 		}
 		if (cfir_sha256_fd_stoppable(fd, hex, &bytes, &ferr) < 0) {
 			close(fd);
-			if (cfir_interrupted())
+			if (cfir_interrupt_pending())
 				return cfir_err_interrupted(err);
 			item(v, e->path, false, "%s", cfir_err_str(&ferr));
 			continue;
@@ -377,7 +377,7 @@ check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys
 static int
 walk_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
 	check_entry(ctx, e->path, e->kind, e->sys);
 	return 0;
@@ -466,7 +466,7 @@ check_custody(struct vstate *v, const char *info)
 		unsigned long n = 0;
 
 		if (info != NULL && val[0] != '\0' && info_get(info, "Custody-Records", recs, sizeof(recs)) != NULL &&
-		    cfir_parse_ulong(recs, count, &n) == 0 && n < count &&
+		    cfir_util_parse_ulong(recs, count, &n) == 0 && n < count &&
 		    cfir_custody_head_at(text, len, n, at) == 0 && strcmp(at, val) == 0)
 			item(v, "custody chain", false,
 			     "bag-info.txt is %zu record%s behind the custody log: a cfir ended before it "
@@ -582,7 +582,7 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 		check_signature(v, info);
 	rc = 0;
 out:
-	if (rc < 0 && cfir_interrupted())
+	if (rc < 0 && cfir_interrupt_pending())
 		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted after %zu OK, %zu FAIL; "
 			     "the rest was not checked", what, v->r->ok, v->r->failed);
 	list_free(&v->payload);
@@ -688,7 +688,7 @@ member_read(struct archive *a, struct member *m, size_t keep, size_t cap_text, s
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			cfir_hash_free(h);
 			return cfir_err_interrupted(err);
 		}
@@ -774,7 +774,7 @@ read_members(struct vstate *v, struct archive *a, const char *path, struct cfir_
 		const char *name = archive_entry_pathname(e), *slash;
 		size_t tl;
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			break;
 		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
 			item(v, "archive", false, "a member's name is longer than %u bytes", MEMBER_PATH_MAX);
@@ -796,12 +796,12 @@ read_members(struct vstate *v, struct archive *a, const char *path, struct cfir_
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
 		if (add_member(v, a, e, slash + 1, &cap, err) < 0) {
-			if (cfir_interrupted())
+			if (cfir_interrupt_pending())
 				break;
 			return -1;
 		}
 	}
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted while it read the archive; "
 				    "nothing was checked", path);
 	if (ar != ARCHIVE_EOF)

@@ -88,7 +88,7 @@ host_filter(const struct cfir_target *t, const char *user, char **out, struct cf
 	*out = NULL;
 	/* the host's sockets stream past: only the ports the container's own hold are kept */
 	if (cfir_proc_members(t, "/proc", &members, err) < 0 ||
-	    cfir_sockets_each(t, "/proc", head, held_port, &x, err) < 0) {
+	    cfir_netsock_each(t, "/proc", head, held_port, &x, err) < 0) {
 		cfir_proc_list_free(&members);
 		return -1;
 	}
@@ -99,7 +99,7 @@ host_filter(const struct cfir_target *t, const char *user, char **out, struct cf
 			return cfir_err_set(err, EX_UNAVAILABLE, 0,
 					    "container '%s' holds no TCP or UDP socket to filter the host's traffic on; "
 					    "give a filter to capture with it alone", t->name);
-		cfir_warn("container '%s' holds no TCP or UDP socket: capturing with your filter alone", t->name);
+		cfir_err_warn("container '%s' holds no TCP or UDP socket: capturing with your filter alone", t->name);
 		*out = strdup(user);
 		return *out ? 0 : cfir_err_set(err, EX_OSERR, ENOMEM, "filter");
 	}
@@ -130,7 +130,7 @@ interfaces(const struct cfir_target *t, const char *host_iface, struct cfir_capt
 		return cfir_err_set(err, EX_UNAVAILABLE, 0,
 				    "container '%s' has no network (network mode none): it has no traffic to capture",
 				    t->name);
-	if (cfir_capture_ifaces(t, "/proc", l, err) < 0)
+	if (cfir_capture_ifaces_find(t, "/proc", l, err) < 0)
 		return -1;
 	if (l->host_netns || (mode != NULL && strcmp(mode, "host") == 0)) {
 		l->host_netns = true;
@@ -161,7 +161,7 @@ interfaces(const struct cfir_target *t, const char *host_iface, struct cfir_capt
 			ok++;
 			continue;
 		}
-		cfir_warn("%s: %s", l->v[i].name, l->v[i].problem);
+		cfir_err_warn("%s: %s", l->v[i].name, l->v[i].problem);
 	}
 	if (l->n == 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0,
@@ -277,7 +277,7 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	co->filter = join(argc - 1, argv + 1);
 	if (cfir_capture_check_filter(co->filter, &s->err) < 0)
 		return -1;
-	missing = cfir_capture_missing_caps(co->host_iface == NULL);
+	missing = cfir_caps_missing(co->host_iface == NULL);
 	if (missing != NULL)
 		return cfir_err_set(&s->err, EX_NOPERM, 0, "capture needs %s, which this process does not have",
 				    missing);

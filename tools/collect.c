@@ -99,7 +99,7 @@ step(struct collection *r, const struct tool_cmd *cmd, void *opts)
 	int rc;
 
 	/* after SIGINT no step starts: each is said, the bag closes consistent */
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		not_run(r, cmd->name);
 		return EX_TEMPFAIL;
 	}
@@ -176,11 +176,11 @@ capture_start(struct collection *r, const struct copts *o, struct bgcap *bc)
 	if (cfir_bag_side_begin(r->bag, "capture", r->t, &bc->side, &err) < 0)
 		goto fail;
 	co.side = bc->side;
-	if ((missing = cfir_capture_missing_caps(true)) != NULL) {
+	if ((missing = cfir_caps_missing(true)) != NULL) {
 		cfir_err_set(&err, EX_NOPERM, 0, "capture needs %s", missing);
 		goto fail;
 	}
-	if (cfir_capture_ifaces(r->t, "/proc", &ifs, &err) < 0)
+	if (cfir_capture_ifaces_find(r->t, "/proc", &ifs, &err) < 0)
 		goto fail;
 	for (i = 0; i < ifs.n; i++)
 		live += ifs.v[i].dev[0] != '\0';
@@ -203,7 +203,7 @@ capture_start(struct collection *r, const struct copts *o, struct bgcap *bc)
 	return;
 fail:
 	cfir_capture_ifaces_free(&ifs);
-	cfir_error("capture: %s", err.msg);
+	cfir_err_print("capture: %s", err.msg);
 	if (bc->side != NULL)
 		cfir_bag_side_end(r->bag, bc->side, "failed", err.msg, NULL, &err);
 	bc->side = NULL;
@@ -222,7 +222,7 @@ capture_stop(struct collection *r, struct bgcap *bc)
 	cfir_capture_stop(bc->c);
 	rc = cfir_capture_wait(bc->c, &details, &err);
 	if (rc < 0)
-		cfir_error("capture: %s", err.msg);
+		cfir_err_print("capture: %s", err.msg);
 	cfir_bag_side_end(r->bag, bc->side, rc == 0 ? "ok" : "partial", rc == 0 ? NULL : err.msg, details, &berr);
 	step_done(r, "capture", rc == 0 ? 0 : err.exit, bc->t0, NULL);
 }
@@ -239,7 +239,7 @@ seal_bag(struct collection *r, const struct cfir_minisign_sec *sk)
 	cJSON_AddBoolToObject(d, "signed", sk != NULL);
 	if (cfir_bag_begin(r->bag, "seal", NULL, &err) < 0 || cfir_bag_end(r->bag, "ok", NULL, d, &err) < 0 ||
 	    cfir_bag_seal(r->bag, sk, &trusted, &err) < 0) {
-		cfir_error("seal: %s", err.msg);
+		cfir_err_print("seal: %s", err.msg);
 		rc = err.exit ? err.exit : EX_SOFTWARE;
 	}
 	step_done(r, "seal", rc, t0, trusted);
@@ -260,7 +260,7 @@ interrupted(struct collection *r)
 	cJSON_AddBoolToObject(d, "sealed", false);
 	if (cfir_bag_begin(r->bag, "collect", r->t, &err) < 0 ||
 	    cfir_bag_end(r->bag, "partial", "interrupted", d, &err) < 0)
-		cfir_error("collect: %s", err.msg);
+		cfir_err_print("collect: %s", err.msg);
 	not_run(r, "seal");
 }
 
@@ -295,7 +295,7 @@ memory_step(struct collection *r, const struct copts *o)
 	struct memory_opts mo = { .max_bytes = o->max_total ? o->max_total : MEMORY_DEFAULT };
 
 	mo.npids = flagged(r->t, mo.pids, MEMORY_PIDS);
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		not_run(r, "memory");
 	else if (mo.npids == 0)
 		step_done(r, "memory", 0, now_s(), "no process flagged");
@@ -333,7 +333,7 @@ steps(struct collection *r, const struct copts *o)
 	capture_stop(r, &bc);
 	if (o->unpause)
 		step(r, &cmd_unpause, NULL);
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		interrupted(r);
 	else
 		seal_bag(r, o->key ? &o->sk : NULL);
@@ -495,10 +495,10 @@ start_jobs(struct jobs *js)
 {
 	struct job *j = js->j;
 
-	while (js->next < js->n && js->running < js->o->jobs && !cfir_interrupted()) {
+	while (js->next < js->n && js->running < js->o->jobs && !cfir_interrupt_pending()) {
 		size_t k = js->next++;
 		const char *ref = cJSON_GetArrayItem(js->refs, (int)k)->valuestring;
-		cleanup_free char *name = cfir_safe_name(ref, 64), *bagdir = NULL;
+		cleanup_free char *name = cfir_util_safe_name(ref, 64), *bagdir = NULL;
 
 		if (name == NULL || asprintf(&bagdir, "%s/%s", js->dir, name) < 0) {
 			snprintf(j[k].why, sizeof(j[k].why), "out of memory");
@@ -508,7 +508,7 @@ start_jobs(struct jobs *js)
 		} else if (j[k].pid < 0) {
 			snprintf(j[k].why, sizeof(j[k].why), "fork: %s", strerror(errno));
 			j[k].exit = EX_OSERR;
-			cfir_error("'%s': not collected: %s", ref, j[k].why);
+			cfir_err_print("'%s': not collected: %s", ref, j[k].why);
 		} else {
 			j[k].started = true;
 			js->running++;
@@ -528,7 +528,7 @@ run_jobs(struct jobs *js)
 	for (;;) {
 		start_jobs(js);
 		/* the terminal's ^C reached the whole group; a kill reached cfir alone */
-		if (cfir_interrupted() && cfir_interrupt_sent() && !forwarded) {
+		if (cfir_interrupt_pending() && cfir_interrupt_sent() && !forwarded) {
 			forward_interrupt(js->j, js->n);
 			forwarded = true;
 		}
@@ -552,7 +552,7 @@ run_jobs(struct jobs *js)
 static int
 index_entry(cJSON *list, const char *ref, struct job *j)
 {
-	cleanup_free char *name = cfir_safe_name(ref, 64);
+	cleanup_free char *name = cfir_util_safe_name(ref, 64);
 	cJSON *b = cJSON_CreateObject();
 
 	if (!j->started && j->why[0] == '\0') {
@@ -583,16 +583,16 @@ write_index(const char *dir, const cJSON *index)
 
 	json = cfir_json_line(index, &len);
 	if (json == NULL || asprintf(&path, "%s/index.json", dir) < 0) {
-		cfir_error("'%s/index.json': out of memory", dir);
+		cfir_err_print("'%s/index.json': out of memory", dir);
 		return EX_OSERR;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		cfir_error("'%s': %s", path, strerror(errno));
+		cfir_err_print("'%s': %s", path, strerror(errno));
 		return EX_CANTCREAT;
 	}
-	if (cfir_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
-		cfir_error("'%s': %s", path, strerror(errno));
+	if (cfir_util_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
+		cfir_err_print("'%s': %s", path, strerror(errno));
 		r = EX_IOERR;
 	}
 	if (close(fd) < 0 && r == 0)
@@ -618,7 +618,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 
 	js.j = calloc(js.n + 1, sizeof(*js.j));
 	if (js.j == NULL || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-		cfir_error("'%s': %s", dir, js.j ? strerror(errno) : "out of memory");
+		cfir_err_print("'%s': %s", dir, js.j ? strerror(errno) : "out of memory");
 		free(js.j);
 		return EX_CANTCREAT;
 	}
@@ -627,7 +627,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 	for (i = 0; i < js.n; i++)
 		if ((r = index_entry(list, cJSON_GetArrayItem(refs, (int)i)->valuestring, &js.j[i])) != 0 && worst == 0)
 			worst = r;
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		cJSON_AddBoolToObject(index, "interrupted", true);
 	if ((r = write_index(dir, index)) != 0 && worst == 0)
 		worst = r;

@@ -56,7 +56,7 @@ base_name(const char *path)
 	n = strlen(trim);
 	while (n > 1 && trim[n - 1] == '/')
 		trim[--n] = '\0';
-	return cfir_safe_name(trim, 120);
+	return cfir_util_safe_name(trim, 120);
 }
 
 struct copy_opts {

@@ -56,7 +56,7 @@ add_time(cJSON *o, const char *key, const struct timespec *ts)
 {
 	char t[CFIR_TIME_LEN];
 
-	cfir_time_rfc3339(ts, t);
+	cfir_util_time_rfc3339(ts, t);
 	cfir_json_add_str(o, key, t);
 }
 
@@ -593,7 +593,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		c->keys = &walk;
 		rc = cfir_overlay_walk(&s->t->rootfs, on_entry, c, &st, &s->err);
 		/* interrupted: the entries so far are a whole document, the record says partial */
-		intr = rc < 0 && cfir_interrupted();
+		intr = rc < 0 && cfir_interrupt_pending();
 		check = intr ? NULL : keys_report(&walk);
 		if ((rc == 0 || intr) && close_json(c, check, intr, &st, &werr) < 0 && rc == 0) {
 			rc = -1;

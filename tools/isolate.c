@@ -94,7 +94,7 @@ isolate(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cons
 			continue;
 		cfir_json_add_str(body, "Container", t->id);
 		if (net_call(e, n->string, "disconnect", body, &one) < 0) {
-			cfir_error("disconnect from '%s': %s", n->string, one.msg);
+			cfir_err_print("disconnect from '%s': %s", n->string, one.msg);
 			if (r == 0) {
 				*err = one;
 				r = -1;
@@ -171,7 +171,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 	if (rel == NULL)
 		return -1;
 	if (asprintf(&path, "%s/%s", cfir_bag_dir(bag), rel) < 0 ||
-	    cfir_read_file(AT_FDCWD, path, 16u << 20, &text, &len, NULL, err) < 0)
+	    cfir_util_read_file(AT_FDCWD, path, 16u << 20, &text, &len, NULL, err) < 0)
 		return -1;
 	saved = cJSON_ParseWithLength(text, len);
 	if (saved == NULL)
@@ -203,7 +203,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 			net_call(e, n->string, "connect", body, &one);
 		}
 		if (one.msg[0] != '\0') {
-			cfir_error("reconnect to '%s': %s", n->string, one.msg);
+			cfir_err_print("reconnect to '%s': %s", n->string, one.msg);
 			if (r == 0) {
 				*err = one;
 				r = -1;

@@ -28,7 +28,7 @@ write_key(const char *dir, const char *name, const char *text, mode_t mode, bool
 	if (fd < 0)
 		return cfir_err_set(err, errno == EEXIST ? EX_CANTCREAT : EX_IOERR, errno, "'%s'%s", path,
 				    errno == EEXIST ? " exists (--force replaces it)" : "");
-	if (fchmod(fd, mode) < 0 || cfir_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || cfir_util_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
 		cfir_err_set(err, EX_IOERR, errno, "write '%s'", path);
 		close(fd);
 		return -1;
@@ -91,7 +91,7 @@ keygen_run(struct tool_step *s, void *opts, int argc, char **argv)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return cfir_err_set(&s->err, EX_CANTCREAT, errno, "'%s'", dir);
 	if (o->nopass)
-		cfir_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
+		cfir_err_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
 	else if (cfir_seckey_passphrase("passphrase for the new secret key", true, pass, sizeof(pass), &s->err) < 0)
 		goto out;
 	if (cfir_minisign_keygen(o->nopass ? NULL : pass, 0, 0, &pub, &sec, &s->err) < 0 ||

@@ -56,7 +56,7 @@ on_signal(int sig, siginfo_t *si, void *uc)
 
 	(void)uc;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		ms = (long long)(now.tv_sec - first_at.tv_sec) * 1000 + (now.tv_nsec - first_at.tv_nsec) / 1000000;
 		if (sent && (from == getppid() || (from == first_from && ms < 1000)))
 			return;
@@ -66,7 +66,7 @@ on_signal(int sig, siginfo_t *si, void *uc)
 	}
 	first_from = from;
 	first_at = now;
-	cfir_interrupt(sent);
+	cfir_interrupt_raise(sent);
 	cfir_engine_cancel();
 	cfir_capture_cancel();
 }
@@ -104,7 +104,7 @@ main(int argc, char **argv)
 		g.bag = NULL;
 	g.meta.case_id = getenv("CFIR_CASE");
 	g.meta.examiner = getenv("CFIR_EXAMINER");
-	g.meta.say = cfir_warn;	/* why a bag makes cfir wait, before it waits */
+	g.meta.say = cfir_err_warn;	/* why a bag makes cfir wait, before it waits */
 	memcpy(longopts, tool_global_longopts, sizeof(tool_global_longopts));
 	longopts[TOOL_GLOBAL_LONGOPTS] = (struct option){ "version", no_argument, NULL, 'V' };
 	longopts[TOOL_GLOBAL_LONGOPTS + 1] = (struct option){ NULL, 0, NULL, 0 };
@@ -131,7 +131,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], cmds[i]->name) == 0)
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0])) {
-		cfir_error("'%s' is not a cfir command; see 'cfir -h'", argv[optind]);
+		cfir_err_print("'%s' is not a cfir command; see 'cfir -h'", argv[optind]);
 		return EX_USAGE;
 	}
 	signals();

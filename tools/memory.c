@@ -40,7 +40,7 @@ index_line(struct dump *d, cJSON *o, struct cfir_err *err)
 
 /* One region: its bytes into the dump, its line into the index. */
 static int
-region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err)
+region(struct dump *d, int memfd, const struct cfir_proc_map *m, struct cfir_err *err)
 {
 	cJSON *o = cJSON_CreateObject();
 	char r[48], hex[CFIR_SHA256_HEX];
@@ -65,7 +65,7 @@ region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err
 		while (got < want) {
 			size_t take = want - got < CHUNK ? (size_t)(want - got) : CHUNK;
 
-			if (cfir_interrupted()) {
+			if (cfir_interrupt_pending()) {
 				why = "interrupted";
 				break;
 			}
@@ -113,7 +113,7 @@ struct each {
 };
 
 static int
-each_region(void *ctx, const struct cfir_map *m)
+each_region(void *ctx, const struct cfir_proc_map *m)
 {
 	struct each *x = ctx;
 
@@ -209,7 +209,7 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	if (o->npids == 0 && o->all == (argc > 1))
 		return cfir_err_set(&s->err, EX_USAGE, 0, "memory takes --all or PIDs, one of them");
 	for (a = 1; a < argc && o->npids < MEMORY_PIDS_MAX; a++) {
-		if (cfir_parse_ulong(argv[a], 0x7fffffff, &pid) < 0)
+		if (cfir_util_parse_ulong(argv[a], 0x7fffffff, &pid) < 0)
 			return cfir_err_set(&s->err, EX_USAGE, 0, "'%s' is not a PID", argv[a]);
 		o->pids[o->npids++] = (int)pid;
 	}
@@ -239,12 +239,12 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	cJSON *sum = cJSON_CreateArray(), *p;
 
 	(void)argc, (void)argv;
-	for (i = 0; i < n && !cfir_interrupted(); i++) {
+	for (i = 0; i < n && !cfir_interrupt_pending(); i++) {
 		if (dump_pid(s->bag, l, o->all ? l->e[i].pid : (pid_t)o->pids[i], &budget, sum, &err) < 0)
 			tool_soft_fail(s, &err);
 		cfir_err_clear(&err);
 	}
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		cfir_err_interrupted(&err);
 		tool_soft_fail(s, &err);
 	}

@@ -42,7 +42,7 @@ confirm(struct cfir_engine *e, struct cfir_target *t, bool pause, char *when,
 		if (cfir_target_refresh(e, t, err) < 0)
 			return -1;
 		if (t->paused == pause) {
-			cfir_now_rfc3339(when);
+			cfir_util_now_rfc3339(when);
 			return 0;
 		}
 		usleep(10000);
@@ -69,7 +69,7 @@ run(struct tool_step *s, bool pause)
 	if (!already) {
 		if (asprintf(&path, "/containers/%s/%s", t->id, action) < 0)
 			return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
-		cfir_now_rfc3339(requested);
+		cfir_util_now_rfc3339(requested);
 		if (cfir_engine_call(s->e, "POST", path, NULL, NULL, NULL, &s->err) == 0)
 			confirm(s->e, t, pause, confirmed, &s->err);
 	}

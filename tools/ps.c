@@ -53,7 +53,7 @@ open_exe(pid_t pid, dev_t dev, ino_t ino)
 
 	exe_refused = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = cfir_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = cfir_util_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
@@ -96,9 +96,9 @@ copy_exe(struct cfir_bag *bag, int fd, const char *name, cJSON *e, struct cfir_e
 		return -1;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR && !cfir_interrupted())
+		if (n < 0 && errno == EINTR && !cfir_interrupt_pending())
 			continue;
-		if (n < 0 || cfir_interrupted()) {
+		if (n < 0 || cfir_interrupt_pending()) {
 			cfir_writer_abort(w);
 			cfir_hash_free(h);
 			return n < 0 ? cfir_err_set(err, EX_IOERR, errno, "read executable") : cfir_err_interrupted(err);
@@ -254,7 +254,7 @@ hash_inode(struct recovery *rc, struct exe *x)
 static bool
 copy_once(struct recovery *rc, const struct exe *x, const char *sha, struct proc *pr, cJSON *e)
 {
-	cleanup_free char *name = NULL, *comm = cfir_safe_name(pr->info.comm, 32);
+	cleanup_free char *name = NULL, *comm = cfir_util_safe_name(pr->info.comm, 32);
 	struct cfir_err err = { 0 };
 	int fd = open_exe(pr->info.pid, x->dev, x->ino);
 
@@ -324,10 +324,10 @@ recover(struct tool_step *s, struct proc *p, size_t n, cJSON *exes, int *failed)
 	if (cfir_filetype_open(&err) < 0)
 		tool_warn(s, "%s", err.msg);	/* the executables are copied untyped */
 	group_by_inode(&rc, n);
-	for (k = 0; k < rc.ng && !cfir_interrupted(); k++)
+	for (k = 0; k < rc.ng && !cfir_interrupt_pending(); k++)
 		hash_inode(&rc, &rc.g[k]);
 	qsort(rc.g, rc.ng, sizeof(*rc.g), by_sha);
-	for (k = 0; k < rc.ng && rc.g[k].hashed && !cfir_interrupted();)
+	for (k = 0; k < rc.ng && rc.g[k].hashed && !cfir_interrupt_pending();)
 		k = copy_hash(&rc, k);
 	*failed += rc.failed;
 	free(rc.idx);
@@ -523,7 +523,7 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 		return;
 	}
 	/* the name its executable's copy gets */
-	if (cfir_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
+	if (cfir_util_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
 		while (len > 0 && comm[len - 1] == '\n')
 			len--;
 		p->info.commlen = len < sizeof(p->info.comm) - 1 ? len : sizeof(p->info.comm) - 1;
@@ -577,7 +577,7 @@ start_of(struct proc *p)
 	if (hz > 0 && btime > 0) {
 		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(p->info.starttime / (unsigned long long)hz)) };
 
-		cfir_time_rfc3339(&ts, p->start);
+		cfir_util_time_rfc3339(&ts, p->start);
 	}
 }
 
@@ -611,7 +611,7 @@ executables(struct ps *ps)
 	ps->head = cJSON_CreateObject();
 	if (ps->p == NULL || ps->head == NULL)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
-	for (i = 0; i < ps->l.n && !cfir_interrupted(); i++)
+	for (i = 0; i < ps->l.n && !cfir_interrupt_pending(); i++)
 		peek(&ps->l, &ps->l.e[i], &ps->p[i]);
 	cfir_json_add_str(ps->head, "container", ps->s->t->id);
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
@@ -645,7 +645,7 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
-	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupted(); i++) {
+	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
 		cleanup_free char *js = NULL;
 		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
 		size_t jlen;
@@ -742,7 +742,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	if (rc == 0 && ps.l.pidns_shared)
 		tool_warn(s, "container '%s' shares a PID namespace: its processes are those of its cgroup",
 			  s->t->name);
-	if (rc == 0 && (ps.np < ps.l.n || cfir_interrupted()))
+	if (rc == 0 && (ps.np < ps.l.n || cfir_interrupt_pending()))
 		rc = cfir_err_interrupted(&s->err);
 	else if (rc == 0 && ps.failed > 0)
 		rc = cfir_err_set(&s->err, EX_IOERR, 0, "%d executables not recovered", ps.failed);

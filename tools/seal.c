@@ -35,7 +35,7 @@ pack_write(void *ctx, const void *buf, size_t len, struct cfir_err *err)
 {
 	struct packer *p = ctx;
 
-	if (cfir_write_all(p->fd, buf, len) < 0)
+	if (cfir_util_write_all(p->fd, buf, len) < 0)
 		return cfir_err_set(err, EX_IOERR, errno, "archive: write");
 	cfir_hash_update(p->h, buf, len);
 	return 0;
@@ -54,7 +54,7 @@ pack_data(struct packer *p, int fd, const char *rel, uint64_t size)
 	char c;
 
 	while (done < size) {
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			return cfir_err_interrupted(p->err);
 		n = read(fd, p->buf, size - done < sizeof(p->buf) ? (size_t)(size - done) : sizeof(p->buf));
 		if (n < 0 && errno == EINTR)
@@ -105,7 +105,7 @@ pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
 	struct packer *p = ctx;
 
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
 	switch (e->kind) {
 	case CFIR_BAG_DIR:
@@ -135,7 +135,7 @@ write_sum(const char *out, const char *hex, struct cfir_err *err)
 	    asprintf(&line, "%s  %s\n", hex, basename(outcopy)) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "archive");
 	fd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || cfir_write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0) {
+	if (fd < 0 || cfir_util_write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0) {
 		cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
 		if (fd >= 0) {
 			close(fd);
@@ -372,7 +372,7 @@ seal_run(struct tool_step *s, void *opts, int argc, char **argv)
 	}
 	if (o->key != NULL && cfir_seckey_load(o->key, &o->sk, &s->err) < 0)
 		return -1;
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		cfir_err_interrupted(&s->err);
 		return cfir_err_wrap(&s->err, "bag '%s' not sealed", dir);
 	}

@@ -223,7 +223,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		s->details = details_of(head, 0);
 		return -1;
 	}
-	rc = cfir_sockets_each(s->t, "/proc", head, one, &o, &s->err);
+	rc = cfir_netsock_each(s->t, "/proc", head, one, &o, &s->err);
 	if (rc < 0 && o.err.msg[0] != '\0')
 		s->err = o.err;	/* the writer's own failure */
 	if (o.n == 0 && cJSON_GetObjectItem(head, "netns") != NULL)

@@ -91,13 +91,13 @@ option(const struct tool_opt *o, void *opts, const char *arg, struct cfir_err *e
 		*(const char **)at = arg;
 		return 0;
 	case TOOL_OPT_SIZE:
-		if (cfir_parse_size(arg, &sz) < 0 || sz < o->min)
+		if (cfir_util_parse_size(arg, &sz) < 0 || sz < o->min)
 			return bad(err, o, o->min ? "a size (bytes, or 64K, 64M, 1G) of at least the minimum" :
 					    "a size (bytes, or 64K, 64M, 1G)", arg);
 		*(uint64_t *)at = sz;
 		return 0;
 	case TOOL_OPT_NUMBER:
-		if (cfir_parse_ulong(arg, o->max ? o->max : ~0ul, &v) < 0 || v < o->min) {
+		if (cfir_util_parse_ulong(arg, o->max ? o->max : ~0ul, &v) < 0 || v < o->min) {
 			char range[64];
 
 			snprintf(range, sizeof(range), o->max ? "%lu to %lu" : "a whole number from %lu", o->min, o->max);
@@ -212,7 +212,7 @@ tool_notices(struct cfir_bag *bag)
 	char *line, *save = NULL;
 
 	for (line = n ? strtok_r(n, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
-		cfir_warn("%s", line);
+		cfir_err_warn("%s", line);
 }
 
 int
@@ -245,7 +245,7 @@ tool_warn(struct tool_step *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	cfir_warn("%s", buf);
+	cfir_err_warn("%s", buf);
 	if (s->warnings == NULL)
 		s->warnings = cJSON_CreateArray();
 	cJSON_AddItemToArray(s->warnings, cJSON_CreateString(buf));
@@ -271,7 +271,7 @@ static int
 record_end(struct tool_step *s, int rc, bool some, cJSON *details)
 {
 	struct cfir_err berr = { 0 };
-	unsigned long refused = cfir_noatime_refused();
+	unsigned long refused = cfir_util_noatime_refused();
 	int r;
 
 	if (details == NULL && (s->warnings != NULL || refused > 0))
@@ -415,7 +415,7 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 	r = parse(cmd, argc, argv, g, opts, &err);
 	if (r != 0) {
 		if (err.msg[0] != '\0')
-			cfir_error("%s", err.msg);
+			cfir_err_print("%s", err.msg);
 		return tool_usage(cmd->usage, r < 0);
 	}
 	nargs = argc - optind;
