@@ -158,10 +158,10 @@ cfir_bag_artifacts(const struct cfir_bag *b)
 char *
 cfir_bag_default_dir(const char *name)
 {
-	cleanup_free char *safe = cfir_safe_name(name, 64);
+	cleanup_free char *safe = cfir_util_safe_name(name, 64);
 	char stamp[32], *dir = NULL;
 
-	cfir_time_stamp(stamp, sizeof(stamp));
+	cfir_util_time_stamp(stamp, sizeof(stamp));
 	if (safe == NULL || asprintf(&dir, "cfir-%s-%s", safe, stamp) < 0)
 		return NULL;
 	return dir;
@@ -335,7 +335,7 @@ write_atomic(struct cfir_bag *b, const char *name, const char *data, size_t len,
 	fd = openat(b->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "create '%s/%s'", b->dir, tmp);
-	if (cfir_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (cfir_util_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 
 		unlinkat(b->dirfd, tmp, 0);
@@ -416,7 +416,7 @@ manifest_load(struct cfir_bag *b, struct cfir_err *err)
 	size_t len = 0, lineno = 0;
 	struct stat st;
 
-	if (cfir_read_file(b->dirfd, "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "manifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, &len, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -466,7 +466,7 @@ info_load(struct cfir_bag *b, struct cfir_err *err)
 	char *line, *save = NULL, *v;
 	char **nc;
 
-	if (cfir_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "bag-info.txt", 1 << 20, &text, NULL, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	b->info_found = true;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -573,7 +573,7 @@ collector_write(struct cfir_bag *b, struct cfir_err *err)
 	int state;
 	size_t len;
 
-	cfir_now_rfc3339(now);
+	cfir_util_now_rfc3339(now);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_BOOTTIME, &boot);
 	state = adjtimex(&tx);
@@ -719,7 +719,7 @@ custody_load(struct cfir_bag *b, struct recovery *rv, struct cfir_err *err)
 
 	memcpy(b->head, ZERO_HASH, CFIR_SHA256_HEX);
 	cfir_sha256_hex("", 0, rv->log_hex);
-	if (cfir_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, &more, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "custody/log.jsonl", CFIR_BAG_TAGFILE_MAX, &text, &len, &more, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : -1;
 	if (more)
 		return cfir_err_set(err, EX_DATAERR, 0, "bag '%s': the custody log is larger than %u MiB",
@@ -761,15 +761,15 @@ lock_dir(int fd, const char *dir, int op, struct cfir_err *err)
 	const char *env = getenv("CFIR_LOCK_TIMEOUT");
 	unsigned long timeout = 60, waited = 0;
 
-	if (env != NULL && cfir_parse_ulong(env, 86400, &timeout) < 0)
+	if (env != NULL && cfir_util_parse_ulong(env, 86400, &timeout) < 0)
 		return cfir_err_set(err, EX_USAGE, 0, "CFIR_LOCK_TIMEOUT '%s' is not a number of seconds", env);
 	while (flock(fd, op | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return cfir_err_set(err, EX_IOERR, errno, "lock bag '%s'", dir);
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			return cfir_err_interrupted(err);
 		if (waited == 0)
-			cfir_warn("bag '%s' is in use by another cfir; waiting up to %lus",
+			cfir_err_warn("bag '%s' is in use by another cfir; waiting up to %lus",
 				  dir, timeout);
 		if (waited >= timeout * 10)
 			return cfir_err_set(err, EX_TEMPFAIL, 0,
@@ -797,7 +797,7 @@ cfir_bag_open_sealed(const char *dir, int *dirfd, struct cfir_err *err)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open bag '%s'", dir);
-	if (cfir_read_file(fd, "bag-info.txt", 1 << 20, &info, NULL, NULL, err) < 0)
+	if (cfir_util_read_file(fd, "bag-info.txt", 1 << 20, &info, NULL, NULL, err) < 0)
 		return err->sys == ENOENT ? (cfir_err_clear(err), 0) : cfir_err_wrap(err, "bag '%s'", dir);
 	if (strncmp(info, "Cfir-Sealed: ", 13) != 0 && strstr(info, "\nCfir-Sealed: ") == NULL)
 		return 0;
@@ -1036,7 +1036,7 @@ seal_write(struct cfir_bag *b, const struct cfir_ms_sec *sk, const char *tc, str
 	if (sk == NULL)
 		return 0;
 	/* minisign -Vm tagmanifest-sha256.txt checks this file */
-	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
+	if (cfir_util_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &tm, &len, NULL, err) < 0)
 		return cfir_err_wrap(err, "bag '%s'", b->dir);
 	cfir_blake2b(h, 64, tm, len);
 	if (cfir_ms_sign(sk, h, tc, &sig, err) < 0 ||
@@ -1055,17 +1055,17 @@ cfir_bag_seal(struct cfir_bag *b, const struct cfir_ms_sec *sk, char **trusted, 
 	*trusted = NULL;
 	if (b->cur.action != NULL)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "seal inside an action");
-	cfir_now_rfc3339(b->sealed);
+	cfir_util_now_rfc3339(b->sealed);
 	if (asprintf(&tc, "cfir sealed %s custody-head %s records %llu", b->sealed, b->head,
 		     (unsigned long long)b->seq) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "seal");
 	/* a second ^C waits until the bag is sealed and signed, or as it was */
 	pthread_mutex_lock(&b->mu);
-	cfir_signals_hold(&sigs);
+	cfir_interrupt_hold(&sigs);
 	reserve_give(b);
 	r = seal_write(b, sk, tc, err);
 	(void)reserve_take(b);
-	cfir_signals_release(&sigs);
+	cfir_interrupt_release(&sigs);
 	pthread_mutex_unlock(&b->mu);
 	if (r < 0)
 		return -1;
@@ -1108,7 +1108,7 @@ act_begin(struct cfir_bag *b, struct act *a, const char *action, const struct cf
 
 	a->action = strdup(action);
 	a->artifacts = cJSON_CreateArray();
-	cfir_now_rfc3339(a->started);
+	cfir_util_now_rfc3339(a->started);
 	if (t != NULL) {
 		cleanup_free char *line = container_line(t);
 
@@ -1219,7 +1219,7 @@ log_append(struct cfir_bag *b, const char *line, size_t len, struct cfir_err *er
 		return cfir_err_set(err, EX_IOERR, EFBIG,
 				    "bag '%s': the custody log would grow past %u MiB: start a new bag",
 				    b->dir, CFIR_BAG_TAGFILE_MAX >> 20);
-	if (cfir_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(cfir_steal_fd(&fd)) == 0)
+	if (cfir_util_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(cfir_steal_fd(&fd)) == 0)
 		return 0;
 	e = errno;
 	if (fd < 0)
@@ -1286,7 +1286,7 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	int r;
 
 	uname(&u);
-	cfir_now_rfc3339(now);
+	cfir_util_now_rfc3339(now);
 	action = a->action ? strdup(a->action) : NULL;
 	cfir_json_add_num(rec, "seq", (double)(b->seq + 1));
 	cfir_json_add_str(rec, "time", now);
@@ -1326,7 +1326,7 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 	 * then ends with a log and tag files that agree (a kill -9 here is
 	 * what cfir_bag_open recovers from).
 	 */
-	cfir_signals_hold(&sigs);
+	cfir_interrupt_hold(&sigs);
 	reserve_give(b);
 	line[len] = '\n';	/* the serialiser left room for the NUL */
 	r = log_append(b, line, len + 1, err);
@@ -1364,7 +1364,7 @@ record_write(struct cfir_bag *b, struct act *a, const char *status, const char *
 				  action ? action : "?");
 	}
 out:
-	cfir_signals_release(&sigs);
+	cfir_interrupt_release(&sigs);
 	return r;
 }
 
@@ -1382,7 +1382,7 @@ tags_stale(struct cfir_bag *b, const char *log_hex)
 	char *line, *save = NULL, *path, hex[CFIR_SHA256_HEX], now[CFIR_SHA256_HEX];
 	size_t i, found = 0;
 
-	if (cfir_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, NULL, NULL, NULL) < 0)
+	if (cfir_util_read_file(b->dirfd, "tagmanifest-sha256.txt", CFIR_BAG_TAGFILE_MAX, &text, NULL, NULL, NULL) < 0)
 		return true;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (cfir_manifest_parse_line(line, &path, hex) < 0)

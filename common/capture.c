@@ -40,7 +40,7 @@
 /* ---- capabilities ------------------------------------------------------- */
 
 const char *
-cfir_capture_missing_caps(bool setns)
+cfir_caps_missing(bool setns)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2] = { 0 };
@@ -64,16 +64,16 @@ cfir_capture_missing_caps(bool setns)
 /* ---- interfaces ------------------------------------------------------- */
 
 struct links {
-	struct cfir_link *v;
+	struct cfir_netlink_link *v;
 	size_t n, cap;
 	bool oom;
 };
 
 static void
-add_link(void *ctx, const struct cfir_link *l)
+add_link(void *ctx, const struct cfir_netlink_link *l)
 {
 	struct links *ls = ctx;
-	struct cfir_link *nv;
+	struct cfir_netlink_link *nv;
 
 	if (ls->n == ls->cap) {
 		/* a namespace may hold thousands of links; it cannot hold more than memory */
@@ -88,7 +88,7 @@ add_link(void *ctx, const struct cfir_link *l)
 	ls->v[ls->n++] = *l;
 }
 
-static const struct cfir_link *
+static const struct cfir_netlink_link *
 find_link(const struct links *ls, int index)
 {
 	size_t i;
@@ -102,7 +102,7 @@ find_link(const struct links *ls, int index)
 static int
 dump(int fd, struct links *ls, struct cfir_err *err)
 {
-	if (cfir_nl_links(fd, add_link, ls, err) < 0)
+	if (cfir_netlink_links(fd, add_link, ls, err) < 0)
 		return -1;
 	if (ls->oom)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink link dump");
@@ -120,7 +120,7 @@ plain(const char *s)
 }
 
 static void
-mac_text(char *buf, size_t n, const struct cfir_link *l)
+mac_text(char *buf, size_t n, const struct cfir_netlink_link *l)
 {
 	size_t i, at = 0;
 
@@ -134,10 +134,10 @@ mac_text(char *buf, size_t n, const struct cfir_link *l)
  * the container's namespace gives the host's (each -1 when it has none).
  */
 static void
-match(struct cfir_capture_iface *ci, const struct cfir_link *l, const struct links *host, int nsid,
+match(struct cfir_capture_iface *ci, const struct cfir_netlink_link *l, const struct links *host, int nsid,
       int hostid)
 {
-	const struct cfir_link *h = NULL;
+	const struct cfir_netlink_link *h = NULL;
 	char parent[40] = "a parent device", mac[100];
 
 	ci->index = l->index;
@@ -183,7 +183,7 @@ match(struct cfir_capture_iface *ci, const struct cfir_link *l, const struct lin
 }
 
 int
-cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
+cfir_capture_ifaces_find(const struct cfir_target *t, const char *proc,
 		    struct cfir_capture_ifaces *out, struct cfir_err *err)
 {
 	struct links in = { 0 }, host = { 0 };
@@ -212,12 +212,12 @@ cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
 		out->host_netns = true;
 		return 0;
 	}
-	cfd = cfir_nl_open_in(nsfd, err);
+	cfd = cfir_netlink_open_in(nsfd, err);
 	if (cfd < 0)
 		return -1;
-	hfd = cfir_nl_open(err);
+	hfd = cfir_netlink_open(err);
 	if (hfd < 0 || dump(cfd, &in, err) < 0 || dump(hfd, &host, err) < 0 ||
-	    cfir_nl_nsid(hfd, nsfd, &nsid, err) < 0 || cfir_nl_nsid(cfd, selffd, &hostid, err) < 0)
+	    cfir_netlink_nsid(hfd, nsfd, &nsid, err) < 0 || cfir_netlink_nsid(cfd, selffd, &hostid, err) < 0)
 		goto out;
 	out->v = calloc(in.n ? in.n : 1, sizeof(*out->v));
 	if (out->v == NULL) {
@@ -267,7 +267,7 @@ cfir_capture_check_filter(const char *filter, struct cfir_err *err)
 /* ---- the capture ------------------------------------------------------ */
 
 void
-cfir_pcap_header(unsigned char out[24], uint32_t snaplen, uint32_t linktype)
+cfir_capture_pcap_header(unsigned char out[24], uint32_t snaplen, uint32_t linktype)
 {
 	uint32_t magic = 0xa1b23c4d;	/* nanosecond timestamps, our byte order */
 	uint16_t major = 2, minor = 4;
@@ -386,7 +386,7 @@ file_open(struct cap_if *f)
 		cJSON_AddItemToArray(f->discarded, gone);
 		cJSON_DeleteItemFromArray(f->files, 0);
 	}
-	cfir_pcap_header(hdr, CFIR_SNAPLEN, (uint32_t)f->linktype);
+	cfir_capture_pcap_header(hdr, CFIR_SNAPLEN, (uint32_t)f->linktype);
 	if ((c->o.side ? cfir_writer_open_side(c->bag, c->o.side, "net", name, &f->w, &e) :
 			 cfir_writer_open(c->bag, "net", name, &f->w, &e)) < 0 ||
 	    cfir_writer_write(f->w, hdr, sizeof(hdr), &e) < 0) {
@@ -571,7 +571,7 @@ capture_thread(void *arg)
 	}
 done:
 	clock_gettime(CLOCK_MONOTONIC, &c->t1);
-	cfir_now_rfc3339(c->stopped);
+	cfir_util_now_rfc3339(c->stopped);
 	for (i = 0; i < c->n; i++) {
 		struct cap_if *f = &c->ifs[i];
 
@@ -635,7 +635,7 @@ cap_open(struct cap_if *f, const char *filter, struct cfir_err *err)
 	if (r < 0)
 		return cfir_err_set(err, EX_OSERR, 0, "pcap on %s: %s", f->i.dev, pcap_geterr(f->p));
 	if (r > 0)
-		cfir_warn("pcap on %s: %s", f->i.dev, pcap_statustostr(r));
+		cfir_err_warn("pcap on %s: %s", f->i.dev, pcap_statustostr(r));
 	/* the device we opened is the one we matched, not one renamed into its place */
 	if ((int)if_nametoindex(f->i.dev) != f->i.dev_index)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "%s changed while it was opened (did the container restart?)",
@@ -691,7 +691,7 @@ cfir_capture_start(struct cfir_capture **cp, struct cfir_bag *bag,
 		f->i = ifs[i];
 		f->c = c;
 		f->fd = -1;
-		f->base = cfir_safe_name(ifs[i].name, 64);
+		f->base = cfir_util_safe_name(ifs[i].name, 64);
 		f->files = cJSON_CreateArray();
 		f->discarded = cJSON_CreateArray();
 		if (f->base == NULL || f->files == NULL || f->discarded == NULL)
@@ -709,9 +709,9 @@ cfir_capture_start(struct cfir_capture **cp, struct cfir_bag *bag,
 			*err = c->err;
 			goto fail;
 		}
-	cfir_now_rfc3339(c->started);
+	cfir_util_now_rfc3339(c->started);
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
-	r = cfir_thread_create(&c->th, capture_thread, c);
+	r = cfir_util_thread_create(&c->th, capture_thread, c);
 	if (r != 0) {
 		cfir_err_set(err, EX_OSERR, r, "capture thread");
 		goto fail;

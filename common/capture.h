@@ -40,7 +40,7 @@ struct cfir_capture_ifaces {
  * of the host's, matched both ways by ifindex and by the namespace id.
  * Loopback is left out. PROC is "/proc" but for tests.
  */
-int cfir_capture_ifaces(const struct cfir_target *t, const char *proc,
+int cfir_capture_ifaces_find(const struct cfir_target *t, const char *proc,
 			struct cfir_capture_ifaces *out, struct cfir_err *err);
 void cfir_capture_ifaces_free(struct cfir_capture_ifaces *l);
 
@@ -49,7 +49,7 @@ void cfir_capture_ifaces_free(struct cfir_capture_ifaces *l);
  * "CAP_SYS_ADMIN and CAP_NET_RAW"), NULL when it has them all. SETNS:
  * whether entering the container's namespace is part of it.
  */
-const char *cfir_capture_missing_caps(bool setns);
+const char *cfir_caps_missing(bool setns);
 
 /* Compile FILTER for Ethernet: a usage error with libpcap's reason if bad. */
 int cfir_capture_check_filter(const char *filter, struct cfir_err *err);
@@ -93,6 +93,6 @@ void cfir_capture_cancel(void);
 int cfir_capture_wait(struct cfir_capture *c, cJSON **result, struct cfir_err *err);
 
 /* The pcap file header: nanosecond magic, version 2.4. */
-void cfir_pcap_header(unsigned char out[24], uint32_t snaplen, uint32_t linktype);
+void cfir_capture_pcap_header(unsigned char out[24], uint32_t snaplen, uint32_t linktype);
 
 #endif

@@ -399,7 +399,7 @@ cfir_engine_json(struct cfir_engine *e, const char *method, const char *path,
 #define RING (8u << 20)
 #define PULL_RECV (256u << 10)
 
-struct cfir_pull {
+struct cfir_engine_pull {
 	struct cfir_engine *e;
 	struct xfer x;		/* error body, byte count */
 	char *url;
@@ -411,14 +411,14 @@ struct cfir_pull {
 	size_t handed;		/* at ring[start], with the caller */
 	bool headers, done, stop;
 	CURLcode rc;
-	cfir_sink_fn tee;
+	cfir_engine_sink_fn tee;
 	void *tee_ctx;
 };
 
 static size_t
 on_ring(char *data, size_t size, size_t nmemb, void *userp)
 {
-	struct cfir_pull *p = userp;
+	struct cfir_engine_pull *p = userp;
 	size_t n = size * nmemb, left = n, at, take;
 
 	if (p->e->status < 200 || p->e->status >= 300)
@@ -453,7 +453,7 @@ on_ring(char *data, size_t size, size_t nmemb, void *userp)
 static int
 on_pull_progress(void *userp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	struct cfir_pull *p = userp;
+	struct cfir_engine_pull *p = userp;
 	bool stop;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
@@ -467,7 +467,7 @@ on_pull_progress(void *userp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_
 static size_t
 on_pull_header(char *data, size_t size, size_t nmemb, void *userp)
 {
-	struct cfir_pull *p = userp;
+	struct cfir_engine_pull *p = userp;
 	size_t n = on_header(data, size, nmemb, p->e);
 
 	if (n == 2 && data[0] == '\r' && p->e->status >= 200) {
@@ -482,7 +482,7 @@ on_pull_header(char *data, size_t size, size_t nmemb, void *userp)
 static void *
 pull_thread(void *arg)
 {
-	struct cfir_pull *p = arg;
+	struct cfir_engine_pull *p = arg;
 	CURLcode rc = curl_easy_perform(p->e->curl);
 
 	pthread_mutex_lock(&p->lock);
@@ -494,7 +494,7 @@ pull_thread(void *arg)
 }
 
 static void
-pull_free(struct cfir_pull *p)
+pull_free(struct cfir_engine_pull *p)
 {
 	pthread_cond_destroy(&p->more);
 	pthread_cond_destroy(&p->room);
@@ -517,7 +517,7 @@ pull_restore(struct cfir_engine *e)
 }
 
 void
-cfir_engine_pull_close(struct cfir_pull *p)
+cfir_engine_pull_close(struct cfir_engine_pull *p)
 {
 	if (p == NULL)
 		return;
@@ -532,9 +532,9 @@ cfir_engine_pull_close(struct cfir_pull *p)
 
 int
 cfir_engine_pull_open(struct cfir_engine *e, const char *path,
-		      struct cfir_pull **pp, struct cfir_err *err)
+		      struct cfir_engine_pull **pp, struct cfir_err *err)
 {
-	struct cfir_pull *p;
+	struct cfir_engine_pull *p;
 	bool ok;
 	int rc;
 
@@ -567,7 +567,7 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;
-	rc = cfir_thread_create(&p->thread, pull_thread, p);
+	rc = cfir_util_thread_create(&p->thread, pull_thread, p);
 	if (rc != 0) {
 		/* pthread_create returns its error; errno says nothing */
 		pull_restore(e);
@@ -598,20 +598,20 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 }
 
 void
-cfir_engine_pull_tee(struct cfir_pull *p, cfir_sink_fn tee, void *ctx)
+cfir_engine_pull_tee(struct cfir_engine_pull *p, cfir_engine_sink_fn tee, void *ctx)
 {
 	p->tee = tee;
 	p->tee_ctx = ctx;
 }
 
 uint64_t
-cfir_engine_pull_bytes(const struct cfir_pull *p)
+cfir_engine_pull_bytes(const struct cfir_engine_pull *p)
 {
 	return p->x.bytes;
 }
 
 ssize_t
-cfir_engine_pull_read(struct cfir_pull *p, const void **buf, struct cfir_err *err)
+cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf, struct cfir_err *err)
 {
 	size_t n;
 
@@ -642,10 +642,10 @@ cfir_engine_pull_read(struct cfir_pull *p, const void **buf, struct cfir_err *er
 }
 
 int
-cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
+cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_engine_sink_fn sink,
 		   void *ctx, uint64_t *bytes, struct cfir_err *err)
 {
-	struct cfir_pull *p;
+	struct cfir_engine_pull *p;
 	const void *buf;
 	ssize_t n;
 

@@ -18,7 +18,7 @@
 struct cfir_engine;
 
 /* A streaming body consumer; returns -1 with err set to stop the transfer. */
-typedef int (*cfir_sink_fn)(void *ctx, const void *buf, size_t len,
+typedef int (*cfir_engine_sink_fn)(void *ctx, const void *buf, size_t len,
 			    struct cfir_err *err);
 
 /*
@@ -44,7 +44,7 @@ int cfir_engine_call(struct cfir_engine *e, const char *method, const char *path
 int cfir_engine_json(struct cfir_engine *e, const char *method, const char *path,
 		     const cJSON *body, cJSON **out, struct cfir_err *err);
 /* A GET whose 2xx body goes to SINK as it arrives; *bytes counts it. */
-int cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sink,
+int cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_engine_sink_fn sink,
 		       void *ctx, uint64_t *bytes, struct cfir_err *err);
 
 /*
@@ -54,14 +54,14 @@ int cfir_engine_stream(struct cfir_engine *e, const char *path, cfir_sink_fn sin
  * each chunk as it is handed out, so it sees every byte once and in order.
  * open fails, with the engine's words, on a non-2xx status.
  */
-struct cfir_pull;
+struct cfir_engine_pull;
 int cfir_engine_pull_open(struct cfir_engine *e, const char *path,
-			  struct cfir_pull **pp, struct cfir_err *err);
-void cfir_engine_pull_tee(struct cfir_pull *p, cfir_sink_fn tee, void *ctx);
-ssize_t cfir_engine_pull_read(struct cfir_pull *p, const void **buf,
+			  struct cfir_engine_pull **pp, struct cfir_err *err);
+void cfir_engine_pull_tee(struct cfir_engine_pull *p, cfir_engine_sink_fn tee, void *ctx);
+ssize_t cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf,
 			      struct cfir_err *err);
-uint64_t cfir_engine_pull_bytes(const struct cfir_pull *p);
-void cfir_engine_pull_close(struct cfir_pull *p);
+uint64_t cfir_engine_pull_bytes(const struct cfir_engine_pull *p);
+void cfir_engine_pull_close(struct cfir_engine_pull *p);
 
 /* A header of the last reply (Content-Type, X-Docker-Container-Path-Stat...). */
 const char *cfir_engine_header(const struct cfir_engine *e, const char *name);

@@ -12,7 +12,7 @@
 static volatile sig_atomic_t interrupted;
 
 void
-cfir_interrupt(bool sent)
+cfir_interrupt_raise(bool sent)
 {
 	interrupted = sent ? 2 : 1;
 }
@@ -24,7 +24,7 @@ cfir_interrupt_sent(void)
 }
 
 bool
-cfir_interrupted(void)
+cfir_interrupt_pending(void)
 {
 	return interrupted != 0;
 }
@@ -36,7 +36,7 @@ cfir_err_interrupted(struct cfir_err *err)
 }
 
 void
-cfir_signals_hold(sigset_t *old)
+cfir_interrupt_hold(sigset_t *old)
 {
 	sigset_t set;
 
@@ -48,7 +48,7 @@ cfir_signals_hold(sigset_t *old)
 }
 
 void
-cfir_signals_release(const sigset_t *old)
+cfir_interrupt_release(const sigset_t *old)
 {
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
@@ -149,7 +149,7 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 }
 
 void
-cfir_warn(const char *fmt, ...)
+cfir_err_warn(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -159,7 +159,7 @@ cfir_warn(const char *fmt, ...)
 }
 
 void
-cfir_error(const char *fmt, ...)
+cfir_err_print(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -172,6 +172,6 @@ cfir_error(const char *fmt, ...)
 int
 cfir_err_report(const struct cfir_err *e)
 {
-	cfir_error("%s", cfir_err_str(e));
+	cfir_err_print("%s", cfir_err_str(e));
 	return e->exit ? e->exit : EX_SOFTWARE;
 }

@@ -27,18 +27,18 @@ int cfir_err_sys_exit(int sys);
 void cfir_err_clear(struct cfir_err *e);
 const char *cfir_err_str(const struct cfir_err *e);
 
-void cfir_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void cfir_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cfir_err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cfir_err_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cfir_err_report(const struct cfir_err *e);
 
 /*
  * SIGINT, SIGTERM and SIGHUP: the first asks every long loop (a walk, a
  * process list, a verify, a seal) to stop within a second, record what it
  * did as partial and leave a bag that verifies; the signal handler calls
- * cfir_interrupt (async-signal-safe), the loops ask cfir_interrupted.
+ * cfir_interrupt_raise (async-signal-safe), the loops ask cfir_interrupt_pending.
  */
-void cfir_interrupt(bool sent);
-bool cfir_interrupted(void);
+void cfir_interrupt_raise(bool sent);
+bool cfir_interrupt_pending(void);
 /* The signal was sent to cfir by a process (kill), not by the terminal to its whole group. */
 bool cfir_interrupt_sent(void);
 /* Set ERR to "interrupted" (EX_TEMPFAIL) and return -1. */
@@ -47,10 +47,10 @@ int cfir_err_interrupted(struct cfir_err *err);
  * Hold SIGINT, SIGTERM and SIGHUP off in this thread (OLD keeps the mask to
  * restore): a critical section, such as a custody record and the tag files
  * after it, that a second signal must not cut in two. Every thread cfir
- * starts (cfir_thread_create) holds them off for good, so they reach only
+ * starts (cfir_util_thread_create) holds them off for good, so they reach only
  * the thread that ran main.
  */
-void cfir_signals_hold(sigset_t *old);
-void cfir_signals_release(const sigset_t *old);
+void cfir_interrupt_hold(sigset_t *old);
+void cfir_interrupt_release(const sigset_t *old);
 
 #endif

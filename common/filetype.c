@@ -46,7 +46,7 @@ open_cookie(void)
 	magic_t m = magic_open(FLAGS);
 
 	if (m != NULL && magic_load(m, NULL) != 0) {
-		cfir_warn("libmagic: %s", magic_error(m));
+		cfir_err_warn("libmagic: %s", magic_error(m));
 		magic_close(m);
 		m = NULL;
 	}

@@ -87,7 +87,7 @@ sha256_fd(int fd, char *hex, uint64_t *bytes, bool stoppable, struct cfir_err *e
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "sha256");
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (stoppable && cfir_interrupted()) {
+		if (stoppable && cfir_interrupt_pending()) {
 			cfir_hash_free(h);
 			return cfir_err_interrupted(err);
 		}

@@ -589,7 +589,7 @@ fd_is_socket(int dfd, const char *fd)
 }
 
 static int
-anon_exec(void *ctx, const struct cfir_map *m)
+anon_exec(void *ctx, const struct cfir_proc_map *m)
 {
 	size_t *n = ctx;
 
@@ -626,10 +626,10 @@ look(const struct cfir_proc_list *members, const char *proc, pid_t pid, struct p
 	dfd = cfir_proc_open(members, proc, pid, &err);
 	if (dfd < 0)
 		return -1;
-	if (cfir_read_file(dfd, "stat", 4096, &stat, &len, NULL, NULL) == 0 &&
+	if (cfir_util_read_file(dfd, "stat", 4096, &stat, &len, NULL, NULL) == 0 &&
 	    cfir_proc_stat_parse(stat, len, &st) == 0)
 		p->ppid = st.ppid;
-	if (cfir_read_file(dfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
+	if (cfir_util_read_file(dfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
 		while (len > 0 && comm[len - 1] == '\n')
 			len--;
 		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)len, comm);
@@ -935,7 +935,7 @@ sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_li
 	}
 	*h = (struct sock_hunt){ .t = t, .members = members, .sel = sel, .fs = fs, .egress = cJSON_CreateArray() };
 	h->nn = container_nets(t->inspect, h->nets, 16);
-	if (cfir_sockets_each(t, proc, head, hunt_sock, h, &err) < 0)
+	if (cfir_netsock_each(t, proc, head, hunt_sock, h, &err) < 0)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(err.msg));	/* what was read still counts */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "init_netns_moved"))) {
 		cJSON *v = cJSON_CreateObject();
@@ -1065,7 +1065,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		struct proc_seen *p = &lv.ps[lv.n];
 		int dfd;
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			break;
 		dfd = look(&members, proc, members.e[i].pid, p);
 		if (dfd < 0)
@@ -1134,7 +1134,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 			else if (cfir_overlay_walk(&rt.rootfs, on_upper, &lv, &ost, &oerr) < 0)
 				cJSON_AddItemToArray(notes, cJSON_CreateString(oerr.msg));
 		}
-		cfir_rootfs_free(&rt.rootfs);
+		cfir_mountinfo_rootfs_free(&rt.rootfs);
 		free(rt.rootfs_check);
 		free(lv.byexe);
 	}

@@ -89,12 +89,12 @@ cfir_mountinfo_parse_line(char *line, struct cfir_mount *m)
 	unoctal(m->mountpoint);
 	unoctal(m->fstype);
 	unoctal(m->source);
-	/* superopts keep their escapes: split on ',' first (cfir_overlay_opts) */
+	/* superopts keep their escapes: split on ',' first (cfir_mountinfo_overlay_opts) */
 	return 0;
 }
 
 void
-cfir_rootfs_free(struct cfir_rootfs *r)
+cfir_mountinfo_rootfs_free(struct cfir_rootfs *r)
 {
 	size_t i;
 
@@ -156,7 +156,7 @@ split_lower(struct cfir_rootfs *r, const char *v)
 }
 
 int
-cfir_overlay_opts(const char *superopts, struct cfir_rootfs *r,
+cfir_mountinfo_overlay_opts(const char *superopts, struct cfir_rootfs *r,
 		  struct cfir_err *err)
 {
 	cleanup_free char *copy = strdup(superopts);
@@ -226,7 +226,7 @@ cfir_mountinfo_overlay(char *line, struct cfir_mount *m, struct cfir_rootfs *r,
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
 	if (strcmp(m->fstype, "overlay") != 0)
 		return 0;
-	if (cfir_overlay_opts(m->superopts, r, err) < 0)
+	if (cfir_mountinfo_overlay_opts(m->superopts, r, err) < 0)
 		return -1;
 	if (resolve_lower(r) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "mountinfo");
@@ -286,7 +286,7 @@ last_line(void *ctx, char *line, size_t n)
 		free(l->line);
 		l->line = strndup(line, n);
 		if (l->line == NULL)
-			return -2;	/* cfir_lines's own failures are -1 */
+			return -2;	/* cfir_util_lines's own failures are -1 */
 	}
 	return 0;
 }
@@ -295,7 +295,7 @@ int
 cfir_mountinfo_last(int fd, const char *mountpoint, char **line, struct cfir_err *err)
 {
 	struct last l = { mountpoint, NULL };
-	int r = cfir_lines(fd, CFIR_MOUNTINFO_LINE_MAX, last_line, &l, err);
+	int r = cfir_util_lines(fd, CFIR_MOUNTINFO_LINE_MAX, last_line, &l, err);
 
 	if (r != 0) {
 		free(l.line);

@@ -51,8 +51,8 @@ int cfir_mountinfo_last(int fd, const char *mountpoint, char **line,
 int cfir_mountinfo_overlay(char *line, struct cfir_mount *m, struct cfir_rootfs *r,
 			   struct cfir_err *err);
 /* Split overlay superblock options into R (lowerdir, lowerdir+, upperdir, workdir). */
-int cfir_overlay_opts(const char *superopts, struct cfir_rootfs *r,
+int cfir_mountinfo_overlay_opts(const char *superopts, struct cfir_rootfs *r,
 		      struct cfir_err *err);
-void cfir_rootfs_free(struct cfir_rootfs *r);
+void cfir_mountinfo_rootfs_free(struct cfir_rootfs *r);
 
 #endif

@@ -32,7 +32,7 @@
 static uint32_t nl_seq;
 
 int
-cfir_nl_each(const void *buf, size_t len, uint32_t seq, cfir_nl_msg_fn fn, void *ctx, int *nlerr)
+cfir_netlink_each(const void *buf, size_t len, uint32_t seq, cfir_netlink_msg_fn fn, void *ctx, int *nlerr)
 {
 	const unsigned char *p = buf;
 	struct nlmsghdr h;
@@ -75,7 +75,7 @@ cfir_nl_each(const void *buf, size_t len, uint32_t seq, cfir_nl_msg_fn fn, void 
 }
 
 bool
-cfir_nl_attr_next(const unsigned char *p, size_t n, size_t *off, struct cfir_nl_attr *a)
+cfir_netlink_attr_next(const unsigned char *p, size_t n, size_t *off, struct cfir_netlink_attr *a)
 {
 	struct rtattr rta;
 
@@ -92,7 +92,7 @@ cfir_nl_attr_next(const unsigned char *p, size_t n, size_t *off, struct cfir_nl_
 }
 
 static void
-attr_str(char *dst, size_t cap, const struct cfir_nl_attr *a)
+attr_str(char *dst, size_t cap, const struct cfir_netlink_attr *a)
 {
 	size_t n = strnlen((const char *)a->p, a->n);
 
@@ -103,7 +103,7 @@ attr_str(char *dst, size_t cap, const struct cfir_nl_attr *a)
 }
 
 static bool
-attr_s32(const struct cfir_nl_attr *a, int32_t *v)
+attr_s32(const struct cfir_netlink_attr *a, int32_t *v)
 {
 	if (a->n < sizeof(*v))
 		return false;
@@ -112,7 +112,7 @@ attr_s32(const struct cfir_nl_attr *a, int32_t *v)
 }
 
 struct links_ctx {
-	cfir_link_fn fn;
+	cfir_netlink_link_fn fn;
 	void *ctx;
 };
 
@@ -121,8 +121,8 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 {
 	struct links_ctx *c = ctx;
 	struct ifinfomsg ifi;
-	struct cfir_link l = { .link_netnsid = -1 };
-	struct cfir_nl_attr a, in;
+	struct cfir_netlink_link l = { .link_netnsid = -1 };
+	struct cfir_netlink_attr a, in;
 	size_t off = NLMSG_ALIGN(sizeof(ifi)), ioff;
 	int32_t v;
 
@@ -136,7 +136,7 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	l.type = ifi.ifi_type;
 	if (off > n)
 		off = n;
-	while (cfir_nl_attr_next(p, n, &off, &a)) {
+	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
 		case IFLA_IFNAME:
 			attr_str(l.name, sizeof(l.name), &a);
@@ -155,7 +155,7 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 			break;
 		case IFLA_LINKINFO:
 			ioff = 0;
-			while (cfir_nl_attr_next(a.p, a.n, &ioff, &in))
+			while (cfir_netlink_attr_next(a.p, a.n, &ioff, &in))
 				if (in.type == IFLA_INFO_KIND)
 					attr_str(l.kind, sizeof(l.kind), &in);
 			break;
@@ -168,12 +168,12 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 static int
 parse_links(const void *buf, size_t len, uint32_t seq, void *ctx, int *nlerr)
 {
-	return cfir_nl_each(buf, len, seq, one_link, ctx, nlerr);
+	return cfir_netlink_each(buf, len, seq, one_link, ctx, nlerr);
 }
 
 int
-cfir_nl_parse_links(const void *buf, size_t len, uint32_t seq,
-		    cfir_link_fn fn, void *ctx, int *nlerr)
+cfir_netlink_parse_links(const void *buf, size_t len, uint32_t seq,
+		    cfir_netlink_link_fn fn, void *ctx, int *nlerr)
 {
 	struct links_ctx c = { fn, ctx };
 
@@ -185,14 +185,14 @@ one_nsid(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 {
 	int *nsid = ctx;
 	size_t off = NLMSG_ALIGN(sizeof(struct rtgenmsg));
-	struct cfir_nl_attr a;
+	struct cfir_netlink_attr a;
 	int32_t v;
 
 	if (type != RTM_NEWNSID)
 		return 0;
 	if (off > n)
 		return -1;
-	while (cfir_nl_attr_next(p, n, &off, &a))
+	while (cfir_netlink_attr_next(p, n, &off, &a))
 		if (a.type == NETNSA_NSID && attr_s32(&a, &v)) {
 			*nsid = v < 0 ? -1 : v;
 			return 1;
@@ -201,13 +201,13 @@ one_nsid(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 }
 
 int
-cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
+cfir_netlink_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
 		   int *nlerr)
 {
 	int r;
 
 	*nsid = -1;
-	r = cfir_nl_each(buf, len, seq, one_nsid, nsid, nlerr);
+	r = cfir_netlink_each(buf, len, seq, one_nsid, nsid, nlerr);
 	if (r == 0) {		/* no answer in it */
 		*nlerr = EBADMSG;
 		return -1;
@@ -255,13 +255,13 @@ in_ns_thread(void *arg)
 }
 
 int
-cfir_nl_in_netns(int nsfd, void (*fn)(void *ctx), void *ctx, struct cfir_err *err)
+cfir_netlink_in_netns(int nsfd, void (*fn)(void *ctx), void *ctx, struct cfir_err *err)
 {
 	struct in_ns x = { .nsfd = nsfd, .fn = fn, .ctx = ctx };
 	pthread_t th;
 	int r;
 
-	r = cfir_thread_create(&th, in_ns_thread, &x);
+	r = cfir_util_thread_create(&th, in_ns_thread, &x);
 	if (r != 0)
 		return cfir_err_set(err, EX_OSERR, r, "thread");
 	pthread_join(th, NULL);
@@ -287,13 +287,13 @@ ns_socket(void *ctx)
 }
 
 int
-cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
+cfir_netlink_socket(int proto, int nsfd, struct cfir_err *err)
 {
 	struct ns_socket s = { .proto = proto, .fd = -1 };
 
 	if (nsfd < 0)
 		return nl_socket(proto, err);
-	if (cfir_nl_in_netns(nsfd, ns_socket, &s, err) < 0)
+	if (cfir_netlink_in_netns(nsfd, ns_socket, &s, err) < 0)
 		return -1;
 	if (s.fd < 0) {
 		*err = s.err;
@@ -303,15 +303,15 @@ cfir_nl_socket(int proto, int nsfd, struct cfir_err *err)
 }
 
 int
-cfir_nl_open(struct cfir_err *err)
+cfir_netlink_open(struct cfir_err *err)
 {
-	return cfir_nl_socket(NETLINK_ROUTE, -1, err);
+	return cfir_netlink_socket(NETLINK_ROUTE, -1, err);
 }
 
 int
-cfir_nl_open_in(int nsfd, struct cfir_err *err)
+cfir_netlink_open_in(int nsfd, struct cfir_err *err)
 {
-	return cfir_nl_socket(NETLINK_ROUTE, nsfd, err);
+	return cfir_netlink_socket(NETLINK_ROUTE, nsfd, err);
 }
 
 static int
@@ -351,7 +351,7 @@ nl_recv(int fd, void *buf, size_t cap, struct cfir_err *err)
 }
 
 int
-cfir_nl_dump(int fd, struct nlmsghdr *req, const char *what, cfir_nl_parse_fn parse,
+cfir_netlink_dump(int fd, struct nlmsghdr *req, const char *what, cfir_netlink_parse_fn parse,
 	     void *ctx, int *nlerr, struct cfir_err *err)
 {
 	unsigned char *buf;
@@ -381,7 +381,7 @@ cfir_nl_dump(int fd, struct nlmsghdr *req, const char *what, cfir_nl_parse_fn pa
 }
 
 int
-cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err)
+cfir_netlink_links(int fd, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err)
 {
 	struct {
 		struct nlmsghdr h;
@@ -393,11 +393,11 @@ cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err)
 	req.h.nlmsg_len = sizeof(req);
 	req.h.nlmsg_type = RTM_GETLINK;
 	req.ifi.ifi_family = AF_UNSPEC;
-	return cfir_nl_dump(fd, &req.h, "link dump", parse_links, &c, &nlerr, err);
+	return cfir_netlink_dump(fd, &req.h, "link dump", parse_links, &c, &nlerr, err);
 }
 
 int
-cfir_nl_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err)
+cfir_netlink_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err)
 {
 	struct {
 		struct nlmsghdr h;
@@ -423,7 +423,7 @@ cfir_nl_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err)
 	n = nl_recv(fd, buf, sizeof(buf), err);
 	if (n < 0)
 		return -1;
-	if (cfir_nl_parse_nsid(buf, (size_t)n, req.h.nlmsg_seq, nsid, &nlerr) < 0)
+	if (cfir_netlink_parse_nsid(buf, (size_t)n, req.h.nlmsg_seq, nsid, &nlerr) < 0)
 		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink namespace id");
 	return 0;
 }

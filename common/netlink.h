@@ -13,7 +13,7 @@ struct nlmsghdr;
 /* ---- the walk over a datagram, for every netlink family ---- */
 
 /* FN sees each message's type and payload; nonzero stops the walk with it. */
-typedef int (*cfir_nl_msg_fn)(void *ctx, uint16_t type, const unsigned char *p, size_t n);
+typedef int (*cfir_netlink_msg_fn)(void *ctx, uint16_t type, const unsigned char *p, size_t n);
 
 /*
  * The messages of one datagram (LEN bytes, hostile: every length is checked
@@ -22,22 +22,22 @@ typedef int (*cfir_nl_msg_fn)(void *ctx, uint16_t type, const unsigned char *p, 
  * when the kernel answered an error (its errno in *NLERR) or the bytes are
  * malformed (*NLERR is then EBADMSG).
  */
-int cfir_nl_each(const void *buf, size_t len, uint32_t seq, cfir_nl_msg_fn fn,
+int cfir_netlink_each(const void *buf, size_t len, uint32_t seq, cfir_netlink_msg_fn fn,
 		 void *ctx, int *nlerr);
 
 /* One attribute (rtattr/nlattr) of P[0..N) at *OFF, which moves past it. */
-struct cfir_nl_attr {
+struct cfir_netlink_attr {
 	uint16_t type;		/* without NLA_F_NESTED and NLA_F_NET_BYTEORDER */
 	const unsigned char *p;
 	size_t n;
 };
-bool cfir_nl_attr_next(const unsigned char *p, size_t n, size_t *off,
-		       struct cfir_nl_attr *a);
+bool cfir_netlink_attr_next(const unsigned char *p, size_t n, size_t *off,
+		       struct cfir_netlink_attr *a);
 
 /* ---- rtnetlink ---- */
 
 /* One RTM_NEWLINK message. NAME may hold any byte but NUL: it is hostile. */
-struct cfir_link {
+struct cfir_netlink_link {
 	int index;
 	char name[32];
 	char kind[32];		/* IFLA_INFO_KIND: "veth", "macvlan"... "" when none */
@@ -49,7 +49,7 @@ struct cfir_link {
 	size_t addrlen;
 };
 
-typedef void (*cfir_link_fn)(void *ctx, const struct cfir_link *l);
+typedef void (*cfir_netlink_link_fn)(void *ctx, const struct cfir_netlink_link *l);
 
 /*
  * Parse one datagram of a RTM_GETLINK dump answering SEQ: FN for every
@@ -57,14 +57,14 @@ typedef void (*cfir_link_fn)(void *ctx, const struct cfir_link *l);
  * kernel answered an error (its errno in *NLERR) or the bytes are malformed
  * (*NLERR is then EBADMSG).
  */
-int cfir_nl_parse_links(const void *buf, size_t len, uint32_t seq,
-			cfir_link_fn fn, void *ctx, int *nlerr);
+int cfir_netlink_parse_links(const void *buf, size_t len, uint32_t seq,
+			cfir_netlink_link_fn fn, void *ctx, int *nlerr);
 
 /*
  * Parse the answer to RTM_GETNSID: the namespace's id in *NSID (-1 when it
  * has none). Returns 0, or -1 with *NLERR as above.
  */
-int cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
+int cfir_netlink_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
 		       int *nlerr);
 
 /*
@@ -76,14 +76,14 @@ int cfir_nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int *nsid,
  * FN(CTX) run in a thread that entered the network namespace NSFD (what it
  * opens there stays of that namespace; /proc/thread-self/net is it).
  */
-int cfir_nl_in_netns(int nsfd, void (*fn)(void *ctx), void *ctx, struct cfir_err *err);
-int cfir_nl_socket(int proto, int nsfd, struct cfir_err *err);
+int cfir_netlink_in_netns(int nsfd, void (*fn)(void *ctx), void *ctx, struct cfir_err *err);
+int cfir_netlink_socket(int proto, int nsfd, struct cfir_err *err);
 /* A NETLINK_ROUTE socket in this namespace, or in the one NSFD refers to. */
-int cfir_nl_open(struct cfir_err *err);
-int cfir_nl_open_in(int nsfd, struct cfir_err *err);
+int cfir_netlink_open(struct cfir_err *err);
+int cfir_netlink_open_in(int nsfd, struct cfir_err *err);
 
-/* Parses one datagram of a dump; returns as cfir_nl_each does. */
-typedef int (*cfir_nl_parse_fn)(const void *buf, size_t len, uint32_t seq, void *ctx,
+/* Parses one datagram of a dump; returns as cfir_netlink_each does. */
+typedef int (*cfir_netlink_parse_fn)(const void *buf, size_t len, uint32_t seq, void *ctx,
 				int *nlerr);
 /*
  * Send REQ (its nlmsg_len, nlmsg_type and body set; flags and sequence are
@@ -91,13 +91,13 @@ typedef int (*cfir_nl_parse_fn)(const void *buf, size_t len, uint32_t seq, void 
  * PARSE until it is done. A refusal by the kernel leaves its errno in *NLERR
  * and ERR says "netlink WHAT".
  */
-int cfir_nl_dump(int fd, struct nlmsghdr *req, const char *what, cfir_nl_parse_fn parse,
+int cfir_netlink_dump(int fd, struct nlmsghdr *req, const char *what, cfir_netlink_parse_fn parse,
 		 void *ctx, int *nlerr, struct cfir_err *err);
 
 /* Every link of the socket's namespace. */
-int cfir_nl_links(int fd, cfir_link_fn fn, void *ctx, struct cfir_err *err);
+int cfir_netlink_links(int fd, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err);
 
 /* The id the socket's namespace gives the namespace NSFD refers to. */
-int cfir_nl_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err);
+int cfir_netlink_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err);
 
 #endif

@@ -81,7 +81,7 @@ inet_proto(int family, int protocol)
 }
 
 static bool
-attr_u32(const struct cfir_nl_attr *a, uint32_t *v)
+attr_u32(const struct cfir_netlink_attr *a, uint32_t *v)
 {
 	if (a->n < sizeof(*v))
 		return false;
@@ -91,7 +91,7 @@ attr_u32(const struct cfir_nl_attr *a, uint32_t *v)
 
 struct parse {
 	int family, protocol;
-	cfir_sock_fn fn;
+	cfir_netsock_fn fn;
 	void *ctx;
 };
 
@@ -110,9 +110,9 @@ head(const unsigned char *p, size_t n, void *m, size_t size, int family, size_t 
 static int
 one_inet(const struct parse *c, const unsigned char *p, size_t n)
 {
-	struct cfir_sock s = { .uid = -1, .filter = -1 };
+	struct cfir_netsock s = { .uid = -1, .filter = -1 };
 	struct inet_diag_msg m;
-	struct cfir_nl_attr a;
+	struct cfir_netlink_attr a;
 	size_t off;
 
 	s.proto = inet_proto(c->family, c->protocol);
@@ -130,7 +130,7 @@ one_inet(const struct parse *c, const unsigned char *p, size_t n)
 	s.ifindex = m.id.idiag_if;
 	if (c->protocol == IPPROTO_RAW)
 		s.protocol = s.lport;
-	while (cfir_nl_attr_next(p, n, &off, &a))
+	while (cfir_netlink_attr_next(p, n, &off, &a))
 		if (a.type == INET_DIAG_PROTOCOL && a.n >= 1 && c->protocol == IPPROTO_RAW)
 			s.protocol = a.p[0];	/* raw_diag says the socket's own */
 	c->fn(c->ctx, &s);
@@ -147,11 +147,11 @@ sock_type(unsigned t)
 static int
 one_unix(const struct parse *c, const unsigned char *p, size_t n)
 {
-	struct cfir_sock s = { .proto = "unix", .uid = -1, .filter = -1 };
+	struct cfir_netsock s = { .proto = "unix", .uid = -1, .filter = -1 };
 	struct unix_diag_msg m;
 	struct unix_diag_rqlen q;
 	struct unix_diag_vfs v;
-	struct cfir_nl_attr a;
+	struct cfir_netlink_attr a;
 	size_t off;
 	uint32_t u;
 
@@ -161,7 +161,7 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 	s.state = m.udiag_state == 10 ? "LISTEN" : m.udiag_state == 1 ? "CONNECTED" :
 		  m.udiag_state == 7 ? "UNCONNECTED" : m.udiag_state == 2 ? "CONNECTING" : "?";
 	s.inode = m.udiag_ino;
-	while (cfir_nl_attr_next(p, n, &off, &a)) {
+	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
 		case UNIX_DIAG_NAME:
 			/* a path ends at its NUL; an abstract name is every byte */
@@ -199,10 +199,10 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 static int
 one_packet(const struct parse *c, const unsigned char *p, size_t n)
 {
-	struct cfir_sock s = { .proto = "packet", .state = "", .uid = -1, .filter = -1 };
+	struct cfir_netsock s = { .proto = "packet", .state = "", .uid = -1, .filter = -1 };
 	struct packet_diag_msg m;
 	struct packet_diag_info info;
-	struct cfir_nl_attr a;
+	struct cfir_netlink_attr a;
 	size_t off;
 	uint32_t u;
 
@@ -211,7 +211,7 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 	s.type = sock_type(m.pdiag_type);
 	s.protocol = m.pdiag_num;
 	s.inode = m.pdiag_ino;
-	while (cfir_nl_attr_next(p, n, &off, &a)) {
+	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
 		case PACKET_DIAG_INFO:
 			if (a.n >= sizeof(info)) {
@@ -253,11 +253,11 @@ one_msg(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 
 int
 cfir_netsock_parse(const void *buf, size_t len, uint32_t seq, int family,
-		   int protocol, cfir_sock_fn fn, void *ctx, int *nlerr)
+		   int protocol, cfir_netsock_fn fn, void *ctx, int *nlerr)
 {
 	struct parse c = { family, protocol, fn, ctx };
 
-	return cfir_nl_each(buf, len, seq, one_msg, &c, nlerr);
+	return cfir_netlink_each(buf, len, seq, one_msg, &c, nlerr);
 }
 
 /* ---- /proc/PID/net/raw, where raw_diag is missing ----------------------------- */
@@ -306,7 +306,7 @@ raw_addr(const char *tok, bool v6, char *out, size_t outlen, unsigned *port)
 }
 
 size_t
-cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_sock_fn fn, void *ctx)
+cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_netsock_fn fn, void *ctx)
 {
 	cleanup_free char *copy = strndup(text, len);
 	char *line, *save = NULL;
@@ -315,7 +315,7 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_sock_fn fn, v
 	if (copy == NULL)
 		return 0;
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct cfir_sock s = { .proto = v6 ? "raw6" : "raw", .uid = -1, .filter = -1 };
+		struct cfir_netsock s = { .proto = v6 ? "raw6" : "raw", .uid = -1, .filter = -1 };
 		unsigned long long st;
 		unsigned long uid, inode, sl;
 		char *tok[11], *sp = NULL, *colon;
@@ -327,10 +327,10 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_sock_fn fn, v
 		if (k < 11 || (colon = strchr(tok[0], ':')) == NULL || colon[1] != '\0')
 			continue;
 		*colon = '\0';
-		if (cfir_parse_ulong(tok[0], ~0ul, &sl) < 0 || !raw_addr(tok[1], v6, s.local, sizeof(s.local), &s.lport) ||
+		if (cfir_util_parse_ulong(tok[0], ~0ul, &sl) < 0 || !raw_addr(tok[1], v6, s.local, sizeof(s.local), &s.lport) ||
 		    !raw_addr(tok[2], v6, s.remote, sizeof(s.remote), &s.rport) ||
-		    strlen(tok[3]) != 2 || !hexfield(tok[3], 2, &st) || cfir_parse_ulong(tok[7], ~0ul, &uid) < 0 ||
-		    cfir_parse_ulong(tok[9], ~0ul, &inode) < 0)
+		    strlen(tok[3]) != 2 || !hexfield(tok[3], 2, &st) || cfir_util_parse_ulong(tok[7], ~0ul, &uid) < 0 ||
+		    cfir_util_parse_ulong(tok[9], ~0ul, &inode) < 0)
 			continue;
 		s.state = dgram_state((unsigned)st);
 		s.uid = (long long)uid;
@@ -431,7 +431,7 @@ scan_fds(int pfd, uint32_t pi, struct holders *hs)
 		return;		/* gone, or a kernel thread */
 	}
 	while ((fe = readdir(d)) != NULL) {
-		if (cfir_parse_ulong(fe->d_name, 0x7fffffff, &n) < 0 ||
+		if (cfir_util_parse_ulong(fe->d_name, 0x7fffffff, &n) < 0 ||
 		    (ino = link_inode(dirfd(d), fe->d_name, "socket:")) == 0)
 			continue;
 		if (!grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), HOLDERS_MAX)) {
@@ -460,11 +460,11 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 		unsigned long pid;
 		size_t cl = 0;
 
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			hs->interrupted = true;
 			break;
 		}
-		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
+		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
 			continue;
 		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pfd < 0 || link_inode(pfd, "ns/net", "net:") != netns)
@@ -476,7 +476,7 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 		pe = &hs->p[hs->np];
 		pe->pid = (pid_t)pid;
 		pe->comm[0] = '\0';
-		if (cfir_read_file(pfd, "comm", sizeof(pe->comm) - 1, &c, &cl, NULL, NULL) == 0) {
+		if (cfir_util_read_file(pfd, "comm", sizeof(pe->comm) - 1, &c, &cl, NULL, NULL) == 0) {
 			if (cl > 0 && c[cl - 1] == '\n')
 				cl--;
 			memcpy(pe->comm, c, cl);
@@ -494,7 +494,7 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 /* ---- the document ------------------------------------------------------------ */
 
 struct collect {
-	cfir_sock_json_fn fn;
+	cfir_netsock_json_fn fn;
 	void *ctx;
 	const cJSON *head;
 	const struct holders *hs;
@@ -531,7 +531,7 @@ add_holders(cJSON *o, const struct holders *hs, unsigned long inode)
 
 /* A unix socket's name: "@" for the NUL of an abstract one, as ss shows it. */
 static void
-add_unix_name(cJSON *o, const struct cfir_sock *s)
+add_unix_name(cJSON *o, const struct cfir_netsock *s)
 {
 	cleanup_free char *shown = NULL;
 	bool abstract = s->name != NULL && s->namelen > 0 && s->name[0] == '\0';
@@ -551,7 +551,7 @@ add_unix_name(cJSON *o, const struct cfir_sock *s)
 }
 
 static void
-on_sock(void *ctx, const struct cfir_sock *s)
+on_sock(void *ctx, const struct cfir_netsock *s)
 {
 	struct collect *c = ctx;
 	cJSON *o = cJSON_CreateObject();
@@ -663,7 +663,7 @@ dump_table(int fd, int family, int protocol, struct collect *c, int *nlerr,
 	req.h.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + blen);
 	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	memcpy(req.body, &body, blen);
-	return cfir_nl_dump(fd, &req.h, "sock_diag dump", parse_dump, &d, nlerr, err);
+	return cfir_netlink_dump(fd, &req.h, "sock_diag dump", parse_dump, &d, nlerr, err);
 }
 
 /* The engine's own word: HostConfig.NetworkMode "host". */
@@ -709,7 +709,7 @@ raw_read(void *ctx)
 	char path[48];
 
 	snprintf(path, sizeof(path), "/proc/thread-self/net/%s", x->name);
-	x->r = cfir_read_file(AT_FDCWD, path, RAW_TABLE_MAX, &x->text, &x->len, NULL, NULL);
+	x->r = cfir_util_read_file(AT_FDCWD, path, RAW_TABLE_MAX, &x->text, &x->len, NULL, NULL);
 }
 
 /*
@@ -723,7 +723,7 @@ raw_fallback(int nsfd, const struct table *tb, struct collect *c, cJSON *rec)
 	cleanup_free char *text = NULL;
 	const char *body;
 
-	if (cfir_nl_in_netns(nsfd, raw_read, &x, NULL) < 0 || x.r < 0) {
+	if (cfir_netlink_in_netns(nsfd, raw_read, &x, NULL) < 0 || x.r < 0) {
 		free(x.text);
 		return -1;
 	}
@@ -738,8 +738,8 @@ raw_fallback(int nsfd, const struct table *tb, struct collect *c, cJSON *rec)
 }
 
 int
-cfir_sockets_each(const struct cfir_target *t, const char *proc, cJSON *head,
-		  cfir_sock_json_fn fn, void *ctx, struct cfir_err *err)
+cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
+		  cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
 {
 	cleanup_close int nsfd = -1, dfd = -1;
 	bool moved = false;
@@ -765,7 +765,7 @@ cfir_sockets_each(const struct cfir_target *t, const char *proc, cJSON *head,
 	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
 	if (stat(path, &self) < 0)	/* cfir runs in the host's namespaces */
 		memset(&self, 0, sizeof(self));
-	dfd = cfir_nl_socket(NETLINK_SOCK_DIAG, nsfd, err);
+	dfd = cfir_netlink_socket(NETLINK_SOCK_DIAG, nsfd, err);
 	if (dfd < 0)
 		return -1;
 	cfir_json_add_num(head, "netns", (double)ns.st_ino);
@@ -782,7 +782,7 @@ cfir_sockets_each(const struct cfir_target *t, const char *proc, cJSON *head,
 		size_t before = c.count;
 		cJSON *rec;
 
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			stopped = true;
 			break;
 		}
@@ -831,7 +831,7 @@ gather(void *ctx, const cJSON *head, cJSON *sock)
 }
 
 int
-cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
+cfir_netsock_list(const struct cfir_target *t, const char *proc, cJSON **out,
 	     struct cfir_err *err)
 {
 	cleanup_cjson cJSON *doc = cJSON_CreateObject();
@@ -841,7 +841,7 @@ cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
 	*out = NULL;
 	if (list == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "sockets");
-	r = cfir_sockets_each(t, proc, doc, gather, list, err);
+	r = cfir_netsock_each(t, proc, doc, gather, list, err);
 	if (r < 0 && cJSON_GetObjectItemCaseSensitive(doc, "complete") == NULL)
 		return -1;	/* nothing was read */
 	*out = steal_pointer(&doc);

@@ -12,7 +12,7 @@
 #include "common/target.h"
 
 /* One socket as a sock_diag reply describes it. */
-struct cfir_sock {
+struct cfir_netsock {
 	const char *proto;	/* tcp tcp6 udp udp6 udplite udplite6 raw raw6 unix packet */
 	char local[48], remote[48];	/* inet: address text; "" for unix and packet */
 	unsigned lport, rport;	/* inet; raw: the IP protocol is the local port, as ss shows it */
@@ -34,7 +34,7 @@ struct cfir_sock {
 	long filter;		/* packet: BPF instructions attached, -1 when not said */
 };
 
-typedef void (*cfir_sock_fn)(void *ctx, const struct cfir_sock *s);
+typedef void (*cfir_netsock_fn)(void *ctx, const struct cfir_netsock *s);
 
 /*
  * Parse one datagram of a SOCK_DIAG_BY_FAMILY dump answering SEQ, for a
@@ -46,7 +46,7 @@ typedef void (*cfir_sock_fn)(void *ctx, const struct cfir_sock *s);
  * refused (its errno in *NLERR) or a message is malformed (EBADMSG).
  */
 int cfir_netsock_parse(const void *buf, size_t len, uint32_t seq, int family,
-		       int protocol, cfir_sock_fn fn, void *ctx, int *nlerr);
+		       int protocol, cfir_netsock_fn fn, void *ctx, int *nlerr);
 
 /*
  * /proc/PID/net/raw or raw6 (V6), read only where the kernel has no
@@ -54,7 +54,7 @@ int cfir_netsock_parse(const void *buf, size_t len, uint32_t seq, int family,
  * of any other shape is skipped. Returns the number of sockets.
  */
 size_t cfir_netsock_parse_raw(const char *text, size_t len, bool v6,
-			      cfir_sock_fn fn, void *ctx);
+			      cfir_netsock_fn fn, void *ctx);
 
 /*
  * Every socket of the container's network namespace (the engine's, see
@@ -66,16 +66,16 @@ size_t cfir_netsock_parse_raw(const char *text, size_t len, bool v6,
  * complete. Returns 0, or -1 with ERR: a table that failed, a FN that
  * failed or an interruption ("complete": false, HEAD still filled).
  */
-typedef int (*cfir_sock_json_fn)(void *ctx, const cJSON *head, cJSON *sock);
-int cfir_sockets_each(const struct cfir_target *t, const char *proc, cJSON *head,
-		      cfir_sock_json_fn fn, void *ctx, struct cfir_err *err);
+typedef int (*cfir_netsock_json_fn)(void *ctx, const cJSON *head, cJSON *sock);
+int cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
+		      cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err);
 /*
  * The same gathered into one document, HEAD with a "sockets" array: for
  * the callers that need them all at once. Returns 0, or -1 with ERR: a
  * table that failed or an interruption leaves what was read in *OUT
  * ("complete": false), anything else leaves NULL.
  */
-int cfir_sockets(const struct cfir_target *t, const char *proc, cJSON **out,
+int cfir_netsock_list(const struct cfir_target *t, const char *proc, cJSON **out,
 		 struct cfir_err *err);
 
 #endif

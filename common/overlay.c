@@ -181,7 +181,7 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	}
 	if (e.kind != 'D' && S_ISREG(e.st.st_mode)) {
 		/* O_NONBLOCK: if it became a FIFO meanwhile, nothing waits; the stat came first */
-		e.fd = cfir_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		e.fd = cfir_util_open_noatime(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (e.fd >= 0) {
 			struct stat now;
 
@@ -222,7 +222,7 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	if (r < 0)
 		return -1;
 	if (e.kind != 'D' && S_ISDIR(e.st.st_mode)) {
-		int sfd = cfir_open_noatime(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int sfd = cfir_util_open_noatime(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		*sub = sfd >= 0 ? fdopendir(sfd) : NULL;
 		if (*sub == NULL) {
@@ -265,7 +265,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 	for (i = 0; i < r->nlower; i++)
 		w.lower[i] = open(r->lower[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* through a private read-only noatime mount: reading changes no atime */
-	fd = cfir_open_tree_ro(r->upper, &st->access);
+	fd = cfir_util_open_tree_ro(r->upper, &st->access);
 	stack[0].d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (stack[0].d == NULL) {
 		rc = cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open upperdir '%s'", r->upper);
@@ -281,7 +281,7 @@ cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,
 		DIR *sub;
 		bool vis = false;
 
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			rc = cfir_err_interrupted(err);
 			break;
 		}

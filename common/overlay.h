@@ -55,7 +55,7 @@ struct cfir_ovl_stats {
  * its path up in the lower directories top to bottom; whiteouts are
  * Deleted. A subtree that cannot be walked is counted and the walk goes on.
  * The upper directory is read through a private read-only noatime mount
- * (cfir_open_tree_ro), every file and directory also with O_NOATIME, each
+ * (cfir_util_open_tree_ro), every file and directory also with O_NOATIME, each
  * stat taken before the open. SIGINT ends it within an entry (interrupted).
  */
 int cfir_overlay_walk(const struct cfir_rootfs *r, cfir_ovl_fn fn, void *ctx,

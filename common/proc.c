@@ -140,7 +140,7 @@ cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s)
 }
 
 int
-cfir_proc_maps_line(char *line, struct cfir_map *m)
+cfir_proc_maps_line(char *line, struct cfir_proc_map *m)
 {
 	char *p = line, *end;
 	size_t n;
@@ -178,7 +178,7 @@ cfir_proc_maps_line(char *line, struct cfir_map *m)
 }
 
 cJSON *
-cfir_caps_json(uint64_t mask)
+cfir_caps_describe(uint64_t mask)
 {
 	static const char *names[] = {
 		"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
@@ -237,7 +237,7 @@ read_at(const char *proc, pid_t pid, const char *name, size_t max, size_t *len,
 	struct cfir_err err = { 0 };
 
 	snprintf(path, sizeof(path), "%s/%d/%s", proc, (int)pid, name);
-	if (cfir_read_file(AT_FDCWD, path, max, &buf, len, trunc, &err) < 0) {
+	if (cfir_util_read_file(AT_FDCWD, path, max, &buf, len, trunc, &err) < 0) {
 		if (sys != NULL)
 			*sys = err.sys;
 		return NULL;
@@ -372,8 +372,8 @@ cg_walk(int dfd, struct cfir_proc_list *l, int depth)
 	int fd;
 
 	/* any part not read makes the whole untrusted: the caller reads every process's cgroup */
-	if (depth > 64 || cfir_interrupted() ||
-	    cfir_read_file(dfd, "cgroup.procs", 64u << 20, &procs, NULL, NULL, &err) < 0)
+	if (depth > 64 || cfir_interrupt_pending() ||
+	    cfir_util_read_file(dfd, "cgroup.procs", 64u << 20, &procs, NULL, NULL, &err) < 0)
 		return -1;
 	for (p = procs; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
 		long pid = strtol(p, NULL, 10);
@@ -544,11 +544,11 @@ members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
 	d = opendir(proc);
 	if (d == NULL)
 		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
-	while ((de = readdir(d)) != NULL && !cfir_interrupted()) {
+	while ((de = readdir(d)) != NULL && !cfir_interrupt_pending()) {
 		unsigned long pid;
 		int found = 0;
 
-		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0 || pid == 0)
+		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0 || pid == 0)
 			continue;
 		/* its own PID namespace and those nested in it */
 		if (!l->pidns_shared && pidns_within(proc, (pid_t)pid, l->pidns))
@@ -566,7 +566,7 @@ members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
 	}
 	closedir(d);
 	sort_merge(l);
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
 	return 0;
 }
@@ -609,7 +609,7 @@ cfir_proc_open(const struct cfir_proc_list *l, const char *proc, pid_t pid, stru
 		return cfir_err_set(err, EX_TEMPFAIL, errno, "PID %d is gone", (int)pid);
 	/* checked through the fd that every later read goes through */
 	if ((e->found & CFIR_FOUND_CGROUP) && l->have_cg &&
-	    cfir_read_file(pfd, "cgroup", SMALL, &cg, NULL, NULL, NULL) == 0)
+	    cfir_util_read_file(pfd, "cgroup", SMALL, &cg, NULL, NULL, NULL) == 0)
 		ok = cg_member(cg, l);
 	if (!ok && (e->found & CFIR_FOUND_PIDNS) && !l->pidns_shared)
 		ok = ns_within(openat(pfd, "ns/pid", O_RDONLY | O_CLOEXEC), l->pidns);
@@ -630,7 +630,7 @@ cfir_proc_clock(long long *btime, long *hz)
 	if (bt < 0) {	/* the boot time does not change: read it once */
 		ticks = sysconf(_SC_CLK_TCK);
 		bt = 0;
-		if (cfir_read_file(AT_FDCWD, "/proc/stat", 1 << 20, &st, NULL, NULL, NULL) == 0 &&
+		if (cfir_util_read_file(AT_FDCWD, "/proc/stat", 1 << 20, &st, NULL, NULL, NULL) == 0 &&
 		    (b = strstr(st, "\nbtime ")) != NULL)
 			bt = strtoll(b + 7, NULL, 10);
 	}
@@ -681,7 +681,7 @@ read_in(int pfd, const char *name, size_t max, size_t *len, bool *trunc)
 {
 	char *buf = NULL;
 
-	if (cfir_read_file(pfd, name, max, &buf, len, trunc, NULL) < 0)
+	if (cfir_util_read_file(pfd, name, max, &buf, len, trunc, NULL) < 0)
 		return NULL;
 	return buf;
 }
@@ -746,7 +746,7 @@ add_fds(cJSON *o, int pfd)
 		cleanup_free char *t = NULL;
 		cJSON *f;
 
-		if (cfir_parse_ulong(de->d_name, 0x7fffffff, &fd) < 0)
+		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &fd) < 0)
 			continue;
 		if (total++ >= FDS_LISTED)
 			continue;
@@ -765,7 +765,7 @@ add_fds(cJSON *o, int pfd)
 }
 
 struct maps_ctx {
-	cfir_map_fn fn;
+	cfir_proc_map_fn fn;
 	void *ctx;
 };
 
@@ -773,16 +773,16 @@ static int
 maps_line(void *ctx, char *line, size_t len)
 {
 	struct maps_ctx *mc = ctx;
-	struct cfir_map m;
+	struct cfir_proc_map m;
 
 	(void)len;
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return -2;
 	return cfir_proc_maps_line(line, &m) < 0 ? 0 : mc->fn(mc->ctx, &m);
 }
 
 int
-cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err)
+cfir_proc_maps_each(int pfd, cfir_proc_map_fn fn, void *ctx, struct cfir_err *err)
 {
 	struct maps_ctx mc = { fn, ctx };
 	cleanup_close int fd = openat(pfd, "maps", O_RDONLY | O_CLOEXEC);
@@ -790,7 +790,7 @@ cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err)
 
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open maps");
-	r = cfir_lines(fd, MAPS_LINE_MAX, maps_line, &mc, err);
+	r = cfir_util_lines(fd, MAPS_LINE_MAX, maps_line, &mc, err);
 	if (r == -2)
 		return cfir_err_interrupted(err);
 	return r;
@@ -802,7 +802,7 @@ struct maps_sum {
 };
 
 static int
-map_seen(void *ctx, const struct cfir_map *m)
+map_seen(void *ctx, const struct cfir_proc_map *m)
 {
 	struct maps_sum *ms = ctx;
 	char r[64];
@@ -1003,15 +1003,15 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(st.starttime / (unsigned long long)hz)),
 				       .tv_nsec = (long)(st.starttime % (unsigned long long)hz) * (1000000000L / hz) };
 
-		cfir_time_rfc3339(&ts, t);
+		cfir_util_time_rfc3339(&ts, t);
 		cfir_json_add_str(j, "start", t);
 	}
 	caps = cJSON_AddObjectToObject(j, "caps");
-	cJSON_AddItemToObject(caps, "effective", cfir_caps_json(s.cap_eff));
-	cJSON_AddItemToObject(caps, "permitted", cfir_caps_json(s.cap_prm));
-	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_json(s.cap_inh));
-	cJSON_AddItemToObject(caps, "bounding", cfir_caps_json(s.cap_bnd));
-	cJSON_AddItemToObject(caps, "ambient", cfir_caps_json(s.cap_amb));
+	cJSON_AddItemToObject(caps, "effective", cfir_caps_describe(s.cap_eff));
+	cJSON_AddItemToObject(caps, "permitted", cfir_caps_describe(s.cap_prm));
+	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_describe(s.cap_inh));
+	cJSON_AddItemToObject(caps, "bounding", cfir_caps_describe(s.cap_bnd));
+	cJSON_AddItemToObject(caps, "ambient", cfir_caps_describe(s.cap_amb));
 	cfir_json_add_str(j, "seccomp", s.seccomp == 0 ? "disabled" : s.seccomp == 1 ? "strict" :
 					 s.seccomp == 2 ? "filter" : NULL);
 	if (s.no_new_privs >= 0)

@@ -37,7 +37,7 @@ struct cfir_proc_stat {
 /* /proc/PID/stat: the fields after the last ')' (comm may hold anything). */
 int cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s);
 
-struct cfir_map {
+struct cfir_proc_map {
 	uint64_t start, end, offset;
 	char perms[5];
 	unsigned long inode;
@@ -45,18 +45,18 @@ struct cfir_map {
 	bool deleted;		/* the mapped file is gone */
 };
 /* One line of /proc/PID/maps, in place; -1 when malformed. */
-int cfir_proc_maps_line(char *line, struct cfir_map *m);
+int cfir_proc_maps_line(char *line, struct cfir_proc_map *m);
 
 /*
  * Each mapping of the process whose /proc directory is PFD, parsed, to FN
  * (0 to go on), read as a stream: a process chooses how many it has, so
  * none is left out past a size and memory stays one line.
  */
-typedef int (*cfir_map_fn)(void *ctx, const struct cfir_map *m);
-int cfir_proc_maps_each(int pfd, cfir_map_fn fn, void *ctx, struct cfir_err *err);
+typedef int (*cfir_proc_map_fn)(void *ctx, const struct cfir_proc_map *m);
+int cfir_proc_maps_each(int pfd, cfir_proc_map_fn fn, void *ctx, struct cfir_err *err);
 
 /* Capability names of a mask, as a JSON array ("CAP_SYS_ADMIN", ...). */
-cJSON *cfir_caps_json(uint64_t mask);
+cJSON *cfir_caps_describe(uint64_t mask);
 
 /* ---- processes of a container ---- */
 

@@ -121,7 +121,7 @@ cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 		cleanup_free char *opt = NULL;
 
 		if (asprintf(&opt, "lowerdir=%s", lower) < 0 ||
-		    cfir_overlay_opts(opt, &t->graph, err) < 0)
+		    cfir_mountinfo_overlay_opts(opt, &t->graph, err) < 0)
 			return cfir_err_set(err, EX_DATAERR, 0, "engine: GraphDriver.Data.LowerDir");
 	}
 	if (t->name == NULL || t->status == NULL)
@@ -155,8 +155,8 @@ target_clear(struct cfir_target *t)
 	free(t->merged);
 	free(t->inspect_raw);
 	cJSON_Delete(t->inspect);
-	cfir_rootfs_free(&t->rootfs);
-	cfir_rootfs_free(&t->graph);
+	cfir_mountinfo_rootfs_free(&t->rootfs);
+	cfir_mountinfo_rootfs_free(&t->graph);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -274,7 +274,7 @@ cfir_target_pidfd(const struct cfir_target *t, const char *proc, struct cfir_err
 				    t->name, t->status);
 	snprintf(path, sizeof(path), "%s/%d", proc, (int)t->pid);
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0 || cfir_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, NULL) < 0 ||
+	if (pfd < 0 || cfir_util_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, NULL) < 0 ||
 	    strstr(cg, t->id) == NULL)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "PID %d is no longer container %s's init process",
 				    (int)t->pid, t->id12);
@@ -429,11 +429,11 @@ cfir_target_root_check(const struct cfir_target *t, const char *proc, int pfd, c
 	fd = openat(pfd, "mountinfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || cfir_mountinfo_last(fd, "/", &vline, NULL) < 0 || vline == NULL ||
 	    cfir_mountinfo_overlay(vline, &vm, &view, NULL) < 0) {
-		cfir_rootfs_free(&view);
+		cfir_mountinfo_rootfs_free(&view);
 		return strdup("mismatch: its mount table cannot be compared");
 	}
 	msg = view_check(&vm, &view, &hm, &t->graph);
-	cfir_rootfs_free(&view);
+	cfir_mountinfo_rootfs_free(&view);
 	return msg;
 }
 
@@ -479,7 +479,7 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 	free(t->rootfs_check);
 	t->rootfs_check = NULL;
 	t->rootfs_mismatch = false;
-	cfir_rootfs_free(&t->rootfs);
+	cfir_mountinfo_rootfs_free(&t->rootfs);
 	t->rootfs_from = NULL;
 	if (t->graph.upper == NULL || t->graph.upper[0] != '/') {
 		if (asprintf(&msg, "unavailable: the engine gave no overlay upper directory (storage driver '%s')",
@@ -514,7 +514,7 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		msg = strcmp(hm.fstype, "overlay") != 0 ? strdup("mismatch: the host's mount at MergedDir is not overlay")
 							 : host_check(&host, &t->graph);
 		if (msg != NULL) {
-			cfir_rootfs_free(&host);
+			cfir_mountinfo_rootfs_free(&host);
 			return set_check(t, steal_pointer(&msg), "mismatch");
 		}
 	}
@@ -536,8 +536,8 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 			  hline != NULL ? "match" : unconfirmed ? "unconfirmed: the host's mount at MergedDir cannot be read"
 								: "unconfirmed: no host mount at MergedDir; the container's upperdir agrees");
 	}
-	cfir_rootfs_free(&host);
-	cfir_rootfs_free(&view);
+	cfir_mountinfo_rootfs_free(&host);
+	cfir_mountinfo_rootfs_free(&view);
 	return r;
 }
 
@@ -553,7 +553,7 @@ cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
 		return cfir_err_set(err, EX_NOINPUT, 0, "container has no process");
 	/* the init's cgroup through its checked fd, never a PID taken over meanwhile */
 	pfd = cfir_target_pidfd(t, "/proc", err);
-	if (pfd < 0 || cfir_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, err) < 0)
+	if (pfd < 0 || cfir_util_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, err) < 0)
 		return -1;
 	for (line = strtok_r(cg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -575,7 +575,7 @@ cfir_target_freezer(const struct cfir_target *t, char *buf, size_t n,
 	} else {
 		return cfir_err_set(err, EX_NOINPUT, 0, "no freezer cgroup for PID %d", (int)t->pid);
 	}
-	if (cfir_read_file(AT_FDCWD, path, 256, &state, NULL, NULL, err) < 0)
+	if (cfir_util_read_file(AT_FDCWD, path, 256, &state, NULL, NULL, err) < 0)
 		return -1;
 	state[strcspn(state, "\n")] = '\0';
 	snprintf(buf, n, "%s", state);

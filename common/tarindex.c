@@ -49,7 +49,7 @@ struct ictx {
 	struct queue *q;
 	const struct cfir_tarindex_sink *s;
 	struct cfir_err *err;
-	struct cfir_pull *pull;	/* source, or NULL for memory */
+	struct cfir_engine_pull *pull;	/* source, or NULL for memory */
 	bool source_failed;	/* the pull failed: err says why */
 	bool sink_failed;
 	struct archive *mtree;
@@ -248,7 +248,7 @@ add_time(cJSON *o, const char *key, la_int64_t sec, long nsec)
 	struct timespec ts = { .tv_sec = (time_t)sec, .tv_nsec = nsec };
 	char t[CFIR_TIME_LEN];
 
-	cfir_time_rfc3339(&ts, t);
+	cfir_util_time_rfc3339(&ts, t);
 	cfir_json_add_str(o, key, t);
 }
 
@@ -416,7 +416,7 @@ run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 	pthread_cond_init(&q->turn, NULL);
 	c->q = q;
 	for (n = 0; n < (cores < 1 ? 1 : cores > WORKERS ? WORKERS : cores); n++)
-		if (cfir_thread_create(&tid[n], work, &w) != 0)
+		if (cfir_util_thread_create(&tid[n], work, &w) != 0)
 			break;
 	if (n == 0) {
 		free(q);
@@ -504,7 +504,7 @@ tar_reader(void)
 }
 
 int
-cfir_tarindex_pull(struct cfir_pull *p, const struct cfir_tarindex_sink *s,
+cfir_tarindex_pull(struct cfir_engine_pull *p, const struct cfir_tarindex_sink *s,
 		   struct cfir_tarindex_stats *st, struct cfir_err *err)
 {
 	struct ictx c = { .s = s, .err = err, .pull = p };

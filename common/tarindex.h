@@ -10,8 +10,8 @@
 #include "common/err.h"
 
 struct cfir_tarindex_sink {
-	cfir_sink_fn index;	/* JSON Lines, one member a line */
-	cfir_sink_fn mtree;	/* libarchive's mtree of the same members */
+	cfir_engine_sink_fn index;	/* JSON Lines, one member a line */
+	cfir_engine_sink_fn mtree;	/* libarchive's mtree of the same members */
 	void *ctx;
 	bool no_magic;		/* leave libmagic's mime and magic out; the flags stay */
 };
@@ -31,7 +31,7 @@ struct cfir_tarindex_stats {
  * ends the index early and says why in stats->error; the return is -1
  * only when a sink or the pull fails (err set).
  */
-int cfir_tarindex_pull(struct cfir_pull *p, const struct cfir_tarindex_sink *s,
+int cfir_tarindex_pull(struct cfir_engine_pull *p, const struct cfir_tarindex_sink *s,
 		       struct cfir_tarindex_stats *st, struct cfir_err *err);
 /* The same over a buffer (tests, fuzzing). */
 int cfir_tarindex_memory(const void *buf, size_t len, const struct cfir_tarindex_sink *s,

@@ -124,7 +124,7 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 	struct sctx s = { .o = o };
 	struct cfir_tarindex_sink sink = { sink_index, sink_mtree, &s, o->no_magic };
 	cleanup_free char *tarname = NULL, *mname = NULL, *iname = NULL;
-	struct cfir_pull *p = NULL;
+	struct cfir_engine_pull *p = NULL;
 	const void *buf;
 	ssize_t n;
 	int rc = 0;

@@ -12,7 +12,7 @@
 #include "common/util.h"
 
 int
-cfir_read_file(int dirfd, const char *path, size_t max, char **buf,
+cfir_util_read_file(int dirfd, const char *path, size_t max, char **buf,
 	       size_t *len, bool *truncated, struct cfir_err *err)
 {
 	cleanup_close int fd = -1;
@@ -58,7 +58,7 @@ cfir_read_file(int dirfd, const char *path, size_t max, char **buf,
 }
 
 void
-cfir_time_rfc3339(const struct timespec *ts, char *buf)
+cfir_util_time_rfc3339(const struct timespec *ts, char *buf)
 {
 	struct tm tm;
 
@@ -77,16 +77,16 @@ cfir_time_rfc3339(const struct timespec *ts, char *buf)
 }
 
 void
-cfir_now_rfc3339(char *buf)
+cfir_util_now_rfc3339(char *buf)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	cfir_time_rfc3339(&ts, buf);
+	cfir_util_time_rfc3339(&ts, buf);
 }
 
 void
-cfir_time_stamp(char *buf, size_t n)
+cfir_util_time_stamp(char *buf, size_t n)
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -96,7 +96,7 @@ cfir_time_stamp(char *buf, size_t n)
 }
 
 char *
-cfir_safe_name(const char *s, size_t max)
+cfir_util_safe_name(const char *s, size_t max)
 {
 	size_t i, n = strlen(s);
 	char *out;
@@ -120,7 +120,7 @@ cfir_safe_name(const char *s, size_t max)
 }
 
 int
-cfir_parse_size(const char *s, uint64_t *out)
+cfir_util_parse_size(const char *s, uint64_t *out)
 {
 	static const char units[] = "KMGT";
 	const char *u;
@@ -140,14 +140,14 @@ cfir_parse_size(const char *s, uint64_t *out)
 	}
 	memcpy(num, s, n);
 	num[n] = '\0';
-	if (cfir_parse_ulong(num, ~0ul, &v) < 0 || (shift && v > (~0ull >> shift)))
+	if (cfir_util_parse_ulong(num, ~0ul, &v) < 0 || (shift && v > (~0ull >> shift)))
 		return -1;
 	*out = (uint64_t)v << shift;
 	return 0;
 }
 
 int
-cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out)
+cfir_util_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -163,20 +163,20 @@ cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 }
 
 int
-cfir_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+cfir_util_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
 {
 	sigset_t old;
 	int r;
 
 	/* the new thread inherits the mask it was made under */
-	cfir_signals_hold(&old);
+	cfir_interrupt_hold(&old);
 	r = pthread_create(th, NULL, fn, arg);
-	cfir_signals_release(&old);
+	cfir_interrupt_release(&old);
 	return r;
 }
 
 int
-cfir_write_all(int fd, const void *buf, size_t len)
+cfir_util_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t n;
@@ -197,7 +197,7 @@ cfir_write_all(int fd, const void *buf, size_t len)
 static volatile unsigned long noatime_refused;
 
 int
-cfir_open_noatime(int dirfd, const char *path, int flags)
+cfir_util_open_noatime(int dirfd, const char *path, int flags)
 {
 	int fd = openat(dirfd, path, flags | O_NOATIME);
 
@@ -211,13 +211,13 @@ cfir_open_noatime(int dirfd, const char *path, int flags)
 }
 
 unsigned long
-cfir_noatime_refused(void)
+cfir_util_noatime_refused(void)
 {
 	return __atomic_load_n(&noatime_refused, __ATOMIC_RELAXED);
 }
 
 int
-cfir_open_tree_ro(const char *path, const char **how)
+cfir_util_open_tree_ro(const char *path, const char **how)
 {
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME | MOUNT_ATTR_NOSUID |
@@ -255,7 +255,7 @@ cfir_open_tree_ro(const char *path, const char **how)
 }
 
 int
-cfir_lines(int fd, size_t linemax, cfir_line_fn fn, void *ctx, struct cfir_err *err)
+cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct cfir_err *err)
 {
 	size_t cap = linemax < (64u << 10) ? linemax + 1 : 64u << 10, len = 0, n;
 	cleanup_free char *buf = malloc(cap);

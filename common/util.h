@@ -17,33 +17,33 @@
  * NUL-terminated buffer; *truncated says whether more was there.
  * The open does not follow a final symbolic link.
  */
-int cfir_read_file(int dirfd, const char *path, size_t max, char **buf,
+int cfir_util_read_file(int dirfd, const char *path, size_t max, char **buf,
 		   size_t *len, bool *truncated, struct cfir_err *err);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-28T21:30:00.123456789Z */
-void cfir_time_rfc3339(const struct timespec *ts, char *buf);
-void cfir_now_rfc3339(char *buf);
+void cfir_util_time_rfc3339(const struct timespec *ts, char *buf);
+void cfir_util_now_rfc3339(char *buf);
 /* 20261128T213000Z */
-void cfir_time_stamp(char *buf, size_t n);
+void cfir_util_time_stamp(char *buf, size_t n);
 
 /* A copy of S safe as one file name: [A-Za-z0-9._-], the rest as '_'. */
-char *cfir_safe_name(const char *s, size_t max);
+char *cfir_util_safe_name(const char *s, size_t max);
 
 /* Parse a non-negative decimal number, strtol-strict. */
-int cfir_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+int cfir_util_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
 /* A size: digits, optionally K, M, G or T (powers of 1024), "KiB" and "KB" too. */
-int cfir_parse_size(const char *s, uint64_t *out);
+int cfir_util_parse_size(const char *s, uint64_t *out);
 
 /*
  * pthread_create, the new thread holding SIGINT, SIGTERM and SIGHUP off for
- * good (see cfir_signals_hold): a second signal then waits for the thread
+ * good (see cfir_interrupt_hold): a second signal then waits for the thread
  * that ran main to leave a critical section.
  */
-int cfir_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
+int cfir_util_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
-int cfir_write_all(int fd, const void *buf, size_t len);
+int cfir_util_write_all(int fd, const void *buf, size_t len);
 
 /*
  * Each line of FD (NUL-terminated in place, without its newline) to FN,
@@ -52,17 +52,17 @@ int cfir_write_all(int fd, const void *buf, size_t len);
  * error (EX_DATAERR), never skipped: it could hide what it holds. FN
  * returns 0 to go on, anything else to stop with that.
  */
-typedef int (*cfir_line_fn)(void *ctx, char *line, size_t len);
-int cfir_lines(int fd, size_t linemax, cfir_line_fn fn, void *ctx, struct cfir_err *err);
+typedef int (*cfir_util_line_fn)(void *ctx, char *line, size_t len);
+int cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct cfir_err *err);
 
 /*
  * openat with O_NOATIME: reading evidence never changes its access time.
  * Where the kernel refuses it (not the owner, no CAP_FOWNER) the file is
- * opened without it and counted: cfir_noatime_refused() goes into the
+ * opened without it and counted: cfir_util_noatime_refused() goes into the
  * custody record.
  */
-int cfir_open_noatime(int dirfd, const char *path, int flags);
-unsigned long cfir_noatime_refused(void);
+int cfir_util_open_noatime(int dirfd, const char *path, int flags);
+unsigned long cfir_util_noatime_refused(void);
 
 /*
  * PATH (a directory) through a private, detached clone of its mount that
@@ -70,6 +70,6 @@ unsigned long cfir_noatime_refused(void);
  * (directories, files, symbolic links) gets a new access time and nothing
  * can be written. Falls back to a plain O_NOATIME open; *HOW says which.
  */
-int cfir_open_tree_ro(const char *path, const char **how);
+int cfir_util_open_tree_ro(const char *path, const char **how);
 
 #endif

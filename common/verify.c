@@ -159,7 +159,7 @@ vread(struct vstate *v, const char *name, char **text, size_t *len, struct cfir_
 	bool more = false;
 
 	if (v->dirfd >= 0) {
-		if (cfir_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
+		if (cfir_util_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
 			return -1;
 		if (!more)
 			return 0;
@@ -296,7 +296,7 @@ check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 	for (i = 0; i < l->n; i++) {
 		struct entry *e = &l->e[i];
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			return cfir_err_interrupted(err);
 		if (v->dirfd < 0) {
 			struct member *m = member_find(v, e->path);
@@ -318,7 +318,7 @@ check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 		}
 		if (cfir_sha256_fd_stoppable(fd, hex, &bytes, &ferr) < 0) {
 			close(fd);
-			if (cfir_interrupted())
+			if (cfir_interrupt_pending())
 				return cfir_err_interrupted(err);
 			item(v, e->path, false, "%s", cfir_err_str(&ferr));
 			continue;
@@ -373,7 +373,7 @@ check_entry(struct vstate *v, const char *path, enum cfir_bag_kind kind, int sys
 static int
 walk_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
 	check_entry(ctx, e->path, e->kind, e->sys);
 	return 0;
@@ -462,7 +462,7 @@ check_custody(struct vstate *v, const char *info)
 		unsigned long n = 0;
 
 		if (info != NULL && val[0] != '\0' && info_get(info, "Custody-Records", recs, sizeof(recs)) != NULL &&
-		    cfir_parse_ulong(recs, count, &n) == 0 && n < count &&
+		    cfir_util_parse_ulong(recs, count, &n) == 0 && n < count &&
 		    cfir_custody_head_at(text, len, n, at) == 0 && strcmp(at, val) == 0)
 			item(v, "custody chain", false,
 			     "bag-info.txt is %zu record%s behind the custody log: a cfir ended before it "
@@ -578,7 +578,7 @@ verify(struct vstate *v, const char *what, struct cfir_err *err)
 		check_signature(v, info);
 	rc = 0;
 out:
-	if (rc < 0 && cfir_interrupted())
+	if (rc < 0 && cfir_interrupt_pending())
 		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted after %zu OK, %zu FAIL; "
 			     "the rest was not checked", what, v->r->ok, v->r->failed);
 	list_free(&v->payload);
@@ -667,7 +667,7 @@ add_member(struct vstate *v, struct archive *a, struct archive_entry *e, const c
 	if (h == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "verify");
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			cfir_hash_free(h);
 			return cfir_err_interrupted(err);
 		}
@@ -742,7 +742,7 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		const char *name = archive_entry_pathname(e), *slash;
 		size_t tl;
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			break;
 
 		if (name != NULL && strlen(name) > MEMBER_PATH_MAX) {
@@ -768,12 +768,12 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
 		if (add_member(&v, a, e, slash + 1, &cap, err) < 0) {
-			if (cfir_interrupted())
+			if (cfir_interrupt_pending())
 				break;
 			goto out;
 		}
 	}
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		cfir_err_set(err, EX_TEMPFAIL, 0, "verify of '%s' interrupted while it read the archive; "
 			     "nothing was checked", path);
 		goto out;

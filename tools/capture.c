@@ -102,7 +102,7 @@ host_filter(const struct cfir_target *t, const char *user, char **out, struct cf
 	*out = NULL;
 	/* the host's sockets stream past: only the ports the container's own hold are kept */
 	if (cfir_proc_members(t, "/proc", &members, err) < 0 ||
-	    cfir_sockets_each(t, "/proc", head, held_port, &x, err) < 0) {
+	    cfir_netsock_each(t, "/proc", head, held_port, &x, err) < 0) {
 		cfir_proc_list_free(&members);
 		return -1;
 	}
@@ -113,7 +113,7 @@ host_filter(const struct cfir_target *t, const char *user, char **out, struct cf
 			return cfir_err_set(err, EX_UNAVAILABLE, 0,
 					    "container '%s' holds no TCP or UDP socket to filter the host's traffic on; "
 					    "give a filter to capture with it alone", t->name);
-		cfir_warn("container '%s' holds no TCP or UDP socket: capturing with your filter alone", t->name);
+		cfir_err_warn("container '%s' holds no TCP or UDP socket: capturing with your filter alone", t->name);
 		*out = strdup(user);
 		return *out ? 0 : cfir_err_set(err, EX_OSERR, ENOMEM, "filter");
 	}
@@ -144,7 +144,7 @@ interfaces(const struct cfir_target *t, const char *host_iface, struct cfir_capt
 		return cfir_err_set(err, EX_UNAVAILABLE, 0,
 				    "container '%s' has no network (network mode none): it has no traffic to capture",
 				    t->name);
-	if (cfir_capture_ifaces(t, "/proc", l, err) < 0)
+	if (cfir_capture_ifaces_find(t, "/proc", l, err) < 0)
 		return -1;
 	if (l->host_netns || (mode != NULL && strcmp(mode, "host") == 0)) {
 		l->host_netns = true;
@@ -296,7 +296,7 @@ cmd_capture(int argc, char **argv, struct cfir_global *g)
 			continue;
 		switch (c) {
 		case 'c':
-			if (cfir_parse_ulong(optarg, ~0ul, &v) < 0 || v == 0)
+			if (cfir_util_parse_ulong(optarg, ~0ul, &v) < 0 || v == 0)
 				goto bad;
 			o.packets = v;
 			continue;
@@ -307,15 +307,15 @@ cmd_capture(int argc, char **argv, struct cfir_global *g)
 				goto bad;
 			continue;
 		case 's':
-			if (cfir_parse_size(optarg, &o.bytes) < 0 || o.bytes < 24)
+			if (cfir_util_parse_size(optarg, &o.bytes) < 0 || o.bytes < 24)
 				goto bad;
 			continue;
 		case OPT_ROTATE:
-			if (cfir_parse_size(optarg, &o.rotate) < 0 || o.rotate < 4096)
+			if (cfir_util_parse_size(optarg, &o.rotate) < 0 || o.rotate < 4096)
 				goto bad;
 			continue;
 		case OPT_KEEP:
-			if (cfir_parse_ulong(optarg, 1000000, &v) < 0 || v == 0)
+			if (cfir_util_parse_ulong(optarg, 1000000, &v) < 0 || v == 0)
 				goto bad;
 			o.keep = (unsigned)v;
 			continue;
@@ -329,21 +329,21 @@ bad:
 			const char *name = c == 'c' ? "-c/--count" : c == 'd' ? "-d/--duration" : c == 's' ? "-s/--size" :
 					   c == OPT_ROTATE ? "--rotate (at least 4096)" : "--keep";
 
-			cfir_error("%s: bad value '%s'", name, optarg);
+			cfir_err_print("%s: bad value '%s'", name, optarg);
 		}
 		return EX_USAGE;
 	}
 	if (argc - optind < 1)
 		return tool_usage(usage, true);
 	if (o.keep && !o.rotate) {
-		cfir_error("--keep needs --rotate");
+		cfir_err_print("--keep needs --rotate");
 		return EX_USAGE;
 	}
 	filter = join(argc - optind - 1, argv + optind + 1);
 	/* nothing is touched for a bad filter or missing privileges */
 	if (cfir_capture_check_filter(filter, &err) < 0)
 		goto out;
-	missing = cfir_capture_missing_caps(host_iface == NULL);
+	missing = cfir_caps_missing(host_iface == NULL);
 	if (missing != NULL) {
 		cfir_err_set(&err, EX_NOPERM, 0, "capture needs %s, which this process does not have", missing);
 		goto out;

@@ -103,7 +103,7 @@ step(struct run *r, const char *name, int (*fn)(int, char **, struct cfir_global
 	struct cfir_err err = { 0 };
 
 	/* after SIGINT no step starts: each is said, the bag closes consistent */
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		not_run(r, name);
 		return EX_TEMPFAIL;
 	}
@@ -189,11 +189,11 @@ capture_start(struct run *r, const struct copts *o, struct bgcap *bc)
 	if (cfir_bag_side_begin(r->bag, "capture", r->t, &bc->side, &err) < 0)
 		goto fail;
 	co.side = bc->side;
-	if ((missing = cfir_capture_missing_caps(true)) != NULL) {
+	if ((missing = cfir_caps_missing(true)) != NULL) {
 		cfir_err_set(&err, EX_NOPERM, 0, "capture needs %s", missing);
 		goto fail;
 	}
-	if (cfir_capture_ifaces(r->t, "/proc", &ifs, &err) < 0)
+	if (cfir_capture_ifaces_find(r->t, "/proc", &ifs, &err) < 0)
 		goto fail;
 	for (i = 0; i < ifs.n; i++)
 		live += ifs.v[i].dev[0] != '\0';
@@ -216,7 +216,7 @@ capture_start(struct run *r, const struct copts *o, struct bgcap *bc)
 	return;
 fail:
 	cfir_capture_ifaces_free(&ifs);
-	cfir_error("capture: %s", err.msg);
+	cfir_err_print("capture: %s", err.msg);
 	if (bc->side != NULL)
 		cfir_bag_side_end(r->bag, bc->side, "failed", err.msg, NULL, &err);
 	bc->side = NULL;
@@ -235,7 +235,7 @@ capture_stop(struct run *r, struct bgcap *bc)
 	cfir_capture_stop(bc->c);
 	rc = cfir_capture_wait(bc->c, &details, &err);
 	if (rc < 0)
-		cfir_error("capture: %s", err.msg);
+		cfir_err_print("capture: %s", err.msg);
 	cfir_bag_side_end(r->bag, bc->side, rc == 0 ? "ok" : "partial", rc == 0 ? NULL : err.msg, details, &berr);
 	step_done(r, "capture", rc == 0 ? 0 : err.exit, bc->t0, NULL);
 }
@@ -252,7 +252,7 @@ seal_bag(struct run *r, const struct cfir_ms_sec *sk)
 	cJSON_AddBoolToObject(d, "signed", sk != NULL);
 	if (cfir_bag_begin(r->bag, "seal", NULL, &err) < 0 || cfir_bag_end(r->bag, "ok", NULL, d, &err) < 0 ||
 	    cfir_bag_seal(r->bag, sk, &trusted, &err) < 0) {
-		cfir_error("seal: %s", err.msg);
+		cfir_err_print("seal: %s", err.msg);
 		rc = err.exit ? err.exit : EX_SOFTWARE;
 	}
 	step_done(r, "seal", rc, t0, trusted);
@@ -273,7 +273,7 @@ interrupted(struct run *r)
 	cJSON_AddBoolToObject(d, "sealed", false);
 	if (cfir_bag_begin(r->bag, "collect", r->t, &err) < 0 ||
 	    cfir_bag_end(r->bag, "partial", "interrupted", d, &err) < 0)
-		cfir_error("collect: %s", err.msg);
+		cfir_err_print("collect: %s", err.msg);
 	not_run(r, "seal");
 }
 
@@ -358,7 +358,7 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 				np++;
 			}
 			pargs[np] = NULL;
-			if (cfir_interrupted())
+			if (cfir_interrupt_pending())
 				not_run(&r, "memory");
 			else if (np == 0)
 				step_done(&r, "memory", 0, now_s(), "no process flagged");
@@ -381,7 +381,7 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 		capture_stop(&r, &bc);
 		if (o->unpause)
 			step(&r, "unpause", cmd_unpause, none, NULL);
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			interrupted(&r);
 		else
 			seal_bag(&r, sk);
@@ -506,7 +506,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 	size_t len = 0;
 
 	if (j == NULL || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-		cfir_error("'%s': %s", dir, j ? strerror(errno) : "out of memory");
+		cfir_err_print("'%s': %s", dir, j ? strerror(errno) : "out of memory");
 		free(j);
 		cJSON_Delete(index);
 		return EX_CANTCREAT;
@@ -516,9 +516,9 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 		int status;
 		pid_t done;
 
-		while (next < n && running < o->jobs && !cfir_interrupted()) {
+		while (next < n && running < o->jobs && !cfir_interrupt_pending()) {
 			const char *ref = cJSON_GetArrayItem(refs, (int)next)->valuestring;
-			cleanup_free char *name = cfir_safe_name(ref, 64), *bagdir = NULL;
+			cleanup_free char *name = cfir_util_safe_name(ref, 64), *bagdir = NULL;
 
 			if (name == NULL || asprintf(&bagdir, "%s/%s", dir, name) < 0) {
 				snprintf(j[next].why, sizeof(j[next].why), "out of memory");
@@ -528,7 +528,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 			} else if (j[next].pid < 0) {
 				snprintf(j[next].why, sizeof(j[next].why), "fork: %s", strerror(errno));
 				j[next].exit = EX_OSERR;
-				cfir_error("'%s': not collected: %s", ref, j[next].why);
+				cfir_err_print("'%s': not collected: %s", ref, j[next].why);
 			} else {
 				j[next].started = true;
 				running++;
@@ -536,7 +536,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 			next++;
 		}
 		/* the terminal's ^C reached the whole group; a kill reached cfir alone */
-		if (cfir_interrupted() && cfir_interrupt_sent() && !forwarded) {
+		if (cfir_interrupt_pending() && cfir_interrupt_sent() && !forwarded) {
 			forward_interrupt(j, n);
 			forwarded = true;
 		}
@@ -555,7 +555,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 			}
 	}
 	for (i = 0; i < n; i++) {
-		cleanup_free char *name = cfir_safe_name(cJSON_GetArrayItem(refs, (int)i)->valuestring, 64);
+		cleanup_free char *name = cfir_util_safe_name(cJSON_GetArrayItem(refs, (int)i)->valuestring, 64);
 		cJSON *b = cJSON_CreateObject();
 		const char *st;
 
@@ -578,18 +578,18 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 		if (j[i].exit != 0 && worst == 0)
 			worst = j[i].exit;
 	}
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		cJSON_AddBoolToObject(index, "interrupted", true);
 	json = cfir_json_line(index, &len);
 	if (json == NULL || asprintf(&path, "%s/index.json", dir) < 0) {
-		cfir_error("'%s/index.json': out of memory", dir);
+		cfir_err_print("'%s/index.json': out of memory", dir);
 		worst = worst ? worst : EX_OSERR;
 	} else if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		cfir_error("'%s': %s", path, strerror(errno));
+		cfir_err_print("'%s': %s", path, strerror(errno));
 		worst = worst ? worst : EX_CANTCREAT;
 	} else {
-		if (cfir_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
-			cfir_error("'%s': %s", path, strerror(errno));
+		if (cfir_util_write_all(fd, json, len) < 0 || fsync(fd) < 0) {
+			cfir_err_print("'%s': %s", path, strerror(errno));
 			worst = worst ? worst : EX_IOERR;
 		}
 		if (close(fd) < 0 && worst == 0)
@@ -640,8 +640,8 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 			o.key = optarg;
 			continue;
 		case 'j':
-			if (cfir_parse_ulong(optarg, 64, &v) < 0 || v == 0) {
-				cfir_error("-j takes 1 to 64, not '%s'", optarg);
+			if (cfir_util_parse_ulong(optarg, 64, &v) < 0 || v == 0) {
+				cfir_err_print("-j takes 1 to 64, not '%s'", optarg);
 				return EX_USAGE;
 			}
 			o.jobs = (unsigned)v;
@@ -665,8 +665,8 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 			o.magic = true;
 			continue;
 		case OPT_MAX_TOTAL:
-			if (cfir_parse_size(optarg, &sz) < 0) {
-				cfir_error("--max-total takes a size, not '%s'", optarg);
+			if (cfir_util_parse_size(optarg, &sz) < 0) {
+				cfir_err_print("--max-total takes a size, not '%s'", optarg);
 				return EX_USAGE;
 			}
 			/* the steps take plain numbers */
@@ -677,14 +677,14 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 			errno = 0;
 			o.capture_seconds = strtod(optarg, &end);
 			if (errno || *end || !(o.capture_seconds > 0)) {
-				cfir_error("--capture-seconds takes a number of seconds, not '%s'", optarg);
+				cfir_err_print("--capture-seconds takes a number of seconds, not '%s'", optarg);
 				return EX_USAGE;
 			}
 			continue;
 		case OPT_HUNT:
 			o.hunt = cfir_severity_parse(optarg);
 			if (o.hunt < 0) {
-				cfir_error("--hunt takes critical, high, medium, low or info, not '%s'", optarg);
+				cfir_err_print("--hunt takes critical, high, medium, low or info, not '%s'", optarg);
 				return EX_USAGE;
 			}
 			continue;
@@ -693,7 +693,7 @@ cmd_collect(int argc, char **argv, struct cfir_global *g)
 	}
 	if ((argc == optind) == (o.hunt < 0) || bo.dir == NULL) {
 		if (bo.dir == NULL)
-			cfir_error("collect needs -o: the bag, or with several containers the case directory");
+			cfir_err_print("collect needs -o: the bag, or with several containers the case directory");
 		return tool_usage(usage, true);
 	}
 	/* the passphrase now, not at 3 a.m. an hour later */

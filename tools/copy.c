@@ -57,7 +57,7 @@ base_name(const char *path)
 	n = strlen(trim);
 	while (n > 1 && trim[n - 1] == '/')
 		trim[--n] = '\0';
-	return cfir_safe_name(trim, 120);
+	return cfir_util_safe_name(trim, 120);
 }
 
 static int
@@ -134,7 +134,7 @@ cmd_copy(int argc, char **argv, struct cfir_global *g)
 			continue;
 		}
 		if (c == OPT_COMPRESS)
-			cfir_error("--compress takes gzip or zstd, not '%s'", optarg);
+			cfir_err_print("--compress takes gzip or zstd, not '%s'", optarg);
 		return tool_usage(usage, c != 'h');
 	}
 	if (optind >= argc)
@@ -143,7 +143,7 @@ cmd_copy(int argc, char **argv, struct cfir_global *g)
 		const char *colon = strchr(argv[i], ':');
 
 		if (colon == NULL || colon == argv[i] || colon[1] != '/') {
-			cfir_error("'%s': give container:/absolute/path", argv[i]);
+			cfir_err_print("'%s': give container:/absolute/path", argv[i]);
 			return tool_usage(usage, true);
 		}
 	}

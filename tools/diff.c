@@ -86,7 +86,7 @@ add_time(cJSON *o, const char *key, const struct timespec *ts)
 {
 	char t[CFIR_TIME_LEN];
 
-	cfir_time_rfc3339(ts, t);
+	cfir_util_time_rfc3339(ts, t);
 	cfir_json_add_str(o, key, t);
 }
 
@@ -485,10 +485,10 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 		}
 		dst = opt == OPT_MAX_FILE ? &c->max_file : opt == OPT_MAX_TOTAL ? &c->max_total :
 		      opt == OPT_LARGE ? &c->large : NULL;
-		if (dst != NULL && cfir_parse_ulong(optarg, ~0ul, dst) == 0)
+		if (dst != NULL && cfir_util_parse_ulong(optarg, ~0ul, dst) == 0)
 			continue;
 		if (dst != NULL)
-			cfir_error("'%s' is not a number of bytes", optarg);
+			cfir_err_print("'%s' is not a number of bytes", optarg);
 		free(c);
 		return tool_usage(usage, opt != 'h');
 	}
@@ -503,7 +503,7 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	/* the layers as the engine made them; the container's mount table is only compared */
 	rootfs = &t->rootfs;
 	if (t->rootfs_mismatch)
-		cfir_warn("container '%s': %s; the engine's upper directory is read", t->name,
+		cfir_err_warn("container '%s': %s; the engine's upper directory is read", t->name,
 			  t->rootfs_check);
 	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 || cfir_bag_begin(bag, "diff", t, &err) < 0)
 		goto out;
@@ -541,7 +541,7 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 	c->keys = &walk;
 	rc = cfir_overlay_walk(rootfs, on_entry, c, &st, &err);
 	/* interrupted: the entries so far are a whole document, the record says partial */
-	intr = rc < 0 && cfir_interrupted();
+	intr = rc < 0 && cfir_interrupt_pending();
 	check = intr ? NULL : keys_report(&walk);
 	if (rc == 0 || intr) {
 		cJSON *tail = cJSON_CreateObject();
@@ -569,11 +569,11 @@ cmd_diff(int argc, char **argv, struct cfir_global *g)
 		free(s);
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "engine_only"))
-		cfir_warn("the engine lists '%s', the layer does not show it", x->valuestring);
+		cfir_err_warn("the engine lists '%s', the layer does not show it", x->valuestring);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(check, "walk_only"))
-		cfir_warn("the layer shows '%s', the engine does not list it", x->valuestring);
+		cfir_err_warn("the layer shows '%s', the engine does not list it", x->valuestring);
 	if (st.skipped)
-		cfir_warn("%zu subtrees not walked; the first: %s", st.skipped, st.first_skip);
+		cfir_err_warn("%zu subtrees not walked; the first: %s", st.skipped, st.first_skip);
 end:
 	/* an interrupted walk still closes its files whole: what was walked is complete */
 	if (c->tar != NULL && cfir_tarout_close(c->tar, rc == 0 || intr, rc == 0 ? &err : &cerr) < 0 && rc == 0)

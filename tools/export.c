@@ -106,7 +106,7 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 			continue;
 		}
 		if (c == OPT_COMPRESS)
-			cfir_error("--compress takes gzip or zstd, not '%s'", optarg);
+			cfir_err_print("--compress takes gzip or zstd, not '%s'", optarg);
 		return tool_usage(usage, c != 'h');
 	}
 	if (argc - optind != 1)
@@ -116,7 +116,7 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 	if (tool_target(g, argv[optind], &e, &t, &err) < 0)
 		goto out;
 	if (!t->paused)
-		cfir_warn("container '%s' is %s, not paused: the export is not a frozen snapshot",
+		cfir_err_warn("container '%s' is %s, not paused: the export is not a frozen snapshot",
 			  t->name, t->status);
 	if (tool_bag_open(&bo, t->name, &bag, &err) < 0 ||
 	    cfir_bag_begin(bag, "export", t, &err) < 0)
@@ -133,7 +133,7 @@ cmd_export(int argc, char **argv, struct cfir_global *g)
 	if (removed && !res.stream_complete)
 		cfir_err_wrap(&err, "container %s disappeared during the export", t->id12);
 	else if (removed)
-		cfir_warn("container '%s' was removed while it was exported; the stream arrived whole",
+		cfir_err_warn("container '%s' was removed while it was exported; the stream arrived whole",
 			  t->name);
 
 	details = tool_tarstream_json(&res, so.compress);

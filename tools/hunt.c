@@ -32,7 +32,7 @@ select_ids(struct cfir_hunt_sel *sel, const char *list, bool only)
 		const struct cfir_check *c = cfir_check_find(id);
 
 		if (c == NULL) {
-			cfir_error("no check '%s' (cfir hunt --list names them)", id);
+			cfir_err_print("no check '%s' (cfir hunt --list names them)", id);
 			return -1;
 		}
 		sel->off[c - cfir_checks] = !only;
@@ -227,7 +227,7 @@ cmd_hunt(int argc, char **argv, struct cfir_global *g)
 		case OPT_FAIL_ON:
 			fail_on = cfir_severity_parse(optarg);
 			if (fail_on < 0) {
-				cfir_error("--fail-on takes critical, high, medium, low or info, not '%s'", optarg);
+				cfir_err_print("--fail-on takes critical, high, medium, low or info, not '%s'", optarg);
 				return EX_USAGE;
 			}
 			continue;

@@ -291,10 +291,10 @@ cmd_inspect(int argc, char **argv, struct cfir_global *g)
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		if (tool_bagopt(&bo, c, optarg))
 			continue;
-		if (c == OPT_TAIL && cfir_parse_ulong(optarg, TAIL_MAX, &tail) == 0)
+		if (c == OPT_TAIL && cfir_util_parse_ulong(optarg, TAIL_MAX, &tail) == 0)
 			continue;
 		if (c == OPT_TAIL)
-			cfir_error("--tail takes 0 to %d lines, not '%s'", TAIL_MAX, optarg);
+			cfir_err_print("--tail takes 0 to %d lines, not '%s'", TAIL_MAX, optarg);
 		return tool_usage(usage, c != 'h');
 	}
 	if (argc - optind != 1)
@@ -304,7 +304,7 @@ cmd_inspect(int argc, char **argv, struct cfir_global *g)
 		goto out;
 	details = cJSON_CreateObject();
 	if (cfir_target_rootfs(t, "/proc", &err) < 0) {
-		cfir_warn("%s", cfir_err_str(&err));
+		cfir_err_warn("%s", cfir_err_str(&err));
 		cfir_json_add_str(details, "rootfs_error", err.msg);
 		cfir_err_clear(&err);
 	}
@@ -319,7 +319,7 @@ cmd_inspect(int argc, char **argv, struct cfir_global *g)
 		else {                                        \
 			if (failed++ == 0)                    \
 				first = err;                  \
-			cfir_warn("%s", cfir_err_str(&err)); \
+			cfir_err_warn("%s", cfir_err_str(&err)); \
 			cfir_err_clear(&err);                 \
 		}                                             \
 	} while (0)

@@ -99,7 +99,7 @@ isolate(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cons
 			continue;
 		cfir_json_add_str(body, "Container", t->id);
 		if (net_call(e, n->string, "disconnect", body, &one) < 0) {
-			cfir_error("disconnect from '%s': %s", n->string, one.msg);
+			cfir_err_print("disconnect from '%s': %s", n->string, one.msg);
 			if (r == 0) {
 				*err = one;
 				r = -1;
@@ -128,7 +128,7 @@ last_isolation(struct cfir_bag *bag, const struct cfir_target *t, struct cfir_er
 	size_t len = 0;
 
 	if (asprintf(&path, "%s/custody/log.jsonl", cfir_bag_dir(bag)) < 0 ||
-	    cfir_read_file(AT_FDCWD, path, 256u << 20, &log, &len, NULL, err) < 0)
+	    cfir_util_read_file(AT_FDCWD, path, 256u << 20, &log, &len, NULL, err) < 0)
 		return NULL;
 	for (line = strtok_r(log, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		cleanup_cjson cJSON *rec = cJSON_Parse(line);
@@ -167,7 +167,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 	if (rel == NULL)
 		return -1;
 	if (asprintf(&path, "%s/%s", cfir_bag_dir(bag), rel) < 0 ||
-	    cfir_read_file(AT_FDCWD, path, 16u << 20, &text, &len, NULL, err) < 0)
+	    cfir_util_read_file(AT_FDCWD, path, 16u << 20, &text, &len, NULL, err) < 0)
 		return -1;
 	saved = cJSON_ParseWithLength(text, len);
 	if (saved == NULL)
@@ -199,7 +199,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 			net_call(e, n->string, "connect", body, &one);
 		}
 		if (one.msg[0] != '\0') {
-			cfir_error("reconnect to '%s': %s", n->string, one.msg);
+			cfir_err_print("reconnect to '%s': %s", n->string, one.msg);
 			if (r == 0) {
 				*err = one;
 				r = -1;
@@ -260,7 +260,7 @@ cmd_isolate(int argc, char **argv, struct cfir_global *g)
 	if (argc - optind != 1 || (back && quarantine != NULL))
 		return tool_usage(usage, true);
 	if (bo.dir == NULL) {
-		cfir_error("isolate needs a bag (-o or CFIR_BAG): it records there what --undo restores");
+		cfir_err_print("isolate needs a bag (-o or CFIR_BAG): it records there what --undo restores");
 		return EX_USAGE;
 	}
 	if (tool_target(g, argv[optind], &e, &t, &err) < 0)

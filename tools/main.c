@@ -75,7 +75,7 @@ on_signal(int sig, siginfo_t *si, void *uc)
 
 	(void)uc;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		ms = (long long)(now.tv_sec - first_at.tv_sec) * 1000 + (now.tv_nsec - first_at.tv_nsec) / 1000000;
 		if (sent && (from == getppid() || (from == first_from && ms < 1000)))
 			return;
@@ -85,7 +85,7 @@ on_signal(int sig, siginfo_t *si, void *uc)
 	}
 	first_from = from;
 	first_at = now;
-	cfir_interrupt(sent);
+	cfir_interrupt_raise(sent);
 	cfir_engine_cancel();
 	cfir_capture_cancel();
 }
@@ -160,7 +160,7 @@ main(int argc, char **argv)
 	else if (strcmp(format, "json") == 0)
 		g.out.format = CFIR_FORMAT_JSON;
 	else {
-		cfir_error("--format takes text or json, not '%s'", format);
+		cfir_err_print("--format takes text or json, not '%s'", format);
 		return EX_USAGE;
 	}
 	if (optind >= argc) {
@@ -171,7 +171,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], cmds[i].name) == 0)
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0])) {
-		cfir_error("'%s' is not a cfir command; see 'cfir -h'", argv[optind]);
+		cfir_err_print("'%s' is not a cfir command; see 'cfir -h'", argv[optind]);
 		return EX_USAGE;
 	}
 	signals();

@@ -45,7 +45,7 @@ index_line(struct dump *d, cJSON *o, struct cfir_err *err)
 
 /* One region: its bytes into the dump, its line into the index. */
 static int
-region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err)
+region(struct dump *d, int memfd, const struct cfir_proc_map *m, struct cfir_err *err)
 {
 	cJSON *o = cJSON_CreateObject();
 	char r[48], hex[CFIR_SHA256_HEX];
@@ -70,7 +70,7 @@ region(struct dump *d, int memfd, const struct cfir_map *m, struct cfir_err *err
 		while (got < want) {
 			size_t take = want - got < CHUNK ? (size_t)(want - got) : CHUNK;
 
-			if (cfir_interrupted()) {
+			if (cfir_interrupt_pending()) {
 				why = "interrupted";
 				break;
 			}
@@ -118,7 +118,7 @@ struct each {
 };
 
 static int
-each_region(void *ctx, const struct cfir_map *m)
+each_region(void *ctx, const struct cfir_proc_map *m)
 {
 	struct each *x = ctx;
 
@@ -227,17 +227,17 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 			all = true;
 			continue;
 		}
-		if (c == OPT_MAX_BYTES && cfir_parse_ulong(optarg, ~0ul, &max) == 0)
+		if (c == OPT_MAX_BYTES && cfir_util_parse_ulong(optarg, ~0ul, &max) == 0)
 			continue;
 		if (c == OPT_MAX_BYTES)
-			cfir_error("--max-bytes takes a number of bytes, not '%s'", optarg);
+			cfir_err_print("--max-bytes takes a number of bytes, not '%s'", optarg);
 		return tool_usage(usage, c != 'h');
 	}
 	if (optind >= argc || (all == (argc - optind > 1)))
 		return tool_usage(usage, true);
 	for (i = optind + 1; i < argc; i++)
-		if (cfir_parse_ulong(argv[i], 0x7fffffff, &pid) < 0) {
-			cfir_error("'%s' is not a PID", argv[i]);
+		if (cfir_util_parse_ulong(argv[i], 0x7fffffff, &pid) < 0) {
+			cfir_err_print("'%s' is not a PID", argv[i]);
 			return tool_usage(usage, true);
 		}
 	budget = max;
@@ -246,7 +246,7 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 		goto out;
 	/* only the container's own processes: a PID outside it is a usage error, nothing is written */
 	for (i = optind + 1; i < argc; i++) {
-		cfir_parse_ulong(argv[i], 0x7fffffff, &pid);
+		cfir_util_parse_ulong(argv[i], 0x7fffffff, &pid);
 		if (!cfir_proc_list_has(&l, (pid_t)pid)) {
 			cfir_err_set(&err, EX_USAGE, 0, "PID %lu is not a process of container '%s'%s", pid,
 				     t->name, l.pidns_shared ? " (it shares a PID namespace: its cgroup decides)" : "");
@@ -262,10 +262,10 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 		if (all)
 			p = l.e[i].pid;
 		else {
-			cfir_parse_ulong(argv[optind + 1 + i], 0x7fffffff, &pid);
+			cfir_util_parse_ulong(argv[optind + 1 + i], 0x7fffffff, &pid);
 			p = (pid_t)pid;
 		}
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			break;
 		if (dump_pid(bag, &l, p, &budget, sum, &err) < 0) {
 			cfir_err_report(&err);
@@ -273,7 +273,7 @@ cmd_memory(int argc, char **argv, struct cfir_global *g)
 				first = err;
 		}
 	}
-	if (cfir_interrupted() && failed++ == 0) {
+	if (cfir_interrupt_pending() && failed++ == 0) {
 		cfir_err_interrupted(&first);
 		cfir_err_report(&first);
 	}

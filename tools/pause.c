@@ -46,7 +46,7 @@ confirm(struct cfir_engine *e, struct cfir_target *t, bool pause, char *when,
 		if (cfir_target_refresh(e, t, err) < 0)
 			return -1;
 		if (t->paused == pause) {
-			cfir_now_rfc3339(when);
+			cfir_util_now_rfc3339(when);
 			return 0;
 		}
 		usleep(10000);
@@ -98,7 +98,7 @@ run(int argc, char **argv, struct cfir_global *g, bool pause)
 			cfir_err_set(&err, EX_OSERR, 0, "out of memory");
 			goto out;
 		}
-		cfir_now_rfc3339(requested);
+		cfir_util_now_rfc3339(requested);
 		if (cfir_engine_call(e, "POST", path, NULL, NULL, NULL, &err) == 0)
 			confirm(e, t, pause, confirmed, &err);
 	}

@@ -59,7 +59,7 @@ open_exe(pid_t pid, dev_t dev, ino_t ino)
 
 	exe_refused = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = cfir_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = cfir_util_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
@@ -102,9 +102,9 @@ copy_exe(struct cfir_bag *bag, int fd, const char *name, cJSON *e, struct cfir_e
 		return -1;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR && !cfir_interrupted())
+		if (n < 0 && errno == EINTR && !cfir_interrupt_pending())
 			continue;
-		if (n < 0 || cfir_interrupted()) {
+		if (n < 0 || cfir_interrupt_pending()) {
 			cfir_writer_abort(w);
 			cfir_hash_free(h);
 			return n < 0 ? cfir_err_set(err, EX_IOERR, errno, "read executable") : cfir_err_interrupted(err);
@@ -231,7 +231,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 		g[ng].n = 1;
 		ng++;
 	}
-	for (k = 0; k < ng && !cfir_interrupted(); k++) {
+	for (k = 0; k < ng && !cfir_interrupt_pending(); k++) {
 		/* any of its processes will do: the first that still runs it */
 		cfir_err_clear(&err);
 		exe_refused = NULL;
@@ -243,16 +243,16 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 				close(fd);
 		}
 		if (!g[k].hashed && exe_refused != NULL) {
-			cfir_warn("PID %d: executable %s", (int)p[idx[g[k].first]].info.pid, exe_refused);
+			cfir_err_warn("PID %d: executable %s", (int)p[idx[g[k].first]].info.pid, exe_refused);
 			(*failed)++;
 		} else if (!g[k].hashed) {
-			cfir_warn("PID %d: executable not recovered: %s", (int)p[idx[g[k].first]].info.pid,
+			cfir_err_warn("PID %d: executable not recovered: %s", (int)p[idx[g[k].first]].info.pid,
 				  err.msg[0] ? cfir_err_str(&err) : strerror(errno));
 			(*failed)++;
 		}
 	}
 	qsort(g, ng, sizeof(*g), by_sha);
-	for (k = 0; k < ng && g[k].hashed && !cfir_interrupted(); k = m) {
+	for (k = 0; k < ng && g[k].hashed && !cfir_interrupt_pending(); k = m) {
 		cJSON *e = cJSON_CreateObject(), *pids;
 		bool copied = false;
 		size_t q;
@@ -268,7 +268,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 				struct proc *pr = &p[idx[g[m].first + q]];
 
 				if (!copied) {
-					cleanup_free char *name = NULL, *comm = cfir_safe_name(pr->info.comm, 32);
+					cleanup_free char *name = NULL, *comm = cfir_util_safe_name(pr->info.comm, 32);
 
 					fd = open_exe(pr->info.pid, g[m].dev, g[m].ino);
 					if (fd < 0)
@@ -277,7 +277,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 					cfir_err_clear(&err);
 					if (asprintf(&name, "%.12s-%s", g[k].sha, comm && *comm ? comm : "exe") < 0 ||
 					    copy_exe(bag, fd, name, e, &err) < 0) {
-						cfir_warn("PID %d: executable not recovered: %s", (int)pr->info.pid,
+						cfir_err_warn("PID %d: executable not recovered: %s", (int)pr->info.pid,
 							  cfir_err_str(&err));
 						(*failed)++;
 					}
@@ -289,7 +289,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 			}
 		}
 		if (!copied) {
-			cfir_warn("executable %.12s: every process running it is gone", g[k].sha);
+			cfir_err_warn("executable %.12s: every process running it is gone", g[k].sha);
 			(*failed)++;
 		}
 	}
@@ -460,7 +460,7 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 		return;
 	}
 	/* the name its executable's copy gets */
-	if (cfir_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
+	if (cfir_util_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
 		while (len > 0 && comm[len - 1] == '\n')
 			len--;
 		p->info.commlen = len < sizeof(p->info.comm) - 1 ? len : sizeof(p->info.comm) - 1;
@@ -514,7 +514,7 @@ start_of(struct proc *p)
 	if (hz > 0 && btime > 0) {
 		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(p->info.starttime / (unsigned long long)hz)) };
 
-		cfir_time_rfc3339(&ts, p->start);
+		cfir_util_time_rfc3339(&ts, p->start);
 	}
 }
 
@@ -580,7 +580,7 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		goto end;
 	}
 	/* the executables first: each inode hashed once, each content copied once */
-	for (i = 0; i < l.n && !cfir_interrupted(); i++)
+	for (i = 0; i < l.n && !cfir_interrupt_pending(); i++)
 		peek(&l, &l.e[i], &p[i]);
 	head = cJSON_CreateObject();
 	cfir_json_add_str(head, "container", t->id);
@@ -606,7 +606,7 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		cJSON *j;
 		size_t jlen;
 
-		if (cfir_interrupted())
+		if (cfir_interrupt_pending())
 			break;	/* what was read so far is written whole, the record says partial */
 		j = describe(&l, &l.e[i], &po, &p[i]);
 		gone += p[i].info.gone;
@@ -650,9 +650,9 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 	if (g->out.format != CFIR_FORMAT_JSON && !g->out.quiet)
 		fwrite(text, 1, tlen, g->out.fp);
 	if (l.pidns_shared)
-		cfir_warn("container '%s' shares a PID namespace: its processes are those of its cgroup",
+		cfir_err_warn("container '%s' shares a PID namespace: its processes are those of its cgroup",
 			  t->name);
-	if (np < l.n || cfir_interrupted())
+	if (np < l.n || cfir_interrupt_pending())
 		rc = cfir_err_interrupted(&err);
 	else if (failed > 0)
 		rc = cfir_err_set(&err, EX_IOERR, 0, "%d executables not recovered", failed);

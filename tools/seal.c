@@ -97,7 +97,7 @@ tool_load_secret(const char *path, struct cfir_ms_sec *sk, struct cfir_err *err)
 	size_t len = 0;
 	int r;
 
-	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0)
+	if (cfir_util_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0)
 		return cfir_err_wrap(err, "secret key '%s'", path);
 	/* unencrypted keys need no passphrase: try without first */
 	r = cfir_ms_sec_parse(text, len, NULL, sk, &enc, err);
@@ -133,7 +133,7 @@ pack_write(struct archive *a, void *ctx, const void *buf, size_t len)
 		archive_set_error(a, ECANCELED, "the pack failed");
 		return -1;
 	}
-	if (cfir_write_all(p->fd, buf, len) < 0) {
+	if (cfir_util_write_all(p->fd, buf, len) < 0) {
 		archive_set_error(a, errno, "write: %s", strerror(errno));
 		return -1;
 	}
@@ -180,7 +180,7 @@ pack_file(struct packer *p, int dirfd, const char *name, const char *rel)
 	if (archive_write_header(p->a, e) != ARCHIVE_OK)
 		r = cfir_err_set(p->err, EX_IOERR, 0, "archive: %s", archive_error_string(p->a));
 	while (r == 0 && done < size) {
-		if (cfir_interrupted()) {
+		if (cfir_interrupt_pending()) {
 			r = cfir_err_interrupted(p->err);
 			break;
 		}
@@ -215,7 +215,7 @@ pack_entry(void *ctx, const struct cfir_bag_entry *e, struct cfir_err *err)
 {
 	struct packer *p = ctx;
 
-	if (cfir_interrupted())
+	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
 	switch (e->kind) {
 	case CFIR_BAG_DIR:
@@ -282,7 +282,7 @@ pack(int dfd, const char *bagdir, const char *out, char *hex, struct cfir_err *e
 	{
 		int sfd = open(sumpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 
-		if (sfd < 0 || cfir_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
+		if (sfd < 0 || cfir_util_write_all(sfd, line, strlen(line)) < 0 || fsync(sfd) < 0) {
 			cfir_err_set(err, EX_IOERR, errno, "'%s'", sumpath);
 			if (sfd >= 0) {
 				close(sfd);
@@ -426,7 +426,7 @@ cmd_seal(int argc, char **argv, struct cfir_global *g)
 	/* the key first: a wrong passphrase leaves the bag as it was */
 	if (key != NULL && tool_load_secret(key, &sk, &err) < 0)
 		goto out;
-	if (cfir_interrupted()) {
+	if (cfir_interrupt_pending()) {
 		cfir_err_interrupted(&err);
 		cfir_err_wrap(&err, "bag '%s' not sealed", bo.dir);
 		goto out;
@@ -500,7 +500,7 @@ write_key(const char *dir, const char *name, const char *text, mode_t mode, bool
 	if (fd < 0)
 		return cfir_err_set(err, errno == EEXIST ? EX_CANTCREAT : EX_IOERR, errno, "'%s'%s", path,
 				    errno == EEXIST ? " exists (--force replaces it)" : "");
-	if (fchmod(fd, mode) < 0 || cfir_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || cfir_util_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
 		cfir_err_set(err, EX_IOERR, errno, "write '%s'", path);
 		close(fd);
 		return -1;
@@ -542,7 +542,7 @@ cmd_keygen(int argc, char **argv, struct cfir_global *g)
 		return tool_usage(keygen_usage, true);
 	if (dir == NULL) {
 		if (getenv("HOME") == NULL || asprintf(&home, "%s/.cfir", getenv("HOME")) < 0) {
-			cfir_error("no -o and no HOME");
+			cfir_err_print("no -o and no HOME");
 			return EX_USAGE;
 		}
 		dir = home;
@@ -552,7 +552,7 @@ cmd_keygen(int argc, char **argv, struct cfir_global *g)
 		goto out;
 	}
 	if (nopass)
-		cfir_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
+		cfir_err_warn("the secret key is stored unencrypted: anyone who reads it can sign as you");
 	else if (passphrase("passphrase for the new secret key", true, pass, sizeof(pass), &err) < 0)
 		goto out;
 	if (cfir_ms_keygen(nopass ? NULL : pass, 0, 0, &pub, &sec, &err) < 0 ||

@@ -187,7 +187,7 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 		rc = -1;
 		goto end;
 	}
-	rc = cfir_sockets_each(t, "/proc", head, one, &o, &err);
+	rc = cfir_netsock_each(t, "/proc", head, one, &o, &err);
 	if (rc < 0 && o.err.msg[0] != '\0')
 		err = o.err;	/* the writer's own failure */
 	read_any = cJSON_GetObjectItem(head, "complete") != NULL;
@@ -214,7 +214,7 @@ cmd_sockets(int argc, char **argv, struct cfir_global *g)
 		rc = -1;
 	}
 	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(head, "host_netns")))
-		cfir_warn("container '%s' shares the host's network namespace", t->name);
+		cfir_err_warn("container '%s' shares the host's network namespace", t->name);
 end:
 	details = cJSON_CreateObject();
 	if (cJSON_GetObjectItem(head, "netns") != NULL) {

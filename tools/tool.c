@@ -89,7 +89,7 @@ tool_notices(struct cfir_bag *bag)
 	char *line, *save = NULL;
 
 	for (line = n ? strtok_r(n, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
-		cfir_warn("%s", line);
+		cfir_err_warn("%s", line);
 }
 
 int
@@ -226,7 +226,7 @@ int
 tool_end(struct cfir_bag *bag, int rc, bool some, struct cfir_err *err, cJSON *details)
 {
 	struct cfir_err berr = { 0 };
-	unsigned long refused = cfir_noatime_refused();
+	unsigned long refused = cfir_util_noatime_refused();
 
 	/* evidence opened without O_NOATIME (the kernel refused it): said in every record after */
 	if (refused > 0) {

@@ -19,7 +19,7 @@ load_pub(const char *path, struct cfir_ms_pub *pk, struct cfir_err *err)
 	cleanup_free char *text = NULL;
 	size_t len = 0;
 
-	if (cfir_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0 ||
+	if (cfir_util_read_file(AT_FDCWD, path, 4096, &text, &len, NULL, err) < 0 ||
 	    cfir_ms_pub_parse(text, len, pk, err) < 0)
 		return cfir_err_wrap(err, "public key '%s'", path);
 	return 0;

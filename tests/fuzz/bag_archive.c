@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return 0;
-	if (cfir_write_all(fd, data, size) == 0) {
+	if (cfir_util_write_all(fd, data, size) == 0) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		cfir_bag_verify_archive(path, &r, &err);
 	}

@@ -18,12 +18,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *line;
 
 	cfir_mountinfo_rootfs((const char *)data, size, &r, &err);
-	cfir_rootfs_free(&r);
+	cfir_mountinfo_rootfs_free(&r);
 	line = strndup((const char *)data, size);
 	if (line != NULL && cfir_mountinfo_parse_line(line, &m) == 0) {
 		memset(&r, 0, sizeof(r));
-		cfir_overlay_opts(m.superopts, &r, &err);
-		cfir_rootfs_free(&r);
+		cfir_mountinfo_overlay_opts(m.superopts, &r, &err);
+		cfir_mountinfo_rootfs_free(&r);
 	}
 	free(line);
 	/* the streamed reader, from a file the way it reads /proc */
@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    cfir_mountinfo_last(fd, "/", &line, &err) == 0 && line != NULL) {
 			memset(&r, 0, sizeof(r));
 			cfir_mountinfo_overlay(line, &m, &r, &err);
-			cfir_rootfs_free(&r);
+			cfir_mountinfo_rootfs_free(&r);
 		}
 		free(line);
 		if (fd >= 0)

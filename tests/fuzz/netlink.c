@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-seen(void *ctx, const struct cfir_link *l)
+seen(void *ctx, const struct cfir_netlink_link *l)
 {
 	(void)ctx;
 	if (strnlen(l->name, sizeof(l->name)) >= sizeof(l->name) ||
@@ -31,10 +31,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
 	if (data[0] & 1) {
-		if (cfir_nl_parse_nsid(copy, size - 1, 1, &nsid, &nlerr) == 0 && nsid < -1)
+		if (cfir_netlink_parse_nsid(copy, size - 1, 1, &nsid, &nlerr) == 0 && nsid < -1)
 			abort();
 	} else {
-		cfir_nl_parse_links(copy, size - 1, 1, seen, NULL, &nlerr);
+		cfir_netlink_parse_links(copy, size - 1, 1, seen, NULL, &nlerr);
 	}
 	free(copy);
 	return 0;

@@ -11,7 +11,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = strndup((const char *)data, size), *line, *save = NULL;
-	struct cfir_map m;
+	struct cfir_proc_map m;
 
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
 		if (cfir_proc_maps_line(line, &m) == 0 && (m.end < m.start || m.path == NULL))

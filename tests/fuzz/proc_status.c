@@ -11,6 +11,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cfir_proc_status s;
 
 	if (cfir_proc_status_parse((const char *)data, size, &s) == 0)
-		cJSON_Delete(cfir_caps_json(s.cap_eff | s.cap_bnd));
+		cJSON_Delete(cfir_caps_describe(s.cap_eff | s.cap_bnd));
 	return 0;
 }

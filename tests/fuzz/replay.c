@@ -18,7 +18,7 @@ one(const char *path)
 	size_t len = 0;
 	struct cfir_err err = { 0 };
 
-	if (cfir_read_file(AT_FDCWD, path, 1 << 24, &buf, &len, NULL, &err) < 0) {
+	if (cfir_util_read_file(AT_FDCWD, path, 1 << 24, &buf, &len, NULL, &err) < 0) {
 		fprintf(stderr, "replay: %s\n", err.msg);
 		return 1;
 	}

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static volatile unsigned char sink;
 
 static void
-seen(void *ctx, const struct cfir_sock *s)
+seen(void *ctx, const struct cfir_netsock *s)
 {
 	(void)ctx;
 	if (s->proto == NULL || s->state == NULL || strnlen(s->local, sizeof(s->local)) >= sizeof(s->local) ||

@@ -70,7 +70,7 @@ unit_read(const char *dir, const char *name)
 	char path[1024], *text = NULL;
 
 	snprintf(path, sizeof(path), "%.500s/%.500s", dir, name);
-	cfir_read_file(AT_FDCWD, path, 1 << 22, &text, NULL, NULL, NULL);
+	cfir_util_read_file(AT_FDCWD, path, 1 << 22, &text, NULL, NULL, NULL);
 	return text;
 }
 

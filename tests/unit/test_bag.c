@@ -394,7 +394,7 @@ last_record(const char *dir, size_t *count)
 
 	*count = 0;
 	if (asprintf(&path, "%s/custody/log.jsonl", dir) < 0 ||
-	    cfir_read_file(AT_FDCWD, path, 64u << 20, &log, NULL, NULL, NULL) < 0)
+	    cfir_util_read_file(AT_FDCWD, path, 64u << 20, &log, NULL, NULL, NULL) < 0)
 		log = NULL;
 	if (log == NULL || cfir_custody_check(log, strlen(log), head, count, why, sizeof(why)) < 0) {
 		fprintf(stderr, "    custody log of %s: %s\n", dir, log ? why : "missing");

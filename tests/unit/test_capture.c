@@ -21,12 +21,12 @@
 #include "tests/unit/unit.h"
 
 struct seen {
-	struct cfir_link l[8];
+	struct cfir_netlink_link l[8];
 	size_t n;
 };
 
 static void
-keep(void *ctx, const struct cfir_link *l)
+keep(void *ctx, const struct cfir_netlink_link *l)
 {
 	struct seen *s = ctx;
 
@@ -40,7 +40,7 @@ fixture(const char *name, size_t *len)
 {
 	char *buf = NULL;
 
-	if (cfir_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &buf, len, NULL, NULL) < 0)
+	if (cfir_util_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &buf, len, NULL, NULL) < 0)
 		return NULL;
 	return (unsigned char *)buf;
 }
@@ -59,7 +59,7 @@ links_recorded(void)
 	CHECK(buf != NULL && done != NULL);
 	if (buf == NULL || done == NULL)
 		return;
-	CHECK(cfir_nl_parse_links(buf, len, 1, keep, &s, &nlerr) == 0);
+	CHECK(cfir_netlink_parse_links(buf, len, 1, keep, &s, &nlerr) == 0);
 	CHECK(s.n == 2);
 	CHECK_STR(s.l[0].name, "lo");
 	CHECK(s.l[0].flags & IFF_LOOPBACK);
@@ -70,8 +70,8 @@ links_recorded(void)
 	CHECK(s.l[0].link_netnsid == -1);
 	/* a reply to somebody else's request is not ours */
 	s.n = 0;
-	CHECK(cfir_nl_parse_links(buf, len, 2, keep, &s, &nlerr) == 0 && s.n == 0);
-	CHECK(cfir_nl_parse_links(done, dlen, 1, keep, &s, &nlerr) == 1);
+	CHECK(cfir_netlink_parse_links(buf, len, 2, keep, &s, &nlerr) == 0 && s.n == 0);
+	CHECK(cfir_netlink_parse_links(done, dlen, 1, keep, &s, &nlerr) == 1);
 }
 
 static void
@@ -93,15 +93,15 @@ links_malformed(void)
 	for (cut = 0; cut < len; cut++) {
 		s.n = 0;
 		nlerr = 0;
-		if (cfir_nl_parse_links(buf, cut, 1, keep, &s, &nlerr) < 0)
+		if (cfir_netlink_parse_links(buf, cut, 1, keep, &s, &nlerr) < 0)
 			CHECK(nlerr == EBADMSG);
 		CHECK(s.n <= 2);
 	}
 	/* a message longer than the datagram */
 	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len + 4;
-	CHECK(cfir_nl_parse_links(buf, len, 1, keep, &s, &nlerr) == -1 && nlerr == EBADMSG);
+	CHECK(cfir_netlink_parse_links(buf, len, 1, keep, &s, &nlerr) == -1 && nlerr == EBADMSG);
 	/* the kernel's refusal carries its errno */
-	CHECK(cfir_nl_parse_links(&e, sizeof(e), 1, keep, &s, &nlerr) == -1 && nlerr == EPERM);
+	CHECK(cfir_netlink_parse_links(&e, sizeof(e), 1, keep, &s, &nlerr) == -1 && nlerr == EPERM);
 }
 
 static void
@@ -115,9 +115,9 @@ nsid_recorded(void)
 	CHECK(buf != NULL);
 	if (buf == NULL)
 		return;
-	CHECK(cfir_nl_parse_nsid(buf, len, 1, &nsid, &nlerr) == 0 && nsid == 0);
-	CHECK(cfir_nl_parse_nsid(buf, len, 9, &nsid, &nlerr) == -1 && nlerr == EBADMSG);
-	CHECK(cfir_nl_parse_nsid(buf, len - 4, 1, &nsid, &nlerr) == -1);
+	CHECK(cfir_netlink_parse_nsid(buf, len, 1, &nsid, &nlerr) == 0 && nsid == 0);
+	CHECK(cfir_netlink_parse_nsid(buf, len, 9, &nsid, &nlerr) == -1 && nlerr == EBADMSG);
+	CHECK(cfir_netlink_parse_nsid(buf, len - 4, 1, &nsid, &nlerr) == -1);
 }
 
 static void
@@ -127,7 +127,7 @@ pcap_header(void)
 	uint32_t v;
 	uint16_t s;
 
-	cfir_pcap_header(h, CFIR_SNAPLEN, 1);
+	cfir_capture_pcap_header(h, CFIR_SNAPLEN, 1);
 	memcpy(&v, h, 4);
 	CHECK(v == 0xa1b23c4d);
 	memcpy(&s, h + 4, 2);
@@ -145,17 +145,17 @@ sizes(void)
 {
 	uint64_t v = 0;
 
-	CHECK(cfir_parse_size("4096", &v) == 0 && v == 4096);
-	CHECK(cfir_parse_size("100M", &v) == 0 && v == 100ull << 20);
-	CHECK(cfir_parse_size("2k", &v) == 0 && v == 2048);
-	CHECK(cfir_parse_size("1GiB", &v) == 0 && v == 1ull << 30);
-	CHECK(cfir_parse_size("3KB", &v) == 0 && v == 3072);
-	CHECK(cfir_parse_size("", &v) < 0);
-	CHECK(cfir_parse_size("M", &v) < 0);
-	CHECK(cfir_parse_size("1 M", &v) < 0);
-	CHECK(cfir_parse_size("1MX", &v) < 0);
-	CHECK(cfir_parse_size("-1", &v) < 0);
-	CHECK(cfir_parse_size("99999999999T", &v) < 0);
+	CHECK(cfir_util_parse_size("4096", &v) == 0 && v == 4096);
+	CHECK(cfir_util_parse_size("100M", &v) == 0 && v == 100ull << 20);
+	CHECK(cfir_util_parse_size("2k", &v) == 0 && v == 2048);
+	CHECK(cfir_util_parse_size("1GiB", &v) == 0 && v == 1ull << 30);
+	CHECK(cfir_util_parse_size("3KB", &v) == 0 && v == 3072);
+	CHECK(cfir_util_parse_size("", &v) < 0);
+	CHECK(cfir_util_parse_size("M", &v) < 0);
+	CHECK(cfir_util_parse_size("1 M", &v) < 0);
+	CHECK(cfir_util_parse_size("1MX", &v) < 0);
+	CHECK(cfir_util_parse_size("-1", &v) < 0);
+	CHECK(cfir_util_parse_size("99999999999T", &v) < 0);
 }
 
 static char arg0[] = "cfir";
@@ -231,7 +231,7 @@ capture_lo(void)
 	struct cfir_err err = { 0 };
 	cJSON *d = NULL;
 
-	if (geteuid() != 0 || cfir_capture_missing_caps(false) != NULL) {
+	if (geteuid() != 0 || cfir_caps_missing(false) != NULL) {
 		unit_skip("needs root with CAP_NET_RAW and CAP_SYS_ADMIN");
 		return;
 	}

@@ -154,7 +154,7 @@ canned_replies(void)
 	CHECK(strstr(err.msg, "broke after 10 bytes") != NULL);
 	{
 		/* a reader that gives up on a stalled engine is not kept waiting */
-		struct cfir_pull *p = NULL;
+		struct cfir_engine_pull *p = NULL;
 		const void *buf;
 
 		CHECK(cfir_engine_pull_open(e, "/containers/slow/export", &p, &err) == 0);
@@ -175,7 +175,7 @@ canned_replies(void)
 		 * no longer point at the freed reader: the next call works.
 		 */
 		pthread_attr_t a, old;
-		struct cfir_pull *p = NULL;
+		struct cfir_engine_pull *p = NULL;
 		cJSON *v = NULL;
 
 		/* in this process (no fork: ThreadSanitizer refuses threads after one) */

@@ -15,7 +15,7 @@ hunt_fixture(const char *name, const struct cfir_hunt_sel *sel)
 	size_t len = 0;
 	cJSON *fs = cJSON_CreateArray();
 
-	CHECK(cfir_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &text, &len, NULL, NULL) == 0);
+	CHECK(cfir_util_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &text, &len, NULL, NULL) == 0);
 	in = text ? cJSON_ParseWithLength(text, len) : NULL;
 	CHECK(in != NULL);
 	cfir_hunt_config(in, sel, fs);

@@ -15,7 +15,7 @@ fx(const char *name, size_t *len)
 	char *buf = NULL;
 
 	*len = 0;
-	CHECK(cfir_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &buf, len, NULL, NULL) == 0);
+	CHECK(cfir_util_read_file(AT_FDCWD, unit_fixture(name), 1 << 20, &buf, len, NULL, NULL) == 0);
 	return buf;
 }
 

@@ -57,14 +57,14 @@ recorded_docker(void)
 	struct cfir_err err = { 0 };
 	size_t len = 0;
 
-	CHECK(cfir_read_file(AT_FDCWD, unit_fixture("proc/4242/mountinfo"), 1 << 20, &text,
+	CHECK(cfir_util_read_file(AT_FDCWD, unit_fixture("proc/4242/mountinfo"), 1 << 20, &text,
 			     &len, NULL, &err) == 0);
 	CHECK(cfir_mountinfo_rootfs(text, len, &r, &err) == 0);
 	CHECK_STR(r.fstype, "overlay");
 	CHECK(r.nlower == 2 && !r.relative_lower);
 	CHECK(r.upper != NULL && strncmp(r.upper, "/var/lib/docker/overlay2/", 25) == 0);
 	CHECK(r.nlower > 0 && strncmp(r.lower[0], "/var/lib/docker/overlay2/l/", 27) == 0);
-	cfir_rootfs_free(&r);
+	cfir_mountinfo_rootfs_free(&r);
 }
 
 static void
@@ -87,7 +87,7 @@ relative_and_escaped_lowers(void)
 		CHECK_STR(r.lower[2], "/abs/x,y");
 	}
 	CHECK_STR(r.work, "/w");
-	cfir_rootfs_free(&r);
+	cfir_mountinfo_rootfs_free(&r);
 }
 
 static void
@@ -99,7 +99,7 @@ new_kernel_lowerdir_plus(void)
 
 	CHECK(cfir_mountinfo_rootfs(text, strlen(text), &r, &err) == 0);
 	CHECK(r.nlower == 2);
-	cfir_rootfs_free(&r);
+	cfir_mountinfo_rootfs_free(&r);
 }
 
 static void
@@ -113,10 +113,10 @@ not_overlay_and_none(void)
 	CHECK(cfir_mountinfo_rootfs(btrfs, strlen(btrfs), &r, &err) == 0);
 	CHECK_STR(r.fstype, "btrfs");
 	CHECK(r.upper == NULL && r.nlower == 0);
-	cfir_rootfs_free(&r);
+	cfir_mountinfo_rootfs_free(&r);
 	CHECK(cfir_mountinfo_rootfs(noroot, strlen(noroot), &r, &err) < 0);
 	CHECK(err.exit == EX_DATAERR);
-	cfir_rootfs_free(&r);
+	cfir_mountinfo_rootfs_free(&r);
 }
 
 /* TEXT through a pipe-like fd: the reader never sees it whole. */

@@ -33,7 +33,7 @@ struct got {
 };
 
 static void
-keep(void *ctx, const struct cfir_sock *s)
+keep(void *ctx, const struct cfir_netsock *s)
 {
 	struct got *g = ctx;
 	size_t used = strlen(g->text);
@@ -57,7 +57,7 @@ fixture(const char *name, size_t *len)
 	char path[128], *buf = NULL;
 
 	snprintf(path, sizeof(path), "sock_diag/%s", name);
-	if (cfir_read_file(AT_FDCWD, unit_fixture(path), 1 << 20, &buf, len, NULL, NULL) < 0)
+	if (cfir_util_read_file(AT_FDCWD, unit_fixture(path), 1 << 20, &buf, len, NULL, NULL) < 0)
 		return NULL;
 	return (unsigned char *)buf;
 }
@@ -242,8 +242,8 @@ raw_table(void)
 			" 2: 0000000:00FD 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 99 2 0 0\n"
 			"junk\n 3: 00000000:00FD 00000000:0000 07 0\n";
 
-	CHECK(cfir_read_file(AT_FDCWD, unit_fixture("sock_diag/proc-raw"), 1 << 20, &raw, &len, NULL, NULL) == 0);
-	CHECK(cfir_read_file(AT_FDCWD, unit_fixture("sock_diag/proc-raw6"), 1 << 20, &raw6, &len6, NULL, NULL) == 0);
+	CHECK(cfir_util_read_file(AT_FDCWD, unit_fixture("sock_diag/proc-raw"), 1 << 20, &raw, &len, NULL, NULL) == 0);
+	CHECK(cfir_util_read_file(AT_FDCWD, unit_fixture("sock_diag/proc-raw6"), 1 << 20, &raw6, &len6, NULL, NULL) == 0);
 	if (raw == NULL || raw6 == NULL)
 		return;
 	CHECK(cfir_netsock_parse_raw(raw, len, false, keep, &g) == 2);
@@ -262,7 +262,7 @@ own_sockets(cJSON **doc, struct cfir_err *err)
 	struct cfir_target t = { .pid = getpid(), .name = name, .status = status };
 
 	memcpy(t.id, id, sizeof(id));	/* "" is in every cgroup file */
-	return cfir_sockets(&t, "/proc", doc, err);
+	return cfir_netsock_list(&t, "/proc", doc, err);
 }
 
 static void
@@ -302,7 +302,7 @@ own_namespace(void)
 	if (child == 0) {
 		cJSON *d = NULL;
 
-		cfir_interrupt(false);
+		cfir_interrupt_raise(false);
 		r = own_sockets(&d, &err);
 		_exit(r == -1 && err.exit == EX_TEMPFAIL && d != NULL && cJSON_IsFalse(cJSON_GetObjectItem(d, "complete")) ? 0 : 1);
 	}

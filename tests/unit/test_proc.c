@@ -23,7 +23,7 @@ status(void)
 	CHECK(s.uid[0] == 0 && s.uid[1] == 1000 && s.uid[3] == 1000);
 	CHECK(s.nnspid == 2 && s.nspid[0] == 30861 && s.nspid[1] == 7);
 	CHECK(s.cap_eff == 0xa80425fb && s.seccomp == 2 && s.no_new_privs == 1);
-	caps = cfir_caps_json(s.cap_eff);
+	caps = cfir_caps_describe(s.cap_eff);
 	text = cJSON_PrintUnformatted(caps);
 	/* docker's default set */
 	CHECK_STR(text, "[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
@@ -58,7 +58,7 @@ maps(void)
 	char b[] = "7ffd1b5e0000-7ffd1b601000 rwxp 00000000 00:00 0 ";
 	char c[] = "7f00-7e00 r--p 0 00:00 0";
 	char d[] = "garbage";
-	struct cfir_map m;
+	struct cfir_proc_map m;
 
 	CHECK(cfir_proc_maps_line(a, &m) == 0);
 	CHECK(m.start == 0x55d0c8a00000ull && m.end == 0x55d0c8a2a000ull && m.offset == 0x1000);

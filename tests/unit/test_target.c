@@ -15,7 +15,7 @@ fixture(const char *name, size_t *len)
 	char *text = NULL;
 	struct cfir_err err = { 0 };
 
-	if (cfir_read_file(AT_FDCWD, unit_fixture(name), 1 << 22, &text, len, NULL, &err) < 0)
+	if (cfir_util_read_file(AT_FDCWD, unit_fixture(name), 1 << 22, &text, len, NULL, &err) < 0)
 		fprintf(stderr, "    %s\n", err.msg);
 	return text;
 }
@@ -40,7 +40,7 @@ from_recorded_inspect(void)
 	free(t.name), free(t.image), free(t.image_id), free(t.status), free(t.driver), free(t.merged);
 	free(t.inspect_raw);
 	cJSON_Delete(t.inspect);
-	cfir_rootfs_free(&t.graph);
+	cfir_mountinfo_rootfs_free(&t.graph);
 }
 
 static void
