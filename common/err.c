@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -166,6 +167,25 @@ cfir_err_print(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("error", fmt, ap);
 	va_end(ap);
+}
+
+void
+cfir_err_notice(char **notices, const char *fmt, ...)
+{
+	char *line = NULL, *all = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (asprintf(&all, "%s%s\n", *notices ? *notices : "", line) >= 0) {
+		free(*notices);
+		*notices = all;
+	}
+	free(line);
 }
 
 /* Print the error and return its exit status (never 0). */

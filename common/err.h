@@ -30,6 +30,11 @@ const char *cfir_err_str(const struct cfir_err *e);
 void cfir_err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cfir_err_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cfir_err_report(const struct cfir_err *e);
+/*
+ * The library never prints: what the examiner should be told as a warning
+ * is appended to *NOTICES, a line each, and the runner prints it.
+ */
+void cfir_err_notice(char **notices, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * SIGINT, SIGTERM and SIGHUP: the first asks every long loop (a walk, a

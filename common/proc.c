@@ -10,6 +10,7 @@
 #include <linux/nsfs.h>
 #include <unistd.h>
 
+#include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/out.h"
 #include "common/proc.h"
@@ -175,35 +176,6 @@ cfir_proc_maps_line(char *line, struct cfir_proc_map *m)
 	if (n >= 10 && strcmp(end + n - 10, " (deleted)") == 0)
 		m->deleted = true;
 	return 0;
-}
-
-cJSON *
-cfir_caps_describe(uint64_t mask)
-{
-	static const char *names[] = {
-		"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
-		"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
-		"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-		"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-		"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-		"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
-		"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-		"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-	};
-	cJSON *a = cJSON_CreateArray();
-	char name[40];
-	unsigned i;
-
-	for (i = 0; i < 64; i++) {
-		if (!(mask & (1ull << i)))
-			continue;
-		if (i < sizeof(names) / sizeof(names[0]))
-			snprintf(name, sizeof(name), "CAP_%s", names[i]);
-		else
-			snprintf(name, sizeof(name), "CAP_%u", i);
-		cJSON_AddItemToArray(a, cJSON_CreateString(name));
-	}
-	return a;
 }
 
 /* ---- reading /proc ---------------------------------------------------------- */

@@ -55,9 +55,6 @@ int cfir_proc_maps_line(char *line, struct cfir_proc_map *m);
 typedef int (*cfir_proc_map_fn)(void *ctx, const struct cfir_proc_map *m);
 int cfir_proc_maps_each(int pfd, cfir_proc_map_fn fn, void *ctx, struct cfir_err *err);
 
-/* Capability names of a mask, as a JSON array ("CAP_SYS_ADMIN", ...). */
-cJSON *cfir_caps_describe(uint64_t mask);
-
 /* ---- processes of a container ---- */
 
 enum { CFIR_FOUND_PIDNS = 1, CFIR_FOUND_CGROUP = 2 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/caps.h"
 #include "common/capture.h"
 #include "common/cleanup.h"
 #include "common/netsock.h"
@@ -360,6 +361,7 @@ bad:
 		goto out;
 	rc = cfir_capture_start(&cap, bag, &o, ifs.v, ifs.n, &err);
 	if (rc == 0) {
+		tool_warn_lines(cfir_capture_notices(cap));
 		for (i = 0; i < ifs.n; i++)
 			if (ifs.v[i].problem[0] == '\0' && !g->out.quiet) {
 				fputs("cfir: capturing on ", stderr);

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/caps.h"
 #include "common/capture.h"
 #include "common/cleanup.h"
 #include "common/hunt.h"
@@ -212,6 +213,7 @@ capture_start(struct run *r, const struct copts *o, struct bgcap *bc)
 	}
 	if (cfir_capture_start(&bc->c, r->bag, &co, ifs.v, ifs.n, &err) < 0)
 		goto fail;
+	tool_warn_lines(cfir_capture_notices(bc->c));
 	cfir_capture_ifaces_free(&ifs);
 	return;
 fail:

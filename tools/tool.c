@@ -85,7 +85,13 @@ tool_bag_open(struct tool_bagopts *bo, const char *default_name,
 void
 tool_notices(struct cfir_bag *bag)
 {
-	cleanup_free char *n = bag ? cfir_bag_notices(bag) : NULL;
+	tool_warn_lines(bag ? cfir_bag_notices(bag) : NULL);
+}
+
+void
+tool_warn_lines(char *lines)
+{
+	cleanup_free char *n = lines;
 	char *line, *save = NULL;
 
 	for (line = n ? strtok_r(n, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))

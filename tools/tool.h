@@ -50,6 +50,8 @@ int tool_bag_open(struct tool_bagopts *bo, const char *default_name,
 		  struct cfir_bag **bp, struct cfir_err *err);
 /* What the bag has to tell the examiner, on stderr. */
 void tool_notices(struct cfir_bag *bag);
+/* Each line of LINES (taken over, may be NULL) as a warning. */
+void tool_warn_lines(char *lines);
 
 /*
  * One custody record for ACTION on T when a bag was asked for (-o or

@@ -1,6 +1,7 @@
 /* test_proc.c - /proc parsers on recorded and crafted text */
 #include <stdlib.h>
 
+#include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/proc.h"
 #include "tests/unit/unit.h"
