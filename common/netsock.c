@@ -37,6 +37,7 @@
 #include "common/netlink.h"
 #include "common/netsock.h"
 #include "common/out.h"
+#include "common/proc.h"
 #include "common/util.h"
 
 #define RAW_TABLE_MAX (64u << 20)
@@ -397,25 +398,6 @@ hcmp(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-/* "socket:[12345]" or "net:[4026531840]" -> the number, 0 when not PREFIX */
-static unsigned long
-link_inode(int dfd, const char *name, const char *prefix)
-{
-	char link[64], *end;
-	size_t pl = strlen(prefix);
-	unsigned long v;
-	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
-
-	if (n <= (ssize_t)pl + 2)
-		return 0;
-	link[n] = '\0';
-	if (strncmp(link, prefix, pl) != 0 || link[pl] != '[')
-		return 0;
-	errno = 0;
-	v = strtoul(link + pl + 1, &end, 10);
-	return errno == 0 && end[0] == ']' && end[1] == '\0' ? v : 0;
-}
-
 /* The socket fds of one process, everything read through PFD. */
 static void
 scan_fds(int pfd, uint32_t pi, struct holders *hs)
@@ -432,7 +414,7 @@ scan_fds(int pfd, uint32_t pi, struct holders *hs)
 	}
 	while ((fe = readdir(d)) != NULL) {
 		if (cfir_util_parse_ulong(fe->d_name, 0x7fffffff, &n) < 0 ||
-		    (ino = link_inode(dirfd(d), fe->d_name, "socket:")) == 0)
+		    (ino = cfir_proc_inode_at(dirfd(d), fe->d_name, "socket")) == 0)
 			continue;
 		if (!grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), HOLDERS_MAX)) {
 			hs->truncated = true;
@@ -467,7 +449,7 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
 			continue;
 		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0 || link_inode(pfd, "ns/net", "net:") != netns)
+		if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != netns)
 			continue;
 		if (!grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), PROCS_MAX)) {
 			hs->truncated = true;

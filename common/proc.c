@@ -178,27 +178,53 @@ cfir_proc_maps_line(char *line, struct cfir_proc_map *m)
 	return 0;
 }
 
+int
+cfir_proc_link_inode(const char *link, const char *kind, unsigned long *ino)
+{
+	size_t kl = strlen(kind);
+	unsigned long v;
+	char *end;
+
+	if (strncmp(link, kind, kl) != 0 || link[kl] != ':' || link[kl + 1] != '[' ||
+	    link[kl + 2] < '0' || link[kl + 2] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(link + kl + 2, &end, 10);
+	if (errno != 0 || end[0] != ']' || end[1] != '\0')
+		return -1;
+	*ino = v;
+	return 0;
+}
+
 /* ---- reading /proc ---------------------------------------------------------- */
+
+unsigned long
+cfir_proc_inode_at(int dfd, const char *name, const char *kind)
+{
+	char link[64];
+	unsigned long ino;
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return cfir_proc_link_inode(link, kind, &ino) == 0 ? ino : 0;
+}
 
 static char *read_in(int pfd, const char *name, size_t max, size_t *len, bool *trunc);
 static unsigned long ns_in(int pfd, const char *ns);
 
-/* "pid:[4026531836]" -> 4026531836 */
+/* Namespace NS of PID under PROC, 0 for our own (the host's). */
 static unsigned long
 ns_inode(const char *proc, pid_t pid, const char *ns)
 {
-	char path[96], link[64];
-	ssize_t n;
+	char path[96];
 
 	if (pid == 0)	/* our own: the host's */
 		snprintf(path, sizeof(path), "%s/self/ns/%s", proc, ns);
 	else
 		snprintf(path, sizeof(path), "%s/%d/ns/%s", proc, (int)pid, ns);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return strchr(link, '[') ? strtoul(strchr(link, '[') + 1, NULL, 10) : 0;
+	return cfir_proc_inode_at(AT_FDCWD, path, ns);
 }
 
 static char *
@@ -662,11 +688,9 @@ static unsigned long
 ns_in(int pfd, const char *ns)
 {
 	char name[32];
-	cleanup_free char *l = NULL;
 
 	snprintf(name, sizeof(name), "ns/%s", ns);
-	l = link_at(pfd, name);
-	return l != NULL && strchr(l, '[') ? strtoul(strchr(l, '[') + 1, NULL, 10) : 0;
+	return cfir_proc_inode_at(pfd, name, ns);
 }
 
 static void
