@@ -110,20 +110,11 @@ notice(struct cfir_bag *b, const char *fmt, ...) __attribute__((format(printf, 2
 static void
 notice(struct cfir_bag *b, const char *fmt, ...)
 {
-	char *line = NULL, *all = NULL;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	cfir_err_vnotice(&b->notices, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (asprintf(&all, "%s%s\n", b->notices ? b->notices : "", line) >= 0) {
-		free(b->notices);
-		b->notices = all;
-	}
-	free(line);
 }
 
 char *

@@ -134,13 +134,16 @@ cfir_err_str(const struct cfir_err *e)
 }
 
 /* Messages quote names from containers and engines: escape them all. */
-static void
-vmsg(const char *kind, const char *fmt, va_list ap)
+void
+cfir_err_say(const char *kind, const char *fmt, ...)
 {
 	char buf[1024];
+	va_list ap;
 	int n;
 
+	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
 	if (n < 0)
 		return;
 	fflush(stdout);
@@ -150,42 +153,27 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 }
 
 void
-cfir_err_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("warning", fmt, ap);
-	va_end(ap);
-}
-
-void
-cfir_err_print(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("error", fmt, ap);
-	va_end(ap);
-}
-
-void
-cfir_err_notice(char **notices, const char *fmt, ...)
+cfir_err_vnotice(char **notices, const char *fmt, va_list ap)
 {
 	char *line = NULL, *all = NULL;
-	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (vasprintf(&line, fmt, ap) < 0)
 		return;
 	if (asprintf(&all, "%s%s\n", *notices ? *notices : "", line) >= 0) {
 		free(*notices);
 		*notices = all;
 	}
 	free(line);
+}
+
+void
+cfir_err_notice(char **notices, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfir_err_vnotice(notices, fmt, ap);
+	va_end(ap);
 }
 
 /* Print the error and return its exit status (never 0). */

@@ -3,6 +3,7 @@
 #define CFIR_ERR_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <sysexits.h>
 
@@ -27,14 +28,17 @@ int cfir_err_sys_exit(int sys);
 void cfir_err_clear(struct cfir_err *e);
 const char *cfir_err_str(const struct cfir_err *e);
 
-void cfir_err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void cfir_err_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "cfir: KIND: message" on stderr, for the runner; the library never prints. */
+void cfir_err_say(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cfir_err_warn(...) cfir_err_say("warning", __VA_ARGS__)
+#define cfir_err_print(...) cfir_err_say("error", __VA_ARGS__)
 int cfir_err_report(const struct cfir_err *e);
 /*
  * The library never prints: what the examiner should be told as a warning
  * is appended to *NOTICES, a line each, and the runner prints it.
  */
 void cfir_err_notice(char **notices, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cfir_err_vnotice(char **notices, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /*
  * SIGINT, SIGTERM and SIGHUP: the first asks every long loop (a walk, a
