@@ -102,12 +102,12 @@ attr_str(char *dst, size_t cap, const struct cfir_netlink_attr *a)
 	dst[n] = '\0';
 }
 
-static bool
-attr_s32(const struct cfir_netlink_attr *a, int32_t *v)
+bool
+cfir_netlink_attr_copy(const struct cfir_netlink_attr *a, void *v, size_t n)
 {
-	if (a->n < sizeof(*v))
+	if (a->n < n)
 		return false;
-	memcpy(v, a->p, sizeof(*v));
+	memcpy(v, a->p, n);
 	return true;
 }
 
@@ -142,11 +142,11 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 			attr_str(l.name, sizeof(l.name), &a);
 			break;
 		case IFLA_LINK:
-			if (attr_s32(&a, &v))
+			if (cfir_netlink_attr_copy(&a, &v, sizeof(v)))
 				l.link = v;
 			break;
 		case IFLA_LINK_NETNSID:
-			if (attr_s32(&a, &v))
+			if (cfir_netlink_attr_copy(&a, &v, sizeof(v)))
 				l.link_netnsid = v;
 			break;
 		case IFLA_ADDRESS:
@@ -193,7 +193,7 @@ one_nsid(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	if (off > n)
 		return -1;
 	while (cfir_netlink_attr_next(p, n, &off, &a))
-		if (a.type == NETNSA_NSID && attr_s32(&a, &v)) {
+		if (a.type == NETNSA_NSID && cfir_netlink_attr_copy(&a, &v, sizeof(v))) {
 			*nsid = v < 0 ? -1 : v;
 			return 1;
 		}

@@ -81,15 +81,6 @@ inet_proto(int family, int protocol)
 	return NULL;
 }
 
-static bool
-attr_u32(const struct cfir_netlink_attr *a, uint32_t *v)
-{
-	if (a->n < sizeof(*v))
-		return false;
-	memcpy(v, a->p, sizeof(*v));
-	return true;
-}
-
 struct parse {
 	int family, protocol;
 	cfir_netsock_fn fn;
@@ -170,25 +161,23 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 			s.namelen = a.n > 0 && a.p[0] != '\0' ? strnlen((const char *)a.p, a.n) : a.n;
 			break;
 		case UNIX_DIAG_PEER:
-			if (attr_u32(&a, &u))
+			if (cfir_netlink_attr_copy(&a, &u, sizeof(u)))
 				s.peer = u;
 			break;
 		case UNIX_DIAG_RQLEN:
-			if (a.n >= sizeof(q)) {
-				memcpy(&q, a.p, sizeof(q));
+			if (cfir_netlink_attr_copy(&a, &q, sizeof(q))) {
 				s.rqueue = q.udiag_rqueue;
 				s.wqueue = q.udiag_wqueue;
 			}
 			break;
 		case UNIX_DIAG_VFS:
-			if (a.n >= sizeof(v)) {
-				memcpy(&v, a.p, sizeof(v));
+			if (cfir_netlink_attr_copy(&a, &v, sizeof(v))) {
 				s.vfs_dev = v.udiag_vfs_dev;
 				s.vfs_ino = v.udiag_vfs_ino;
 			}
 			break;
 		case UNIX_DIAG_UID:
-			if (attr_u32(&a, &u))
+			if (cfir_netlink_attr_copy(&a, &u, sizeof(u)))
 				s.uid = u;
 			break;
 		}
@@ -215,13 +204,11 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
 		case PACKET_DIAG_INFO:
-			if (a.n >= sizeof(info)) {
-				memcpy(&info, a.p, sizeof(info));
+			if (cfir_netlink_attr_copy(&a, &info, sizeof(info)))
 				s.ifindex = info.pdi_index;
-			}
 			break;
 		case PACKET_DIAG_UID:
-			if (attr_u32(&a, &u))
+			if (cfir_netlink_attr_copy(&a, &u, sizeof(u)))
 				s.uid = u;
 			break;
 		case PACKET_DIAG_FILTER:
