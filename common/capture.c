@@ -76,7 +76,7 @@ struct cap_if {
 	struct cfir_capture *c;
 	char *base;		/* file name base: the container's name, made safe */
 	pcap_t *p;
-	int fd;			/* selectable, -1 once it is gone */
+	int fd;			/* selectable, -1 once it failed */
 	int linktype;
 	struct cfir_writer *w;
 	unsigned nfiles;
@@ -84,7 +84,7 @@ struct cap_if {
 	uint64_t packets, bytes;
 	struct pcap_stat st;
 	bool have_stats;
-	char *gone;		/* why the interface stopped early */
+	char *error;		/* why the interface stopped early: libpcap's words */
 	cJSON *files;		/* paths written, oldest first */
 	cJSON *discarded;	/* artifact records of files the ring dropped */
 };
@@ -158,7 +158,7 @@ file_open(struct cap_if *f)
 	struct cfir_err e = { 0 };
 	char name[300];
 	const cJSON *oldest;
-	cJSON *gone;
+	cJSON *dropped;
 
 	if (c->o.rotate == 0)
 		snprintf(name, sizeof(name), "%s.pcap", f->base);
@@ -167,13 +167,13 @@ file_open(struct cap_if *f)
 	/* the ring: keep the newest KEEP files, this one among them */
 	while (c->o.rotate && c->o.keep && (unsigned)cJSON_GetArraySize(f->files) >= c->o.keep) {
 		oldest = cJSON_GetArrayItem(f->files, 0);
-		gone = c->o.side ? cfir_bag_discard_side(c->bag, c->o.side, oldest->valuestring, &e) :
+		dropped = c->o.side ? cfir_bag_discard_side(c->bag, c->o.side, oldest->valuestring, &e) :
 				   cfir_bag_discard(c->bag, oldest->valuestring, &e);
-		if (gone == NULL) {
+		if (dropped == NULL) {
 			fail(c, &e);
 			return -1;
 		}
-		cJSON_AddItemToArray(f->discarded, gone);
+		cJSON_AddItemToArray(f->discarded, dropped);
 		cJSON_DeleteItemFromArray(f->files, 0);
 	}
 	cfir_capture_pcap_header(hdr, CFIR_SNAPLEN, (uint32_t)f->linktype);
@@ -267,8 +267,8 @@ dispatch(struct cap_if *f)
 	n = pcap_dispatch(f->p, cnt, on_packet, (u_char *)f);
 	if (n == PCAP_ERROR) {
 		/* the container stopped, or its interface was deleted */
-		if (asprintf(&f->gone, "%s", pcap_geterr(f->p)) < 0)
-			f->gone = NULL;
+		if (asprintf(&f->error, "%s", pcap_geterr(f->p)) < 0)
+			f->error = NULL;
 		f->have_stats = pcap_stats(f->p, &f->st) == 0;
 		f->fd = -1;
 	}
@@ -381,7 +381,7 @@ cap_if_free(struct cap_if *f)
 	if (f->p != NULL)
 		pcap_close(f->p);
 	free(f->base);
-	free(f->gone);
+	free(f->error);
 	cJSON_Delete(f->files);
 	cJSON_Delete(f->discarded);
 }
@@ -547,8 +547,8 @@ iface_json(const struct cap_if *f)
 	cJSON_AddItemToObject(o, "files", cJSON_Duplicate(f->files, true));
 	if (cJSON_GetArraySize(f->discarded) > 0)
 		cJSON_AddItemToObject(o, "discarded", cJSON_Duplicate(f->discarded, true));
-	if (f->gone != NULL)
-		cfir_json_add_bytes(o, "error", f->gone, strlen(f->gone));
+	if (f->error != NULL)
+		cfir_json_add_bytes(o, "error", f->error, strlen(f->error));
 	return o;
 }
 
@@ -556,7 +556,7 @@ int
 cfir_capture_wait(struct cfir_capture *c, cJSON **result, struct cfir_err *err)
 {
 	cJSON *d = cJSON_CreateObject(), *b, *list;
-	const struct cap_if *gone = NULL;
+	const struct cap_if *lost = NULL;
 	int rc;
 	size_t i;
 
@@ -581,15 +581,15 @@ cfir_capture_wait(struct cfir_capture *c, cJSON **result, struct cfir_err *err)
 	list = cJSON_AddArrayToObject(d, "interfaces");
 	for (i = 0; i < c->n; i++) {
 		cJSON_AddItemToArray(list, iface_json(&c->ifs[i]));
-		if (c->ifs[i].gone != NULL && gone == NULL)
-			gone = &c->ifs[i];
+		if (c->ifs[i].error != NULL && lost == NULL)
+			lost = &c->ifs[i];
 	}
 	rc = c->rc;
 	if (rc < 0)
 		*err = c->err;
-	else if (gone != NULL)
+	else if (lost != NULL)
 		rc = cfir_err_set(err, EX_UNAVAILABLE, 0, "%s (%s) went away during the capture: %s",
-				  gone->base, gone->i.dev, gone->gone);
+				  lost->base, lost->i.dev, lost->error);
 	*result = d;
 	capture_free(c);
 	return rc;

@@ -925,7 +925,7 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 	status = stattext ? read_in(pfd, "status", SMALL, NULL, NULL) : NULL;
 	if (stattext == NULL || status == NULL || cfir_proc_stat_parse(stattext, len, &st) < 0 ||
 	    cfir_proc_status_parse(status, strlen(status), &s) < 0) {
-		info->gone = true;
+		info->exited = true;
 		cJSON_AddBoolToObject(j, "gone", true);
 		return j;
 	}
@@ -1026,7 +1026,7 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 
 	/* still the same process? Its /proc fd fails once it has exited */
 	if (faccessat(pfd, "stat", R_OK, 0) < 0) {
-		info->gone = true;
+		info->exited = true;
 		cJSON_AddBoolToObject(j, "gone", true);
 	}
 	return j;

@@ -122,7 +122,7 @@ struct cfir_proc_info {
 	char comm[64];		/* exact bytes */
 	size_t commlen;
 	unsigned long long starttime;
-	bool gone;		/* vanished while it was read */
+	bool exited;		/* vanished while it was read */
 	bool exe_deleted;
 	dev_t exe_dev;
 	ino_t exe_ino;

@@ -214,7 +214,7 @@ recover(struct cfir_bag *bag, struct proc *p, size_t n, cJSON *exes, int *failed
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (!p[i].info.gone && p[i].info.exe_ino != 0)
+		if (!p[i].info.exited && p[i].info.exe_ino != 0)
 			idx[ni++] = i;
 	sort_base = p;
 	qsort(idx, ni, sizeof(*idx), by_inode);
@@ -340,7 +340,7 @@ tree_line(FILE *f, const struct proc *p, int depth)
 	}
 	if (p->info.exe_deleted)
 		fputs("  (deleted executable)", f);
-	if (p->info.gone)
+	if (p->info.exited)
 		fputs("  (gone)", f);
 	fputc('\n', f);
 }
@@ -456,7 +456,7 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 	p->info.pid = e->pid;
 	p->found = e->found;
 	if (pfd < 0) {
-		p->info.gone = true;
+		p->info.exited = true;
 		return;
 	}
 	/* the name its executable's copy gets */
@@ -609,7 +609,7 @@ cmd_ps(int argc, char **argv, struct cfir_global *g)
 		if (cfir_interrupt_pending())
 			break;	/* what was read so far is written whole, the record says partial */
 		j = describe(&l, &l.e[i], &po, &p[i]);
-		gone += p[i].info.gone;
+		gone += p[i].info.exited;
 		np++;
 		js = cfir_json_print(j, &jlen);
 		if (js == NULL)
