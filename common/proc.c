@@ -901,22 +901,149 @@ cfir_proc_info_free(struct cfir_proc_info *info)
 	info->args = NULL;
 }
 
+/* The process as the kernel names it: comm exact (status escapes it), the tree. */
+static void
+add_identity(cJSON *j, int pfd, const struct cfir_proc_status *s, struct cfir_proc_info *info)
+{
+	cleanup_free char *comm = NULL;
+	char state[2] = { s->state, '\0' };
+	size_t len = 0;
+	cJSON *nspid;
+	int i;
+
+	comm = read_in(pfd, "comm", 64, &len, NULL);
+	if (comm != NULL) {
+		if (len > 0 && comm[len - 1] == '\n')
+			len--;
+		info->commlen = len < sizeof(info->comm) ? len : sizeof(info->comm);
+		memcpy(info->comm, comm, info->commlen);
+		cfir_json_add_bytes(j, "comm", comm, len);
+	}
+	nspid = cJSON_AddArrayToObject(j, "nspid");
+	for (i = 0; i < s->nnspid; i++)
+		cJSON_AddItemToArray(nspid, cJSON_CreateNumber(s->nspid[i]));
+	cfir_json_add_num(j, "ppid", s->ppid);
+	cfir_json_add_str(j, "state", state);
+	cJSON_AddItemToObject(j, "uids", ids_json(s->uid));
+	cJSON_AddItemToObject(j, "gids", ids_json(s->gid));
+}
+
+/* cmdline whole in the JSON; for the tree a line, bounded, NULs as spaces. */
+static void
+add_cmdline(cJSON *j, int pfd, struct cfir_proc_info *info)
+{
+	size_t len = 0, i;
+	bool trunc = false;
+	cleanup_free char *cmd = read_in(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
+
+	cJSON_AddItemToObject(j, "cmdline", cmd ? strings_json(cmd, len) : cJSON_CreateArray());
+	if (trunc)
+		cJSON_AddBoolToObject(j, "cmdline_truncated", true);
+	if (cmd == NULL)
+		return;
+	if (len > CFIR_PROC_ARGS_MAX)
+		len = CFIR_PROC_ARGS_MAX;
+	info->args = malloc(len + 1);
+	if (info->args == NULL)
+		return;
+	for (i = 0; i < len; i++)
+		info->args[i] = cmd[i] ? cmd[i] : ' ';
+	while (len > 0 && info->args[len - 1] == ' ')
+		len--;
+	info->args[len] = '\0';
+	info->argslen = len;
+}
+
+static void
+add_environ(cJSON *j, int pfd)
+{
+	size_t len = 0;
+	bool trunc = false;
+	cleanup_free char *env = read_in(pfd, "environ", SMALL, &len, &trunc);
+
+	cJSON_AddItemToObject(j, "environ", env ? strings_json(env, len) : cJSON_CreateNull());
+	if (trunc)
+		cJSON_AddBoolToObject(j, "environ_truncated", true);
+}
+
+/* exe, cwd and root; the binary also by the kernel's reference, not a path the container controls */
+static void
+add_paths(cJSON *j, int pfd, struct cfir_proc_info *info)
+{
+	const cJSON *exe;
+	struct stat sb;
+	size_t n;
+
+	add_link(j, "exe", pfd, "exe");
+	exe = cJSON_GetObjectItem(j, "exe");
+	n = cJSON_IsString(exe) ? strlen(exe->valuestring) : 0;
+	info->exe_deleted = n >= 10 && strcmp(exe->valuestring + n - 10, " (deleted)") == 0;
+	cJSON_AddBoolToObject(j, "exe_deleted", info->exe_deleted);
+	if (fstatat(pfd, "exe", &sb, 0) == 0) {
+		info->exe_dev = sb.st_dev;
+		info->exe_ino = sb.st_ino;
+	}
+	add_link(j, "cwd", pfd, "cwd");
+	add_link(j, "root", pfd, "root");
+}
+
+/* When it started, from its start time in clock ticks after boot. */
+static void
+add_start(cJSON *j, unsigned long long starttime)
+{
+	char t[CFIR_TIME_LEN];
+	long long btime;
+	long hz;
+
+	cfir_proc_clock(&btime, &hz);
+	if (hz > 0 && btime > 0) {
+		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(starttime / (unsigned long long)hz)),
+				       .tv_nsec = (long)(starttime % (unsigned long long)hz) * (1000000000L / hz) };
+
+		cfir_util_time_rfc3339(&ts, t);
+		cfir_json_add_str(j, "start", t);
+	}
+}
+
+/* Capabilities, seccomp, no_new_privs, namespaces and the IDs they map to on the host. */
+static void
+add_privileges(cJSON *j, int pfd, const struct cfir_proc_status *s)
+{
+	static const char *nss[] = { "pid", "net", "mnt", "uts", "ipc", "user", "cgroup" };
+	unsigned long userns = 0, inode;
+	cJSON *caps, *ns;
+	size_t i;
+
+	caps = cJSON_AddObjectToObject(j, "caps");
+	cJSON_AddItemToObject(caps, "effective", cfir_caps_describe(s->cap_eff));
+	cJSON_AddItemToObject(caps, "permitted", cfir_caps_describe(s->cap_prm));
+	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_describe(s->cap_inh));
+	cJSON_AddItemToObject(caps, "bounding", cfir_caps_describe(s->cap_bnd));
+	cJSON_AddItemToObject(caps, "ambient", cfir_caps_describe(s->cap_amb));
+	cfir_json_add_str(j, "seccomp", s->seccomp == 0 ? "disabled" : s->seccomp == 1 ? "strict" :
+					 s->seccomp == 2 ? "filter" : NULL);
+	if (s->no_new_privs >= 0)
+		cJSON_AddBoolToObject(j, "no_new_privs", s->no_new_privs == 1);
+	ns = cJSON_AddObjectToObject(j, "ns");
+	for (i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
+		inode = ns_in(pfd, nss[i]);
+		cfir_json_add_num(ns, nss[i], (double)inode);
+		if (strcmp(nss[i], "user") == 0)
+			userns = inode;
+	}
+	cJSON_AddItemToObject(j, "host_uids", host_ids(pfd, userns, "uid_map", s->uid));
+	cJSON_AddItemToObject(j, "host_gids", host_ids(pfd, userns, "gid_map", s->gid));
+}
+
 cJSON *
 cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 		   struct cfir_proc_info *info)
 {
-	static const char *nss[] = { "pid", "net", "mnt", "uts", "ipc", "user", "cgroup" };
-	cleanup_free char *status = NULL, *stattext = NULL, *comm = NULL, *cmd = NULL, *env = NULL;
+	cleanup_free char *status = NULL, *stattext = NULL;
 	struct cfir_proc_status s;
 	struct cfir_proc_stat st;
-	cJSON *j = cJSON_CreateObject(), *caps, *ns;
-	char t[CFIR_TIME_LEN];
-	unsigned long userns = 0, inode;
-	size_t len = 0, i;
-	bool trunc = false;
-	long long btime;
-	long hz;
-	struct stat sb;
+	cJSON *j = cJSON_CreateObject();
+	size_t len = 0;
 
 	memset(info, 0, sizeof(*info));
 	info->pid = pid;
@@ -933,94 +1060,13 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 	info->state = s.state;
 	info->starttime = st.starttime;
 	info->uid = s.uid[0];
-
-	/* comm as the kernel keeps it, exact (status escapes it) */
-	comm = read_in(pfd, "comm", 64, &len, NULL);
-	if (comm != NULL) {
-		if (len > 0 && comm[len - 1] == '\n')
-			len--;
-		info->commlen = len < sizeof(info->comm) ? len : sizeof(info->comm);
-		memcpy(info->comm, comm, info->commlen);
-		cfir_json_add_bytes(j, "comm", comm, len);
-	}
-	ns = cJSON_AddArrayToObject(j, "nspid");
-	for (i = 0; i < (size_t)s.nnspid; i++)
-		cJSON_AddItemToArray(ns, cJSON_CreateNumber(s.nspid[i]));
-	cfir_json_add_num(j, "ppid", s.ppid);
-	snprintf(t, sizeof(t), "%c", s.state);
-	cfir_json_add_str(j, "state", t);
-	cJSON_AddItemToObject(j, "uids", ids_json(s.uid));
-	cJSON_AddItemToObject(j, "gids", ids_json(s.gid));
-
-	cmd = read_in(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
-	cJSON_AddItemToObject(j, "cmdline", cmd ? strings_json(cmd, len) : cJSON_CreateArray());
-	if (trunc)
-		cJSON_AddBoolToObject(j, "cmdline_truncated", true);
-	if (cmd != NULL) {
-		/* for the tree: a line, bounded; the JSON keeps every byte */
-		if (len > CFIR_PROC_ARGS_MAX)
-			len = CFIR_PROC_ARGS_MAX;
-		info->args = malloc(len + 1);
-		if (info->args != NULL) {
-			for (i = 0; i < len; i++)
-				info->args[i] = cmd[i] ? cmd[i] : ' ';
-			while (len > 0 && info->args[len - 1] == ' ')
-				len--;
-			info->args[len] = '\0';
-			info->argslen = len;
-		}
-	}
-	if (o->environ) {
-		trunc = false;
-		env = read_in(pfd, "environ", SMALL, &len, &trunc);
-		cJSON_AddItemToObject(j, "environ", env ? strings_json(env, len) : cJSON_CreateNull());
-		if (trunc)
-			cJSON_AddBoolToObject(j, "environ_truncated", true);
-	}
-
-	add_link(j, "exe", pfd, "exe");
-	{
-		const cJSON *exe = cJSON_GetObjectItem(j, "exe");
-		size_t n = cJSON_IsString(exe) ? strlen(exe->valuestring) : 0;
-
-		info->exe_deleted = n >= 10 && strcmp(exe->valuestring + n - 10, " (deleted)") == 0;
-		cJSON_AddBoolToObject(j, "exe_deleted", info->exe_deleted);
-	}
-	/* the kernel's reference to the binary, not a path the container controls */
-	if (fstatat(pfd, "exe", &sb, 0) == 0) {
-		info->exe_dev = sb.st_dev;
-		info->exe_ino = sb.st_ino;
-	}
-	add_link(j, "cwd", pfd, "cwd");
-	add_link(j, "root", pfd, "root");
-
-	cfir_proc_clock(&btime, &hz);
-	if (hz > 0 && btime > 0) {
-		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(st.starttime / (unsigned long long)hz)),
-				       .tv_nsec = (long)(st.starttime % (unsigned long long)hz) * (1000000000L / hz) };
-
-		cfir_util_time_rfc3339(&ts, t);
-		cfir_json_add_str(j, "start", t);
-	}
-	caps = cJSON_AddObjectToObject(j, "caps");
-	cJSON_AddItemToObject(caps, "effective", cfir_caps_describe(s.cap_eff));
-	cJSON_AddItemToObject(caps, "permitted", cfir_caps_describe(s.cap_prm));
-	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_describe(s.cap_inh));
-	cJSON_AddItemToObject(caps, "bounding", cfir_caps_describe(s.cap_bnd));
-	cJSON_AddItemToObject(caps, "ambient", cfir_caps_describe(s.cap_amb));
-	cfir_json_add_str(j, "seccomp", s.seccomp == 0 ? "disabled" : s.seccomp == 1 ? "strict" :
-					 s.seccomp == 2 ? "filter" : NULL);
-	if (s.no_new_privs >= 0)
-		cJSON_AddBoolToObject(j, "no_new_privs", s.no_new_privs == 1);
-	ns = cJSON_AddObjectToObject(j, "ns");
-	for (i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
-		inode = ns_in(pfd, nss[i]);
-		cfir_json_add_num(ns, nss[i], (double)inode);
-		if (strcmp(nss[i], "user") == 0)
-			userns = inode;
-	}
-	cJSON_AddItemToObject(j, "host_uids", host_ids(pfd, userns, "uid_map", s.uid));
-	cJSON_AddItemToObject(j, "host_gids", host_ids(pfd, userns, "gid_map", s.gid));
+	add_identity(j, pfd, &s, info);
+	add_cmdline(j, pfd, info);
+	if (o->environ)
+		add_environ(j, pfd);
+	add_paths(j, pfd, info);
+	add_start(j, st.starttime);
+	add_privileges(j, pfd, &s);
 	add_fds(j, pfd);
 	add_maps(j, pfd);
 
