@@ -488,23 +488,18 @@ cfir_proc_members(const struct cfir_target *t, const char *proc,
 	return r;
 }
 
+/*
+ * What a member shares with the init, read through one fd of it checked
+ * against the container's cgroup first: its PID and network namespaces
+ * and its cgroup; and whether the PID namespace is the container's own.
+ */
 static int
-members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
-	struct cfir_err *err)
+members_init(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
+	     struct cfir_err *err)
 {
 	cleanup_free char *cg = NULL;
 	cleanup_close int ipfd = -1;
-	unsigned long hostns;
-	bool per_process;
-	struct dirent *de;
-	int cgfd;
-	DIR *d;
 
-	memset(l, 0, sizeof(*l));
-	if (t->pid <= 0)
-		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no processes",
-				    t->name, t->status);
-	/* the init through one fd, checked against the container's cgroup first */
 	ipfd = cfir_target_pidfd(t, proc, err);
 	if (ipfd < 0)
 		return -1;
@@ -523,22 +518,17 @@ members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
 	 * in it and it is not the host's: a shared one (--pid host, or another
 	 * container's) would make every process there a "member".
 	 */
-	hostns = ns_inode(proc, 0, "pid");
-	l->pidns_shared = l->pidns == hostns || inner_pid(ipfd) != 1;
-	/*
-	 * The cgroup lists its own members: one read instead of one per
-	 * process. Any part of it that cannot be read (too deep, gone) and
-	 * every process's own cgroup line is read instead.
-	 */
-	cgfd = strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
-	per_process = cgfd < 0;
-	if (cgfd >= 0) {
-		if (cg_walk(cgfd, l, 0) < 0) {
-			l->n = 0;
-			per_process = true;
-		}
-		close(cgfd);
-	}
+	l->pidns_shared = l->pidns == ns_inode(proc, 0, "pid") || inner_pid(ipfd) != 1;
+	return 0;
+}
+
+/* Every process of PROC in the PID namespace and, when PER_PROCESS, by its own cgroup line. */
+static int
+members_scan(const char *proc, struct cfir_proc_list *l, bool per_process, struct cfir_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+
 	d = opendir(proc);
 	if (d == NULL)
 		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
@@ -563,6 +553,38 @@ members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
 		}
 	}
 	closedir(d);
+	return 0;
+}
+
+static int
+members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
+	struct cfir_err *err)
+{
+	bool per_process;
+	int cgfd;
+
+	memset(l, 0, sizeof(*l));
+	if (t->pid <= 0)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no processes",
+				    t->name, t->status);
+	if (members_init(t, proc, l, err) < 0)
+		return -1;
+	/*
+	 * The cgroup lists its own members: one read instead of one per
+	 * process. Any part of it that cannot be read (too deep, gone) and
+	 * every process's own cgroup line is read instead.
+	 */
+	cgfd = strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
+	per_process = cgfd < 0;
+	if (cgfd >= 0) {
+		if (cg_walk(cgfd, l, 0) < 0) {
+			l->n = 0;
+			per_process = true;
+		}
+		close(cgfd);
+	}
+	if (members_scan(proc, l, per_process, err) < 0)
+		return -1;
 	sort_merge(l);
 	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
