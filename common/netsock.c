@@ -706,6 +706,32 @@ raw_fallback(int nsfd, const struct table *tb, struct collect *c, cJSON *rec)
 	return 0;
 }
 
+/*
+ * One table to C's sink, REC saying where it came from: sock_diag, the
+ * numbers-only file where the kernel has no raw_diag, or nothing where the
+ * kernel lacks an optional one. -1 with ERR (also in REC) when it failed.
+ */
+static int
+read_table(int dfd, int nsfd, const struct table *tb, struct collect *c, cJSON *rec, struct cfir_err *err)
+{
+	int nlerr = 0;
+
+	cfir_json_add_str(rec, "table", tb->name);
+	cfir_json_add_str(rec, "source", "sock_diag");
+	if (dump_table(dfd, tb->family, tb->protocol, c, &nlerr, err) == 0)
+		return 0;
+	if (nlerr == ENOENT && tb->protocol == IPPROTO_RAW && raw_fallback(nsfd, tb, c, rec) == 0)
+		return 0;
+	if (nlerr == ENOENT && tb->optional) {
+		cfir_json_add_str(rec, "source", NULL);
+		cfir_json_add_str(rec, "note", "not in this kernel");
+		return 0;
+	}
+	cfir_err_wrap(err, "table %s", tb->name);
+	cfir_json_add_str(rec, "error", err->msg);
+	return -1;
+}
+
 int
 cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
 		  cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
@@ -719,7 +745,7 @@ cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
 	char path[PATH_MAX];
 	cJSON *recs;
 	size_t i;
-	int nlerr, failed = 0;
+	int failed = 0;
 	bool stopped = false;
 
 	if (t->pid <= 0)
@@ -757,22 +783,9 @@ cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
 		}
 		rec = cJSON_CreateObject();
 		cJSON_AddItemToArray(recs, rec);
-		cfir_json_add_str(rec, "table", tb->name);
-		cfir_json_add_str(rec, "source", "sock_diag");
 		cfir_err_clear(&terr);
-		if (dump_table(dfd, tb->family, tb->protocol, &c, &nlerr, &terr) == 0) {
-			;
-		} else if (nlerr == ENOENT && tb->protocol == IPPROTO_RAW && raw_fallback(nsfd, tb, &c, rec) == 0) {
-			;
-		} else if (nlerr == ENOENT && tb->optional) {
-			cfir_json_add_str(rec, "source", NULL);
-			cfir_json_add_str(rec, "note", "not in this kernel");
-		} else {
-			cfir_err_wrap(&terr, "table %s", tb->name);
-			cfir_json_add_str(rec, "error", terr.msg);
-			if (failed++ == 0)
-				*err = terr;
-		}
+		if (read_table(dfd, nsfd, tb, &c, rec, &terr) < 0 && failed++ == 0)
+			*err = terr;
 		cfir_json_add_num(rec, "sockets", (double)(c.count - before));
 	}
 	cJSON_AddItemToObject(head, "tables", recs);
