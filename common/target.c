@@ -466,15 +466,11 @@ rootfs_copy(struct cfir_rootfs *d, const struct cfir_rootfs *s, const char *fsty
 	return 0;
 }
 
-int
-cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err)
+/* The root filesystem as the engine gives it, every earlier answer dropped. */
+static int
+rootfs_from_engine(struct cfir_target *t, bool overlay, struct cfir_err *err)
 {
-	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL, *msg = NULL;
-	struct cfir_rootfs host = { 0 }, view = { 0 };
-	struct cfir_mount hm, vm;
-	struct cfir_err ierr = { 0 };
-	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0, unconfirmed = false;
-	int r = 0;
+	char *msg = NULL;
 
 	free(t->rootfs_check);
 	t->rootfs_check = NULL;
@@ -485,12 +481,27 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		if (asprintf(&msg, "unavailable: the engine gave no overlay upper directory (storage driver '%s')",
 			     t->driver ? t->driver : "none") < 0)
 			msg = NULL;
-		set_check(t, steal_pointer(&msg), "unavailable");
-	} else {
-		if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
-			return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
-		t->rootfs_from = "engine";
+		set_check(t, msg, "unavailable");
+		return 0;
 	}
+	if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
+	t->rootfs_from = "engine";
+	return 0;
+}
+
+int
+cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err)
+{
+	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL, *msg = NULL;
+	struct cfir_rootfs host = { 0 }, view = { 0 };
+	struct cfir_mount hm, vm;
+	struct cfir_err ierr = { 0 };
+	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0, unconfirmed = false;
+	int r = 0;
+
+	if (rootfs_from_engine(t, overlay, err) < 0)
+		return -1;
 	if (t->pid <= 0) {
 		if (t->rootfs_check == NULL)
 			set_check(t, NULL, "unavailable: the container has no process");
