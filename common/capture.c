@@ -303,12 +303,34 @@ poll_once(struct cfir_capture *c, struct pollfd *pf, int timeout)
 	return 0;
 }
 
+/*
+ * Asked to stop, or out of time: the packets in blocks the kernel has not
+ * retired yet are part of what was asked for. The reason it ended stays.
+ */
+static void
+drain(struct cfir_capture *c, struct pollfd *pf)
+{
+	const char *why = c->ended;
+	struct timespec d0;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &d0);
+	c->ended = NULL;
+	while (c->ended == NULL && (ms = DRAIN_MS - elapsed_ms(&d0)) > 0) {
+		pf[c->n].fd = pf[c->n + 1].fd = -1;
+		if (poll_once(c, pf, (int)ms + 1) < 0)
+			break;
+	}
+	if (c->ended == NULL || strcmp(c->ended, "interfaces gone") == 0)
+		c->ended = why;
+}
+
 static void *
 capture_thread(void *arg)
 {
 	struct cfir_capture *c = arg;
 	struct pollfd *pf = calloc(c->n + 2, sizeof(*pf));
-	double left, ms;
+	double left;
 	size_t i;
 	uint64_t v;
 
@@ -341,24 +363,8 @@ capture_thread(void *arg)
 	if (pf[c->n].revents && read(c->efd, &v, sizeof(v)) < 0) {
 		/* nothing to do: we end either way */
 	}
-	/*
-	 * Asked to stop, or out of time: the packets in blocks the kernel has
-	 * not retired yet are part of what was asked for.
-	 */
-	if (strcmp(c->ended, "stopped") == 0 || strcmp(c->ended, "duration") == 0) {
-		const char *why = c->ended;
-		struct timespec d0;
-
-		clock_gettime(CLOCK_MONOTONIC, &d0);
-		c->ended = NULL;
-		while (c->ended == NULL && (ms = DRAIN_MS - elapsed_ms(&d0)) > 0) {
-			pf[c->n].fd = pf[c->n + 1].fd = -1;
-			if (poll_once(c, pf, (int)ms + 1) < 0)
-				break;
-		}
-		if (c->ended == NULL || strcmp(c->ended, "interfaces gone") == 0)
-			c->ended = why;
-	}
+	if (strcmp(c->ended, "stopped") == 0 || strcmp(c->ended, "duration") == 0)
+		drain(c, pf);
 done:
 	clock_gettime(CLOCK_MONOTONIC, &c->t1);
 	cfir_util_now_rfc3339(c->stopped);
