@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/netlink.h"
 #include "common/target.h"
+#include "common/util.h"
 
 struct links {
 	struct cfir_netlink_link *v;
@@ -30,17 +31,11 @@ static void
 add_link(void *ctx, const struct cfir_netlink_link *l)
 {
 	struct links *ls = ctx;
-	struct cfir_netlink_link *nv;
 
-	if (ls->n == ls->cap) {
-		/* a namespace may hold thousands of links; it cannot hold more than memory */
-		nv = ls->cap < (1u << 20) ? realloc(ls->v, (ls->cap ? 2 * ls->cap : 16) * sizeof(*nv)) : NULL;
-		if (nv == NULL) {
-			ls->oom = true;
-			return;
-		}
-		ls->v = nv;
-		ls->cap = ls->cap ? 2 * ls->cap : 16;
+	/* a namespace may hold thousands of links; it cannot hold more than memory */
+	if (!cfir_util_grow((void **)&ls->v, &ls->cap, ls->n, sizeof(*ls->v), 16, 1u << 20)) {
+		ls->oom = true;
+		return;
 	}
 	ls->v[ls->n++] = *l;
 }

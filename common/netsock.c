@@ -352,27 +352,6 @@ struct holders {
 	bool interrupted;
 };
 
-static bool
-grow(void **v, size_t *cap, size_t n, size_t size, size_t max)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return true;
-	if (n >= max)
-		return false;
-	ncap = *cap ? 2 * *cap : 256;
-	if (ncap > max)
-		ncap = max;
-	nv = realloc(*v, ncap * size);
-	if (nv == NULL)
-		return false;
-	*v = nv;
-	*cap = ncap;
-	return true;
-}
-
 static int
 hcmp(const void *a, const void *b)
 {
@@ -403,7 +382,7 @@ scan_fds(int pfd, uint32_t pi, struct holders *hs)
 		if (cfir_util_parse_ulong(fe->d_name, 0x7fffffff, &n) < 0 ||
 		    (ino = cfir_proc_inode_at(dirfd(d), fe->d_name, "socket")) == 0)
 			continue;
-		if (!grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), HOLDERS_MAX)) {
+		if (!cfir_util_grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), 256, HOLDERS_MAX)) {
 			hs->truncated = true;
 			break;
 		}
@@ -438,7 +417,7 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != netns)
 			continue;
-		if (!grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), PROCS_MAX)) {
+		if (!cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX)) {
 			hs->truncated = true;
 			break;
 		}

@@ -314,15 +314,8 @@ cg_member(const char *text, const struct cfir_proc_list *r)
 static int
 add_entry(struct cfir_proc_list *l, pid_t pid, int found)
 {
-	struct cfir_proc_entry *ne;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 256;
-		ne = realloc(l->e, l->cap * sizeof(*ne));
-		if (ne == NULL)
-			return -1;
-		l->e = ne;
-	}
+	if (!cfir_util_grow((void **)&l->e, &l->cap, l->n, sizeof(*l->e), 256, SIZE_MAX / sizeof(*l->e)))
+		return -1;
 	l->e[l->n].pid = pid;
 	l->e[l->n].found = found;
 	l->n++;
