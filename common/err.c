@@ -1,7 +1,5 @@
 /* err.c - error struct, context wrapping, messages */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,48 +8,10 @@
 #include "common/err.h"
 #include "common/out.h"
 
-static volatile sig_atomic_t interrupted;
-
-void
-cfir_interrupt_raise(bool sent)
-{
-	interrupted = sent ? 2 : 1;
-}
-
-bool
-cfir_interrupt_sent(void)
-{
-	return interrupted == 2;
-}
-
-bool
-cfir_interrupt_pending(void)
-{
-	return interrupted != 0;
-}
-
 int
 cfir_err_interrupted(struct cfir_err *err)
 {
 	return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
-}
-
-void
-cfir_interrupt_hold(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
-void
-cfir_interrupt_release(const sigset_t *old)
-{
-	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 int

@@ -2,10 +2,12 @@
 #ifndef CFIR_ERR_H
 #define CFIR_ERR_H
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sysexits.h>
+
+/* every loop that reports errors can be asked to stop: cfir_err_interrupted */
+#include "common/interrupt.h"
 
 /*
  * Exit statuses (STYLE.md): 0 success, 1 negative answer, and sysexits(3)
@@ -40,26 +42,7 @@ int cfir_err_report(const struct cfir_err *e);
 void cfir_err_notice(char **notices, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cfir_err_vnotice(char **notices, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-/*
- * SIGINT, SIGTERM and SIGHUP: the first asks every long loop (a walk, a
- * process list, a verify, a seal) to stop within a second, record what it
- * did as partial and leave a bag that verifies; the signal handler calls
- * cfir_interrupt_raise (async-signal-safe), the loops ask cfir_interrupt_pending.
- */
-void cfir_interrupt_raise(bool sent);
-bool cfir_interrupt_pending(void);
-/* The signal was sent to cfir by a process (kill), not by the terminal to its whole group. */
-bool cfir_interrupt_sent(void);
 /* Set ERR to "interrupted" (EX_TEMPFAIL) and return -1. */
 int cfir_err_interrupted(struct cfir_err *err);
-/*
- * Hold SIGINT, SIGTERM and SIGHUP off in this thread (OLD keeps the mask to
- * restore): a critical section, such as a custody record and the tag files
- * after it, that a second signal must not cut in two. Every thread cfir
- * starts (cfir_util_thread_create) holds them off for good, so they reach only
- * the thread that ran main.
- */
-void cfir_interrupt_hold(sigset_t *old);
-void cfir_interrupt_release(const sigset_t *old);
 
 #endif
