@@ -111,6 +111,20 @@ cfir_netlink_attr_copy(const struct cfir_netlink_attr *a, void *v, size_t n)
 	return true;
 }
 
+uint32_t
+cfir_netlink_attr_u32(const struct cfir_netlink_attr *a, uint32_t otherwise)
+{
+	uint32_t v;
+
+	return cfir_netlink_attr_copy(a, &v, sizeof(v)) ? v : otherwise;
+}
+
+static int32_t
+attr_s32(const struct cfir_netlink_attr *a, int32_t otherwise)
+{
+	return (int32_t)cfir_netlink_attr_u32(a, (uint32_t)otherwise);
+}
+
 struct links_ctx {
 	cfir_netlink_link_fn fn;
 	void *ctx;
@@ -124,7 +138,6 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	struct cfir_netlink_link l = { .link_netnsid = -1 };
 	struct cfir_netlink_attr a, in;
 	size_t off = NLMSG_ALIGN(sizeof(ifi)), ioff;
-	int32_t v;
 
 	if (type != RTM_NEWLINK)
 		return 0;
@@ -142,12 +155,10 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 			attr_str(l.name, sizeof(l.name), &a);
 			break;
 		case IFLA_LINK:
-			if (cfir_netlink_attr_copy(&a, &v, sizeof(v)))
-				l.link = v;
+			l.link = attr_s32(&a, l.link);
 			break;
 		case IFLA_LINK_NETNSID:
-			if (cfir_netlink_attr_copy(&a, &v, sizeof(v)))
-				l.link_netnsid = v;
+			l.link_netnsid = attr_s32(&a, l.link_netnsid);
 			break;
 		case IFLA_ADDRESS:
 			l.addrlen = a.n < sizeof(l.addr) ? a.n : sizeof(l.addr);

@@ -161,8 +161,7 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 			s.namelen = a.n > 0 && a.p[0] != '\0' ? strnlen((const char *)a.p, a.n) : a.n;
 			break;
 		case UNIX_DIAG_PEER:
-			if (cfir_netlink_attr_copy(&a, &u, sizeof(u)))
-				s.peer = u;
+			s.peer = cfir_netlink_attr_u32(&a, (uint32_t)s.peer);
 			break;
 		case UNIX_DIAG_RQLEN:
 			if (cfir_netlink_attr_copy(&a, &q, sizeof(q))) {
