@@ -357,10 +357,8 @@ hcmp(const void *a, const void *b)
 	const struct holder *x = a, *y = b;
 
 	if (x->inode != y->inode)
-		return x->inode < y->inode ? -1 : 1;
-	if (x->proc != y->proc)
-		return x->proc < y->proc ? -1 : 1;
-	return (x->fd > y->fd) - (x->fd < y->fd);
+		return CFIR_UTIL_CMP(x->inode, y->inode);
+	return x->proc != y->proc ? CFIR_UTIL_CMP(x->proc, y->proc) : CFIR_UTIL_CMP(x->fd, y->fd);
 }
 
 /* The socket fds of one process, everything read through PFD. */

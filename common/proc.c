@@ -403,7 +403,7 @@ by_pid(const void *a, const void *b)
 {
 	const struct cfir_proc_entry *x = a, *y = b;
 
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	return CFIR_UTIL_CMP(x->pid, y->pid);
 }
 
 /* Sort by PID and merge the entries of one PID (their ways of being found). */

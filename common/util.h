@@ -12,6 +12,9 @@
 
 #define CFIR_TIME_LEN 40
 
+/* -1, 0 or 1 as A is below, equal to or above B: for qsort comparators. */
+#define CFIR_UTIL_CMP(a, b) (((a) > (b)) - ((a) < (b)))
+
 /*
  * Read at most MAX bytes of a file (a /proc file, say) into a malloc'd,
  * NUL-terminated buffer; *truncated says whether more was there.
