@@ -136,6 +136,16 @@ sock_type(unsigned t)
 	       t == SOCK_RAW ? "RAW" : "?";
 }
 
+/* The owner's UID, when the reply says it (unix and packet sockets). */
+static void
+attr_uid(const struct cfir_netlink_attr *a, struct cfir_netsock *s)
+{
+	uint32_t u;
+
+	if (cfir_netlink_attr_copy(a, &u, sizeof(u)))
+		s->uid = u;
+}
+
 static int
 one_unix(const struct parse *c, const unsigned char *p, size_t n)
 {
@@ -145,7 +155,6 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 	struct unix_diag_vfs v;
 	struct cfir_netlink_attr a;
 	size_t off;
-	uint32_t u;
 
 	if (!head(p, n, &m, sizeof(m), AF_UNIX, &off))
 		return -1;
@@ -176,8 +185,7 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 			}
 			break;
 		case UNIX_DIAG_UID:
-			if (cfir_netlink_attr_copy(&a, &u, sizeof(u)))
-				s.uid = u;
+			attr_uid(&a, &s);
 			break;
 		}
 	}
@@ -193,7 +201,6 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 	struct packet_diag_info info;
 	struct cfir_netlink_attr a;
 	size_t off;
-	uint32_t u;
 
 	if (!head(p, n, &m, sizeof(m), AF_PACKET, &off))
 		return -1;
@@ -207,8 +214,7 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 				s.ifindex = info.pdi_index;
 			break;
 		case PACKET_DIAG_UID:
-			if (cfir_netlink_attr_copy(&a, &u, sizeof(u)))
-				s.uid = u;
+			attr_uid(&a, &s);
 			break;
 		case PACKET_DIAG_FILTER:
 			s.filter = (long)(a.n / sizeof(struct sock_filter));
