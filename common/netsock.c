@@ -64,6 +64,12 @@ dgram_state(unsigned st)
 }
 
 static const char *
+unix_state(unsigned st)
+{
+	return st == 10 ? "LISTEN" : st == 1 ? "CONNECTED" : st == 7 ? "UNCONNECTED" : st == 2 ? "CONNECTING" : "?";
+}
+
+static const char *
 inet_proto(int family, int protocol)
 {
 	bool v6 = family == AF_INET6;
@@ -159,8 +165,7 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 	if (!head(p, n, &m, sizeof(m), AF_UNIX, &off))
 		return -1;
 	s.type = sock_type(m.udiag_type);
-	s.state = m.udiag_state == 10 ? "LISTEN" : m.udiag_state == 1 ? "CONNECTED" :
-		  m.udiag_state == 7 ? "UNCONNECTED" : m.udiag_state == 2 ? "CONNECTING" : "?";
+	s.state = unix_state(m.udiag_state);
 	s.inode = m.udiag_ino;
 	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
