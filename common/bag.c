@@ -19,20 +19,11 @@
 void
 cfir_bag_notice(struct cfir_bag *b, const char *fmt, ...)
 {
-	char *line = NULL, *all = NULL;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	cfir_err_vnotice(&b->notices, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (asprintf(&all, "%s%s\n", b->notices ? b->notices : "", line) >= 0) {
-		free(b->notices);
-		b->notices = all;
-	}
-	free(line);
 }
 
 char *

@@ -1,4 +1,4 @@
-/* capture.c - a container's traffic from its host-side interfaces into the bag
+/* capture.c - the capture thread: packets of host-side interfaces into the bag
  *
  * We capture on the host's end of each veth pair: what the container sends
  * and receives crosses it, and nothing inside the container can reach it.
@@ -9,7 +9,6 @@
  * are written too.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,230 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 
 #include "common/capture.h"
 #include "common/cleanup.h"
-#include "common/netlink.h"
 #include "common/out.h"
-#include "common/target.h"
 #include "common/util.h"
 
 #define TIMEOUT_MS 100		/* TPACKET_V3 block retire timeout */
 #define DRAIN_MS (2 * TIMEOUT_MS + 50)
 #define RING_BYTES (16 << 20)	/* per interface: bursts at line rate */
-
-/* ---- capabilities ------------------------------------------------------- */
-
-const char *
-cfir_caps_missing(bool setns)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2] = { 0 };
-	bool raw, admin;
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return NULL;	/* let the operations themselves say */
-	raw = d[CAP_NET_RAW / 32].effective & (1u << (CAP_NET_RAW % 32));
-	admin = d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
-	if (!setns)
-		admin = true;
-	if (!raw && !admin)
-		return "CAP_NET_RAW and CAP_SYS_ADMIN";
-	if (!raw)
-		return "CAP_NET_RAW";
-	if (!admin)
-		return "CAP_SYS_ADMIN";
-	return NULL;
-}
-
-/* ---- interfaces ------------------------------------------------------- */
-
-struct links {
-	struct cfir_netlink_link *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void
-add_link(void *ctx, const struct cfir_netlink_link *l)
-{
-	struct links *ls = ctx;
-	struct cfir_netlink_link *nv;
-
-	if (ls->n == ls->cap) {
-		/* a namespace may hold thousands of links; it cannot hold more than memory */
-		nv = ls->cap < (1u << 20) ? realloc(ls->v, (ls->cap ? 2 * ls->cap : 16) * sizeof(*nv)) : NULL;
-		if (nv == NULL) {
-			ls->oom = true;
-			return;
-		}
-		ls->v = nv;
-		ls->cap = ls->cap ? 2 * ls->cap : 16;
-	}
-	ls->v[ls->n++] = *l;
-}
-
-static const struct cfir_netlink_link *
-find_link(const struct links *ls, int index)
-{
-	size_t i;
-
-	for (i = 0; i < ls->n; i++)
-		if (ls->v[i].index == index)
-			return &ls->v[i];
-	return NULL;
-}
-
-static int
-dump(int fd, struct links *ls, struct cfir_err *err)
-{
-	if (cfir_netlink_links(fd, add_link, ls, err) < 0)
-		return -1;
-	if (ls->oom)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink link dump");
-	return 0;
-}
-
-/* The kernel names link kinds; still, only plain words go into a message. */
-static bool
-plain(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
-static void
-mac_text(char *buf, size_t n, const struct cfir_netlink_link *l)
-{
-	size_t i, at = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < l->addrlen && at + 4 < n; i++)
-		at += (size_t)snprintf(buf + at, n - at, "%s%02x", i ? ":" : "", l->addr[i]);
-}
-
-/*
- * NSID: the id the host's namespace gives the container's; HOSTID: the id
- * the container's namespace gives the host's (each -1 when it has none).
- */
-static void
-match(struct cfir_capture_iface *ci, const struct cfir_netlink_link *l, const struct links *host, int nsid,
-      int hostid)
-{
-	const struct cfir_netlink_link *h = NULL;
-	char parent[40] = "a parent device", mac[100];
-
-	ci->index = l->index;
-	memcpy(ci->name, l->name, sizeof(ci->name));
-	memcpy(ci->kind, l->kind, sizeof(ci->kind));
-	/* the peer or parent is ours when its namespace is the host's */
-	if (l->link > 0 && l->link_netnsid >= 0 && (hostid < 0 || l->link_netnsid == hostid))
-		h = find_link(host, l->link);
-	/* the parent's name is the host's: no container bytes in the message */
-	if (h != NULL)
-		snprintf(parent, sizeof(parent), "the host's %.*s", IF_NAMESIZE - 1, h->name);
-	mac_text(mac, sizeof(mac), l);
-	if (strcmp(l->kind, "macvlan") == 0 || strcmp(l->kind, "macvtap") == 0) {
-		snprintf(ci->problem, sizeof(ci->problem),
-			 "a %s on %s has no host-side peer: its frames (MAC %s) cross the parent without the "
-			 "host's stack; capture on the parent filtered on that MAC", l->kind, parent, mac);
-		return;
-	}
-	if (strcmp(l->kind, "ipvlan") == 0 || strcmp(l->kind, "ipvtap") == 0) {
-		snprintf(ci->problem, sizeof(ci->problem),
-			 "an %s on %s has no host-side peer and shares the parent's MAC: capture on the parent "
-			 "filtered on the container's addresses", l->kind, parent);
-		return;
-	}
-	if (strcmp(l->kind, "veth") != 0) {
-		snprintf(ci->problem, sizeof(ci->problem), "%s%s%s, not a veth pair: there is no host-side peer "
-			 "to capture on", l->kind[0] && plain(l->kind) ? "a " : "an interface of no known kind",
-			 l->kind[0] && plain(l->kind) ? l->kind : "", l->kind[0] && plain(l->kind) ? " interface" : "");
-		return;
-	}
-	if (l->link_netnsid < 0 || l->link <= 0) {
-		snprintf(ci->problem, sizeof(ci->problem), "its veth peer is inside the container's own namespace");
-		return;
-	}
-	if (h == NULL || strcmp(h->kind, "veth") != 0 || h->link != l->index ||
-	    (nsid >= 0 && h->link_netnsid != nsid) || strnlen(h->name, sizeof(h->name)) >= IF_NAMESIZE) {
-		snprintf(ci->problem, sizeof(ci->problem), "its veth peer is not in cfir's network namespace "
-			 "(a rootless engine, or nested inside another container)");
-		return;
-	}
-	ci->dev_index = h->index;
-	memcpy(ci->dev, h->name, strnlen(h->name, IF_NAMESIZE - 1));
-}
-
-int
-cfir_capture_ifaces_find(const struct cfir_target *t, const char *proc,
-		    struct cfir_capture_ifaces *out, struct cfir_err *err)
-{
-	struct links in = { 0 }, host = { 0 };
-	cleanup_close int nsfd = -1, cfd = -1, hfd = -1, selffd = -1;
-	struct stat st, self;
-	char path[64];
-	int nsid = -1, hostid = -1, r = -1;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	if (t->pid <= 0)
-		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no network to capture",
-				    t->name, t->status);
-	/* the namespace the engine made (the init could have left it), through checked handles */
-	nsfd = cfir_target_netns(t, proc, &out->init_netns_moved, err);
-	if (nsfd < 0)
-		return -1;
-	if (fstat(nsfd, &st) < 0)
-		return cfir_err_set(err, EX_OSERR, errno, "network namespace of '%s'", t->name);
-	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
-	out->netns = (unsigned long)st.st_ino;
-	selffd = open(path, O_RDONLY | O_CLOEXEC);
-	if (selffd < 0 || fstat(selffd, &self) < 0)
-		return cfir_err_set(err, EX_OSERR, errno, "cfir's own network namespace");
-	if (self.st_ino == st.st_ino && self.st_dev == st.st_dev) {
-		out->host_netns = true;
-		return 0;
-	}
-	cfd = cfir_netlink_open_in(nsfd, err);
-	if (cfd < 0)
-		return -1;
-	hfd = cfir_netlink_open(err);
-	if (hfd < 0 || dump(cfd, &in, err) < 0 || dump(hfd, &host, err) < 0 ||
-	    cfir_netlink_nsid(hfd, nsfd, &nsid, err) < 0 || cfir_netlink_nsid(cfd, selffd, &hostid, err) < 0)
-		goto out;
-	out->v = calloc(in.n ? in.n : 1, sizeof(*out->v));
-	if (out->v == NULL) {
-		cfir_err_set(err, EX_OSERR, ENOMEM, "interfaces");
-		goto out;
-	}
-	for (i = 0; i < in.n; i++)
-		if (!(in.v[i].flags & IFF_LOOPBACK))
-			match(&out->v[out->n++], &in.v[i], &host, nsid, hostid);
-	r = 0;
-out:
-	free(in.v);
-	free(host.v);
-	return r;
-}
-
-void
-cfir_capture_ifaces_free(struct cfir_capture_ifaces *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
 
 /* ---- filters ---------------------------------------------------------- */
 
@@ -287,7 +76,7 @@ struct cap_if {
 	struct cfir_capture *c;
 	char *base;		/* file name base: the container's name, made safe */
 	pcap_t *p;
-	int fd;			/* selectable, -1 once it is gone */
+	int fd;			/* selectable, -1 once it failed */
 	int linktype;
 	struct cfir_writer *w;
 	unsigned nfiles;
@@ -295,7 +84,7 @@ struct cap_if {
 	uint64_t packets, bytes;
 	struct pcap_stat st;
 	bool have_stats;
-	char *gone;		/* why the interface stopped early */
+	char *error;		/* why the interface stopped early: libpcap's words */
 	cJSON *files;		/* paths written, oldest first */
 	cJSON *discarded;	/* artifact records of files the ring dropped */
 };
@@ -314,6 +103,7 @@ struct cfir_capture {
 	char started[CFIR_TIME_LEN], stopped[CFIR_TIME_LEN];
 	int rc;
 	struct cfir_err err;
+	char *notices;		/* for the examiner, a line each (cfir_capture_notices) */
 };
 
 static int cancel_fd = -1;
@@ -368,7 +158,7 @@ file_open(struct cap_if *f)
 	struct cfir_err e = { 0 };
 	char name[300];
 	const cJSON *oldest;
-	cJSON *gone;
+	cJSON *dropped;
 
 	if (c->o.rotate == 0)
 		snprintf(name, sizeof(name), "%s.pcap", f->base);
@@ -377,13 +167,13 @@ file_open(struct cap_if *f)
 	/* the ring: keep the newest KEEP files, this one among them */
 	while (c->o.rotate && c->o.keep && (unsigned)cJSON_GetArraySize(f->files) >= c->o.keep) {
 		oldest = cJSON_GetArrayItem(f->files, 0);
-		gone = c->o.side ? cfir_bag_discard_side(c->bag, c->o.side, oldest->valuestring, &e) :
+		dropped = c->o.side ? cfir_bag_discard_side(c->bag, c->o.side, oldest->valuestring, &e) :
 				   cfir_bag_discard(c->bag, oldest->valuestring, &e);
-		if (gone == NULL) {
+		if (dropped == NULL) {
 			fail(c, &e);
 			return -1;
 		}
-		cJSON_AddItemToArray(f->discarded, gone);
+		cJSON_AddItemToArray(f->discarded, dropped);
 		cJSON_DeleteItemFromArray(f->files, 0);
 	}
 	cfir_capture_pcap_header(hdr, CFIR_SNAPLEN, (uint32_t)f->linktype);
@@ -477,8 +267,8 @@ dispatch(struct cap_if *f)
 	n = pcap_dispatch(f->p, cnt, on_packet, (u_char *)f);
 	if (n == PCAP_ERROR) {
 		/* the container stopped, or its interface was deleted */
-		if (asprintf(&f->gone, "%s", pcap_geterr(f->p)) < 0)
-			f->gone = NULL;
+		if (asprintf(&f->error, "%s", pcap_geterr(f->p)) < 0)
+			f->error = NULL;
 		f->have_stats = pcap_stats(f->p, &f->st) == 0;
 		f->fd = -1;
 	}
@@ -513,12 +303,34 @@ poll_once(struct cfir_capture *c, struct pollfd *pf, int timeout)
 	return 0;
 }
 
+/*
+ * Asked to stop, or out of time: the packets in blocks the kernel has not
+ * retired yet are part of what was asked for. The reason it ended stays.
+ */
+static void
+drain(struct cfir_capture *c, struct pollfd *pf)
+{
+	const char *why = c->ended;
+	struct timespec d0;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &d0);
+	c->ended = NULL;
+	while (c->ended == NULL && (ms = DRAIN_MS - elapsed_ms(&d0)) > 0) {
+		pf[c->n].fd = pf[c->n + 1].fd = -1;
+		if (poll_once(c, pf, (int)ms + 1) < 0)
+			break;
+	}
+	if (c->ended == NULL || strcmp(c->ended, "interfaces gone") == 0)
+		c->ended = why;
+}
+
 static void *
 capture_thread(void *arg)
 {
 	struct cfir_capture *c = arg;
 	struct pollfd *pf = calloc(c->n + 2, sizeof(*pf));
-	double left, ms;
+	double left;
 	size_t i;
 	uint64_t v;
 
@@ -551,24 +363,8 @@ capture_thread(void *arg)
 	if (pf[c->n].revents && read(c->efd, &v, sizeof(v)) < 0) {
 		/* nothing to do: we end either way */
 	}
-	/*
-	 * Asked to stop, or out of time: the packets in blocks the kernel has
-	 * not retired yet are part of what was asked for.
-	 */
-	if (strcmp(c->ended, "stopped") == 0 || strcmp(c->ended, "duration") == 0) {
-		const char *why = c->ended;
-		struct timespec d0;
-
-		clock_gettime(CLOCK_MONOTONIC, &d0);
-		c->ended = NULL;
-		while (c->ended == NULL && (ms = DRAIN_MS - elapsed_ms(&d0)) > 0) {
-			pf[c->n].fd = pf[c->n + 1].fd = -1;
-			if (poll_once(c, pf, (int)ms + 1) < 0)
-				break;
-		}
-		if (c->ended == NULL || strcmp(c->ended, "interfaces gone") == 0)
-			c->ended = why;
-	}
+	if (strcmp(c->ended, "stopped") == 0 || strcmp(c->ended, "duration") == 0)
+		drain(c, pf);
 done:
 	clock_gettime(CLOCK_MONOTONIC, &c->t1);
 	cfir_util_now_rfc3339(c->stopped);
@@ -591,7 +387,7 @@ cap_if_free(struct cap_if *f)
 	if (f->p != NULL)
 		pcap_close(f->p);
 	free(f->base);
-	free(f->gone);
+	free(f->error);
 	cJSON_Delete(f->files);
 	cJSON_Delete(f->discarded);
 }
@@ -605,6 +401,7 @@ capture_free(struct cfir_capture *c)
 		cap_if_free(&c->ifs[i]);
 	free(c->ifs);
 	free(c->filter);
+	free(c->notices);
 	if (c->efd >= 0)
 		close(c->efd);
 	free(c);
@@ -635,7 +432,7 @@ cap_open(struct cap_if *f, const char *filter, struct cfir_err *err)
 	if (r < 0)
 		return cfir_err_set(err, EX_OSERR, 0, "pcap on %s: %s", f->i.dev, pcap_geterr(f->p));
 	if (r > 0)
-		cfir_err_warn("pcap on %s: %s", f->i.dev, pcap_statustostr(r));
+		cfir_err_notice(&f->c->notices, "pcap on %s: %s", f->i.dev, pcap_statustostr(r));
 	/* the device we opened is the one we matched, not one renamed into its place */
 	if ((int)if_nametoindex(f->i.dev) != f->i.dev_index)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "%s changed while it was opened (did the container restart?)",
@@ -725,6 +522,12 @@ fail:
 	return -1;
 }
 
+char *
+cfir_capture_notices(struct cfir_capture *c)
+{
+	return steal_pointer(&c->notices);
+}
+
 static cJSON *
 iface_json(const struct cap_if *f)
 {
@@ -750,8 +553,8 @@ iface_json(const struct cap_if *f)
 	cJSON_AddItemToObject(o, "files", cJSON_Duplicate(f->files, true));
 	if (cJSON_GetArraySize(f->discarded) > 0)
 		cJSON_AddItemToObject(o, "discarded", cJSON_Duplicate(f->discarded, true));
-	if (f->gone != NULL)
-		cfir_json_add_bytes(o, "error", f->gone, strlen(f->gone));
+	if (f->error != NULL)
+		cfir_json_add_bytes(o, "error", f->error, strlen(f->error));
 	return o;
 }
 
@@ -759,7 +562,7 @@ int
 cfir_capture_wait(struct cfir_capture *c, cJSON **result, struct cfir_err *err)
 {
 	cJSON *d = cJSON_CreateObject(), *b, *list;
-	const struct cap_if *gone = NULL;
+	const struct cap_if *lost = NULL;
 	int rc;
 	size_t i;
 
@@ -784,15 +587,15 @@ cfir_capture_wait(struct cfir_capture *c, cJSON **result, struct cfir_err *err)
 	list = cJSON_AddArrayToObject(d, "interfaces");
 	for (i = 0; i < c->n; i++) {
 		cJSON_AddItemToArray(list, iface_json(&c->ifs[i]));
-		if (c->ifs[i].gone != NULL && gone == NULL)
-			gone = &c->ifs[i];
+		if (c->ifs[i].error != NULL && lost == NULL)
+			lost = &c->ifs[i];
 	}
 	rc = c->rc;
 	if (rc < 0)
 		*err = c->err;
-	else if (gone != NULL)
+	else if (lost != NULL)
 		rc = cfir_err_set(err, EX_UNAVAILABLE, 0, "%s (%s) went away during the capture: %s",
-				  gone->base, gone->i.dev, gone->gone);
+				  lost->base, lost->i.dev, lost->error);
 	*result = d;
 	capture_free(c);
 	return rc;

@@ -35,21 +35,14 @@ struct cfir_capture_ifaces {
 };
 
 /*
- * The container's interfaces and their host-side peers: a netlink dump of
- * links inside its network namespace (from a thread that entered it), one
- * of the host's, matched both ways by ifindex and by the namespace id.
- * Loopback is left out. PROC is "/proc" but for tests.
+ * capture-ifaces.c: the container's interfaces and their host-side peers:
+ * a netlink dump of links inside its network namespace (from a thread that
+ * entered it), one of the host's, matched both ways by ifindex and by the
+ * namespace id. Loopback is left out. PROC is "/proc" but for tests.
  */
 int cfir_capture_ifaces_find(const struct cfir_target *t, const char *proc,
-			struct cfir_capture_ifaces *out, struct cfir_err *err);
+			     struct cfir_capture_ifaces *out, struct cfir_err *err);
 void cfir_capture_ifaces_free(struct cfir_capture_ifaces *l);
-
-/*
- * The capabilities a capture needs that this process lacks ("CAP_NET_RAW",
- * "CAP_SYS_ADMIN and CAP_NET_RAW"), NULL when it has them all. SETNS:
- * whether entering the container's namespace is part of it.
- */
-const char *cfir_caps_missing(bool setns);
 
 /* Compile FILTER for Ethernet: a usage error with libpcap's reason if bad. */
 int cfir_capture_check_filter(const char *filter, struct cfir_err *err);
@@ -83,6 +76,11 @@ int cfir_capture_start(struct cfir_capture **cp, struct cfir_bag *bag,
 void cfir_capture_stop(struct cfir_capture *c);
 /* Stop every capture of the process (SIGINT); async-signal-safe. */
 void cfir_capture_cancel(void);
+/*
+ * What the examiner should be told (libpcap's warnings on opening a device),
+ * a line each, NULL when nothing; the caller frees it. Ask after start.
+ */
+char *cfir_capture_notices(struct cfir_capture *c);
 /*
  * Wait for the end, close and record the files, free C. *RESULT gets the
  * custody details: the bounds, why it ended, and per interface the packets

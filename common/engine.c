@@ -507,16 +507,24 @@ pull_free(struct cfir_engine_pull *p)
 	free(p);
 }
 
-/* The handle's callbacks back on the engine: nothing points at a freed pull. */
+/* Where the handle's body, headers and progress go, and in what chunks. */
 static void
-pull_restore(struct cfir_engine *e)
+set_hooks(struct cfir_engine *e, void *body, curl_write_callback header, void *header_ctx,
+	  curl_xferinfo_callback progress, void *progress_ctx, long chunk)
 {
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, e);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, NULL);
-	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, header);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, header_ctx);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, progress_ctx);
+	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, chunk);
+}
+
+/* The handle's callbacks on the engine: after a pull, nothing points at a freed pull. */
+static void
+engine_hooks(struct cfir_engine *e)
+{
+	set_hooks(e, NULL, on_header, e, on_progress, NULL, (long)CURL_MAX_WRITE_SIZE);
 }
 
 void
@@ -529,7 +537,7 @@ cfir_engine_pull_close(struct cfir_engine_pull *p)
 	pthread_cond_broadcast(&p->room);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
-	pull_restore(p->e);
+	engine_hooks(p->e);
 	pull_free(p);
 }
 
@@ -562,18 +570,13 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_ring);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_pull_header);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, p);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_pull_progress);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, p);
-	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, (long)PULL_RECV);
+	set_hooks(e, p, on_pull_header, p, on_pull_progress, p, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;
 	rc = cfir_util_thread_create(&p->thread, pull_thread, p);
 	if (rc != 0) {
 		/* pthread_create returns its error; errno says nothing */
-		pull_restore(e);
+		engine_hooks(e);
 		pull_free(p);
 		return cfir_err_set(err, EX_OSERR, rc, "engine reader thread");
 	}
@@ -845,10 +848,8 @@ cfir_engine_open(struct cfir_engine **ep, const char *host, struct cfir_err *err
 	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(e->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e->curl, CURLOPT_LOW_SPEED_TIME, IDLE_TIMEOUT_S);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, e);
 	curl_easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	engine_hooks(e);
 	curl_easy_setopt(e->curl, CURLOPT_USERAGENT, "cfir/" CFIR_VERSION);
 	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (negotiate(e, err) < 0) {

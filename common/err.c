@@ -1,56 +1,17 @@
 /* err.c - error struct, context wrapping, messages */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "common/out.h"
 
-static volatile sig_atomic_t interrupted;
-
-void
-cfir_interrupt_raise(bool sent)
-{
-	interrupted = sent ? 2 : 1;
-}
-
-bool
-cfir_interrupt_sent(void)
-{
-	return interrupted == 2;
-}
-
-bool
-cfir_interrupt_pending(void)
-{
-	return interrupted != 0;
-}
-
 int
 cfir_err_interrupted(struct cfir_err *err)
 {
 	return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
-}
-
-void
-cfir_interrupt_hold(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
-void
-cfir_interrupt_release(const sigset_t *old)
-{
-	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 int
@@ -133,13 +94,16 @@ cfir_err_str(const struct cfir_err *e)
 }
 
 /* Messages quote names from containers and engines: escape them all. */
-static void
-vmsg(const char *kind, const char *fmt, va_list ap)
+void
+cfir_err_say(const char *kind, const char *fmt, ...)
 {
 	char buf[1024];
+	va_list ap;
 	int n;
 
+	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
 	if (n < 0)
 		return;
 	fflush(stdout);
@@ -149,32 +113,26 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 }
 
 void
-cfir_err_warn(const char *fmt, ...)
+cfir_err_vnotice(char **notices, const char *fmt, va_list ap)
 {
-	va_list ap;
+	char *line = NULL, *all = NULL;
 
-	va_start(ap, fmt);
-	vmsg("warning", fmt, ap);
-	va_end(ap);
+	if (vasprintf(&line, fmt, ap) < 0)
+		return;
+	if (asprintf(&all, "%s%s\n", *notices ? *notices : "", line) >= 0) {
+		free(*notices);
+		*notices = all;
+	}
+	free(line);
 }
 
 void
-cfir_note(const char *fmt, ...)
+cfir_err_notice(char **notices, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(NULL, fmt, ap);
-	va_end(ap);
-}
-
-void
-cfir_err_print(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("error", fmt, ap);
+	cfir_err_vnotice(notices, fmt, ap);
 	va_end(ap);
 }
 

@@ -2,9 +2,12 @@
 #ifndef CFIR_ERR_H
 #define CFIR_ERR_H
 
-#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <sysexits.h>
+
+/* every loop that reports errors can be asked to stop: cfir_err_interrupted */
+#include "common/interrupt.h"
 
 /*
  * Exit statuses, one table (cfir(1) EXIT STATUS): 0 success, 1 a negative
@@ -32,32 +35,21 @@ int cfir_err_sys_exit(int sys);
 void cfir_err_clear(struct cfir_err *e);
 const char *cfir_err_str(const struct cfir_err *e);
 
-void cfir_err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* What cfir does now, on stderr: "cfir: capturing on eth0" */
-void cfir_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void cfir_err_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "cfir: KIND: message" on stderr, for the runner; the library never prints. */
+void cfir_err_say(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cfir_err_warn(...) cfir_err_say("warning", __VA_ARGS__)
+#define cfir_err_print(...) cfir_err_say("error", __VA_ARGS__)
+/* What cfir does now: "cfir: capturing on eth0" */
+#define cfir_err_note(...) cfir_err_say(NULL, __VA_ARGS__)
 int cfir_err_report(const struct cfir_err *e);
-
 /*
- * SIGINT, SIGTERM and SIGHUP: the first asks every long loop (a walk, a
- * process list, a verify, a seal) to stop within a second, record what it
- * did as partial and leave a bag that verifies; the signal handler calls
- * cfir_interrupt_raise (async-signal-safe), the loops ask cfir_interrupt_pending.
+ * The library never prints: what the examiner should be told as a warning
+ * is appended to *NOTICES, a line each, and the runner prints it.
  */
-void cfir_interrupt_raise(bool sent);
-bool cfir_interrupt_pending(void);
-/* The signal was sent to cfir by a process (kill), not by the terminal to its whole group. */
-bool cfir_interrupt_sent(void);
+void cfir_err_notice(char **notices, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cfir_err_vnotice(char **notices, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 /* Set ERR to "interrupted" (EX_TEMPFAIL) and return -1. */
 int cfir_err_interrupted(struct cfir_err *err);
-/*
- * Hold SIGINT, SIGTERM and SIGHUP off in this thread (OLD keeps the mask to
- * restore): a critical section, such as a custody record and the tag files
- * after it, that a second signal must not cut in two. Every thread cfir
- * starts (cfir_util_thread_create) holds them off for good, so they reach only
- * the thread that ran main.
- */
-void cfir_interrupt_hold(sigset_t *old);
-void cfir_interrupt_release(const sigset_t *old);
 
 #endif

@@ -195,13 +195,7 @@ struct mnt_seen {
 static unsigned long
 mnt_of(int dfd)
 {
-	char link[64];
-	ssize_t n = readlinkat(dfd, "ns/mnt", link, sizeof(link) - 1);
-
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return strchr(link, '[') ? strtoul(strchr(link, '[') + 1, NULL, 10) : 0;
+	return cfir_proc_inode_at(dfd, "ns/mnt", "mnt");
 }
 
 /*

@@ -102,13 +102,27 @@ attr_str(char *dst, size_t cap, const struct cfir_netlink_attr *a)
 	dst[n] = '\0';
 }
 
-static bool
-attr_s32(const struct cfir_netlink_attr *a, int32_t *v)
+bool
+cfir_netlink_attr_copy(const struct cfir_netlink_attr *a, void *v, size_t n)
 {
-	if (a->n < sizeof(*v))
+	if (a->n < n)
 		return false;
-	memcpy(v, a->p, sizeof(*v));
+	memcpy(v, a->p, n);
 	return true;
+}
+
+uint32_t
+cfir_netlink_attr_u32(const struct cfir_netlink_attr *a, uint32_t otherwise)
+{
+	uint32_t v;
+
+	return cfir_netlink_attr_copy(a, &v, sizeof(v)) ? v : otherwise;
+}
+
+static int32_t
+attr_s32(const struct cfir_netlink_attr *a, int32_t otherwise)
+{
+	return (int32_t)cfir_netlink_attr_u32(a, (uint32_t)otherwise);
 }
 
 struct links_ctx {
@@ -124,7 +138,6 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	struct cfir_netlink_link l = { .link_netnsid = -1 };
 	struct cfir_netlink_attr a, in;
 	size_t off = NLMSG_ALIGN(sizeof(ifi)), ioff;
-	int32_t v;
 
 	if (type != RTM_NEWLINK)
 		return 0;
@@ -142,12 +155,10 @@ one_link(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 			attr_str(l.name, sizeof(l.name), &a);
 			break;
 		case IFLA_LINK:
-			if (attr_s32(&a, &v))
-				l.link = v;
+			l.link = attr_s32(&a, l.link);
 			break;
 		case IFLA_LINK_NETNSID:
-			if (attr_s32(&a, &v))
-				l.link_netnsid = v;
+			l.link_netnsid = attr_s32(&a, l.link_netnsid);
 			break;
 		case IFLA_ADDRESS:
 			l.addrlen = a.n < sizeof(l.addr) ? a.n : sizeof(l.addr);
@@ -193,7 +204,7 @@ one_nsid(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	if (off > n)
 		return -1;
 	while (cfir_netlink_attr_next(p, n, &off, &a))
-		if (a.type == NETNSA_NSID && attr_s32(&a, &v)) {
+		if (a.type == NETNSA_NSID && cfir_netlink_attr_copy(&a, &v, sizeof(v))) {
 			*nsid = v < 0 ? -1 : v;
 			return 1;
 		}

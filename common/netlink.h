@@ -32,7 +32,11 @@ struct cfir_netlink_attr {
 	size_t n;
 };
 bool cfir_netlink_attr_next(const unsigned char *p, size_t n, size_t *off,
-		       struct cfir_netlink_attr *a);
+			    struct cfir_netlink_attr *a);
+/* The attribute's first N bytes into V; false when it holds fewer. */
+bool cfir_netlink_attr_copy(const struct cfir_netlink_attr *a, void *v, size_t n);
+/* The attribute as a u32, OTHERWISE when it is shorter. */
+uint32_t cfir_netlink_attr_u32(const struct cfir_netlink_attr *a, uint32_t otherwise);
 
 /* ---- rtnetlink ---- */
 

@@ -37,6 +37,7 @@
 #include "common/netlink.h"
 #include "common/netsock.h"
 #include "common/out.h"
+#include "common/proc.h"
 #include "common/util.h"
 
 #define RAW_TABLE_MAX (64u << 20)
@@ -63,6 +64,12 @@ dgram_state(unsigned st)
 }
 
 static const char *
+unix_state(unsigned st)
+{
+	return st == 10 ? "LISTEN" : st == 1 ? "CONNECTED" : st == 7 ? "UNCONNECTED" : st == 2 ? "CONNECTING" : "?";
+}
+
+static const char *
 inet_proto(int family, int protocol)
 {
 	bool v6 = family == AF_INET6;
@@ -78,15 +85,6 @@ inet_proto(int family, int protocol)
 		return v6 ? "raw6" : "raw";
 	}
 	return NULL;
-}
-
-static bool
-attr_u32(const struct cfir_netlink_attr *a, uint32_t *v)
-{
-	if (a->n < sizeof(*v))
-		return false;
-	memcpy(v, a->p, sizeof(*v));
-	return true;
 }
 
 struct parse {
@@ -144,6 +142,16 @@ sock_type(unsigned t)
 	       t == SOCK_RAW ? "RAW" : "?";
 }
 
+/* The owner's UID, when the reply says it (unix and packet sockets). */
+static void
+attr_uid(const struct cfir_netlink_attr *a, struct cfir_netsock *s)
+{
+	uint32_t u;
+
+	if (cfir_netlink_attr_copy(a, &u, sizeof(u)))
+		s->uid = u;
+}
+
 static int
 one_unix(const struct parse *c, const unsigned char *p, size_t n)
 {
@@ -153,13 +161,11 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 	struct unix_diag_vfs v;
 	struct cfir_netlink_attr a;
 	size_t off;
-	uint32_t u;
 
 	if (!head(p, n, &m, sizeof(m), AF_UNIX, &off))
 		return -1;
 	s.type = sock_type(m.udiag_type);
-	s.state = m.udiag_state == 10 ? "LISTEN" : m.udiag_state == 1 ? "CONNECTED" :
-		  m.udiag_state == 7 ? "UNCONNECTED" : m.udiag_state == 2 ? "CONNECTING" : "?";
+	s.state = unix_state(m.udiag_state);
 	s.inode = m.udiag_ino;
 	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
@@ -169,26 +175,22 @@ one_unix(const struct parse *c, const unsigned char *p, size_t n)
 			s.namelen = a.n > 0 && a.p[0] != '\0' ? strnlen((const char *)a.p, a.n) : a.n;
 			break;
 		case UNIX_DIAG_PEER:
-			if (attr_u32(&a, &u))
-				s.peer = u;
+			s.peer = cfir_netlink_attr_u32(&a, (uint32_t)s.peer);
 			break;
 		case UNIX_DIAG_RQLEN:
-			if (a.n >= sizeof(q)) {
-				memcpy(&q, a.p, sizeof(q));
+			if (cfir_netlink_attr_copy(&a, &q, sizeof(q))) {
 				s.rqueue = q.udiag_rqueue;
 				s.wqueue = q.udiag_wqueue;
 			}
 			break;
 		case UNIX_DIAG_VFS:
-			if (a.n >= sizeof(v)) {
-				memcpy(&v, a.p, sizeof(v));
+			if (cfir_netlink_attr_copy(&a, &v, sizeof(v))) {
 				s.vfs_dev = v.udiag_vfs_dev;
 				s.vfs_ino = v.udiag_vfs_ino;
 			}
 			break;
 		case UNIX_DIAG_UID:
-			if (attr_u32(&a, &u))
-				s.uid = u;
+			attr_uid(&a, &s);
 			break;
 		}
 	}
@@ -204,7 +206,6 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 	struct packet_diag_info info;
 	struct cfir_netlink_attr a;
 	size_t off;
-	uint32_t u;
 
 	if (!head(p, n, &m, sizeof(m), AF_PACKET, &off))
 		return -1;
@@ -214,14 +215,11 @@ one_packet(const struct parse *c, const unsigned char *p, size_t n)
 	while (cfir_netlink_attr_next(p, n, &off, &a)) {
 		switch (a.type) {
 		case PACKET_DIAG_INFO:
-			if (a.n >= sizeof(info)) {
-				memcpy(&info, a.p, sizeof(info));
+			if (cfir_netlink_attr_copy(&a, &info, sizeof(info)))
 				s.ifindex = info.pdi_index;
-			}
 			break;
 		case PACKET_DIAG_UID:
-			if (attr_u32(&a, &u))
-				s.uid = u;
+			attr_uid(&a, &s);
 			break;
 		case PACKET_DIAG_FILTER:
 			s.filter = (long)(a.n / sizeof(struct sock_filter));
@@ -364,56 +362,14 @@ struct holders {
 	bool interrupted;
 };
 
-static bool
-grow(void **v, size_t *cap, size_t n, size_t size, size_t max)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return true;
-	if (n >= max)
-		return false;
-	ncap = *cap ? 2 * *cap : 256;
-	if (ncap > max)
-		ncap = max;
-	nv = realloc(*v, ncap * size);
-	if (nv == NULL)
-		return false;
-	*v = nv;
-	*cap = ncap;
-	return true;
-}
-
 static int
 hcmp(const void *a, const void *b)
 {
 	const struct holder *x = a, *y = b;
 
 	if (x->inode != y->inode)
-		return x->inode < y->inode ? -1 : 1;
-	if (x->proc != y->proc)
-		return x->proc < y->proc ? -1 : 1;
-	return (x->fd > y->fd) - (x->fd < y->fd);
-}
-
-/* "socket:[12345]" or "net:[4026531840]" -> the number, 0 when not PREFIX */
-static unsigned long
-link_inode(int dfd, const char *name, const char *prefix)
-{
-	char link[64], *end;
-	size_t pl = strlen(prefix);
-	unsigned long v;
-	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
-
-	if (n <= (ssize_t)pl + 2)
-		return 0;
-	link[n] = '\0';
-	if (strncmp(link, prefix, pl) != 0 || link[pl] != '[')
-		return 0;
-	errno = 0;
-	v = strtoul(link + pl + 1, &end, 10);
-	return errno == 0 && end[0] == ']' && end[1] == '\0' ? v : 0;
+		return CFIR_UTIL_CMP(x->inode, y->inode);
+	return x->proc != y->proc ? CFIR_UTIL_CMP(x->proc, y->proc) : CFIR_UTIL_CMP(x->fd, y->fd);
 }
 
 /* The socket fds of one process, everything read through PFD. */
@@ -432,9 +388,9 @@ scan_fds(int pfd, uint32_t pi, struct holders *hs)
 	}
 	while ((fe = readdir(d)) != NULL) {
 		if (cfir_util_parse_ulong(fe->d_name, 0x7fffffff, &n) < 0 ||
-		    (ino = link_inode(dirfd(d), fe->d_name, "socket:")) == 0)
+		    (ino = cfir_proc_inode_at(dirfd(d), fe->d_name, "socket")) == 0)
 			continue;
-		if (!grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), HOLDERS_MAX)) {
+		if (!cfir_util_grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), 256, HOLDERS_MAX)) {
 			hs->truncated = true;
 			break;
 		}
@@ -467,9 +423,9 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
 			continue;
 		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0 || link_inode(pfd, "ns/net", "net:") != netns)
+		if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != netns)
 			continue;
-		if (!grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), PROCS_MAX)) {
+		if (!cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX)) {
 			hs->truncated = true;
 			break;
 		}
@@ -737,6 +693,32 @@ raw_fallback(int nsfd, const struct table *tb, struct collect *c, cJSON *rec)
 	return 0;
 }
 
+/*
+ * One table to C's sink, REC saying where it came from: sock_diag, the
+ * numbers-only file where the kernel has no raw_diag, or nothing where the
+ * kernel lacks an optional one. -1 with ERR (also in REC) when it failed.
+ */
+static int
+read_table(int dfd, int nsfd, const struct table *tb, struct collect *c, cJSON *rec, struct cfir_err *err)
+{
+	int nlerr = 0;
+
+	cfir_json_add_str(rec, "table", tb->name);
+	cfir_json_add_str(rec, "source", "sock_diag");
+	if (dump_table(dfd, tb->family, tb->protocol, c, &nlerr, err) == 0)
+		return 0;
+	if (nlerr == ENOENT && tb->protocol == IPPROTO_RAW && raw_fallback(nsfd, tb, c, rec) == 0)
+		return 0;
+	if (nlerr == ENOENT && tb->optional) {
+		cfir_json_add_str(rec, "source", NULL);
+		cfir_json_add_str(rec, "note", "not in this kernel");
+		return 0;
+	}
+	cfir_err_wrap(err, "table %s", tb->name);
+	cfir_json_add_str(rec, "error", err->msg);
+	return -1;
+}
+
 int
 cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
 		  cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
@@ -750,7 +732,7 @@ cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
 	char path[PATH_MAX];
 	cJSON *recs;
 	size_t i;
-	int nlerr, failed = 0;
+	int failed = 0;
 	bool stopped = false;
 
 	if (t->pid <= 0)
@@ -788,22 +770,9 @@ cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
 		}
 		rec = cJSON_CreateObject();
 		cJSON_AddItemToArray(recs, rec);
-		cfir_json_add_str(rec, "table", tb->name);
-		cfir_json_add_str(rec, "source", "sock_diag");
 		cfir_err_clear(&terr);
-		if (dump_table(dfd, tb->family, tb->protocol, &c, &nlerr, &terr) == 0) {
-			;
-		} else if (nlerr == ENOENT && tb->protocol == IPPROTO_RAW && raw_fallback(nsfd, tb, &c, rec) == 0) {
-			;
-		} else if (nlerr == ENOENT && tb->optional) {
-			cfir_json_add_str(rec, "source", NULL);
-			cfir_json_add_str(rec, "note", "not in this kernel");
-		} else {
-			cfir_err_wrap(&terr, "table %s", tb->name);
-			cfir_json_add_str(rec, "error", terr.msg);
-			if (failed++ == 0)
-				*err = terr;
-		}
+		if (read_table(dfd, nsfd, tb, &c, rec, &terr) < 0 && failed++ == 0)
+			*err = terr;
 		cfir_json_add_num(rec, "sockets", (double)(c.count - before));
 	}
 	cJSON_AddItemToObject(head, "tables", recs);

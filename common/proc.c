@@ -10,6 +10,7 @@
 #include <linux/nsfs.h>
 #include <unistd.h>
 
+#include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/out.h"
 #include "common/proc.h"
@@ -177,56 +178,53 @@ cfir_proc_maps_line(char *line, struct cfir_proc_map *m)
 	return 0;
 }
 
-cJSON *
-cfir_caps_describe(uint64_t mask)
+int
+cfir_proc_link_inode(const char *link, const char *kind, unsigned long *ino)
 {
-	static const char *names[] = {
-		"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
-		"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
-		"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-		"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-		"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-		"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
-		"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-		"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-	};
-	cJSON *a = cJSON_CreateArray();
-	char name[40];
-	unsigned i;
+	size_t kl = strlen(kind);
+	unsigned long v;
+	char *end;
 
-	for (i = 0; i < 64; i++) {
-		if (!(mask & (1ull << i)))
-			continue;
-		if (i < sizeof(names) / sizeof(names[0]))
-			snprintf(name, sizeof(name), "CAP_%s", names[i]);
-		else
-			snprintf(name, sizeof(name), "CAP_%u", i);
-		cJSON_AddItemToArray(a, cJSON_CreateString(name));
-	}
-	return a;
+	if (strncmp(link, kind, kl) != 0 || link[kl] != ':' || link[kl + 1] != '[' ||
+	    link[kl + 2] < '0' || link[kl + 2] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(link + kl + 2, &end, 10);
+	if (errno != 0 || end[0] != ']' || end[1] != '\0')
+		return -1;
+	*ino = v;
+	return 0;
 }
 
 /* ---- reading /proc ---------------------------------------------------------- */
 
+unsigned long
+cfir_proc_inode_at(int dfd, const char *name, const char *kind)
+{
+	char link[64];
+	unsigned long ino;
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return cfir_proc_link_inode(link, kind, &ino) == 0 ? ino : 0;
+}
+
 static char *read_in(int pfd, const char *name, size_t max, size_t *len, bool *trunc);
 static unsigned long ns_in(int pfd, const char *ns);
 
-/* "pid:[4026531836]" -> 4026531836 */
+/* Namespace NS of PID under PROC, 0 for our own (the host's). */
 static unsigned long
 ns_inode(const char *proc, pid_t pid, const char *ns)
 {
-	char path[96], link[64];
-	ssize_t n;
+	char path[96];
 
 	if (pid == 0)	/* our own: the host's */
 		snprintf(path, sizeof(path), "%s/self/ns/%s", proc, ns);
 	else
 		snprintf(path, sizeof(path), "%s/%d/ns/%s", proc, (int)pid, ns);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return strchr(link, '[') ? strtoul(strchr(link, '[') + 1, NULL, 10) : 0;
+	return cfir_proc_inode_at(AT_FDCWD, path, ns);
 }
 
 static char *
@@ -316,15 +314,8 @@ cg_member(const char *text, const struct cfir_proc_list *r)
 static int
 add_entry(struct cfir_proc_list *l, pid_t pid, int found)
 {
-	struct cfir_proc_entry *ne;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 256;
-		ne = realloc(l->e, l->cap * sizeof(*ne));
-		if (ne == NULL)
-			return -1;
-		l->e = ne;
-	}
+	if (!cfir_util_grow((void **)&l->e, &l->cap, l->n, sizeof(*l->e), 256, SIZE_MAX / sizeof(*l->e)))
+		return -1;
 	l->e[l->n].pid = pid;
 	l->e[l->n].found = found;
 	l->n++;
@@ -412,7 +403,7 @@ by_pid(const void *a, const void *b)
 {
 	const struct cfir_proc_entry *x = a, *y = b;
 
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	return CFIR_UTIL_CMP(x->pid, y->pid);
 }
 
 /* Sort by PID and merge the entries of one PID (their ways of being found). */
@@ -490,23 +481,18 @@ cfir_proc_members(const struct cfir_target *t, const char *proc,
 	return r;
 }
 
+/*
+ * What a member shares with the init, read through one fd of it checked
+ * against the container's cgroup first: its PID and network namespaces
+ * and its cgroup; and whether the PID namespace is the container's own.
+ */
 static int
-members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
-	struct cfir_err *err)
+members_init(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
+	     struct cfir_err *err)
 {
 	cleanup_free char *cg = NULL;
 	cleanup_close int ipfd = -1;
-	unsigned long hostns;
-	bool per_process;
-	struct dirent *de;
-	int cgfd;
-	DIR *d;
 
-	memset(l, 0, sizeof(*l));
-	if (t->pid <= 0)
-		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no processes",
-				    t->name, t->status);
-	/* the init through one fd, checked against the container's cgroup first */
 	ipfd = cfir_target_pidfd(t, proc, err);
 	if (ipfd < 0)
 		return -1;
@@ -525,22 +511,17 @@ members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
 	 * in it and it is not the host's: a shared one (--pid host, or another
 	 * container's) would make every process there a "member".
 	 */
-	hostns = ns_inode(proc, 0, "pid");
-	l->pidns_shared = l->pidns == hostns || inner_pid(ipfd) != 1;
-	/*
-	 * The cgroup lists its own members: one read instead of one per
-	 * process. Any part of it that cannot be read (too deep, gone) and
-	 * every process's own cgroup line is read instead.
-	 */
-	cgfd = strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
-	per_process = cgfd < 0;
-	if (cgfd >= 0) {
-		if (cg_walk(cgfd, l, 0) < 0) {
-			l->n = 0;
-			per_process = true;
-		}
-		close(cgfd);
-	}
+	l->pidns_shared = l->pidns == ns_inode(proc, 0, "pid") || inner_pid(ipfd) != 1;
+	return 0;
+}
+
+/* Every process of PROC in the PID namespace and, when PER_PROCESS, by its own cgroup line. */
+static int
+members_scan(const char *proc, struct cfir_proc_list *l, bool per_process, struct cfir_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+
 	d = opendir(proc);
 	if (d == NULL)
 		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
@@ -565,6 +546,38 @@ members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
 		}
 	}
 	closedir(d);
+	return 0;
+}
+
+static int
+members(const struct cfir_target *t, const char *proc, struct cfir_proc_list *l,
+	struct cfir_err *err)
+{
+	bool per_process;
+	int cgfd;
+
+	memset(l, 0, sizeof(*l));
+	if (t->pid <= 0)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no processes",
+				    t->name, t->status);
+	if (members_init(t, proc, l, err) < 0)
+		return -1;
+	/*
+	 * The cgroup lists its own members: one read instead of one per
+	 * process. Any part of it that cannot be read (too deep, gone) and
+	 * every process's own cgroup line is read instead.
+	 */
+	cgfd = strcmp(proc, "/proc") == 0 ? cg_dir(l) : -1;
+	per_process = cgfd < 0;
+	if (cgfd >= 0) {
+		if (cg_walk(cgfd, l, 0) < 0) {
+			l->n = 0;
+			per_process = true;
+		}
+		close(cgfd);
+	}
+	if (members_scan(proc, l, per_process, err) < 0)
+		return -1;
 	sort_merge(l);
 	if (cfir_interrupt_pending())
 		return cfir_err_interrupted(err);
@@ -690,11 +703,9 @@ static unsigned long
 ns_in(int pfd, const char *ns)
 {
 	char name[32];
-	cleanup_free char *l = NULL;
 
 	snprintf(name, sizeof(name), "ns/%s", ns);
-	l = link_at(pfd, name);
-	return l != NULL && strchr(l, '[') ? strtoul(strchr(l, '[') + 1, NULL, 10) : 0;
+	return cfir_proc_inode_at(pfd, name, ns);
 }
 
 static void
@@ -913,40 +924,16 @@ cfir_proc_info_free(struct cfir_proc_info *info)
 	info->args = NULL;
 }
 
-cJSON *
-cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
-		   struct cfir_proc_info *info)
+/* The process as the kernel names it: comm exact (status escapes it), the tree. */
+static void
+add_identity(cJSON *j, int pfd, const struct cfir_proc_status *s, struct cfir_proc_info *info)
 {
-	static const char *nss[] = { "pid", "net", "mnt", "uts", "ipc", "user", "cgroup" };
-	cleanup_free char *status = NULL, *stattext = NULL, *comm = NULL, *cmd = NULL, *env = NULL;
-	struct cfir_proc_status s;
-	struct cfir_proc_stat st;
-	cJSON *j = cJSON_CreateObject(), *caps, *ns;
-	char t[CFIR_TIME_LEN];
-	unsigned long userns = 0, inode;
-	size_t len = 0, i;
-	bool trunc = false;
-	long long btime;
-	long hz;
-	struct stat sb;
+	cleanup_free char *comm = NULL;
+	char state[2] = { s->state, '\0' };
+	size_t len = 0;
+	cJSON *nspid;
+	int i;
 
-	memset(info, 0, sizeof(*info));
-	info->pid = pid;
-	cfir_json_add_num(j, "pid", pid);
-	stattext = pfd >= 0 ? read_in(pfd, "stat", SMALL, &len, NULL) : NULL;
-	status = stattext ? read_in(pfd, "status", SMALL, NULL, NULL) : NULL;
-	if (stattext == NULL || status == NULL || cfir_proc_stat_parse(stattext, len, &st) < 0 ||
-	    cfir_proc_status_parse(status, strlen(status), &s) < 0) {
-		info->gone = true;
-		cJSON_AddBoolToObject(j, "gone", true);
-		return j;
-	}
-	info->ppid = s.ppid;
-	info->state = s.state;
-	info->starttime = st.starttime;
-	info->uid = s.uid[0];
-
-	/* comm as the kernel keeps it, exact (status escapes it) */
 	comm = read_in(pfd, "comm", 64, &len, NULL);
 	if (comm != NULL) {
 		if (len > 0 && comm[len - 1] == '\n')
@@ -955,75 +942,111 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 		memcpy(info->comm, comm, info->commlen);
 		cfir_json_add_bytes(j, "comm", comm, len);
 	}
-	ns = cJSON_AddArrayToObject(j, "nspid");
-	for (i = 0; i < (size_t)s.nnspid; i++)
-		cJSON_AddItemToArray(ns, cJSON_CreateNumber(s.nspid[i]));
-	cfir_json_add_num(j, "ppid", s.ppid);
-	snprintf(t, sizeof(t), "%c", s.state);
-	cfir_json_add_str(j, "state", t);
-	cJSON_AddItemToObject(j, "uids", ids_json(s.uid));
-	cJSON_AddItemToObject(j, "gids", ids_json(s.gid));
+	nspid = cJSON_AddArrayToObject(j, "nspid");
+	for (i = 0; i < s->nnspid; i++)
+		cJSON_AddItemToArray(nspid, cJSON_CreateNumber(s->nspid[i]));
+	cfir_json_add_num(j, "ppid", s->ppid);
+	cfir_json_add_str(j, "state", state);
+	cJSON_AddItemToObject(j, "uids", ids_json(s->uid));
+	cJSON_AddItemToObject(j, "gids", ids_json(s->gid));
+}
 
-	cmd = read_in(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
+/* cmdline whole in the JSON; for the tree a line, bounded, NULs as spaces. */
+static void
+add_cmdline(cJSON *j, int pfd, struct cfir_proc_info *info)
+{
+	size_t len = 0, i;
+	bool trunc = false;
+	cleanup_free char *cmd = read_in(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
+
 	cJSON_AddItemToObject(j, "cmdline", cmd ? strings_json(cmd, len) : cJSON_CreateArray());
 	if (trunc)
 		cJSON_AddBoolToObject(j, "cmdline_truncated", true);
-	if (cmd != NULL) {
-		/* for the tree: a line, bounded; the JSON keeps every byte */
-		if (len > CFIR_PROC_ARGS_MAX)
-			len = CFIR_PROC_ARGS_MAX;
-		info->args = malloc(len + 1);
-		if (info->args != NULL) {
-			for (i = 0; i < len; i++)
-				info->args[i] = cmd[i] ? cmd[i] : ' ';
-			while (len > 0 && info->args[len - 1] == ' ')
-				len--;
-			info->args[len] = '\0';
-			info->argslen = len;
-		}
-	}
-	if (o->environ) {
-		trunc = false;
-		env = read_in(pfd, "environ", SMALL, &len, &trunc);
-		cJSON_AddItemToObject(j, "environ", env ? strings_json(env, len) : cJSON_CreateNull());
-		if (trunc)
-			cJSON_AddBoolToObject(j, "environ_truncated", true);
-	}
+	if (cmd == NULL)
+		return;
+	if (len > CFIR_PROC_ARGS_MAX)
+		len = CFIR_PROC_ARGS_MAX;
+	info->args = malloc(len + 1);
+	if (info->args == NULL)
+		return;
+	for (i = 0; i < len; i++)
+		info->args[i] = cmd[i] ? cmd[i] : ' ';
+	while (len > 0 && info->args[len - 1] == ' ')
+		len--;
+	info->args[len] = '\0';
+	info->argslen = len;
+}
+
+static void
+add_environ(cJSON *j, int pfd)
+{
+	size_t len = 0;
+	bool trunc = false;
+	cleanup_free char *env = read_in(pfd, "environ", SMALL, &len, &trunc);
+
+	cJSON_AddItemToObject(j, "environ", env ? strings_json(env, len) : cJSON_CreateNull());
+	if (trunc)
+		cJSON_AddBoolToObject(j, "environ_truncated", true);
+}
+
+/* exe, cwd and root; the binary also by the kernel's reference, not a path the container controls */
+static void
+add_paths(cJSON *j, int pfd, struct cfir_proc_info *info)
+{
+	const cJSON *exe;
+	struct stat sb;
+	size_t n;
 
 	add_link(j, "exe", pfd, "exe");
-	{
-		const cJSON *exe = cJSON_GetObjectItem(j, "exe");
-		size_t n = cJSON_IsString(exe) ? strlen(exe->valuestring) : 0;
-
-		info->exe_deleted = n >= 10 && strcmp(exe->valuestring + n - 10, " (deleted)") == 0;
-		cJSON_AddBoolToObject(j, "exe_deleted", info->exe_deleted);
-	}
-	/* the kernel's reference to the binary, not a path the container controls */
+	exe = cJSON_GetObjectItem(j, "exe");
+	n = cJSON_IsString(exe) ? strlen(exe->valuestring) : 0;
+	info->exe_deleted = n >= 10 && strcmp(exe->valuestring + n - 10, " (deleted)") == 0;
+	cJSON_AddBoolToObject(j, "exe_deleted", info->exe_deleted);
 	if (fstatat(pfd, "exe", &sb, 0) == 0) {
 		info->exe_dev = sb.st_dev;
 		info->exe_ino = sb.st_ino;
 	}
 	add_link(j, "cwd", pfd, "cwd");
 	add_link(j, "root", pfd, "root");
+}
+
+/* When it started, from its start time in clock ticks after boot. */
+static void
+add_start(cJSON *j, unsigned long long starttime)
+{
+	char t[CFIR_TIME_LEN];
+	long long btime;
+	long hz;
 
 	cfir_proc_clock(&btime, &hz);
 	if (hz > 0 && btime > 0) {
-		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(st.starttime / (unsigned long long)hz)),
-				       .tv_nsec = (long)(st.starttime % (unsigned long long)hz) * (1000000000L / hz) };
+		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(starttime / (unsigned long long)hz)),
+				       .tv_nsec = (long)(starttime % (unsigned long long)hz) * (1000000000L / hz) };
 
 		cfir_util_time_rfc3339(&ts, t);
 		cfir_json_add_str(j, "start", t);
 	}
+}
+
+/* Capabilities, seccomp, no_new_privs, namespaces and the IDs they map to on the host. */
+static void
+add_privileges(cJSON *j, int pfd, const struct cfir_proc_status *s)
+{
+	static const char *nss[] = { "pid", "net", "mnt", "uts", "ipc", "user", "cgroup" };
+	unsigned long userns = 0, inode;
+	cJSON *caps, *ns;
+	size_t i;
+
 	caps = cJSON_AddObjectToObject(j, "caps");
-	cJSON_AddItemToObject(caps, "effective", cfir_caps_describe(s.cap_eff));
-	cJSON_AddItemToObject(caps, "permitted", cfir_caps_describe(s.cap_prm));
-	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_describe(s.cap_inh));
-	cJSON_AddItemToObject(caps, "bounding", cfir_caps_describe(s.cap_bnd));
-	cJSON_AddItemToObject(caps, "ambient", cfir_caps_describe(s.cap_amb));
-	cfir_json_add_str(j, "seccomp", s.seccomp == 0 ? "disabled" : s.seccomp == 1 ? "strict" :
-					 s.seccomp == 2 ? "filter" : NULL);
-	if (s.no_new_privs >= 0)
-		cJSON_AddBoolToObject(j, "no_new_privs", s.no_new_privs == 1);
+	cJSON_AddItemToObject(caps, "effective", cfir_caps_describe(s->cap_eff));
+	cJSON_AddItemToObject(caps, "permitted", cfir_caps_describe(s->cap_prm));
+	cJSON_AddItemToObject(caps, "inheritable", cfir_caps_describe(s->cap_inh));
+	cJSON_AddItemToObject(caps, "bounding", cfir_caps_describe(s->cap_bnd));
+	cJSON_AddItemToObject(caps, "ambient", cfir_caps_describe(s->cap_amb));
+	cfir_json_add_str(j, "seccomp", s->seccomp == 0 ? "disabled" : s->seccomp == 1 ? "strict" :
+					 s->seccomp == 2 ? "filter" : NULL);
+	if (s->no_new_privs >= 0)
+		cJSON_AddBoolToObject(j, "no_new_privs", s->no_new_privs == 1);
 	ns = cJSON_AddObjectToObject(j, "ns");
 	for (i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
 		inode = ns_in(pfd, nss[i]);
@@ -1031,14 +1054,48 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 		if (strcmp(nss[i], "user") == 0)
 			userns = inode;
 	}
-	cJSON_AddItemToObject(j, "host_uids", host_ids(pfd, userns, "uid_map", s.uid));
-	cJSON_AddItemToObject(j, "host_gids", host_ids(pfd, userns, "gid_map", s.gid));
+	cJSON_AddItemToObject(j, "host_uids", host_ids(pfd, userns, "uid_map", s->uid));
+	cJSON_AddItemToObject(j, "host_gids", host_ids(pfd, userns, "gid_map", s->gid));
+}
+
+cJSON *
+cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
+		   struct cfir_proc_info *info)
+{
+	cleanup_free char *status = NULL, *stattext = NULL;
+	struct cfir_proc_status s;
+	struct cfir_proc_stat st;
+	cJSON *j = cJSON_CreateObject();
+	size_t len = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->pid = pid;
+	cfir_json_add_num(j, "pid", pid);
+	stattext = pfd >= 0 ? read_in(pfd, "stat", SMALL, &len, NULL) : NULL;
+	status = stattext ? read_in(pfd, "status", SMALL, NULL, NULL) : NULL;
+	if (stattext == NULL || status == NULL || cfir_proc_stat_parse(stattext, len, &st) < 0 ||
+	    cfir_proc_status_parse(status, strlen(status), &s) < 0) {
+		info->exited = true;
+		cJSON_AddBoolToObject(j, "gone", true);
+		return j;
+	}
+	info->ppid = s.ppid;
+	info->state = s.state;
+	info->starttime = st.starttime;
+	info->uid = s.uid[0];
+	add_identity(j, pfd, &s, info);
+	add_cmdline(j, pfd, info);
+	if (o->environ)
+		add_environ(j, pfd);
+	add_paths(j, pfd, info);
+	add_start(j, st.starttime);
+	add_privileges(j, pfd, &s);
 	add_fds(j, pfd);
 	add_maps(j, pfd);
 
 	/* still the same process? Its /proc fd fails once it has exited */
 	if (faccessat(pfd, "stat", R_OK, 0) < 0) {
-		info->gone = true;
+		info->exited = true;
 		cJSON_AddBoolToObject(j, "gone", true);
 	}
 	return j;

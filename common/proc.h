@@ -37,6 +37,19 @@ struct cfir_proc_stat {
 /* /proc/PID/stat: the fields after the last ')' (comm may hold anything). */
 int cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s);
 
+/*
+ * The inode an anonymous /proc link names: "KIND:[N]" ("net:[4026531840]",
+ * "socket:[12345]") puts N in *INO and returns 0; any other text, or
+ * another KIND, returns -1.
+ */
+int cfir_proc_link_inode(const char *link, const char *kind, unsigned long *ino);
+/*
+ * The same read from the link NAME under DFD ("ns/net" under a /proc/PID
+ * fd, or a whole path with AT_FDCWD): N, or 0 when it cannot be read or
+ * is not KIND's.
+ */
+unsigned long cfir_proc_inode_at(int dfd, const char *name, const char *kind);
+
 struct cfir_proc_map {
 	uint64_t start, end, offset;
 	char perms[5];
@@ -61,8 +74,6 @@ int cfir_proc_maps_each(int pfd, cfir_proc_map_fn fn, void *ctx, struct cfir_err
  */
 bool cfir_proc_map_anon_exec(const struct cfir_proc_map *m);
 
-/* Capability names of a mask, as a JSON array ("CAP_SYS_ADMIN", ...). */
-cJSON *cfir_caps_describe(uint64_t mask);
 
 /* ---- processes of a container ---- */
 
@@ -118,7 +129,7 @@ struct cfir_proc_info {
 	char comm[64];		/* exact bytes */
 	size_t commlen;
 	unsigned long long starttime;
-	bool gone;		/* vanished while it was read */
+	bool exited;		/* vanished while it was read */
 	bool exe_deleted;
 	dev_t exe_dev;
 	ino_t exe_ino;

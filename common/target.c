@@ -46,16 +46,6 @@
 
 #define PROC_FILE_MAX (4u << 20)
 
-static const char *
-jstr(const cJSON *o, const char *a, const char *b)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, a);
-
-	if (b != NULL)
-		j = cJSON_GetObjectItemCaseSensitive(j, b);
-	return cJSON_IsString(j) ? j->valuestring : NULL;
-}
-
 static bool
 jbool(const cJSON *o, const char *a, const char *b)
 {
@@ -93,17 +83,17 @@ cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 	t->inspect_raw[len] = '\0';
 	t->inspect_len = len;
 
-	id = jstr(t->inspect, "Id", NULL);
+	id = cfir_json_str(t->inspect, "Id");
 	if (id == NULL || strlen(id) != 64 || !is_hex(id, 64))
 		return cfir_err_set(err, EX_DATAERR, 0, "engine: inspect reply has no valid Id");
 	memcpy(t->id, id, 65);
 	memcpy(t->id12, id, 12);
 	t->id12[12] = '\0';
-	name = jstr(t->inspect, "Name", NULL);
+	name = cfir_json_str(t->inspect, "Name");
 	t->name = xstrdup(name && name[0] == '/' ? name + 1 : name ? name : t->id12);
-	t->image = xstrdup(jstr(t->inspect, "Config", "Image"));
-	t->image_id = xstrdup(jstr(t->inspect, "Image", NULL));
-	t->status = xstrdup(jstr(t->inspect, "State", "Status"));
+	t->image = xstrdup(cfir_json_str(cfir_json_get(t->inspect, "Config"), "Image"));
+	t->image_id = xstrdup(cfir_json_str(t->inspect, "Image"));
+	t->status = xstrdup(cfir_json_str(cfir_json_get(t->inspect, "State"), "Status"));
 	t->running = jbool(t->inspect, "State", "Running");
 	t->paused = jbool(t->inspect, "State", "Paused");
 	t->tty = jbool(t->inspect, "Config", "Tty");
@@ -112,11 +102,11 @@ cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 	t->pid = cJSON_IsNumber(pid) && pid->valuedouble > 0 &&
 			 pid->valuedouble < INT_MAX ? (pid_t)pid->valuedouble : 0;
 	gd = cJSON_GetObjectItemCaseSensitive(t->inspect, "GraphDriver");
-	t->driver = xstrdup(jstr(gd, "Name", NULL));
-	t->graph.upper = xstrdup(jstr(gd, "Data", "UpperDir"));
-	t->graph.work = xstrdup(jstr(gd, "Data", "WorkDir"));
-	t->merged = xstrdup(jstr(gd, "Data", "MergedDir"));
-	lower = jstr(gd, "Data", "LowerDir");
+	t->driver = xstrdup(cfir_json_str(gd, "Name"));
+	t->graph.upper = xstrdup(cfir_json_str(cfir_json_get(gd, "Data"), "UpperDir"));
+	t->graph.work = xstrdup(cfir_json_str(cfir_json_get(gd, "Data"), "WorkDir"));
+	t->merged = xstrdup(cfir_json_str(cfir_json_get(gd, "Data"), "MergedDir"));
+	lower = cfir_json_str(cfir_json_get(gd, "Data"), "LowerDir");
 	if (lower != NULL) {
 		cleanup_free char *opt = NULL;
 
@@ -182,7 +172,7 @@ ambiguous(struct cfir_engine *e, const char *ref, struct cfir_err *err)
 	if (cfir_engine_json(e, "GET", "/containers/json?all=1", NULL, &list, err) < 0)
 		return -1;
 	cJSON_ArrayForEach(c, list) {
-		id = jstr(c, "Id", NULL);
+		id = cfir_json_str(c, "Id");
 		if (id == NULL || strncmp(id, ref, reflen) != 0)
 			continue;
 		names = cJSON_GetObjectItemCaseSensitive(c, "Names");
@@ -285,7 +275,7 @@ int
 cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved, struct cfir_err *err)
 {
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(t->inspect, "NetworkSettings");
-	const char *key = jstr(ns, "SandboxKey", NULL);
+	const char *key = cfir_json_str(ns, "SandboxKey");
 	cleanup_close int pfd = -1, initfd = -1, sfd = -1;
 	struct stat a, b;
 
@@ -466,15 +456,11 @@ rootfs_copy(struct cfir_rootfs *d, const struct cfir_rootfs *s, const char *fsty
 	return 0;
 }
 
-int
-cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err)
+/* The root filesystem as the engine gives it, every earlier answer dropped. */
+static int
+rootfs_from_engine(struct cfir_target *t, bool overlay, struct cfir_err *err)
 {
-	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL, *msg = NULL;
-	struct cfir_rootfs host = { 0 }, view = { 0 };
-	struct cfir_mount hm, vm;
-	struct cfir_err ierr = { 0 };
-	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0, unconfirmed = false;
-	int r = 0;
+	char *msg = NULL;
 
 	free(t->rootfs_check);
 	t->rootfs_check = NULL;
@@ -485,12 +471,27 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		if (asprintf(&msg, "unavailable: the engine gave no overlay upper directory (storage driver '%s')",
 			     t->driver ? t->driver : "none") < 0)
 			msg = NULL;
-		set_check(t, steal_pointer(&msg), "unavailable");
-	} else {
-		if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
-			return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
-		t->rootfs_from = "engine";
+		set_check(t, msg, "unavailable");
+		return 0;
 	}
+	if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
+	t->rootfs_from = "engine";
+	return 0;
+}
+
+int
+cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err)
+{
+	cleanup_free char *path = NULL, *hline = NULL, *vline = NULL, *msg = NULL;
+	struct cfir_rootfs host = { 0 }, view = { 0 };
+	struct cfir_mount hm, vm;
+	struct cfir_err ierr = { 0 };
+	bool overlay = t->driver != NULL && strncmp(t->driver, "overlay", 7) == 0, unconfirmed = false;
+	int r = 0;
+
+	if (rootfs_from_engine(t, overlay, err) < 0)
+		return -1;
 	if (t->pid <= 0) {
 		if (t->rootfs_check == NULL)
 			set_check(t, NULL, "unavailable: the container has no process");

@@ -175,6 +175,27 @@ cfir_util_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
 	return r;
 }
 
+bool
+cfir_util_grow(void **v, size_t *cap, size_t n, size_t size, size_t first, size_t max)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	if (n >= max)
+		return false;
+	ncap = *cap ? 2 * *cap : first;
+	if (ncap > max)
+		ncap = max;
+	nv = realloc(*v, ncap * size);
+	if (nv == NULL)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
 int
 cfir_util_write_all(int fd, const void *buf, size_t len)
 {

@@ -12,6 +12,9 @@
 
 #define CFIR_TIME_LEN 40
 
+/* -1, 0 or 1 as A is below, equal to or above B: for qsort comparators. */
+#define CFIR_UTIL_CMP(a, b) (((a) > (b)) - ((a) < (b)))
+
 /*
  * Read at most MAX bytes of a file (a /proc file, say) into a malloc'd,
  * NUL-terminated buffer; *truncated says whether more was there.
@@ -41,6 +44,13 @@ int cfir_util_parse_size(const char *s, uint64_t *out);
  * that ran main to leave a critical section.
  */
 int cfir_util_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
+
+/*
+ * Room in the array *V (N elements used of *CAP, each SIZE bytes) for one
+ * more: the capacity doubles from FIRST, never past MAX elements. False,
+ * with *V and *CAP as they were, when MAX or memory says no.
+ */
+bool cfir_util_grow(void **v, size_t *cap, size_t n, size_t size, size_t first, size_t max);
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int cfir_util_write_all(int fd, const void *buf, size_t len);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/capture.h"
+#include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/netsock.h"
 #include "common/proc.h"
@@ -328,9 +329,9 @@ announce(const struct tool_step *s, const struct capture_opts *co)
 		return;
 	for (i = 0; i < co->ifs.n; i++)
 		if (co->ifs.v[i].problem[0] == '\0')
-			cfir_note("capturing on %s (host %s)", co->ifs.v[i].name, co->ifs.v[i].dev);
+			cfir_err_note("capturing on %s (host %s)", co->ifs.v[i].name, co->ifs.v[i].dev);
 	if (co->o.filter != NULL)
-		cfir_note("filter: %s", co->o.filter);
+		cfir_err_note("filter: %s", co->o.filter);
 }
 
 static int
@@ -345,6 +346,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	(void)argc, (void)argv;
 	rc = cfir_capture_start(&cap, s->bag, &co->o, co->ifs.v, co->ifs.n, &s->err);
 	if (rc == 0) {
+		tool_warn_lines(s, cfir_capture_notices(cap));
 		announce(s, co);
 		rc = cfir_capture_wait(cap, &details, &s->err);
 	}

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "common/capture.h"
+#include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/hunt.h"
 #include "common/minisign.h"
@@ -73,7 +74,7 @@ step_done(struct collection *r, const char *name, int rc, double t0, const char 
 	if (rc != 0 && r->first_fail == 0)
 		r->first_fail = rc;
 	if (r->tty)
-		cfir_note("collect: [%u/%u] %-8s %s (%.1f s)%s%s", ++r->n, r->total, name, rc == 0 ? "ok" : "FAILED",
+		cfir_err_note("collect: [%u/%u] %-8s %s (%.1f s)%s%s", ++r->n, r->total, name, rc == 0 ? "ok" : "FAILED",
 			  now_s() - t0, note ? ": " : "", note ? note : "");
 }
 
@@ -199,6 +200,7 @@ capture_start(struct collection *r, const struct copts *o, struct bgcap *bc)
 	}
 	if (cfir_capture_start(&bc->c, r->bag, &co, ifs.v, ifs.n, &err) < 0)
 		goto fail;
+	tool_warn_lines(NULL, cfir_capture_notices(bc->c));
 	cfir_capture_ifaces_free(&ifs);
 	return;
 fail:

@@ -104,7 +104,7 @@ main(int argc, char **argv)
 		g.bag = NULL;
 	g.meta.case_id = getenv("CFIR_CASE");
 	g.meta.examiner = getenv("CFIR_EXAMINER");
-	g.meta.say = cfir_err_warn;	/* why a bag makes cfir wait, before it waits */
+	g.meta.say = tool_say;	/* why a bag makes cfir wait, before it waits */
 	memcpy(longopts, tool_global_longopts, sizeof(tool_global_longopts));
 	longopts[TOOL_GLOBAL_LONGOPTS] = (struct option){ "version", no_argument, NULL, 'V' };
 	longopts[TOOL_GLOBAL_LONGOPTS + 1] = (struct option){ NULL, 0, NULL, 0 };

@@ -207,7 +207,7 @@ group_by_inode(struct recovery *rc, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!p[i].info.gone && p[i].info.exe_ino != 0)
+		if (!p[i].info.exited && p[i].info.exe_ino != 0)
 			rc->idx[rc->ni++] = i;
 	sort_base = p;
 	qsort(rc->idx, rc->ni, sizeof(*rc->idx), by_inode);
@@ -385,7 +385,7 @@ tree_command(struct cfir_text *t, const struct proc *p, int depth)
 	}
 	if (p->info.exe_deleted)
 		cfir_text_printf(t, "  (deleted executable)");
-	if (p->info.gone)
+	if (p->info.exited)
 		cfir_text_printf(t, "  (gone)");
 }
 
@@ -519,7 +519,7 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 	p->info.pid = e->pid;
 	p->found = e->found;
 	if (pfd < 0) {
-		p->info.gone = true;
+		p->info.exited = true;
 		return;
 	}
 	/* the name its executable's copy gets */
@@ -650,7 +650,7 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
 		size_t jlen;
 
-		ps->vanished += ps->p[i].info.gone;
+		ps->vanished += ps->p[i].info.exited;
 		ps->np++;
 		js = cfir_json_print(j, &jlen);
 		if (js == NULL)

@@ -206,13 +206,35 @@ tool_usage(const char *usage, bool error)
 }
 
 void
-tool_notices(struct cfir_bag *bag)
+tool_say(const char *fmt, ...)
 {
-	cleanup_free char *n = bag ? cfir_bag_notices(bag) : NULL;
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cfir_err_warn("%s", buf);
+}
+
+void
+tool_warn_lines(struct tool_step *s, char *lines)
+{
+	cleanup_free char *n = lines;
 	char *line, *save = NULL;
 
-	for (line = n ? strtok_r(n, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
-		cfir_err_warn("%s", line);
+	for (line = n ? strtok_r(n, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		if (s != NULL)
+			tool_warn(s, "%s", line);
+		else
+			cfir_err_warn("%s", line);
+	}
+}
+
+void
+tool_notices(struct cfir_bag *bag)
+{
+	tool_warn_lines(NULL, bag ? cfir_bag_notices(bag) : NULL);
 }
 
 int

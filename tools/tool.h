@@ -147,6 +147,10 @@ int tool_bag_open(const struct cfir_global *g, const char *dir, const char *defa
 		  struct cfir_bag **bp, struct cfir_err *err);
 /* What the bag has to tell the examiner, on stderr. */
 void tool_notices(struct cfir_bag *bag);
+/* Each line of LINES (taken over, may be NULL) as a warning: S's when given, for its record. */
+void tool_warn_lines(struct tool_step *s, char *lines);
+/* A warning said now, for the library's callbacks (the bag's lock wait). */
+void tool_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
 int tool_usage(const char *usage, bool error);

@@ -1,6 +1,7 @@
 /* fuzz: /proc/PID/status of a container process */
 #include <stdint.h>
 
+#include "common/caps.h"
 #include "common/proc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -14,6 +14,7 @@
 #include <net/if.h>
 
 #include "common/bag.h"
+#include "common/caps.h"
 #include "common/capture.h"
 #include "common/cleanup.h"
 #include "common/netlink.h"

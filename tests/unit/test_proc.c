@@ -1,6 +1,8 @@
 /* test_proc.c - /proc parsers on recorded and crafted text */
+#include <fcntl.h>
 #include <stdlib.h>
 
+#include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/proc.h"
 #include "tests/unit/unit.h"
@@ -69,7 +71,28 @@ maps(void)
 	CHECK(cfir_proc_maps_line(d, &m) < 0);
 }
 
+static void
+link_inode(void)
+{
+	unsigned long ino = 7;
+
+	CHECK(cfir_proc_link_inode("net:[4026531840]", "net", &ino) == 0 && ino == 4026531840ul);
+	CHECK(cfir_proc_link_inode("socket:[12345]", "socket", &ino) == 0 && ino == 12345);
+	CHECK(cfir_proc_link_inode("pid:[4026531836]", "pid", &ino) == 0 && ino == 4026531836ul);
+	ino = 7;
+	CHECK(cfir_proc_link_inode("pipe:[12345]", "socket", &ino) < 0);
+	CHECK(cfir_proc_link_inode("net:[4026531840]", "ne", &ino) < 0);
+	CHECK(cfir_proc_link_inode("socket:[12345]x", "socket", &ino) < 0);
+	CHECK(cfir_proc_link_inode("socket:[]", "socket", &ino) < 0);
+	CHECK(cfir_proc_link_inode("socket:[-1]", "socket", &ino) < 0);
+	CHECK(cfir_proc_link_inode("socket:[99999999999999999999999]", "socket", &ino) < 0);
+	CHECK(cfir_proc_link_inode("/etc/passwd", "mnt", &ino) < 0 && ino == 7);
+	CHECK(cfir_proc_inode_at(AT_FDCWD, "/proc/self/ns/net", "net") != 0);
+	CHECK(cfir_proc_inode_at(AT_FDCWD, "/proc/self/ns/net", "pid") == 0);
+}
+
 UNIT_SUITE(proc_tests) = {
+	{ "proc: namespace and socket inodes of /proc links, nothing else", link_inode },
 	{ "proc: status fields, NSpid chain, capabilities by name", status },
 	{ "proc: stat after the last ')' of a hostile comm", stat_comm_with_parens },
 	{ "proc: maps lines, deleted files, anonymous executable", maps },
