@@ -95,21 +95,29 @@ cfir_err_str(const struct cfir_err *e)
 
 /* Messages quote names from containers and engines: escape them all. */
 void
+cfir_err_vsay(const char *kind, const char *fmt, va_list ap)
+{
+	struct cfir_text msg = { 0 }, line = { 0 };
+
+	cfir_text_vprintf(&msg, fmt, ap);
+	cfir_text_printf(&line, kind ? "cfir: %s: " : "cfir: ", kind);
+	cfir_vis_text(&line, msg.p ? msg.p : "", msg.len < 1023 ? msg.len : 1023, 0);
+	cfir_text_add(&line, "\n", 1);
+	fflush(stdout);
+	if (line.p != NULL)
+		fwrite(line.p, 1, line.len, stderr);
+	free(msg.p);
+	free(line.p);
+}
+
+void
 cfir_err_say(const char *kind, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	cfir_err_vsay(kind, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	fflush(stdout);
-	fprintf(stderr, kind ? "cfir: %s: " : "cfir: ", kind);
-	cfir_vis(stderr, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-	fputc('\n', stderr);
 }
 
 void

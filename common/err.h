@@ -37,6 +37,7 @@ const char *cfir_err_str(const struct cfir_err *e);
 
 /* "cfir: KIND: message" on stderr, for the runner; the library never prints. */
 void cfir_err_say(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cfir_err_vsay(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 #define cfir_err_warn(...) cfir_err_say("warning", __VA_ARGS__)
 #define cfir_err_print(...) cfir_err_say("error", __VA_ARGS__)
 /* What cfir does now: "cfir: capturing on eth0" */

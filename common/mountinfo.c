@@ -96,11 +96,7 @@ cfir_mountinfo_parse_line(char *line, struct cfir_mount *m)
 void
 cfir_mountinfo_rootfs_free(struct cfir_rootfs *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->nlower; i++)
-		free(r->lower[i]);
-	free(r->lower);
+	cfir_util_free_strv(r->lower, r->nlower);
 	free(r->fstype);
 	free(r->source);
 	free(r->upper);

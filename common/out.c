@@ -69,6 +69,23 @@ is_dangerous(unsigned cp)
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
 }
 
+/* The two-character escape text and JSON share, or NULL. */
+static const char *
+short_escape(unsigned cp)
+{
+	switch (cp) {
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	}
+	return NULL;
+}
+
 void
 cfir_text_add(struct cfir_text *t, const void *s, size_t n)
 {
@@ -101,30 +118,27 @@ text_puts(struct cfir_text *t, const char *s)
 }
 
 void
-cfir_text_printf(struct cfir_text *t, const char *fmt, ...)
+cfir_text_vprintf(struct cfir_text *t, const char *fmt, va_list ap)
 {
-	char buf[256], *big = NULL;
-	va_list ap;
-	int n;
+	char *p = NULL;
+	int n = vasprintf(&p, fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(buf)) {
-		cfir_text_add(t, buf, (size_t)n);
-		return;
-	}
-	va_start(ap, fmt);
-	n = vasprintf(&big, fmt, ap);
-	va_end(ap);
 	if (n < 0) {
 		t->oom = true;
 		return;
 	}
-	cfir_text_add(t, big, (size_t)n);
-	free(big);
+	cfir_text_add(t, p, (size_t)n);
+	free(p);
+}
+
+void
+cfir_text_printf(struct cfir_text *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfir_text_vprintf(t, fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -132,6 +146,7 @@ cfir_vis_text(struct cfir_text *dst, const void *buf, size_t len, unsigned flags
 {
 	const unsigned char *s = buf;
 	char esc[16];
+	const char *e;
 	unsigned cp;
 	size_t i = 0, n;
 
@@ -154,14 +169,8 @@ cfir_vis_text(struct cfir_text *dst, const void *buf, size_t len, unsigned flags
 			i++;
 			continue;
 		}
-		if (cp == '\\')
-			text_puts(dst, "\\\\");
-		else if (cp == '\n')
-			text_puts(dst, "\\n");
-		else if (cp == '\r')
-			text_puts(dst, "\\r");
-		else if (cp == '\t')
-			text_puts(dst, "\\t");
+		if ((e = short_escape(cp)) != NULL)
+			text_puts(dst, e);
 		else if (cp < 0x80 && is_dangerous(cp)) {
 			snprintf(esc, sizeof(esc), "\\x%02x", cp);
 			text_puts(dst, esc);
@@ -199,6 +208,7 @@ sb_string(struct cfir_text *b, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, n, len = strlen(str);
 	char esc[8];
+	const char *e;
 	unsigned cp;
 
 	cfir_text_add(b, "\"", 1);
@@ -211,14 +221,8 @@ sb_string(struct cfir_text *b, const char *str)
 		}
 		if (cp == '"')
 			text_puts(b, "\\\"");
-		else if (cp == '\\')
-			text_puts(b, "\\\\");
-		else if (cp == '\n')
-			text_puts(b, "\\n");
-		else if (cp == '\t')
-			text_puts(b, "\\t");
-		else if (cp == '\r')
-			text_puts(b, "\\r");
+		else if ((e = short_escape(cp)) != NULL)
+			text_puts(b, e);
 		else if (is_dangerous(cp)) {
 			snprintf(esc, sizeof(esc), "\\u%04x", cp);
 			text_puts(b, esc);
@@ -550,6 +554,19 @@ cfir_out_line(struct cfir_out *o, const cJSON *rec, void (*fn)(struct cfir_text 
 	if (!text_on(o))
 		return 0;
 	fn(&raw, rec);
+	put_cell(&line, &raw, 0, false, false);
+	free(raw.p);
+	return put_line(o, &line);
+}
+
+int
+cfir_out_note(struct cfir_out *o, const char *text)
+{
+	struct cfir_text raw = { 0 }, line = { 0 };
+
+	if (!text_on(o))
+		return 0;
+	cfir_text_add(&raw, text, strlen(text));
 	put_cell(&line, &raw, 0, false, false);
 	free(raw.p);
 	return put_line(o, &line);

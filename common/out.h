@@ -2,6 +2,7 @@
 #ifndef CFIR_OUT_H
 #define CFIR_OUT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ struct cfir_text {
 void cfir_text_add(struct cfir_text *t, const void *s, size_t n);
 void cfir_text_printf(struct cfir_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void cfir_text_vprintf(struct cfir_text *t, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /*
  * One description of a field serves both renderings: JSON is the record
@@ -84,6 +87,9 @@ int cfir_out_row(struct cfir_out *o, const cJSON *row, const struct cfir_field *
 /* One line of text only, from the record by FN: a table's caption, a note. */
 int cfir_out_line(struct cfir_out *o, const cJSON *rec,
 		  void (*fn)(struct cfir_text *t, const cJSON *rec));
+
+/* One fixed line of text only: a caption, a note. */
+int cfir_out_note(struct cfir_out *o, const char *text);
 
 /* A member by its path ("a.b"), NULL when absent. */
 const cJSON *cfir_json_get(const cJSON *o, const char *path);

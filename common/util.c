@@ -324,3 +324,11 @@ cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct 
 			return 0;
 	}
 }
+
+void
+cfir_util_free_strv(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}

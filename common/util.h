@@ -54,6 +54,8 @@ bool cfir_util_grow(void **v, size_t *cap, size_t n, size_t size, size_t first, 
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int cfir_util_write_all(int fd, const void *buf, size_t len);
+/* Free the N strings of V, then V. */
+void cfir_util_free_strv(char **v, size_t n);
 
 /*
  * Each line of FD (NUL-terminated in place, without its newline) to FN,

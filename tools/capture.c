@@ -233,27 +233,18 @@ title(struct cfir_text *t, const cJSON *r)
 
 static const struct cfir_view view = { title, NULL };
 
-static const struct cfir_field file_cols[] = {
-	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
-	{ "path", "PATH", CFIR_FMT_STR, 0, 0, NULL },
-	{ 0 },
-};
-
 /* One record an interface, then its files with their hashes. */
 static void
 output(struct tool_step *s, const cJSON *recs)
 {
-	const cJSON *r, *p;
+	const cJSON *r;
 
 	cJSON_ArrayForEach(r, recs) {
 		if (num(r, "dropped") > 0 || num(r, "ifdropped") > 0)
 			tool_warn(s, "%s: %.0f packets dropped by the kernel, %.0f by the interface: the capture is "
 				  "incomplete", cfir_json_str(r, "iface"), num(r, "dropped"), num(r, "ifdropped"));
 		cfir_out_record(s->out, r, &view);
-		if (s->out->format == CFIR_FORMAT_JSON)
-			continue;
-		cJSON_ArrayForEach(p, cJSON_GetObjectItem(r, "files"))
-			cfir_out_row(s->out, p, file_cols);
+		tool_artifacts(s->out, cJSON_GetObjectItem(r, "files"));
 	}
 }
 
@@ -382,17 +373,14 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char capture_usage[] =
+	"usage: cfir capture [-h] [-o bag] [--case case] [--examiner name] [-d seconds]\n"
+	"                    [-c packets] [-s size] [--rotate size] [--keep n]\n"
+	"                    [--host-iface iface] container [filter ...]\n";
+
 const struct tool_cmd cmd_capture = {
-	.name = "capture",
+	.name = "capture", .usage = capture_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "the container's traffic from its host-side interfaces into pcaps",
-	.usage = "usage: cfir capture [-h] [-o bag] [--case case] [--examiner name] [-d seconds]\n"
-		 "                    [-c packets] [-s size] [--rotate size] [--keep n]\n"
-		 "                    [--host-iface iface] container [filter ...]\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = -1,
-	.opts = opts,
-	.opts_size = sizeof(struct capture_opts),
-	.prepare = prepare,
-	.run = run,
-	.fini = fini,
+	.min_args = 1, .max_args = -1, .opts = opts, .opts_size = sizeof(struct capture_opts),
+	.prepare = prepare, .run = run, .fini = fini,
 };

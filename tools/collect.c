@@ -728,19 +728,15 @@ static const struct tool_opt opts[] = {
 };
 
 /* Each container's steps keep their own records; collect's are in each bag. */
+static const char collect_usage[] =
+	"usage: cfir collect [-h] [-o dir] [--case case] [--examiner name] [-k seckey]\n"
+	"                    [--no-pause] [--unpause] [--isolate] [--capture-seconds s]\n"
+	"                    [--no-export] [--magic] [--no-memory] [--max-total size]\n"
+	"                    [--hunt severity] [-j n] [container ...]\n";
+
 const struct tool_cmd cmd_collect = {
-	.name = "collect",
+	.name = "collect", .usage = collect_usage, .needs = TOOL_BAG_SELF | TOOL_OWN_RECORDS,
 	.summary = "the whole response: every step, in order of volatility, one sealed bag",
-	.usage = "usage: cfir collect [-h] [-o dir] [--case case] [--examiner name] [-k seckey]\n"
-		 "                    [--no-pause] [--unpause] [--isolate] [--capture-seconds s]\n"
-		 "                    [--no-export] [--magic] [--no-memory] [--max-total size]\n"
-		 "                    [--hunt severity] [-j n] [container ...]\n",
-	.needs = TOOL_BAG_SELF | TOOL_OWN_RECORDS,
-	.min_args = 0, .max_args = -1,
-	.opts = opts,
-	.opts_size = sizeof(struct copts),
-	.init = init,
-	.prepare = prepare,
-	.run = run,
-	.fini = fini,
+	.min_args = 0, .max_args = -1, .opts = opts, .opts_size = sizeof(struct copts), .init = init,
+	.prepare = prepare, .run = run, .fini = fini,
 };

@@ -160,15 +160,13 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char copy_usage[] =
+	"usage: cfir copy [-h] [-o bag] [--case case] [--examiner name]\n"
+	"                 [--compress gzip|zstd] container:path ...\n";
+
 const struct tool_cmd cmd_copy = {
-	.name = "copy",
+	.name = "copy", .usage = copy_usage, .needs = TOOL_ENGINE | TOOL_BAG | TOOL_OWN_RECORDS,
 	.summary = "paths of a container (like docker cp) into a bag, hashed and indexed",
-	.usage = "usage: cfir copy [-h] [-o bag] [--case case] [--examiner name]\n"
-		 "                 [--compress gzip|zstd] container:path ...\n",
-	.needs = TOOL_ENGINE | TOOL_BAG | TOOL_OWN_RECORDS,
-	.min_args = 1, .max_args = -1,
-	.opts = opts,
-	.opts_size = sizeof(struct copy_opts),
-	.prepare = prepare,
-	.run = run,
+	.min_args = 1, .max_args = -1, .opts = opts, .opts_size = sizeof(struct copy_opts),
+	.prepare = prepare, .run = run,
 };

@@ -312,11 +312,7 @@ keys_add(struct keys *ks, char kind, const char *p, size_t n)
 static void
 keys_free(struct keys *ks)
 {
-	size_t i;
-
-	for (i = 0; i < ks->n; i++)
-		free(ks->k[i]);
-	free(ks->k);
+	cfir_util_free_strv(ks->k, ks->n);
 	free(ks->seen);
 	free(ks->err);
 	free(ks->buf);
@@ -617,17 +613,13 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char diff_usage[] =
+	"usage: cfir diff [-h] [-o bag] [--case case] [--examiner name] [--no-collect]\n"
+	"                 [--max-file-size size] [--max-total size] [--large size]\n"
+	"                 container\n";
+
 const struct tool_cmd cmd_diff = {
-	.name = "diff",
+	.name = "diff", .usage = diff_usage, .needs = TOOL_TARGET | TOOL_BAG, .min_args = 1, .max_args = 1,
 	.summary = "what changed in the writable layer: typed, hashed, collected, timeline",
-	.usage = "usage: cfir diff [-h] [-o bag] [--case case] [--examiner name] [--no-collect]\n"
-		 "                 [--max-file-size size] [--max-total size] [--large size]\n"
-		 "                 container\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = 1,
-	.opts = opts,
-	.opts_size = sizeof(struct diff_opts),
-	.init = init,
-	.prepare = prepare,
-	.run = run,
+	.opts = opts, .opts_size = sizeof(struct diff_opts), .init = init, .prepare = prepare, .run = run,
 };

@@ -16,13 +16,6 @@ title(struct cfir_text *t, const cJSON *rec)
 }
 
 static void
-not_frozen(struct cfir_text *t, const cJSON *rec)
-{
-	(void)rec;
-	cfir_text_printf(t, "the container was running: this is not a frozen snapshot");
-}
-
-static void
 stream(struct cfir_text *t, const cJSON *rec)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "stream");
@@ -45,14 +38,6 @@ static const struct cfir_field fields[] = {
 };
 
 static const struct cfir_view view = { title, fields };
-
-/* the bag's files: what a responder checks with sha256sum */
-static const struct cfir_field artifact_cols[] = {
-	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
-	{ "bytes", "BYTES", CFIR_FMT_NUM, 12, CFIR_FIELD_RIGHT, NULL },
-	{ "path", "PATH", CFIR_FMT_BYTES, 0, 0, NULL },
-	{ 0 },
-};
 
 /* The engine's SizeRootFs, for a progress estimate; 0 when it gives none. */
 static uint64_t
@@ -98,7 +83,6 @@ static int
 output(struct tool_step *s, const cJSON *details)
 {
 	cleanup_cjson cJSON *rec = cfir_target_json(s->t);
-	const cJSON *a;
 
 	cfir_json_add_str(rec, "bag", cfir_bag_dir(s->bag));
 	cJSON_AddBoolToObject(rec, "frozen", s->t->paused);
@@ -108,13 +92,8 @@ output(struct tool_step *s, const cJSON *details)
 	if (cfir_out_record(s->out, rec, &view) < 0)
 		return -1;
 	if (!s->t->paused)
-		cfir_out_line(s->out, rec, not_frozen);
-	if (s->out->format == CFIR_FORMAT_JSON)
-		return 0;
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"))
-		if (cfir_out_row(s->out, a, artifact_cols) < 0)
-			return -1;
-	return 0;
+		cfir_out_note(s->out, "the container was running: this is not a frozen snapshot");
+	return tool_artifacts(s->out, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
 }
 
 static int
@@ -164,15 +143,13 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char export_usage[] =
+	"usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
+	"                   [--compress gzip|zstd] [--no-magic] container\n";
+
 const struct tool_cmd cmd_export = {
-	.name = "export",
+	.name = "export", .usage = export_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "the container's filesystem into a bag, byte for byte, hashed and indexed",
-	.usage = "usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
-		 "                   [--compress gzip|zstd] [--no-magic] container\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = 1,
-	.opts = opts,
-	.opts_size = sizeof(struct export_opts),
-	.prepare = prepare,
-	.run = run,
+	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct export_opts),
+	.prepare = prepare, .run = run,
 };

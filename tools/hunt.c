@@ -394,16 +394,14 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char hunt_usage[] =
+	"usage: cfir hunt [-h] [-o bag] [--case case] [--examiner name] [--all]\n"
+	"                 [--fail-on severity] [--only ids] [--skip ids] [--list]\n"
+	"                 [container ...]\n";
+
 const struct tool_cmd cmd_hunt = {
-	.name = "hunt",
+	.name = "hunt", .usage = hunt_usage, .needs = TOOL_BAG_ASKED | TOOL_OWN_RECORDS,
 	.summary = "find the dangerous and the compromised containers on this host",
-	.usage = "usage: cfir hunt [-h] [-o bag] [--case case] [--examiner name] [--all]\n"
-		 "                 [--fail-on severity] [--only ids] [--skip ids] [--list]\n"
-		 "                 [container ...]\n",
-	.needs = TOOL_BAG_ASKED | TOOL_OWN_RECORDS,
-	.min_args = 0, .max_args = -1,
-	.opts = opts,
-	.opts_size = sizeof(struct hunt_opts),
-	.init = init,
+	.min_args = 0, .max_args = -1, .opts = opts, .opts_size = sizeof(struct hunt_opts), .init = init,
 	.run = run,
 };

@@ -234,13 +234,6 @@ static const struct cfir_field fields[] = {
 
 static const struct cfir_view view = { title, fields };
 
-static const struct cfir_field artifact_cols[] = {
-	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
-	{ "bytes", "BYTES", CFIR_FMT_NUM, 10, CFIR_FIELD_RIGHT, NULL },
-	{ "path", "PATH", CFIR_FMT_BYTES, 0, 0, NULL },
-	{ 0 },
-};
-
 static const struct cfir_field tail_cols[] = {
 	{ "stream", "STREAM", CFIR_FMT_STR, 6, 0, NULL },
 	{ "line", "LOG", CFIR_FMT_BYTES, 0, 0, NULL },
@@ -256,8 +249,7 @@ output(struct cfir_out *o, const cJSON *rec)
 		return -1;
 	if (o->format == CFIR_FORMAT_JSON)
 		return 0;
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"))
-		cfir_out_row(o, a, artifact_cols);
+	tool_artifacts(o, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "log_tail"))
 		cfir_out_row(o, a, tail_cols);
 	return ferror(o->fp) ? -1 : 0;
@@ -366,16 +358,13 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char inspect_usage[] =
+	"usage: cfir inspect [-h] [-o bag] [--case case] [--examiner name] [--tail lines]\n"
+	"                    container\n";
+
 const struct tool_cmd cmd_inspect = {
-	.name = "inspect",
+	.name = "inspect", .usage = inspect_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "engine metadata, image, changes and logs into a bag",
-	.usage = "usage: cfir inspect [-h] [-o bag] [--case case] [--examiner name] [--tail lines]\n"
-		 "                    container\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = 1,
-	.opts = opts,
-	.opts_size = sizeof(struct inspect_opts),
-	.init = init,
-	.prepare = prepare,
-	.run = run,
+	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct inspect_opts), .init = init,
+	.prepare = prepare, .run = run,
 };

@@ -27,6 +27,17 @@ net_call(struct cfir_engine *e, const char *net, const char *what, const cJSON *
 	return cfir_engine_call(e, "POST", path, body, NULL, NULL, err);
 }
 
+/* The container onto NET or off it: WHAT is connect or disconnect. */
+static int
+container_call(struct cfir_engine *e, const struct cfir_target *t, const char *net, const char *what,
+	       struct cfir_err *err)
+{
+	cleanup_cjson cJSON *body = cJSON_CreateObject();
+
+	cfir_json_add_str(body, "Container", t->id);
+	return net_call(e, net, what, body, err);
+}
+
 /* The quarantine network: internal, made when missing, refused when it is not internal. */
 static int
 quarantine_net(struct cfir_engine *e, const char *name, bool *created, struct cfir_err *err)
@@ -104,10 +115,7 @@ isolate(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cons
 		cJSON_AddItemToArray(done, cJSON_CreateString(n->string));
 	}
 	if (quarantine != NULL) {
-		cleanup_cjson cJSON *body = cJSON_CreateObject();
-
-		cfir_json_add_str(body, "Container", t->id);
-		if (net_call(e, quarantine, "connect", body, err) < 0)
+		if (container_call(e, t, quarantine, "connect", err) < 0)
 			return cfir_err_wrap(err, "connect to quarantine '%s'", quarantine);
 		cfir_json_add_str(details, "quarantine", quarantine);
 	}
@@ -216,10 +224,7 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 	}
 	q = cfir_json_str(saved, "quarantine");
 	if (q != NULL && cJSON_GetObjectItemCaseSensitive(now, q) != NULL) {
-		cleanup_cjson cJSON *body = cJSON_CreateObject();
-
-		cfir_json_add_str(body, "Container", t->id);
-		if (net_call(e, q, "disconnect", body, err) < 0)
+		if (container_call(e, t, q, "disconnect", err) < 0)
 			return cfir_err_wrap(err, "leaving quarantine '%s'", q);
 		cfir_json_add_str(details, "left_quarantine", q);
 	}
@@ -305,15 +310,13 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char isolate_usage[] =
+	"usage: cfir isolate [-h] [-o bag] [--case case] [--examiner name]\n"
+	"                    [--quarantine network] [--undo] container\n";
+
 const struct tool_cmd cmd_isolate = {
-	.name = "isolate",
+	.name = "isolate", .usage = isolate_usage, .needs = TOOL_TARGET | TOOL_BAG_ASKED,
 	.summary = "cut a container off every network, recorded so --undo restores it",
-	.usage = "usage: cfir isolate [-h] [-o bag] [--case case] [--examiner name]\n"
-		 "                    [--quarantine network] [--undo] container\n",
-	.needs = TOOL_TARGET | TOOL_BAG_ASKED,
-	.min_args = 1, .max_args = 1,
-	.opts = opts,
-	.opts_size = sizeof(struct isolate_opts),
-	.prepare = prepare,
-	.run = run,
+	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct isolate_opts),
+	.prepare = prepare, .run = run,
 };

@@ -114,12 +114,11 @@ static const struct tool_opt keygen_opts[] = {
 	{ 0 },
 };
 
+static const char keygen_usage[] =
+	"usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n";
+
 const struct tool_cmd cmd_keygen = {
-	.name = "keygen",
+	.name = "keygen", .usage = keygen_usage, .min_args = 0, .max_args = 0, .opts = keygen_opts,
 	.summary = "a minisign-compatible key pair to sign sealed bags",
-	.usage = "usage: cfir keygen [-h] [-o dir] [--no-passphrase] [--force]\n",
-	.min_args = 0, .max_args = 0,
-	.opts = keygen_opts,
-	.opts_size = sizeof(struct keygen_opts),
-	.run = keygen_run,
+	.opts_size = sizeof(struct keygen_opts), .run = keygen_run,
 };

@@ -275,17 +275,13 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char memory_usage[] =
+	"usage: cfir memory [-h] [-o bag] [--case case] [--examiner name] [--max-bytes size]\n"
+	"                   container [--all | pid ...]\n";
+
 const struct tool_cmd cmd_memory = {
-	.name = "memory",
+	.name = "memory", .usage = memory_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "readable memory of chosen processes, with an index of regions",
-	.usage = "usage: cfir memory [-h] [-o bag] [--case case] [--examiner name] [--max-bytes size]\n"
-		 "                   container [--all | pid ...]\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = -1,
-	.opts = opts,
-	.opts_size = sizeof(struct memory_opts),
-	.init = init,
-	.prepare = prepare,
-	.run = run,
-	.fini = fini,
+	.min_args = 1, .max_args = -1, .opts = opts, .opts_size = sizeof(struct memory_opts), .init = init,
+	.prepare = prepare, .run = run, .fini = fini,
 };

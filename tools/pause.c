@@ -88,35 +88,29 @@ run(struct tool_step *s, bool pause)
 	return cfir_out_record(s->out, rec, &view);
 }
 
+/* pause and unpause: the command's name says which */
 static int
-run_pause(struct tool_step *s, void *opts, int argc, char **argv)
+run_either(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	(void)opts, (void)argc, (void)argv;
-	return run(s, true);
-}
-
-static int
-run_unpause(struct tool_step *s, void *opts, int argc, char **argv)
-{
-	(void)opts, (void)argc, (void)argv;
-	return run(s, false);
+	return run(s, strcmp(s->action, "pause") == 0);
 }
 
 /* frozen first, written down second: the bag may have to wait for its lock */
+static const char pause_usage[] =
+	"usage: cfir pause [-h] [-o bag] [--case case] [--examiner name] container\n";
+
 const struct tool_cmd cmd_pause = {
-	.name = "pause",
+	.name = "pause", .usage = pause_usage, .needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
 	.summary = "freeze a container through the Engine API",
-	.usage = "usage: cfir pause [-h] [-o bag] [--case case] [--examiner name] container\n",
-	.needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
-	.min_args = 1, .max_args = 1,
-	.run = run_pause,
+	.min_args = 1, .max_args = 1, .run = run_either,
 };
 
+static const char unpause_usage[] =
+	"usage: cfir unpause [-h] [-o bag] [--case case] [--examiner name] container\n";
+
 const struct tool_cmd cmd_unpause = {
-	.name = "unpause",
+	.name = "unpause", .usage = unpause_usage, .needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
 	.summary = "thaw a container through the Engine API",
-	.usage = "usage: cfir unpause [-h] [-o bag] [--case case] [--examiner name] container\n",
-	.needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
-	.min_args = 1, .max_args = 1,
-	.run = run_unpause,
+	.min_args = 1, .max_args = 1, .run = run_either,
 };

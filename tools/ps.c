@@ -673,13 +673,6 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 	return wr;
 }
 
-static void
-shared_pidns(struct cfir_text *t, const cJSON *rec)
-{
-	(void)rec;
-	cfir_text_printf(t, "# the container shares a PID namespace: its processes are those of its cgroup");
-}
-
 /* tree.txt, the same as the text output */
 static int
 tree_file(struct ps *ps)
@@ -692,7 +685,7 @@ tree_file(struct ps *ps)
 	if (to.fp == NULL)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
 	if (ps->l.pidns_shared)
-		cfir_out_line(&to, NULL, shared_pidns);
+		cfir_out_note(&to, "# the container shares a PID namespace: its processes are those of its cgroup");
 	tree(&to, ps->p, ps->np);
 	fclose(to.fp);
 	if (cfir_bag_add_buffer(ps->s->bag, "proc", "tree.txt", text, tlen, &ps->s->err) < 0)
@@ -762,14 +755,12 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char ps_usage[] =
+	"usage: cfir ps [-h] [-o bag] [--case case] [--examiner name] [--no-environ]\n"
+	"               container\n";
+
 const struct tool_cmd cmd_ps = {
-	.name = "ps",
+	.name = "ps", .usage = ps_usage, .needs = TOOL_TARGET | TOOL_BAG, .min_args = 1, .max_args = 1,
 	.summary = "the process tree from /proc, every executable recovered",
-	.usage = "usage: cfir ps [-h] [-o bag] [--case case] [--examiner name] [--no-environ]\n"
-		 "               container\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = 1,
-	.opts = opts,
-	.opts_size = sizeof(struct ps_opts),
-	.run = run,
+	.opts = opts, .opts_size = sizeof(struct ps_opts), .run = run,
 };

@@ -398,16 +398,13 @@ static const struct tool_opt seal_opts[] = {
 	{ 0 },
 };
 
+static const char seal_usage[] =
+	"usage: cfir seal [-h] [-k seckey] [--examiner name] [--archive file.tar] bag\n";
+
 const struct tool_cmd cmd_seal = {
-	.name = "seal",
+	.name = "seal", .usage = seal_usage, .needs = TOOL_OWN_RECORDS, .min_args = 1, .max_args = 1,
 	.summary = "the bag's final state, signed; it takes no more evidence",
-	.usage = "usage: cfir seal [-h] [-k seckey] [--examiner name] [--archive file.tar] bag\n",
-	.needs = TOOL_OWN_RECORDS,
-	.min_args = 1, .max_args = 1,
-	.opts = seal_opts,
-	.opts_size = sizeof(struct seal_opts),
-	.prepare = seal_prepare,
-	.run = seal_run,
+	.opts = seal_opts, .opts_size = sizeof(struct seal_opts), .prepare = seal_prepare, .run = seal_run,
 	.fini = seal_fini,
 };
 

@@ -95,19 +95,12 @@ caption(struct cfir_text *t, const cJSON *head)
 	cfir_text_printf(t, "network namespace net:[%.0f]", cfir_json_num(head, "netns"));
 }
 
-static void
-host_caption(struct cfir_text *t, const cJSON *head)
-{
-	(void)head;
-	cfir_text_printf(t, "the container shares the host's network namespace: these are the host's sockets");
-}
-
 /* The table's head: before the first socket (the namespace is known by then). */
 static int
 table_head(struct cfir_out *o, const cJSON *head)
 {
 	if (cfir_out_line(o, head, caption) < 0 ||
-	    (cJSON_IsTrue(cJSON_GetObjectItem(head, "host_netns")) && cfir_out_line(o, head, host_caption) < 0))
+	    (cJSON_IsTrue(cJSON_GetObjectItem(head, "host_netns")) && cfir_out_note(o, "the container shares the host's network namespace: these are the host's sockets") < 0))
 		return -1;
 	return cfir_out_head(o, columns);
 }
@@ -238,11 +231,11 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	return rc;
 }
 
+static const char sockets_usage[] =
+	"usage: cfir sockets [-h] [-o bag] [--case case] [--examiner name] container\n";
+
 const struct tool_cmd cmd_sockets = {
-	.name = "sockets",
+	.name = "sockets", .usage = sockets_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "tcp, udp, raw, unix and packet sockets of the container's netns",
-	.usage = "usage: cfir sockets [-h] [-o bag] [--case case] [--examiner name] container\n",
-	.needs = TOOL_TARGET | TOOL_BAG,
-	.min_args = 1, .max_args = 1,
-	.run = run,
+	.min_args = 1, .max_args = 1, .run = run,
 };

@@ -208,13 +208,11 @@ tool_usage(const char *usage, bool error)
 void
 tool_say(const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	cfir_err_vsay("warning", fmt, ap);
 	va_end(ap);
-	cfir_err_warn("%s", buf);
 }
 
 void
@@ -261,16 +259,17 @@ tool_bag_open(const struct cfir_global *g, const char *dir, const char *default_
 void
 tool_warn(struct tool_step *s, const char *fmt, ...)
 {
-	char buf[1024];
+	struct cfir_text t = { 0 };
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	cfir_text_vprintf(&t, fmt, ap);
 	va_end(ap);
-	cfir_err_warn("%s", buf);
+	cfir_err_warn("%s", t.p ? t.p : "");
 	if (s->warnings == NULL)
 		s->warnings = cJSON_CreateArray();
-	cJSON_AddItemToArray(s->warnings, cJSON_CreateString(buf));
+	cJSON_AddItemToArray(s->warnings, cJSON_CreateString(t.p ? t.p : ""));
+	free(t.p);
 }
 
 void
@@ -466,6 +465,27 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 	if (cfir_out_finish(&g->out, &err) < 0 && r == 0)
 		r = cfir_err_report(&err);
 	return r;
+}
+
+/* the bag's files: what a responder checks with sha256sum */
+static const struct cfir_field artifact_cols[] = {
+	{ "sha256", "SHA-256", CFIR_FMT_STR, 64, 0, NULL },
+	{ "bytes", "BYTES", CFIR_FMT_NUM, 12, CFIR_FIELD_RIGHT, NULL },
+	{ "path", "PATH", CFIR_FMT_BYTES, 0, 0, NULL },
+	{ 0 },
+};
+
+int
+tool_artifacts(struct cfir_out *o, const cJSON *artifacts)
+{
+	const cJSON *a;
+
+	if (o->format == CFIR_FORMAT_JSON)
+		return 0;	/* the record holds them */
+	cJSON_ArrayForEach(a, artifacts)
+		if (cfir_out_row(o, a, artifact_cols) < 0)
+			return -1;
+	return 0;
 }
 
 void

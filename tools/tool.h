@@ -169,6 +169,8 @@ void tool_progress_init(struct tool_progress *p, const struct cfir_out *o);
 void tool_progress(void *ctx, uint64_t bytes, bool done);
 
 
+/* The text rows of a record's artifacts: SHA-256, bytes, path. */
+int tool_artifacts(struct cfir_out *o, const cJSON *artifacts);
 /* A text title: "VERB name (id12)" from a target's record. */
 void tool_title(struct cfir_text *t, const char *verb, const cJSON *rec);
 

@@ -114,12 +114,11 @@ static const struct tool_opt opts[] = {
 	{ 0 },
 };
 
+static const char verify_usage[] =
+	"usage: cfir verify [-h] [-p pubkey] bag\n";
+
 const struct tool_cmd cmd_verify = {
-	.name = "verify",
+	.name = "verify", .usage = verify_usage, .min_args = 1, .max_args = 1, .opts = opts,
 	.summary = "check every hash, the custody chain and the bag's shape",
-	.usage = "usage: cfir verify [-h] [-p pubkey] bag\n",
-	.min_args = 1, .max_args = 1,
-	.opts = opts,
-	.opts_size = sizeof(struct verify_opts),
-	.run = run,
+	.opts_size = sizeof(struct verify_opts), .run = run,
 };
