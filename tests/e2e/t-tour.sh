@@ -25,6 +25,7 @@ printf 'tour passphrase\n' >"$T/pass"
 
 i=0
 while IFS= read -r line; do
+	[ -n "$line" ] || continue
 	i=$((i + 1))
 	name=$(sed -E 's/ +#.*//' <<<"$line")
 	want=0
