@@ -20,6 +20,17 @@ for c in $cmds; do
 	check "man synopsis of '$c' is its usage, word for word" grep -qF -- "${syn% }" <<<"$mantext"
 done
 
+# one exit-status table: the README's and the style guide's are the same,
+# and every sysexits status the code returns is in it
+table() { awk '/^## Exit statuses/ {on = 1; next} on && /^## / {exit} on && /^\| [0-9]/' "$1"; }
+readme_exits=$(table "$top/README.md")
+check "README has an exit-status table" test -n "$readme_exits"
+check "share/doc/style.md's exit statuses are README's" test "$(table "$top/share/doc/style.md")" = "$readme_exits"
+for n in $(grep -rhoE '\bEX_[A-Z]+\b' "$top/common" "$top/tools" | sort -u); do
+	v=$(awk -v n="$n" '$1 == "#define" && $2 == n {print $3}' /usr/include/sysexits.h)
+	[ -n "$v" ] && check "README's exit statuses have $v ($n)" grep -q "^| $v |" <<<"$readme_exits"
+done
+
 if [ -r /usr/share/bash-completion/bash_completion ]; then
 	c=$(uniq_name comp)
 	start "$c" -- sleep 600
