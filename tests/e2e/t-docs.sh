@@ -30,6 +30,10 @@ for n in $(grep -rhoE '\bEX_[A-Z]+\b' "$top/common" "$top/tools" | sort -u); do
 	v=$(awk -v n="$n" '$1 == "#define" && $2 == n {print $3}' /usr/include/sysexits.h)
 	[ -n "$v" ] && check "README's exit statuses have $v ($n)" grep -q "^| $v |" <<<"$readme_exits"
 done
+# and cfir(1)'s EXIT STATUS lists the same statuses
+man_exits=$(awk '/^\.Sh EXIT STATUS/ {on = 1; next} on && /^\.Sh / {exit} on && /^\.It [0-9]+$/ {print $2}' "$top/share/man/man1/cfir.1")
+check "cfir(1)'s EXIT STATUS lists README's statuses" \
+	test "$(echo $man_exits)" = "$(awk -F'|' '{gsub(/ /, "", $2); print $2}' <<<"$readme_exits" | tr '\n' ' ' | sed 's/ $//')"
 
 if [ -r /usr/share/bash-completion/bash_completion ]; then
 	c=$(uniq_name comp)
