@@ -487,7 +487,7 @@ field_shown(const struct cfir_out *o, const cJSON *rec, const struct cfir_field 
 
 	if ((f->flags & CFIR_FIELD_VERBOSE) && o->verbose == 0)
 		return false;
-	if (f->flags & CFIR_FIELD_PRESENT) {
+	if ((f->flags & CFIR_FIELD_PRESENT) && o->verbose == 0) {
 		v = cfir_json_get(rec, f->key);
 		return v != NULL && !cJSON_IsNull(v) && !cJSON_IsFalse(v);
 	}

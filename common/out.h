@@ -56,7 +56,7 @@ enum cfir_fmt {
 
 enum {
 	CFIR_FIELD_VERBOSE = 1 << 0,	/* text shows it only with -v */
-	CFIR_FIELD_PRESENT = 1 << 1,	/* text shows it only when the member is there and not null */
+	CFIR_FIELD_PRESENT = 1 << 1,	/* without -v, text shows it only when it is there and not null */
 	CFIR_FIELD_RIGHT = 1 << 2,	/* a column aligned to the right */
 	CFIR_FIELD_ESCAPED = 1 << 3,	/* FN escaped the hostile parts itself, with cfir_vis_text */
 };

@@ -250,15 +250,15 @@ output(struct tool_step *s, const cJSON *recs)
 
 struct capture_opts {
 	struct cfir_capture_opts o;
-	unsigned long keep;
+	unsigned long keep, packets;	/* the options' own types, copied into O */
 	const char *host_iface;
 	char *filter, *hfilter;
 	struct cfir_capture_ifaces ifs;
 };
 
-/* Nothing is touched for a bad filter or missing privileges; then the interfaces. */
+/* Nothing is touched, not even the engine, for a bad filter or missing privileges. */
 static int
-prepare(struct tool_step *s, void *opts, int argc, char **argv)
+check(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct capture_opts *co = opts;
 	const char *missing;
@@ -266,6 +266,7 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	if (co->keep && !co->o.rotate)
 		return cfir_err_set(&s->err, EX_USAGE, 0, "--keep needs --rotate");
 	co->o.keep = (unsigned)co->keep;
+	co->o.packets = co->packets;
 	co->filter = join(argc - 1, argv + 1);
 	if (cfir_capture_check_filter(co->filter, &s->err) < 0)
 		return -1;
@@ -273,6 +274,16 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	if (missing != NULL)
 		return cfir_err_set(&s->err, EX_NOPERM, 0, "capture needs %s, which this process does not have",
 				    missing);
+	return 0;
+}
+
+/* The interfaces, and on the host's network namespace the filter to the container's ports. */
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct capture_opts *co = opts;
+
+	(void)argc, (void)argv;
 	if (interfaces(s->t, co->host_iface, &co->ifs, &s->err) < 0)
 		return -1;
 	co->o.filter = co->filter;
@@ -364,7 +375,7 @@ fini(void *opts)
 #define CAPTURE_OPT(n, l, k, field, lo, hi) TOOL_OPT_RANGE(n, l, k, struct capture_opts, o.field, lo, hi)
 
 static const struct tool_opt opts[] = {
-	CAPTURE_OPT("count", 'c', TOOL_OPT_NUMBER, packets, 1, 0),
+	TOOL_OPT_RANGE("count", 'c', TOOL_OPT_NUMBER, struct capture_opts, packets, 1, 0),
 	CAPTURE_OPT("duration", 'd', TOOL_OPT_SECONDS, seconds, 0, 10000000),
 	TOOL_OPT("host-iface", 0, TOOL_OPT_STRING, struct capture_opts, host_iface),
 	TOOL_OPT_RANGE("keep", 0, TOOL_OPT_NUMBER, struct capture_opts, keep, 1, 1000000),
@@ -382,5 +393,5 @@ const struct tool_cmd cmd_capture = {
 	.name = "capture", .usage = capture_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "the container's traffic from its host-side interfaces into pcaps",
 	.min_args = 1, .max_args = -1, .opts = opts, .opts_size = sizeof(struct capture_opts),
-	.prepare = prepare, .run = run, .fini = fini,
+	.check = check, .prepare = prepare, .run = run, .fini = fini,
 };

@@ -295,8 +295,10 @@ static void
 memory_step(struct collection *r, const struct copts *o)
 {
 	struct memory_opts mo = { .max_bytes = o->max_total ? o->max_total : MEMORY_DEFAULT };
+	int pids[MEMORY_PIDS];
 
-	mo.npids = flagged(r->t, mo.pids, MEMORY_PIDS);
+	mo.pids = pids;
+	mo.npids = flagged(r->t, pids, MEMORY_PIDS);
 	if (cfir_interrupt_pending())
 		not_run(r, "memory");
 	else if (mo.npids == 0)
@@ -654,7 +656,7 @@ init(void *opts)
 
 /* the passphrase now, not at 3 a.m. an hour later */
 static int
-prepare(struct tool_step *s, void *opts, int argc, char **argv)
+check(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct copts *o = opts;
 
@@ -738,5 +740,5 @@ const struct tool_cmd cmd_collect = {
 	.name = "collect", .usage = collect_usage, .needs = TOOL_BAG_SELF | TOOL_OWN_RECORDS,
 	.summary = "the whole response: every step, in order of volatility, one sealed bag",
 	.min_args = 0, .max_args = -1, .opts = opts, .opts_size = sizeof(struct copts), .init = init,
-	.prepare = prepare, .run = run, .fini = fini,
+	.check = check, .run = run, .fini = fini,
 };

@@ -112,7 +112,7 @@ one(struct tool_step *s, const char *path, const char *compress)
 }
 
 static int
-prepare(struct tool_step *s, void *opts, int argc, char **argv)
+check(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	int i;
 
@@ -168,5 +168,5 @@ const struct tool_cmd cmd_copy = {
 	.name = "copy", .usage = copy_usage, .needs = TOOL_ENGINE | TOOL_BAG | TOOL_OWN_RECORDS,
 	.summary = "paths of a container (like docker cp) into a bag, hashed and indexed",
 	.min_args = 1, .max_args = -1, .opts = opts, .opts_size = sizeof(struct copy_opts),
-	.prepare = prepare, .run = run,
+	.check = check, .run = run,
 };

@@ -132,8 +132,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	cJSON_AddBoolToObject(s->details, "frozen", s->t->paused);
 	if (!s->t->paused)
 		cfir_json_add_str(s->details, "note", "the container was not paused: not a frozen snapshot");
-	if (output(s, s->details) < 0 && rc == 0)
-		rc = cfir_err_set(&s->err, EX_IOERR, errno, "write to standard output");
+	output(s, s->details);	/* standard output's errors: at the end */
 	return rc;
 }
 

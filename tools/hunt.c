@@ -333,6 +333,27 @@ examine_given(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 	return 0;
 }
 
+/*
+ * The bag, when one is asked for, opened once the containers are examined
+ * (the lock is not held while they are): every finding and summary in it,
+ * one record, with the container when it was one.
+ */
+static int
+record_findings(struct tool_step *s, const struct hunt *h)
+{
+	int rc;
+
+	if (s->bag == NULL && s->g->bag != NULL && tool_bag_open(s->g, NULL, NULL, &s->bag, &s->err) < 0)
+		return -1;
+	if (s->bag == NULL)
+		return 0;
+	if (cfir_bag_begin(s->bag, "hunt", h->n == 1 ? h->hs[0].t : NULL, &s->err) < 0)
+		return -1;
+	s->details = details_of(h);
+	rc = write_findings(s, h);
+	return tool_record_end(s, rc) < 0 ? -1 : rc;
+}
+
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -341,21 +362,17 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	bool given = s->t != NULL;
 	int rc;
 
-	if (o->list)
-		return list_checks(s->out);
+	if (o->list) {
+		list_checks(s->out);
+		return 0;
+	}
 	if (s->e == NULL && cfir_engine_open(&s->e, s->g->host, &s->err) < 0)
 		return -1;
 	rc = given ? examine_given(s, o, &h) : examine_all(s, o, argc, argv, &h);
 	if (rc == 0)
 		rc = sort_findings(s, &h);
-	if (rc == 0 && s->bag != NULL && cfir_bag_begin(s->bag, "hunt", h.n == 1 ? h.hs[0].t : NULL, &s->err) < 0)
-		rc = -1;
-	else if (rc == 0 && s->bag != NULL) {
-		s->details = details_of(&h);
-		rc = write_findings(s, &h);
-		if (tool_record_end(s, rc) < 0)
-			rc = -1;
-	}
+	if (rc == 0)
+		rc = record_findings(s, &h);
 	if (rc == 0) {
 		output(s->out, &h);
 		if (o->fail_on >= 0 && h.worst >= o->fail_on)
@@ -400,7 +417,7 @@ static const char hunt_usage[] =
 	"                 [container ...]\n";
 
 const struct tool_cmd cmd_hunt = {
-	.name = "hunt", .usage = hunt_usage, .needs = TOOL_BAG_ASKED | TOOL_OWN_RECORDS,
+	.name = "hunt", .usage = hunt_usage, .needs = TOOL_BAG_SELF | TOOL_OWN_RECORDS,
 	.summary = "find the dangerous and the compromised containers on this host",
 	.min_args = 0, .max_args = -1, .opts = opts, .opts_size = sizeof(struct hunt_opts), .init = init,
 	.run = run,

@@ -237,10 +237,9 @@ struct isolate_opts {
 };
 
 static int
-prepare(struct tool_step *s, void *opts, int argc, char **argv)
+check(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	const struct isolate_opts *o = opts;
-	const char *mode = cfir_json_str(cJSON_GetObjectItemCaseSensitive(s->t->inspect, "HostConfig"), "NetworkMode");
 
 	(void)argc, (void)argv;
 	if (o->undo && o->quarantine != NULL)
@@ -248,6 +247,16 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	if (s->g->bag == NULL)
 		return cfir_err_set(&s->err, EX_USAGE, 0,
 				    "isolate needs a bag (-o or CFIR_BAG): it records there what --undo restores");
+	return 0;
+}
+
+static int
+prepare(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct isolate_opts *o = opts;
+	const char *mode = cfir_json_str(cJSON_GetObjectItemCaseSensitive(s->t->inspect, "HostConfig"), "NetworkMode");
+
+	(void)argc, (void)argv;
 	if (mode != NULL && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0))
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
 				    "container '%s' shares %s network namespace: the engine cannot cut it off; pause it",
@@ -285,14 +294,12 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	s->some = true;
 	rc = o->undo ? undo(s->e, t, s->bag, s->details, &s->err) :
 		       isolate(s->e, t, s->bag, o->quarantine, s->details, &s->err);
-	/* what the engine says now */
+	/* what the engine says now; done is done, a failure to ask is said at the end */
 	if (cfir_target_refresh(s->e, t, rc < 0 ? NULL : &s->err) == 0) {
 		cJSON *now = cJSON_AddArrayToObject(s->details, "networks_now");
 
 		cJSON_ArrayForEach(n, networks_of(t))
 			cJSON_AddItemToArray(now, cJSON_CreateString(n->string));
-	} else if (rc == 0) {
-		rc = -1;
 	}
 	cJSON_AddBoolToObject(s->details, "running", t->running);
 	if (rc < 0)
@@ -301,7 +308,8 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	cfir_json_add_str(rec, "container", t->id);
 	cfir_json_add_bytes(rec, "name", t->name, strlen(t->name));
 	cfir_json_add_str(rec, "action", s->action);
-	return cfir_out_record(s->out, rec, &view);
+	cfir_out_record(s->out, rec, &view);	/* standard output's errors: at the end */
+	return 0;
 }
 
 static const struct tool_opt opts[] = {
@@ -318,5 +326,5 @@ const struct tool_cmd cmd_isolate = {
 	.name = "isolate", .usage = isolate_usage, .needs = TOOL_TARGET | TOOL_BAG_ASKED,
 	.summary = "cut a container off every network, recorded so --undo restores it",
 	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct isolate_opts),
-	.prepare = prepare, .run = run,
+	.check = check, .prepare = prepare, .run = run,
 };

@@ -197,24 +197,38 @@ init(void *opts)
 	((struct memory_opts *)opts)->max_bytes = 1ull << 30;
 }
 
+/* --all or PIDs, one of them; each PID a number */
+static int
+check(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	struct memory_opts *o = opts;
+	unsigned long pid;
+	int a;
+
+	if (o->npids > 0)
+		return 0;	/* given by collect */
+	if (o->all == (argc > 1))
+		return cfir_err_set(&s->err, EX_USAGE, 0, "memory takes --all or PIDs, one of them");
+	o->parsed = calloc((size_t)argc, sizeof(*o->parsed));
+	if (o->parsed == NULL)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "memory");
+	for (a = 1; a < argc; a++) {
+		if (cfir_util_parse_ulong(argv[a], 0x7fffffff, &pid) < 0)
+			return cfir_err_set(&s->err, EX_USAGE, 0, "'%s' is not a PID", argv[a]);
+		o->parsed[o->npids++] = (int)pid;
+	}
+	o->pids = o->parsed;
+	return 0;
+}
+
 /* Only the container's own processes: a PID outside it is a usage error, nothing is written. */
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct memory_opts *o = opts;
-	unsigned long pid;
 	size_t i;
-	int a;
 
-	if (o->npids == 0 && o->all == (argc > 1))
-		return cfir_err_set(&s->err, EX_USAGE, 0, "memory takes --all or PIDs, one of them");
-	for (a = 1; a < argc && o->npids < MEMORY_PIDS_MAX; a++) {
-		if (cfir_util_parse_ulong(argv[a], 0x7fffffff, &pid) < 0)
-			return cfir_err_set(&s->err, EX_USAGE, 0, "'%s' is not a PID", argv[a]);
-		o->pids[o->npids++] = (int)pid;
-	}
-	if (a < argc)
-		return cfir_err_set(&s->err, EX_USAGE, 0, "at most %d PIDs", MEMORY_PIDS_MAX);
+	(void)argc, (void)argv;
 	o->members = calloc(1, sizeof(*o->members));
 	if (o->members == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "memory");
@@ -267,6 +281,7 @@ fini(void *opts)
 	if (o->members != NULL)
 		cfir_proc_list_free(o->members);
 	free(steal_pointer(&o->members));
+	free(steal_pointer(&o->parsed));
 }
 
 static const struct tool_opt opts[] = {
@@ -283,5 +298,5 @@ const struct tool_cmd cmd_memory = {
 	.name = "memory", .usage = memory_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "readable memory of chosen processes, with an index of regions",
 	.min_args = 1, .max_args = -1, .opts = opts, .opts_size = sizeof(struct memory_opts), .init = init,
-	.prepare = prepare, .run = run, .fini = fini,
+	.check = check, .prepare = prepare, .run = run, .fini = fini,
 };

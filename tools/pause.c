@@ -85,7 +85,8 @@ run(struct tool_step *s, bool pause)
 	cfir_json_add_str(rec, "engine", cfir_engine_host(s->e));
 	if (s->err.msg[0] != '\0')
 		return -1;
-	return cfir_out_record(s->out, rec, &view);
+	cfir_out_record(s->out, rec, &view);	/* standard output's errors: at the end */
+	return 0;
 }
 
 /* pause and unpause: the command's name says which */

@@ -348,7 +348,8 @@ seal_and_pack(struct tool_step *s, struct seal_opts *o, const char *dir)
 			return -1;
 		}
 	}
-	return sealed_output(s, o, dir, trusted, false);
+	sealed_output(s, o, dir, trusted, false);	/* standard output's errors: at the end */
+	return 0;
 }
 
 static int
@@ -367,7 +368,8 @@ seal_run(struct tool_step *s, void *opts, int argc, char **argv)
 		if (sealed > 0) {
 			if (pack(o->dfd, dir, o->archive, o->hex, &s->err) < 0)
 				return -1;
-			return sealed_output(s, o, dir, NULL, true);
+			sealed_output(s, o, dir, NULL, true);
+			return 0;
 		}
 	}
 	if (o->key != NULL && cfir_seckey_load(o->key, &o->sk, &s->err) < 0)

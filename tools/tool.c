@@ -367,13 +367,21 @@ tool_step_run(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int a
 
 	if (s->action == NULL)
 		s->action = cmd->name;
-	if (cmd->prepare != NULL && cmd->prepare(s, opts, argc, argv) < 0)
+	if ((cmd->check != NULL && cmd->check(s, opts, argc, argv) < 0) ||
+	    (cmd->prepare != NULL && cmd->prepare(s, opts, argc, argv) < 0))
 		rc = -1;
 	else
 		rc = run_recorded(cmd, s, opts, argc, argv);
 	/* a step that failed before it reached the bag still has its record */
-	if (rc < 0 && cfir_bag_seq(s->bag) == seq)
-		tool_record(s, s->action, s->t, rc, false, steal_pointer(&s->details));
+	if (rc < 0 && cfir_bag_seq(s->bag) == seq) {
+		struct cfir_err berr = { 0 };
+		char why[96];
+
+		snprintf(why, sizeof(why), "the step ended with exit status %d before it wrote its record",
+			 s->err.exit ? s->err.exit : s->soft.exit ? s->soft.exit : EX_SOFTWARE);
+		if (cfir_bag_begin(s->bag, s->action, s->t, &berr) == 0)
+			cfir_bag_end(s->bag, "failed", why, NULL, &berr);
+	}
 	cJSON_Delete(steal_pointer(&s->details));
 	return rc;
 }
@@ -446,6 +454,11 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 		return cfir_err_report(&err);
 	argc -= optind;
 	argv += optind;
+	if (cmd->check != NULL && cmd->check(&s, opts, argc, argv) < 0) {
+		if (cmd->fini != NULL)
+			cmd->fini(opts);
+		return tool_exit(&s);
+	}
 	if (setup(cmd, &s, opts, argc, argv) == 0) {
 		r = run_recorded(cmd, &s, opts, argc, argv);
 		/* the action first, then the bag: it may have to wait for its lock */

@@ -89,6 +89,8 @@ struct tool_cmd {
 	const struct tool_opt *opts;	/* its own, beside -h, the bag's and the global ones */
 	size_t opts_size;		/* its options' structure, zeroed, then init */
 	void (*init)(void *opts);
+	/* the operands and options checked before anything is touched (exit 64 and the usage) */
+	int (*check)(struct tool_step *s, void *opts, int argc, char **argv);
 	/* checks and choices once the target is known, before the bag is touched */
 	int (*prepare)(struct tool_step *s, void *opts, int argc, char **argv);
 	/* the action; -1 with s->err set when it failed */
@@ -186,13 +188,13 @@ struct diff_opts {
 	uint64_t max_file, max_total, large;
 	bool no_collect;
 };
-#define MEMORY_PIDS_MAX 64
 struct cfir_proc_list;
 struct memory_opts {
 	uint64_t max_bytes;
 	bool all;
-	int pids[MEMORY_PIDS_MAX];
+	const int *pids;	/* the processes to dump, NPIDS of them */
 	size_t npids;
+	int *parsed;		/* the PIDs from the command line, when it gave them */
 	struct cfir_proc_list *members;	/* the container's processes, found by the step */
 };
 struct hunt_opts;
