@@ -313,7 +313,7 @@ steps(struct collection *r, const struct copts *o)
 {
 	struct inspect_opts io = { .tail = 0 };
 	struct export_opts xo = { .no_magic = !o->magic };
-	struct diff_opts dopts;
+	struct diff_opts dopts = { 0 };
 	struct bgcap bc = { 0 };
 
 	cmd_diff.init(&dopts);
