@@ -94,30 +94,42 @@ cfir_err_str(const struct cfir_err *e)
 }
 
 /* Messages quote names from containers and engines: escape them all. */
-void
-cfir_err_vsay(const char *kind, const char *fmt, va_list ap)
+/* "cfir: KIND: " and the message escaped, on stderr after what stdout holds */
+static void
+say(const char *kind, const struct cfir_text *msg)
 {
-	struct cfir_text msg = { 0 }, line = { 0 };
+	struct cfir_text line = { 0 };
 
-	cfir_text_vprintf(&msg, fmt, ap);
 	cfir_text_printf(&line, kind ? "cfir: %s: " : "cfir: ", kind);
-	cfir_vis_text(&line, msg.p ? msg.p : "", msg.len < 1023 ? msg.len : 1023, 0);
+	cfir_vis_text(&line, msg->p ? msg->p : "", msg->len < 1023 ? msg->len : 1023, 0);
 	cfir_text_add(&line, "\n", 1);
 	fflush(stdout);
 	if (line.p != NULL)
 		fwrite(line.p, 1, line.len, stderr);
-	free(msg.p);
 	free(line.p);
+}
+
+void
+cfir_err_vsay(const char *kind, const char *fmt, va_list ap)
+{
+	struct cfir_text msg = { 0 };
+
+	cfir_text_vprintf(&msg, fmt, ap);
+	say(kind, &msg);
+	free(msg.p);
 }
 
 void
 cfir_err_say(const char *kind, const char *fmt, ...)
 {
+	struct cfir_text msg = { 0 };
 	va_list ap;
 
 	va_start(ap, fmt);
-	cfir_err_vsay(kind, fmt, ap);
+	cfir_text_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	say(kind, &msg);
+	free(msg.p);
 }
 
 void

@@ -446,14 +446,10 @@ cfir_field_text(struct cfir_text *t, const cJSON *rec, const struct cfir_field *
 	}
 	switch (f->fmt) {
 	case CFIR_FMT_NUM:
-		if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble))
-			cfir_text_printf(t, "%.0f", v->valuedouble);
-		else if (cJSON_IsNumber(v))
-			cfir_text_printf(t, "%g", v->valuedouble);
-		break;
 	case CFIR_FMT_SECONDS:
 		if (cJSON_IsNumber(v))
-			cfir_text_printf(t, "%.1f s", v->valuedouble);
+			cfir_text_printf(t, f->fmt == CFIR_FMT_SECONDS ? "%.1f s" :
+					    v->valuedouble == floor(v->valuedouble) ? "%.0f" : "%g", v->valuedouble);
 		break;
 	case CFIR_FMT_BOOL:
 		text_puts(t, cJSON_IsTrue(v) ? "yes" : "no");

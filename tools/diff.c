@@ -1,5 +1,6 @@
 /* diff.c - what changed in the writable layer: typed, hashed, collected, on a timeline */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,16 +295,11 @@ struct keys {
 static int
 keys_add(struct keys *ks, char kind, const char *p, size_t n)
 {
-	char **nk;
+	void *v = ks->k;
+	bool room = cfir_util_grow(&v, &ks->cap, ks->n, sizeof(*ks->k), 1024, SIZE_MAX / sizeof(*ks->k));
 
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? 2 * ks->cap : 1024;
-		nk = realloc(ks->k, ks->cap * sizeof(*nk));
-		if (nk == NULL)
-			return -1;
-		ks->k = nk;
-	}
-	if (asprintf(&ks->k[ks->n], "%c %.*s", kind, (int)n, p) < 0)
+	ks->k = v;
+	if (!room || asprintf(&ks->k[ks->n], "%c %.*s", kind, (int)n, p) < 0)
 		return -1;
 	ks->n++;
 	return 0;
