@@ -352,11 +352,21 @@ collected_title(struct cfir_text *t, const cJSON *rec)
 
 static const struct cfir_view collected_view = { collected_title, NULL };
 
+/* a step's note, nothing when it has none */
+static void
+note(struct cfir_text *t, const cJSON *step)
+{
+	const char *n = cfir_json_str(step, "note");
+
+	if (n != NULL)
+		cfir_text_printf(t, "%s", n);
+}
+
 static const struct cfir_field step_cols[] = {
 	{ "step", "STEP", CFIR_FMT_STR, 8, 0, NULL },
 	{ "status", "STATUS", CFIR_FMT_STR, 6, 0, NULL },
 	{ "seconds", "TIME", CFIR_FMT_SECONDS, 8, CFIR_FIELD_RIGHT, NULL },
-	{ "note", "NOTE", CFIR_FMT_STR, 0, CFIR_FIELD_PRESENT, NULL },
+	{ "note", "NOTE", CFIR_FMT_STR, 0, 0, note },
 	{ 0 },
 };
 
