@@ -152,80 +152,108 @@ attr_uid(const struct cfir_netlink_attr *a, struct cfir_netsock *s)
 		s->uid = u;
 }
 
-static int
-one_unix(const struct parse *c, const unsigned char *p, size_t n)
+/* A unix socket's fixed header and its attributes. */
+static void
+unix_fill(struct cfir_netsock *s, const void *msg)
 {
-	struct cfir_netsock s = { .proto = "unix", .uid = -1, .filter = -1 };
-	struct unix_diag_msg m;
-	struct unix_diag_rqlen q;
-	struct unix_diag_vfs v;
-	struct cfir_netlink_attr a;
-	size_t off;
+	const struct unix_diag_msg *m = msg;
 
-	if (!head(p, n, &m, sizeof(m), AF_UNIX, &off))
-		return -1;
-	s.type = sock_type(m.udiag_type);
-	s.state = unix_state(m.udiag_state);
-	s.inode = m.udiag_ino;
-	while (cfir_netlink_attr_next(p, n, &off, &a)) {
-		switch (a.type) {
-		case UNIX_DIAG_NAME:
-			/* a path ends at its NUL; an abstract name is every byte */
-			s.name = a.p;
-			s.namelen = a.n > 0 && a.p[0] != '\0' ? strnlen((const char *)a.p, a.n) : a.n;
-			break;
-		case UNIX_DIAG_PEER:
-			s.peer = cfir_netlink_attr_u32(&a, (uint32_t)s.peer);
-			break;
-		case UNIX_DIAG_RQLEN:
-			if (cfir_netlink_attr_copy(&a, &q, sizeof(q))) {
-				s.rqueue = q.udiag_rqueue;
-				s.wqueue = q.udiag_wqueue;
-			}
-			break;
-		case UNIX_DIAG_VFS:
-			if (cfir_netlink_attr_copy(&a, &v, sizeof(v))) {
-				s.vfs_dev = v.udiag_vfs_dev;
-				s.vfs_ino = v.udiag_vfs_ino;
-			}
-			break;
-		case UNIX_DIAG_UID:
-			attr_uid(&a, &s);
-			break;
-		}
-	}
-	c->fn(c->ctx, &s);
-	return 0;
+	s->type = sock_type(m->udiag_type);
+	s->state = unix_state(m->udiag_state);
+	s->inode = m->udiag_ino;
 }
 
-static int
-one_packet(const struct parse *c, const unsigned char *p, size_t n)
+static void
+unix_attr(struct cfir_netsock *s, const struct cfir_netlink_attr *a)
 {
-	struct cfir_netsock s = { .proto = "packet", .state = "", .uid = -1, .filter = -1 };
-	struct packet_diag_msg m;
+	struct unix_diag_rqlen q;
+	struct unix_diag_vfs v;
+
+	switch (a->type) {
+	case UNIX_DIAG_NAME:
+		/* a path ends at its NUL; an abstract name is every byte */
+		s->name = a->p;
+		s->namelen = a->n > 0 && a->p[0] != '\0' ? strnlen((const char *)a->p, a->n) : a->n;
+		break;
+	case UNIX_DIAG_PEER:
+		s->peer = cfir_netlink_attr_u32(a, (uint32_t)s->peer);
+		break;
+	case UNIX_DIAG_RQLEN:
+		if (cfir_netlink_attr_copy(a, &q, sizeof(q))) {
+			s->rqueue = q.udiag_rqueue;
+			s->wqueue = q.udiag_wqueue;
+		}
+		break;
+	case UNIX_DIAG_VFS:
+		if (cfir_netlink_attr_copy(a, &v, sizeof(v))) {
+			s->vfs_dev = v.udiag_vfs_dev;
+			s->vfs_ino = v.udiag_vfs_ino;
+		}
+		break;
+	case UNIX_DIAG_UID:
+		attr_uid(a, s);
+		break;
+	}
+}
+
+/* A packet socket's fixed header and its attributes. */
+static void
+packet_fill(struct cfir_netsock *s, const void *msg)
+{
+	const struct packet_diag_msg *m = msg;
+
+	s->type = sock_type(m->pdiag_type);
+	s->protocol = m->pdiag_num;
+	s->inode = m->pdiag_ino;
+}
+
+static void
+packet_attr(struct cfir_netsock *s, const struct cfir_netlink_attr *a)
+{
 	struct packet_diag_info info;
+
+	switch (a->type) {
+	case PACKET_DIAG_INFO:
+		if (cfir_netlink_attr_copy(a, &info, sizeof(info)))
+			s->ifindex = info.pdi_index;
+		break;
+	case PACKET_DIAG_UID:
+		attr_uid(a, s);
+		break;
+	case PACKET_DIAG_FILTER:
+		s->filter = (long)(a->n / sizeof(struct sock_filter));
+		break;
+	}
+}
+
+/* How a unix or a packet socket's answer reads: its header, then its attributes. */
+struct sock_kind {
+	const char *proto, *state;
+	size_t msglen;
+	void (*fill)(struct cfir_netsock *s, const void *msg);
+	void (*attr)(struct cfir_netsock *s, const struct cfir_netlink_attr *a);
+};
+
+static const struct sock_kind unix_kind = { "unix", NULL, sizeof(struct unix_diag_msg), unix_fill, unix_attr };
+static const struct sock_kind packet_kind = { "packet", "", sizeof(struct packet_diag_msg), packet_fill,
+					      packet_attr };
+
+static int
+one_sock(const struct parse *c, const unsigned char *p, size_t n, const struct sock_kind *k)
+{
+	struct cfir_netsock s = { .proto = k->proto, .state = k->state, .uid = -1, .filter = -1 };
+	union {
+		struct unix_diag_msg u;
+		struct packet_diag_msg p;
+	} m;
 	struct cfir_netlink_attr a;
 	size_t off;
 
-	if (!head(p, n, &m, sizeof(m), AF_PACKET, &off))
+	if (!head(p, n, &m, k->msglen, c->family, &off))
 		return -1;
-	s.type = sock_type(m.pdiag_type);
-	s.protocol = m.pdiag_num;
-	s.inode = m.pdiag_ino;
-	while (cfir_netlink_attr_next(p, n, &off, &a)) {
-		switch (a.type) {
-		case PACKET_DIAG_INFO:
-			if (cfir_netlink_attr_copy(&a, &info, sizeof(info)))
-				s.ifindex = info.pdi_index;
-			break;
-		case PACKET_DIAG_UID:
-			attr_uid(&a, &s);
-			break;
-		case PACKET_DIAG_FILTER:
-			s.filter = (long)(a.n / sizeof(struct sock_filter));
-			break;
-		}
-	}
+	k->fill(&s, &m);
+	while (cfir_netlink_attr_next(p, n, &off, &a))
+		k->attr(&s, &a);
 	c->fn(c->ctx, &s);
 	return 0;
 }
@@ -242,9 +270,9 @@ one_msg(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	case AF_INET6:
 		return one_inet(c, p, n);
 	case AF_UNIX:
-		return one_unix(c, p, n);
+		return one_sock(c, p, n, &unix_kind);
 	case AF_PACKET:
-		return one_packet(c, p, n);
+		return one_sock(c, p, n, &packet_kind);
 	}
 	return -1;
 }

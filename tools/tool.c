@@ -256,20 +256,28 @@ tool_bag_open(const struct cfir_global *g, const char *dir, const char *default_
 	return 0;
 }
 
+/* Said on stderr, and kept for the record. */
+static void
+warn_v(struct tool_step *s, const char *fmt, va_list ap)
+{
+	struct cfir_text t = { 0 };
+
+	cfir_text_vprintf(&t, fmt, ap);
+	cfir_err_warn("%s", t.p ? t.p : "");
+	cJSON_AddItemToArray(s->warnings, cJSON_CreateString(t.p ? t.p : ""));
+	free(t.p);
+}
+
 void
 tool_warn(struct tool_step *s, const char *fmt, ...)
 {
-	struct cfir_text t = { 0 };
 	va_list ap;
 
-	va_start(ap, fmt);
-	cfir_text_vprintf(&t, fmt, ap);
-	va_end(ap);
-	cfir_err_warn("%s", t.p ? t.p : "");
 	if (s->warnings == NULL)
 		s->warnings = cJSON_CreateArray();
-	cJSON_AddItemToArray(s->warnings, cJSON_CreateString(t.p ? t.p : ""));
-	free(t.p);
+	va_start(ap, fmt);
+	warn_v(s, fmt, ap);
+	va_end(ap);
 }
 
 void
