@@ -93,3 +93,9 @@ cfir_seckey_load(const char *path, struct cfir_minisign_sec *sk, struct cfir_err
 	OPENSSL_cleanse(text, len);
 	return r < 0 ? cfir_err_wrap(err, "'%s'", path) : 0;
 }
+
+void
+cfir_seckey_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}

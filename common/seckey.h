@@ -22,4 +22,7 @@ int cfir_seckey_passphrase(const char *prompt, bool confirm, char *buf, size_t n
 /* The secret key at PATH, its passphrase asked when it is encrypted. */
 int cfir_seckey_load(const char *path, struct cfir_minisign_sec *sk, struct cfir_err *err);
 
+/* Overwrite a secret (a key, a passphrase) so that no copy stays in memory. */
+void cfir_seckey_wipe(void *p, size_t n);
+
 #endif

@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "common/capture.h"
 #include "common/caps.h"
 #include "common/cleanup.h"
@@ -721,7 +719,7 @@ fini(void *opts)
 {
 	struct copts *o = opts;
 
-	OPENSSL_cleanse(&o->sk, sizeof(o->sk));
+	cfir_seckey_wipe(&o->sk, sizeof(o->sk));
 }
 
 static const struct tool_opt opts[] = {

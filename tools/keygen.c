@@ -7,8 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "common/cleanup.h"
 #include "common/minisign.h"
 #include "common/seckey.h"
@@ -89,9 +87,9 @@ keygen_run(struct tool_step *s, void *opts, int argc, char **argv)
 	keys_output(s->out, dir, pub);
 	r = 0;
 out:
-	OPENSSL_cleanse(pass, sizeof(pass));
+	cfir_seckey_wipe(pass, sizeof(pass));
 	if (sec != NULL)
-		OPENSSL_cleanse(sec, strlen(sec));
+		cfir_seckey_wipe(sec, strlen(sec));
 	return r;
 }
 

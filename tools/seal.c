@@ -9,8 +9,6 @@
 
 #include <libgen.h>
 
-#include <openssl/crypto.h>
-
 #include "common/cleanup.h"
 #include "common/hash.h"
 #include "common/minisign.h"
@@ -388,7 +386,7 @@ seal_fini(void *opts)
 {
 	struct seal_opts *o = opts;
 
-	OPENSSL_cleanse(&o->sk, sizeof(o->sk));
+	cfir_seckey_wipe(&o->sk, sizeof(o->sk));
 	if (o->dfd >= 0)
 		close(o->dfd);
 }

@@ -198,7 +198,8 @@ format(struct cfir_global *g, struct cfir_err *err)
 	return 0;
 }
 
-int
+/* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
+static int
 tool_usage(const char *usage, bool error)
 {
 	fputs(usage, error ? stderr : stdout);
@@ -331,7 +332,12 @@ tool_record_end(struct tool_step *s, int rc)
 	return record_end(s, rc, some, steal_pointer(&s->details));
 }
 
-int
+/*
+ * One custody record of its own for ACTION: begun, then ended as record_end
+ * says. A failure to write it becomes the step's error when the action
+ * itself went well.
+ */
+static int
 tool_record(struct tool_step *s, const char *action, const struct cfir_target *t, int rc, bool some,
 	    cJSON *details)
 {

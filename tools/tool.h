@@ -130,13 +130,6 @@ void tool_warn(struct tool_step *s, const char *fmt, ...) __attribute__((format(
 /* A failure said now while the work goes on (batch); the first sets the exit status. */
 void tool_soft_fail(struct tool_step *s, const struct cfir_err *e);
 
-/*
- * One custody record of its own for ACTION: begun, ended "ok", "partial"
- * (SOME taken) or "failed" with ERR's message when RC < 0. A failure to
- * write it becomes ERR when the action itself went well.
- */
-int tool_record(struct tool_step *s, const char *action, const struct cfir_target *t,
-		int rc, bool some, cJSON *details);
 /* The end of the record begun for S: "partial" when S took some, or wrote some. */
 int tool_record_end(struct tool_step *s, int rc);
 
@@ -153,9 +146,6 @@ void tool_notices(struct cfir_bag *bag);
 void tool_warn_lines(struct tool_step *s, char *lines);
 /* A warning said now, for the library's callbacks (the bag's lock wait). */
 void tool_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* -h: usage to stdout, exit 0; a usage error: to stderr, exit 64. */
-int tool_usage(const char *usage, bool error);
 
 struct cfir_tarstream_result;
 /* The custody details and output of one tar stream (export, copy). */
@@ -197,7 +187,6 @@ struct memory_opts {
 	int *parsed;		/* the PIDs from the command line, when it gave them */
 	struct cfir_proc_list *members;	/* the container's processes, found by the step */
 };
-struct hunt_opts;
 
 extern const struct tool_cmd cmd_capture, cmd_collect, cmd_copy, cmd_diff, cmd_export, cmd_hunt,
 	cmd_inspect, cmd_isolate, cmd_keygen, cmd_memory, cmd_pause, cmd_ps, cmd_seal, cmd_sockets,
