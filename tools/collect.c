@@ -102,11 +102,8 @@ step(struct collection *r, const struct tool_cmd *cmd, void *opts)
 		not_run(r, cmd->name);
 		return EX_TEMPFAIL;
 	}
-	if (opts == NULL) {
-		opts = defaults = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
-		if (opts != NULL && cmd->init != NULL)
-			cmd->init(opts);
-	}
+	if (opts == NULL)
+		opts = defaults = tool_opts_new(cmd);
 	if (opts == NULL)
 		cfir_err_set(&s.err, EX_OSERR, ENOMEM, "out of memory");
 	else
@@ -311,12 +308,11 @@ steps(struct collection *r, const struct copts *o)
 {
 	struct inspect_opts io = { .tail = 0 };
 	struct export_opts xo = { .no_magic = !o->magic };
-	struct diff_opts dopts = { 0 };
+	cleanup_free struct diff_opts *dopts = tool_opts_new(&cmd_diff);
 	struct bgcap bc = { 0 };
 
-	cmd_diff.init(&dopts);
-	if (o->max_total)
-		dopts.max_total = o->max_total;
+	if (dopts != NULL && o->max_total)
+		dopts->max_total = o->max_total;
 	if (o->isolate)
 		step(r, &cmd_isolate, NULL);
 	step(r, &cmd_inspect, &io);
@@ -327,7 +323,7 @@ steps(struct collection *r, const struct copts *o)
 	step(r, &cmd_sockets, NULL);
 	if (!o->no_memory)
 		memory_step(r, o);
-	step(r, &cmd_diff, &dopts);
+	step(r, &cmd_diff, dopts);
 	/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
 	if (!o->no_export)
 		step(r, &cmd_export, &xo);

@@ -443,18 +443,26 @@ teardown(struct tool_step *s)
 	cJSON_Delete(s->warnings);
 }
 
+void *
+tool_opts_new(const struct tool_cmd *cmd)
+{
+	void *opts = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+
+	if (opts != NULL && cmd->init != NULL)
+		cmd->init(opts);
+	return opts;
+}
+
 int
 tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g)
 {
 	struct tool_step s = { .g = g, .out = &g->out, .action = cmd->name };
-	cleanup_free void *opts = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+	cleanup_free void *opts = tool_opts_new(cmd);
 	struct cfir_err err = { 0 };
 	int r, nargs;
 
 	if (opts == NULL)
 		return cfir_err_report(&(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
-	if (cmd->init != NULL)
-		cmd->init(opts);
 	r = parse(cmd, argc, argv, g, opts, &err);
 	if (r != 0) {
 		if (err.msg[0] != '\0')

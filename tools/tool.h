@@ -111,6 +111,9 @@ enum {
 extern const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1];
 bool tool_global_option(struct cfir_global *g, int c, const char *arg);
 
+/* A command's options as it has them before any is given: zeroed, then its init. */
+void *tool_opts_new(const struct tool_cmd *cmd);
+
 /* Parse the command line after the command's name, set up, run, tear down. */
 int tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global *g);
 
