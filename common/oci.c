@@ -113,12 +113,21 @@ get_i64(const cJSON *o, const char *key, int64_t *v, struct tally *t)
 	return true;
 }
 
-/* How many of the N elements to keep under MAX; the rest are counted. */
-static size_t
-bounded(size_t n, size_t max, size_t *dropped)
+/*
+ * Room in *V for the elements of ARR (an array or object), at most MAX of
+ * them: *KEEP, the rest counted in *DROPPED, before anything is allocated.
+ */
+static int
+alloc_bounded(const cJSON *arr, size_t max, size_t size, void **v, size_t *keep, size_t *dropped)
 {
+	size_t n = (size_t)cJSON_GetArraySize(arr);
+
 	*dropped = n > max ? n - max : 0;
-	return n > max ? max : n;
+	*keep = n > max ? max : n;
+	if (*keep == 0)
+		return 0;
+	*v = calloc(*keep, size);
+	return *v == NULL ? -1 : 0;
 }
 
 /* An array of strings; other elements are wrong and skipped. */
@@ -132,10 +141,8 @@ strv_parse(struct cfir_oci_strv *sv, const cJSON *arr, struct tally *t)
 	if (arr == NULL)
 		return 0;
 	sv->present = true;
-	keep = bounded((size_t)cJSON_GetArraySize(arr), CFIR_OCI_LIST_MAX, &sv->dropped);
-	if (keep == 0)
-		return 0;
-	if ((sv->v = calloc(keep, sizeof(*sv->v))) == NULL)
+	if (alloc_bounded(arr, CFIR_OCI_LIST_MAX, sizeof(*sv->v), (void **)&sv->v, &keep,
+			  &sv->dropped) < 0)
 		return -1;
 	cJSON_ArrayForEach(e, arr) {
 		if (seen++ >= keep)
@@ -190,10 +197,8 @@ kvv_object(struct cfir_oci_kvv *kvv, const cJSON *obj, struct tally *t)
 	if (obj == NULL)
 		return 0;
 	kvv->present = true;
-	keep = bounded((size_t)cJSON_GetArraySize(obj), CFIR_OCI_ANNOT_MAX, &kvv->dropped);
-	if (keep == 0)
-		return 0;
-	if ((kvv->v = calloc(keep, sizeof(*kvv->v))) == NULL)
+	if (alloc_bounded(obj, CFIR_OCI_ANNOT_MAX, sizeof(*kvv->v), (void **)&kvv->v, &keep,
+			  &kvv->dropped) < 0)
 		return -1;
 	cJSON_ArrayForEach(e, obj) {
 		if (seen++ >= keep)
@@ -281,10 +286,8 @@ parse_mounts(struct cfir_oci_config *c, const cJSON *doc, struct tally *t, bool 
 	if (arr == NULL)
 		return 0;
 	c->has_mounts = true;
-	keep = bounded((size_t)cJSON_GetArraySize(arr), CFIR_OCI_LIST_MAX, &c->mounts_dropped);
-	if (keep == 0)
-		return 0;
-	if ((c->mounts = calloc(keep, sizeof(*c->mounts))) == NULL)
+	if (alloc_bounded(arr, CFIR_OCI_LIST_MAX, sizeof(*c->mounts), (void **)&c->mounts, &keep,
+			  &c->mounts_dropped) < 0)
 		return -1;
 	cJSON_ArrayForEach(e, arr) {
 		struct cfir_oci_mount *m = &c->mounts[c->n_mounts];
@@ -314,10 +317,8 @@ parse_namespaces(struct cfir_oci_config *c, const cJSON *lx, struct tally *t, bo
 	if (arr == NULL)
 		return 0;
 	c->has_ns = true;
-	keep = bounded((size_t)cJSON_GetArraySize(arr), CFIR_OCI_LIST_MAX, &c->ns_dropped);
-	if (keep == 0)
-		return 0;
-	if ((c->ns = calloc(keep, sizeof(*c->ns))) == NULL)
+	if (alloc_bounded(arr, CFIR_OCI_LIST_MAX, sizeof(*c->ns), (void **)&c->ns, &keep,
+			  &c->ns_dropped) < 0)
 		return -1;
 	cJSON_ArrayForEach(e, arr) {
 		if (seen++ >= keep)
@@ -613,53 +614,45 @@ annot(const struct cfir_oci_config *c, const char *key)
 	return kv != NULL ? kv->value : NULL;
 }
 
-/* containerd's CRI plugin; a sandbox names no container of its own. */
-static bool
-k8s_containerd(const struct cfir_oci_config *c, struct cfir_oci_k8s *k)
-{
-	const char *type = annot(c, "io.kubernetes.cri.container-type");
-
-	k->ns = annot(c, "io.kubernetes.cri.sandbox-namespace");
-	k->pod = annot(c, "io.kubernetes.cri.sandbox-name");
-	if (type == NULL && k->ns == NULL && k->pod == NULL)
-		return false;
-	k->source = "containerd";
-	k->is_sandbox = type != NULL && strcmp(type, "sandbox") == 0;
-	k->container = annot(c, "io.kubernetes.cri.container-name");
-	k->uid = annot(c, "io.kubernetes.cri.sandbox-uid");
-	k->sandbox_id = annot(c, "io.kubernetes.cri.sandbox-id");
-	k->image = annot(c, "io.kubernetes.cri.image-name");
-	return true;
-}
-
-/* CRI-O names its sandbox's container "POD", as the kubelet does. */
-static bool
-k8s_crio(const struct cfir_oci_config *c, struct cfir_oci_k8s *k)
-{
-	const char *type = annot(c, "io.kubernetes.cri-o.ContainerType");
-
-	k->ns = annot(c, "io.kubernetes.pod.namespace");
-	k->pod = annot(c, "io.kubernetes.pod.name");
-	if (type == NULL && k->ns == NULL && k->pod == NULL)
-		return false;
-	k->source = "cri-o";
-	k->is_sandbox = type != NULL && strcmp(type, "sandbox") == 0;
-	k->container = annot(c, "io.kubernetes.container.name");
-	k->uid = annot(c, "io.kubernetes.pod.uid");
-	k->sandbox_id = annot(c, "io.kubernetes.cri-o.SandboxID");
-	k->image = annot(c, "io.kubernetes.cri-o.ImageName");
-	return true;
-}
+/*
+ * The keys of containerd's CRI plugin and of CRI-O. A containerd sandbox
+ * names no container of its own; CRI-O names it "POD", as the kubelet does.
+ */
+static const struct k8s_keys {
+	const char *source, *type, *ns, *pod, *container, *uid, *sandbox_id, *image;
+} k8s_keys[] = {
+	{ "containerd", "io.kubernetes.cri.container-type", "io.kubernetes.cri.sandbox-namespace",
+	  "io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.container-name",
+	  "io.kubernetes.cri.sandbox-uid", "io.kubernetes.cri.sandbox-id",
+	  "io.kubernetes.cri.image-name" },
+	{ "cri-o", "io.kubernetes.cri-o.ContainerType", "io.kubernetes.pod.namespace",
+	  "io.kubernetes.pod.name", "io.kubernetes.container.name", "io.kubernetes.pod.uid",
+	  "io.kubernetes.cri-o.SandboxID", "io.kubernetes.cri-o.ImageName" },
+};
 
 bool
 cfir_oci_k8s(const struct cfir_oci_config *c, struct cfir_oci_k8s *k)
 {
-	memset(k, 0, sizeof(*k));
-	if (k8s_containerd(c, k))
+	const struct k8s_keys *ks;
+	const char *type;
+	size_t i;
+
+	for (i = 0; i < sizeof(k8s_keys) / sizeof(k8s_keys[0]); i++) {
+		ks = &k8s_keys[i];
+		memset(k, 0, sizeof(*k));
+		type = annot(c, ks->type);
+		k->ns = annot(c, ks->ns);
+		k->pod = annot(c, ks->pod);
+		if (type == NULL && k->ns == NULL && k->pod == NULL)
+			continue;
+		k->source = ks->source;
+		k->is_sandbox = type != NULL && strcmp(type, "sandbox") == 0;
+		k->container = annot(c, ks->container);
+		k->uid = annot(c, ks->uid);
+		k->sandbox_id = annot(c, ks->sandbox_id);
+		k->image = annot(c, ks->image);
 		return true;
-	memset(k, 0, sizeof(*k));
-	if (k8s_crio(c, k))
-		return true;
+	}
 	memset(k, 0, sizeof(*k));
 	return false;
 }
