@@ -376,6 +376,29 @@ parse_linux(struct cfir_oci_config *c, const cJSON *doc, struct tally *t, bool *
 	return *nomem ? -1 : 0;
 }
 
+/*
+ * How many \u0000 escapes BUF holds: cJSON ends a string at the NUL one
+ * decodes to, so each is a string cut short, and said so. An escape is a
+ * backslash after an even run of them.
+ */
+static unsigned
+nul_escapes(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *q;
+	unsigned n = 0;
+
+	while ((q = memmem(p, (size_t)(end - p), "u0000", 5)) != NULL) {
+		const char *b = q;
+
+		while (b > buf && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 1)
+			n++;
+		p = q + 5;
+	}
+	return n;
+}
+
 /* The document: bounded, then parsed whole; anything but an object is bad data. */
 static cJSON *
 parse_doc(const char *buf, size_t len, size_t max, const char *what, struct cfir_err *err)
@@ -406,6 +429,7 @@ cfir_oci_config_parse(struct cfir_oci_config *c, const char *buf, size_t len,
 	memset(c, 0, sizeof(*c));
 	if ((doc = parse_doc(buf, len, CFIR_OCI_CONFIG_MAX, "config.json", err)) == NULL)
 		return -1;
+	t.cut = nul_escapes(buf, len);
 	c->oci_version = get_str(doc, "ociVersion", &t, &nomem);
 	c->hostname = get_str(doc, "hostname", &t, &nomem);
 	if (nomem || parse_root(c, doc, &t, &nomem) < 0 ||
@@ -550,6 +574,7 @@ cfir_oci_state_parse(struct cfir_oci_state *s, const char *buf, size_t len,
 	memset(s, 0, sizeof(*s));
 	if ((doc = parse_doc(buf, len, CFIR_OCI_STATE_MAX, "state", err)) == NULL)
 		return -1;
+	t.cut = nul_escapes(buf, len);
 	if (cJSON_GetObjectItemCaseSensitive(doc, "init_process_pid") != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(doc, "id") != NULL)
 		rc = state_runc(s, doc, &t, &nomem);

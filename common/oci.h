@@ -94,7 +94,7 @@ struct cfir_oci_config {
 	char *mount_label;
 
 	unsigned n_wrong;	/* fields of the wrong type, taken as absent */
-	unsigned n_cut;		/* strings cut at CFIR_OCI_VALUE_MAX */
+	unsigned n_cut;		/* strings cut at CFIR_OCI_VALUE_MAX or at a \u0000 */
 };
 
 enum cfir_oci_state_kind {

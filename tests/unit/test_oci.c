@@ -296,6 +296,7 @@ duplicates_and_sandbox(void)
 	cleanup_free char *name = NULL;
 
 	CHECK(cfir_oci_config_parse(&c, doc, sizeof(doc) - 1, &err) == 0);
+	CHECK(c.n_cut == 0);
 	CHECK(cfir_oci_k8s(&c, &k) && k.is_sandbox);
 	CHECK_STR(k.pod, "web-1");
 	CHECK_STR(k.uid, "u-1");
@@ -328,6 +329,21 @@ loaders(void)
 	CHECK(cfir_oci_state_load(&s, AT_FDCWD, path, &err) < 0 && err.exit == EX_DATAERR);
 	CHECK(cfir_oci_config_load(&c, AT_FDCWD, "/nonexistent/config.json", &err) < 0 &&
 	      err.exit != 0);
+}
+
+/* JSON text can hold a NUL that a C string cannot: the string is cut there, and counted. */
+static void
+nul_escape(void)
+{
+	static const char doc[] = "{\"hostname\":\"a\\u0000b\",\"ociVersion\":\"\\\\u0000\"}";
+	struct cfir_oci_config c;
+	struct cfir_err err = { 0 };
+
+	CHECK(cfir_oci_config_parse(&c, doc, sizeof(doc) - 1, &err) == 0);
+	CHECK_STR(c.hostname, "a");
+	CHECK_STR(c.oci_version, "\\u0000");
+	CHECK(c.n_cut == 1);
+	cfir_oci_config_free(&c);
 }
 
 /* A list keeps its text, and beside it the exact bytes where text cannot hold them. */
@@ -363,5 +379,6 @@ UNIT_SUITE(oci_tests) = {
 	{ "oci: duplicate keys and a containerd sandbox", duplicates_and_sandbox },
 	{ "oci: loaders bound what they read", loaders },
 	{ "oci: a list's bytes kept beside its text", list_bytes },
+	{ "oci: a \\u0000 cuts a string, and is counted", nul_escape },
 	UNIT_END,
 };
