@@ -889,3 +889,29 @@ cfir_oci_config_json(const struct cfir_oci_config *c)
 		cfir_json_add_num(o, "cut", c->n_cut);
 	return o;
 }
+
+cJSON *
+cfir_oci_state_json(const struct cfir_oci_state *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "runtime", s->kind == CFIR_OCI_STATE_CRUN ? "crun" : "runc");
+	json_str(o, "id", s->id);
+	if (s->has_pid)
+		cfir_json_add_num(o, "pid", s->pid);
+	if (s->has_start)
+		cfir_json_add_num(o, "start_ticks", (double)s->start);
+	json_str(o, "created", s->created);
+	json_str(o, "bundle", s->bundle);
+	json_str(o, "rootfs", s->rootfs);
+	json_kvv(o, "cgroup_paths", &s->cgroups);
+	json_kvv(o, "namespace_paths", &s->ns_paths);
+	json_strv(o, "labels", &s->labels);
+	if (s->n_wrong > 0)
+		cfir_json_add_num(o, "wrong_types", s->n_wrong);
+	if (s->n_cut > 0)
+		cfir_json_add_num(o, "cut", s->n_cut);
+	return o;
+}

@@ -155,7 +155,11 @@ bool cfir_oci_k8s(const struct cfir_oci_config *c, struct cfir_oci_k8s *k);
 /* "NAMESPACE/POD/CONTAINER", malloc'd; NULL when K names no pod. */
 char *cfir_oci_k8s_name(const struct cfir_oci_k8s *k);
 
-/* C as a JSON object, hostile strings kept exact (cfir_json_add_bytes). */
+/*
+ * C, S as JSON objects, hostile strings kept exact (cfir_json_add_bytes):
+ * what is absent is left out; "wrong_types" and "cut" say what was lost.
+ */
 cJSON *cfir_oci_config_json(const struct cfir_oci_config *c);
+cJSON *cfir_oci_state_json(const struct cfir_oci_state *s);
 
 #endif

@@ -89,6 +89,7 @@ runc_state(void)
 {
 	struct cfir_oci_state s;
 	struct cfir_err err = { 0 };
+	cleanup_cjson cJSON *j = NULL;
 	size_t i;
 	bool v2 = false, net = false;
 
@@ -108,6 +109,11 @@ runc_state(void)
 			net = strcmp(s.ns_paths.v[i].value, "/proc/15653/ns/net") == 0;
 	CHECK(v2 && net);
 	CHECK(s.labels.n == 3 && s.n_wrong == 0);
+	j = cfir_oci_state_json(&s);
+	CHECK_STR(cfir_json_str(j, "runtime"), "runc");
+	CHECK(cfir_json_num(j, "pid") == 15653 && cfir_json_num(j, "start_ticks") == 1351342);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "cgroup_paths")) == 10);
+	CHECK(cJSON_GetObjectItem(j, "wrong_types") == NULL);
 	cfir_oci_state_free(&s);
 
 	CHECK(cfir_oci_state_load(&s, AT_FDCWD, unit_fixture("oci/containerd-runc-state.json"), &err) == 0);
@@ -121,6 +127,7 @@ crun_status(void)
 {
 	struct cfir_oci_state s;
 	struct cfir_err err = { 0 };
+	cleanup_cjson cJSON *j = NULL;
 
 	CHECK(cfir_oci_state_load(&s, AT_FDCWD, unit_fixture("oci/crun-status.json"), &err) == 0);
 	CHECK(s.kind == CFIR_OCI_STATE_CRUN);
@@ -132,6 +139,9 @@ crun_status(void)
 	CHECK(s.cgroups.present && s.cgroups.n == 1 && s.cgroups.v[0].key_len == 0 &&
 	      s.cgroups.v[0].value_len == 0);
 	CHECK(!s.ns_paths.present && !s.labels.present);
+	j = cfir_oci_state_json(&s);
+	CHECK_STR(cfir_json_str(j, "runtime"), "crun");
+	CHECK(cJSON_GetObjectItem(j, "id") == NULL && cJSON_GetObjectItem(j, "labels") == NULL);
 	cfir_oci_state_free(&s);
 }
 
