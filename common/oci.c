@@ -130,9 +130,9 @@ alloc_bounded(const cJSON *arr, size_t max, size_t size, void **v, size_t *keep,
 	return *v == NULL ? -1 : 0;
 }
 
-/* An array of strings; other elements are wrong and skipped. */
+/* An array of strings, at most MAX kept; other elements are wrong and skipped. */
 static int
-strv_parse(struct cfir_oci_strv *sv, const cJSON *arr, struct tally *t)
+strv_parse_max(struct cfir_oci_strv *sv, const cJSON *arr, size_t max, struct tally *t)
 {
 	const cJSON *e;
 	size_t keep, seen = 0;
@@ -141,8 +141,7 @@ strv_parse(struct cfir_oci_strv *sv, const cJSON *arr, struct tally *t)
 	if (arr == NULL)
 		return 0;
 	sv->present = true;
-	if (alloc_bounded(arr, CFIR_OCI_LIST_MAX, sizeof(*sv->v), (void **)&sv->v, &keep,
-			  &sv->dropped) < 0)
+	if (alloc_bounded(arr, max, sizeof(*sv->v), (void **)&sv->v, &keep, &sv->dropped) < 0)
 		return -1;
 	cJSON_ArrayForEach(e, arr) {
 		if (seen++ >= keep)
@@ -157,6 +156,12 @@ strv_parse(struct cfir_oci_strv *sv, const cJSON *arr, struct tally *t)
 		sv->n++;
 	}
 	return 0;
+}
+
+static int
+strv_parse(struct cfir_oci_strv *sv, const cJSON *arr, struct tally *t)
+{
+	return strv_parse_max(sv, arr, CFIR_OCI_LIST_MAX, t);
 }
 
 static void
@@ -507,13 +512,31 @@ cfir_oci_config_load(struct cfir_oci_config *c, int dirfd, const char *path,
 	return 0;
 }
 
-/* runc's libcontainer state: its config's labels hold "bundle=PATH". */
+/*
+ * The last "bundle=PATH" of runc's labels, looked for in all of them:
+ * runc appends it after the annotations, which may be more than are kept.
+ */
+static int
+label_bundle(struct cfir_oci_state *s, const cJSON *labels, struct tally *t)
+{
+	const cJSON *e, *last = NULL;
+	bool nomem = false;
+
+	cJSON_ArrayForEach(e, labels)
+		if (cJSON_IsString(e) && strncmp(e->valuestring, "bundle=", 7) == 0)
+			last = e;
+	if (last == NULL)
+		return 0;
+	s->bundle = dup_cut(last->valuestring + 7, NULL, NULL, t, &nomem);
+	return nomem ? -1 : 0;
+}
+
+/* runc's libcontainer state: its config's labels hold the annotations and the bundle. */
 static int
 state_runc(struct cfir_oci_state *s, const cJSON *doc, struct tally *t, bool *nomem)
 {
-	const cJSON *cfg = field(doc, "config", cJSON_Object, t);
+	const cJSON *cfg = field(doc, "config", cJSON_Object, t), *labels;
 	double d;
-	size_t i;
 
 	s->kind = CFIR_OCI_STATE_RUNC;
 	s->id = get_str(doc, "id", t, nomem);
@@ -525,13 +548,10 @@ state_runc(struct cfir_oci_state *s, const cJSON *doc, struct tally *t, bool *no
 	s->rootfs = get_str(cfg, "rootfs", t, nomem);
 	if (*nomem || kvv_object(&s->cgroups, field(doc, "cgroup_paths", cJSON_Object, t), t) < 0 ||
 	    kvv_object(&s->ns_paths, field(doc, "namespace_paths", cJSON_Object, t), t) < 0 ||
-	    strv_parse(&s->labels, field(cfg, "labels", cJSON_Array, t), t) < 0)
+	    strv_parse_max(&s->labels, labels = field(cfg, "labels", cJSON_Array, t),
+			   CFIR_OCI_ANNOT_MAX, t) < 0)
 		return -1;
-	for (i = s->labels.n; i-- > 0 && s->bundle == NULL;)
-		if (strncmp(s->labels.v[i], "bundle=", 7) == 0 &&
-		    (s->bundle = strdup(s->labels.v[i] + 7)) == NULL)
-			return -1;
-	return 0;
+	return label_bundle(s, labels, t);
 }
 
 /* crun's status: flat, its cgroup one path, its rootfs maybe relative. */

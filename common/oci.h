@@ -25,7 +25,7 @@
 #define CFIR_OCI_CONFIG_MAX	(4u << 20)	/* config.json read at most */
 #define CFIR_OCI_STATE_MAX	(1u << 20)	/* state.json, status */
 #define CFIR_OCI_LIST_MAX	1024		/* args, capabilities, mounts, options, namespaces */
-#define CFIR_OCI_ANNOT_MAX	4096		/* annotations and labels kept */
+#define CFIR_OCI_ANNOT_MAX	4096		/* annotations, labels, cgroup and namespace paths kept */
 #define CFIR_OCI_VALUE_MAX	(64u << 10)	/* bytes kept of one string */
 
 /* A list of strings; past CFIR_OCI_LIST_MAX the rest are counted, not kept. */
@@ -41,7 +41,7 @@ struct cfir_oci_kv {
 	char *key;
 	char *value;
 	size_t key_len, value_len;
-	bool cut;		/* the value was longer than CFIR_OCI_VALUE_MAX */
+	bool cut;		/* the key or value was longer than CFIR_OCI_VALUE_MAX */
 };
 
 struct cfir_oci_kvv {
@@ -113,7 +113,7 @@ struct cfir_oci_state {
 	struct cfir_oci_kvv cgroups;	/* subsystem -> path; "" on cgroup v2 (crun: its cgroup-path) */
 	struct cfir_oci_kvv ns_paths;	/* runc's NEWNET... -> /proc/PID/ns/net */
 	struct cfir_oci_strv labels;	/* "key=value", runc's config.labels */
-	char *bundle;		/* the "bundle=" label, crun's bundle */
+	char *bundle;		/* the last "bundle=" label (of all, kept or not), crun's bundle */
 	char *rootfs;		/* as written: crun's may be relative to the bundle */
 	unsigned n_wrong;
 	unsigned n_cut;

@@ -316,6 +316,26 @@ duplicates_and_sandbox(void)
 	cfir_oci_config_free(&c);
 }
 
+/* runc puts the bundle after every annotation: past the labels kept, it is still found. */
+static void
+bundle_after_many_labels(void)
+{
+	struct cfir_text t = { 0 };
+	struct cfir_oci_state s;
+	struct cfir_err err = { 0 };
+	size_t i;
+
+	cfir_text_printf(&t, "{\"id\":\"x\",\"config\":{\"labels\":[\"bundle=/decoy\"");
+	for (i = 0; i < 2 * CFIR_OCI_ANNOT_MAX; i++)
+		cfir_text_printf(&t, ",\"k%zu=v\"", i);
+	cfir_text_printf(&t, ",\"bundle=/run/b\"]}}");
+	CHECK(cfir_oci_state_parse(&s, t.p, t.len, &err) == 0);
+	CHECK(s.labels.n == CFIR_OCI_ANNOT_MAX && s.labels.dropped == CFIR_OCI_ANNOT_MAX + 2);
+	CHECK_STR(s.bundle, "/run/b");
+	cfir_oci_state_free(&s);
+	free(t.p);
+}
+
 static void
 loaders(void)
 {
@@ -388,6 +408,7 @@ UNIT_SUITE(oci_tests) = {
 	{ "oci: 100,000 annotations and a 1 MiB value bounded", bounds },
 	{ "oci: duplicate keys and a containerd sandbox", duplicates_and_sandbox },
 	{ "oci: loaders bound what they read", loaders },
+	{ "oci: runc's bundle label past the labels kept", bundle_after_many_labels },
 	{ "oci: a list's bytes kept beside its text", list_bytes },
 	{ "oci: a \\u0000 cuts a string, and is counted", nul_escape },
 	UNIT_END,
