@@ -4,38 +4,26 @@
 # library, runc's view checked after each; then again with its init moved
 # into a sub-cgroup of its own, which must not narrow what is frozen.
 # Needs root, runc and a cgroup freezer; no dockerd.
-set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+CFIR=${CFIR:-$top/build/cfir}	# lib.sh wants it; the library is driven through the unit binary
 UNIT=${UNIT:-$top/build/unit}
-_passed=0 _failed=0 _skipped=0
-pass() { _passed=$((_passed + 1)); echo "ok - $1"; }
-fail() { _failed=$((_failed + 1)); echo "not ok - $1${2:+: $2}"; }
-skip() { _skipped=$((_skipped + 1)); echo "skip - $1: $2"; }
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
-}
-summary() { echo "$_passed passed, $_failed failed, $_skipped skipped"; }
+. "$top/tests/e2e/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then skip freezer "needs root"; summary; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip freezer "needs root"; exit 0; fi
 for c in runc jq; do
-	command -v $c >/dev/null || { skip freezer "$c is not installed"; summary; exit 0; }
+	command -v $c >/dev/null || { skip freezer "$c is not installed"; exit 0; }
 done
-[ -x /bin/busybox ] || { skip freezer "no /bin/busybox (busybox-static)"; summary; exit 0; }
-[ -x "$UNIT" ] || { skip freezer "no unit binary at $UNIT"; summary; exit 0; }
+[ -x /bin/busybox ] || { skip freezer "no /bin/busybox (busybox-static)"; exit 0; }
+[ -x "$UNIT" ] || { skip freezer "no unit binary at $UNIT"; exit 0; }
 
-T=$(mktemp -d /tmp/cfir-freezer.XXXXXX)
 S=$T/state
-id=cfir-freezer-$$-$(date +%s)
+id=cfir-freezer-$RUN_ID
 sub=
-cleanup() {
+runc_cleanup() {
 	[ -n "$sub" ] && { cat "$sub/cgroup.procs" >"$sub/../cgroup.procs" 2>/dev/null; rmdir "$sub" 2>/dev/null; }
 	runc --root "$S" delete -f "$id" >/dev/null 2>&1
-	rm -rf "$T"
-	summary
 }
-trap cleanup EXIT
+_cleanup_extra=runc_cleanup
 
 mkdir -p "$T/bundle/rootfs/bin" "$S"
 cp /bin/busybox "$T/bundle/rootfs/bin/"
