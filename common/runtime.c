@@ -505,7 +505,8 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 		return NULL;
 	cfir_json_add_str(o, "runtime", e->runtime);
 	cfir_json_add_str(o, "source", e->source);
-	cfir_json_add_str(o, "namespace", e->ns);
+	if (e->ns != NULL)
+		cfir_json_add_str(o, "namespace", e->ns);
 	cfir_json_add_str(o, "id", e->id);
 	add_bytes(o, "name", e->name);
 	cfir_json_add_str(o, "state", e->state);
@@ -516,7 +517,8 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 		cfir_json_add_num(o, "recorded_pid", e->recorded_pid);
 	if (e->has_start)
 		cfir_json_add_num(o, "start_ticks", (double)e->start);
-	cfir_json_add_str(o, "bundle", e->bundle);
+	if (e->bundle != NULL)
+		cfir_json_add_str(o, "bundle", e->bundle);
 	add_bytes(o, "image", e->image);
 	if (e->name != NULL) {
 		cJSON_AddItemToObject(o, "kubernetes", k8s_json(e));

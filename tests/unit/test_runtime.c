@@ -207,6 +207,7 @@ json(void)
 	CHECK_STR(cfir_json_str(j, "name"), "default/web-1/app");
 	CHECK_STR(cfir_json_str(cfir_json_get(j, "kubernetes"), "pod"), "web-1");
 	CHECK(cfir_json_num(j, "pid") == getpid());
+	CHECK(cfir_json_get(j, "namespace") == NULL);	/* absent, not null */
 	text = cfir_json_print(j, NULL);
 	CHECK(text != NULL && strchr(text, 0x1b) == NULL);
 out:
