@@ -9,13 +9,14 @@
 
 int unit_failed_checks;
 
-extern const struct unit_test bag_tests[], capture_tests[], engine_tests[], fileflags_tests[], hunt_tests[], minisign_tests[], logs_tests[],
-	mountinfo_tests[], netsock_tests[], out_tests[], overlay_tests[], proc_tests[], tarindex_tests[],
-	target_tests[], util_tests[];
+extern const struct unit_test bag_tests[], capture_tests[], engine_tests[], fileflags_tests[], freezer_tests[], hunt_tests[],
+	minisign_tests[], logs_tests[], mountinfo_tests[], netsock_tests[], oci_tests[], out_tests[], overlay_tests[],
+	proc_tests[], runtime_tests[], tarindex_tests[], target_tests[], util_tests[];
 
 static const struct unit_test *const suites[] = {
-	bag_tests, capture_tests, engine_tests, fileflags_tests, hunt_tests, minisign_tests, logs_tests, mountinfo_tests, netsock_tests, out_tests, overlay_tests,
-	proc_tests, tarindex_tests, target_tests, util_tests,
+	bag_tests, capture_tests, engine_tests, fileflags_tests, freezer_tests, hunt_tests, minisign_tests, logs_tests,
+	mountinfo_tests, netsock_tests, oci_tests, out_tests, overlay_tests,
+	proc_tests, runtime_tests, tarindex_tests, target_tests, util_tests,
 };
 
 static char tmproot[] = "/tmp/cfir-unit-XXXXXX";
