@@ -65,19 +65,19 @@ cfir_engine_cancelled(void)
 const char *
 cfir_engine_api(const struct cfir_engine *e)
 {
-	return e->api;
+	return e ? e->api : NULL;
 }
 
 const char *
 cfir_engine_host(const struct cfir_engine *e)
 {
-	return e->host;
+	return e ? e->host : NULL;
 }
 
 long
 cfir_engine_status(const struct cfir_engine *e)
 {
-	return e->status;
+	return e ? e->status : 0;
 }
 
 const char *
@@ -85,7 +85,7 @@ cfir_engine_header(const struct cfir_engine *e, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++)
+	for (i = 0; e != NULL && i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++)
 		if (strcasecmp(e->hdrs[i].name, name) == 0)
 			return e->hdrs[i].value;
 	return NULL;
@@ -310,6 +310,8 @@ perform(struct cfir_engine *e, const char *method, const char *path,
 
 	if (cancelled)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
+	if (e == NULL)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "no engine answers, and %s needs one", path);
 	if (versioned)
 		n = asprintf(&url, "%s/v%s%s", e->base, e->api, path);
 	else
@@ -552,6 +554,8 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	*pp = NULL;
 	if (cancelled)
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
+	if (e == NULL)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "no engine answers, and %s needs one", path);
 	p = calloc(1, sizeof(*p));
 	if (p == NULL || (p->ring = malloc(RING)) == NULL ||
 	    asprintf(&p->url, "%s/v%s%s", e->base, e->api, path) < 0) {
@@ -764,12 +768,13 @@ api_valid(const char *v)
 }
 
 static int
-negotiate(struct cfir_engine *e, struct cfir_err *err)
+negotiate(struct cfir_engine *e, long answer_ms, struct cfir_err *err)
 {
 	struct xfer x = { .e = e, .max = 4096 };
 	cleanup_cjson cJSON *ver = NULL;
 	const char *forced = getenv("DOCKER_API_VERSION"), *v;
 	const cJSON *j;
+	int r;
 
 	if (forced != NULL && *forced != '\0') {
 		if (!api_valid(forced))
@@ -777,11 +782,23 @@ negotiate(struct cfir_engine *e, struct cfir_err *err)
 					    "DOCKER_API_VERSION '%s' is not a version", forced);
 		snprintf(e->api, sizeof(e->api), "%s", forced);
 	}
-	if (perform(e, "GET", "/_ping", false, NULL, &x, err) < 0) {
-		free(x.buf);
+	/*
+	 * An engine that accepts the connection and never replies (a dockerd
+	 * stopped with SIGSTOP, one the attacker wedged) costs ANSWER_MS, not
+	 * the idle timeout: the ping is the first thing it must answer.
+	 */
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, answer_ms);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, answer_ms);
+	r = perform(e, "GET", "/_ping", false, NULL, &x, err);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 0L);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	free(x.buf);
+	if (r < 0) {
+		if (e->status == 0 && strstr(err->msg, "imed out") != NULL)
+			cfir_err_set(err, EX_UNAVAILABLE, 0, "engine at '%s' did not answer within %.1f s",
+				     e->host, answer_ms / 1000.0);
 		return -1;
 	}
-	free(x.buf);
 	if (e->api[0] != '\0')
 		return 0;
 	v = cfir_engine_header(e, "Api-Version");
@@ -812,6 +829,13 @@ negotiate(struct cfir_engine *e, struct cfir_err *err)
 
 int
 cfir_engine_open(struct cfir_engine **ep, const char *host, struct cfir_err *err)
+{
+	return cfir_engine_open_within(ep, host, CONNECT_TIMEOUT_MS, err);
+}
+
+int
+cfir_engine_open_within(struct cfir_engine **ep, const char *host, long answer_ms,
+			struct cfir_err *err)
 {
 	static const char *hdrnames[4] = { "Api-Version", "Content-Type",
 					   "X-Docker-Container-Path-Stat", "Server" };
@@ -852,7 +876,7 @@ cfir_engine_open(struct cfir_engine **ep, const char *host, struct cfir_err *err
 	engine_hooks(e);
 	curl_easy_setopt(e->curl, CURLOPT_USERAGENT, "cfir/" CFIR_VERSION);
 	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (negotiate(e, err) < 0) {
+	if (negotiate(e, answer_ms > 0 ? answer_ms : CONNECT_TIMEOUT_MS, err) < 0) {
 		cfir_engine_close(e);
 		return -1;
 	}

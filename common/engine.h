@@ -27,6 +27,13 @@ typedef int (*cfir_engine_sink_fn)(void *ctx, const void *buf, size_t len,
  */
 int cfir_engine_open(struct cfir_engine **ep, const char *host,
 		     struct cfir_err *err);
+/*
+ * The same, the engine given ANSWER_MS to answer its first request: one
+ * that accepts the connection and says nothing in that time is
+ * EX_UNAVAILABLE, "did not answer".
+ */
+int cfir_engine_open_within(struct cfir_engine **ep, const char *host, long answer_ms,
+			    struct cfir_err *err);
 void cfir_engine_close(struct cfir_engine *e);
 
 const char *cfir_engine_api(const struct cfir_engine *e);

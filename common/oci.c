@@ -481,9 +481,8 @@ cfir_oci_config_free(struct cfir_oci_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Read PATH whole, at most MAX bytes: a longer file is bad data, not cut. */
-static int
-load(int dirfd, const char *path, size_t max, char **buf, size_t *len, struct cfir_err *err)
+int
+cfir_oci_read(int dirfd, const char *path, size_t max, char **buf, size_t *len, struct cfir_err *err)
 {
 	bool truncated = false;
 
@@ -505,7 +504,7 @@ cfir_oci_config_load(struct cfir_oci_config *c, int dirfd, const char *path,
 	size_t len = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (load(dirfd, path, CFIR_OCI_CONFIG_MAX, &buf, &len, err) < 0)
+	if (cfir_oci_read(dirfd, path, CFIR_OCI_CONFIG_MAX, &buf, &len, err) < 0)
 		return -1;
 	if (cfir_oci_config_parse(c, buf, len, err) < 0)
 		return cfir_err_wrap(err, "'%s'", path);
@@ -633,7 +632,7 @@ cfir_oci_state_load(struct cfir_oci_state *s, int dirfd, const char *path,
 	size_t len = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (load(dirfd, path, CFIR_OCI_STATE_MAX, &buf, &len, err) < 0)
+	if (cfir_oci_read(dirfd, path, CFIR_OCI_STATE_MAX, &buf, &len, err) < 0)
 		return -1;
 	if (cfir_oci_state_parse(s, buf, len, err) < 0)
 		return cfir_err_wrap(err, "'%s'", path);

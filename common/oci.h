@@ -126,6 +126,13 @@ struct cfir_oci_k8s {
 	const char *source;	/* "containerd" or "cri-o" */
 };
 
+/*
+ * Read PATH under DIRFD whole, at most MAX bytes (a longer file is bad
+ * data, EX_DATAERR, not cut), not through a final symbolic link.
+ */
+int cfir_oci_read(int dirfd, const char *path, size_t max, char **buf, size_t *len,
+		  struct cfir_err *err);
+
 /* Parse a config.json of LEN bytes into C (zeroed first); no I/O. */
 int cfir_oci_config_parse(struct cfir_oci_config *c, const char *buf, size_t len,
 			  struct cfir_err *err);

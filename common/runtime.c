@@ -85,7 +85,7 @@ open_path(int dfd, const char *path)
 static void
 entry_free(struct cfir_runtime_entry *e)
 {
-	free(e->source), free(e->ns), free(e->id), free(e->bundle), free(e->image);
+	free(e->source), free(e->state_dir), free(e->ns), free(e->id), free(e->bundle), free(e->image);
 	free(e->k8s_ns), free(e->k8s_pod), free(e->k8s_container), free(e->k8s_uid);
 	free(e->k8s_sandbox_id), free(e->name);
 	memset(e, 0, sizeof(*e));
@@ -229,6 +229,8 @@ scan_one(struct scan *sc, int dfd, const char *name, const struct root *r, const
 		}
 	} else {
 		ok = read_state(sc, fd, r->layout, e);
+		if (ok && asprintf(&e->state_dir, "%s/%s", source, name) < 0)
+			e->state_dir = NULL, sc->oom = true;
 	}
 	if (!ok || sc->oom) {
 		entry_free(e);
@@ -346,6 +348,7 @@ merge(struct cfir_runtime_entry *a, struct cfir_runtime_entry *b)
 {
 	TAKE(ns);
 	TAKE(bundle);
+	TAKE(state_dir);
 	TAKE(image);
 	if (a->name == NULL) {
 		TAKE(name);
@@ -527,4 +530,27 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 	if (e->n_cut > 0)
 		cfir_json_add_num(o, "cut", e->n_cut);
 	return o;
+}
+
+int
+cfir_runtime_find(const struct cfir_runtime_list *l, const char *ref,
+		  const struct cfir_runtime_entry **ep, struct cfir_err *err)
+{
+	size_t i, n = 0, len = strlen(ref);
+
+	*ep = NULL;
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].id, ref) == 0 || (l->v[i].name && strcmp(l->v[i].name, ref) == 0)) {
+			*ep = &l->v[i];
+			return 0;
+		}
+	for (i = 0; len > 0 && i < l->n; i++)
+		if (strncmp(l->v[i].id, ref, len) == 0)
+			*ep = &l->v[i], n++;
+	if (n == 1)
+		return 0;
+	*ep = NULL;
+	if (n > 1)
+		return cfir_err_set(err, EX_USAGE, 0, "'%s' is an ambiguous ID prefix: %zu containers match", ref, n);
+	return cfir_err_set(err, EX_NOINPUT, 0, "no such container: '%s'", ref);
 }

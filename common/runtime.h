@@ -35,6 +35,7 @@ struct cfir_runtime_entry {
 	char *ns;		/* containerd's namespace, NULL for none */
 	char *id;
 	char *bundle;		/* NULL when unknown */
+	char *state_dir;	/* runc's or crun's state directory, NULL when none */
 	bool has_pid;		/* only a live init whose start time matched (or none was recorded) */
 	pid_t pid;
 	bool pid_checked;	/* the start time was recorded and matched */
@@ -66,6 +67,14 @@ struct cfir_runtime_list {
 int cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_list *l,
 		      struct cfir_err *err);
 void cfir_runtime_list_free(struct cfir_runtime_list *l);
+
+/*
+ * The entry REF names in L: a full ID, a "NAMESPACE/POD/CONTAINER"
+ * Kubernetes name, then a unique ID prefix. EX_USAGE when ambiguous,
+ * EX_NOINPUT when none.
+ */
+int cfir_runtime_find(const struct cfir_runtime_list *l, const char *ref,
+		      const struct cfir_runtime_entry **ep, struct cfir_err *err);
 
 /* E as a JSON object, hostile strings kept exact; absent fields left out. */
 cJSON *cfir_runtime_entry_json(const struct cfir_runtime_entry *e);

@@ -82,6 +82,7 @@ cfir_target_from_inspect(struct cfir_target *t, const char *raw, size_t len,
 	memcpy(t->inspect_raw, raw, len);
 	t->inspect_raw[len] = '\0';
 	t->inspect_len = len;
+	t->source = "engine";
 
 	id = cfir_json_str(t->inspect, "Id");
 	if (id == NULL || strlen(id) != 64 || !is_hex(id, 64))
@@ -145,6 +146,19 @@ target_clear(struct cfir_target *t)
 	free(t->merged);
 	free(t->inspect_raw);
 	cJSON_Delete(t->inspect);
+	free(t->rt_ns);
+	free(t->bundle);
+	free(t->state_dir);
+	free(t->netns_path);
+	if (t->oci != NULL)
+		cfir_oci_config_free(t->oci);
+	free(t->oci);
+	free(t->config_raw);
+	free(t->state_raw);
+	free(t->k8s_ns);
+	free(t->k8s_pod);
+	free(t->k8s_container);
+	free(t->k8s_uid);
 	cfir_mountinfo_rootfs_free(&t->rootfs);
 	cfir_mountinfo_rootfs_free(&t->graph);
 	memset(t, 0, sizeof(*t));
@@ -275,7 +289,7 @@ int
 cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved, struct cfir_err *err)
 {
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(t->inspect, "NetworkSettings");
-	const char *key = cfir_json_str(ns, "SandboxKey");
+	const char *key = t->inspect ? cfir_json_str(ns, "SandboxKey") : t->netns_path;
 	cleanup_close int pfd = -1, initfd = -1, sfd = -1;
 	struct stat a, b;
 
@@ -287,7 +301,7 @@ cfir_target_netns(const struct cfir_target *t, const char *proc, bool *moved, st
 	if (initfd < 0 || fstat(initfd, &a) < 0)
 		return cfir_err_set(err, errno == EACCES || errno == EPERM ? EX_NOPERM : EX_TEMPFAIL, errno,
 				    "network namespace of '%s' (pid %d)", t->name, (int)t->pid);
-	/* the engine's handle on the namespace it made, when it is one */
+	/* the engine's (the runtime's) handle on the namespace it made, when it is one */
 	if (key != NULL && key[0] == '/')
 		sfd = open(key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (sfd >= 0 && (ioctl(sfd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(sfd, &b) < 0)) {
@@ -468,15 +482,17 @@ rootfs_from_engine(struct cfir_target *t, bool overlay, struct cfir_err *err)
 	cfir_mountinfo_rootfs_free(&t->rootfs);
 	t->rootfs_from = NULL;
 	if (t->graph.upper == NULL || t->graph.upper[0] != '/') {
-		if (asprintf(&msg, "unavailable: the engine gave no overlay upper directory (storage driver '%s')",
-			     t->driver ? t->driver : "none") < 0)
+		if (t->inspect == NULL ? asprintf(&msg, "unavailable: no overlay is mounted at the bundle's root (%s)",
+						  t->merged ? t->merged : "no root") < 0
+				       : asprintf(&msg, "unavailable: the engine gave no overlay upper directory (storage driver '%s')",
+						  t->driver ? t->driver : "none") < 0)
 			msg = NULL;
 		set_check(t, msg, "unavailable");
 		return 0;
 	}
 	if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
-	t->rootfs_from = "engine";
+	t->rootfs_from = t->inspect ? "engine" : "runtime";
 	return 0;
 }
 
@@ -605,12 +621,29 @@ cfir_target_json(const struct cfir_target *t)
 
 	cfir_json_add_str(o, "id", t->id);
 	cfir_json_add_bytes(o, "name", t->name, strlen(t->name));
-	cfir_json_add_str(o, "image", t->image);
+	if (t->image != NULL)
+		cfir_json_add_bytes(o, "image", t->image, strlen(t->image));
 	cfir_json_add_str(o, "image_id", t->image_id);
 	cfir_json_add_str(o, "state", t->status);
 	cJSON_AddBoolToObject(o, "paused", t->paused);
 	cfir_json_add_num(o, "pid", t->pid);
 	cfir_json_add_str(o, "driver", t->driver);
+	cfir_json_add_str(o, "source", t->source);
+	cfir_json_add_str(o, "runtime", t->runtime);
+	cfir_json_add_str(o, "namespace", t->rt_ns);
+	cfir_json_add_str(o, "bundle", t->bundle);
+	if (t->k8s_pod != NULL) {
+		cJSON *k = cJSON_AddObjectToObject(o, "kubernetes");
+
+		if (t->k8s_ns != NULL)
+			cfir_json_add_bytes(k, "namespace", t->k8s_ns, strlen(t->k8s_ns));
+		cfir_json_add_bytes(k, "pod", t->k8s_pod, strlen(t->k8s_pod));
+		if (t->k8s_container != NULL)
+			cfir_json_add_bytes(k, "container", t->k8s_container, strlen(t->k8s_container));
+		if (t->k8s_uid != NULL)
+			cfir_json_add_bytes(k, "uid", t->k8s_uid, strlen(t->k8s_uid));
+		cJSON_AddBoolToObject(k, "sandbox", t->sandbox);
+	}
 	if (t->rootfs_from != NULL) {
 		cfir_json_add_str(o, "rootfs_from", t->rootfs_from);
 		add_rootfs(o, "rootfs", &t->rootfs);

@@ -10,6 +10,8 @@
 
 #include "common/engine.h"
 #include "common/mountinfo.h"
+#include "common/oci.h"
+#include "common/runtime.h"
 
 struct cfir_target {
 	char id[65];
@@ -37,9 +39,28 @@ struct cfir_target {
 	char *rootfs_check;		/* "match", "mismatch: ...", "unavailable: ..." */
 	bool rootfs_mismatch;		/* the container's root is not the engine's overlay */
 
-	cJSON *inspect;		/* parsed inspect reply */
+	cJSON *inspect;		/* parsed inspect reply, NULL from the runtime state */
 	char *inspect_raw;	/* the engine's exact bytes */
 	size_t inspect_len;
+
+	/*
+	 * Where the description came from: "engine" (its inspect above) or
+	 * "runtime" (the state the runtime keeps on the host). What the
+	 * runtime keeps is filled from either source when the host has it.
+	 */
+	const char *source;
+	const char *runtime;	/* "runc", "crun", "containerd", NULL when unknown */
+	char *rt_ns;		/* containerd's namespace */
+	char *bundle;		/* the OCI bundle's directory on the host */
+	char *state_dir;	/* runc's or crun's state directory */
+	char *netns_path;	/* the runtime's handle on the network namespace */
+	struct cfir_oci_config *oci;	/* the bundle's config.json, parsed */
+	char *config_raw, *state_raw;	/* their exact bytes */
+	size_t config_len, state_len;
+	const char *state_file;	/* "state.json" (runc) or "status" (crun) */
+	/* the Kubernetes identity from the bundle's annotations (hostile) */
+	char *k8s_ns, *k8s_pod, *k8s_container, *k8s_uid;
+	bool sandbox;		/* a pod's sandbox (pause) container */
 };
 
 /*
@@ -48,6 +69,22 @@ struct cfir_target {
  */
 int cfir_target_resolve(struct cfir_engine *e, const char *ref,
 			struct cfir_target **tp, struct cfir_err *err);
+/*
+ * The same from the runtime state under ROOT (NULL: "/"; a directory for
+ * tests), PIDs checked in PROC (NULL: "/proc"): REF is an ID, a
+ * "NAMESPACE/POD/CONTAINER" Kubernetes name or a unique ID prefix.
+ */
+int cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
+				struct cfir_target **tp, struct cfir_err *err);
+/*
+ * Fill T from the runtime's entry E: the bundle's config.json and the
+ * runtime's state kept byte for byte, the writable layer from the host's
+ * own mount of the bundle's root.
+ */
+int cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
+			     struct cfir_err *err);
+/* What the runtime keeps of the engine's container T, added when the host has it. */
+void cfir_target_add_runtime(struct cfir_target *t, const char *root, const char *proc);
 /* Inspect again (state, PID) after pause or unpause. */
 int cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
 			struct cfir_err *err);

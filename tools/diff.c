@@ -332,6 +332,10 @@ keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 	const cJSON *c;
 
 	ks->walk_only = cJSON_CreateArray();
+	if (e == NULL) {
+		ks->err = strdup("not compared: no engine (the runtime state on the host described the container)");
+		return;
+	}
 	if (asprintf(&path, "/containers/%s/changes", t->id) < 0 ||
 	    cfir_engine_json(e, "GET", path, NULL, &changes, &err) < 0) {
 		ks->err = strdup(err.msg[0] ? err.msg : "out of memory");

@@ -1,4 +1,4 @@
-/* pause.c - freeze and thaw a container through the Engine API */
+/* pause.c - freeze and thaw a container: through the Engine API, else through its cgroup */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/freezer.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -51,6 +52,43 @@ confirm(struct cfir_engine *e, struct cfir_target *t, bool pause, char *when,
 			    pause ? "pause" : "unpause", t->status);
 }
 
+/*
+ * No engine described the container: its cgroup's freezer, found from the
+ * checked init's /proc, frozen or thawed and read back, as runc does.
+ */
+static int
+by_cgroup(struct tool_step *s, struct cfir_target *t, bool pause, char *when)
+{
+	cleanup_close int pfd = cfir_target_pidfd(t, "/proc", &s->err);
+	struct cfir_freezer f = { .dfd = -1 };
+	int r;
+
+	if (pfd < 0 || cfir_freezer_open_proc(pfd, t->id, NULL, &f, &s->err) < 0)
+		return -1;
+	r = pause ? cfir_freezer_freeze(&f, CFIR_FREEZER_TIMEOUT_MS, &s->err)
+		  : cfir_freezer_thaw(&f, CFIR_FREEZER_TIMEOUT_MS, &s->err);
+	cfir_freezer_close(&f);
+	if (r < 0)
+		return -1;
+	cfir_util_now_rfc3339(when);
+	t->paused = pause;
+	free(t->status);
+	t->status = strdup(pause ? "paused" : "running");
+	return 0;
+}
+
+/* Frozen, a pod's container fails its liveness probe: kubelet then kills it. */
+static void
+kubelet_warning(struct tool_step *s, const struct cfir_target *t)
+{
+	if (t->k8s_pod == NULL || t->sandbox)
+		return;
+	tool_warn(s, "'%s' is a Kubernetes container: frozen, it fails its liveness probe and kubelet "
+		     "restarts it, which ends its processes and memory and gives it a new writable layer; "
+		     "take memory, ps and diff while it runs (cfir collect does, in that order), or stop "
+		     "kubelet on this node (systemctl stop kubelet) before freezing it", t->name);
+}
+
 static int
 run(struct tool_step *s, bool pause)
 {
@@ -66,7 +104,12 @@ run(struct tool_step *s, bool pause)
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s' is %s, not running",
 				    t->name, t->status);
 	already = pause ? t->paused : !t->paused;
-	if (!already) {
+	if (pause)
+		kubelet_warning(s, t);
+	if (!already && t->inspect == NULL) {
+		cfir_util_now_rfc3339(requested);
+		by_cgroup(s, t, pause, confirmed);
+	} else if (!already) {
 		if (asprintf(&path, "/containers/%s/%s", t->id, action) < 0)
 			return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
 		cfir_util_now_rfc3339(requested);
@@ -82,7 +125,8 @@ run(struct tool_step *s, bool pause)
 	cfir_json_add_str(rec, "requested", requested[0] ? requested : NULL);
 	cfir_json_add_str(rec, "confirmed", confirmed[0] ? confirmed : NULL);
 	cfir_json_add_str(rec, "freezer", freezer);
-	cfir_json_add_str(rec, "engine", cfir_engine_host(s->e));
+	cfir_json_add_str(rec, "engine", t->inspect ? cfir_engine_host(s->e) : NULL);
+	cfir_json_add_str(rec, "method", t->inspect ? "engine" : "cgroup freezer");
 	if (s->err.msg[0] != '\0')
 		return -1;
 	cfir_out_record(s->out, rec, &view);	/* standard output's errors: at the end */
@@ -103,7 +147,7 @@ static const char pause_usage[] =
 
 const struct tool_cmd cmd_pause = {
 	.name = "pause", .usage = pause_usage, .needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
-	.summary = "freeze a container through the Engine API",
+	.summary = "freeze a container through the Engine API, else its cgroup",
 	.min_args = 1, .max_args = 1, .run = run_either,
 };
 
@@ -112,6 +156,6 @@ static const char unpause_usage[] =
 
 const struct tool_cmd cmd_unpause = {
 	.name = "unpause", .usage = unpause_usage, .needs = TOOL_TARGET | TOOL_BAG_ASKED | TOOL_RECORD_AFTER,
-	.summary = "thaw a container through the Engine API",
+	.summary = "thaw a container through the Engine API, else its cgroup",
 	.min_args = 1, .max_args = 1, .run = run_either,
 };

@@ -16,10 +16,12 @@
 
 /* Options every command has, after its name as well as before it. */
 const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1] = {
+	{ "engine-timeout", required_argument, NULL, OPT_ENGINE_TIMEOUT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "host", required_argument, NULL, 'H' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -179,6 +181,12 @@ tool_global_option(struct cfir_global *g, int c, const char *arg)
 		return true;
 	case OPT_FORMAT:
 		g->format = arg;
+		return true;
+	case OPT_SOURCE:
+		g->source = arg;
+		return true;
+	case OPT_ENGINE_TIMEOUT:
+		g->engine_timeout = arg;
 		return true;
 	}
 	return false;
@@ -416,9 +424,7 @@ setup(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int argc, cha
 {
 	struct cfir_global *g = s->g;
 
-	if ((cmd->needs & (TOOL_ENGINE | TOOL_TARGET)) && cfir_engine_open(&s->e, g->host, &s->err) < 0)
-		return -1;
-	if ((cmd->needs & TOOL_TARGET) && cfir_target_resolve(s->e, argv[0], &s->t, &s->err) < 0)
+	if ((cmd->needs & (TOOL_ENGINE | TOOL_TARGET)) && tool_source_step(s, cmd->needs & TOOL_TARGET ? argv[0] : NULL) < 0)
 		return -1;
 	if (cmd->prepare != NULL && cmd->prepare(s, opts, argc, argv) < 0)
 		return -1;
@@ -472,7 +478,7 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 	nargs = argc - optind;
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args))
 		return tool_usage(cmd->usage, true);
-	if (format(g, &err) < 0)
+	if (format(g, &err) < 0 || tool_source_check(g, &err) < 0)
 		return cfir_err_report(&err);
 	argc -= optind;
 	argv += optind;

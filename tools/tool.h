@@ -16,6 +16,9 @@
 
 struct cfir_global {
 	const char *host;	/* -H, else $DOCKER_HOST */
+	const char *source;	/* --source, else $CFIR_SOURCE: auto, engine or runtime */
+	const char *engine_timeout;	/* --engine-timeout, else $CFIR_ENGINE_TIMEOUT: seconds */
+	long engine_ms;		/* what it says, checked */
 	const char *format;	/* --format as given; NULL: text on a terminal, else JSON */
 	struct cfir_out out;
 	const char *bag;	/* -o/--bag, else $CFIR_BAG; NULL for none */
@@ -103,11 +106,13 @@ enum {
 	OPT_CASE = 0x100,
 	OPT_EXAMINER,
 	OPT_FORMAT,
+	OPT_SOURCE,
+	OPT_ENGINE_TIMEOUT,
 	OPT_CMD,	/* the first of a command's own */
 };
 
-/* -H, -q, -v, --format (and -h): before the command and after it. */
-#define TOOL_GLOBAL_LONGOPTS 5
+/* -H, -q, -v, --format, --source, --engine-timeout (and -h): before the command and after it. */
+#define TOOL_GLOBAL_LONGOPTS 7
 extern const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1];
 bool tool_global_option(struct cfir_global *g, int c, const char *arg);
 
@@ -124,6 +129,25 @@ int tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_glo
  * before its record is written still gets one.
  */
 int tool_step_run(const struct tool_cmd *cmd, struct tool_step *s, void *opts, int argc, char **argv);
+
+/*
+ * Where the containers come from (source.c). The engine, unless the
+ * runtime state is asked for: when it does not answer within the bound and
+ * the source is auto, *EP is NULL and *WHY says so (malloc'd), for the
+ * caller to say and record. Errors only when the engine was asked for.
+ */
+int tool_source_engine(const struct cfir_global *g, struct cfir_engine **ep, char **why,
+		       struct cfir_err *err);
+/*
+ * The container REF names, from the engine E when there is one and it
+ * knows REF, else from the runtime state (unless the engine was asked for).
+ */
+int tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const char *ref,
+		       struct cfir_target **tp, struct cfir_err *err);
+/* The engine and REF's container for step S, the fallback said and recorded. */
+int tool_source_step(struct tool_step *s, const char *ref);
+/* --source and --engine-timeout checked into G. */
+int tool_source_check(struct cfir_global *g, struct cfir_err *err);
 
 /* The exit status of a step that has ended: one rule for every command. */
 int tool_exit(struct tool_step *s);

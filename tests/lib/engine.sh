@@ -37,8 +37,26 @@ start_dockerd() {
 	done
 }
 
+# Debian's containerd on its own socket, for the runtime-state tests. It
+# starts before dockerd, which then keeps its containers in it (namespace
+# moby) instead of a containerd of its own: one containerd that stays up
+# while dockerd is restarted, so no container is left without its shim.
+ensure_containerd() {
+	ctr version >/dev/null 2>&1 && return 0
+	command -v containerd >/dev/null || { echo "no containerd: apt-get install containerd" >&2; return 1; }
+	echo "setup: starting containerd"
+	nohup containerd >/var/log/cfir-containerd.log 2>&1 &
+	i=0
+	while ! ctr version >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 60 ] && { tail -20 /var/log/cfir-containerd.log >&2; return 1; }
+		sleep 0.5
+	done
+}
+
 ensure_dockerd() {
 	engine_answers && return 0
+	ensure_containerd || return 1
 	command -v dockerd >/dev/null || { echo "no dockerd: apt-get install docker.io" >&2; return 1; }
 	echo "setup: starting dockerd"
 	mkdir -p /var/log
