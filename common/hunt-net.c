@@ -150,7 +150,8 @@ hunt_sock(void *ctx, const cJSON *head, cJSON *s)
 	if ((strncmp(proto, "tcp", 3) == 0 && strcmp(state, "LISTEN") == 0) ||
 	    (strncmp(proto, "udp", 3) == 0 && strcmp(state, "UNCONN") == 0 && cfir_hunt_num(s, "rport") == 0)) {
 		h->listening[lport / 8] |= (unsigned char)(1u << (lport % 8));
-		if (!exposed(h->t->inspect, lport, proto)) {
+		/* the runtime's spec publishes no ports: nothing to compare with */
+		if (h->t->inspect != NULL && !exposed(h->t->inspect, lport, proto)) {
 			cfir_hunt_finding(h->fs, h->sel, "listen-unexposed", "sock_diag", s);
 			return 0;
 		}
@@ -187,7 +188,8 @@ cfir_hunt_sockets(const struct cfir_target *t, const char *proc, const struct cf
 
 		cfir_json_add_num(v, "pid", t->pid);
 		cfir_json_add_num(v, "engine_netns", cfir_hunt_num(head, "netns"));
-		cfir_hunt_finding(fs, sel, "netns-left", "NetworkSettings.SandboxKey", v);
+		cfir_hunt_finding(fs, sel, "netns-left", t->inspect ? "NetworkSettings.SandboxKey"
+								    : "linux.namespaces[network].path", v);
 	}
 	/* a connection to a port something here listens on came in; the others went out */
 	for (s = h->egress ? h->egress->child : NULL; s != NULL; s = next) {

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <net/if.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
@@ -436,5 +437,45 @@ cfir_netlink_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err)
 		return -1;
 	if (cfir_netlink_parse_nsid(buf, (size_t)n, req.h.nlmsg_seq, nsid, &nlerr) < 0)
 		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink namespace id");
+	return 0;
+}
+
+static int
+no_msgs(void *ctx, uint16_t type, const unsigned char *p, size_t n)
+{
+	(void)ctx, (void)type, (void)p, (void)n;
+	return 0;
+}
+
+int
+cfir_netlink_link_set_up(int fd, int index, bool up, struct cfir_err *err)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+	} req = { 0 };
+	unsigned char buf[4096];
+	ssize_t n;
+	int r, nlerr;
+
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_NEWLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = index;
+	req.ifi.ifi_flags = up ? IFF_UP : 0;
+	req.ifi.ifi_change = IFF_UP;
+	if (nl_send(fd, &req, sizeof(req), err) < 0)
+		return -1;
+	do {
+		n = nl_recv(fd, buf, sizeof(buf), err);
+		if (n < 0)
+			return -1;
+		r = cfir_netlink_each(buf, (size_t)n, req.h.nlmsg_seq, no_msgs, NULL, &nlerr);
+	} while (r == 0);
+	if (r < 0)
+		return cfir_err_set(err, nlerr == EPERM || nlerr == EACCES ? EX_NOPERM : EX_OSERR, nlerr,
+				    "setting link %d %s", index, up ? "up" : "down");
 	return 0;
 }

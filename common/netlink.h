@@ -101,6 +101,9 @@ int cfir_netlink_dump(int fd, struct nlmsghdr *req, const char *what, cfir_netli
 /* Every link of the socket's namespace. */
 int cfir_netlink_links(int fd, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err);
 
+/* Link INDEX of the socket's namespace set up or down (RTM_NEWLINK, IFF_UP), acknowledged. */
+int cfir_netlink_link_set_up(int fd, int index, bool up, struct cfir_err *err);
+
 /* The id the socket's namespace gives the namespace NSFD refers to. */
 int cfir_netlink_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err);
 

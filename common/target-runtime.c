@@ -227,19 +227,15 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 }
 
 void
-cfir_target_add_runtime(struct cfir_target *t, const char *root, const char *proc)
+cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e)
 {
-	struct cfir_runtime_list l;
-	const struct cfir_runtime_entry *e;
 	struct cfir_err ierr = { 0 };
 
-	if (t->runtime != NULL || cfir_runtime_list(root, proc, &l, &ierr) < 0)
+	if (t->runtime != NULL || e == NULL || strcmp(e->id, t->id) != 0)
 		return;
-	if (cfir_runtime_find(&l, t->id, &e, &ierr) == 0 && strcmp(e->id, t->id) == 0 &&
-	    take_entry(t, e) == 0 && read_config(t, &ierr) == 0) {
+	if (take_entry(t, e) == 0 && read_config(t, &ierr) == 0) {
 		read_state(t);
 		if (t->netns_path == NULL)
 			read_netns(t);
 	}
-	cfir_runtime_list_free(&l);
 }

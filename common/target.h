@@ -83,8 +83,8 @@ int cfir_target_resolve_runtime(const char *root, const char *proc, const char *
  */
 int cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
 			     struct cfir_err *err);
-/* What the runtime keeps of the engine's container T, added when the host has it. */
-void cfir_target_add_runtime(struct cfir_target *t, const char *root, const char *proc);
+/* What the runtime keeps of the engine's container T (E, the same ID), added. */
+void cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e);
 /* Inspect again (state, PID) after pause or unpause. */
 int cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
 			struct cfir_err *err);

@@ -10,7 +10,7 @@
 
 struct hunt_opts {
 	struct cfir_hunt_sel sel;
-	bool every, list;
+	bool every, list, sandboxes;
 	int fail_on;
 };
 
@@ -198,38 +198,112 @@ struct hunt {
 	int worst;
 };
 
-/* The containers named, else those the engine lists; each examined once. */
-static int
-examine_all(struct tool_step *s, const struct hunt_opts *o, int argc, char **argv, struct hunt *h)
+/* One examined container more, from its source: NULL when it is not one to hunt. */
+static struct examined *
+next_slot(struct hunt *h, struct cfir_target *t, const struct hunt_opts *o)
 {
-	cleanup_cjson cJSON *ids = NULL;
-	const cJSON *id;
+	struct examined *x = &h->hs[h->n];
+
+	if (t->sandbox && !o->sandboxes) {
+		cfir_target_free(t);	/* a pod's pause container: nothing of the workload */
+		return NULL;
+	}
+	x->t = t;
+	hunt_one(x, &o->sel);
+	h->nf += (size_t)cJSON_GetArraySize(x->findings);
+	h->n++;
+	return x;
+}
+
+/* The containers named: each from the engine, else the runtime state. */
+static int
+examine_named(struct tool_step *s, const struct hunt_opts *o, int argc, char **argv, struct hunt *h)
+{
 	int i;
 
-	if (argc > 0) {
-		ids = cJSON_CreateArray();
-		for (i = 0; i < argc; i++)
-			cJSON_AddItemToArray(ids, cJSON_CreateString(argv[i]));
-	} else if (listed(s->e, o->every, &ids, &s->err) < 0) {
-		return -1;
-	}
-	h->hs = calloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(*h->hs));
+	h->hs = calloc((size_t)argc + 1, sizeof(*h->hs));
 	if (h->hs == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
-	cJSON_ArrayForEach(id, ids) {
+	for (i = 0; i < argc; i++) {
+		struct cfir_target *t = NULL;
 		struct cfir_err one = { 0 };
-		struct examined *x = &h->hs[h->n];
 
-		if (cfir_target_resolve(s->e, id->valuestring, &x->t, &one) < 0) {
+		if (tool_source_target(s->g, s->e, argv[i], &t, &one) < 0)
+			tool_soft_fail(s, &one);
+		else
+			next_slot(h, t, &(struct hunt_opts){ .sel = o->sel, .sandboxes = true });
+	}
+	return 0;
+}
+
+/* Those the runtime state has and the engine did not list: running ones unless ALL. */
+static void
+examine_runtime(struct tool_step *s, const struct hunt_opts *o, const struct cfir_runtime_list *l,
+		const bool *seen, struct hunt *h)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct cfir_target *t;
+		struct cfir_err one = { 0 };
+
+		if (seen[i] || (!o->every && !l->v[i].has_pid) || (l->v[i].sandbox && !o->sandboxes))
+			continue;
+		t = calloc(1, sizeof(*t));
+		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], &one) < 0) {
+			cfir_target_free(t);
+			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
+			continue;
+		}
+		next_slot(h, t, o);
+	}
+}
+
+/*
+ * Every container on the host: those the engine lists, with what the
+ * runtime keeps of them, then those only the runtime state has (another
+ * containerd namespace, CRI-O, Podman, runc), each examined once.
+ */
+static int
+examine_all(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
+{
+	struct cfir_runtime_list l = { 0 };
+	cleanup_cjson cJSON *ids = NULL;
+	cleanup_free bool *seen = NULL;
+	struct cfir_err lerr = { 0 };
+	const cJSON *id;
+
+	if (s->e != NULL && listed(s->e, o->every, &ids, &s->err) < 0)
+		return -1;
+	if (strcmp(s->g->source, "engine") != 0 && cfir_runtime_list(NULL, NULL, &l, &lerr) < 0)
+		tool_warn(s, "the runtime state: %s", lerr.msg);
+	h->hs = calloc((size_t)cJSON_GetArraySize(ids) + l.n + 1, sizeof(*h->hs));
+	seen = calloc(l.n + 1, sizeof(*seen));
+	if (h->hs == NULL || seen == NULL) {
+		cfir_runtime_list_free(&l);
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
+	}
+	cJSON_ArrayForEach(id, ids) {
+		const struct cfir_runtime_entry *re = NULL;
+		struct cfir_target *t = NULL;
+		struct cfir_err one = { 0 };
+
+		if (cfir_target_resolve(s->e, id->valuestring, &t, &one) < 0) {
 			/* one listed a moment ago and removed since is churn, not a failure */
-			if (argc > 0 || one.exit != EX_NOINPUT)
+			if (one.exit != EX_NOINPUT)
 				tool_soft_fail(s, &one);
 			continue;
 		}
-		hunt_one(x, &o->sel);
-		h->nf += (size_t)cJSON_GetArraySize(x->findings);
-		h->n++;
+		if (cfir_runtime_find(&l, t->id, &re, &one) == 0 && strcmp(re->id, t->id) == 0) {
+			seen[re - l.v] = true;
+			cfir_target_add_runtime(t, re);
+		}
+		next_slot(h, t, o);
 	}
+	examine_runtime(s, o, &l, seen, h);
+	if (l.skipped > 0)
+		tool_warn(s, "%u runtime state entries skipped: links, bad names or unreadable state", l.skipped);
+	cfir_runtime_list_free(&l);
 	return 0;
 }
 
@@ -366,9 +440,15 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		list_checks(s->out);
 		return 0;
 	}
-	if (s->e == NULL && cfir_engine_open(&s->e, s->g->host, &s->err) < 0)
-		return -1;
-	rc = given ? examine_given(s, o, &h) : examine_all(s, o, argc, argv, &h);
+	if (!given && s->e == NULL) {
+		cleanup_free char *why = NULL;
+
+		if (tool_source_engine(s->g, &s->e, &why, &s->err) < 0)
+			return -1;
+		if (why != NULL)
+			tool_warn(s, "%s", why);
+	}
+	rc = given ? examine_given(s, o, &h) : argc > 0 ? examine_named(s, o, argc, argv, &h) : examine_all(s, o, &h);
 	if (rc == 0)
 		rc = sort_findings(s, &h);
 	if (rc == 0)
@@ -406,6 +486,7 @@ static const struct tool_opt opts[] = {
 	TOOL_OPT("all", 0, TOOL_OPT_FLAG, struct hunt_opts, every),
 	TOOL_OPT("fail-on", 0, TOOL_OPT_SEVERITY, struct hunt_opts, fail_on),
 	TOOL_OPT("list", 0, TOOL_OPT_FLAG, struct hunt_opts, list),
+	TOOL_OPT("sandboxes", 0, TOOL_OPT_FLAG, struct hunt_opts, sandboxes),
 	{ "only", 0, TOOL_OPT_CALL, 0, 0, 0, only },
 	{ "skip", 0, TOOL_OPT_CALL, 0, 0, 0, skip },
 	{ 0 },
@@ -414,6 +495,7 @@ static const struct tool_opt opts[] = {
 static const char hunt_usage[] =
 	"usage: cfir hunt [-h] [-o bag] [--case case] [--examiner name] [--all]\n"
 	"                 [--fail-on severity] [--only ids] [--skip ids] [--list]\n"
+	"                 [--sandboxes]\n"
 	"                 [container ...]\n";
 
 const struct tool_cmd cmd_hunt = {

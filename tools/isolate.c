@@ -5,7 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/capture.h"
 #include "common/cleanup.h"
+#include "common/netlink.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -165,26 +172,37 @@ last_isolation(struct cfir_bag *bag, const struct cfir_target *t, struct cfir_er
 	return is.found;
 }
 
-static int
-undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *details, struct cfir_err *err)
+/* The newest isolate.json of T in BAG, parsed; its path in DETAILS. */
+static cJSON *
+saved_isolation(const struct cfir_target *t, struct cfir_bag *bag, cJSON *details, struct cfir_err *err)
 {
 	cleanup_free char *rel = last_isolation(bag, t, err), *path = NULL, *text = NULL;
-	cleanup_cjson cJSON *saved = NULL;
+	cJSON *saved;
+	size_t len = 0;
+
+	if (rel == NULL)
+		return NULL;
+	if (asprintf(&path, "%s/%s", cfir_bag_dir(bag), rel) < 0 ||
+	    cfir_util_read_file(AT_FDCWD, path, 16u << 20, &text, &len, NULL, err) < 0)
+		return NULL;
+	saved = cJSON_ParseWithLength(text, len);
+	if (!cJSON_IsObject(saved)) {
+		cJSON_Delete(saved);
+		cfir_err_set(err, EX_DATAERR, 0, "'%s' is not the record isolate wrote", path);
+		return NULL;
+	}
+	cfir_json_add_str(details, "from", rel);
+	return saved;
+}
+
+static int
+undo(struct cfir_engine *e, struct cfir_target *t, const cJSON *saved, cJSON *details, struct cfir_err *err)
+{
 	cJSON *done = cJSON_AddArrayToObject(details, "reconnected");
 	const cJSON *n, *now = networks_of(t);
 	const char *q;
-	size_t len = 0;
 	int r = 0;
 
-	if (rel == NULL)
-		return -1;
-	if (asprintf(&path, "%s/%s", cfir_bag_dir(bag), rel) < 0 ||
-	    cfir_util_read_file(AT_FDCWD, path, 16u << 20, &text, &len, NULL, err) < 0)
-		return -1;
-	saved = cJSON_ParseWithLength(text, len);
-	if (saved == NULL)
-		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not the record isolate wrote", path);
-	cfir_json_add_str(details, "from", rel);
 	cJSON_ArrayForEach(n, cJSON_GetObjectItem(saved, "networks")) {
 		cleanup_cjson cJSON *body = cJSON_CreateObject();
 		struct cfir_err one = { 0 };
@@ -231,6 +249,118 @@ undo(struct cfir_engine *e, struct cfir_target *t, struct cfir_bag *bag, cJSON *
 	return r;
 }
 
+/* Is the host's link DEV (a name from the kernel) up? */
+static bool
+link_is_up(const char *dev)
+{
+	cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	return fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+}
+
+/* The host-side peers of the container's interfaces, as isolate.json keeps them. */
+static cJSON *
+peers_of(const struct cfir_target *t, struct cfir_err *err)
+{
+	struct cfir_capture_ifaces ifs = { 0 };
+	cJSON *links;
+	size_t i;
+
+	if (cfir_capture_ifaces_find(t, "/proc", &ifs, err) < 0)
+		return NULL;
+	if (ifs.host_netns) {
+		cfir_capture_ifaces_free(&ifs);
+		cfir_err_set(err, EX_UNAVAILABLE, 0,
+			     "container '%s' shares the host's network namespace: it cannot be cut off alone; pause it",
+			     t->name);
+		return NULL;
+	}
+	links = cJSON_CreateArray();
+	for (i = 0; i < ifs.n; i++) {
+		const struct cfir_capture_iface *ci = &ifs.v[i];
+		cJSON *l;
+
+		if (ci->dev[0] == '\0')
+			continue;	/* loopback, or no peer on the host */
+		l = cJSON_CreateObject();
+		cfir_json_add_bytes(l, "interface", ci->name, strnlen(ci->name, sizeof(ci->name)));
+		cfir_json_add_str(l, "host_link", ci->dev);
+		cfir_json_add_num(l, "host_index", ci->dev_index);
+		cJSON_AddBoolToObject(l, "was_up", link_is_up(ci->dev));
+		cJSON_AddItemToArray(links, l);
+	}
+	cfir_capture_ifaces_free(&ifs);
+	return links;
+}
+
+/*
+ * No engine: the host-side veth peers set down through rtnetlink, which
+ * cuts off a pod on a CNI bridge as well. Recorded first: what --undo sets
+ * up again.
+ */
+static int
+links_down(const struct cfir_target *t, struct cfir_bag *bag, cJSON *details, struct cfir_err *err)
+{
+	cleanup_cjson cJSON *saved = cJSON_CreateObject();
+	cleanup_free char *json = NULL;
+	cleanup_close int fd = -1;
+	cJSON *links = peers_of(t, err), *done = cJSON_AddArrayToObject(details, "links_down");
+	const cJSON *l;
+	size_t len = 0;
+
+	if (links == NULL)
+		return -1;
+	cfir_json_add_str(saved, "container", t->id);
+	cJSON_AddItemToObject(saved, "links", links);
+	if (cJSON_GetArraySize(links) == 0)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' has no interface with a host-side peer", t->name);
+	json = cfir_json_line(saved, &len);
+	if (json == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "isolate");
+	if (cfir_bag_add_buffer(bag, "net", "isolate.json", json, len, err) < 0 ||
+	    (fd = cfir_netlink_open(err)) < 0)
+		return -1;
+	cJSON_ArrayForEach(l, links) {
+		if (cfir_netlink_link_set_up(fd, (int)cfir_json_num(l, "host_index"), false, err) < 0)
+			return cfir_err_wrap(err, "host link '%s'", cfir_json_str(l, "host_link"));
+		cJSON_AddItemToArray(done, cJSON_CreateString(cfir_json_str(l, "host_link")));
+	}
+	if (t->k8s_pod != NULL)
+		cfir_json_add_str(details, "note", "the pod's network namespace: every container of the pod is cut off");
+	return 0;
+}
+
+/* --undo of links_down: each link that was up and is still the same link, up again. */
+static int
+links_up(const cJSON *saved, cJSON *details, struct cfir_err *err)
+{
+	cleanup_close int fd = cfir_netlink_open(err);
+	cJSON *done = cJSON_AddArrayToObject(details, "links_up");
+	const cJSON *l;
+	char name[IF_NAMESIZE];
+
+	if (fd < 0)
+		return -1;
+	cJSON_ArrayForEach(l, cJSON_GetObjectItem(saved, "links")) {
+		const char *dev = cfir_json_str(l, "host_link");
+		int index = (int)cfir_json_num(l, "host_index");
+
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(l, "was_up")) || dev == NULL || index <= 0)
+			continue;
+		/* an index reused by another link since is not the container's */
+		if (if_indextoname((unsigned)index, name) == NULL || strcmp(name, dev) != 0) {
+			cfir_err_warn("host link '%s' (index %d) is gone: not set up", dev, index);
+			continue;
+		}
+		if (cfir_netlink_link_set_up(fd, index, true, err) < 0)
+			return cfir_err_wrap(err, "host link '%s'", dev);
+		cJSON_AddItemToArray(done, cJSON_CreateString(dev));
+	}
+	return 0;
+}
+
 struct isolate_opts {
 	const char *quarantine;
 	bool undo;
@@ -257,6 +387,9 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	const char *mode = cfir_json_str(cJSON_GetObjectItemCaseSensitive(s->t->inspect, "HostConfig"), "NetworkMode");
 
 	(void)argc, (void)argv;
+	if (o->quarantine != NULL && s->t->inspect == NULL)
+		return cfir_err_set(&s->err, EX_USAGE, 0, "--quarantine is an engine's network: no engine describes '%s'",
+				    s->t->name);
 	if (mode != NULL && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0))
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
 				    "container '%s' shares %s network namespace: the engine cannot cut it off; pause it",
@@ -269,12 +402,15 @@ static void
 title(struct cfir_text *t, const cJSON *rec)
 {
 	const cJSON *n, *now = cJSON_GetObjectItem(rec, "networks_now");
+	const cJSON *down = cJSON_GetObjectItem(rec, "links_down"), *up = cJSON_GetObjectItem(rec, "links_up");
+	const cJSON *list = down ? down : up ? up : now;
 
-	cfir_text_printf(t, "%s %s: networks now:", strcmp(cfir_json_str(rec, "action"), "isolate") == 0 ?
-			 "isolated" : "reconnected", cfir_json_str(rec, "name"));
-	cJSON_ArrayForEach(n, now)
+	cfir_text_printf(t, "%s %s: %s:", strcmp(cfir_json_str(rec, "action"), "isolate") == 0 ?
+			 "isolated" : "reconnected", cfir_json_str(rec, "name"),
+			 down ? "host links set down" : up ? "host links set up" : "networks now");
+	cJSON_ArrayForEach(n, list)
 		cfir_text_printf(t, " %s", n->valuestring);
-	cfir_text_printf(t, "%s; %s", cJSON_GetArraySize(now) ? "" : " none",
+	cfir_text_printf(t, "%s; %s", cJSON_GetArraySize(list) ? "" : " none",
 			 cJSON_IsTrue(cJSON_GetObjectItem(rec, "running")) ? "still running" : "NOT running");
 }
 
@@ -292,10 +428,19 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	(void)argc, (void)argv;
 	s->details = cJSON_CreateObject();
 	s->some = true;
-	rc = o->undo ? undo(s->e, t, s->bag, s->details, &s->err) :
-		       isolate(s->e, t, s->bag, o->quarantine, s->details, &s->err);
+	if (o->undo) {
+		cleanup_cjson cJSON *saved = saved_isolation(t, s->bag, s->details, &s->err);
+
+		rc = saved == NULL ? -1 : cJSON_GetObjectItem(saved, "links") != NULL
+			? links_up(saved, s->details, &s->err)
+			: undo(s->e, t, saved, s->details, &s->err);
+	} else if (t->inspect == NULL) {
+		rc = links_down(t, s->bag, s->details, &s->err);
+	} else {
+		rc = isolate(s->e, t, s->bag, o->quarantine, s->details, &s->err);
+	}
 	/* what the engine says now; done is done, a failure to ask is said at the end */
-	if (cfir_target_refresh(s->e, t, rc < 0 ? NULL : &s->err) == 0) {
+	if (t->inspect != NULL && cfir_target_refresh(s->e, t, rc < 0 ? NULL : &s->err) == 0) {
 		cJSON *now = cJSON_AddArrayToObject(s->details, "networks_now");
 
 		cJSON_ArrayForEach(n, networks_of(t))

@@ -71,7 +71,15 @@ tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const cha
 	/* a Kubernetes name has slashes, which no engine name has */
 	if (e != NULL && strchr(ref, '/') == NULL) {
 		if (cfir_target_resolve(e, ref, tp, err) == 0) {
-			cfir_target_add_runtime(*tp, NULL, NULL);
+			struct cfir_runtime_list l;
+			const struct cfir_runtime_entry *re;
+			struct cfir_err ierr = { 0 };
+
+			if (!source_is(g, "engine") && cfir_runtime_list(NULL, NULL, &l, &ierr) == 0) {
+				if (cfir_runtime_find(&l, (*tp)->id, &re, &ierr) == 0)
+					cfir_target_add_runtime(*tp, re);
+				cfir_runtime_list_free(&l);
+			}
 			return 0;
 		}
 		if (source_is(g, "engine") || err->exit != EX_NOINPUT)
