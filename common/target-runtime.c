@@ -28,13 +28,16 @@ dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* A runtime's ID is a name on the host: letters, digits and "_.+-", at most 64. */
+/*
+ * A runtime's ID names directories in the bag: a letter or digit, then
+ * letters, digits and "_.+-", at most 64.
+ */
 static bool
 id_ok(const char *id)
 {
 	size_t n = strlen(id);
 
-	return n > 0 && n <= 64 && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
+	return n > 0 && n <= 64 && strchr("_.+-", id[0]) == NULL && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
 }
 
 /* The bundle's config.json, its exact bytes kept and parsed. */

@@ -1,4 +1,4 @@
-/* inspect.c - the engine's metadata and logs of one container, into the bag */
+/* inspect.c - the engine's or the runtime's metadata and logs of one container, into the bag */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,13 +255,17 @@ output(struct cfir_out *o, const cJSON *rec)
 	return ferror(o->fp) ? -1 : 0;
 }
 
-/* Path and Args: what the container runs, for the summary. */
+/* Path and Args (the engine's), else process.args (the spec's): what the container runs. */
 static cJSON *
 command_json(const struct cfir_target *t)
 {
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(t->inspect, "Path");
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(t->inspect, "Args"), *a;
 	cJSON *cmd = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; t->inspect == NULL && t->oci != NULL && i < t->oci->args.n; i++)
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(t->oci->args.v[i]));
 
 	if (cJSON_IsString(path))
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(path->valuestring));
@@ -324,19 +328,28 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	cJSON *details = s->details, *tailj = NULL;
 
 	(void)argc, (void)argv;
-	tally(&y, cfir_bag_add_buffer(s->bag, "engine", "inspect.json", t->inspect_raw, t->inspect_len, &err), &err);
-	img = cfir_engine_escape(t->image_id ? t->image_id : "");
-	if (img != NULL && asprintf(&path, "/images/%s/json", img) >= 0)
-		tally(&y, take_reply(s->e, s->bag, path, "image.json", &err), &err);
-	free(steal_pointer(&path));
-	if (asprintf(&path, "/containers/%s/changes", t->id) >= 0)
-		tally(&y, take_reply(s->e, s->bag, path, "changes.json", &err), &err);
-	tally(&y, take_logs(s->e, s->bag, t, o->tail, details, &tailj, &err), &err);
+	if (t->inspect != NULL) {
+		tally(&y, cfir_bag_add_buffer(s->bag, "engine", "inspect.json", t->inspect_raw, t->inspect_len, &err), &err);
+		img = cfir_engine_escape(t->image_id ? t->image_id : "");
+		if (img != NULL && asprintf(&path, "/images/%s/json", img) >= 0)
+			tally(&y, take_reply(s->e, s->bag, path, "image.json", &err), &err);
+		free(steal_pointer(&path));
+		if (asprintf(&path, "/containers/%s/changes", t->id) >= 0)
+			tally(&y, take_reply(s->e, s->bag, path, "changes.json", &err), &err);
+		tally(&y, take_logs(s->e, s->bag, t, o->tail, details, &tailj, &err), &err);
+	}
+	/* the runtime's own files, byte for byte: beside the engine's view, or instead of it */
+	if (t->config_raw != NULL)
+		tally(&y, cfir_bag_add_buffer(s->bag, "runtime", "config.json", t->config_raw, t->config_len, &err), &err);
+	if (t->state_raw != NULL)
+		tally(&y, cfir_bag_add_buffer(s->bag, "runtime", t->state_file, t->state_raw, t->state_len, &err), &err);
 
 	cJSON_AddItemToObject(details, "target", cfir_target_json(t));
-	cfir_json_add_str(details, "engine", cfir_engine_host(s->e));
-	cfir_json_add_str(details, "api", cfir_engine_api(s->e));
-	cfir_json_add_str(details, "server", cfir_engine_header(s->e, "Server"));
+	if (t->inspect != NULL) {
+		cfir_json_add_str(details, "engine", cfir_engine_host(s->e));
+		cfir_json_add_str(details, "api", cfir_engine_api(s->e));
+		cfir_json_add_str(details, "server", cfir_engine_header(s->e, "Server"));
+	}
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
 
 	rec = cfir_target_json(t);
@@ -364,7 +377,7 @@ static const char inspect_usage[] =
 
 const struct tool_cmd cmd_inspect = {
 	.name = "inspect", .usage = inspect_usage, .needs = TOOL_TARGET | TOOL_BAG,
-	.summary = "engine metadata, image, changes and logs into a bag",
+	.summary = "engine or runtime metadata, image, changes and logs into a bag",
 	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct inspect_opts), .init = init,
 	.prepare = prepare, .run = run,
 };
