@@ -43,6 +43,7 @@ struct collection {
 	const char *dir;
 	cJSON *steps;
 	cJSON *skipped;		/* steps not run after SIGINT */
+	char *fallback;		/* why the engine was not the source, NULL when it was asked and answered */
 	int first_fail;
 	unsigned n, total;
 	bool tty;
@@ -269,6 +270,9 @@ plan(struct collection *r, const struct copts *o, struct cfir_err *err)
 	struct timespec rt, mt, bt;
 
 	cJSON_AddItemToObject(d, "target", cfir_target_json(r->t));
+	cfir_json_add_str(d, "source", r->t->source);
+	if (r->fallback != NULL)
+		cfir_json_add_str(d, "engine_fallback", r->fallback);
 	cJSON_AddBoolToObject(d, "pause", !o->no_pause);
 	cJSON_AddBoolToObject(d, "export", !o->no_export);
 	cJSON_AddBoolToObject(d, "memory", !o->no_memory);
@@ -302,6 +306,21 @@ memory_step(struct collection *r, const struct copts *o)
 		step(r, &cmd_memory, &mo);
 }
 
+/* A step that needs the engine, when the runtime state described the container. */
+static void
+skip_step(struct collection *r, const char *name, const char *why)
+{
+	struct cfir_err err = { 0 };
+	cJSON *d = cJSON_CreateObject();
+
+	cfir_json_add_str(d, "skipped", why);
+	if (cfir_bag_begin(r->bag, name, r->t, &err) < 0 || cfir_bag_end(r->bag, "skipped", why, d, &err) < 0)
+		cfir_err_print("%s: %s", name, err.msg);
+	step_done(r, name, 0, now_s(), "skipped: no engine");
+	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(r->steps, cJSON_GetArraySize(r->steps) - 1), "status",
+				  cJSON_CreateString("skipped"));
+}
+
 /* In order of volatility; the capture runs beside the steps from inspect to hunt. */
 static void
 steps(struct collection *r, const struct copts *o)
@@ -325,7 +344,9 @@ steps(struct collection *r, const struct copts *o)
 		memory_step(r, o);
 	step(r, &cmd_diff, dopts);
 	/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
-	if (!o->no_export)
+	if (!o->no_export && r->t->inspect == NULL)
+		skip_step(r, "export", "the filesystem export needs the engine, and none described the container");
+	else if (!o->no_export)
 		step(r, &cmd_export, &xo);
 	step(r, &cmd_hunt, NULL);
 	capture_stop(r, &bc);
@@ -358,7 +379,7 @@ note(struct cfir_text *t, const cJSON *step)
 
 static const struct cfir_field step_cols[] = {
 	{ "step", "STEP", CFIR_FMT_STR, 8, 0, NULL },
-	{ "status", "STATUS", CFIR_FMT_STR, 6, 0, NULL },
+	{ "status", "STATUS", CFIR_FMT_STR, 7, 0, NULL },
 	{ "seconds", "TIME", CFIR_FMT_SECONDS, 8, CFIR_FIELD_RIGHT, NULL },
 	{ "note", "NOTE", CFIR_FMT_STR, 0, 0, note },
 	{ 0 },
@@ -397,9 +418,13 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 	r.tty = isatty(STDERR_FILENO) && g->out.format != CFIR_FORMAT_JSON && !g->out.quiet;
 	r.total = 10 + o->isolate + o->unpause - o->no_pause - o->no_export - o->no_memory;
 	/* resolved once: the /proc, overlay and pcap steps outlive the engine */
-	if (cfir_engine_open(&r.e, g->host, &err) == 0 && cfir_target_resolve(r.e, ref, &r.t, &err) == 0 &&
-	    tool_bag_open(g, dir, r.t->name, &r.bag, &err) == 0 && plan(&r, o, &err) == 0)
-		steps(&r, o);
+	if (tool_source_engine(g, &r.e, &r.fallback, &err) == 0) {
+		if (r.fallback != NULL)
+			cfir_err_warn("%s", r.fallback);
+		if (tool_source_target(g, r.e, ref, &r.t, &err) == 0 &&
+		    tool_bag_open(g, dir, r.t->name, &r.bag, &err) == 0 && plan(&r, o, &err) == 0)
+			steps(&r, o);
+	}
 	if (err.msg[0] != '\0') {
 		cfir_err_report(&err);
 		if (r.first_fail == 0)
@@ -414,37 +439,48 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 	cJSON_Delete(r.skipped);
 	cfir_target_free(r.t);
 	cfir_engine_close(r.e);
+	free(r.fallback);
 	return r.first_fail;
 }
 
-/* Every running container whose worst finding is at least SEV. */
+struct worth {
+	int sev;
+	cJSON *ids;
+};
+
+static void
+judge(void *ctx, struct cfir_target *t)
+{
+	struct worth *w = ctx;
+	cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
+
+	if (cfir_hunt_container(t, "/proc", NULL, fs, notes) >= w->sev)
+		cJSON_AddItemToArray(w->ids, cJSON_CreateString(t->name));	/* bags by name */
+	cfir_target_free(t);
+	cJSON_Delete(fs);
+	cJSON_Delete(notes);
+}
+
+/* Every running container on the host whose worst finding is at least SEV. */
 static int
 worth_collecting(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *err)
 {
-	struct cfir_engine *e = NULL;
-	cleanup_cjson cJSON *list = NULL;
-	const cJSON *c;
+	struct tool_step s = { .g = g };
+	struct worth w = { .sev = sev };
+	cleanup_free char *why = NULL;
+	int r;
 
-	*ids = cJSON_CreateArray();
-	if (cfir_engine_open(&e, g->host, err) < 0 ||
-	    cfir_engine_json(e, "GET", "/containers/json", NULL, &list, err) < 0) {
-		cfir_engine_close(e);
+	*ids = w.ids = cJSON_CreateArray();
+	if (tool_source_engine(g, &s.e, &why, err) < 0)
 		return -1;
-	}
-	cJSON_ArrayForEach(c, list) {
-		struct cfir_target *t = NULL;
-		struct cfir_err one = { 0 };
-		cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
-
-		if (cfir_json_str(c, "Id") != NULL && cfir_target_resolve(e, cfir_json_str(c, "Id"), &t, &one) == 0 &&
-		    cfir_hunt_container(t, "/proc", NULL, fs, notes) >= sev)
-			cJSON_AddItemToArray(*ids, cJSON_CreateString(t->name));	/* bags by name */
-		cfir_target_free(t);
-		cJSON_Delete(fs);
-		cJSON_Delete(notes);
-	}
-	cfir_engine_close(e);
-	return 0;
+	if (why != NULL)
+		cfir_err_warn("%s", why);
+	r = tool_source_each(&s, false, false, judge, &w);
+	if (r < 0)
+		*err = s.err;
+	cfir_engine_close(s.e);
+	cJSON_Delete(s.warnings);
+	return r;
 }
 
 /* the case directory's index: a line a container */

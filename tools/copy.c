@@ -133,6 +133,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	const struct copy_opts *o = opts;
 	int i;
 
+	if (s->e == NULL)
+		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
+				    "copy reads through the engine's archive API, and no engine answers");
 	for (i = 0; i < argc && !cfir_engine_cancelled(); i++) {
 		char *colon = strchr(argv[i], ':');
 		cleanup_free char *ref = strndup(argv[i], (size_t)(colon - argv[i]));

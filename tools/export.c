@@ -72,6 +72,10 @@ static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	(void)opts, (void)argc, (void)argv;
+	if (s->t->inspect == NULL)
+		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
+				    "export needs the engine, and none describes '%s' (the runtime state did): "
+				    "diff takes its writable layer from the host", s->t->name);
 	if (!s->t->paused)
 		tool_warn(s, "container '%s' is %s, not paused: the export is not a frozen snapshot",
 			  s->t->name, s->t->status);

@@ -155,22 +155,6 @@ summary_json(const struct examined *h)
 	return o;
 }
 
-/* Every container the engine lists (running ones unless ALL), by full ID. */
-static int
-listed(struct cfir_engine *e, bool all, cJSON **ids, struct cfir_err *err)
-{
-	cleanup_cjson cJSON *list = NULL;
-	const cJSON *c;
-
-	if (cfir_engine_json(e, "GET", all ? "/containers/json?all=1" : "/containers/json", NULL, &list, err) < 0)
-		return -1;
-	*ids = cJSON_CreateArray();
-	cJSON_ArrayForEach(c, list)
-		if (cfir_json_str(c, "Id") != NULL)
-			cJSON_AddItemToArray(*ids, cJSON_CreateString(cfir_json_str(c, "Id")));
-	return 0;
-}
-
 static void
 hunt_one(struct examined *h, const struct cfir_hunt_sel *sel)
 {
@@ -236,75 +220,40 @@ examine_named(struct tool_step *s, const struct hunt_opts *o, int argc, char **a
 	return 0;
 }
 
-/* Those the runtime state has and the engine did not list: running ones unless ALL. */
+struct each {
+	struct hunt *h;
+	const struct hunt_opts *o;
+	size_t cap;
+};
+
 static void
-examine_runtime(struct tool_step *s, const struct hunt_opts *o, const struct cfir_runtime_list *l,
-		const bool *seen, struct hunt *h)
+take(void *ctx, struct cfir_target *t)
 {
-	size_t i;
+	struct each *x = ctx;
+	struct examined *v;
 
-	for (i = 0; i < l->n; i++) {
-		struct cfir_target *t;
-		struct cfir_err one = { 0 };
+	if (x->h->n + 1 >= x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
 
-		if (seen[i] || (!o->every && !l->v[i].has_pid) || (l->v[i].sandbox && !o->sandboxes))
-			continue;
-		t = calloc(1, sizeof(*t));
-		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], &one) < 0) {
+		v = realloc(x->h->hs, cap * sizeof(*v));
+		if (v == NULL) {
 			cfir_target_free(t);
-			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
-			continue;
+			return;
 		}
-		next_slot(h, t, o);
+		memset(v + x->cap, 0, (cap - x->cap) * sizeof(*v));
+		x->h->hs = v;
+		x->cap = cap;
 	}
+	next_slot(x->h, t, x->o);
 }
 
-/*
- * Every container on the host: those the engine lists, with what the
- * runtime keeps of them, then those only the runtime state has (another
- * containerd namespace, CRI-O, Podman, runc), each examined once.
- */
+/* Every container on the host, from the engine and the runtime state, each examined once. */
 static int
 examine_all(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 {
-	struct cfir_runtime_list l = { 0 };
-	cleanup_cjson cJSON *ids = NULL;
-	cleanup_free bool *seen = NULL;
-	struct cfir_err lerr = { 0 };
-	const cJSON *id;
+	struct each x = { .h = h, .o = o };
 
-	if (s->e != NULL && listed(s->e, o->every, &ids, &s->err) < 0)
-		return -1;
-	if (strcmp(s->g->source, "engine") != 0 && cfir_runtime_list(NULL, NULL, &l, &lerr) < 0)
-		tool_warn(s, "the runtime state: %s", lerr.msg);
-	h->hs = calloc((size_t)cJSON_GetArraySize(ids) + l.n + 1, sizeof(*h->hs));
-	seen = calloc(l.n + 1, sizeof(*seen));
-	if (h->hs == NULL || seen == NULL) {
-		cfir_runtime_list_free(&l);
-		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
-	}
-	cJSON_ArrayForEach(id, ids) {
-		const struct cfir_runtime_entry *re = NULL;
-		struct cfir_target *t = NULL;
-		struct cfir_err one = { 0 };
-
-		if (cfir_target_resolve(s->e, id->valuestring, &t, &one) < 0) {
-			/* one listed a moment ago and removed since is churn, not a failure */
-			if (one.exit != EX_NOINPUT)
-				tool_soft_fail(s, &one);
-			continue;
-		}
-		if (cfir_runtime_find(&l, t->id, &re, &one) == 0 && strcmp(re->id, t->id) == 0) {
-			seen[re - l.v] = true;
-			cfir_target_add_runtime(t, re);
-		}
-		next_slot(h, t, o);
-	}
-	examine_runtime(s, o, &l, seen, h);
-	if (l.skipped > 0)
-		tool_warn(s, "%u runtime state entries skipped: links, bad names or unreadable state", l.skipped);
-	cfir_runtime_list_free(&l);
-	return 0;
+	return tool_source_each(s, o->every, o->sandboxes, take, &x);
 }
 
 /* every finding, worst first */

@@ -102,3 +102,87 @@ tool_source_step(struct tool_step *s, const char *ref)
 		tool_warn(s, "%s", why);
 	return ref == NULL ? 0 : tool_source_target(s->g, s->e, ref, &s->t, &s->err);
 }
+
+/* Those the runtime state has and the engine did not list. */
+static void
+each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool *seen, bool all,
+	     bool sandboxes, void (*fn)(void *ctx, struct cfir_target *t), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct cfir_target *t;
+		struct cfir_err one = { 0 };
+
+		if (seen[i] || (!all && !l->v[i].has_pid) || (l->v[i].sandbox && !sandboxes))
+			continue;
+		t = calloc(1, sizeof(*t));
+		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], &one) < 0) {
+			cfir_target_free(t);
+			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
+			continue;
+		}
+		fn(ctx, t);
+	}
+}
+
+/* The engine's list: full IDs, running ones unless ALL. */
+static int
+engine_ids(struct cfir_engine *e, bool all, cJSON **ids, struct cfir_err *err)
+{
+	cleanup_cjson cJSON *list = NULL;
+	const cJSON *c;
+
+	if (cfir_engine_json(e, "GET", all ? "/containers/json?all=1" : "/containers/json", NULL, &list, err) < 0)
+		return -1;
+	*ids = cJSON_CreateArray();
+	cJSON_ArrayForEach(c, list)
+		if (cfir_json_str(c, "Id") != NULL)
+			cJSON_AddItemToArray(*ids, cJSON_CreateString(cfir_json_str(c, "Id")));
+	return 0;
+}
+
+int
+tool_source_each(struct tool_step *s, bool all, bool sandboxes,
+		 void (*fn)(void *ctx, struct cfir_target *t), void *ctx)
+{
+	struct cfir_runtime_list l = { 0 };
+	cleanup_cjson cJSON *ids = NULL;
+	cleanup_free bool *seen = NULL;
+	struct cfir_err lerr = { 0 };
+	const cJSON *id;
+
+	if (s->e != NULL && engine_ids(s->e, all, &ids, &s->err) < 0)
+		return -1;
+	if (!source_is(s->g, "engine") && cfir_runtime_list(NULL, NULL, &l, &lerr) < 0)
+		tool_warn(s, "the runtime state: %s", lerr.msg);
+	if ((seen = calloc(l.n + 1, sizeof(*seen))) == NULL) {
+		cfir_runtime_list_free(&l);
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(id, ids) {
+		const struct cfir_runtime_entry *re = NULL;
+		struct cfir_target *t = NULL;
+		struct cfir_err one = { 0 };
+
+		if (cfir_target_resolve(s->e, id->valuestring, &t, &one) < 0) {
+			/* one listed a moment ago and removed since is churn, not a failure */
+			if (one.exit != EX_NOINPUT)
+				tool_soft_fail(s, &one);
+			continue;
+		}
+		if (cfir_runtime_find(&l, t->id, &re, &one) == 0 && strcmp(re->id, t->id) == 0) {
+			seen[re - l.v] = true;
+			cfir_target_add_runtime(t, re);
+		}
+		if (t->sandbox && !sandboxes)
+			cfir_target_free(t);
+		else
+			fn(ctx, t);
+	}
+	each_runtime(s, &l, seen, all, sandboxes, fn, ctx);
+	if (l.skipped > 0)
+		tool_warn(s, "%u runtime state entries skipped: links, bad names or unreadable state", l.skipped);
+	cfir_runtime_list_free(&l);
+	return 0;
+}

@@ -144,6 +144,14 @@ int tool_source_engine(const struct cfir_global *g, struct cfir_engine **ep, cha
  */
 int tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const char *ref,
 		       struct cfir_target **tp, struct cfir_err *err);
+/*
+ * Every container on the host, each once: those S's engine lists (running
+ * ones unless ALL) with what the runtime keeps of them, then those only
+ * the runtime state has (another containerd namespace, CRI-O, Podman,
+ * runc); a pod's sandbox only when SANDBOXES. FN owns each target.
+ */
+int tool_source_each(struct tool_step *s, bool all, bool sandboxes,
+		     void (*fn)(void *ctx, struct cfir_target *t), void *ctx);
 /* The engine and REF's container for step S, the fallback said and recorded. */
 int tool_source_step(struct tool_step *s, const char *ref);
 /* --source and --engine-timeout checked into G. */
