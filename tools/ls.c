@@ -1,11 +1,13 @@
-/* ls.c - every container on the host, from its runtime's state, no engine asked */
+/* ls.c - every container on the host, from the engine's list and from every runtime's state */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
 #include "common/runtime.h"
 #include "tools/tool.h"
 
-/* The Kubernetes name when the annotations give one, else the ID's first 12. */
+/* The Kubernetes or engine name when there is one, else the ID's first 12. */
 static void
 name_text(struct cfir_text *t, const cJSON *rec)
 {
@@ -21,9 +23,9 @@ name_text(struct cfir_text *t, const cJSON *rec)
 }
 
 static const struct cfir_field cols[] = {
-	{ "source", "SOURCE", CFIR_FMT_STR, 28, 0, NULL },
+	{ "source", "SOURCE", CFIR_FMT_STR, 14, 0, NULL },
 	{ "runtime", "RUNTIME", CFIR_FMT_STR, 10, 0, NULL },
-	{ "namespace", "NAMESPACE", CFIR_FMT_STR, 10, 0, NULL },
+	{ "namespace", "NAMESPACE", CFIR_FMT_STR, 9, 0, NULL },
 	{ "name", "NAME", CFIR_FMT_STR, 32, 0, name_text },
 	{ "id", "ID", CFIR_FMT_ID12, 12, 0, NULL },
 	{ "state", "STATE", CFIR_FMT_STR, 10, 0, NULL },
@@ -32,34 +34,135 @@ static const struct cfir_field cols[] = {
 	{ 0 },
 };
 
+/* One container the engine lists, as a row: its state in the engine's words. */
+static cJSON *
+engine_row(const cJSON *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	const cJSON *names = cJSON_GetObjectItemCaseSensitive(c, "Names");
+	const char *name = cJSON_IsArray(names) && cJSON_IsString(names->child) ? names->child->valuestring : NULL;
+	const char *image = cfir_json_str(c, "Image");
+
+	cfir_json_add_str(o, "source", "engine");
+	cfir_json_add_str(o, "id", cfir_json_str(c, "Id"));
+	if (name != NULL)
+		cfir_json_add_bytes(o, "name", name[0] == '/' ? name + 1 : name, strlen(name[0] == '/' ? name + 1 : name));
+	cfir_json_add_str(o, "state", cfir_json_str(c, "State"));
+	if (image != NULL)
+		cfir_json_add_bytes(o, "image", image, strlen(image));
+	return o;
+}
+
+/*
+ * The runtime's view of the same container into ROW: where its state is,
+ * its checked PID, and its state when the cgroup says more than the engine
+ * (frozen behind its back) or the engine did not answer.
+ */
+static void
+merge_runtime(cJSON *row, const struct cfir_runtime_entry *e)
+{
+	cleanup_cjson cJSON *rt = cfir_runtime_entry_json(e);
+	cJSON *x;
+	const char *state = cfir_json_str(row, "state");
+
+	if (rt == NULL)
+		return;
+	cJSON_ReplaceItemInObject(row, "source", cJSON_CreateString("engine+runtime"));
+	cJSON_ArrayForEach(x, rt) {
+		if (strcmp(x->string, "source") == 0)
+			cJSON_AddItemToObject(row, "state_root", cJSON_Duplicate(x, true));
+		else if (strcmp(x->string, "state") == 0)
+			cJSON_AddItemToObject(row, "runtime_state", cJSON_Duplicate(x, true));
+		else if (cJSON_GetObjectItemCaseSensitive(row, x->string) == NULL)
+			cJSON_AddItemToObject(row, x->string, cJSON_Duplicate(x, true));
+	}
+	if (e->state != NULL && strcmp(e->state, "frozen") == 0 && state != NULL && strcmp(state, "paused") != 0)
+		cJSON_ReplaceItemInObject(row, "state", cJSON_CreateString("frozen"));
+}
+
+/* A container only the runtime state has. */
+static cJSON *
+runtime_row(const struct cfir_runtime_entry *e)
+{
+	cJSON *o = cfir_runtime_entry_json(e), *root;
+
+	if (o == NULL)
+		return NULL;
+	root = cJSON_DetachItemFromObjectCaseSensitive(o, "source");
+	if (root != NULL)
+		cJSON_AddItemToObject(o, "state_root", root);
+	cfir_json_add_str(o, "source", "runtime");
+	return o;
+}
+
+static int
+print_rows(struct tool_step *s, cJSON *rows)
+{
+	const cJSON *r;
+
+	cfir_out_head(s->out, cols);
+	cJSON_ArrayForEach(r, rows)
+		if (cfir_out_row(s->out, r, cols) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
-	struct cfir_runtime_list l;
+	struct cfir_runtime_list l = { 0 };
+	cleanup_cjson cJSON *list = NULL, *rows = cJSON_CreateArray();
+	cleanup_free bool *seen = NULL;
+	cleanup_free char *why = NULL;
+	struct cfir_err lerr = { 0 };
+	const cJSON *c;
 	size_t i;
+	int r;
 
 	(void)opts, (void)argc, (void)argv;
-	if (cfir_runtime_list(NULL, NULL, &l, &s->err) < 0)
+	if (tool_source_engine(s->g, &s->e, &why, &s->err) < 0)
 		return -1;
+	if (why != NULL)
+		tool_warn(s, "%s", why);
+	if (s->e != NULL && cfir_engine_json(s->e, "GET", "/containers/json?all=1", NULL, &list, &s->err) < 0)
+		return -1;
+	if (strcmp(s->g->source, "engine") != 0 && cfir_runtime_list(NULL, NULL, &l, &lerr) < 0)
+		tool_warn(s, "the runtime state: %s", lerr.msg);
 	if (l.skipped > 0)
-		tool_warn(s, "%u state entries skipped: links, bad names or unreadable state", l.skipped);
+		tool_warn(s, "%u runtime state entries skipped: links, bad names or unreadable state", l.skipped);
 	if (l.dropped > 0)
 		tool_warn(s, "%zu containers past the first %d not listed", l.dropped, CFIR_RUNTIME_MAX);
-	cfir_out_head(s->out, cols);
-	for (i = 0; i < l.n; i++) {
-		cleanup_cjson cJSON *rec = cfir_runtime_entry_json(&l.v[i]);
-
-		if (rec == NULL || cfir_out_row(s->out, rec, cols) < 0)
-			break;
+	if ((seen = calloc(l.n + 1, sizeof(*seen))) == NULL) {
+		cfir_runtime_list_free(&l);
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
 	}
+	cJSON_ArrayForEach(c, list) {
+		const struct cfir_runtime_entry *e = NULL;
+		struct cfir_err one = { 0 };
+		cJSON *row;
+
+		if (cfir_json_str(c, "Id") == NULL)
+			continue;
+		row = engine_row(c);
+		if (cfir_runtime_find(&l, cfir_json_str(c, "Id"), &e, &one) == 0 &&
+		    strcmp(e->id, cfir_json_str(c, "Id")) == 0) {
+			seen[e - l.v] = true;
+			merge_runtime(row, e);
+		}
+		cJSON_AddItemToArray(rows, row);
+	}
+	for (i = 0; i < l.n; i++)
+		if (!seen[i])
+			cJSON_AddItemToArray(rows, runtime_row(&l.v[i]));
 	cfir_runtime_list_free(&l);
-	return 0;
+	r = print_rows(s, rows);
+	return r;
 }
 
 static const char ls_usage[] = "usage: cfir ls [-h]\n";
 
 const struct tool_cmd cmd_ls = {
 	.name = "ls", .usage = ls_usage, .needs = 0,
-	.summary = "list the containers on the host from their runtimes' state, no engine",
+	.summary = "every container on the host: the engine's and every runtime's, one line each",
 	.min_args = 0, .max_args = 0, .run = run,
 };
