@@ -161,6 +161,8 @@ set_state(struct cfir_target *t, const struct cfir_runtime_entry *e)
 	t->status = strdup(t->paused ? "paused" : t->running ? "running" : strcmp(s, "stopped") == 0 ? "exited" : s);
 	t->pid = t->running ? e->pid : 0;
 	t->pid_checked = t->running && e->pid_checked;
+	if (strcmp(s, "pid reused") == 0)
+		t->refused_pid = e->recorded_pid;
 }
 
 static int

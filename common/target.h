@@ -61,6 +61,7 @@ struct cfir_target {
 	/* the Kubernetes identity from the bundle's annotations (hostile) */
 	char *k8s_ns, *k8s_pod, *k8s_container, *k8s_uid;
 	bool sandbox;		/* a pod's sandbox (pause) container */
+	pid_t refused_pid;	/* the runtime's PID, now another process's: not believed */
 };
 
 /*

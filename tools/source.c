@@ -100,7 +100,13 @@ tool_source_step(struct tool_step *s, const char *ref)
 		return -1;
 	if (why != NULL)
 		tool_warn(s, "%s", why);
-	return ref == NULL ? 0 : tool_source_target(s->g, s->e, ref, &s->t, &s->err);
+	if (ref == NULL || tool_source_target(s->g, s->e, ref, &s->t, &s->err) < 0)
+		return ref == NULL ? 0 : -1;
+	if (s->t->refused_pid > 0)
+		tool_warn(s, "the runtime recorded PID %d for '%s', but that PID is now another process "
+			     "(its start time differs): not believed, the container has no process",
+			  (int)s->t->refused_pid, s->t->name);
+	return 0;
 }
 
 /* Those the runtime state has and the engine did not list. */
