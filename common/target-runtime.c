@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/dockerstate.h"
 #include "common/target.h"
 #include "common/util.h"
 
@@ -182,6 +183,48 @@ take_entry(struct cfir_target *t, const struct cfir_runtime_entry *e)
 	       (e->k8s_container && !t->k8s_container) || (e->k8s_uid && !t->k8s_uid) ? -1 : 0;
 }
 
+/* A container of Docker's containerd: its name and image as dockerd keeps them on disk. */
+static void
+docker_names(struct cfir_target *t)
+{
+	struct cfir_dockerstate d;
+	struct cfir_err ierr = { 0 };
+
+	if (t->rt_ns == NULL || strcmp(t->rt_ns, "moby") != 0 || t->k8s_pod != NULL ||
+	    cfir_dockerstate_load(&d, NULL, t->oci ? t->oci->root_path : NULL, t->id, &ierr) < 0)
+		return;
+	if (d.name != NULL) {
+		free(t->name);
+		t->name = steal_pointer(&d.name);
+	}
+	if (t->image == NULL)
+		t->image = steal_pointer(&d.image);
+	cfir_dockerstate_free(&d);
+}
+
+/* The one container of Docker's containerd that dockerd named REF. */
+static const struct cfir_runtime_entry *
+by_docker_name(const struct cfir_runtime_list *l, const char *ref)
+{
+	const struct cfir_runtime_entry *found = NULL;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct cfir_dockerstate d;
+		struct cfir_err ierr = { 0 };
+		bool same;
+
+		if (l->v[i].ns == NULL || strcmp(l->v[i].ns, "moby") != 0 ||
+		    cfir_dockerstate_load(&d, NULL, NULL, l->v[i].id, &ierr) < 0)
+			continue;
+		same = d.name != NULL && strcmp(d.name, ref) == 0;
+		cfir_dockerstate_free(&d);
+		if (same)
+			found = &l->v[i];
+	}
+	return found;
+}
+
 int
 cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
 			 struct cfir_err *err)
@@ -201,6 +244,7 @@ cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry 
 		return -1;
 	read_state(t);
 	read_netns(t);
+	docker_names(t);
 	return read_layer(t, "/proc", err);
 }
 
@@ -209,7 +253,7 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 			    struct cfir_target **tp, struct cfir_err *err)
 {
 	struct cfir_runtime_list l;
-	const struct cfir_runtime_entry *e;
+	const struct cfir_runtime_entry *e = NULL;
 	struct cfir_target *t;
 	int r = -1;
 
@@ -218,7 +262,10 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 		return cfir_err_set(err, EX_USAGE, 0, "'%.64s' is not a container name or ID", ref);
 	if (cfir_runtime_list(root, proc, &l, err) < 0)
 		return -1;
-	if (cfir_runtime_find(&l, ref, &e, err) == 0) {
+	if (cfir_runtime_find(&l, ref, &e, err) < 0 && err->exit == EX_NOINPUT && strchr(ref, '/') == NULL &&
+	    (e = by_docker_name(&l, ref)) != NULL)
+		cfir_err_clear(err);
+	if (e != NULL) {
 		t = calloc(1, sizeof(*t));
 		if (t == NULL)
 			cfir_err_set(err, EX_OSERR, ENOMEM, "target");

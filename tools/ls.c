@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/dockerstate.h"
 #include "common/runtime.h"
 #include "tools/tool.h"
 
@@ -80,6 +81,23 @@ merge_runtime(cJSON *row, const struct cfir_runtime_entry *e)
 		cJSON_ReplaceItemInObject(row, "state", cJSON_CreateString("frozen"));
 }
 
+/* Docker's containers: the name and image dockerd keeps on disk, when it does not answer. */
+static void
+docker_names(cJSON *o, const struct cfir_runtime_entry *e)
+{
+	struct cfir_dockerstate d;
+	struct cfir_err ierr = { 0 };
+
+	if (e->ns == NULL || strcmp(e->ns, "moby") != 0 || e->name != NULL ||
+	    cfir_dockerstate_load(&d, NULL, NULL, e->id, &ierr) < 0)
+		return;
+	if (d.name != NULL)
+		cfir_json_add_bytes(o, "name", d.name, strlen(d.name));
+	if (d.image != NULL && cJSON_GetObjectItemCaseSensitive(o, "image") == NULL)
+		cfir_json_add_bytes(o, "image", d.image, strlen(d.image));
+	cfir_dockerstate_free(&d);
+}
+
 /* A container only the runtime state has. */
 static cJSON *
 runtime_row(const struct cfir_runtime_entry *e)
@@ -92,6 +110,7 @@ runtime_row(const struct cfir_runtime_entry *e)
 	if (root != NULL)
 		cJSON_AddItemToObject(o, "state_root", root);
 	cfir_json_add_str(o, "source", "runtime");
+	docker_names(o, e);
 	return o;
 }
 
