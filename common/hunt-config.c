@@ -164,8 +164,7 @@ operations(const cJSON *cfg, const cJSON *hc, const struct cfir_hunt_sel *sel, c
 	const char *restart = cfir_json_str(cJSON_GetObjectItemCaseSensitive(hc, "RestartPolicy"), "Name");
 	const char *image = cfir_json_str(cfg, "Image");
 
-	/* by digest, or by image ID: both name the content */
-	if (image != NULL && strstr(image, "@sha256:") == NULL && strncmp(image, "sha256:", 7) != 0)
+	if (image != NULL && !cfir_hunt_image_pinned(image))
 		cfir_hunt_finding(fs, sel, "image-not-pinned", "Config.Image", cfir_hunt_bytes(image, strlen(image)));
 	if (!cJSON_IsArray(test) || cJSON_GetArraySize(test) == 0 ||
 	    (cJSON_IsString(test->child) && strcmp(test->child->valuestring, "NONE") == 0))

@@ -38,8 +38,10 @@ cfir_hunt_str_is(const char *s, const char *want)
 void cfir_hunt_cap_id(const char *cap, char *out, size_t n);
 /* The check of capability ID added: "cap-sys-admin" when it is rated, else "cap-other". */
 void cfir_hunt_cap_check(const char *id, char *check, size_t n);
-/* Whether capability ID is one of the engine's defaults. */
-bool cfir_hunt_cap_default(const char *id);
+/* The place of capability ID among the engine's defaults, -1 when it is not one. */
+int cfir_hunt_cap_default(const char *id);
+/* Whether IMAGE names its content (a digest, an image ID) rather than a tag. */
+bool cfir_hunt_image_pinned(const char *image);
 /* P without its trailing slashes into NORM; false when it does not fit. */
 bool cfir_hunt_path_norm(const char *p, char *norm, size_t size);
 /*

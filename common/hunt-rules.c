@@ -55,10 +55,22 @@ static const char *const default_caps[CFIR_HUNT_DEFAULT_CAPS] = {
 	"setpcap", "net-bind-service", "sys-chroot", "kill", "audit-write",
 };
 
-bool
+int
 cfir_hunt_cap_default(const char *id)
 {
-	return in_list(id, default_caps, CFIR_HUNT_DEFAULT_CAPS);
+	int i;
+
+	for (i = 0; i < CFIR_HUNT_DEFAULT_CAPS; i++)
+		if (strcmp(default_caps[i], id) == 0)
+			return i;
+	return -1;
+}
+
+/* By digest, or by image ID: both name the content. */
+bool
+cfir_hunt_image_pinned(const char *image)
+{
+	return strstr(image, "@sha256:") != NULL || strncmp(image, "sha256:", 7) == 0;
 }
 
 /*

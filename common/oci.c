@@ -418,6 +418,10 @@ parse_devices(struct cfir_oci_config *c, const cJSON *lx, struct tally *t, bool 
 
 		if (seen++ >= keep)
 			break;
+		if (!cJSON_IsObject(e)) {
+			t->wrong++;
+			continue;
+		}
 		if ((path = field(e, "path", cJSON_String, t)) == NULL)
 			continue;
 		if ((sv->v[sv->n] = dup_cut(path->valuestring, NULL, NULL, t, nomem)) == NULL)
