@@ -108,42 +108,56 @@ caps_distinct(const struct cfir_oci_strv *b)
 	return n;
 }
 
+/* The engine's default capabilities in the bounding set, each once, into KEPT. */
+static size_t
+defaults_kept(const struct cfir_oci_strv *b, cJSON *kept)
+{
+	bool seen[CFIR_HUNT_DEFAULT_CAPS] = { false };
+	char id[64];
+	size_t i, n = 0;
+	int d;
+
+	for (i = 0; i < b->n; i++) {
+		cfir_hunt_cap_id(b->v[i], id, sizeof(id));
+		if ((d = cfir_hunt_cap_default(id)) >= 0 && !seen[d]) {
+			seen[d] = true;
+			cJSON_AddItemToArray(kept, cfir_hunt_bytes(b->v[i], strlen(b->v[i])));
+			n++;
+		}
+	}
+	return n;
+}
+
 /*
- * The capabilities outside the engine's default set are the ones it was
- * asked to add; "caps-default" when most of the default set is still
- * there: the engine's check asks whether --cap-drop ALL was given, and
- * a set that kept more than half of the defaults was not made that way.
+ * The engine's check asks whether --cap-drop ALL was given: a set that
+ * kept more than half of the defaults was not made that way, and is
+ * caps-default. Then the capabilities outside the default set are the
+ * ones added; after a drop of all, every one there was added back.
  */
 static void
 capabilities(const struct cfir_oci_config *c, bool all, const struct cfir_hunt_sel *sel, cJSON *fs)
 {
 	const struct cfir_oci_strv *b = &c->cap_bounding;
-	bool kept[CFIR_HUNT_DEFAULT_CAPS] = { false };
-	cJSON *defaults = cJSON_CreateArray();
+	cJSON *kept = cJSON_CreateArray();
+	bool dropped_all = defaults_kept(b, kept) <= CFIR_HUNT_DEFAULT_CAPS / 2;
 	char id[64], check[80];
-	size_t i, nkept = 0;
-	int d;
+	size_t i;
 
 	if (all)
 		cfir_hunt_finding(fs, sel, "cap-all", CAPS_FIELD, cJSON_CreateNumber((double)caps_distinct(b)));
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n && !all; i++) {
 		if (cap_repeated(b, i))
 			continue;
 		cfir_hunt_cap_id(b->v[i], id, sizeof(id));
-		if ((d = cfir_hunt_cap_default(id)) >= 0) {
-			if (!kept[d])
-				cJSON_AddItemToArray(defaults, cfir_hunt_bytes(b->v[i], strlen(b->v[i])));
-			nkept += !kept[d];
-			kept[d] = true;
-		} else if (!all) {
-			cfir_hunt_cap_check(id, check, sizeof(check));
-			cfir_hunt_finding(fs, sel, check, CAPS_FIELD, cfir_hunt_bytes(b->v[i], strlen(b->v[i])));
-		}
+		if (!dropped_all && cfir_hunt_cap_default(id) >= 0)
+			continue;
+		cfir_hunt_cap_check(id, check, sizeof(check));
+		cfir_hunt_finding(fs, sel, check, CAPS_FIELD, cfir_hunt_bytes(b->v[i], strlen(b->v[i])));
 	}
-	if (nkept > CFIR_HUNT_DEFAULT_CAPS / 2)
-		cfir_hunt_finding(fs, sel, "caps-default", CAPS_FIELD, defaults);
+	if (!dropped_all)
+		cfir_hunt_finding(fs, sel, "caps-default", CAPS_FIELD, kept);
 	else
-		cJSON_Delete(defaults);
+		cJSON_Delete(kept);
 }
 
 /*

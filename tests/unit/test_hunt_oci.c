@@ -10,8 +10,8 @@
 
 /* Recorded from one container each: its docker inspect and its bundle's config.json. */
 static const char *const cases[] = {
-	"default", "cap-add", "pid-host", "net-host", "limits", "seccomp-nnp", "docker-sock", "secret-env", "user",
-	"privileged",
+	"default", "cap-add", "cap-drop-all", "cap-drop-raw", "pid-host", "net-host", "ipc-uts-host", "limits",
+	"cpus-nobody", "seccomp-nnp", "docker-sock", "host-mounts", "device", "secret-env", "user", "privileged",
 };
 
 /* What a config.json cannot say of a Docker container: not found from it, so not compared. */
@@ -182,6 +182,7 @@ evidence_fields(void)
 {
 	cleanup_cjson cJSON *caps = hunt_oci("cap-add"), *pid = hunt_oci("pid-host"), *net = hunt_oci("net-host");
 	cleanup_cjson cJSON *sock = hunt_oci("docker-sock"), *sec = hunt_oci("secret-env"), *nnp = hunt_oci("seccomp-nnp");
+	cleanup_cjson cJSON *dev = hunt_oci("device"), *host = hunt_oci("host-mounts"), *drop = hunt_oci("cap-drop-all");
 	cleanup_free char *sectext = cJSON_PrintUnformatted(sec);
 	const cJSON *f = finding(sock, "engine-socket");
 
@@ -198,6 +199,12 @@ evidence_fields(void)
 	CHECK_STR(field_of(sec, "secret-env"), "process.env");
 	CHECK(sectext != NULL && strstr(sectext, "AWS_SECRET_ACCESS_KEY") != NULL && strstr(sectext, "=x") == NULL);
 	CHECK_STR(field_of(nnp, "seccomp-unconfined"), "linux.seccomp");
+	CHECK_STR(field_of(dev, "host-device"), "linux.devices");
+	CHECK_STR(field_of(host, "engine-socket"), "mounts[9].source");
+	CHECK_STR(field_of(host, "sensitive-mount"), "mounts[8].source");
+	CHECK_STR(field_of(host, "sensitive-mount-rw"), "mounts[7].source");
+	CHECK_STR(field_of(drop, "cap-net-bind-service"), "process.capabilities.bounding");
+	CHECK(finding(drop, "caps-default") == NULL);
 	CHECK(finding(nnp, "no-new-privileges") == NULL);
 	/* Docker's own hosts, hostname and resolv.conf under /var/lib/docker are not the user's mounts */
 	CHECK(finding(sock, "sensitive-mount-rw") == NULL && finding(sock, "sensitive-mount") == NULL);
@@ -257,7 +264,8 @@ capability_sets(void)
 		"\"CAP_SETFCAP\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\","
 		"\"CAP_AUDIT_WRITE\",\"CAP_SYS_ADMIN\",\"CAP_BPF\"]}}}");
 
-	CHECK(finding(few, "caps-default") == NULL && finding(few, "cap-net-bind-service") == NULL);
+	/* after a drop of all, what is there was added back */
+	CHECK(finding(few, "caps-default") == NULL && finding(few, "cap-net-bind-service") != NULL);
 	CHECK(finding(most, "caps-default") != NULL && finding(most, "cap-net-raw") == NULL);
 	CHECK(finding(most, "cap-sys-admin") != NULL && finding(most, "cap-other") != NULL);
 	CHECK(finding(most, "cap-all") == NULL);
