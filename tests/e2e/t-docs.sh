@@ -20,14 +20,6 @@ for c in $cmds; do
 	check "man synopsis of '$c' is its usage, word for word" grep -qF -- "${syn% }" <<<"$mantext"
 done
 
-# every check hunt --list prints is documented, as severe as it says
-man_check() { grep -A1 -x "\.It Li $1" "$man" | grep -q "^$2, "; }
-while IFS= read -r line; do
-	id=$(jq -r .check <<<"$line")
-	sev=$(jq -r '.severity | (.[:1] | ascii_upcase) + .[1:]' <<<"$line")
-	check "man page documents check '$id' as $sev" man_check "$id" "$sev"
-done < <("$CFIR" --format json hunt --list)
-
 # one exit-status table: the README's and the style guide's are the same,
 # and every sysexits status the code returns is in it
 table() { awk '/^## Exit statuses/ {on = 1; next} on && /^## / {exit} on && /^\| [0-9]/' "$1"; }
