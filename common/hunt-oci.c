@@ -283,10 +283,11 @@ runtime_own(const char *src, const char *dst, const char *pod_uid)
 		for (j = 0; strcmp(dst, files[i]) == 0 && j < sizeof(dirs) / sizeof(dirs[0]); j++)
 			if (plainly_inside(src, dirs[j]))
 				return true;
-	if (pod_uid == NULL || *pod_uid == '\0' || strchr(pod_uid, '/') != NULL || strcmp(pod_uid, "..") == 0 ||
-	    strcmp(pod_uid, ".") == 0)
+	/* a pod's UID names one directory, whole */
+	if (pod_uid == NULL || *pod_uid == '\0' || strlen(pod_uid) > 200 || strchr(pod_uid, '/') != NULL ||
+	    strcmp(pod_uid, "..") == 0 || strcmp(pod_uid, ".") == 0)
 		return false;
-	snprintf(pod, sizeof(pod), "/var/lib/kubelet/pods/%.200s", pod_uid);
+	snprintf(pod, sizeof(pod), "/var/lib/kubelet/pods/%s", pod_uid);
 	return plainly_inside(src, pod);
 }
 
@@ -300,7 +301,7 @@ mounts(const struct cfir_oci_config *c, const char *pod_uid, const struct cfir_h
 
 	for (i = 0; i < c->n_mounts; i++) {
 		const struct cfir_oci_mount *m = &c->mounts[i];
-		bool rw = !has_option(m, "ro");
+		bool rw = !has_option(m, "ro") && !has_option(m, "rro");
 
 		if (cfir_hunt_sa_token(m->destination)) {
 			snprintf(field, sizeof(field), "mounts[%zu].destination", i);

@@ -271,6 +271,21 @@ capability_sets(void)
 	CHECK(finding(most, "cap-all") == NULL);
 }
 
+/* The runtime's own files are left out only where they are, climbing nowhere. */
+static void
+runtime_files(void)
+{
+	cleanup_cjson cJSON *fs = hunt_str("{\"annotations\":{\"io.kubernetes.cri.sandbox-namespace\":\"n\","
+		"\"io.kubernetes.cri.sandbox-name\":\"p\",\"io.kubernetes.cri.sandbox-uid\":\"..\"},\"mounts\":["
+		"{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"/var/lib/docker/containers/x/../../../../etc\"},"
+		"{\"destination\":\"/d\",\"type\":\"bind\",\"source\":\"/var/lib/kubelet/pods/../pki\",\"options\":[\"rro\"]},"
+		"{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"/var/lib/docker/containers/x/hostname\"}]}");
+
+	CHECK_STR(field_of(fs, "sensitive-mount-rw"), "mounts[0].source");
+	CHECK_STR(field_of(fs, "sensitive-mount"), "mounts[1].source");
+	CHECK(cJSON_GetArraySize(fs) == 3);	/* and rootfs-writable */
+}
+
 /* Both sources: the token by where it lands, a socket's directory as the socket. */
 static void
 engine_side(void)
@@ -313,6 +328,7 @@ UNIT_SUITE(hunt_oci_tests) = {
 	{ "hunt-oci: all capabilities, no seccomp and every device are privileged", privileged },
 	{ "hunt-oci: a pod's token, its own volumes, a host path and its image", kubernetes_pod },
 	{ "hunt-oci: the default set kept or dropped, as the engine says it", capability_sets },
+	{ "hunt-oci: the runtime's own files, and no further", runtime_files },
 	{ "hunt-oci: the engine's inspect has the token and the socket directories too", engine_side },
 	{ "hunt-oci: a sparse or mistyped config", sparse },
 	UNIT_END
