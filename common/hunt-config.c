@@ -3,14 +3,11 @@
  * Pure: no file, no process, no socket is read here, so they are fuzzed
  * and work on stopped containers alike.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/hunt-private.h"
 #include "common/out.h"
-#include "common/path.h"
 
 static void
 namespaces(const cJSON *hc, const struct cfir_hunt_sel *sel, cJSON *fs)
@@ -31,49 +28,29 @@ namespaces(const cJSON *hc, const struct cfir_hunt_sel *sel, cJSON *fs)
 		}
 }
 
-/* "CAP_SYS_ADMIN", "sys_admin" -> "sys-admin" */
-static void
-cap_id(const char *cap, char *out, size_t n)
-{
-	size_t i = 0;
-
-	if (strncasecmp(cap, "CAP_", 4) == 0)
-		cap += 4;
-	for (; *cap && i + 1 < n; cap++)
-		out[i++] = *cap == '_' ? '-' : (char)tolower((unsigned char)*cap);
-	out[i] = '\0';
-}
-
 static void
 capabilities(const cJSON *hc, const struct cfir_hunt_sel *sel, cJSON *fs)
 {
-	static const char *const rated[] = {
-		"sys-admin", "sys-module", "dac-override", "dac-read-search", "net-admin", "net-raw",
-		"sys-ptrace", "chown", "setuid", "setgid", "net-bind-service",
-	};
 	const cJSON *add = cJSON_GetObjectItemCaseSensitive(hc, "CapAdd");
 	const cJSON *drop = cJSON_GetObjectItemCaseSensitive(hc, "CapDrop");
 	const cJSON *c;
 	bool drops_all = false;
 	char id[64], check[80];
-	size_t i;
 
 	cJSON_ArrayForEach(c, add) {
 		if (!cJSON_IsString(c))
 			continue;
-		cap_id(c->valuestring, id, sizeof(id));
+		cfir_hunt_cap_id(c->valuestring, id, sizeof(id));
 		if (strcmp(id, "all") == 0) {
 			cfir_hunt_finding(fs, sel, "cap-all", "HostConfig.CapAdd", cJSON_CreateString(c->valuestring));
 			continue;
 		}
-		for (i = 0; i < sizeof(rated) / sizeof(rated[0]) && strcmp(rated[i], id) != 0; i++)
-			;
-		snprintf(check, sizeof(check), "cap-%s", i < sizeof(rated) / sizeof(rated[0]) ? id : "other");
+		cfir_hunt_cap_check(id, check, sizeof(check));
 		cfir_hunt_finding(fs, sel, check, "HostConfig.CapAdd", cfir_hunt_bytes(c->valuestring, strlen(c->valuestring)));
 	}
 	cJSON_ArrayForEach(c, drop) {
 		if (cJSON_IsString(c)) {
-			cap_id(c->valuestring, id, sizeof(id));
+			cfir_hunt_cap_id(c->valuestring, id, sizeof(id));
 			drops_all |= strcmp(id, "all") == 0;
 		}
 	}
@@ -125,103 +102,30 @@ is_root_user(const char *u)
 	return (n == 4 && strncmp(u, "root", 4) == 0) || (n == 1 && u[0] == '0');
 }
 
-/* The engine sockets by name, wherever they are mounted from or to. */
-static bool
-engine_socket(const char *path)
-{
-	static const char *const socks[] = {
-		"docker.sock", "containerd.sock", "podman.sock", "crio.sock", "cri-dockerd.sock", "dockershim.sock",
-	};
-	const char *base;
-	size_t i;
-
-	if (path == NULL)
-		return false;
-	base = cfir_path_base(path);
-	for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
-		if (strcmp(base, socks[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Exactly one of these, or (for the ones marked) anything under it. */
-static bool
-sensitive_path(const char *p)
-{
-	static const struct {
-		const char *path;
-		bool below;
-	} paths[] = {
-		{ "/", false }, { "/etc", false }, { "/root", true }, { "/home", false }, { "/proc", true },
-		{ "/sys", true }, { "/var/lib/docker", true }, { "/var/run", false }, { "/run", false },
-		{ "/dev", false }, { "/boot", true }, { "/var/lib/containerd", true }, { "/etc/shadow", false },
-		{ "/etc/sudoers", false }, { "/etc/ssh", false }, { "/var/lib/kubelet", true },
-	};
-	char norm[4096];
-	size_t i, n;
-
-	if (p == NULL || strlen(p) >= sizeof(norm))
-		return false;
-	snprintf(norm, sizeof(norm), "%s", p);
-	n = strlen(norm);
-	while (n > 1 && norm[n - 1] == '/')
-		norm[--n] = '\0';
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (strcmp(norm, paths[i].path) == 0 || (paths[i].below && cfir_path_inside(norm, paths[i].path)))
-			return true;
-	return false;
-}
-
 static void
 mounts(const cJSON *top, const struct cfir_hunt_sel *sel, cJSON *fs)
 {
+	static const char *const keys[3] = { "Source", "Destination", "RW" };
 	const cJSON *m;
-	char field[32];
+	char field[48];
 	int i = 0;
 
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(top, "Mounts")) {
 		const char *src = cfir_json_str(m, "Source"), *dst = cfir_json_str(m, "Destination");
 		bool rw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "RW"));
-		cJSON *v;
+		const char *check;
 
+		/* a volume or a bind alike: where it lands says what it holds */
+		if (cfir_hunt_sa_token(dst)) {
+			snprintf(field, sizeof(field), "Mounts[%d].Destination", i);
+			cfir_hunt_finding(fs, sel, "k8s-sa-token", field, cfir_hunt_bytes(dst, strlen(dst)));
+		}
 		snprintf(field, sizeof(field), "Mounts[%d]", i++);
 		if (!cfir_hunt_str_is(cfir_json_str(m, "Type"), "bind"))
 			continue;
-		if (engine_socket(src) || engine_socket(dst)) {
-			v = cJSON_CreateObject();
-			cfir_json_add_bytes(v, "Source", src ? src : "", src ? strlen(src) : 0);
-			cfir_json_add_bytes(v, "Destination", dst ? dst : "", dst ? strlen(dst) : 0);
-			cJSON_AddBoolToObject(v, "RW", rw);
-			cfir_hunt_finding(fs, sel, "engine-socket", field, v);
-		} else if (sensitive_path(src)) {
-			v = cJSON_CreateObject();
-			cfir_json_add_bytes(v, "Source", src, strlen(src));
-			cfir_json_add_bytes(v, "Destination", dst ? dst : "", dst ? strlen(dst) : 0);
-			cJSON_AddBoolToObject(v, "RW", rw);
-			cfir_hunt_finding(fs, sel, rw ? "sensitive-mount-rw" : "sensitive-mount", field, v);
-		}
+		if ((check = cfir_hunt_mount_check(src, dst, rw)) != NULL)
+			cfir_hunt_finding(fs, sel, check, field, cfir_hunt_mount_value(keys, src, dst, rw));
 	}
-}
-
-/* Names only: the value of a secret never leaves the bag it came in. */
-static bool
-secret_name(const char *name, size_t n)
-{
-	static const char *const words[] = {
-		"PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE_KEY", "APIKEY", "API_KEY",
-	};
-	char up[256];
-	size_t i;
-
-	if (n == 0 || n >= sizeof(up))
-		return false;
-	for (i = 0; i < n; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
-	up[n] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strstr(up, words[i]) != NULL)
-			return true;
-	return strncmp(up, "AWS_", 4) == 0 || (n > 4 && strcmp(up + n - 4, "_KEY") == 0);
 }
 
 static void
@@ -230,19 +134,10 @@ environment(const cJSON *cfg, const struct cfir_hunt_sel *sel, cJSON *fs)
 	const cJSON *e;
 	cJSON *names = cJSON_CreateArray();
 
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cfg, "Env")) {
-		size_t n;
-
-		if (!cJSON_IsString(e))
-			continue;
-		n = strcspn(e->valuestring, "=");
-		if (secret_name(e->valuestring, n))
-			cJSON_AddItemToArray(names, cfir_hunt_bytes(e->valuestring, n));
-	}
-	if (cJSON_GetArraySize(names) > 0)
-		cfir_hunt_finding(fs, sel, "secret-env", "Config.Env", names);
-	else
-		cJSON_Delete(names);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
+		if (cJSON_IsString(e))
+			cfir_hunt_secret_add(names, e->valuestring);
+	cfir_hunt_secret_env(fs, sel, "Config.Env", names);
 }
 
 static void
@@ -269,8 +164,7 @@ operations(const cJSON *cfg, const cJSON *hc, const struct cfir_hunt_sel *sel, c
 	const char *restart = cfir_json_str(cJSON_GetObjectItemCaseSensitive(hc, "RestartPolicy"), "Name");
 	const char *image = cfir_json_str(cfg, "Image");
 
-	/* by digest, or by image ID: both name the content */
-	if (image != NULL && strstr(image, "@sha256:") == NULL && strncmp(image, "sha256:", 7) != 0)
+	if (image != NULL && !cfir_hunt_image_pinned(image))
 		cfir_hunt_finding(fs, sel, "image-not-pinned", "Config.Image", cfir_hunt_bytes(image, strlen(image)));
 	if (!cJSON_IsArray(test) || cJSON_GetArraySize(test) == 0 ||
 	    (cJSON_IsString(test->child) && strcmp(test->child->valuestring, "NONE") == 0))

@@ -31,6 +31,33 @@ cfir_hunt_str_is(const char *s, const char *want)
 	return s != NULL && strcmp(s, want) == 0;
 }
 
+/* hunt-rules.c: what both configuration sources judge by. */
+#define CFIR_HUNT_DEFAULT_CAPS	14	/* the engine's default capabilities */
+
+/* "CAP_SYS_ADMIN", "sys_admin" -> "sys-admin", in OUT of N bytes. */
+void cfir_hunt_cap_id(const char *cap, char *out, size_t n);
+/* The check of capability ID added: "cap-sys-admin" when it is rated, else "cap-other". */
+void cfir_hunt_cap_check(const char *id, char *check, size_t n);
+/* The place of capability ID among the engine's defaults, -1 when it is not one. */
+int cfir_hunt_cap_default(const char *id);
+/* Whether IMAGE names its content (a digest, an image ID) rather than a tag. */
+bool cfir_hunt_image_pinned(const char *image);
+/* P without its trailing slashes into NORM; false when it does not fit. */
+bool cfir_hunt_path_norm(const char *p, char *norm, size_t size);
+/*
+ * The check a bind mount of host path SRC at DST trips: "engine-socket",
+ * "sensitive-mount-rw" or "sensitive-mount"; NULL for none.
+ */
+const char *cfir_hunt_mount_check(const char *src, const char *dst, bool rw);
+/* A mount's evidence: {KEYS[0]: SRC, KEYS[1]: DST, KEYS[2]: RW}, the paths kept exact. */
+cJSON *cfir_hunt_mount_value(const char *const keys[3], const char *src, const char *dst, bool rw);
+/* Whether DST is where Kubernetes mounts a service account's token. */
+bool cfir_hunt_sa_token(const char *dst);
+/* The name of ENTRY ("NAME=value") onto NAMES when it names a secret; never the value. */
+void cfir_hunt_secret_add(cJSON *names, const char *entry);
+/* The secret-env finding of NAMES (taken over) at FIELD; none when NAMES is empty. */
+void cfir_hunt_secret_env(cJSON *fs, const struct cfir_hunt_sel *sel, const char *field, cJSON *names);
+
 /* One process of the container as the host saw it. */
 struct cfir_hunt_proc {
 	pid_t pid, ppid;

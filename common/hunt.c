@@ -96,6 +96,8 @@ const struct cfir_check cfir_checks[] = {
 	  "--log-opt max-size=10m" },
 	{ "no-restart-policy", CFIR_SEV_INFO, false, "no restart policy",
 	  "--restart on-failure:5" },
+	{ "k8s-sa-token", CFIR_SEV_INFO, false, "Kubernetes service-account token mounted",
+	  "automountServiceAccountToken: false" },
 	/* live */
 	{ "reverse-shell", CFIR_SEV_CRITICAL, true, "a shell or interpreter whose stdin or stdout is a socket",
 	  "isolate and collect now" },

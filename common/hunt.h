@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 
+struct cfir_oci_config;
 struct cfir_target;
 
 enum cfir_severity {
@@ -49,6 +50,16 @@ struct cfir_hunt_sel {
  */
 void cfir_hunt_config(const cJSON *inspect, const struct cfir_hunt_sel *sel,
 		      cJSON *findings);
+
+/*
+ * The same checks, by the same IDs and in the same shape, from an OCI
+ * bundle's config.json when no engine answers; the evidence's field is the
+ * config's ("process.capabilities.bounding", "mounts[3].source"). What
+ * the spec cannot say (a health check, a restart policy, the logs) is not
+ * checked, rather than found missing.
+ */
+void cfir_hunt_oci(const struct cfir_oci_config *c, const struct cfir_hunt_sel *sel,
+		   cJSON *findings);
 
 /*
  * The live checks of a running container, from PROC (/proc but for

@@ -277,7 +277,7 @@ parse_process(struct cfir_oci_config *c, const cJSON *doc, struct tally *t, bool
 		c->gid = (uint32_t)d;
 	c->has_no_new_privs = get_bool(proc, "noNewPrivileges", &c->no_new_privs, t);
 	c->apparmor = get_str(proc, "apparmorProfile", t, nomem);
-	if (*nomem)
+	if (*nomem || strv_parse(&c->env, field(proc, "env", cJSON_Array, t), t) < 0)
 		return -1;
 	return parse_caps(c, proc, t);
 }
@@ -341,6 +341,43 @@ parse_namespaces(struct cfir_oci_config *c, const cJSON *lx, struct tally *t, bo
 	return 0;
 }
 
+/*
+ * Whether rule E of resources.devices matches every device ("a", or no
+ * type and no numbers) for read, write and mknod, as runc reads it.
+ */
+static bool
+device_wildcard(const cJSON *e, struct tally *t)
+{
+	const cJSON *type = field(e, "type", cJSON_String, t), *access = field(e, "access", cJSON_String, t);
+	const char *a = access != NULL ? access->valuestring : "rwm";
+	const cJSON *major = field(e, "major", cJSON_Number, t), *minor = field(e, "minor", cJSON_Number, t);
+
+	if (type != NULL && strcmp(type->valuestring, "a") != 0)
+		return false;
+	if ((major != NULL && major->valuedouble != -1) || (minor != NULL && minor->valuedouble != -1))
+		return false;
+	return *a == '\0' || (strchr(a, 'r') != NULL && strchr(a, 'w') != NULL && strchr(a, 'm') != NULL);
+}
+
+static void
+parse_device_rules(struct cfir_oci_config *c, const cJSON *res, struct tally *t)
+{
+	const cJSON *e;
+	size_t seen = 0;
+	bool allow;
+
+	cJSON_ArrayForEach(e, field(res, "devices", cJSON_Array, t)) {
+		if (seen++ >= CFIR_OCI_LIST_MAX)
+			break;
+		if (!cJSON_IsObject(e)) {
+			t->wrong++;
+			continue;
+		}
+		if (get_bool(e, "allow", &allow, t) && device_wildcard(e, t))
+			c->devices_allow_all = allow;
+	}
+}
+
 static void
 parse_resources(struct cfir_oci_config *c, const cJSON *lx, struct tally *t)
 {
@@ -358,12 +395,46 @@ parse_resources(struct cfir_oci_config *c, const cJSON *lx, struct tally *t)
 	c->has_cpu_quota = get_i64(cpu, "quota", &c->cpu_quota, t);
 	if ((c->has_cpu_shares = get_num(cpu, "shares", 0, 0x1p64, &d, t)))
 		c->cpu_shares = (uint64_t)d;
+	parse_device_rules(c, res, t);
+}
+
+/* linux.devices: the nodes made in the container, by their paths. */
+static int
+parse_devices(struct cfir_oci_config *c, const cJSON *lx, struct tally *t, bool *nomem)
+{
+	const cJSON *dev = field(lx, "devices", cJSON_Array, t), *e;
+	struct cfir_oci_strv *sv = &c->device_paths;
+	size_t keep, seen = 0;
+
+	if (dev == NULL)
+		return 0;
+	c->has_devices = true;
+	c->n_devices = (size_t)cJSON_GetArraySize(dev);
+	sv->present = true;
+	if (alloc_bounded(dev, CFIR_OCI_LIST_MAX, sizeof(*sv->v), (void **)&sv->v, &keep, &sv->dropped) < 0)
+		return -1;
+	cJSON_ArrayForEach(e, dev) {
+		const cJSON *path;
+
+		if (seen++ >= keep)
+			break;
+		if (!cJSON_IsObject(e)) {
+			t->wrong++;
+			continue;
+		}
+		if ((path = field(e, "path", cJSON_String, t)) == NULL)
+			continue;
+		if ((sv->v[sv->n] = dup_cut(path->valuestring, NULL, NULL, t, nomem)) == NULL)
+			return -1;
+		sv->n++;
+	}
+	return 0;
 }
 
 static int
 parse_linux(struct cfir_oci_config *c, const cJSON *doc, struct tally *t, bool *nomem)
 {
-	const cJSON *lx = field(doc, "linux", cJSON_Object, t), *dev;
+	const cJSON *lx = field(doc, "linux", cJSON_Object, t);
 
 	if (lx == NULL)
 		return 0;
@@ -374,11 +445,9 @@ parse_linux(struct cfir_oci_config *c, const cJSON *doc, struct tally *t, bool *
 	c->mount_label = get_str(lx, "mountLabel", t, nomem);
 	parse_resources(c, lx, t);
 	c->has_seccomp = field(lx, "seccomp", cJSON_Object, t) != NULL;
-	if ((dev = field(lx, "devices", cJSON_Array, t)) != NULL) {
-		c->has_devices = true;
-		c->n_devices = (size_t)cJSON_GetArraySize(dev);
-	}
-	return *nomem ? -1 : 0;
+	if (*nomem || parse_devices(c, lx, t, nomem) < 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -462,6 +531,8 @@ cfir_oci_config_free(struct cfir_oci_config *c)
 	free(c->cgroups_path);
 	free(c->mount_label);
 	strv_free(&c->args);
+	strv_free(&c->env);
+	strv_free(&c->device_paths);
 	strv_free(&c->cap_bounding);
 	strv_free(&c->cap_effective);
 	strv_free(&c->cap_permitted);

@@ -71,6 +71,7 @@ struct cfir_oci_config {
 	uint32_t uid, gid;
 	bool has_no_new_privs, no_new_privs;
 	char *apparmor;
+	struct cfir_oci_strv env;	/* "NAME=value": secrets among them, never printed */
 	struct cfir_oci_strv cap_bounding, cap_effective, cap_permitted;
 
 	char *hostname;
@@ -88,9 +89,11 @@ struct cfir_oci_config {
 	bool has_memory_limit, has_pids_limit, has_cpu_quota, has_cpu_shares;
 	int64_t memory_limit, pids_limit, cpu_quota;
 	uint64_t cpu_shares;
+	bool devices_allow_all;	/* the last wildcard rule of resources.devices allows rwm */
 	bool has_seccomp;
 	bool has_devices;
 	size_t n_devices;
+	struct cfir_oci_strv device_paths;	/* linux.devices[].path, those that have one */
 	char *mount_label;
 
 	unsigned n_wrong;	/* fields of the wrong type, taken as absent */
