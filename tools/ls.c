@@ -21,8 +21,9 @@ name_text(struct cfir_text *t, const cJSON *rec)
 }
 
 static const struct cfir_field cols[] = {
-	{ "source", "SOURCE", CFIR_FMT_STR, 28, 0, NULL },
-	{ "runtime", "RUNTIME", CFIR_FMT_STR, 10, 0, NULL },
+	{ "source_name", "SOURCE", CFIR_FMT_STR, 17, 0, NULL },
+	{ "manager", "MANAGER", CFIR_FMT_STR, 10, 0, NULL },
+	{ "runtime", "RUNTIME", CFIR_FMT_STR, 7, 0, NULL },
 	{ "namespace", "NAMESPACE", CFIR_FMT_STR, 10, 0, NULL },
 	{ "name", "NAME", CFIR_FMT_STR, 32, 0, name_text },
 	{ "id", "ID", CFIR_FMT_ID12, 12, 0, NULL },
