@@ -117,9 +117,9 @@ told_manager(const struct cfir_oci_config *c, const struct cfir_oci_k8s *k, bool
 	const struct cfir_oci_kv *kv = cfir_oci_annotation(c, "io.container.manager");
 	size_t i;
 
-	if (kv != NULL && strcmp(kv->value, "libpod") == 0)
+	if (kv != NULL && kv->value_len == 6 && memcmp(kv->value, "libpod", 6) == 0)
 		return "podman";
-	if (kv != NULL && strcmp(kv->value, "cri-o") == 0)
+	if (kv != NULL && kv->value_len == 5 && memcmp(kv->value, "cri-o", 5) == 0)
 		return "cri-o";
 	for (i = 0; i < c->annotations.n; i++)
 		if (strncmp(c->annotations.v[i].key, "io.podman.", 10) == 0)
@@ -586,19 +586,21 @@ frozen(int pfd, const char *id)
 	return yes;
 }
 
-/* ID a whole word of COMP (LEN bytes): "ID", "docker-ID.scope", "libpod-ID", never a conmon's. */
+/*
+ * ID a whole word of COMP (LEN bytes): "ID", "docker-ID.scope",
+ * "libpod-ID", never "libpod-conmon-ID.scope", its monitor's.
+ */
 static bool
 component_names(const char *comp, size_t len, const char *id, size_t idl)
 {
 	const char *p = comp, *end = comp + len;
 
-	if (memmem(comp, len, "conmon", 6) != NULL)
-		return false;
 	while ((p = memmem(p, (size_t)(end - p), id, idl)) != NULL) {
 		bool before = p == comp || p[-1] == '-' || p[-1] == ':' || p[-1] == '_';
 		bool after = p + idl == end || p[idl] == '.';
+		bool conmon = p - comp >= 7 && memcmp(p - 7, "conmon-", 7) == 0;
 
-		if (before && after)
+		if (before && after && !conmon)
 			return true;
 		p++;
 	}

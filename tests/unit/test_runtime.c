@@ -369,6 +369,9 @@ cgroup_names(void)
 	CHECK(!cfir_runtime_cgroup_names("0::/docker/0123abcde", 20, id));
 	CHECK(!cfir_runtime_cgroup_names("0::/docker/x0123abcd", 20, id));
 	CHECK(!cfir_runtime_cgroup_names("0::/libpod-conmon-0123abcd.scope", 32, id));
+	CHECK(!cfir_runtime_cgroup_names("0::/crio-conmon-0123abcd.scope", 30, id));
+	CHECK(cfir_runtime_cgroup_names("0::/default/myconmon", 20, "myconmon"));
+	CHECK(cfir_runtime_cgroup_names("0::/conmon-0123abcd.scope/0123abcd", 34, id));
 	CHECK(!cfir_runtime_cgroup_names("0123abcd", 8, id));	/* no path */
 	CHECK(!cfir_runtime_cgroup_names("0::/docker/0123", 15, id));
 	/* the length, not a NUL, ends the text */
