@@ -262,7 +262,14 @@ cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct 
 	const cJSON *f;
 	int worst = -1;
 
-	cfir_hunt_config(t->inspect, sel, fs);
+	/* the engine's inspect, else the runtime's OCI spec: the same check IDs */
+	if (t->inspect != NULL)
+		cfir_hunt_config(t->inspect, sel, fs);
+	else if (t->oci != NULL)
+		cfir_hunt_oci(t->oci, sel, fs);
+	else
+		cJSON_AddItemToArray(notes, cJSON_CreateString(
+			"configuration checks not run: neither an engine's inspect nor an OCI spec describes it"));
 	if (t->pid > 0 && (t->running || t->paused) && cfir_hunt_live(t, proc, sel, fs, notes, &live) < 0) {
 		char note[sizeof(live.msg) + 32];
 

@@ -18,25 +18,31 @@
 enum layout {
 	LAYOUT_RUNC,	/* <root>/<id>/state.json */
 	LAYOUT_CRUN,	/* <root>/<id>/status */
-	LAYOUT_TASK,	/* <root>/<ns>/<id>/{config.json,init.pid} */
+	LAYOUT_TASK,	/* <root>/<ns>/<id>/{config.json,init.pid,options.json} */
+	LAYOUT_USERDATA,	/* <root>/<id>/userdata/{config.json,pidfile}: containers-storage */
 };
 
 struct root {
 	const char *path;	/* below ROOT, without the leading '/' */
+	const char *name;	/* short, for a column */
 	enum layout layout;
 	bool per_ns;		/* a namespace level first */
+	const char *manager;	/* what the place says of who made its containers */
 };
 
-/* the bundles first: a runc state found after them adds its start time */
+/* the bundles first, the runtimes' state after: on a merge the first source is kept */
 static const struct root roots[] = {
-	{ "run/containerd/io.containerd.runtime.v2.task", LAYOUT_TASK, true },
-	{ "run/docker/containerd/daemon/io.containerd.runtime.v2.task", LAYOUT_TASK, true },
-	{ "run/k3s/containerd/io.containerd.runtime.v2.task", LAYOUT_TASK, true },
-	{ "run/runc", LAYOUT_RUNC, false },
-	{ "run/docker/runtime-runc", LAYOUT_RUNC, true },
-	{ "run/containerd/runc", LAYOUT_RUNC, true },
-	{ "run/k3s/containerd/runc", LAYOUT_RUNC, true },
-	{ "run/crun", LAYOUT_CRUN, false },
+	{ "var/lib/containers/storage/overlay-containers", "storage", LAYOUT_USERDATA, false, NULL },
+	{ "run/containers/storage/overlay-containers", "storage/run", LAYOUT_USERDATA, false, NULL },
+	{ "run/containerd/io.containerd.runtime.v2.task", "containerd", LAYOUT_TASK, true, "containerd" },
+	{ "run/docker/containerd/daemon/io.containerd.runtime.v2.task", "docker/containerd", LAYOUT_TASK,
+	  true, "docker" },
+	{ "run/k3s/containerd/io.containerd.runtime.v2.task", "k3s", LAYOUT_TASK, true, "k3s" },
+	{ "run/runc", "runc", LAYOUT_RUNC, false, NULL },
+	{ "run/docker/runtime-runc", "docker/runc", LAYOUT_RUNC, true, "docker" },
+	{ "run/containerd/runc", "containerd/runc", LAYOUT_RUNC, true, "containerd" },
+	{ "run/k3s/containerd/runc", "k3s/runc", LAYOUT_RUNC, true, "k3s" },
+	{ "run/crun", "crun", LAYOUT_CRUN, false, NULL },
 };
 
 struct scan {
@@ -44,6 +50,7 @@ struct scan {
 	const char *proc;
 	struct cfir_runtime_list *l;
 	size_t cap;
+	unsigned seq;
 	bool oom;
 };
 
@@ -85,7 +92,7 @@ open_path(int dfd, const char *path)
 static void
 entry_free(struct cfir_runtime_entry *e)
 {
-	free(e->source), free(e->state_dir), free(e->ns), free(e->id), free(e->bundle), free(e->image);
+	free(e->source), free(e->ns), free(e->id), free(e->bundle), free(e->state_dir), free(e->image);
 	free(e->k8s_ns), free(e->k8s_pod), free(e->k8s_container), free(e->k8s_uid);
 	free(e->k8s_sandbox_id), free(e->name);
 	memset(e, 0, sizeof(*e));
@@ -103,14 +110,44 @@ dup_or_null(const char *s, bool *oom)
 	return d;
 }
 
+/* Podman or CRI-O when the annotations say so (see runtime.h), else NULL. */
+static const char *
+told_manager(const struct cfir_oci_config *c, const struct cfir_oci_k8s *k, bool is_k8s)
+{
+	const struct cfir_oci_kv *kv = cfir_oci_annotation(c, "io.container.manager");
+	size_t i;
+
+	if (kv != NULL && kv->value_len == 6 && memcmp(kv->value, "libpod", 6) == 0)
+		return "podman";
+	if (kv != NULL && kv->value_len == 5 && memcmp(kv->value, "cri-o", 5) == 0)
+		return "cri-o";
+	for (i = 0; i < c->annotations.n; i++)
+		if (strncmp(c->annotations.v[i].key, "io.podman.", 10) == 0)
+			return "podman";
+	if (is_k8s && strcmp(k->source, "cri-o") == 0)
+		return "cri-o";
+	return NULL;
+}
+
+/* Told by the annotations, it outranks what a place says. */
+static bool
+manager_told(const char *m)
+{
+	return m != NULL && (strcmp(m, "podman") == 0 || strcmp(m, "cri-o") == 0);
+}
+
 /* The identity and image the bundle's annotations give (hostile, kept exact). */
 static void
 take_config(struct cfir_runtime_entry *e, const struct cfir_oci_config *c, bool *oom)
 {
 	struct cfir_oci_k8s k;
+	bool is_k8s = cfir_oci_k8s(c, &k);
+	const char *m = told_manager(c, &k, is_k8s);
 
 	e->n_cut = c->n_cut;
-	if (!cfir_oci_k8s(c, &k))
+	if (m != NULL)
+		e->manager = m;
+	if (!is_k8s)
 		return;
 	e->k8s_ns = dup_or_null(k.ns, oom);
 	e->k8s_pod = dup_or_null(k.pod, oom);
@@ -144,9 +181,9 @@ load_bundle(struct scan *sc, struct cfir_runtime_entry *e, int bundlefd)
 	cfir_oci_config_free(&c);
 }
 
-/* containerd's init.pid: a decimal number and a newline at most. */
+/* containerd's init.pid, containers-storage's pidfile: a decimal number and a newline at most. */
 static void
-read_init_pid(int dfd, struct cfir_runtime_entry *e)
+read_pid_file(int dfd, const char *file, struct cfir_runtime_entry *e)
 {
 	cleanup_free char *buf = NULL;
 	struct cfir_err err = { 0 };
@@ -154,7 +191,7 @@ read_init_pid(int dfd, struct cfir_runtime_entry *e)
 	size_t len = 0;
 	bool cut = false;
 
-	if (cfir_util_read_file(dfd, "init.pid", 32, &buf, &len, &cut, &err) < 0 || cut)
+	if (cfir_util_read_file(dfd, file, 32, &buf, &len, &cut, &err) < 0 || cut)
 		return;
 	if (len > 0 && buf[len - 1] == '\n')
 		buf[len - 1] = '\0';
@@ -200,6 +237,120 @@ new_entry(struct scan *sc)
 	return e;
 }
 
+/* PATH with its /var/run/ read as /run/: the link every distribution has, not followed. */
+static char *
+run_path(const char *path, bool *oom)
+{
+	char *p;
+
+	if (strncmp(path, "/var/run/", 9) != 0)
+		return dup_or_null(path, oom);
+	if (asprintf(&p, "/run/%s", path + 9) < 0) {
+		*oom = true;
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * containerd's options.json of a runc shim: the runtime's binary and its
+ * state root, where runc keeps <ns>/<id>/state.json; root-owned.
+ */
+static void
+read_options(struct scan *sc, int dfd, struct cfir_runtime_entry *e)
+{
+	cleanup_free char *buf = NULL, *root = NULL;
+	cleanup_cjson cJSON *j = NULL;
+	struct cfir_err err = { 0 };
+	const char *bin, *r, *base;
+	size_t len = 0;
+	bool cut = false;
+
+	if (cfir_util_read_file(dfd, "options.json", 64 << 10, &buf, &len, &cut, &err) < 0 || cut ||
+	    (j = cJSON_ParseWithLength(buf, len)) == NULL)
+		return;
+	if ((bin = cfir_json_str(j, "binary_name")) != NULL) {
+		base = strrchr(bin, '/') ? strrchr(bin, '/') + 1 : bin;
+		e->runtime = strcmp(base, "runc") == 0 ? "runc" : strcmp(base, "crun") == 0 ? "crun" : NULL;
+	}
+	r = cfir_json_str(j, "root");
+	if (r == NULL || r[0] != '/' || e->ns == NULL || (root = run_path(r, &sc->oom)) == NULL)
+		return;
+	if (asprintf(&e->state_dir, "%s/%s/%s", root, e->ns, e->id) < 0)
+		e->state_dir = NULL, sc->oom = true;
+}
+
+/* A containerd task bundle in FD: false when it has no config.json. */
+static bool
+scan_task(struct scan *sc, int fd, const char *source, const char *name, struct cfir_runtime_entry *e)
+{
+	if (faccessat(fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	if (asprintf(&e->bundle, "%s/%s", source, name) < 0)
+		e->bundle = NULL, sc->oom = true;
+	read_pid_file(fd, "init.pid", e);
+	read_options(sc, fd, e);
+	load_bundle(sc, e, fd);
+	return true;
+}
+
+/*
+ * containers-storage's <id>/userdata in FD: Podman's config.json under
+ * /var/lib, CRI-O's under /run, the pidfile under /run. 1 found, 0 nothing
+ * there (a container never started, a build's), -1 a link or unreadable.
+ */
+static int
+scan_userdata(struct scan *sc, int fd, const char *source, const char *name,
+	      struct cfir_runtime_entry *e)
+{
+	cleanup_close int ufd = open_dir(fd, "userdata");
+	bool conf, pidf;
+
+	if (ufd < 0)
+		return errno == ENOENT ? 0 : -1;
+	conf = faccessat(ufd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	pidf = faccessat(ufd, "pidfile", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!conf && !pidf)
+		return 0;
+	if (conf) {
+		if (asprintf(&e->bundle, "%s/%s/userdata", source, name) < 0)
+			e->bundle = NULL, sc->oom = true;
+		load_bundle(sc, e, ufd);
+	}
+	if (pidf)
+		read_pid_file(ufd, "pidfile", e);
+	return 1;
+}
+
+/* What the place says of the manager, when the annotations said nothing. */
+static void
+place_manager(struct cfir_runtime_entry *e, const struct root *r)
+{
+	if (e->manager != NULL)
+		return;
+	if (e->ns != NULL && strcmp(e->ns, "moby") == 0 && r->manager != NULL &&
+	    strcmp(r->manager, "containerd") == 0)
+		e->manager = "docker";
+	else
+		e->manager = r->manager;
+}
+
+/* The entry's fields from R, SOURCE and NS before its state is read. */
+static void
+entry_start(struct scan *sc, struct cfir_runtime_entry *e, const char *name, const struct root *r,
+	    const char *source, const char *ns)
+{
+	e->runtime = r->layout == LAYOUT_CRUN ? "crun" : r->layout == LAYOUT_RUNC ? "runc" : NULL;
+	e->source = dup_or_null(source, &sc->oom);
+	e->source_name = r->name;
+	e->ns = dup_or_null(ns, &sc->oom);
+	e->id = dup_or_null(name, &sc->oom);
+	e->seq = sc->seq++;
+	if ((r->layout == LAYOUT_RUNC || r->layout == LAYOUT_CRUN) &&
+	    asprintf(&e->state_dir, "%s/%s", source, name) < 0)
+		e->state_dir = NULL, sc->oom = true;
+}
+
 /* One container's directory NAME under DFD, found under SOURCE. */
 static void
 scan_one(struct scan *sc, int dfd, const char *name, const struct root *r, const char *source,
@@ -207,7 +358,7 @@ scan_one(struct scan *sc, int dfd, const char *name, const struct root *r, const
 {
 	struct cfir_runtime_entry *e;
 	cleanup_close int fd = -1;
-	bool ok;
+	int found;
 
 	if (!name_ok(name) || (fd = open_dir(dfd, name)) < 0) {
 		sc->l->skipped++;
@@ -215,28 +366,20 @@ scan_one(struct scan *sc, int dfd, const char *name, const struct root *r, const
 	}
 	if ((e = new_entry(sc)) == NULL)
 		return;
-	e->runtime = r->layout == LAYOUT_CRUN ? "crun" : r->layout == LAYOUT_TASK ? "containerd" : "runc";
-	e->source = dup_or_null(source, &sc->oom);
-	e->ns = dup_or_null(ns, &sc->oom);
-	e->id = dup_or_null(name, &sc->oom);
-	if (r->layout == LAYOUT_TASK) {
-		ok = faccessat(fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-		if (ok) {
-			if (asprintf(&e->bundle, "%s/%s", source, name) < 0)
-				e->bundle = NULL, sc->oom = true;
-			read_init_pid(fd, e);
-			load_bundle(sc, e, fd);
-		}
-	} else {
-		ok = read_state(sc, fd, r->layout, e);
-		if (ok && asprintf(&e->state_dir, "%s/%s", source, name) < 0)
-			e->state_dir = NULL, sc->oom = true;
-	}
-	if (!ok || sc->oom) {
+	entry_start(sc, e, name, r, source, ns);
+	if (r->layout == LAYOUT_TASK)
+		found = scan_task(sc, fd, source, name, e) ? 1 : -1;
+	else if (r->layout == LAYOUT_USERDATA)
+		found = scan_userdata(sc, fd, source, name, e);
+	else
+		found = read_state(sc, fd, r->layout, e) ? 1 : -1;
+	if (found <= 0 || sc->oom) {
 		entry_free(e);
-		sc->l->skipped++;
+		if (found < 0 || sc->oom)
+			sc->l->skipped++;
 		return;
 	}
+	place_manager(e, r);
 	sc->l->n++;
 }
 
@@ -254,6 +397,9 @@ scan_dir(struct scan *sc, int dfd, const struct root *r, const char *source, con
 	}
 	while ((de = readdir(d)) != NULL && !sc->oom) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* containers-storage keeps its containers.json and lock beside them */
+		if (r->layout == LAYOUT_USERDATA && de->d_type == DT_REG)
 			continue;
 		if (++seen > CFIR_RUNTIME_DIR_MAX) {
 			sc->l->skipped++;
@@ -314,7 +460,7 @@ scan_root(struct scan *sc, const struct root *r, const char *path)
 static void
 scan_env(struct scan *sc)
 {
-	static const struct root extra = { NULL, LAYOUT_RUNC, false };
+	static const struct root extra = { NULL, "env", LAYOUT_RUNC, false, NULL };
 	const char *env = getenv("CFIR_RUNTIME_ROOTS");
 	cleanup_free char *copy = NULL;
 	char *p, *save = NULL;
@@ -337,7 +483,9 @@ cmp_entry(const void *a, const void *b)
 	const struct cfir_runtime_entry *x = a, *y = b;
 	int c = strcmp(x->id, y->id);
 
-	return c != 0 ? c : strcmp(x->ns ? x->ns : "", y->ns ? y->ns : "");
+	if (c == 0)
+		c = strcmp(x->ns ? x->ns : "", y->ns ? y->ns : "");
+	return c != 0 ? c : CFIR_UTIL_CMP(x->seq, y->seq);
 }
 
 #define TAKE(field) do { if (a->field == NULL) { a->field = b->field; b->field = NULL; } } while (0)
@@ -350,6 +498,10 @@ merge(struct cfir_runtime_entry *a, struct cfir_runtime_entry *b)
 	TAKE(bundle);
 	TAKE(state_dir);
 	TAKE(image);
+	if (a->runtime == NULL)
+		a->runtime = b->runtime;
+	if (a->manager == NULL || (!manager_told(a->manager) && manager_told(b->manager)))
+		a->manager = b->manager;
 	if (a->name == NULL) {
 		TAKE(name);
 		TAKE(k8s_ns);
@@ -360,10 +512,10 @@ merge(struct cfir_runtime_entry *a, struct cfir_runtime_entry *b)
 		a->k8s_source = b->k8s_source;
 		a->sandbox = b->sandbox;
 	}
-	if (a->recorded_pid == 0)
+	/* the runtime's PID and start time over a bare pidfile's */
+	if (a->recorded_pid == 0 || (!a->has_start && b->has_start && b->recorded_pid > 0)) {
 		a->recorded_pid = b->recorded_pid;
-	if (!a->has_start && b->has_start && b->recorded_pid == a->recorded_pid) {
-		a->has_start = true;
+		a->has_start = b->has_start;
 		a->start = b->start;
 	}
 	a->n_cut += b->n_cut;
@@ -391,6 +543,32 @@ dedup(struct cfir_runtime_list *l)
 	l->n = out + 1;
 }
 
+/*
+ * The start time from runc's state in E's state directory, when only a
+ * bundle knew of it: a runc root that options.json names and no root here
+ * is.
+ */
+static void
+state_from_dir(struct scan *sc, struct cfir_runtime_entry *e)
+{
+	struct cfir_oci_state s;
+	struct cfir_err err = { 0 };
+	cleanup_close int fd = -1;
+
+	if (e->has_start || e->state_dir == NULL || e->state_dir[0] != '/' ||
+	    e->runtime == NULL || strcmp(e->runtime, "runc") != 0 ||
+	    (fd = open_path(sc->rootfd, e->state_dir + 1)) < 0)
+		return;
+	if (cfir_oci_state_load(&s, fd, "state.json", &err) < 0)
+		return;
+	if (s.has_pid && s.pid > 0 && s.has_start) {
+		e->recorded_pid = s.pid;
+		e->has_start = true;
+		e->start = s.start;
+	}
+	cfir_oci_state_free(&s);
+}
+
 /* FROZEN by its cgroup's freezer, when the freezer can say. */
 static bool
 frozen(int pfd, const char *id)
@@ -408,7 +586,76 @@ frozen(int pfd, const char *id)
 	return yes;
 }
 
-/* The recorded PID believed only when it lives with the recorded start time. */
+/*
+ * ID a whole word of COMP (LEN bytes): "ID", "docker-ID.scope",
+ * "libpod-ID", never "libpod-conmon-ID.scope", its monitor's.
+ */
+static bool
+component_names(const char *comp, size_t len, const char *id, size_t idl)
+{
+	const char *p = comp, *end = comp + len;
+
+	while ((p = memmem(p, (size_t)(end - p), id, idl)) != NULL) {
+		bool before = p == comp || p[-1] == '-' || p[-1] == ':' || p[-1] == '_';
+		bool after = p + idl == end || p[idl] == '.';
+		bool conmon = p - comp >= 7 && memcmp(p - 7, "conmon-", 7) == 0;
+
+		if (before && after && !conmon)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * TEXT, a /proc/PID/cgroup the kernel wrote, names ID in a component of a
+ * line's path: the PID is in the container's cgroup, as target.c checks
+ * the engine's.
+ */
+bool
+cfir_runtime_cgroup_names(const char *text, size_t len, const char *id)
+{
+	const char *line = text, *end = text + len, *nl, *path, *c, *slash;
+	size_t idl = strlen(id);
+
+	if (idl == 0)
+		return false;
+	for (; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (nl == NULL)
+			nl = end;
+		/* hierarchy:controllers:path, the path from the second colon */
+		if ((path = memchr(line, ':', (size_t)(nl - line))) == NULL ||
+		    (path = memchr(path + 1, ':', (size_t)(nl - path - 1))) == NULL)
+			continue;
+		for (c = path + 1; c < nl; c = slash + 1) {
+			if ((slash = memchr(c, '/', (size_t)(nl - c))) == NULL)
+				slash = nl;
+			if (component_names(c, (size_t)(slash - c), id, idl))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The PID of PFD in the container's cgroup, read through that fd. */
+static bool
+in_cgroup(int pfd, const char *id)
+{
+	cleanup_free char *buf = NULL;
+	struct cfir_err err = { 0 };
+	size_t len = 0;
+	bool cut = false;
+
+	if (cfir_util_read_file(pfd, "cgroup", 64 << 10, &buf, &len, &cut, &err) < 0 || cut)
+		return false;
+	return cfir_runtime_cgroup_names(buf, len, id);
+}
+
+/*
+ * The recorded PID believed only when it lives with the recorded start
+ * time, or, none recorded, in a cgroup that names the container.
+ */
 static void
 check_pid(struct cfir_runtime_entry *e, int procfd)
 {
@@ -429,13 +676,14 @@ check_pid(struct cfir_runtime_entry *e, int procfd)
 	if (cfir_util_read_file(pfd, "stat", 4096, &buf, &len, &cut, &err) < 0 ||
 	    cfir_proc_stat_parse(buf, len, &st) < 0 || st.state == 'Z' || st.state == 'X')
 		return;
-	if (e->has_start && st.starttime != e->start) {
+	if (e->has_start ? st.starttime != e->start : !in_cgroup(pfd, e->id)) {
 		e->state = "pid reused";
 		return;
 	}
 	e->has_pid = true;
 	e->pid = e->recorded_pid;
-	e->pid_checked = e->has_start;
+	e->pid_checked = true;
+	e->pid_check = e->has_start ? "start time" : "cgroup";
 	e->state = frozen(pfd, e->id) ? "frozen" : "running";
 }
 
@@ -455,12 +703,15 @@ cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_list *
 		scan_root(&sc, &roots[i], roots[i].path);
 	if (!sc.oom)
 		scan_env(&sc);
-	close(sc.rootfd);
 	if (sc.oom) {
+		close(sc.rootfd);
 		cfir_runtime_list_free(l);
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "out of memory");
 	}
 	dedup(l);
+	for (i = 0; i < l->n; i++)
+		state_from_dir(&sc, &l->v[i]);
+	close(sc.rootfd);
 	procfd = open(proc ? proc : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; i < l->n; i++)
 		check_pid(&l->v[i], procfd);
@@ -506,8 +757,12 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 
 	if (o == NULL)
 		return NULL;
-	cfir_json_add_str(o, "runtime", e->runtime);
+	if (e->runtime != NULL)
+		cfir_json_add_str(o, "runtime", e->runtime);
+	if (e->manager != NULL)
+		cfir_json_add_str(o, "manager", e->manager);
 	cfir_json_add_str(o, "source", e->source);
+	cfir_json_add_str(o, "source_name", e->source_name);
 	if (e->ns != NULL)
 		cfir_json_add_str(o, "namespace", e->ns);
 	cfir_json_add_str(o, "id", e->id);
@@ -516,12 +771,16 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 	if (e->has_pid)
 		cfir_json_add_num(o, "pid", e->pid);
 	cJSON_AddBoolToObject(o, "pid_checked", e->pid_checked);
+	if (e->pid_check != NULL)
+		cfir_json_add_str(o, "pid_check", e->pid_check);
 	if (e->recorded_pid > 0)
 		cfir_json_add_num(o, "recorded_pid", e->recorded_pid);
 	if (e->has_start)
 		cfir_json_add_num(o, "start_ticks", (double)e->start);
 	if (e->bundle != NULL)
 		cfir_json_add_str(o, "bundle", e->bundle);
+	if (e->state_dir != NULL)
+		cfir_json_add_str(o, "state_dir", e->state_dir);
 	add_bytes(o, "image", e->image);
 	if (e->name != NULL) {
 		cJSON_AddItemToObject(o, "kubernetes", k8s_json(e));
@@ -530,27 +789,4 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 	if (e->n_cut > 0)
 		cfir_json_add_num(o, "cut", e->n_cut);
 	return o;
-}
-
-int
-cfir_runtime_find(const struct cfir_runtime_list *l, const char *ref,
-		  const struct cfir_runtime_entry **ep, struct cfir_err *err)
-{
-	size_t i, n = 0, len = strlen(ref);
-
-	*ep = NULL;
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].id, ref) == 0 || (l->v[i].name && strcmp(l->v[i].name, ref) == 0)) {
-			*ep = &l->v[i];
-			return 0;
-		}
-	for (i = 0; len > 0 && i < l->n; i++)
-		if (strncmp(l->v[i].id, ref, len) == 0)
-			*ep = &l->v[i], n++;
-	if (n == 1)
-		return 0;
-	*ep = NULL;
-	if (n > 1)
-		return cfir_err_set(err, EX_USAGE, 0, "'%s' is an ambiguous ID prefix: %zu containers match", ref, n);
-	return cfir_err_set(err, EX_NOINPUT, 0, "no such container: '%s'", ref);
 }

@@ -25,7 +25,8 @@ name_text(struct cfir_text *t, const cJSON *rec)
 
 static const struct cfir_field cols[] = {
 	{ "source", "SOURCE", CFIR_FMT_STR, 14, 0, NULL },
-	{ "runtime", "RUNTIME", CFIR_FMT_STR, 10, 0, NULL },
+	{ "manager", "MANAGER", CFIR_FMT_STR, 10, 0, NULL },
+	{ "runtime", "RUNTIME", CFIR_FMT_STR, 7, 0, NULL },
 	{ "namespace", "NAMESPACE", CFIR_FMT_STR, 9, 0, NULL },
 	{ "name", "NAME", CFIR_FMT_STR, 32, 0, name_text },
 	{ "id", "ID", CFIR_FMT_ID12, 12, 0, NULL },
@@ -72,6 +73,8 @@ merge_runtime(cJSON *row, const struct cfir_runtime_entry *e)
 	cJSON_ArrayForEach(x, rt) {
 		if (strcmp(x->string, "source") == 0)
 			cJSON_AddItemToObject(row, "state_root", cJSON_Duplicate(x, true));
+		else if (strcmp(x->string, "source_name") == 0)
+			cJSON_AddItemToObject(row, "state_root_name", cJSON_Duplicate(x, true));
 		else if (strcmp(x->string, "state") == 0)
 			cJSON_AddItemToObject(row, "runtime_state", cJSON_Duplicate(x, true));
 		else if (cJSON_GetObjectItemCaseSensitive(row, x->string) == NULL)
@@ -109,6 +112,9 @@ runtime_row(const struct cfir_runtime_entry *e)
 	root = cJSON_DetachItemFromObjectCaseSensitive(o, "source");
 	if (root != NULL)
 		cJSON_AddItemToObject(o, "state_root", root);
+	root = cJSON_DetachItemFromObjectCaseSensitive(o, "source_name");
+	if (root != NULL)
+		cJSON_AddItemToObject(o, "state_root_name", root);
 	cfir_json_add_str(o, "source", "runtime");
 	docker_names(o, e);
 	return o;

@@ -169,7 +169,10 @@ tree(void)
 	} else
 		CHECK(!"c2 found");
 	if ((e = find(&l, "c3")) != NULL) {
-		CHECK_STR(e->runtime, "containerd");
+		CHECK_STR(e->runtime, "runc");
+		CHECK_STR(e->manager, "containerd");
+		CHECK_STR(e->source_name, "containerd");
+		CHECK(e->state_dir != NULL && strstr(e->state_dir, "/run/containerd/runc/k8s.io/c3") != NULL);
 		CHECK_STR(e->ns, "k8s.io");
 		CHECK_STR(e->state, "running");
 		CHECK(e->has_pid && e->pid_checked && e->sandbox);
@@ -182,9 +185,11 @@ tree(void)
 		CHECK(!e->has_pid);
 	} else
 		CHECK(!"c4 found");
-	if ((e = find(&l, "c5")) != NULL)
+	if ((e = find(&l, "c5")) != NULL) {
 		CHECK_STR(e->source, "/extra");
-	else
+		CHECK_STR(e->source_name, "env");
+		CHECK(e->manager == NULL);
+	} else
 		CHECK(!"c5 found");
 	cfir_runtime_list_free(&l);
 }
@@ -228,9 +233,206 @@ no_root(void)
 	cfir_runtime_list_free(&l);
 }
 
+/* A fake /proc/PID under ROOT/proc: its stat with START (field 22), its cgroup. */
+static void
+fake_proc(const char *root, int pid, unsigned long long start, const char *cgroup)
+{
+	char sub[64], text[512];
+
+	snprintf(sub, sizeof(sub), "proc/%d/stat", pid);
+	snprintf(text, sizeof(text), "%d (sleep) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 %llu "
+		 "1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n", pid, start);
+	puts_(root, sub, text);
+	snprintf(sub, sizeof(sub), "proc/%d/cgroup", pid);
+	puts_(root, sub, cgroup);
+}
+
+#define VL "var/lib/containers/storage/overlay-containers/"
+#define RS "run/containers/storage/overlay-containers/"
+#define TK "run/containerd/io.containerd.runtime.v2.task/"
+
+/*
+ * Podman: its config under /var/lib, its pidfile under /run, runc's state
+ * under /run/runc; CRI-O: config and pidfile under /run; a containers.json
+ * beside them; containerd bundles whose init.pid alone gives the PID.
+ */
+static const char *
+storage_tree(void)
+{
+	static char root[256];
+
+	snprintf(root, sizeof(root), "%s", unit_tmpdir());
+	puts_(root, VL "p1/userdata/config.json", "{\"annotations\":{\"io.container.manager\":\"libpod\","
+	      "\"io.kubernetes.cri-o.TTY\":\"false\"}}");
+	puts_(root, VL "containers.json", "[]");
+	puts_(root, VL "p0/userdata/ctr.log", "");	/* created, never started: not listed */
+	puts_(root, RS "p1/userdata/pidfile", "4100");
+	runc_state(root, "run/runc/p1/state.json", "p1", 4100, 777, "/" VL "p1/userdata");
+	fake_proc(root, 4100, 777, "0::/libpod_parent/libpod-p1\n");
+	/* CRI-O: only the pidfile, checked by its cgroup */
+	puts_(root, RS "o1/userdata/config.json", "{\"annotations\":{"
+	      "\"io.kubernetes.cri-o.ContainerType\":\"container\","
+	      "\"io.kubernetes.pod.namespace\":\"prod\",\"io.kubernetes.pod.name\":\"api-0\","
+	      "\"io.kubernetes.container.name\":\"app\"}}");
+	puts_(root, RS "o1/userdata/pidfile", "4200\n");
+	fake_proc(root, 4200, 1, "12:pids:/kubepods/pod9/crio-o1.scope\n0::/kubepods/pod9/crio-o1.scope\n");
+	/* a pidfile whose PID now lives in conmon's cgroup: refused */
+	puts_(root, RS "o2/userdata/pidfile", "4250");
+	fake_proc(root, 4250, 1, "0::/machine.slice/libpod-conmon-o2.scope\n");
+	/* containerd: t1's PID taken by another container, t2's its own */
+	puts_(root, TK "default/t1/config.json", "{}");
+	puts_(root, TK "default/t1/init.pid", "4300\n");
+	fake_proc(root, 4300, 1, "0::/default/t1x\n1:name=systemd:/default/other\n");
+	puts_(root, TK "default/t2/config.json", "{}");
+	puts_(root, TK "default/t2/init.pid", "4400\n");
+	fake_proc(root, 4400, 1, "garbage\n::\n0::/default/t2\n");
+	/* t3: options.json names a runc root no table has, under /var/run */
+	puts_(root, TK "default/t3/config.json", "{}");
+	puts_(root, TK "default/t3/init.pid", "4500\n");
+	puts_(root, TK "default/t3/options.json", "{\"binary_name\":\"runc\",\"root\":\"/var/run/myroot\"}");
+	runc_state(root, "run/myroot/default/t3/state.json", "t3", 4500, 99, "/" TK "default/t3");
+	fake_proc(root, 4500, 98, "0::/default/t3\n");
+	return root;
+}
+
+static void
+storage(void)
+{
+	const char *root = storage_tree();
+	char proc[300];
+	struct cfir_runtime_list l;
+	const struct cfir_runtime_entry *e;
+	struct cfir_err err = { 0 };
+
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	CHECK(cfir_runtime_list(root, proc, &l, &err) == 0);
+	CHECK(l.n == 6);
+	CHECK(l.skipped == 0);
+	CHECK(find(&l, "p0") == NULL);
+	if ((e = find(&l, "p1")) != NULL) {
+		CHECK_STR(e->runtime, "runc");
+		CHECK_STR(e->manager, "podman");
+		CHECK_STR(e->source_name, "storage");
+		CHECK_STR(e->bundle, "/" VL "p1/userdata");
+		CHECK_STR(e->state_dir, "/run/runc/p1");
+		CHECK(e->has_pid && e->pid == 4100 && e->has_start && e->start == 777);
+		CHECK_STR(e->pid_check, "start time");
+		CHECK(e->name == NULL);	/* Podman's cri-o.TTY names no pod */
+	} else
+		CHECK(!"p1 found");
+	if ((e = find(&l, "o1")) != NULL) {
+		CHECK(e->runtime == NULL);
+		CHECK_STR(e->manager, "cri-o");
+		CHECK_STR(e->source_name, "storage/run");
+		CHECK_STR(e->name, "prod/api-0/app");
+		CHECK(e->has_pid && e->pid == 4200 && !e->has_start);
+		CHECK_STR(e->pid_check, "cgroup");
+		CHECK_STR(e->state, "running");
+	} else
+		CHECK(!"o1 found");
+	if ((e = find(&l, "o2")) != NULL) {
+		CHECK_STR(e->state, "pid reused");
+		CHECK(!e->has_pid && e->recorded_pid == 4250 && e->pid_check == NULL);
+	} else
+		CHECK(!"o2 found");
+	if ((e = find(&l, "t1")) != NULL) {
+		CHECK_STR(e->state, "pid reused");
+		CHECK_STR(e->manager, "containerd");
+		CHECK(!e->has_pid && e->recorded_pid == 4300 && !e->pid_checked);
+	} else
+		CHECK(!"t1 found");
+	if ((e = find(&l, "t2")) != NULL) {
+		CHECK_STR(e->state, "running");
+		CHECK(e->has_pid && e->pid == 4400 && e->pid_checked);
+		CHECK_STR(e->pid_check, "cgroup");
+	} else
+		CHECK(!"t2 found");
+	if ((e = find(&l, "t3")) != NULL) {
+		CHECK_STR(e->runtime, "runc");
+		CHECK_STR(e->state_dir, "/run/myroot/default/t3");
+		CHECK(e->has_start && e->start == 99);
+		CHECK_STR(e->state, "pid reused");	/* the start time, not the cgroup, decides */
+	} else
+		CHECK(!"t3 found");
+	cfir_runtime_list_free(&l);
+}
+
+static void
+cgroup_names(void)
+{
+	static const char id[] = "0123abcd";
+
+	CHECK(cfir_runtime_cgroup_names("0::/docker/0123abcd\n", 20, id));
+	CHECK(cfir_runtime_cgroup_names("0::/system.slice/docker-0123abcd.scope", 38, id));
+	CHECK(cfir_runtime_cgroup_names("4:pids:/kubepods/cri-containerd-0123abcd.scope/x", 48, id));
+	CHECK(cfir_runtime_cgroup_names("1:name=systemd:/a:b:0123abcd", 28, id));
+	CHECK(!cfir_runtime_cgroup_names("0::/docker/0123abcde", 20, id));
+	CHECK(!cfir_runtime_cgroup_names("0::/docker/x0123abcd", 20, id));
+	CHECK(!cfir_runtime_cgroup_names("0::/libpod-conmon-0123abcd.scope", 32, id));
+	CHECK(!cfir_runtime_cgroup_names("0::/crio-conmon-0123abcd.scope", 30, id));
+	CHECK(cfir_runtime_cgroup_names("0::/default/myconmon", 20, "myconmon"));
+	CHECK(cfir_runtime_cgroup_names("0::/conmon-0123abcd.scope/0123abcd", 34, id));
+	CHECK(!cfir_runtime_cgroup_names("0123abcd", 8, id));	/* no path */
+	CHECK(!cfir_runtime_cgroup_names("0::/docker/0123", 15, id));
+	/* the length, not a NUL, ends the text */
+	CHECK(!cfir_runtime_cgroup_names("0::/docker/0123abcd", 15, id));
+	CHECK(!cfir_runtime_cgroup_names("0::/x", 5, ""));
+}
+
+/* A list made by hand: IDs, namespaces, a Kubernetes name. */
+static void
+fake_list(struct cfir_runtime_list *l, struct cfir_runtime_entry *v, size_t n)
+{
+	static const char *ids[] = { "abc123", "abd456", "dup1", "dup1", "ffff" };
+	static const char *nss[] = { NULL, NULL, "k8s.io", "default", "k8s.io" };
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	memset(v, 0, n * sizeof(*v));
+	for (i = 0; i < n && i < 5; i++) {
+		v[i].id = (char *)ids[i];
+		v[i].ns = (char *)nss[i];
+		v[i].state = "running";
+	}
+	v[4].name = (char *)"kube-system/dns/POD";
+	l->v = v;
+	l->n = n;
+}
+
+static void
+find_ref(void)
+{
+	struct cfir_runtime_entry v[5];
+	struct cfir_runtime_list l;
+	const struct cfir_runtime_entry *e = NULL;
+	struct cfir_err err = { 0 };
+
+	fake_list(&l, v, 5);
+	CHECK(cfir_runtime_find(&l, "abc123", &e, &err) == 0 && e == &v[0]);
+	CHECK(cfir_runtime_find(&l, "abd", &e, &err) == 0 && e == &v[1]);
+	CHECK(cfir_runtime_find(&l, "kube-system/dns/POD", &e, &err) == 0 && e == &v[4]);
+	CHECK(cfir_runtime_find(&l, "default/dup1", &e, &err) == 0 && e == &v[3]);
+	CHECK(cfir_runtime_find(&l, "k8s.io/du", &e, &err) == 0 && e == &v[2]);
+	CHECK(cfir_runtime_find(&l, "ab", &e, &err) < 0 && err.exit == EX_USAGE && e == NULL);
+	CHECK(strstr(err.msg, "abc123") != NULL && strstr(err.msg, "abd456") != NULL);
+	/* one ID in two namespaces: the namespace must be named */
+	CHECK(cfir_runtime_find(&l, "dup1", &e, &err) < 0 && err.exit == EX_USAGE);
+	CHECK(strstr(err.msg, "k8s.io") != NULL && strstr(err.msg, "default") != NULL);
+	CHECK(cfir_runtime_find(&l, "kube-system/dns/PO", &e, &err) < 0 && err.exit == EX_NOINPUT);
+	CHECK(cfir_runtime_find(&l, "nope", &e, &err) < 0 && err.exit == EX_NOINPUT);
+	CHECK(cfir_runtime_find(&l, "other/dup1", &e, &err) < 0 && err.exit == EX_NOINPUT);
+	CHECK(cfir_runtime_find(&l, "", &e, &err) < 0 && err.exit == EX_USAGE);
+	/* a second pod of one name: ambiguous, never the first found */
+	v[3].name = (char *)"kube-system/dns/POD";
+	CHECK(cfir_runtime_find(&l, "kube-system/dns/POD", &e, &err) < 0 && err.exit == EX_USAGE);
+}
+
 UNIT_SUITE(runtime_tests) = {
 	{ "runtime: runc, crun, containerd and extra roots; links, reused PIDs", tree },
 	{ "runtime: a 1 MiB hostile annotation kept bounded, JSON escaped", json },
 	{ "runtime: an empty root lists nothing, a missing one fails", no_root },
+	{ "runtime: Podman's and CRI-O's userdata merged with runc's state; init.pid checked", storage },
+	{ "runtime: a cgroup names the container as a whole word, never conmon's", cgroup_names },
+	{ "runtime: found by ID, NAMESPACE/ID, Kubernetes name, prefix; ambiguity refused", find_ref },
 	UNIT_END,
 };
