@@ -82,7 +82,7 @@ check "ps with the engine stopped: the processes of its cgroup" \
 
 hung --format json sockets "${id:0:12}"
 check "sockets with the engine stopped: the listener ss sees in the netns" \
-	test "$(jq -r 'select(.proto == "tcp" and .state == "LISTEN") | .lport' "$T/out" | sort -u | tr '\n' ' ')" = \
+	test "$(jq -r 'select((.proto | startswith("tcp")) and .state == "LISTEN") | .lport' "$T/out" | sort -u | tr '\n' ' ')" = \
 	     "$(nsenter -t "$pid" -n ss -ltnH | awk '{ sub(/.*:/, "", $4); print $4 }' | sort -u | tr '\n' ' ')"
 
 hung --format json diff "${id:0:12}"
@@ -101,8 +101,11 @@ check "unpause with the engine stopped: thawed" \
 	test "$status" = 0 -a "$(cat /sys/fs/cgroup/freezer/docker/"$id"/freezer.state)" = THAWED
 
 rm -rf "$T/cap"
-( sleep 1; for i in 1 2 3 4 5; do echo CFIRNODAEMON | nc -w 1 "$ip" 8080 >/dev/null 2>&1; done ) &
-hung --format json capture -o "$T/cap" -d 4 "${id:0:12}"
+# traffic all along: the capture starts once the engine's silence has cost its seconds
+( for i in $(seq 40); do echo CFIRNODAEMON | busybox nc -w 1 "$ip" 8080 >/dev/null 2>&1; sleep 0.25; done ) &
+talker=$!
+hung --format json capture -o "$T/cap" -d 3 "${id:0:12}"
+kill $talker 2>/dev/null
 wait
 pcap=$(find "$T/cap/data" -name '*.pcap' | head -1)
 check "capture with the engine stopped: a pcap tshark reads, the traffic in it" \
