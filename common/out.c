@@ -491,6 +491,8 @@ field_shown(const struct cfir_out *o, const cJSON *rec, const struct cfir_field 
 }
 
 /* Escaped TEXT, padded to WIDTH columns (0: as long as it is). */
+#define CELL_MAX 512	/* bytes of one escaped text cell shown */
+
 static void
 put_cell(struct cfir_text *line, const struct cfir_text *raw, int width, bool right, bool escaped)
 {
@@ -501,6 +503,15 @@ put_cell(struct cfir_text *line, const struct cfir_text *raw, int width, bool ri
 		cfir_text_add(&vis, raw->p ? raw->p : "", raw->len);
 	else
 		cfir_vis_text(&vis, raw->p ? raw->p : "", raw->len, 0);
+	/* a value the container chose may be a megabyte: the terminal gets its start */
+	if (vis.len > CELL_MAX && !vis.oom) {
+		size_t cut = CELL_MAX, whole = raw->len;
+
+		while (cut > 0 && ((unsigned char)vis.p[cut] & 0xc0) == 0x80)
+			cut--;
+		vis.len = cut;
+		cfir_text_printf(&vis, "...(%zu bytes in all)", whole);
+	}
 	for (i = 0; i < vis.len; i++)	/* columns: UTF-8 lead bytes */
 		cols += ((unsigned char)vis.p[i] & 0xc0) != 0x80;
 	for (; right && width > 0 && cols < (size_t)width; cols++)

@@ -1,10 +1,14 @@
 /* inspect.c - the engine's or the runtime's metadata and logs of one container, into the bag */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/logs.h"
+#include "common/podlogs.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -205,6 +209,43 @@ take_reply(struct cfir_engine *e, struct cfir_bag *bag, const char *path,
 	return cfir_bag_add_buffer(bag, "engine", name, reply, len, err);
 }
 
+/* One of the pod's log files into the bag, byte for byte, and its CRI lines summarized. */
+static int
+take_pod_log(struct cfir_bag *bag, const struct cfir_podlogs *pl, size_t i, cJSON *files, struct cfir_err *err)
+{
+	char buf[16384];
+	struct cfir_crilog_summary sum;
+	struct cfir_writer *w = NULL;
+	struct stat st;
+	cleanup_close int fd = cfir_podlogs_file_open(pl, i, &st, err);
+	cJSON *f;
+	ssize_t n;
+
+	if (fd < 0 || cfir_writer_open(bag, "pod-logs", pl->v[i].name, &w, err) < 0)
+		return -1;
+	cfir_crilog_summary_init(&sum);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (cfir_writer_write(w, buf, (size_t)n, err) < 0) {
+			cfir_writer_abort(w);
+			return -1;
+		}
+		if (!pl->v[i].compressed)
+			cfir_crilog_summary_feed(&sum, buf, (size_t)n);
+	}
+	if (n < 0) {
+		cfir_writer_abort(w);
+		return cfir_err_set(err, EX_IOERR, errno, "pod log '%s'", pl->v[i].name);
+	}
+	cfir_crilog_summary_end(&sum);
+	f = cJSON_CreateObject();
+	cfir_json_add_bytes(f, "file", pl->v[i].name, strlen(pl->v[i].name));
+	cfir_json_add_str(f, "artifact", cfir_writer_path(w));
+	if (!pl->v[i].compressed)
+		cJSON_AddItemToObject(f, "summary", cfir_crilog_summary_json(&sum));
+	cJSON_AddItemToArray(files, f);
+	return cfir_writer_commit(w, err);
+}
+
 static void
 title(struct cfir_text *t, const cJSON *rec)
 {
@@ -316,6 +357,30 @@ tally(struct tally *y, int r, struct cfir_err *err)
 	cfir_err_clear(err);
 }
 
+/* A Kubernetes container's logs as the kubelet keeps them, each file whole. */
+static int
+take_pod_logs(struct cfir_bag *bag, const struct cfir_target *t, cJSON *details, struct tally *y)
+{
+	struct cfir_podlogs_id id = { t->k8s_ns, t->k8s_pod, t->k8s_uid, t->k8s_container };
+	struct cfir_podlogs pl;
+	struct cfir_err err = { 0 };
+	cJSON *files;
+	size_t i;
+
+	if (t->k8s_pod == NULL || t->sandbox)
+		return 0;
+	if (cfir_podlogs_open(NULL, &id, &pl, &err) < 0) {
+		tally(y, -1, &err);
+		return -1;
+	}
+	cJSON_AddItemToObject(details, "pod_logs", cfir_podlogs_json(&pl));
+	files = cJSON_AddArrayToObject(details, "pod_log_files");
+	for (i = 0; i < pl.n; i++)
+		tally(y, take_pod_log(bag, &pl, i, files, &err), &err);
+	cfir_podlogs_close(&pl);
+	return 0;
+}
+
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -343,6 +408,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		tally(&y, cfir_bag_add_buffer(s->bag, "runtime", "config.json", t->config_raw, t->config_len, &err), &err);
 	if (t->state_raw != NULL)
 		tally(&y, cfir_bag_add_buffer(s->bag, "runtime", t->state_file, t->state_raw, t->state_len, &err), &err);
+	take_pod_logs(s->bag, t, details, &y);
 
 	cJSON_AddItemToObject(details, "target", cfir_target_json(t));
 	if (t->inspect != NULL) {

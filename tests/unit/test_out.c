@@ -1,5 +1,6 @@
 /* test_out.c - escaping of hostile bytes in text and JSON */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/cleanup.h"
 #include "common/hash.h"
@@ -108,12 +109,43 @@ sha256_vectors(void)
 	}
 }
 
+/* A megabyte value in a table row: its start shown, how long it was said, the row one line. */
+static void
+long_cell(void)
+{
+	static const struct cfir_field cols[] = {
+		{ "name", "NAME", CFIR_FMT_STR, 8, 0, NULL },
+		{ "id", "ID", CFIR_FMT_STR, 0, 0, NULL },
+		{ 0 },
+	};
+	char *buf = NULL, *big = malloc(1u << 20);
+	size_t len = 0;
+	cJSON *row = cJSON_CreateObject();
+	struct cfir_out o = { .format = CFIR_FORMAT_TEXT };
+
+	memset(big, 'A', 1u << 20);
+	big[0] = '\n';
+	cfir_json_add_bytes(row, "name", big, 1u << 20);
+	cfir_json_add_str(row, "id", "abc");
+	o.fp = open_memstream(&buf, &len);
+	CHECK(cfir_out_row(&o, row, cols) == 0);
+	fclose(o.fp);
+	CHECK(len < 700);
+	CHECK(strstr(buf, "\\nAAA") == buf);
+	CHECK(strstr(buf, "...(1048576 bytes in all) abc\n") != NULL);
+	CHECK(strchr(buf, '\n') == buf + len - 1);
+	free(buf);
+	free(big);
+	cJSON_Delete(row);
+}
+
 UNIT_SUITE(out_tests) = {
 	{ "out: strict UTF-8", utf8_strict },
 	{ "out: text escapes control, C1, bidi and invalid bytes", vis_escapes },
 	{ "out: JSON is valid whatever the strings hold", json_always_valid },
 	{ "out: bytes keep their exact value in _hex", json_bytes_keep_exact },
 	{ "out: numbers print as integers when whole", json_numbers },
+	{ "out: a text cell is cut at 512 bytes, its length said", long_cell },
 	{ "hash: SHA-256 vectors, streaming and reset; base64 with padding", sha256_vectors },
 	UNIT_END,
 };
