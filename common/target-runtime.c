@@ -41,15 +41,30 @@ id_ok(const char *id)
 	return n > 0 && n <= 64 && strchr("_.+-", id[0]) == NULL && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
 }
 
+/* A host path of the runtime's state, under ROOT when one is given (tests). */
+static int
+open_under(const char *root, const char *path)
+{
+	cleanup_free char *p = NULL;
+
+	if (root == NULL || strcmp(root, "/") == 0)
+		return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (asprintf(&p, "%s%s", root, path) < 0)
+		return -1;
+	return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* The bundle's config.json, its exact bytes kept and parsed. */
 static int
-read_config(struct cfir_target *t, struct cfir_err *err)
+read_config(struct cfir_target *t, const char *root, struct cfir_err *err)
 {
 	cleanup_close int fd = -1;
 
 	if (t->bundle == NULL)
 		return 0;
-	fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_under(root, t->bundle);
+	if (fd < 0 && errno == ENOENT)
+		return 0;	/* removed since: a container described by its state alone */
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "bundle '%s'", t->bundle);
 	if (cfir_oci_read(fd, "config.json", CFIR_OCI_CONFIG_MAX, &t->config_raw, &t->config_len, err) < 0)
@@ -64,14 +79,14 @@ read_config(struct cfir_target *t, struct cfir_err *err)
 
 /* runc's state.json or crun's status, bytes kept; absent is no error. */
 static void
-read_state(struct cfir_target *t)
+read_state(struct cfir_target *t, const char *root)
 {
 	static const char *const names[] = { "state.json", "status" };
 	cleanup_close int fd = -1;
 	struct cfir_err ierr = { 0 };
 	size_t i;
 
-	if (t->state_dir == NULL || (fd = open(t->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (t->state_dir == NULL || (fd = open_under(root, t->state_dir)) < 0)
 		return;
 	for (i = 0; i < 2; i++)
 		if (cfir_oci_read(fd, names[i], CFIR_OCI_STATE_MAX, &t->state_raw, &t->state_len, &ierr) == 0) {
@@ -227,7 +242,7 @@ by_docker_name(const struct cfir_runtime_list *l, const char *ref)
 
 int
 cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
-			 struct cfir_err *err)
+			 const char *root, struct cfir_err *err)
 {
 	if (!id_ok(e->id))
 		return cfir_err_set(err, EX_DATAERR, 0, "the runtime's ID is not a container ID (%zu bytes)",
@@ -240,9 +255,9 @@ cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry 
 	set_state(t, e);
 	if (t->name == NULL || t->status == NULL || take_entry(t, e) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "target");
-	if (read_config(t, err) < 0)
+	if (read_config(t, root, err) < 0)
 		return -1;
-	read_state(t);
+	read_state(t, root);
 	read_netns(t);
 	docker_names(t);
 	return read_layer(t, "/proc", err);
@@ -269,7 +284,7 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 		t = calloc(1, sizeof(*t));
 		if (t == NULL)
 			cfir_err_set(err, EX_OSERR, ENOMEM, "target");
-		else if (cfir_target_from_runtime(t, e, err) < 0)
+		else if (cfir_target_from_runtime(t, e, root, err) < 0)
 			cfir_target_free(t);
 		else
 			*tp = t, r = 0;
@@ -285,8 +300,8 @@ cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *
 
 	if (t->runtime != NULL || e == NULL || strcmp(e->id, t->id) != 0)
 		return;
-	if (take_entry(t, e) == 0 && read_config(t, &ierr) == 0) {
-		read_state(t);
+	if (take_entry(t, e) == 0 && read_config(t, NULL, &ierr) == 0) {
+		read_state(t, NULL);
 		if (t->netns_path == NULL)
 			read_netns(t);
 	}

@@ -78,12 +78,12 @@ int cfir_target_resolve(struct cfir_engine *e, const char *ref,
 int cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 				struct cfir_target **tp, struct cfir_err *err);
 /*
- * Fill T from the runtime's entry E: the bundle's config.json and the
- * runtime's state kept byte for byte, the writable layer from the host's
- * own mount of the bundle's root.
+ * Fill T from the runtime's entry E, listed under ROOT (NULL: "/"): the
+ * bundle's config.json and the runtime's state kept byte for byte, the
+ * writable layer from the host's own mount of the bundle's root.
  */
 int cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
-			     struct cfir_err *err);
+			     const char *root, struct cfir_err *err);
 /* What the runtime keeps of the engine's container T (E, the same ID), added. */
 void cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e);
 /* Inspect again (state, PID) after pause or unpause. */

@@ -123,7 +123,7 @@ each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool 
 		if (seen[i] || (!all && !l->v[i].has_pid) || (l->v[i].sandbox && !sandboxes))
 			continue;
 		t = calloc(1, sizeof(*t));
-		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], &one) < 0) {
+		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], NULL, &one) < 0) {
 			cfir_target_free(t);
 			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
 			continue;
