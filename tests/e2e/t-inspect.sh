@@ -21,8 +21,9 @@ check "changes.json lists the file the container made" \
 	jqt 'map(.Path) | index("/tmp/new") != null' "$e/changes.json"
 check "stdout.log equals docker logs -t (stdout)" cmp "$e/stdout.log" <(docker logs -t "$c" 2>/dev/null)
 check "stderr.log equals docker logs -t (stderr)" cmp "$e/stderr.log" <(docker logs -t "$c" 2>&1 >/dev/null)
-check "the JSON output lists five artifacts with their hashes" \
-	jqt '(.artifacts | length) == 5 and all(.artifacts[]; (.sha256 | length) == 64)'
+check "the JSON output lists the engine's five artifacts and the runtime's two, with their hashes" \
+	jqt '(.artifacts | length) == 7 and all(.artifacts[]; (.sha256 | length) == 64) and
+	     ([.artifacts[].path | select(test("/runtime/(config|state)\\.json$"))] | length) == 2'
 check "every artifact's recorded hash is what sha256sum says" \
 	bash -c 'cd "$1" && jq -r ".artifacts[] | \"\(.sha256)  \(.path)\"" <<<"$2" | sha256sum -c --quiet' _ "$bag" "$out"
 check "rootfs read from mountinfo and it matches the engine's GraphDriver" \
