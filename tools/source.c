@@ -43,7 +43,7 @@ source_is(const struct cfir_global *g, const char *what)
 }
 
 int
-tool_source_engine(const struct cfir_global *g, struct cfir_engine **ep, char **why,
+tool_source_engine(struct cfir_global *g, struct cfir_engine **ep, char **why,
 		   struct cfir_err *err)
 {
 	struct cfir_err eerr = { 0 };
@@ -54,6 +54,7 @@ tool_source_engine(const struct cfir_global *g, struct cfir_engine **ep, char **
 		return 0;
 	if (cfir_engine_open_within(ep, g->host, g->engine_ms, &eerr) == 0)
 		return 0;
+	g->engine_down = eerr;
 	if (source_is(g, "engine") || eerr.exit == EX_USAGE || eerr.exit == EX_OSERR) {
 		*err = eerr;
 		return -1;
@@ -88,7 +89,13 @@ tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const cha
 	} else if (source_is(g, "engine")) {
 		return cfir_err_set(err, EX_USAGE, 0, "'%s' is not a container name or ID", ref);
 	}
-	return cfir_target_resolve_runtime(NULL, NULL, ref, tp, err);
+	if (cfir_target_resolve_runtime(NULL, NULL, ref, tp, err) == 0)
+		return 0;
+	/* the engine that did not answer may have known it: its silence is the answer */
+	if (err->exit == EX_NOINPUT && g->engine_down.exit != 0)
+		return cfir_err_set(err, g->engine_down.exit, g->engine_down.sys, "%s; the runtime state on the host has no container '%s'",
+				    g->engine_down.msg, ref);
+	return -1;
 }
 
 int

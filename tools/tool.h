@@ -19,6 +19,7 @@ struct cfir_global {
 	const char *source;	/* --source, else $CFIR_SOURCE: auto, engine or runtime */
 	const char *engine_timeout;	/* --engine-timeout, else $CFIR_ENGINE_TIMEOUT: seconds */
 	long engine_ms;		/* what it says, checked */
+	struct cfir_err engine_down;	/* why the engine was not asked, or did not answer */
 	const char *format;	/* --format as given; NULL: text on a terminal, else JSON */
 	struct cfir_out out;
 	const char *bag;	/* -o/--bag, else $CFIR_BAG; NULL for none */
@@ -136,7 +137,7 @@ int tool_step_run(const struct tool_cmd *cmd, struct tool_step *s, void *opts, i
  * the source is auto, *EP is NULL and *WHY says so (malloc'd), for the
  * caller to say and record. Errors only when the engine was asked for.
  */
-int tool_source_engine(const struct cfir_global *g, struct cfir_engine **ep, char **why,
+int tool_source_engine(struct cfir_global *g, struct cfir_engine **ep, char **why,
 		       struct cfir_err *err);
 /*
  * The container REF names, from the engine E when there is one and it
