@@ -203,6 +203,7 @@ k8s_pod_rm() {
 		rm -f /var/log/containers/*"-$id.log"
 	done
 	ip netns del "cni-${sid: -12}" 2>/dev/null
+	ip link del "veth${sid: -8}" 2>/dev/null	# gone with the namespace, unless it is still held
 	case $logdir in "$RT_PODS_LOG"/?*) rm -rf "$logdir" ;; esac
 	[ -n "$uid" ] && rt_cgroup_rmdir "/kubepods/besteffort/pod$uid"
 	return $rc
