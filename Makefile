@@ -110,7 +110,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' \
 		-D'cJSON_ArrayForEach(e,a)=for(e=(a)?(a)->child:NULL;e;e=e->next)' common tools
-	sh -n tests/run tests/e2e/*.sh tests/bench/*.sh .ci/run
+	@set -e; for f in tests/run tests/e2e/*.sh tests/bench/*.sh tests/lib/*.sh .ci/run; do bash -n "$$f"; done
 
 bench: $(CFIR)
 	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) bash $$b || exit 1; done
@@ -144,7 +144,7 @@ help:
 	@echo '  asan       check under AddressSanitizer and UBSan (build/asan)'
 	@echo '  tsan       unit tests under ThreadSanitizer (build/tsan)'
 	@echo '  fuzz       libFuzzer on every parser of hostile input (FUZZ_TIME=$(FUZZ_TIME)s each)'
-	@echo '  lint       cppcheck and sh -n'
+	@echo '  lint       cppcheck and bash -n of every script'
 	@echo '  bench      benchmarks against what a responder would run otherwise'
 	@echo '  demo       a suspicious container, collected into a bag and verified'
 	@echo '  install    to $$(DESTDIR)$$(PREFIX): binary, man page, bash completion'
