@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/dockerstate.h"
+#include "common/enginestate.h"
 #include "common/target.h"
 #include "common/util.h"
 
@@ -198,15 +198,28 @@ take_entry(struct cfir_target *t, const struct cfir_runtime_entry *e)
 	       (e->k8s_container && !t->k8s_container) || (e->k8s_uid && !t->k8s_uid) ? -1 : 0;
 }
 
-/* A container of Docker's containerd: its name and image as dockerd keeps them on disk. */
-static void
-docker_names(struct cfir_target *t)
+int
+cfir_target_engine_names(const struct cfir_runtime_entry *e, const char *rootfs, struct cfir_enginestate *d)
 {
-	struct cfir_dockerstate d;
 	struct cfir_err ierr = { 0 };
 
-	if (t->rt_ns == NULL || strcmp(t->rt_ns, "moby") != 0 || t->k8s_pod != NULL ||
-	    cfir_dockerstate_load(&d, NULL, t->oci ? t->oci->root_path : NULL, t->id, &ierr) < 0)
+	memset(d, 0, sizeof(*d));
+	if (e->name != NULL)
+		return -1;	/* the Kubernetes name is the name */
+	if (e->ns != NULL && strcmp(e->ns, "moby") == 0)
+		return cfir_enginestate_load(d, NULL, rootfs, e->id, &ierr);
+	if (e->manager != NULL && (strcmp(e->manager, "podman") == 0 || strcmp(e->manager, "cri-o") == 0))
+		return cfir_enginestate_storage_load(d, NULL, e->id, &ierr);
+	return -1;
+}
+
+/* The name and image the engine keeps on disk: it does not answer, or there is none. */
+static void
+engine_names(struct cfir_target *t, const struct cfir_runtime_entry *e)
+{
+	struct cfir_enginestate d;
+
+	if (cfir_target_engine_names(e, t->oci ? t->oci->root_path : NULL, &d) < 0)
 		return;
 	if (d.name != NULL) {
 		free(t->name);
@@ -214,26 +227,24 @@ docker_names(struct cfir_target *t)
 	}
 	if (t->image == NULL)
 		t->image = steal_pointer(&d.image);
-	cfir_dockerstate_free(&d);
+	cfir_enginestate_free(&d);
 }
 
-/* The one container of Docker's containerd that dockerd named REF. */
+/* The one container whose engine named it REF on disk (dockerd's, Podman's). */
 static const struct cfir_runtime_entry *
-by_docker_name(const struct cfir_runtime_list *l, const char *ref)
+by_engine_name(const struct cfir_runtime_list *l, const char *ref)
 {
 	const struct cfir_runtime_entry *found = NULL;
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		struct cfir_dockerstate d;
-		struct cfir_err ierr = { 0 };
+		struct cfir_enginestate d;
 		bool same;
 
-		if (l->v[i].ns == NULL || strcmp(l->v[i].ns, "moby") != 0 ||
-		    cfir_dockerstate_load(&d, NULL, NULL, l->v[i].id, &ierr) < 0)
+		if (cfir_target_engine_names(&l->v[i], NULL, &d) < 0)
 			continue;
 		same = d.name != NULL && strcmp(d.name, ref) == 0;
-		cfir_dockerstate_free(&d);
+		cfir_enginestate_free(&d);
 		if (same)
 			found = &l->v[i];
 	}
@@ -259,7 +270,7 @@ cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry 
 		return -1;
 	read_state(t, root);
 	read_netns(t);
-	docker_names(t);
+	engine_names(t, e);
 	return read_layer(t, "/proc", err);
 }
 
@@ -278,7 +289,7 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 	if (cfir_runtime_list(root, proc, &l, err) < 0)
 		return -1;
 	if (cfir_runtime_find(&l, ref, &e, err) < 0 && err->exit == EX_NOINPUT && strchr(ref, '/') == NULL &&
-	    (e = by_docker_name(&l, ref)) != NULL)
+	    (e = by_engine_name(&l, ref)) != NULL)
 		cfir_err_clear(err);
 	if (e != NULL) {
 		t = calloc(1, sizeof(*t));

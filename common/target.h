@@ -84,6 +84,14 @@ int cfir_target_resolve_runtime(const char *root, const char *proc, const char *
  */
 int cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
 			     const char *root, struct cfir_err *err);
+/*
+ * The name and image E's engine keeps on disk (dockerd's config.v2.json,
+ * containers-storage's containers.json) into D; -1 when E has a Kubernetes
+ * name or its engine keeps none. ROOTFS, the bundle's root, may be NULL.
+ */
+struct cfir_enginestate;
+int cfir_target_engine_names(const struct cfir_runtime_entry *e, const char *rootfs,
+			     struct cfir_enginestate *d);
 /* What the runtime keeps of the engine's container T (E, the same ID), added. */
 void cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e);
 /* Inspect again (state, PID) after pause or unpause. */

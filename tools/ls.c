@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "common/dockerstate.h"
+#include "common/enginestate.h"
 #include "common/runtime.h"
+#include "common/target.h"
 #include "tools/tool.h"
 
 /* The Kubernetes or engine name when there is one, else the ID's first 12. */
@@ -84,21 +85,19 @@ merge_runtime(cJSON *row, const struct cfir_runtime_entry *e)
 		cJSON_ReplaceItemInObject(row, "state", cJSON_CreateString("frozen"));
 }
 
-/* Docker's containers: the name and image dockerd keeps on disk, when it does not answer. */
+/* The name and image the engine keeps on disk: it does not answer, or there is none. */
 static void
-docker_names(cJSON *o, const struct cfir_runtime_entry *e)
+engine_names(cJSON *o, const struct cfir_runtime_entry *e)
 {
-	struct cfir_dockerstate d;
-	struct cfir_err ierr = { 0 };
+	struct cfir_enginestate d;
 
-	if (e->ns == NULL || strcmp(e->ns, "moby") != 0 || e->name != NULL ||
-	    cfir_dockerstate_load(&d, NULL, NULL, e->id, &ierr) < 0)
+	if (cfir_target_engine_names(e, NULL, &d) < 0)
 		return;
 	if (d.name != NULL)
 		cfir_json_add_bytes(o, "name", d.name, strlen(d.name));
 	if (d.image != NULL && cJSON_GetObjectItemCaseSensitive(o, "image") == NULL)
 		cfir_json_add_bytes(o, "image", d.image, strlen(d.image));
-	cfir_dockerstate_free(&d);
+	cfir_enginestate_free(&d);
 }
 
 /* A container only the runtime state has. */
@@ -116,7 +115,7 @@ runtime_row(const struct cfir_runtime_entry *e)
 	if (root != NULL)
 		cJSON_AddItemToObject(o, "state_root_name", root);
 	cfir_json_add_str(o, "source", "runtime");
-	docker_names(o, e);
+	engine_names(o, e);
 	return o;
 }
 

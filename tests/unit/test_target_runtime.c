@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/enginestate.h"
 #include "common/proc.h"
 #include "common/target.h"
 #include "common/util.h"
@@ -107,8 +108,35 @@ from_runtime_state(void)
 	CHECK(t == NULL);
 }
 
+/* The names engines keep on disk: dockerd's and containers-storage's, hostile ones refused. */
+static void
+engine_names(void)
+{
+	static const char docker[] = "{\"ID\":\"x\",\"Name\":\"/web-1\",\"Config\":{\"Image\":\"nginx:1.25\"}}";
+	static const char storage[] = "[{\"id\":\"c1\",\"names\":[\"a/b\"]},"
+		"{\"id\":\"c2\",\"names\":[\"db\"],\"metadata\":\"{\\\"image-name\\\":\\\"pg:16\\\"}\"}]";
+	struct cfir_enginestate d;
+	struct cfir_err err = { 0 };
+
+	CHECK(cfir_enginestate_parse(&d, docker, strlen(docker), &err) == 0);
+	CHECK_STR(d.name, "web-1");
+	CHECK_STR(d.image, "nginx:1.25");
+	cfir_enginestate_free(&d);
+	CHECK(cfir_enginestate_storage_parse(&d, storage, strlen(storage), "c2", &err) == 0);
+	CHECK_STR(d.name, "db");
+	CHECK_STR(d.image, "pg:16");
+	cfir_enginestate_free(&d);
+	/* a name with a slash is no container's: none */
+	CHECK(cfir_enginestate_storage_parse(&d, storage, strlen(storage), "c1", &err) == 0);
+	CHECK(d.name == NULL && d.image == NULL);
+	cfir_enginestate_free(&d);
+	CHECK(cfir_enginestate_storage_parse(&d, storage, strlen(storage), "c3", &err) < 0 && err.exit == EX_NOINPUT);
+	CHECK(cfir_enginestate_parse(&d, "[1]", 3, &err) < 0 && err.exit == EX_DATAERR);
+}
+
 UNIT_SUITE(target_runtime_tests) = {
 	{ "target: from the runtime state, a Kubernetes name, the bundle kept, a reused PID refused",
 	  from_runtime_state },
+	{ "enginestate: names from dockerd's config.v2.json and containers.json", engine_names },
 	UNIT_END,
 };
