@@ -76,10 +76,10 @@ export CFIR_RUNTIME_ROOTS=$decoy_root
 listing "every runtime"
 
 check "the sandbox: containerd in k8s.io, marked as the pod's sandbox" sel "$sid" \
-	".runtime == \"containerd\" and .namespace == \"k8s.io\" and .sandbox == true and
+	".manager == \"containerd\" and .runtime == \"runc\" and .namespace == \"k8s.io\" and .sandbox == true and
 	 .kubernetes.namespace == \"$ns\" and .kubernetes.pod == \"$pod\" and .kubernetes.uid == \"$uid\""
 check "the app: named $ns/$pod/app, not a sandbox, its sandbox's ID and its image" sel "$cid" \
-	".runtime == \"containerd\" and .namespace == \"k8s.io\" and .name == \"$ns/$pod/app\" and
+	".manager == \"containerd\" and .runtime == \"runc\" and .namespace == \"k8s.io\" and .name == \"$ns/$pod/app\" and
 	 .sandbox == false and .kubernetes.sandbox_id == \"$sid\" and .image == \"$TEST_IMAGE\""
 check "the sandbox's PID is the one ctr task ls gives, checked" sel "$sid" \
 	".state == \"running\" and .pid == $spid and .pid_checked"
