@@ -354,6 +354,13 @@ cfir_json_add_bytes(cJSON *obj, const char *key, const void *buf, size_t len)
 	free(hex);
 }
 
+void
+cfir_json_add_text(cJSON *obj, const char *key, const char *s)
+{
+	if (s != NULL)
+		cfir_json_add_bytes(obj, key, s, strlen(s));
+}
+
 cJSON *
 cfir_json_add_str(cJSON *obj, const char *key, const char *s)
 {

@@ -121,6 +121,8 @@ void cfir_vis_text(struct cfir_text *dst, const void *buf, size_t len, unsigned 
  */
 void cfir_json_add_bytes(cJSON *obj, const char *key, const void *buf, size_t len);
 cJSON *cfir_json_add_str(cJSON *obj, const char *key, const char *s);
+/* A hostile C string's exact bytes, as cfir_json_add_bytes; nothing when S is NULL. */
+void cfir_json_add_text(cJSON *obj, const char *key, const char *s);
 cJSON *cfir_json_add_num(cJSON *obj, const char *key, double v);
 
 /*

@@ -729,23 +729,26 @@ cfir_runtime_list_free(struct cfir_runtime_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void
-add_bytes(cJSON *o, const char *key, const char *s)
+cJSON *
+cfir_runtime_k8s_json(const char *ns, const char *pod, const char *container, const char *uid,
+		      const char *sandbox_id)
 {
-	if (s != NULL)
-		cfir_json_add_bytes(o, key, s, strlen(s));
+	cJSON *k = cJSON_CreateObject();
+
+	cfir_json_add_text(k, "namespace", ns);
+	cfir_json_add_text(k, "pod", pod);
+	cfir_json_add_text(k, "container", container);
+	cfir_json_add_text(k, "uid", uid);
+	cfir_json_add_text(k, "sandbox_id", sandbox_id);
+	return k;
 }
 
 static cJSON *
 k8s_json(const struct cfir_runtime_entry *e)
 {
-	cJSON *k = cJSON_CreateObject();
+	cJSON *k = cfir_runtime_k8s_json(e->k8s_ns, e->k8s_pod, e->k8s_container, e->k8s_uid,
+					 e->k8s_sandbox_id);
 
-	add_bytes(k, "namespace", e->k8s_ns);
-	add_bytes(k, "pod", e->k8s_pod);
-	add_bytes(k, "container", e->k8s_container);
-	add_bytes(k, "uid", e->k8s_uid);
-	add_bytes(k, "sandbox_id", e->k8s_sandbox_id);
 	cfir_json_add_str(k, "source", e->k8s_source);
 	return k;
 }
@@ -766,7 +769,7 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 	if (e->ns != NULL)
 		cfir_json_add_str(o, "namespace", e->ns);
 	cfir_json_add_str(o, "id", e->id);
-	add_bytes(o, "name", e->name);
+	cfir_json_add_text(o, "name", e->name);
 	cfir_json_add_str(o, "state", e->state);
 	if (e->has_pid)
 		cfir_json_add_num(o, "pid", e->pid);
@@ -781,7 +784,7 @@ cfir_runtime_entry_json(const struct cfir_runtime_entry *e)
 		cfir_json_add_str(o, "bundle", e->bundle);
 	if (e->state_dir != NULL)
 		cfir_json_add_str(o, "state_dir", e->state_dir);
-	add_bytes(o, "image", e->image);
+	cfir_json_add_text(o, "image", e->image);
 	if (e->name != NULL) {
 		cJSON_AddItemToObject(o, "kubernetes", k8s_json(e));
 		cJSON_AddBoolToObject(o, "sandbox", e->sandbox);

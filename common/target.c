@@ -621,8 +621,7 @@ cfir_target_json(const struct cfir_target *t)
 
 	cfir_json_add_str(o, "id", t->id);
 	cfir_json_add_bytes(o, "name", t->name, strlen(t->name));
-	if (t->image != NULL)
-		cfir_json_add_bytes(o, "image", t->image, strlen(t->image));
+	cfir_json_add_text(o, "image", t->image);
 	cfir_json_add_str(o, "image_id", t->image_id);
 	cfir_json_add_str(o, "state", t->status);
 	cJSON_AddBoolToObject(o, "paused", t->paused);
@@ -633,16 +632,10 @@ cfir_target_json(const struct cfir_target *t)
 	cfir_json_add_str(o, "namespace", t->rt_ns);
 	cfir_json_add_str(o, "bundle", t->bundle);
 	if (t->k8s_pod != NULL) {
-		cJSON *k = cJSON_AddObjectToObject(o, "kubernetes");
+		cJSON *k = cfir_runtime_k8s_json(t->k8s_ns, t->k8s_pod, t->k8s_container, t->k8s_uid, NULL);
 
-		if (t->k8s_ns != NULL)
-			cfir_json_add_bytes(k, "namespace", t->k8s_ns, strlen(t->k8s_ns));
-		cfir_json_add_bytes(k, "pod", t->k8s_pod, strlen(t->k8s_pod));
-		if (t->k8s_container != NULL)
-			cfir_json_add_bytes(k, "container", t->k8s_container, strlen(t->k8s_container));
-		if (t->k8s_uid != NULL)
-			cfir_json_add_bytes(k, "uid", t->k8s_uid, strlen(t->k8s_uid));
 		cJSON_AddBoolToObject(k, "sandbox", t->sandbox);
+		cJSON_AddItemToObject(o, "kubernetes", k);
 	}
 	if (t->rootfs_from != NULL) {
 		cfir_json_add_str(o, "rootfs_from", t->rootfs_from);

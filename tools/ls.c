@@ -48,11 +48,9 @@ engine_row(const cJSON *c)
 
 	cfir_json_add_str(o, "source", "engine");
 	cfir_json_add_str(o, "id", cfir_json_str(c, "Id"));
-	if (name != NULL)
-		cfir_json_add_bytes(o, "name", name[0] == '/' ? name + 1 : name, strlen(name[0] == '/' ? name + 1 : name));
+	cfir_json_add_text(o, "name", name != NULL && name[0] == '/' ? name + 1 : name);
 	cfir_json_add_str(o, "state", cfir_json_str(c, "State"));
-	if (image != NULL)
-		cfir_json_add_bytes(o, "image", image, strlen(image));
+	cfir_json_add_text(o, "image", image);
 	return o;
 }
 
@@ -93,10 +91,9 @@ engine_names(cJSON *o, const struct cfir_runtime_entry *e)
 
 	if (cfir_target_engine_names(e, NULL, &d) < 0)
 		return;
-	if (d.name != NULL)
-		cfir_json_add_bytes(o, "name", d.name, strlen(d.name));
-	if (d.image != NULL && cJSON_GetObjectItemCaseSensitive(o, "image") == NULL)
-		cfir_json_add_bytes(o, "image", d.image, strlen(d.image));
+	cfir_json_add_text(o, "name", d.name);
+	if (cJSON_GetObjectItemCaseSensitive(o, "image") == NULL)
+		cfir_json_add_text(o, "image", d.image);
 	cfir_enginestate_free(&d);
 }
 

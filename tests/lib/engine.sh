@@ -68,17 +68,22 @@ ensure_dockerd() {
 	return 1
 }
 
+# busybox_tree DIR: a root filesystem of busybox-static and its applets.
+busybox_tree() {
+	mkdir -p "$1/bin" "$1/tmp" "$1/etc" "$1/root" "$1/var/log" "$1/dev" "$1/proc" "$1/sys" || return 1
+	chmod 1777 "$1/tmp"
+	cp /bin/busybox "$1/bin/busybox" || return 1
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$1/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$1/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$1/etc/group"
+}
+
 ensure_test_image() {
 	docker image inspect "$TEST_IMAGE" >/dev/null 2>&1 && return 0
 	root=$(mktemp -d)
-	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/root" "$root/var/log" "$root/dev" "$root/proc" "$root/sys"
-	chmod 1777 "$root/tmp"
-	cp /bin/busybox "$root/bin/busybox"
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
-	done
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	busybox_tree "$root"
 	tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$TEST_IMAGE" >/dev/null
 	rm -rf "$root"
 	echo "setup: imported $TEST_IMAGE"

@@ -57,17 +57,11 @@ ctr_image() {
 # Busybox's files in a directory, made once (the lower layer of the CRI-O
 # container, the root of a container run from a spec).
 rt_rootfs() {
-	local root=$RT_DIR/rootfs tmp a
+	local root=$RT_DIR/rootfs tmp
 	[ -d "$root" ] && { echo "$root"; return 0; }
 	mkdir -p "$RT_DIR" || return 1
 	tmp=$(mktemp -d "$RT_DIR/rootfs.XXXXXX") || return 1
-	mkdir -p "$tmp/bin" "$tmp/etc" "$tmp/tmp" "$tmp/root" "$tmp/proc" "$tmp/sys" "$tmp/dev"
-	chmod 1777 "$tmp/tmp"
-	cp /bin/busybox "$tmp/bin/busybox"
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -s busybox "$tmp/bin/$a"
-	done
-	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tmp/etc/passwd"
+	busybox_tree "$tmp" || return 1
 	# two made at once: the first one stays
 	mv -T "$tmp" "$root" 2>/dev/null || rm -rf "$tmp"
 	echo "$root"
