@@ -31,6 +31,9 @@ docker run -d --name "$name" --label cfir-demo=1 \
 		while sleep 5; do :; done' >/dev/null
 sleep 2
 
+step "cfir ls: every container on this host, from the engine and from the runtimes' own state"
+"$CFIR" --format text ls | grep -E "^SOURCE|$name" || true
+
 step "cfir hunt: which containers here are dangerous, which look compromised"
 "$CFIR" --format text hunt --skip no-healthcheck,no-log-rotation,no-restart-policy "$name" || true
 

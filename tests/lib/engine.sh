@@ -55,7 +55,15 @@ ensure_containerd() {
 }
 
 ensure_dockerd() {
-	engine_answers && return 0
+	if engine_answers; then
+		ctr version >/dev/null 2>&1 && return 0
+		# a dockerd with a containerd of its own: stopped, to come back on
+		# the shared one (no container of the tests runs yet at setup)
+		echo "setup: restarting dockerd on the standalone containerd"
+		kill "$(cat /var/run/docker.pid)" 2>/dev/null
+		i=0
+		while engine_answers || [ -e /var/run/docker.pid ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
+	fi
 	ensure_containerd || return 1
 	command -v dockerd >/dev/null || { echo "no dockerd: apt-get install docker.io" >&2; return 1; }
 	echo "setup: starting dockerd"
