@@ -135,8 +135,12 @@ read_layer(struct cfir_target *t, const char *proc, struct cfir_err *err)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || cfir_mountinfo_last(fd, t->merged, &line, NULL) < 0 || line == NULL)
 		return 0;	/* not mounted: a stopped container, said by rootfs_check */
+	/* kept as read: cfir_target_rootfs compares with it rather than read it again */
+	t->host_mount = strdup(line);
 	if (cfir_mountinfo_overlay(line, &m, &r, NULL) < 0 || strcmp(m.fstype, "overlay") != 0 ||
 	    r.upper == NULL) {
+		free(t->host_mount);
+		t->host_mount = NULL;
 		t->driver = dup_or_null(m.fstype);
 		cfir_mountinfo_rootfs_free(&r);
 		return 0;

@@ -150,6 +150,7 @@ target_clear(struct cfir_target *t)
 	free(t->bundle);
 	free(t->state_dir);
 	free(t->netns_path);
+	free(t->host_mount);
 	if (t->oci != NULL)
 		cfir_oci_config_free(t->oci);
 	free(t->oci);
@@ -520,8 +521,20 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 				    (int)t->pid, t->id12);
 	if (t->rootfs_from == NULL || !overlay)
 		return 0;
-	/* the host's own mount of the overlay the engine made */
-	if (t->merged != NULL && asprintf(&path, "%s/self/mountinfo", proc) > 0 &&
+	/* the host's own mount of the overlay the engine made (the runtime's: read already) */
+	if (t->host_mount != NULL && (hline = strdup(t->host_mount)) != NULL) {
+		if (cfir_mountinfo_overlay(hline, &hm, &host, &ierr) < 0) {
+			free(hline);
+			hline = NULL;
+			unconfirmed = true;
+		} else {
+			msg = host_check(&host, &t->graph);
+			if (msg != NULL) {
+				cfir_mountinfo_rootfs_free(&host);
+				return set_check(t, steal_pointer(&msg), "mismatch");
+			}
+		}
+	} else if (t->merged != NULL && asprintf(&path, "%s/self/mountinfo", proc) > 0 &&
 	    mount_at(path, t->merged, &hline, &hm, &host, &ierr) < 0 && hline != NULL) {
 		/* the host's mount is there but cannot be read whole: nothing is confirmed by it */
 		free(hline);

@@ -54,6 +54,7 @@ struct cfir_target {
 	char *bundle;		/* the OCI bundle's directory on the host */
 	char *state_dir;	/* runc's or crun's state directory */
 	char *netns_path;	/* the runtime's handle on the network namespace */
+	char *host_mount;	/* the host's mountinfo line at the bundle's root, as read */
 	struct cfir_oci_config *oci;	/* the bundle's config.json, parsed */
 	char *config_raw, *state_raw;	/* their exact bytes */
 	size_t config_len, state_len;

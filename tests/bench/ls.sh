@@ -84,6 +84,7 @@ while [ $i -lt "$N" ]; do
 done
 wait
 t1=$(now_ns)
+made_ms=$(( (t1 - t0) / 1000000 ))
 dps() { docker ps -q --filter "label=$label"; }
 dinspect() { docker inspect $(docker ps -q --filter "label=$label") >/dev/null; }
 for f in els rls ehunt rhunt dps dinsp; do : >"$work/$f"; done
@@ -99,7 +100,7 @@ while [ $i -lt "$ROUNDS" ]; do
 done
 el=$(median_ms <"$work/els"); rl=$(median_ms <"$work/rls"); dp=$(median_ms <"$work/dps")
 eh=$(median_ms <"$work/ehunt"); rh=$(median_ms <"$work/rhunt"); di=$(median_ms <"$work/dinsp")
-echo "ls/hunt: $N Docker containers made in $(( (t1 - t0) / 1000000 )) ms, $ROUNDS rounds"
+echo "ls/hunt: $N Docker containers made in $made_ms ms, $ROUNDS rounds"
 echo "  docker ps                      median $dp ms"
 echo "  cfir ls --source engine        median $el ms"
 echo "  cfir ls --source runtime       median $rl ms"
