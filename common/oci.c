@@ -652,17 +652,209 @@ state_crun(struct cfir_oci_state *s, const cJSON *doc, struct tally *t, bool *no
 	return 0;
 }
 
+
+/*
+ * runc's state.json holds its whole libcontainer config (tens of KiB) of
+ * which only "rootfs" and "labels" are read: the document is copied with
+ * every other member of "config" left out before it is parsed. A scanner
+ * of spans, no decoding: anything it is not sure of (a key with an escape,
+ * a malformed document) and the whole document is parsed as it is.
+ */
+#define SLIM_MIN (16u << 10)
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Past the string at P ('"'), NULL when it does not end; *ESC says whether it had an escape. */
+static const char *
+skip_str(const char *p, const char *end, bool *esc)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			*esc = true;
+			p++;
+		} else if (*p == '"') {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Past the value at P, NULL when it is malformed (as far as spans can tell). */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	size_t depth = 0;
+	bool esc;
+
+	do {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			if ((p = skip_str(p, end, &esc)) == NULL)
+				return NULL;
+		} else if (*p == '{' || *p == '[') {
+			depth++, p++;
+		} else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return NULL;
+			depth--, p++;
+		} else if (*p == ',' || *p == ':') {
+			if (depth == 0)
+				return NULL;
+			p++;
+		} else {
+			while (p < end && strchr(",:{}[]\" \t\r\n", *p) == NULL)
+				p++;
+		}
+	} while (depth > 0);
+	return p;
+}
+
+/*
+ * The members of the object at *P, each handed to FN (key span without its
+ * quotes, the member's whole span); *P ends past the object. -1 when the
+ * scan cannot be sure.
+ */
+static int
+members(const char **pp, const char *end, int (*fn)(void *ctx, const char *k, size_t kn,
+						      const char *m, size_t mn), void *ctx)
+{
+	const char *p = skip_ws(*pp, end), *k, *kend, *m, *v;
+	bool esc = false;
+
+	if (p >= end || *p++ != '{')
+		return -1;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p < end && *p == '}')
+			break;
+		m = k = p;
+		if (p >= end || *p != '"' || (p = skip_str(p, end, &esc)) == NULL || esc)
+			return -1;
+		kend = p;
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != ':' || (v = skip_value(p, end)) == NULL)
+			return -1;
+		if (fn(ctx, k + 1, (size_t)(kend - k) - 2, m, (size_t)(v - m)) < 0)
+			return -1;
+		p = skip_ws(v, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p >= end || *p != '}')
+			return -1;
+		break;
+	}
+	*pp = p + 1;
+	return 0;
+}
+
+struct slim {
+	FILE *out;
+	bool first;
+};
+
+static bool
+key_is(const char *k, size_t kn, const char *want)
+{
+	return kn == strlen(want) && memcmp(k, want, kn) == 0;
+}
+
+/* A member of "config": only those read are kept. */
+static int
+slim_config(void *ctx, const char *k, size_t kn, const char *m, size_t mn)
+{
+	struct slim *sl = ctx;
+
+	if (!key_is(k, kn, "rootfs") && !key_is(k, kn, "labels"))
+		return 0;
+	fprintf(sl->out, "%s%.*s", sl->first ? "" : ",", (int)mn, m);
+	sl->first = false;
+	return 0;
+}
+
+/* A top-level member: as it is, but "config" slimmed. */
+static int
+slim_top(void *ctx, const char *k, size_t kn, const char *m, size_t mn)
+{
+	struct slim *sl = ctx, inner;
+	const char *v = m;
+
+	fputs(sl->first ? "" : ",", sl->out);
+	sl->first = false;
+	if (!key_is(k, kn, "config")) {
+		fwrite(m, 1, mn, sl->out);
+		return 0;
+	}
+	/* the value's start: past the key, the colon and white space */
+	v = memchr(m, ':', mn);
+	v = skip_ws(v + 1, m + mn);
+	if (*v != '{') {
+		fwrite(m, 1, mn, sl->out);	/* the wrong type: the parser says so */
+		return 0;
+	}
+	inner = (struct slim){ .out = sl->out, .first = true };
+	fprintf(sl->out, "%.*s{", (int)(v - m), m);
+	if (members(&v, m + mn, slim_config, &inner) < 0)
+		return -1;
+	fputc('}', sl->out);
+	return 0;
+}
+
+int
+cfir_oci_state_slim(const char *buf, size_t len, char **out, size_t *outlen)
+{
+	struct slim sl = { .first = true };
+	const char *p = buf;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len < SLIM_MIN || memchr(buf, '\0', len) != NULL)
+		return -1;
+	if ((sl.out = open_memstream(out, outlen)) == NULL)
+		return -1;
+	fputc('{', sl.out);
+	r = members(&p, buf + len, slim_top, &sl);
+	fputc('}', sl.out);
+	if (fclose(sl.out) != 0 || r < 0 || skip_ws(p, buf + len) != buf + len) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 cfir_oci_state_parse(struct cfir_oci_state *s, const char *buf, size_t len,
 		     struct cfir_err *err)
 {
+	return cfir_oci_state_parse_with(s, buf, len, true, err);
+}
+
+int
+cfir_oci_state_parse_with(struct cfir_oci_state *s, const char *buf, size_t len, bool slim,
+			  struct cfir_err *err)
+{
 	cleanup_cjson cJSON *doc = NULL;
+	cleanup_free char *small = NULL;
+	size_t smallen = 0;
 	struct tally t = { 0 };
 	bool nomem = false;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((doc = parse_doc(buf, len, CFIR_OCI_STATE_MAX, "state", err)) == NULL)
+	if (len <= CFIR_OCI_STATE_MAX && slim && cfir_oci_state_slim(buf, len, &small, &smallen) == 0)
+		doc = parse_doc(small, smallen, CFIR_OCI_STATE_MAX, "state", NULL);
+	if (doc == NULL && (doc = parse_doc(buf, len, CFIR_OCI_STATE_MAX, "state", err)) == NULL)
 		return -1;
 	t.cut = nul_escapes(buf, len);
 	if (cJSON_GetObjectItemCaseSensitive(doc, "init_process_pid") != NULL ||

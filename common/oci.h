@@ -148,6 +148,17 @@ int cfir_oci_config_load(struct cfir_oci_config *c, int dirfd, const char *path,
 int cfir_oci_state_parse(struct cfir_oci_state *s, const char *buf, size_t len,
 			 struct cfir_err *err);
 void cfir_oci_state_free(struct cfir_oci_state *s);
+/* The same, SLIM false: the whole document parsed (for tests against the slimmed one). */
+int cfir_oci_state_parse_with(struct cfir_oci_state *s, const char *buf, size_t len, bool slim,
+			      struct cfir_err *err);
+/*
+ * A runc state.json of at least 16 KiB copied into *OUT with every member
+ * of its "config" but "rootfs" and "labels" left out; -1 when it is
+ * smaller or the spans cannot be told for sure (then parse it whole). What
+ * is kept reads as in the whole document; a member left out is not
+ * checked beyond its span.
+ */
+int cfir_oci_state_slim(const char *buf, size_t len, char **out, size_t *outlen);
 int cfir_oci_state_load(struct cfir_oci_state *s, int dirfd, const char *path,
 			struct cfir_err *err);
 
