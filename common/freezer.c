@@ -24,6 +24,7 @@
 
 #include "common/cleanup.h"
 #include "common/freezer.h"
+#include "common/runtime.h"
 #include "common/interrupt.h"
 #include "common/util.h"
 
@@ -100,20 +101,27 @@ path_ok(const char *path)
 }
 
 /*
- * The path up to the end of the component that holds ID: the container's
- * own cgroup, whatever sub-cgroup its init moved to. The first occurrence
- * is the host's part of the path, where the runtime named the container.
+ * The path up to the end of the first component that names ID (ID,
+ * PREFIX-ID, PREFIX-ID.scope: never one that merely holds it, as
+ * "user.slice" holds "user"): the container's own cgroup, whatever
+ * sub-cgroup its init moved to. The first is the host's part of the path,
+ * where the runtime named the container.
  */
 static int
 cut(const struct cg_line *l, const char *id, char *out, size_t n)
 {
-	size_t idl = strlen(id), keep;
-	const char *hit = memmem(l->path, l->len, id, idl), *slash;
+	const char *c = l->path, *end = l->path + l->len, *slash;
+	size_t keep;
 
-	if (hit == NULL)
+	for (; c < end; c = slash + 1) {
+		if ((slash = memchr(c, '/', (size_t)(end - c))) == NULL)
+			slash = end;
+		if (slash > c && cfir_runtime_cgroup_component(c, (size_t)(slash - c), id))
+			break;
+	}
+	if (c >= end)
 		return -1;
-	slash = memchr(hit + idl, '/', l->len - (size_t)(hit + idl - l->path));
-	keep = slash != NULL ? (size_t)(slash - l->path) : l->len;
+	keep = (size_t)(slash - l->path);
 	if (keep >= n)
 		return -1;
 	memcpy(out, l->path, keep);

@@ -590,21 +590,24 @@ frozen(int pfd, const char *id)
  * ID a whole word of COMP (LEN bytes): "ID", "docker-ID.scope",
  * "libpod-ID", never "libpod-conmon-ID.scope", its monitor's.
  */
-static bool
-component_names(const char *comp, size_t len, const char *id, size_t idl)
+bool
+cfir_runtime_cgroup_component(const char *comp, size_t len, const char *id)
 {
-	const char *p = comp, *end = comp + len;
+	size_t idl = strlen(id);
+	const char *pre;
 
-	while ((p = memmem(p, (size_t)(end - p), id, idl)) != NULL) {
-		bool before = p == comp || p[-1] == '-' || p[-1] == ':' || p[-1] == '_';
-		bool after = p + idl == end || p[idl] == '.';
-		bool conmon = p - comp >= 7 && memcmp(p - 7, "conmon-", 7) == 0;
-
-		if (before && after && !conmon)
-			return true;
-		p++;
-	}
-	return false;
+	/* "ID", "PREFIX-ID", "PREFIX:ID", with ".scope" after them under systemd */
+	if (len > 6 && memcmp(comp + len - 6, ".scope", 6) == 0)
+		len -= 6;
+	if (idl == 0 || len < idl || memcmp(comp + len - idl, id, idl) != 0)
+		return false;
+	if (len == idl)
+		return true;
+	pre = comp + len - idl - 1;
+	if (*pre != '-' && *pre != ':')
+		return false;
+	/* conmon, Podman's monitor, has a cgroup of its own named after the container */
+	return !(pre - comp >= 6 && memcmp(pre - 6, "conmon", 6) == 0);
 }
 
 /*
@@ -631,7 +634,7 @@ cfir_runtime_cgroup_names(const char *text, size_t len, const char *id)
 		for (c = path + 1; c < nl; c = slash + 1) {
 			if ((slash = memchr(c, '/', (size_t)(nl - c))) == NULL)
 				slash = nl;
-			if (component_names(c, (size_t)(slash - c), id, idl))
+			if (cfir_runtime_cgroup_component(c, (size_t)(slash - c), id))
 				return true;
 		}
 	}

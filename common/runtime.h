@@ -95,9 +95,12 @@ int cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_li
 void cfir_runtime_list_free(struct cfir_runtime_list *l);
 
 /*
- * TEXT (LEN bytes), a /proc/PID/cgroup, names ID as a whole word of a
- * component of a line's path (see above); a conmon's cgroup never does.
+ * Does the cgroup path component COMP (LEN bytes) name the container ID: ID
+ * itself, or PREFIX-ID or PREFIX:ID (".scope" after it under systemd), and
+ * not conmon's? "user.slice" does not name "user", nor "pod12" "12".
  */
+bool cfir_runtime_cgroup_component(const char *comp, size_t len, const char *id);
+/* TEXT (LEN bytes), a /proc/PID/cgroup, has a line whose path has such a component. */
 bool cfir_runtime_cgroup_names(const char *text, size_t len, const char *id);
 
 /*

@@ -273,14 +273,15 @@ cfir_target_pidfd(const struct cfir_target *t, const char *proc, struct cfir_err
 	cleanup_free char *cg = NULL;
 	cleanup_close int pfd = -1;
 	char path[PATH_MAX];
+	size_t len = 0;
 
 	if (t->pid <= 0)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no process",
 				    t->name, t->status);
 	snprintf(path, sizeof(path), "%s/%d", proc, (int)t->pid);
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0 || cfir_util_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, NULL, NULL, NULL) < 0 ||
-	    strstr(cg, t->id) == NULL)
+	if (pfd < 0 || cfir_util_read_file(pfd, "cgroup", PROC_FILE_MAX, &cg, &len, NULL, NULL) < 0 ||
+	    !cfir_runtime_cgroup_names(cg, len, t->id))
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "PID %d is no longer container %s's init process",
 				    (int)t->pid, t->id12);
 	return cfir_steal_fd(&pfd);

@@ -101,6 +101,16 @@ parse_hostile(void)
 	CHECK(cfir_freezer_parse("0::/a\n", 6, "a/b", &kind, path, sizeof(path), &err) < 0);
 	/* a path over the room given */
 	CHECK(parse("0::/docker-" ID ".scope\n", &kind, path, 20, &err) < 0);
+	/* a short ID names a component whole, never the slice that holds its letters */
+	CHECK(cfir_freezer_parse("0::/system.slice/runc-s.scope\n", 30, "s", &kind, path, sizeof(path), &err) == 0);
+	CHECK_STR(path, "/system.slice/runc-s.scope");
+	CHECK(cfir_freezer_parse("0::/user.slice/user-1000.slice\n", 31, "user", &kind, path, sizeof(path), &err) < 0);
+	CHECK(err.exit == EX_UNAVAILABLE);
+	CHECK(cfir_freezer_parse("0::/kubepods/besteffort/pod12/abc\n", 34, "12", &kind, path, sizeof(path), &err) < 0);
+	CHECK(cfir_freezer_parse("0::/kubepods/besteffort/pod12/abc\n", 34, "abc", &kind, path, sizeof(path), &err) == 0);
+	CHECK_STR(path, "/kubepods/besteffort/pod12/abc");
+	/* conmon's cgroup is named after the container and is not it */
+	CHECK(cfir_freezer_parse("0::/machine.slice/libpod-conmon-c1.scope\n", 41, "c1", &kind, path, sizeof(path), &err) < 0);
 }
 
 /* A v1 tree under a fresh directory: ROOT/freezer/docker/ID/freezer.state saying STATE. */
