@@ -28,6 +28,7 @@ struct header {
 };
 
 struct cfir_engine {
+	long bound_ms;		/* a buffered request's whole time at most, 0 for none */
 	CURL *curl;
 	char *host;		/* as the user gave it, for messages */
 	char *sock;		/* unix socket path, or NULL for tcp */
@@ -60,6 +61,20 @@ bool
 cfir_engine_cancelled(void)
 {
 	return cancelled != 0;
+}
+
+void
+cfir_engine_bound(struct cfir_engine *e, long ms)
+{
+	if (e != NULL)
+		e->bound_ms = ms > 0 ? ms : 0;
+}
+
+bool
+cfir_engine_silent(const struct cfir_engine *e, const struct cfir_err *err)
+{
+	return e != NULL && e->status == 0 && (err->exit == EX_TEMPFAIL || err->exit == EX_UNAVAILABLE) &&
+	       strstr(err->msg, "timed out") != NULL;
 }
 
 const char *
@@ -342,10 +357,14 @@ perform(struct cfir_engine *e, const char *method, const char *path,
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, x);
+	if (e->bound_ms > 0)
+		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->bound_ms);
 
 	e->errbuf[0] = '\0';
 	e->status = 0;
 	rc = curl_easy_perform(e->curl);
+	if (e->bound_ms > 0)
+		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 0L);
 	curl_slist_free_all(hl);
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && e->status >= 300))

@@ -36,6 +36,15 @@ int cfir_engine_open_within(struct cfir_engine **ep, const char *host, long answ
 			    struct cfir_err *err);
 void cfir_engine_close(struct cfir_engine *e);
 
+/*
+ * Bound each buffered request to MS in all (0: no bound, the idle timeout
+ * only), for what must answer at once: the list and the inspect that decide
+ * whether the engine describes a container.
+ */
+void cfir_engine_bound(struct cfir_engine *e, long ms);
+/* Did the request that set ERR end because the engine said nothing in time? */
+bool cfir_engine_silent(const struct cfir_engine *e, const struct cfir_err *err);
+
 const char *cfir_engine_api(const struct cfir_engine *e);
 const char *cfir_engine_host(const struct cfir_engine *e);
 

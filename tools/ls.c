@@ -145,8 +145,17 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		return -1;
 	if (why != NULL)
 		tool_warn(s, "%s", why);
-	if (s->e != NULL && cfir_engine_json(s->e, "GET", "/containers/json?all=1", NULL, &list, &s->err) < 0)
-		return -1;
+	if (s->e != NULL) {
+		struct cfir_err eerr = { 0 };
+
+		cfir_engine_bound(s->e, strcmp(s->g->source, "engine") != 0 ? s->g->engine_ms : 0);
+		if (cfir_engine_json(s->e, "GET", "/containers/json?all=1", NULL, &list, &eerr) < 0 &&
+		    !tool_source_hung(s, &eerr)) {
+			s->err = eerr;
+			return -1;
+		}
+		cfir_engine_bound(s->e, 0);
+	}
 	if (strcmp(s->g->source, "engine") != 0 && cfir_runtime_list(NULL, NULL, &l, &lerr) < 0)
 		tool_warn(s, "the runtime state: %s", lerr.msg);
 	if (l.skipped > 0)

@@ -64,26 +64,51 @@ tool_source_engine(struct cfir_global *g, struct cfir_engine **ep, char **why,
 	return 0;
 }
 
+/*
+ * The engine answered its ping and then nothing in time (a dockerd stuck on
+ * a lock): taken as down from now on, as if it had not answered at all.
+ */
+static bool
+hung(struct cfir_global *g, struct cfir_engine *e, const struct cfir_err *err)
+{
+	if (source_is(g, "engine") || !cfir_engine_silent(e, err))
+		return false;
+	g->engine_down = *err;
+	return true;
+}
+
+/* What the runtime keeps of the engine's container T, added when the host has it. */
+static void
+add_runtime(const struct cfir_global *g, struct cfir_target *t)
+{
+	struct cfir_runtime_list l;
+	const struct cfir_runtime_entry *re;
+	struct cfir_err ierr = { 0 };
+
+	if (source_is(g, "engine") || cfir_runtime_list(NULL, NULL, &l, &ierr) < 0)
+		return;
+	if (cfir_runtime_find(&l, t->id, &re, &ierr) == 0)
+		cfir_target_add_runtime(t, re);
+	cfir_runtime_list_free(&l);
+}
+
 int
-tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const char *ref,
+tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char *ref,
 		   struct cfir_target **tp, struct cfir_err *err)
 {
+	int r;
+
 	*tp = NULL;
 	/* a Kubernetes name has slashes, which no engine name has */
-	if (e != NULL && strchr(ref, '/') == NULL) {
-		if (cfir_target_resolve(e, ref, tp, err) == 0) {
-			struct cfir_runtime_list l;
-			const struct cfir_runtime_entry *re;
-			struct cfir_err ierr = { 0 };
-
-			if (!source_is(g, "engine") && cfir_runtime_list(NULL, NULL, &l, &ierr) == 0) {
-				if (cfir_runtime_find(&l, (*tp)->id, &re, &ierr) == 0)
-					cfir_target_add_runtime(*tp, re);
-				cfir_runtime_list_free(&l);
-			}
+	if (e != NULL && g->engine_down.exit == 0 && strchr(ref, '/') == NULL) {
+		cfir_engine_bound(e, source_is(g, "engine") ? 0 : g->engine_ms);
+		r = cfir_target_resolve(e, ref, tp, err);
+		cfir_engine_bound(e, 0);
+		if (r == 0) {
+			add_runtime(g, *tp);
 			return 0;
 		}
-		if (source_is(g, "engine") || err->exit != EX_NOINPUT)
+		if (!hung(g, e, err) && (source_is(g, "engine") || err->exit != EX_NOINPUT))
 			return -1;
 		cfir_err_clear(err);
 	} else if (source_is(g, "engine")) {
@@ -93,26 +118,58 @@ tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const cha
 		return 0;
 	/* the engine that did not answer may have known it: its silence is the answer */
 	if (err->exit == EX_NOINPUT && g->engine_down.exit != 0)
-		return cfir_err_set(err, g->engine_down.exit, g->engine_down.sys, "%s; the runtime state on the host has no container '%s'",
-				    g->engine_down.msg, ref);
+		return cfir_err_set(err, g->engine_down.exit, g->engine_down.sys,
+				    "%s; the runtime state on the host has no container '%s'", g->engine_down.msg, ref);
 	return -1;
+}
+
+/* Said and recorded once: the engine went silent after it answered its ping. */
+static void
+say_hung(struct tool_step *s, bool before)
+{
+	if (before || s->g->engine_down.exit == 0)
+		return;
+	tool_warn(s, "%s; the containers are taken from the runtime state on the host", s->g->engine_down.msg);
+}
+
+bool
+tool_source_hung(struct tool_step *s, const struct cfir_err *err)
+{
+	if (!hung(s->g, s->e, err))
+		return false;
+	say_hung(s, false);
+	return true;
+}
+
+/* The runtime refused the PID it recorded: said, and kept in the record. */
+void
+tool_source_refused(struct tool_step *s, const struct cfir_target *t)
+{
+	if (t->refused_pid > 0)
+		tool_warn(s, "the runtime recorded PID %d for '%s', but that PID is now another process "
+			     "(its start time differs): not believed, the container has no process",
+			  (int)t->refused_pid, t->name);
 }
 
 int
 tool_source_step(struct tool_step *s, const char *ref)
 {
 	cleanup_free char *why = NULL;
+	bool down;
 
 	if (tool_source_engine(s->g, &s->e, &why, &s->err) < 0)
 		return -1;
 	if (why != NULL)
 		tool_warn(s, "%s", why);
-	if (ref == NULL || tool_source_target(s->g, s->e, ref, &s->t, &s->err) < 0)
-		return ref == NULL ? 0 : -1;
-	if (s->t->refused_pid > 0)
-		tool_warn(s, "the runtime recorded PID %d for '%s', but that PID is now another process "
-			     "(its start time differs): not believed, the container has no process",
-			  (int)s->t->refused_pid, s->t->name);
+	down = s->g->engine_down.exit != 0;
+	if (ref == NULL)
+		return 0;
+	if (tool_source_target(s->g, s->e, ref, &s->t, &s->err) < 0) {
+		say_hung(s, down);
+		return -1;
+	}
+	say_hung(s, down);
+	tool_source_refused(s, s->t);
 	return 0;
 }
 
@@ -135,6 +192,7 @@ each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool 
 			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
 			continue;
 		}
+		tool_source_refused(s, t);
 		fn(ctx, t);
 	}
 }
@@ -165,8 +223,19 @@ tool_source_each(struct tool_step *s, bool all, bool sandboxes,
 	struct cfir_err lerr = { 0 };
 	const cJSON *id;
 
-	if (s->e != NULL && engine_ids(s->e, all, &ids, &s->err) < 0)
-		return -1;
+	if (s->e != NULL && s->g->engine_down.exit == 0) {
+		struct cfir_err lerr2 = { 0 };
+
+		cfir_engine_bound(s->e, source_is(s->g, "engine") ? 0 : s->g->engine_ms);
+		if (engine_ids(s->e, all, &ids, &lerr2) < 0) {
+			cfir_engine_bound(s->e, 0);
+			if (!hung(s->g, s->e, &lerr2)) {
+				s->err = lerr2;
+				return -1;
+			}
+			say_hung(s, false);
+		}
+	}
 	if (!source_is(s->g, "engine") && cfir_runtime_list(NULL, NULL, &l, &lerr) < 0)
 		tool_warn(s, "the runtime state: %s", lerr.msg);
 	if ((seen = calloc(l.n + 1, sizeof(*seen))) == NULL) {
@@ -178,9 +247,13 @@ tool_source_each(struct tool_step *s, bool all, bool sandboxes,
 		struct cfir_target *t = NULL;
 		struct cfir_err one = { 0 };
 
+		if (s->g->engine_down.exit != 0)
+			break;	/* silent since: the rest from the runtime state */
 		if (cfir_target_resolve(s->e, id->valuestring, &t, &one) < 0) {
+			if (hung(s->g, s->e, &one))
+				say_hung(s, false);
 			/* one listed a moment ago and removed since is churn, not a failure */
-			if (one.exit != EX_NOINPUT)
+			else if (one.exit != EX_NOINPUT)
 				tool_soft_fail(s, &one);
 			continue;
 		}
@@ -193,6 +266,7 @@ tool_source_each(struct tool_step *s, bool all, bool sandboxes,
 		else
 			fn(ctx, t);
 	}
+	cfir_engine_bound(s->e, 0);
 	each_runtime(s, &l, seen, all, sandboxes, fn, ctx);
 	if (l.skipped > 0)
 		tool_warn(s, "%u runtime state entries skipped: links, bad names or unreadable state", l.skipped);

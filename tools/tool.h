@@ -143,8 +143,15 @@ int tool_source_engine(struct cfir_global *g, struct cfir_engine **ep, char **wh
  * The container REF names, from the engine E when there is one and it
  * knows REF, else from the runtime state (unless the engine was asked for).
  */
-int tool_source_target(const struct cfir_global *g, struct cfir_engine *e, const char *ref,
+int tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char *ref,
 		       struct cfir_target **tp, struct cfir_err *err);
+/*
+ * ERR, of a request bounded by cfir_engine_bound, was the engine's silence
+ * after its ping: the engine is taken as down, said and recorded (auto only).
+ */
+bool tool_source_hung(struct tool_step *s, const struct cfir_err *err);
+/* The PID the runtime recorded for T, refused (another process's now): said and recorded. */
+void tool_source_refused(struct tool_step *s, const struct cfir_target *t);
 /*
  * Every container on the host, each once: those S's engine lists (running
  * ones unless ALL) with what the runtime keeps of them, then those only

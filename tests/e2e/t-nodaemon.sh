@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ensure_dockerd || { skip nodaemon "no engine"; exit 0; }
-for c in jq tshark nsenter ss; do
+for c in jq tshark nsenter ss socat; do
 	command -v $c >/dev/null || { skip nodaemon "$c is not installed"; exit 0; }
 done
 
@@ -52,6 +52,29 @@ check "hunt: the same check IDs from the engine's inspect and from the OCI spec"
 	test "$(config_ids "$T/engine.json")" = "$(config_ids "$T/runtime.json")"
 check "hunt from the spec names the OCI field" \
 	jq -s -e 'map(select(.check == "cap-net-admin")) | .[0].evidence.field == "process.capabilities.bounding"' "$T/runtime.json"
+
+# --- an engine that answers its ping and then nothing ----------------------------------
+# (a dockerd stuck on a lock): a socket that says OK to /_ping and is silent after
+cat >"$T/wedged.sh" <<'EOF'
+read -r line
+case $line in
+*_ping*) printf 'HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK' ;;
+*) sleep 30 ;;
+esac
+EOF
+socat UNIX-LISTEN:"$T/wedged.sock",fork EXEC:"sh $T/wedged.sh" &
+wedged=$!
+for i in $(seq 50); do [ -S "$T/wedged.sock" ] && break; sleep 0.1; done
+t0=$SECONDS
+run timeout 60 "$CFIR" -H "unix://$T/wedged.sock" --engine-timeout 1 --format json ps nd-a
+check "a wedged engine: ps by the Docker name from the runtime state, its init" \
+	bash -c '[ "$1" = 0 ] && jq -s -e --argjson p "$2" "map(.pid) | index(\$p) != null" <<<"$3" >/dev/null' _ "$status" "$pid" "$out"
+check "a wedged engine: said, and seconds, not minutes" \
+	bash -c 'grep -q "timed out" <<<"$1" && [ "$2" -lt 30 ]' _ "$errout" $((SECONDS - t0))
+run timeout 60 "$CFIR" -H "unix://$T/wedged.sock" --engine-timeout 1 --format json ls
+check "a wedged engine: ls from the runtime state" \
+	bash -c '[ "$1" = 0 ] && jq -s -e --arg id "$2" "map(select(.id == \$id and .source == \"runtime\")) | length == 1" <<<"$3" >/dev/null' _ "$status" "$id" "$out"
+kill "$wedged" 2>/dev/null
 
 # --- the engine hangs ------------------------------------------------------------------
 dpid=$(cat /var/run/docker.pid)
