@@ -94,21 +94,62 @@ cfir_enginestate_free(struct cfir_enginestate *d)
 	memset(d, 0, sizeof(*d));
 }
 
+struct cfir_storage {
+	cJSON *doc;
+};
+
 int
-cfir_enginestate_storage_parse(struct cfir_enginestate *d, const char *buf, size_t len,
-			       const char *id, struct cfir_err *err)
+cfir_enginestate_storage_index(const char *buf, size_t len, struct cfir_storage **sp, struct cfir_err *err)
 {
-	cleanup_cjson cJSON *j = NULL, *meta = NULL;
+	struct cfir_storage *st;
+
+	*sp = NULL;
+	if (len > CFIR_STORAGE_MAX)
+		return cfir_err_set(err, EX_DATAERR, 0, "containers.json: over %u bytes", CFIR_STORAGE_MAX);
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "containers.json");
+	st->doc = cJSON_ParseWithLength(buf, len);
+	if (!cJSON_IsArray(st->doc)) {
+		cfir_enginestate_storage_close(st);
+		return cfir_err_set(err, EX_DATAERR, 0, "containers.json is not a JSON array");
+	}
+	*sp = st;
+	return 0;
+}
+
+int
+cfir_enginestate_storage_open(const char *path, struct cfir_storage **sp, struct cfir_err *err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	*sp = NULL;
+	if (cfir_oci_read(AT_FDCWD, path ? path : CFIR_STORAGE_JSON, CFIR_STORAGE_MAX, &buf, &len, err) < 0)
+		return -1;
+	return cfir_enginestate_storage_index(buf, len, sp, err);
+}
+
+void
+cfir_enginestate_storage_close(struct cfir_storage *st)
+{
+	if (st == NULL)
+		return;
+	cJSON_Delete(st->doc);
+	free(st);
+}
+
+int
+cfir_enginestate_storage_find(const struct cfir_storage *st, const char *id, struct cfir_enginestate *d,
+			      struct cfir_err *err)
+{
+	cleanup_cjson cJSON *meta = NULL;
 	const cJSON *c, *names;
 	const char *m;
 
 	memset(d, 0, sizeof(*d));
-	if (len > CFIR_STORAGE_MAX)
-		return cfir_err_set(err, EX_DATAERR, 0, "containers.json: over %u bytes", CFIR_STORAGE_MAX);
-	j = cJSON_ParseWithLength(buf, len);
-	if (!cJSON_IsArray(j))
-		return cfir_err_set(err, EX_DATAERR, 0, "containers.json is not a JSON array");
-	cJSON_ArrayForEach(c, j) {
+	if (st == NULL)
+		return cfir_err_set(err, EX_NOINPUT, 0, "no containers.json");
+	cJSON_ArrayForEach(c, st->doc) {
 		const char *cid = cfir_json_str(c, "id");
 
 		if (cid != NULL && strcmp(cid, id) == 0)
@@ -127,14 +168,16 @@ cfir_enginestate_storage_parse(struct cfir_enginestate *d, const char *buf, size
 }
 
 int
-cfir_enginestate_storage_load(struct cfir_enginestate *d, const char *path, const char *id,
-			      struct cfir_err *err)
+cfir_enginestate_storage_parse(struct cfir_enginestate *d, const char *buf, size_t len,
+			       const char *id, struct cfir_err *err)
 {
-	cleanup_free char *buf = NULL;
-	size_t len = 0;
+	struct cfir_storage *st = NULL;
+	int r;
 
 	memset(d, 0, sizeof(*d));
-	if (cfir_oci_read(AT_FDCWD, path ? path : CFIR_STORAGE_JSON, CFIR_STORAGE_MAX, &buf, &len, err) < 0)
+	if (cfir_enginestate_storage_index(buf, len, &st, err) < 0)
 		return -1;
-	return cfir_enginestate_storage_parse(d, buf, len, id, err);
+	r = cfir_enginestate_storage_find(st, id, d, err);
+	cfir_enginestate_storage_close(st);
+	return r;
 }

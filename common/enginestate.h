@@ -39,13 +39,20 @@ void cfir_enginestate_free(struct cfir_enginestate *d);
 #define CFIR_STORAGE_MAX (64u << 20)	/* containers.json read at most */
 
 /*
- * containers-storage's containers.json (BUF, LEN bytes): the name and
- * image of container ID into D, EX_NOINPUT when it lists none. No I/O.
+ * containers-storage's containers.json, parsed once (an index of every
+ * container): from BUF (LEN bytes), or read from PATH (NULL:
+ * CFIR_STORAGE_JSON). The name and image of container ID into D,
+ * EX_NOINPUT when it lists none; ST may be NULL (lists none).
  */
+struct cfir_storage;
+int cfir_enginestate_storage_index(const char *buf, size_t len, struct cfir_storage **sp,
+				   struct cfir_err *err);
+int cfir_enginestate_storage_open(const char *path, struct cfir_storage **sp, struct cfir_err *err);
+int cfir_enginestate_storage_find(const struct cfir_storage *st, const char *id,
+				  struct cfir_enginestate *d, struct cfir_err *err);
+void cfir_enginestate_storage_close(struct cfir_storage *st);
+/* Index and find in one, for one container (tests, the fuzz target). */
 int cfir_enginestate_storage_parse(struct cfir_enginestate *d, const char *buf, size_t len,
 				   const char *id, struct cfir_err *err);
-/* The same, read from PATH (NULL: CFIR_STORAGE_JSON). */
-int cfir_enginestate_storage_load(struct cfir_enginestate *d, const char *path, const char *id,
-				  struct cfir_err *err);
 
 #endif

@@ -8,7 +8,8 @@
 
 struct found {
 	const struct cfir_runtime_entry *first;
-	size_t n;
+	const struct cfir_runtime_entry *live;	/* the one with a believed PID */
+	size_t n, nlive;
 	char cands[400];	/* the first candidates, for the message */
 	size_t used;
 };
@@ -20,6 +21,8 @@ add(struct found *f, const struct cfir_runtime_entry *e)
 
 	if (f->n++ == 0)
 		f->first = e;
+	if (e->has_pid && f->nlive++ == 0)
+		f->live = e;
 	if (f->used < sizeof(f->cands) - 80)
 		f->used += (size_t)snprintf(f->cands + f->used, sizeof(f->cands) - f->used,
 					    "%s%.12s (%.40s, %s)", f->n > 1 ? ", " : "", e->id, label,
@@ -86,6 +89,11 @@ cfir_runtime_find(const struct cfir_runtime_list *l, const char *ref,
 	for (i = 0; i < l->n; i++)
 		if (l->v[i].name != NULL && strcmp(l->v[i].name, ref) == 0)
 			add(&f, &l->v[i]);
+	/* kubelet keeps a restarted container's exited ones under its name: the running one is it */
+	if (f.n > 1 && f.nlive == 1) {
+		*ep = f.live;
+		return 0;
+	}
 	if (f.n > 0)
 		return settle(&f, ref, "name", ep, err);
 	for (i = 0; i < l->n; i++)

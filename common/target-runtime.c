@@ -202,28 +202,42 @@ take_entry(struct cfir_target *t, const struct cfir_runtime_entry *e)
 	       (e->k8s_container && !t->k8s_container) || (e->k8s_uid && !t->k8s_uid) ? -1 : 0;
 }
 
-int
-cfir_target_engine_names(const struct cfir_runtime_entry *e, const char *rootfs, struct cfir_enginestate *d)
+bool
+cfir_target_in_storage(const struct cfir_runtime_entry *e)
 {
+	return e->name == NULL && e->manager != NULL &&
+	       (strcmp(e->manager, "podman") == 0 || strcmp(e->manager, "cri-o") == 0);
+}
+
+int
+cfir_target_engine_names(const struct cfir_runtime_entry *e, const char *rootfs,
+			 const struct cfir_storage *st, struct cfir_enginestate *d)
+{
+	struct cfir_storage *own = NULL;
 	struct cfir_err ierr = { 0 };
+	int r;
 
 	memset(d, 0, sizeof(*d));
 	if (e->name != NULL)
 		return -1;	/* the Kubernetes name is the name */
 	if (e->ns != NULL && strcmp(e->ns, "moby") == 0)
 		return cfir_enginestate_load(d, NULL, rootfs, e->id, &ierr);
-	if (e->manager != NULL && (strcmp(e->manager, "podman") == 0 || strcmp(e->manager, "cri-o") == 0))
-		return cfir_enginestate_storage_load(d, NULL, e->id, &ierr);
-	return -1;
+	if (!cfir_target_in_storage(e))
+		return -1;
+	if (st == NULL && cfir_enginestate_storage_open(NULL, &own, &ierr) < 0)
+		return -1;
+	r = cfir_enginestate_storage_find(st ? st : own, e->id, d, &ierr);
+	cfir_enginestate_storage_close(own);
+	return r;
 }
 
 /* The name and image the engine keeps on disk: it does not answer, or there is none. */
 static void
-engine_names(struct cfir_target *t, const struct cfir_runtime_entry *e)
+engine_names(struct cfir_target *t, const struct cfir_runtime_entry *e, const struct cfir_storage *st)
 {
 	struct cfir_enginestate d;
 
-	if (cfir_target_engine_names(e, t->oci ? t->oci->root_path : NULL, &d) < 0)
+	if (cfir_target_engine_names(e, t->oci ? t->oci->root_path : NULL, st, &d) < 0)
 		return;
 	if (d.name != NULL) {
 		free(t->name);
@@ -234,30 +248,41 @@ engine_names(struct cfir_target *t, const struct cfir_runtime_entry *e)
 	cfir_enginestate_free(&d);
 }
 
-/* The one container whose engine named it REF on disk (dockerd's, Podman's). */
-static const struct cfir_runtime_entry *
-by_engine_name(const struct cfir_runtime_list *l, const char *ref)
+/* The one container whose engine named it REF on disk (dockerd's, Podman's); two are ambiguous. */
+static int
+by_engine_name(const struct cfir_runtime_list *l, const char *ref, const struct cfir_runtime_entry **ep,
+	       struct cfir_err *err)
 {
-	const struct cfir_runtime_entry *found = NULL;
-	size_t i;
+	struct cfir_storage *st = NULL;
+	struct cfir_err ierr = { 0 };
+	size_t i, n = 0;
 
+	*ep = NULL;
+	for (i = 0; i < l->n && st == NULL; i++)
+		if (cfir_target_in_storage(&l->v[i]))
+			cfir_enginestate_storage_open(NULL, &st, &ierr);
 	for (i = 0; i < l->n; i++) {
 		struct cfir_enginestate d;
 		bool same;
 
-		if (cfir_target_engine_names(&l->v[i], NULL, &d) < 0)
+		if (cfir_target_engine_names(&l->v[i], NULL, st, &d) < 0)
 			continue;
 		same = d.name != NULL && strcmp(d.name, ref) == 0;
 		cfir_enginestate_free(&d);
-		if (same)
-			found = &l->v[i];
+		if (same && n++ == 0)
+			*ep = &l->v[i];
 	}
-	return found;
+	cfir_enginestate_storage_close(st);
+	if (n > 1) {
+		*ep = NULL;
+		return cfir_err_set(err, EX_USAGE, 0, "'%s' is an ambiguous name: %zu engines named a container so", ref, n);
+	}
+	return *ep != NULL ? 0 : cfir_err_set(err, EX_NOINPUT, 0, "no such container: '%s'", ref);
 }
 
 int
 cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
-			 const char *root, struct cfir_err *err)
+			 const char *root, const struct cfir_storage *st, struct cfir_err *err)
 {
 	if (!id_ok(e->id))
 		return cfir_err_set(err, EX_DATAERR, 0, "the runtime's ID is not a container ID (%zu bytes)",
@@ -274,7 +299,7 @@ cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry 
 		return -1;
 	read_state(t, root);
 	read_netns(t);
-	engine_names(t, e);
+	engine_names(t, e, st);
 	return read_layer(t, "/proc", err);
 }
 
@@ -292,14 +317,13 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 		return cfir_err_set(err, EX_USAGE, 0, "'%.64s' is not a container name or ID", ref);
 	if (cfir_runtime_list(root, proc, &l, err) < 0)
 		return -1;
-	if (cfir_runtime_find(&l, ref, &e, err) < 0 && err->exit == EX_NOINPUT && strchr(ref, '/') == NULL &&
-	    (e = by_engine_name(&l, ref)) != NULL)
-		cfir_err_clear(err);
+	if (cfir_runtime_find(&l, ref, &e, err) < 0 && err->exit == EX_NOINPUT && strchr(ref, '/') == NULL)
+		by_engine_name(&l, ref, &e, err);
 	if (e != NULL) {
 		t = calloc(1, sizeof(*t));
 		if (t == NULL)
 			cfir_err_set(err, EX_OSERR, ENOMEM, "target");
-		else if (cfir_target_from_runtime(t, e, root, err) < 0)
+		else if (cfir_target_from_runtime(t, e, root, NULL, err) < 0)
 			cfir_target_free(t);
 		else
 			*tp = t, r = 0;

@@ -81,18 +81,23 @@ int cfir_target_resolve_runtime(const char *root, const char *proc, const char *
 /*
  * Fill T from the runtime's entry E, listed under ROOT (NULL: "/"): the
  * bundle's config.json and the runtime's state kept byte for byte, the
- * writable layer from the host's own mount of the bundle's root.
+ * writable layer from the host's own mount of the bundle's root; its name
+ * from containers-storage's index ST (NULL: read when needed).
  */
+struct cfir_storage;
 int cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e,
-			     const char *root, struct cfir_err *err);
+			     const char *root, const struct cfir_storage *st, struct cfir_err *err);
 /*
  * The name and image E's engine keeps on disk (dockerd's config.v2.json,
- * containers-storage's containers.json) into D; -1 when E has a Kubernetes
- * name or its engine keeps none. ROOTFS, the bundle's root, may be NULL.
+ * containers-storage's containers.json, from ST when it was read already)
+ * into D; -1 when E has a Kubernetes name or its engine keeps none.
+ * ROOTFS, the bundle's root, may be NULL. cfir_target_in_storage: E's
+ * name would be containers-storage's.
  */
 struct cfir_enginestate;
 int cfir_target_engine_names(const struct cfir_runtime_entry *e, const char *rootfs,
-			     struct cfir_enginestate *d);
+			     const struct cfir_storage *st, struct cfir_enginestate *d);
+bool cfir_target_in_storage(const struct cfir_runtime_entry *e);
 /* What the runtime keeps of the engine's container T (E, the same ID), added. */
 void cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e);
 /* Inspect again (state, PID) after pause or unpause. */

@@ -85,11 +85,11 @@ merge_runtime(cJSON *row, const struct cfir_runtime_entry *e)
 
 /* The name and image the engine keeps on disk: it does not answer, or there is none. */
 static void
-engine_names(cJSON *o, const struct cfir_runtime_entry *e)
+engine_names(cJSON *o, const struct cfir_runtime_entry *e, const struct cfir_storage *st)
 {
 	struct cfir_enginestate d;
 
-	if (cfir_target_engine_names(e, NULL, &d) < 0)
+	if (cfir_target_engine_names(e, NULL, st, &d) < 0)
 		return;
 	cfir_json_add_text(o, "name", d.name);
 	if (cJSON_GetObjectItemCaseSensitive(o, "image") == NULL)
@@ -99,7 +99,7 @@ engine_names(cJSON *o, const struct cfir_runtime_entry *e)
 
 /* A container only the runtime state has. */
 static cJSON *
-runtime_row(const struct cfir_runtime_entry *e)
+runtime_row(const struct cfir_runtime_entry *e, const struct cfir_storage *st)
 {
 	cJSON *o = cfir_runtime_entry_json(e), *root;
 
@@ -112,7 +112,7 @@ runtime_row(const struct cfir_runtime_entry *e)
 	if (root != NULL)
 		cJSON_AddItemToObject(o, "state_root_name", root);
 	cfir_json_add_str(o, "source", "runtime");
-	engine_names(o, e);
+	engine_names(o, e, st);
 	return o;
 }
 
@@ -132,6 +132,7 @@ static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct cfir_runtime_list l = { 0 };
+	struct cfir_storage *st;
 	cleanup_cjson cJSON *list = NULL, *rows = cJSON_CreateArray();
 	cleanup_free bool *seen = NULL;
 	cleanup_free char *why = NULL;
@@ -181,9 +182,11 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		}
 		cJSON_AddItemToArray(rows, row);
 	}
+	st = tool_source_storage(&l);
 	for (i = 0; i < l.n; i++)
 		if (!seen[i])
-			cJSON_AddItemToArray(rows, runtime_row(&l.v[i]));
+			cJSON_AddItemToArray(rows, runtime_row(&l.v[i], st));
+	cfir_enginestate_storage_close(st);
 	cfir_runtime_list_free(&l);
 	r = print_rows(s, rows);
 	return r;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/enginestate.h"
 #include "tools/tool.h"
 
 #define ENGINE_MS_DEFAULT 3000L
@@ -173,11 +174,25 @@ tool_source_step(struct tool_step *s, const char *ref)
 	return 0;
 }
 
+struct cfir_storage *
+tool_source_storage(const struct cfir_runtime_list *l)
+{
+	struct cfir_storage *st = NULL;
+	struct cfir_err ierr = { 0 };
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (cfir_target_in_storage(&l->v[i]))
+			return cfir_enginestate_storage_open(NULL, &st, &ierr) == 0 ? st : NULL;
+	return NULL;
+}
+
 /* Those the runtime state has and the engine did not list. */
 static void
 each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool *seen, bool all,
 	     bool sandboxes, void (*fn)(void *ctx, struct cfir_target *t), void *ctx)
 {
+	struct cfir_storage *st = tool_source_storage(l);
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
@@ -187,7 +202,7 @@ each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool 
 		if (seen[i] || (!all && !l->v[i].has_pid) || (l->v[i].sandbox && !sandboxes))
 			continue;
 		t = calloc(1, sizeof(*t));
-		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], NULL, &one) < 0) {
+		if (t == NULL || cfir_target_from_runtime(t, &l->v[i], NULL, st, &one) < 0) {
 			cfir_target_free(t);
 			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
 			continue;
@@ -195,6 +210,7 @@ each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool 
 		tool_source_refused(s, t);
 		fn(ctx, t);
 	}
+	cfir_enginestate_storage_close(st);
 }
 
 /* The engine's list: full IDs, running ones unless ALL. */

@@ -160,6 +160,8 @@ void tool_source_refused(struct tool_step *s, const struct cfir_target *t);
  */
 int tool_source_each(struct tool_step *s, bool all, bool sandboxes,
 		     void (*fn)(void *ctx, struct cfir_target *t), void *ctx);
+/* containers-storage's index, read once for the listing L (NULL when it needs none). */
+struct cfir_storage *tool_source_storage(const struct cfir_runtime_list *l);
 /* The engine and REF's container for step S, the fallback said and recorded. */
 int tool_source_step(struct tool_step *s, const char *ref);
 /* --source and --engine-timeout checked into G. */

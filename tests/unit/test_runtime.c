@@ -425,6 +425,11 @@ find_ref(void)
 	/* a second pod of one name: ambiguous, never the first found */
 	v[3].name = (char *)"kube-system/dns/POD";
 	CHECK(cfir_runtime_find(&l, "kube-system/dns/POD", &e, &err) < 0 && err.exit == EX_USAGE);
+	/* restarted: the exited one keeps the name, the running one is the container */
+	v[4].has_pid = true;
+	CHECK(cfir_runtime_find(&l, "kube-system/dns/POD", &e, &err) == 0 && e == &v[4]);
+	v[3].has_pid = true;
+	CHECK(cfir_runtime_find(&l, "kube-system/dns/POD", &e, &err) < 0 && err.exit == EX_USAGE);
 }
 
 UNIT_SUITE(runtime_tests) = {
@@ -433,6 +438,6 @@ UNIT_SUITE(runtime_tests) = {
 	{ "runtime: an empty root lists nothing, a missing one fails", no_root },
 	{ "runtime: Podman's and CRI-O's userdata merged with runc's state; init.pid checked", storage },
 	{ "runtime: a cgroup names the container as a whole word, never conmon's", cgroup_names },
-	{ "runtime: found by ID, NAMESPACE/ID, Kubernetes name, prefix; ambiguity refused", find_ref },
+	{ "runtime: found by ID, NAMESPACE/ID, Kubernetes name (the running one), prefix; ambiguity refused", find_ref },
 	UNIT_END,
 };
