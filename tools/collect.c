@@ -448,6 +448,27 @@ struct worth {
 	cJSON *ids;
 };
 
+/*
+ * A container to collect: the reference that names it alone (its full ID;
+ * NAMESPACE/ID in a runtime's namespace), and its name for the index and
+ * the bag (a Kubernetes name's slashes would be a path: its ID's first 12
+ * after it).
+ */
+static cJSON *
+job_of(const struct cfir_target *t)
+{
+	cJSON *j = cJSON_CreateObject();
+	cleanup_free char *ref = NULL, *bag = NULL;
+
+	if (t->inspect == NULL && t->rt_ns != NULL && asprintf(&ref, "%s/%s", t->rt_ns, t->id) < 0)
+		ref = NULL;
+	cfir_json_add_str(j, "ref", ref ? ref : t->id);
+	cfir_json_add_text(j, "name", t->name);
+	if (strchr(t->name, '/') != NULL && asprintf(&bag, "%s-%s", t->name, t->id12) >= 0)
+		cfir_json_add_text(j, "bag", bag);
+	return j;
+}
+
 static void
 judge(void *ctx, struct cfir_target *t)
 {
@@ -455,7 +476,7 @@ judge(void *ctx, struct cfir_target *t)
 	cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
 
 	if (cfir_hunt_container(t, "/proc", NULL, fs, notes) >= w->sev)
-		cJSON_AddItemToArray(w->ids, cJSON_CreateString(t->name));	/* bags by name */
+		cJSON_AddItemToArray(w->ids, job_of(t));
 	cfir_target_free(t);
 	cJSON_Delete(fs);
 	cJSON_Delete(notes);
@@ -523,6 +544,46 @@ forward_interrupt(const struct job *j, size_t n)
 			kill(j[i].pid, SIGINT);
 }
 
+/* A job's reference: the string given, or the one worth_collecting chose. */
+static const char *
+job_ref(const cJSON *item)
+{
+	return cJSON_IsString(item) ? item->valuestring : cfir_json_str(item, "ref");
+}
+
+/* A job's bag's name, made safe: the bag worth_collecting named, else its name, else the reference. */
+static char *
+bag_name(const cJSON *it)
+{
+	const char *b = cJSON_IsString(it) ? it->valuestring : cfir_json_str(it, "bag");
+
+	if (b == NULL)
+		b = cfir_json_str(it, "name");
+	if (b == NULL)
+		b = cfir_json_str(it, "ref");
+	return cfir_util_safe_name(b ? b : "-", 64);
+}
+
+/* Job K's bag directory: its bag's name, "-K" after it when an earlier job has it too. */
+static char *
+job_bag(const cJSON *refs, size_t k)
+{
+	char *mine = bag_name(cJSON_GetArrayItem(refs, (int)k)), *out = NULL;
+	bool taken = false;
+	size_t i;
+
+	for (i = 0; mine != NULL && i < k && !taken; i++) {
+		cleanup_free char *other = bag_name(cJSON_GetArrayItem(refs, (int)i));
+
+		taken = other != NULL && strcmp(other, mine) == 0;
+	}
+	if (taken && asprintf(&out, "%s-%zu", mine, k) >= 0) {
+		free(mine);
+		return out;
+	}
+	return mine;
+}
+
 /* The children of a collect_many, and how many run. */
 struct jobs {
 	struct cfir_global *g;
@@ -541,8 +602,8 @@ start_jobs(struct jobs *js)
 
 	while (js->next < js->n && js->running < js->o->jobs && !cfir_interrupt_pending()) {
 		size_t k = js->next++;
-		const char *ref = cJSON_GetArrayItem(js->refs, (int)k)->valuestring;
-		cleanup_free char *name = cfir_util_safe_name(ref, 64), *bagdir = NULL;
+		const char *ref = job_ref(cJSON_GetArrayItem(js->refs, (int)k));
+		cleanup_free char *name = job_bag(js->refs, k), *bagdir = NULL;
 
 		if (name == NULL || asprintf(&bagdir, "%s/%s", js->dir, name) < 0) {
 			snprintf(j[k].why, sizeof(j[k].why), "out of memory");
@@ -594,9 +655,12 @@ run_jobs(struct jobs *js)
 
 /* The index's line for one container; its exit status. */
 static int
-index_entry(cJSON *list, const char *ref, struct job *j)
+index_entry(cJSON *list, const cJSON *refs, size_t k, struct job *j)
 {
-	cleanup_free char *name = cfir_util_safe_name(ref, 64);
+	const cJSON *item = cJSON_GetArrayItem(refs, (int)k);
+	const char *ref = cJSON_IsString(item) ? item->valuestring :
+			  cfir_json_str(item, "name") ? cfir_json_str(item, "name") : job_ref(item);
+	cleanup_free char *name = job_bag(refs, k);
 	cJSON *b = cJSON_CreateObject();
 
 	if (!j->started && j->why[0] == '\0') {
@@ -606,7 +670,7 @@ index_entry(cJSON *list, const char *ref, struct job *j)
 		snprintf(j->why, sizeof(j->why), "its end was not seen");
 		j->exit = EX_SOFTWARE;
 	}
-	cfir_json_add_str(b, "container", ref);
+	cfir_json_add_text(b, "container", ref);
 	if (j->started)
 		cfir_json_add_str(b, "bag", name);
 	cfir_json_add_num(b, "exit", j->exit);
@@ -669,7 +733,7 @@ collect_many(struct cfir_global *g, const cJSON *refs, const char *dir, const st
 	fflush(NULL);
 	run_jobs(&js);
 	for (i = 0; i < js.n; i++)
-		if ((r = index_entry(list, cJSON_GetArrayItem(refs, (int)i)->valuestring, &js.j[i])) != 0 && worst == 0)
+		if ((r = index_entry(list, refs, i, &js.j[i])) != 0 && worst == 0)
 			worst = r;
 	if (cfir_interrupt_pending())
 		cJSON_AddBoolToObject(index, "interrupted", true);
