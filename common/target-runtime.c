@@ -317,8 +317,10 @@ cfir_target_resolve_runtime(const char *root, const char *proc, const char *ref,
 		return cfir_err_set(err, EX_USAGE, 0, "'%.64s' is not a container name or ID", ref);
 	if (cfir_runtime_list(root, proc, &l, err) < 0)
 		return -1;
-	if (cfir_runtime_find(&l, ref, &e, err) < 0 && err->exit == EX_NOINPUT && strchr(ref, '/') == NULL)
+	if (cfir_runtime_find(&l, ref, &e, err) < 0 && err->exit == EX_NOINPUT && strchr(ref, '/') == NULL) {
+		cfir_err_clear(err);
 		by_engine_name(&l, ref, &e, err);
+	}
 	if (e != NULL) {
 		t = calloc(1, sizeof(*t));
 		if (t == NULL)

@@ -244,6 +244,31 @@ cfir_target_resolve(struct cfir_engine *e, const char *ref,
 	return 0;
 }
 
+/* What the runtime keeps of T, moved into FRESH: the engine's view alone does not have it. */
+static void
+keep_runtime(struct cfir_target *fresh, struct cfir_target *t)
+{
+#define MOVE(f) do { fresh->f = t->f; t->f = NULL; } while (0)
+	fresh->runtime = t->runtime;
+	fresh->state_file = t->state_file;
+	fresh->sandbox = t->sandbox;
+	fresh->config_len = t->config_len;
+	fresh->state_len = t->state_len;
+	MOVE(rt_ns);
+	MOVE(bundle);
+	MOVE(state_dir);
+	MOVE(netns_path);
+	MOVE(host_mount);
+	MOVE(oci);
+	MOVE(config_raw);
+	MOVE(state_raw);
+	MOVE(k8s_ns);
+	MOVE(k8s_pod);
+	MOVE(k8s_container);
+	MOVE(k8s_uid);
+#undef MOVE
+}
+
 int
 cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
 		    struct cfir_err *err)
@@ -254,12 +279,13 @@ cfir_target_refresh(struct cfir_engine *e, struct cfir_target *t,
 		target_clear(&fresh);
 		return -1;
 	}
-	/* keep the rootfs already read; take the new engine view */
+	/* keep the rootfs already read and what the runtime keeps; take the new engine view */
 	fresh.rootfs = t->rootfs;
 	fresh.rootfs_from = t->rootfs_from;
 	fresh.rootfs_check = t->rootfs_check;
 	fresh.rootfs_mismatch = t->rootfs_mismatch;
 	fresh.pid_checked = t->pid_checked && fresh.pid == t->pid;
+	keep_runtime(&fresh, t);
 	memset(&t->rootfs, 0, sizeof(t->rootfs));
 	t->rootfs_check = NULL;
 	target_clear(t);

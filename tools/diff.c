@@ -332,7 +332,7 @@ keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 	const cJSON *c;
 
 	ks->walk_only = cJSON_CreateArray();
-	if (e == NULL) {
+	if (e == NULL || t->inspect == NULL) {
 		ks->err = strdup("not compared: no engine (the runtime state on the host described the container)");
 		return;
 	}

@@ -77,6 +77,23 @@ by_cgroup(struct tool_step *s, struct cfir_target *t, bool pause, char *when)
 	return 0;
 }
 
+/*
+ * The engine says it runs, its cgroup says frozen: frozen from the host
+ * while the engine did not answer. Said; unpause thaws the cgroup.
+ */
+static bool
+frozen_behind(struct tool_step *s, const struct cfir_target *t)
+{
+	char fz[64];
+
+	if (t->inspect == NULL || t->paused || cfir_target_freezer(t, fz, sizeof(fz), NULL) < 0 ||
+	    (strcmp(fz, "FROZEN") != 0 && strcmp(fz, "1") != 0))
+		return false;
+	tool_warn(s, "the engine says '%s' runs, its cgroup says it is frozen (frozen from the host): "
+		  "thawed through the cgroup", t->name);
+	return true;
+}
+
 /* Frozen, a pod's container fails its liveness probe: kubelet then kills it. */
 static void
 kubelet_warning(struct tool_step *s, const struct cfir_target *t)
@@ -97,16 +114,21 @@ run(struct tool_step *s, bool pause)
 	cleanup_free char *path = NULL;
 	char requested[CFIR_TIME_LEN] = "", confirmed[CFIR_TIME_LEN] = "";
 	char freezer[64] = "unknown";
-	bool already;
+	bool already, cgroup, behind;
 	cJSON *rec;
 
 	if (!t->running)
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s' is %s, not running",
 				    t->name, t->status);
 	already = pause ? t->paused : !t->paused;
+	/* no engine described it, or it was frozen through its cgroup while the engine hung */
+	behind = !pause && already && frozen_behind(s, t);
+	cgroup = t->inspect == NULL || behind;
+	if (behind)
+		already = false;
 	if (pause)
 		kubelet_warning(s, t);
-	if (!already && t->inspect == NULL) {
+	if (!already && cgroup) {
 		cfir_util_now_rfc3339(requested);
 		by_cgroup(s, t, pause, confirmed);
 	} else if (!already) {
@@ -125,8 +147,8 @@ run(struct tool_step *s, bool pause)
 	cfir_json_add_str(rec, "requested", requested[0] ? requested : NULL);
 	cfir_json_add_str(rec, "confirmed", confirmed[0] ? confirmed : NULL);
 	cfir_json_add_str(rec, "freezer", freezer);
-	cfir_json_add_str(rec, "engine", t->inspect ? cfir_engine_host(s->e) : NULL);
-	cfir_json_add_str(rec, "method", t->inspect ? "engine" : "cgroup freezer");
+	cfir_json_add_str(rec, "engine", cgroup ? NULL : cfir_engine_host(s->e));
+	cfir_json_add_str(rec, "method", cgroup ? "cgroup freezer" : "engine");
 	if (s->err.msg[0] != '\0')
 		return -1;
 	cfir_out_record(s->out, rec, &view);	/* standard output's errors: at the end */

@@ -148,5 +148,13 @@ check "the container runs on, thawed" test "$(cat /sys/fs/cgroup/freezer/docker/
 hung --source engine ls
 check "--source engine: the silence is the answer (exit 69)" test "$status" = 69
 
+hung --format json pause "${id:0:12}"
+check "frozen again with the engine stopped" test "$(cat /sys/fs/cgroup/freezer/docker/"$id"/freezer.state)" = FROZEN
+
 kill -CONT "$dpid"
+for i in $(seq 50); do engine_answers && break; sleep 0.1; done
 check "the engine answers again" engine_answers
+run "$CFIR" --format json unpause nd-a
+check "unpause once the engine is back: the cgroup frozen behind its back is thawed, said" \
+	bash -c '[ "$1" = 0 ] && [ "$(cat "$2")" = THAWED ] && grep -q "frozen from the host" <<<"$3"' _ \
+	"$status" "/sys/fs/cgroup/freezer/docker/$id/freezer.state" "$errout"
