@@ -435,6 +435,9 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	(void)opts, (void)argc, (void)argv;
 	if (cfir_target_rootfs(s->t, "/proc", &s->err) < 0)
 		return -1;
+	if (s->t->rootfs_from == NULL)
+		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s': no writable layer to read: %s",
+				    s->t->name, s->t->rootfs_check ? s->t->rootfs_check : "none is known");
 	if (s->t->rootfs_mismatch)
 		tool_warn(s, "container '%s': %s; the engine's upper directory is read", s->t->name,
 			  s->t->rootfs_check);
