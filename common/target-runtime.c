@@ -196,10 +196,12 @@ take_entry(struct cfir_target *t, const struct cfir_runtime_entry *e)
 	t->k8s_pod = dup_or_null(e->k8s_pod);
 	t->k8s_container = dup_or_null(e->k8s_container);
 	t->k8s_uid = dup_or_null(e->k8s_uid);
+	t->k8s_sandbox_id = dup_or_null(e->k8s_sandbox_id);
 	t->sandbox = e->sandbox;
 	return (e->ns && !t->rt_ns) || (e->bundle && !t->bundle) || (e->state_dir && !t->state_dir) ||
 	       (e->k8s_ns && !t->k8s_ns) || (e->k8s_pod && !t->k8s_pod) ||
-	       (e->k8s_container && !t->k8s_container) || (e->k8s_uid && !t->k8s_uid) ? -1 : 0;
+	       (e->k8s_container && !t->k8s_container) || (e->k8s_uid && !t->k8s_uid) ||
+	       (e->k8s_sandbox_id && !t->k8s_sandbox_id) ? -1 : 0;
 }
 
 bool

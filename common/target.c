@@ -160,6 +160,7 @@ target_clear(struct cfir_target *t)
 	free(t->k8s_pod);
 	free(t->k8s_container);
 	free(t->k8s_uid);
+	free(t->k8s_sandbox_id);
 	cfir_mountinfo_rootfs_free(&t->rootfs);
 	cfir_mountinfo_rootfs_free(&t->graph);
 	memset(t, 0, sizeof(*t));
@@ -266,6 +267,7 @@ keep_runtime(struct cfir_target *fresh, struct cfir_target *t)
 	MOVE(k8s_pod);
 	MOVE(k8s_container);
 	MOVE(k8s_uid);
+	MOVE(k8s_sandbox_id);
 #undef MOVE
 }
 

@@ -60,7 +60,7 @@ struct cfir_target {
 	size_t config_len, state_len;
 	const char *state_file;	/* "state.json" (runc) or "status" (crun) */
 	/* the Kubernetes identity from the bundle's annotations (hostile) */
-	char *k8s_ns, *k8s_pod, *k8s_container, *k8s_uid;
+	char *k8s_ns, *k8s_pod, *k8s_container, *k8s_uid, *k8s_sandbox_id;
 	bool sandbox;		/* a pod's sandbox (pause) container */
 	pid_t refused_pid;	/* the runtime's PID, now another process's: not believed */
 };

@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/logs.h"
 #include "common/podlogs.h"
+#include "common/runtime.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
@@ -357,6 +358,35 @@ tally(struct tally *y, int r, struct cfir_err *err)
 	cfir_err_clear(err);
 }
 
+/*
+ * The pod's identity is the container's annotations' word: its sandbox, a
+ * container of its own the runtime lists, must say the same (a container
+ * that copies another pod's names gets no other pod's logs unsaid).
+ */
+static const char *
+pod_confirmed(const struct cfir_target *t)
+{
+	struct cfir_runtime_list l;
+	const struct cfir_runtime_entry *sb = NULL;
+	struct cfir_err ierr = { 0 };
+	const char *why;
+
+	if (t->k8s_sandbox_id == NULL)
+		return "no sandbox named";
+	if (cfir_runtime_list(NULL, NULL, &l, &ierr) < 0)
+		return "the runtime state cannot be read";
+	if (cfir_runtime_find(&l, t->k8s_sandbox_id, &sb, &ierr) < 0 || strcmp(sb->id, t->k8s_sandbox_id) != 0)
+		why = "its sandbox is not on this host";
+	else if (!sb->sandbox || sb->k8s_ns == NULL || sb->k8s_pod == NULL || sb->k8s_uid == NULL ||
+		 t->k8s_ns == NULL || t->k8s_uid == NULL || strcmp(sb->k8s_ns, t->k8s_ns) != 0 ||
+		 strcmp(sb->k8s_pod, t->k8s_pod) != 0 || strcmp(sb->k8s_uid, t->k8s_uid) != 0)
+		why = "its sandbox names another pod";
+	else
+		why = NULL;
+	cfir_runtime_list_free(&l);
+	return why;
+}
+
 /* A Kubernetes container's logs as the kubelet keeps them, each file whole. */
 static int
 take_pod_logs(struct cfir_bag *bag, const struct cfir_target *t, cJSON *details, struct tally *y)
@@ -367,8 +397,16 @@ take_pod_logs(struct cfir_bag *bag, const struct cfir_target *t, cJSON *details,
 	cJSON *files;
 	size_t i;
 
+	const char *unconfirmed;
+
 	if (t->k8s_pod == NULL || t->sandbox)
 		return 0;
+	if ((unconfirmed = pod_confirmed(t)) != NULL) {
+		tool_warn(y->s, "the pod's logs are found by the names in '%s''s annotations, which its sandbox "
+			  "does not confirm (%s)", t->name, unconfirmed);
+		cfir_json_add_str(details, "pod_unconfirmed", unconfirmed);
+	}
+	cfir_json_add_str(details, "pod_logs_by", "the container's annotations (namespace, pod, uid, container)");
 	if (cfir_podlogs_open(NULL, &id, &pl, &err) < 0) {
 		/* kubelet keeps no log of it here (another log path, removed): said, no failure */
 		if (err.exit == EX_NOINPUT) {

@@ -109,6 +109,7 @@ check "inspect: the pod's log as kubelet keeps it" cmp -s "$d/pod-logs/0.log" "/
 check "inspect: the log summarized, a line on each stream" \
 	jqt '.artifacts | length >= 3' <<<"$out"
 check "the inspect bag verifies" "$CFIR" verify -q "$T/insp"
+check "inspect: the pod's identity confirmed by its sandbox, no warning" bash -c '! grep -q "does not confirm" <<<"$1"' _ "$errout"
 
 # --- collect: every step but the export ------------------------------------------------
 run "$CFIR" --format json collect -o "$T/bag" --capture-seconds 1 --unpause "$name"
@@ -128,6 +129,10 @@ if crio_ctr "$crio" "$ns" "api-$RUN_ID" server; then
 	crio_pid=$(runc state "$crio" | jq .pid)
 	run "$CFIR" --format json ps "$ns/api-$RUN_ID/server"
 	check "CRI-O: ps finds runc's init" jqt -s --argjson p "$crio_pid" 'map(.pid) | index($p) != null' <<<"$out"
+	run "$CFIR" --format json inspect -o "$T/crio-insp" "$crio"
+	check "CRI-O: a pod whose sandbox is on no host's list: its names unconfirmed, said and recorded" \
+		bash -c 'grep -q "does not confirm" <<<"$1" &&
+			 jq -s -e "map(select(.action == \"inspect\"))[0].details.pod_unconfirmed" "$2/custody/log.jsonl" >/dev/null' _ "$errout" "$T/crio-insp"
 	run "$CFIR" --format json hunt "$crio"
 	check "CRI-O: hunt reads its spec" jqt -s 'map(select(.type == "finding" and .check == "no-memory-limit")) | length == 1' <<<"$out"
 	run "$CFIR" --format json collect -o "$T/crio" --capture-seconds 1 --unpause "${crio:0:12}"
