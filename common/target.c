@@ -673,6 +673,8 @@ cfir_target_json(const struct cfir_target *t)
 	cfir_json_add_str(o, "runtime", t->runtime);
 	cfir_json_add_str(o, "namespace", t->rt_ns);
 	cfir_json_add_str(o, "bundle", t->bundle);
+	if (t->refused_pid > 0)
+		cfir_json_add_num(o, "refused_pid", t->refused_pid);
 	if (t->k8s_pod != NULL) {
 		cJSON *k = cfir_runtime_k8s_json(t->k8s_ns, t->k8s_pod, t->k8s_container, t->k8s_uid, NULL);
 
