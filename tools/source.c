@@ -10,6 +10,15 @@
 
 #define ENGINE_MS_DEFAULT 3000L
 
+/* The engine -H, $DOCKER_HOST or the default names is on this host (a unix socket). */
+static bool
+engine_local(const struct cfir_global *g)
+{
+	const char *h = g->host && *g->host ? g->host : getenv("DOCKER_HOST");
+
+	return h == NULL || *h == '\0' || strncmp(h, "unix://", 7) == 0;
+}
+
 int
 tool_source_check(struct cfir_global *g, struct cfir_err *err)
 {
@@ -24,6 +33,9 @@ tool_source_check(struct cfir_global *g, struct cfir_err *err)
 	if (strcmp(g->source, "auto") != 0 && strcmp(g->source, "engine") != 0 &&
 	    strcmp(g->source, "runtime") != 0)
 		return cfir_err_set(err, EX_USAGE, 0, "--source takes auto, engine or runtime, not '%s'", g->source);
+	/* an engine on another host: this host's runtime state is not its containers */
+	if (strcmp(g->source, "auto") == 0 && !engine_local(g))
+		g->source = "engine";
 	g->engine_ms = ENGINE_MS_DEFAULT;
 	if (t == NULL || *t == '\0')
 		return 0;
