@@ -421,8 +421,14 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 	if (tool_source_engine(g, &r.e, &r.fallback, &err) == 0) {
 		if (r.fallback != NULL)
 			cfir_err_warn("%s", r.fallback);
-		if (tool_source_target(g, r.e, ref, &r.t, &err) == 0 &&
-		    tool_bag_open(g, dir, r.t->name, &r.bag, &err) == 0 && plan(&r, o, &err) == 0)
+		if (tool_source_target(g, r.e, ref, &r.t, &err) == 0 && r.fallback == NULL &&
+		    g->engine_down.exit != 0) {
+			/* it answered its ping, then nothing: said, and in the plan's record */
+			r.fallback = strdup(g->engine_down.msg);
+			cfir_err_warn("%s; the containers are taken from the runtime state on the host",
+				      g->engine_down.msg);
+		}
+		if (r.t != NULL && tool_bag_open(g, dir, r.t->name, &r.bag, &err) == 0 && plan(&r, o, &err) == 0)
 			steps(&r, o);
 	}
 	if (err.msg[0] != '\0') {

@@ -203,6 +203,7 @@ next_slot(struct hunt *h, struct cfir_target *t, const struct hunt_opts *o)
 static int
 examine_named(struct tool_step *s, const struct hunt_opts *o, int argc, char **argv, struct hunt *h)
 {
+	bool down = s->g->engine_down.exit != 0;
 	int i;
 
 	h->hs = calloc((size_t)argc + 1, sizeof(*h->hs));
@@ -212,10 +213,14 @@ examine_named(struct tool_step *s, const struct hunt_opts *o, int argc, char **a
 		struct cfir_target *t = NULL;
 		struct cfir_err one = { 0 };
 
-		if (tool_source_target(s->g, s->e, argv[i], &t, &one) < 0)
+		if (tool_source_target(s->g, s->e, argv[i], &t, &one) < 0) {
 			tool_soft_fail(s, &one);
-		else
-			next_slot(h, t, &(struct hunt_opts){ .sel = o->sel, .sandboxes = true });
+			continue;
+		}
+		if (!down && s->g->engine_down.exit != 0)
+			down = tool_source_said(s);
+		tool_source_refused(s, t);
+		next_slot(h, t, &(struct hunt_opts){ .sel = o->sel, .sandboxes = true });
 	}
 	return 0;
 }

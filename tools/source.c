@@ -146,6 +146,13 @@ say_hung(struct tool_step *s, bool before)
 }
 
 bool
+tool_source_said(struct tool_step *s)
+{
+	say_hung(s, false);
+	return true;
+}
+
+bool
 tool_source_hung(struct tool_step *s, const struct cfir_err *err)
 {
 	if (!hung(s->g, s->e, err))

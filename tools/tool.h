@@ -150,6 +150,8 @@ int tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char 
  * after its ping: the engine is taken as down, said and recorded (auto only).
  */
 bool tool_source_hung(struct tool_step *s, const struct cfir_err *err);
+/* The engine fell silent while a target was resolved: said and recorded; true. */
+bool tool_source_said(struct tool_step *s);
 /* The PID the runtime recorded for T, refused (another process's now): said and recorded. */
 void tool_source_refused(struct tool_step *s, const struct cfir_target *t);
 /*

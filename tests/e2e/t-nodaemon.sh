@@ -74,6 +74,9 @@ check "a wedged engine: said, and seconds, not minutes" \
 run timeout 60 "$CFIR" -H "unix://$T/wedged.sock" --engine-timeout 1 --format json ls
 check "a wedged engine: ls from the runtime state" \
 	bash -c '[ "$1" = 0 ] && jq -s -e --arg id "$2" "map(select(.id == \$id and .source == \"runtime\")) | length == 1" <<<"$3" >/dev/null' _ "$status" "$id" "$out"
+rm -rf "$T/wbag"
+run timeout 120 "$CFIR" -H "unix://$T/wedged.sock" --engine-timeout 1 --format json collect -o "$T/wbag" 	--no-pause --no-memory --capture-seconds 1 nd-a
+check "a wedged engine: collect records in its plan that the engine fell silent, the bag verifies" 	bash -c 'jq -s -e "map(select(.action == \"collect\"))[0].details.engine_fallback | test(\"timed out\")" 		"$1/custody/log.jsonl" >/dev/null && "$2" verify -q "$1"' _ "$T/wbag" "$CFIR"
 kill "$wedged" 2>/dev/null
 
 # --- the engine hangs ------------------------------------------------------------------
