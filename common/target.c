@@ -526,6 +526,38 @@ rootfs_from_engine(struct cfir_target *t, bool overlay, struct cfir_err *err)
 	return 0;
 }
 
+/*
+ * The host's own mount at MergedDir (the bundle's root: the runtime source
+ * read it already) into *LINE, M and R; *LINE NULL when there is none,
+ * *UNCONFIRMED when it is there but cannot be read whole; in *MSG why it is
+ * not what the engine (the runtime) said, NULL when it is.
+ */
+static void
+host_mount(const struct cfir_target *t, const char *proc, char **line, struct cfir_mount *m,
+	   struct cfir_rootfs *r, bool *unconfirmed, char **msg)
+{
+	cleanup_free char *path = NULL;
+	struct cfir_err ierr = { 0 };
+	int rc;
+
+	*line = NULL;
+	*msg = NULL;
+	if (t->host_mount != NULL)
+		rc = (*line = strdup(t->host_mount)) == NULL ? -1 : cfir_mountinfo_overlay(*line, m, r, &ierr);
+	else if (t->merged == NULL || asprintf(&path, "%s/self/mountinfo", proc) < 0)
+		return;
+	else
+		rc = mount_at(path, t->merged, line, m, r, &ierr);
+	if (rc < 0 && *line != NULL) {
+		free(*line);
+		*line = NULL;
+		*unconfirmed = true;
+	} else if (*line != NULL) {
+		*msg = strcmp(m->fstype, "overlay") != 0 ? strdup("mismatch: the host's mount at MergedDir is not overlay")
+							 : host_check(r, &t->graph);
+	}
+}
+
 int
 cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err)
 {
@@ -551,34 +583,11 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 	if (t->rootfs_from == NULL || !overlay)
 		return 0;
 	/* the host's own mount of the overlay the engine made (the runtime's: read already) */
-	if (t->host_mount != NULL && (hline = strdup(t->host_mount)) != NULL) {
-		if (cfir_mountinfo_overlay(hline, &hm, &host, &ierr) < 0) {
-			free(hline);
-			hline = NULL;
-			unconfirmed = true;
-		} else {
-			msg = host_check(&host, &t->graph);
-			if (msg != NULL) {
-				cfir_mountinfo_rootfs_free(&host);
-				return set_check(t, steal_pointer(&msg), "mismatch");
-			}
-		}
-	} else if (t->merged != NULL && asprintf(&path, "%s/self/mountinfo", proc) > 0 &&
-	    mount_at(path, t->merged, &hline, &hm, &host, &ierr) < 0 && hline != NULL) {
-		/* the host's mount is there but cannot be read whole: nothing is confirmed by it */
-		free(hline);
-		hline = NULL;
-		unconfirmed = true;
-	} else if (hline != NULL) {
-		msg = strcmp(hm.fstype, "overlay") != 0 ? strdup("mismatch: the host's mount at MergedDir is not overlay")
-							 : host_check(&host, &t->graph);
-		if (msg != NULL) {
-			cfir_mountinfo_rootfs_free(&host);
-			return set_check(t, steal_pointer(&msg), "mismatch");
-		}
+	host_mount(t, proc, &hline, &hm, &host, &unconfirmed, &msg);
+	if (msg != NULL) {
+		cfir_mountinfo_rootfs_free(&host);
+		return set_check(t, steal_pointer(&msg), "mismatch");
 	}
-	free(path);
-	path = NULL;
 	/* the container's view, compared only */
 	cfir_err_clear(&ierr);
 	if (asprintf(&path, "%s/%d/mountinfo", proc, (int)t->pid) < 0) {
