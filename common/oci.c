@@ -979,13 +979,6 @@ cfir_oci_k8s_name(const struct cfir_oci_k8s *k)
 	return s;
 }
 
-static void
-json_str(cJSON *o, const char *key, const char *s)
-{
-	if (s != NULL)
-		cfir_json_add_bytes(o, key, s, strlen(s));
-}
-
 /* A list as KEY, and KEY_hex beside it (null where the text is exact) when some are not UTF-8. */
 static void
 json_strv(cJSON *o, const char *key, const struct cfir_oci_strv *sv)
@@ -1059,7 +1052,7 @@ json_process(cJSON *o, const struct cfir_oci_config *c)
 		cfir_json_add_num(p, "gid", c->gid);
 	if (c->has_no_new_privs)
 		cJSON_AddBoolToObject(p, "no_new_privileges", c->no_new_privs);
-	json_str(p, "apparmor_profile", c->apparmor);
+	cfir_json_add_text(p, "apparmor_profile", c->apparmor);
 	if (!c->cap_bounding.present && !c->cap_effective.present && !c->cap_permitted.present)
 		return;
 	if ((caps = cJSON_AddObjectToObject(p, "capabilities")) == NULL)
@@ -1080,9 +1073,9 @@ json_mounts(cJSON *o, const struct cfir_oci_config *c)
 	for (i = 0; i < c->n_mounts; i++) {
 		if ((m = cJSON_CreateObject()) == NULL)
 			return;
-		json_str(m, "destination", c->mounts[i].destination);
-		json_str(m, "source", c->mounts[i].source);
-		json_str(m, "type", c->mounts[i].type);
+		cfir_json_add_text(m, "destination", c->mounts[i].destination);
+		cfir_json_add_text(m, "source", c->mounts[i].source);
+		cfir_json_add_text(m, "type", c->mounts[i].type);
 		json_strv(m, "options", &c->mounts[i].options);
 		cJSON_AddItemToArray(a, m);
 	}
@@ -1117,17 +1110,17 @@ json_linux(cJSON *o, const struct cfir_oci_config *c)
 		return;
 	if (c->has_ns && (a = cJSON_AddArrayToObject(lx, "namespaces")) != NULL) {
 		for (i = 0; i < c->n_ns && (n = cJSON_CreateObject()) != NULL; i++) {
-			json_str(n, "type", c->ns[i].type);
-			json_str(n, "path", c->ns[i].path);
+			cfir_json_add_text(n, "type", c->ns[i].type);
+			cfir_json_add_text(n, "path", c->ns[i].path);
 			cJSON_AddItemToArray(a, n);
 		}
 	}
-	json_str(lx, "cgroups_path", c->cgroups_path);
+	cfir_json_add_text(lx, "cgroups_path", c->cgroups_path);
 	json_resources(lx, c);
 	cJSON_AddBoolToObject(lx, "seccomp", c->has_seccomp);
 	if (c->has_devices)
 		cfir_json_add_num(lx, "devices", (double)c->n_devices);
-	json_str(lx, "mount_label", c->mount_label);
+	cfir_json_add_text(lx, "mount_label", c->mount_label);
 }
 
 static void
@@ -1136,15 +1129,11 @@ json_k8s(cJSON *o, const struct cfir_oci_config *c)
 	struct cfir_oci_k8s k;
 	cJSON *j;
 
-	if (!cfir_oci_k8s(c, &k) || (j = cJSON_AddObjectToObject(o, "kubernetes")) == NULL)
+	if (!cfir_oci_k8s(c, &k) || (j = cfir_oci_k8s_json(k.ns, k.pod, k.container, k.uid, k.sandbox_id)) == NULL)
 		return;
+	cJSON_AddItemToObject(o, "kubernetes", j);
 	cJSON_AddStringToObject(j, "source", k.source);
-	json_str(j, "namespace", k.ns);
-	json_str(j, "pod", k.pod);
-	json_str(j, "container", k.container);
-	json_str(j, "uid", k.uid);
-	json_str(j, "sandbox_id", k.sandbox_id);
-	json_str(j, "image", k.image);
+	cfir_json_add_text(j, "image", k.image);
 	cJSON_AddBoolToObject(j, "sandbox", k.is_sandbox);
 }
 
@@ -1155,11 +1144,11 @@ cfir_oci_config_json(const struct cfir_oci_config *c)
 
 	if (o == NULL)
 		return NULL;
-	json_str(o, "oci_version", c->oci_version);
-	json_str(o, "root_path", c->root_path);
+	cfir_json_add_text(o, "oci_version", c->oci_version);
+	cfir_json_add_text(o, "root_path", c->root_path);
 	if (c->has_root_readonly)
 		cJSON_AddBoolToObject(o, "root_readonly", c->root_readonly);
-	json_str(o, "hostname", c->hostname);
+	cfir_json_add_text(o, "hostname", c->hostname);
 	json_process(o, c);
 	json_mounts(o, c);
 	json_kvv(o, "annotations", &c->annotations);
@@ -1180,14 +1169,14 @@ cfir_oci_state_json(const struct cfir_oci_state *s)
 	if (o == NULL)
 		return NULL;
 	cJSON_AddStringToObject(o, "runtime", s->kind == CFIR_OCI_STATE_CRUN ? "crun" : "runc");
-	json_str(o, "id", s->id);
+	cfir_json_add_text(o, "id", s->id);
 	if (s->has_pid)
 		cfir_json_add_num(o, "pid", s->pid);
 	if (s->has_start)
 		cfir_json_add_num(o, "start_ticks", (double)s->start);
-	json_str(o, "created", s->created);
-	json_str(o, "bundle", s->bundle);
-	json_str(o, "rootfs", s->rootfs);
+	cfir_json_add_text(o, "created", s->created);
+	cfir_json_add_text(o, "bundle", s->bundle);
+	cfir_json_add_text(o, "rootfs", s->rootfs);
 	json_kvv(o, "cgroup_paths", &s->cgroups);
 	json_kvv(o, "namespace_paths", &s->ns_paths);
 	json_strv(o, "labels", &s->labels);
@@ -1196,4 +1185,18 @@ cfir_oci_state_json(const struct cfir_oci_state *s)
 	if (s->n_cut > 0)
 		cfir_json_add_num(o, "cut", s->n_cut);
 	return o;
+}
+
+cJSON *
+cfir_oci_k8s_json(const char *ns, const char *pod, const char *container, const char *uid,
+		  const char *sandbox_id)
+{
+	cJSON *k = cJSON_CreateObject();
+
+	cfir_json_add_text(k, "namespace", ns);
+	cfir_json_add_text(k, "pod", pod);
+	cfir_json_add_text(k, "container", container);
+	cfir_json_add_text(k, "uid", uid);
+	cfir_json_add_text(k, "sandbox_id", sandbox_id);
+	return k;
 }

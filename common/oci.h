@@ -173,6 +173,9 @@ const struct cfir_oci_kv *cfir_oci_annotation(const struct cfir_oci_config *c, c
  * false, K zeroed, when the config names no pod.
  */
 bool cfir_oci_k8s(const struct cfir_oci_config *c, struct cfir_oci_k8s *k);
+/* A Kubernetes identity as JSON, its hostile names kept exact; absent ones left out. */
+cJSON *cfir_oci_k8s_json(const char *ns, const char *pod, const char *container, const char *uid,
+			 const char *sandbox_id);
 /* "NAMESPACE/POD/CONTAINER", malloc'd; NULL when K names no pod. */
 char *cfir_oci_k8s_name(const struct cfir_oci_k8s *k);
 

@@ -732,24 +732,10 @@ cfir_runtime_list_free(struct cfir_runtime_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-cJSON *
-cfir_runtime_k8s_json(const char *ns, const char *pod, const char *container, const char *uid,
-		      const char *sandbox_id)
-{
-	cJSON *k = cJSON_CreateObject();
-
-	cfir_json_add_text(k, "namespace", ns);
-	cfir_json_add_text(k, "pod", pod);
-	cfir_json_add_text(k, "container", container);
-	cfir_json_add_text(k, "uid", uid);
-	cfir_json_add_text(k, "sandbox_id", sandbox_id);
-	return k;
-}
-
 static cJSON *
 k8s_json(const struct cfir_runtime_entry *e)
 {
-	cJSON *k = cfir_runtime_k8s_json(e->k8s_ns, e->k8s_pod, e->k8s_container, e->k8s_uid,
+	cJSON *k = cfir_oci_k8s_json(e->k8s_ns, e->k8s_pod, e->k8s_container, e->k8s_uid,
 					 e->k8s_sandbox_id);
 
 	cfir_json_add_str(k, "source", e->k8s_source);

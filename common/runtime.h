@@ -114,10 +114,6 @@ bool cfir_runtime_cgroup_names(const char *text, size_t len, const char *id);
 int cfir_runtime_find(const struct cfir_runtime_list *l, const char *ref,
 		      const struct cfir_runtime_entry **ep, struct cfir_err *err);
 
-/* A Kubernetes identity as JSON, its hostile names kept exact; absent ones left out. */
-cJSON *cfir_runtime_k8s_json(const char *ns, const char *pod, const char *container, const char *uid,
-			     const char *sandbox_id);
-
 /* E as a JSON object, hostile strings kept exact; absent fields left out. */
 cJSON *cfir_runtime_entry_json(const struct cfir_runtime_entry *e);
 

@@ -685,7 +685,7 @@ cfir_target_json(const struct cfir_target *t)
 	if (t->refused_pid > 0)
 		cfir_json_add_num(o, "refused_pid", t->refused_pid);
 	if (t->k8s_pod != NULL) {
-		cJSON *k = cfir_runtime_k8s_json(t->k8s_ns, t->k8s_pod, t->k8s_container, t->k8s_uid, NULL);
+		cJSON *k = cfir_oci_k8s_json(t->k8s_ns, t->k8s_pod, t->k8s_container, t->k8s_uid, NULL);
 
 		cJSON_AddBoolToObject(k, "sandbox", t->sandbox);
 		cJSON_AddItemToObject(o, "kubernetes", k);
