@@ -437,23 +437,25 @@ struct cfir_engine_pull {
 	CURLcode rc;
 	cfir_engine_sink_fn tee;
 	void *tee_ctx;
+	cfir_engine_produce_fn produce;	/* the bytes come from it, not from the engine */
+	void *produce_ctx;
+	struct cfir_err perr;	/* why it failed */
+	int prc;
 };
 
-static size_t
-on_ring(char *data, size_t size, size_t nmemb, void *userp)
+/* N bytes of DATA into the ring, waiting for room; false when the reader went away. */
+static bool
+ring_put(struct cfir_engine_pull *p, const char *data, size_t n)
 {
-	struct cfir_engine_pull *p = userp;
-	size_t n = size * nmemb, left = n, at, take;
+	size_t left = n, at, take;
 
-	if (p->e->status < 200 || p->e->status >= 300)
-		return on_body(data, size, nmemb, &p->x);
 	pthread_mutex_lock(&p->lock);
 	while (left > 0) {
 		while (p->len == RING && !p->stop)
 			pthread_cond_wait(&p->room, &p->lock);
 		if (p->stop) {
 			pthread_mutex_unlock(&p->lock);
-			return 0;	/* the reader went away: abort */
+			return false;
 		}
 		at = (p->start + p->len) % RING;
 		take = RING - p->len;
@@ -470,7 +472,18 @@ on_ring(char *data, size_t size, size_t nmemb, void *userp)
 		pthread_cond_signal(&p->more);
 	}
 	pthread_mutex_unlock(&p->lock);
-	return n;
+	return true;
+}
+
+static size_t
+on_ring(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct cfir_engine_pull *p = userp;
+
+	if (p->e->status < 200 || p->e->status >= 300)
+		return on_body(data, size, nmemb, &p->x);
+	/* 0: the reader went away, abort */
+	return ring_put(p, data, size * nmemb) ? size * nmemb : 0;
 }
 
 /* curl asks about once a second, idle or not: a reader that left ends it. */
@@ -558,7 +571,8 @@ cfir_engine_pull_close(struct cfir_engine_pull *p)
 	pthread_cond_broadcast(&p->room);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
-	engine_hooks(p->e);
+	if (p->produce == NULL)
+		engine_hooks(p->e);
 	pull_free(p);
 }
 
@@ -626,6 +640,55 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	return 0;
 }
 
+/* The producer's side: its bytes into the ring; -1 once the reader went away. */
+static int
+produce_put(void *ctx, const void *buf, size_t len, struct cfir_err *err)
+{
+	if (!ring_put(ctx, buf, len))
+		return cfir_err_set(err, EX_TEMPFAIL, ECANCELED, "the reader stopped");
+	return 0;
+}
+
+static void *
+produce_thread(void *arg)
+{
+	struct cfir_engine_pull *p = arg;
+	int rc = p->produce(p->produce_ctx, produce_put, p, &p->perr);
+
+	pthread_mutex_lock(&p->lock);
+	p->prc = rc;
+	p->done = true;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int
+cfir_engine_pull_produce(cfir_engine_produce_fn fn, void *ctx, struct cfir_engine_pull **pp,
+			 struct cfir_err *err)
+{
+	struct cfir_engine_pull *p = calloc(1, sizeof(*p));
+	int rc;
+
+	*pp = NULL;
+	if (p == NULL || (p->ring = malloc(RING)) == NULL) {
+		free(p);
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "reader");
+	}
+	p->produce = fn;
+	p->produce_ctx = ctx;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->room, NULL);
+	rc = cfir_util_thread_create(&p->thread, produce_thread, p);
+	if (rc != 0) {
+		pull_free(p);
+		return cfir_err_set(err, EX_OSERR, rc, "producer thread");
+	}
+	*pp = p;
+	return 0;
+}
+
 void
 cfir_engine_pull_tee(struct cfir_engine_pull *p, cfir_engine_sink_fn tee, void *ctx)
 {
@@ -659,7 +722,11 @@ cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf, struct cfir_
 	p->handed = n;
 	pthread_mutex_unlock(&p->lock);
 	if (n == 0) {
-		if (p->rc != CURLE_OK)
+		if (p->produce != NULL && p->prc < 0) {
+			*err = p->perr;
+			return -1;
+		}
+		if (p->produce == NULL && p->rc != CURLE_OK)
 			return curl_failure(p->e, p->rc, &p->x, err);
 		return 0;
 	}

@@ -78,6 +78,16 @@ ssize_t cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf,
 			      struct cfir_err *err);
 uint64_t cfir_engine_pull_bytes(const struct cfir_engine_pull *p);
 void cfir_engine_pull_close(struct cfir_engine_pull *p);
+/*
+ * The same reader over bytes FN makes in a thread of its own (a tar cfir
+ * writes): FN hands them to PUT(PUT_CTX, ...), which waits for room and
+ * fails once the reader closed; what FN returns, and its error, the reader
+ * gets after the last byte. No engine is involved.
+ */
+typedef int (*cfir_engine_produce_fn)(void *ctx, cfir_engine_sink_fn put, void *put_ctx,
+				      struct cfir_err *err);
+int cfir_engine_pull_produce(cfir_engine_produce_fn fn, void *ctx, struct cfir_engine_pull **pp,
+			     struct cfir_err *err);
 
 /* A header of the last reply (Content-Type, X-Docker-Container-Path-Stat...). */
 const char *cfir_engine_header(const struct cfir_engine *e, const char *name);

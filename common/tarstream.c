@@ -83,7 +83,8 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 	memset(r, 0, sizeof(*r));
 	if (cfir_tarstream_compress_ok(o->compress) < 0)
 		return cfir_err_set(err, EX_USAGE, 0, "--compress takes gzip or zstd");
-	if (cfir_engine_pull_open(e, o->path, &p, err) < 0)
+	if (o->produce != NULL ? cfir_engine_pull_produce(o->produce, o->produce_ctx, &p, err) < 0
+			       : cfir_engine_pull_open(e, o->path, &p, err) < 0)
 		return -1;
 	r->opened = true;
 	if (asprintf(&tarname, "%s.tar%s", o->base,

@@ -11,6 +11,9 @@
 
 struct cfir_tarstream_opts {
 	const char *path;	/* engine path, escaped: /containers/ID/export */
+	/* or, with no engine, the tar PRODUCE writes (cfir_engine_pull_produce) */
+	cfir_engine_produce_fn produce;
+	void *produce_ctx;
 	const char *dir;	/* under data/<id12>/: "export", "copy" */
 	const char *base;	/* file names: <base>.tar, .mtree, .index.jsonl */
 	const char *compress;	/* NULL, "gzip" or "zstd" for the stored tar */
@@ -32,7 +35,7 @@ struct cfir_tarstream_result {
 int cfir_tarstream_compress_ok(const char *name);
 
 /*
- * GET PATH and store the reply in the bag byte for byte (or compressed
+ * GET PATH (or take what PRODUCE writes) and store the reply in the bag byte for byte (or compressed
  * through libarchive), hashing it as it streams, while libarchive reads
  * the same bytes as a tar for the index and the mtree. Returns 0 when
  * everything is whole; -1 with err otherwise, and whatever arrived is in

@@ -183,6 +183,56 @@ cfir_tarw_header(struct cfir_tarw *w, const char *path, const struct stat *st,
 }
 
 int
+cfir_tarw_member(struct cfir_tarw *w, const struct cfir_tarw_member *m, struct cfir_err *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	const struct stat *st = m->st;
+	size_t i;
+	int r;
+
+	if (e == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "%s", w->what);
+	archive_entry_copy_pathname(e, m->path);
+	archive_entry_set_filetype(e, st->st_mode & S_IFMT);
+	archive_entry_set_perm(e, st->st_mode & 07777);
+	archive_entry_set_uid(e, st->st_uid);
+	archive_entry_set_gid(e, st->st_gid);
+	archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	archive_entry_set_size(e, S_ISREG(st->st_mode) && m->hardlink == NULL ? st->st_size : 0);
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		archive_entry_set_rdev(e, st->st_rdev);
+	if (m->symlink != NULL)
+		archive_entry_copy_symlink(e, m->symlink);
+	if (m->hardlink != NULL)
+		archive_entry_copy_hardlink(e, m->hardlink);
+	for (i = 0; i < m->nxattrs; i++)
+		archive_entry_xattr_add_entry(e, m->xattrs[i].name, m->xattrs[i].value, m->xattrs[i].size);
+	for (i = 0; i < m->nsparse; i++)
+		archive_entry_sparse_add_entry(e, m->sparse[2 * i], m->sparse[2 * i + 1]);
+	r = archive_write_header(w->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN)
+		return tarw_fail(w, err);
+	return 0;
+}
+
+int
+cfir_tarw_hole(struct cfir_tarw *w, uint64_t len, struct cfir_err *err)
+{
+	static const char zeros[1 << 20];
+	size_t take;
+
+	/* the pax writer skips a hole's bytes without reading them; they must be handed over */
+	while (len > 0) {
+		take = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		if (archive_write_data(w->a, zeros, take) < 0)
+			return tarw_fail(w, err);
+		len -= take;
+	}
+	return 0;
+}
+
+int
 cfir_tarw_data(struct cfir_tarw *w, const void *buf, size_t len, struct cfir_err *err)
 {
 	if (archive_write_data(w->a, buf, len) < 0)

@@ -7,6 +7,7 @@
 #define CFIR_TARWRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "common/err.h"
@@ -45,6 +46,34 @@ int cfir_tarw_open_compressed(struct cfir_tarw **wp, const char *compress, const
 int cfir_tarw_header(struct cfir_tarw *w, const char *path, const struct stat *st,
 		     const char *link, struct cfir_err *err);
 int cfir_tarw_data(struct cfir_tarw *w, const void *buf, size_t len, struct cfir_err *err);
+
+/*
+ * A member described in full (a pax tar of a container's filesystem):
+ * owners by number only, mtime to the nanosecond and no other time, the
+ * device numbers of a device, a hard link's first name, the extended
+ * attributes in the order given, and for a sparse file the data regions
+ * (the holes stored as the sparse map, never as zeros). Nothing else of
+ * the stat (no inode, no device of the file system) goes in: the same files
+ * give the same bytes.
+ */
+struct cfir_tarw_xattr {
+	const char *name;
+	const void *value;
+	size_t size;
+};
+struct cfir_tarw_member {
+	const char *path;
+	const struct stat *st;
+	const char *symlink;	/* a symbolic link's target */
+	const char *hardlink;	/* an earlier member's path: this one is a link to it */
+	const struct cfir_tarw_xattr *xattrs;
+	size_t nxattrs;
+	const int64_t *sparse;	/* offset and length of each data region, in pairs */
+	size_t nsparse;		/* regions */
+};
+int cfir_tarw_member(struct cfir_tarw *w, const struct cfir_tarw_member *m, struct cfir_err *err);
+/* LEN bytes of a hole of the sparse member being written (nothing is stored). */
+int cfir_tarw_hole(struct cfir_tarw *w, uint64_t len, struct cfir_err *err);
 /* The end of the archive (the last member's padding, the end blocks) and free it. */
 int cfir_tarw_close(struct cfir_tarw *w, struct cfir_err *err);
 /* Free it and write nothing more: a failed archive is not padded into a whole-looking one. */

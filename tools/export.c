@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/layers.h"
 #include "common/tarstream.h"
 #include "tools/tool.h"
 
@@ -71,12 +72,18 @@ removed_since(struct cfir_engine *e, const struct cfir_target *t)
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
-	(void)opts, (void)argc, (void)argv;
-	if (s->t->inspect == NULL)
-		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
-				    "export needs the engine, and none describes '%s' (the runtime state did): "
-				    "diff takes its writable layer from the host", s->t->name);
-	if (!s->t->paused)
+	struct export_opts *o = opts;
+
+	(void)argc, (void)argv;
+	/* the engine's stream where it describes the target (anyone can reproduce it), else the layers */
+	if (s->t->inspect == NULL || s->e == NULL)
+		o->layers = true;
+	if (o->layers && tool_layers_get(s, &o->from) < 0)
+		return -1;
+	if (o->layers && s->t->rootfs_mismatch)
+		tool_warn(s, "container '%s': %s; the layers the %s gave are merged", s->t->name,
+			  s->t->rootfs_check, s->t->inspect ? "engine" : "runtime");
+	if (!s->t->paused && s->t->running)
 		tool_warn(s, "container '%s' is %s, not paused: the export is not a frozen snapshot",
 			  s->t->name, s->t->status);
 	return 0;
@@ -95,64 +102,132 @@ output(struct tool_step *s, const cJSON *details)
 	cJSON_AddItemToObject(rec, "artifacts", cJSON_Duplicate(cfir_bag_artifacts(s->bag), true));
 	if (cfir_out_record(s->out, rec, &view) < 0)
 		return -1;
-	if (!s->t->paused)
+	if (!s->t->paused && s->t->running)
 		cfir_out_note(s->out, "the container was running: this is not a frozen snapshot");
 	return tool_artifacts(s->out, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
+}
+
+struct produce {
+	struct tool_layers *from;
+	struct cfir_layers_stats st;
+};
+
+static int
+produce(void *ctx, cfir_engine_sink_fn put, void *put_ctx, struct cfir_err *err)
+{
+	struct produce *p = ctx;
+
+	return cfir_layers_tar(p->from->dirs, p->from->n, NULL, put, put_ctx, &p->st, err);
+}
+
+/* What the merge said: its counts in the record, what it could not do as warnings. */
+static void
+merge_said(struct tool_step *s, const struct produce *p)
+{
+	const struct cfir_layers_stats *st = &p->st;
+
+	cJSON_AddItemToObject(s->details, "merge", tool_layers_stats_json(st));
+	cJSON_AddItemToObject(s->details, "layers",
+			      cJSON_Duplicate(cJSON_GetObjectItem(p->from->json, "layers"), true));
+	cfir_json_add_str(s->details, "layers_from", p->from->from);
+	if (st->skipped)
+		tool_warn(s, "%llu entries of the layers are not in the tar; the first: %s",
+			  (unsigned long long)st->skipped, st->first_skip);
+	if (st->changed)
+		tool_warn(s, "%llu files changed while they were read; the first: %s",
+			  (unsigned long long)st->changed, st->first_changed);
+	if (st->redirects + st->metacopies)
+		tool_warn(s, "overlay features cfir does not follow: %llu redirects, %llu metacopy files; the first: %s",
+			  (unsigned long long)st->redirects, (unsigned long long)st->metacopies, st->first_unsupported);
+	if (st->opaque_root)
+		tool_warn(s, "the writable layer's root is marked opaque: overlayfs ignores that at the root, and so does the merge");
+}
+
+/* The engine's stream of the container, as anyone can take it again. */
+static int
+from_engine(struct tool_step *s, struct cfir_tarstream_opts *so, struct cfir_tarstream_result *res,
+	    struct tool_progress *prog)
+{
+	cleanup_free char *path = NULL;
+	bool removed;
+	int rc;
+
+	if (prog->on)
+		prog->total = size_estimate(s->e, s->t);
+	if (asprintf(&path, "/containers/%s/export", s->t->id) < 0)
+		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
+	so->path = path;
+	rc = cfir_tarstream(s->e, s->bag, so, res, &s->err);
+	removed = res->opened && removed_since(s->e, s->t);
+	if (removed && !res->stream_complete)
+		cfir_err_wrap(&s->err, "container %s disappeared during the export", s->t->id12);
+	else if (removed)
+		tool_warn(s, "container '%s' was removed while it was exported; the stream arrived whole",
+			  s->t->name);
+	s->details = tool_tarstream_json(res, so->compress);
+	cfir_json_add_str(s->details, "method", "engine");
+	if (removed)
+		cJSON_AddBoolToObject(s->details, "container_removed", true);
+	so->path = NULL;
+	return rc;
 }
 
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
-	const struct export_opts *o = opts;
+	struct export_opts *o = opts;
 	struct tool_progress prog;
 	struct cfir_tarstream_result res;
 	struct cfir_tarstream_opts so = { .dir = "export", .base = "rootfs", .compress = o->compress,
 					  .no_magic = o->no_magic, .progress = tool_progress, .progress_ctx = &prog };
-	cleanup_free char *path = NULL;
-	bool removed;
+	struct produce p = { .from = o->from };
 	int rc;
 
 	(void)argc, (void)argv;
 	tool_progress_init(&prog, s->out);
-	if (prog.on)
-		prog.total = size_estimate(s->e, s->t);
-	if (asprintf(&path, "/containers/%s/export", s->t->id) < 0)
-		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "out of memory");
-	so.path = path;
-	rc = cfir_tarstream(s->e, s->bag, &so, &res, &s->err);
-	removed = res.opened && removed_since(s->e, s->t);
-	if (removed && !res.stream_complete)
-		cfir_err_wrap(&s->err, "container %s disappeared during the export", s->t->id12);
-	else if (removed)
-		tool_warn(s, "container '%s' was removed while it was exported; the stream arrived whole",
-			  s->t->name);
+	if (o->layers) {
+		so.produce = produce;
+		so.produce_ctx = &p;
+		rc = cfir_tarstream(NULL, s->bag, &so, &res, &s->err);
+		s->details = tool_tarstream_json(&res, so.compress);
+		cfir_json_add_str(s->details, "method", "layers");
+		merge_said(s, &p);
+	} else {
+		rc = from_engine(s, &so, &res, &prog);
+	}
 	if (res.index.untyped[0] != '\0')
 		tool_warn(s, "%s", res.index.untyped);
-
-	s->details = tool_tarstream_json(&res, so.compress);
 	s->some = res.stream_bytes > 0;
-	if (removed)
-		cJSON_AddBoolToObject(s->details, "container_removed", true);
 	cJSON_AddBoolToObject(s->details, "frozen", s->t->paused);
-	if (!s->t->paused)
+	if (!s->t->paused && s->t->running)
 		cfir_json_add_str(s->details, "note", "the container was not paused: not a frozen snapshot");
 	output(s, s->details);	/* standard output's errors: at the end */
 	return rc;
 }
 
+static void
+fini(void *opts)
+{
+	struct export_opts *o = opts;
+
+	tool_layers_free(o->from);
+	o->from = NULL;
+}
+
 static const struct tool_opt opts[] = {
 	TOOL_OPT("compress", 0, TOOL_OPT_COMPRESS, struct export_opts, compress),
+	TOOL_OPT("layers", 0, TOOL_OPT_FLAG, struct export_opts, layers),
 	TOOL_OPT("no-magic", 0, TOOL_OPT_FLAG, struct export_opts, no_magic),
 	{ 0 },
 };
 
 static const char export_usage[] =
 	"usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
-	"                   [--compress gzip|zstd] [--no-magic] container\n";
+	"                   [--compress gzip|zstd] [--layers] [--no-magic] container\n";
 
 const struct tool_cmd cmd_export = {
 	.name = "export", .usage = export_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "the container's filesystem into a bag, byte for byte, hashed and indexed",
 	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct export_opts),
-	.prepare = prepare, .run = run,
+	.prepare = prepare, .run = run, .fini = fini,
 };

@@ -194,6 +194,24 @@ void tool_warn_lines(struct tool_step *s, char *lines);
 /* A warning said now, for the library's callbacks (the bag's lock wait). */
 void tool_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The layers of the target's filesystem, the writable one first: the
+ * engine's GraphDriver data, the host's mount of a runtime's bundle, or
+ * the engine's metadata on disk (a stopped engine, a dead host), with the
+ * layers' digests where the engine's metadata gives them.
+ */
+struct tool_layers {
+	char **dirs;		/* where each is on this machine */
+	size_t n;
+	cJSON *json;		/* [{"path","name","digest"}], and where they came from */
+	const char *from;
+};
+int tool_layers_get(struct tool_step *s, struct tool_layers **lp);
+void tool_layers_free(struct tool_layers *l);
+/* Their merge, written by cfir, through the bag like the engine's export (export, collect). */
+struct cfir_layers_stats;
+cJSON *tool_layers_stats_json(const struct cfir_layers_stats *st);
+
 struct cfir_tarstream_result;
 /* The custody details and output of one tar stream (export, copy). */
 cJSON *tool_tarstream_json(const struct cfir_tarstream_result *r, const char *compress);
@@ -220,6 +238,8 @@ struct inspect_opts {
 struct export_opts {
 	const char *compress;
 	bool no_magic;
+	bool layers;		/* --layers, or chosen: no engine describes the target */
+	struct tool_layers *from;	/* the layers merged, when they are */
 };
 struct diff_opts {
 	uint64_t max_file, max_total, large;
