@@ -26,6 +26,7 @@ struct cfir_writer {
 	uint64_t bytes;		/* on disk and hashed */
 	unsigned char *buf;
 	size_t len;
+	char *digest_to;	/* where its SHA-256 goes when it is recorded */
 };
 
 /* Open (creating) the directory chain REL below DIRFD without following links. */
@@ -225,6 +226,8 @@ writer_record(struct cfir_writer *w, bool partial)
 	cJSON *a = cJSON_CreateObject();
 
 	cfir_hash_final_hex(w->h, hex);
+	if (w->digest_to != NULL)
+		memcpy(w->digest_to, hex, sizeof(hex));
 	cfir_json_add_bytes(a, "path", w->path, strlen(w->path));
 	cfir_json_add_str(a, "sha256", hex);
 	cfir_json_add_num(a, "bytes", (double)w->bytes);
@@ -260,6 +263,12 @@ cfir_writer_commit(struct cfir_writer *w, struct cfir_err *err)
 	writer_record(w, r < 0);
 	writer_free(w);
 	return r;
+}
+
+void
+cfir_writer_digest_to(struct cfir_writer *w, char *hex)
+{
+	w->digest_to = hex;
 }
 
 void

@@ -102,6 +102,8 @@ int cfir_writer_write(struct cfir_writer *w, const void *buf, size_t len,
 int cfir_writer_commit(struct cfir_writer *w, struct cfir_err *err);
 /* Close what was written so far and record it as partial. */
 void cfir_writer_abort(struct cfir_writer *w);
+/* Where the file's SHA-256 (CFIR_SHA256_HEX) is copied when it is committed or aborted. */
+void cfir_writer_digest_to(struct cfir_writer *w, char *hex);
 const char *cfir_writer_path(const struct cfir_writer *w);
 uint64_t cfir_writer_bytes(const struct cfir_writer *w);
 

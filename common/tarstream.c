@@ -29,7 +29,8 @@ tee(void *ctx, const void *buf, size_t len, struct cfir_err *err)
 {
 	struct sctx *s = ctx;
 
-	cfir_hash_update(s->raw, buf, len);
+	if (s->raw != NULL)
+		cfir_hash_update(s->raw, buf, len);
 	s->bytes += len;
 	if (s->o->progress != NULL)
 		s->o->progress(s->o->progress_ctx, s->bytes, false);
@@ -91,7 +92,7 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 		     o->compress == NULL ? "" : strcmp(o->compress, "zstd") == 0 ? ".zst" : ".gz") < 0 ||
 	    asprintf(&mname, "%s.mtree", o->base) < 0 ||
 	    asprintf(&iname, "%s.index.jsonl", o->base) < 0 ||
-	    (s.raw = cfir_hash_new()) == NULL) {
+	    (o->compress != NULL && (s.raw = cfir_hash_new()) == NULL)) {
 		rc = cfir_err_set(err, EX_OSERR, ENOMEM, "export");
 		goto out;
 	}
@@ -104,6 +105,9 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 		goto out;
 	}
 	snprintf(r->stored_path, sizeof(r->stored_path), "%s", cfir_writer_path(s.tar));
+	/* stored as it came, the file's own hash is the stream's: one pass over it, not two */
+	if (o->compress == NULL)
+		cfir_writer_digest_to(s.tar, r->stream_sha256);
 	cfir_engine_pull_tee(p, tee, &s);
 
 	rc = cfir_tarindex_pull(p, &sink, &r->index, err);

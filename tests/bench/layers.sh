@@ -1,0 +1,64 @@
+#!/bin/sh
+# cfir export --layers (the merge of the layers cfir writes itself, hashed,
+# indexed and stored) against the engine's raw stream (the limit of an
+# engine export), the same stream stored to disk by curl, and what a
+# responder types today, docker export | tee file | sha256sum, on a paused
+# container with 1 GiB in about 20,000 files; rounds alternate, one run.
+# Prints median wall times, the ratios, and cfir's peak RSS. Not pass/fail.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+: "${CFIR:?}"
+ROUNDS=${ROUNDS:-5}
+MIB=${MIB:-1024}
+FILES=${FILES:-20000}
+
+img=cfir-bench/data${MIB}m-$FILES
+data_image "$img" "$MIB" "$FILES"
+name=cfir-bench-layers-$$
+docker run -d --name "$name" --label cfir-bench=1 "$img" sleep 3600 >/dev/null
+docker pause "$name" >/dev/null
+id=$(docker inspect -f '{{.Id}}' "$name")
+work=$(mktemp -d /var/tmp/cfir-bench.XXXXXX)
+trap 'docker rm -f "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT
+
+ms() {	# ms CMD...: wall milliseconds of CMD
+	t0=$(now_ns)
+	"$@"
+	t1=$(now_ns)
+	echo $((t1 - t0))
+}
+run_cfir() {
+	/usr/bin/time -f %M -o "$work/rss" "$CFIR" --format json export --layers -o "$work/bag" "$name" >/dev/null
+	cat "$work/rss" >>"$work/rss.all"
+	rm -rf "$work/bag"
+}
+run_raw() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null; }
+run_store() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o "$work/stored.tar"; rm -f "$work/stored.tar"; }
+run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; rm -f "$work/export.tar"; }
+
+: >"$work/cfir"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	# rotate the order so that none is always first (page cache, engine state)
+	case $((i % 4)) in
+	0) set -- cfir raw store pipe ;;
+	1) set -- raw store pipe cfir ;;
+	2) set -- store pipe cfir raw ;;
+	3) set -- pipe cfir raw store ;;
+	esac
+	for m in "$@"; do ms "run_$m" >>"$work/$m"; done
+	i=$((i + 1))
+done
+c=$(median_ms <"$work/cfir")
+r=$(median_ms <"$work/raw")
+s=$(median_ms <"$work/store")
+p=$(median_ms <"$work/pipe")
+rss=$(sort -n "$work/rss.all" | tail -n 1)
+echo "export --layers: $MIB MiB in $FILES files, paused, $ROUNDS rounds alternating"
+echo "  cfir export --layers (tar+mtree+index) median $c ms"
+echo "  engine raw stream to /dev/null (the limit)  median $r ms"
+echo "  engine stream stored by curl -o file        median $s ms"
+echo "  docker export | tee | sha256sum             median $p ms"
+awk -v c="$c" -v r="$r" -v s="$s" -v p="$p" 'BEGIN { printf "  ratio cfir/raw %.2f, cfir/stored %.2f, cfir/pipeline %.2f\n", c / r, c / s, c / p }'
+echo "  cfir peak RSS $((rss / 1024)) MiB"
