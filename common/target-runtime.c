@@ -292,6 +292,7 @@ cfir_target_from_runtime(struct cfir_target *t, const struct cfir_runtime_entry 
 	snprintf(t->id, sizeof(t->id), "%s", e->id);
 	snprintf(t->id12, sizeof(t->id12), "%.12s", e->id);
 	t->source = "runtime";
+	t->manager = e->manager;
 	t->name = strdup(e->name ? e->name : t->id12);
 	t->image = dup_or_null(e->image);
 	set_state(t, e);

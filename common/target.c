@@ -41,6 +41,7 @@
 
 #include "common/cleanup.h"
 #include "common/out.h"
+#include "common/disk.h"
 #include "common/target.h"
 #include "common/util.h"
 
@@ -163,6 +164,12 @@ target_clear(struct cfir_target *t)
 	free(t->k8s_sandbox_id);
 	cfir_mountinfo_rootfs_free(&t->rootfs);
 	cfir_mountinfo_rootfs_free(&t->graph);
+	if (t->layers != NULL)
+		cfir_disk_layers_free(t->layers);
+	free(t->layers);
+	free(t->disk_config_name);
+	free(t->disk_config_raw);
+	free(t->disk_hostconfig_raw);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -268,6 +275,7 @@ keep_runtime(struct cfir_target *fresh, struct cfir_target *t)
 	MOVE(k8s_container);
 	MOVE(k8s_uid);
 	MOVE(k8s_sandbox_id);
+	MOVE(layers);
 #undef MOVE
 }
 
@@ -522,7 +530,7 @@ rootfs_from_engine(struct cfir_target *t, bool overlay, struct cfir_err *err)
 	}
 	if (rootfs_copy(&t->rootfs, &t->graph, overlay ? "overlay" : t->driver) < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "rootfs");
-	t->rootfs_from = t->inspect ? "engine" : "runtime";
+	t->rootfs_from = t->layers != NULL ? t->source : t->inspect ? "engine" : "runtime";
 	return 0;
 }
 

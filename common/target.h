@@ -63,6 +63,17 @@ struct cfir_target {
 	char *k8s_ns, *k8s_pod, *k8s_container, *k8s_uid, *k8s_sandbox_id;
 	bool sandbox;		/* a pod's sandbox (pause) container */
 	pid_t refused_pid;	/* the runtime's PID, now another process's: not believed */
+
+	/*
+	 * From what the engine keeps on disk ("disk": this host's, its engine
+	 * silent or stopped; "offline": a dead host's image under --root):
+	 * the layers with their digests, and the engine's files byte for byte.
+	 */
+	struct cfir_disk_layers *layers;
+	char *disk_config_name;		/* config.v2.json, containers.json#ID, meta.db#ns/id */
+	char *disk_config_raw, *disk_hostconfig_raw;
+	size_t disk_config_len, disk_hostconfig_len;
+	const char *manager;		/* docker, podman, cri-o, containerd: who made it */
 };
 
 /*
@@ -98,6 +109,20 @@ struct cfir_enginestate;
 int cfir_target_engine_names(const struct cfir_runtime_entry *e, const char *rootfs,
 			     const struct cfir_storage *st, struct cfir_enginestate *d);
 bool cfir_target_in_storage(const struct cfir_runtime_entry *e);
+/*
+ * T from the container C an engine left on disk under ROOT (an fd; OFFLINE
+ * when ROOT is a dead host's image): nothing of it runs here, its layers
+ * from the engine's metadata (when they cannot be read, T has none, and
+ * LAYERS_WHY says why).
+ */
+struct cfir_disk_container;
+int cfir_target_from_disk(struct cfir_target *t, const struct cfir_disk_container *c, int root,
+			  bool offline, struct cfir_err *err);
+/* REF in what the engines under ROOT keep on disk: an ID, a name, "NS/ID", a unique ID prefix. */
+int cfir_target_resolve_disk(int root, bool offline, const char *ref, struct cfir_target **tp,
+			     struct cfir_err *err);
+/* T's layers from the engine's metadata on disk under ROOT, when nothing else gave them. */
+int cfir_target_disk_layers(struct cfir_target *t, int root, struct cfir_err *err);
 /* What the runtime keeps of the engine's container T (E, the same ID), added. */
 void cfir_target_add_runtime(struct cfir_target *t, const struct cfir_runtime_entry *e);
 /* Inspect again (state, PID) after pause or unpause. */

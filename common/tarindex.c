@@ -285,6 +285,19 @@ enqueue(struct ictx *c, cJSON *o, cJSON *flags)
 	return failed ? -1 : 0;
 }
 
+/* The bytes of E's holes, from its sparse map: its size less its data. */
+static uint64_t
+holes(struct archive_entry *e)
+{
+	la_int64_t off, len, data = 0, size = archive_entry_size(e);
+
+	if (archive_entry_sparse_reset(e) == 0)
+		return 0;
+	while (archive_entry_sparse_next(e, &off, &len) == ARCHIVE_OK)
+		data += len;
+	return size > data ? (uint64_t)(size - data) : 0;
+}
+
 static int
 one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 	   struct cfir_tarindex_stats *st)
@@ -294,6 +307,7 @@ one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 	mode_t type = archive_entry_filetype(e), mode = archive_entry_perm(e);
 	char m[16];
 	int broken = 0;
+	bool nomtree;
 
 	if (path == NULL)
 		path = "";
@@ -318,15 +332,19 @@ one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 	}
 	cfir_json_add_num(o, "offset", (double)archive_read_header_position(in));
 
-	if (c->mtree_ok && archive_write_header(c->mtree, e) < ARCHIVE_WARN)
+	/* a member whose holes cannot be hashed has no line in the mtree: none that would lie */
+	nomtree = type == AE_IFREG && holes(e) > HOLES_MAX - c->holes;
+	if (c->mtree_ok && !nomtree && archive_write_header(c->mtree, e) < ARCHIVE_WARN)
 		c->mtree_ok = false;
 	if (type == AE_IFREG && archive_entry_hardlink(e) == NULL)
 		broken = content(c, in, e, o, st);
+	if (nomtree)
+		cJSON_AddBoolToObject(o, "mtree", false);
 	flags = cfir_fileflags_json(cfir_fileflags_get(&(struct cfir_fileflags_of){
 		.path = path, .mode = type | mode, .head = c->head, .headlen = c->headlen }, INDEX_FLAGS));
 	if (cJSON_GetArraySize(flags) > 0)
 		st->flagged++;
-	if (c->mtree_ok && archive_write_finish_entry(c->mtree) < ARCHIVE_WARN)
+	if (c->mtree_ok && !nomtree && archive_write_finish_entry(c->mtree) < ARCHIVE_WARN)
 		c->mtree_ok = false;
 	if (enqueue(c, o, flags) < 0)
 		return -1;

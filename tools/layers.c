@@ -29,7 +29,7 @@ digests(const struct cfir_target *t, struct cfir_disk_layers *d)
 	cleanup_close int root = -1;
 
 	memset(d, 0, sizeof(*d));
-	if (t->inspect == NULL || t->driver == NULL || strcmp(t->driver, "overlay2") != 0)
+	if (t->layers != NULL || t->inspect == NULL || t->driver == NULL || strcmp(t->driver, "overlay2") != 0)
 		return;
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root >= 0 && cfir_disk_docker_layers(root, t->id, d, &ierr) < 0)
@@ -68,6 +68,7 @@ tool_layers_get(struct tool_step *s, struct tool_layers **lp)
 {
 	struct cfir_target *t = s->t;
 	struct cfir_disk_layers d;
+	const struct cfir_disk_layers *src;
 	struct tool_layers *l;
 	size_t i;
 	int rc = 0;
@@ -75,6 +76,17 @@ tool_layers_get(struct tool_step *s, struct tool_layers **lp)
 	*lp = NULL;
 	if (t->rootfs.upper == NULL && cfir_target_rootfs(t, "/proc", &s->err) < 0)
 		return -1;
+	/* a stopped container of a runtime, or of an engine that is silent: its engine's metadata */
+	if (t->rootfs.upper == NULL && t->graph.upper == NULL && t->layers == NULL && t->manager != NULL) {
+		struct cfir_err ierr = { 0 };
+		cleanup_close int root = tool_source_root(s->g);
+
+		if (root >= 0 && cfir_target_disk_layers(t, root, &ierr) == 0) {
+			t->source = t->inspect != NULL ? t->source : "disk";
+			if (cfir_target_rootfs(t, "/proc", &s->err) < 0)
+				return -1;
+		}
+	}
 	if (t->rootfs_from == NULL || t->rootfs.upper == NULL)
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s': its layers are not known: %s",
 				    t->name, t->rootfs_check ? t->rootfs_check : "no overlay");
@@ -85,11 +97,12 @@ tool_layers_get(struct tool_step *s, struct tool_layers **lp)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "layers");
 	}
 	digests(t, &d);
-	l->from = t->rootfs_from;
+	src = t->layers != NULL ? t->layers : &d;
+	l->from = t->layers != NULL ? t->layers->from : t->rootfs_from;
 	cfir_json_add_str(l->json, "from", l->from);
-	rc = add(l, t->rootfs.upper, digest_of(&d, t->rootfs.upper));
+	rc = add(l, t->rootfs.upper, digest_of(src, t->rootfs.upper));
 	for (i = 0; rc == 0 && i < t->rootfs.nlower; i++)
-		rc = add(l, t->rootfs.lower[i], digest_of(&d, t->rootfs.lower[i]));
+		rc = add(l, t->rootfs.lower[i], digest_of(src, t->rootfs.lower[i]));
 	cfir_disk_layers_free(&d);
 	if (rc < 0) {
 		tool_layers_free(l);

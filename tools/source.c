@@ -4,8 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/cleanup.h"
+#include "common/disk.h"
 #include "common/enginestate.h"
+#include "common/hash.h"
+#include "common/util.h"
 #include "tools/tool.h"
 
 #define ENGINE_MS_DEFAULT 3000L
@@ -17,6 +24,80 @@ engine_local(const struct cfir_global *g)
 	const char *h = g->host && *g->host ? g->host : getenv("DOCKER_HOST");
 
 	return h == NULL || *h == '\0' || strncmp(h, "unix://", 7) == 0;
+}
+
+/* The image file's SHA-256, read once from end to end (O_NOATIME). */
+static int
+image_hash(struct cfir_global *g, struct cfir_err *err)
+{
+	cleanup_close int fd = cfir_util_open_noatime(AT_FDCWD, g->root_image, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct cfir_hash *h = cfir_hash_new();
+	static char buf[1 << 20];
+	ssize_t n;
+
+	if (fd < 0 || h == NULL) {
+		cfir_hash_free(h);
+		return cfir_err_set(err, fd < 0 ? cfir_err_sys_exit(errno) : EX_OSERR, fd < 0 ? errno : ENOMEM,
+				    "--root-image '%s'", g->root_image);
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			cfir_hash_update(h, buf, (size_t)n);
+	if (n < 0) {
+		cfir_hash_free(h);
+		return cfir_err_set(err, EX_IOERR, errno, "read --root-image '%s'", g->root_image);
+	}
+	cfir_hash_final_hex(h, g->root_image_sha256);
+	cfir_hash_free(h);
+	return 0;
+}
+
+/* --root: a directory, no engine and no runtime state with it; the image file hashed. */
+static int
+root_check(struct cfir_global *g, struct cfir_err *err)
+{
+	struct stat st;
+
+	if (g->root == NULL)
+		g->root = getenv("CFIR_ROOT");
+	if (g->root != NULL && *g->root == '\0')
+		g->root = NULL;
+	if (g->root == NULL) {
+		if (g->root_image != NULL)
+			return cfir_err_set(err, EX_USAGE, 0, "--root-image goes with --root");
+		return 0;
+	}
+	if (strcmp(g->source, "auto") != 0 && strcmp(g->source, "offline") != 0)
+		return cfir_err_set(err, EX_USAGE, 0, "--root reads a disk offline: --source %s does not go with it",
+				    g->source);
+	g->source = "offline";
+	g->root_fd = open(g->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (g->root_fd < 0 || fstat(g->root_fd, &st) < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "--root '%s'", g->root);
+	return g->root_image != NULL ? image_hash(g, err) : 0;
+}
+
+int
+tool_source_root(const struct cfir_global *g)
+{
+	return g->root != NULL ? dup(g->root_fd) : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+cJSON *
+tool_source_offline_json(const struct cfir_global *g)
+{
+	cJSON *o;
+
+	if (g->root == NULL)
+		return NULL;
+	o = cJSON_CreateObject();
+	cfir_json_add_bytes(o, "root", g->root, strlen(g->root));
+	if (g->root_image != NULL) {
+		cfir_json_add_bytes(o, "image", g->root_image, strlen(g->root_image));
+		cfir_json_add_str(o, "image_sha256", g->root_image_sha256);
+	}
+	return o;
 }
 
 int
@@ -33,6 +114,8 @@ tool_source_check(struct cfir_global *g, struct cfir_err *err)
 	if (strcmp(g->source, "auto") != 0 && strcmp(g->source, "engine") != 0 &&
 	    strcmp(g->source, "runtime") != 0)
 		return cfir_err_set(err, EX_USAGE, 0, "--source takes auto, engine or runtime, not '%s'", g->source);
+	if (root_check(g, err) < 0)
+		return -1;
 	/* an engine on another host: this host's runtime state is not its containers */
 	if (strcmp(g->source, "auto") == 0 && !engine_local(g))
 		g->source = "engine";
@@ -63,7 +146,7 @@ tool_source_engine(struct cfir_global *g, struct cfir_engine **ep, char **why,
 
 	*ep = NULL;
 	*why = NULL;
-	if (source_is(g, "runtime"))
+	if (source_is(g, "runtime") || source_is(g, "offline"))
 		return 0;
 	if (cfir_engine_open_within(ep, g->host, g->engine_ms, &eerr) == 0)
 		return 0;
@@ -105,6 +188,16 @@ add_runtime(const struct cfir_global *g, struct cfir_target *t)
 	cfir_runtime_list_free(&l);
 }
 
+/* REF among the containers the engines keep on this host's disk (stopped ones). */
+static int
+disk_target(const char *ref, struct cfir_target **tp)
+{
+	struct cfir_err ierr = { 0 };
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return root >= 0 ? cfir_target_resolve_disk(root, false, ref, tp, &ierr) : -1;
+}
+
 int
 tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char *ref,
 		   struct cfir_target **tp, struct cfir_err *err)
@@ -112,6 +205,8 @@ tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char *ref
 	int r;
 
 	*tp = NULL;
+	if (source_is(g, "offline"))
+		return cfir_target_resolve_disk(g->root_fd, true, ref, tp, err);
 	/* a Kubernetes name has slashes, which no engine name has */
 	if (e != NULL && g->engine_down.exit == 0 && strchr(ref, '/') == NULL) {
 		cfir_engine_bound(e, source_is(g, "engine") ? 0 : g->engine_ms);
@@ -128,6 +223,9 @@ tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char *ref
 		return cfir_err_set(err, EX_USAGE, 0, "'%s' is not a container name or ID", ref);
 	}
 	if (cfir_target_resolve_runtime(NULL, NULL, ref, tp, err) == 0)
+		return 0;
+	/* not running: what the engines keep of their containers on this host's disk */
+	if (err->exit == EX_NOINPUT && (e == NULL || g->engine_down.exit != 0) && disk_target(ref, tp) == 0)
 		return 0;
 	/* the engine that did not answer may have known it: its silence is the answer */
 	if (err->exit == EX_NOINPUT && g->engine_down.exit != 0)
@@ -232,6 +330,32 @@ each_runtime(struct tool_step *s, const struct cfir_runtime_list *l, const bool 
 	cfir_enginestate_storage_close(st);
 }
 
+/* Every container the engines on a dead host's disk kept: none of them runs. */
+static int
+each_disk(struct tool_step *s, void (*fn)(void *ctx, struct cfir_target *t), void *ctx)
+{
+	struct cfir_disk_list l;
+	size_t i;
+
+	if (cfir_disk_list(s->g->root_fd, &l, &s->err) < 0)
+		return -1;
+	for (i = 0; i < l.n; i++) {
+		struct cfir_target *t = calloc(1, sizeof(*t));
+		struct cfir_err one = { 0 };
+
+		if (t == NULL || cfir_target_from_disk(t, &l.v[i], s->g->root_fd, true, &one) < 0) {
+			cfir_target_free(t);
+			tool_soft_fail(s, one.msg[0] ? &one : &(struct cfir_err){ EX_OSERR, ENOMEM, "out of memory" });
+			continue;
+		}
+		fn(ctx, t);
+	}
+	if (l.skipped > 0)
+		tool_warn(s, "%u containers on disk skipped: %s", l.skipped, l.first_skip ? l.first_skip : "unreadable");
+	cfir_disk_list_free(&l);
+	return 0;
+}
+
 /* The engine's list: full IDs, running ones unless ALL. */
 static int
 engine_ids(struct cfir_engine *e, bool all, cJSON **ids, struct cfir_err *err)
@@ -258,6 +382,8 @@ tool_source_each(struct tool_step *s, bool all, bool sandboxes,
 	struct cfir_err lerr = { 0 };
 	const cJSON *id;
 
+	if (source_is(s->g, "offline"))
+		return each_disk(s, fn, ctx);
 	if (s->e != NULL && s->g->engine_down.exit == 0) {
 		struct cfir_err lerr2 = { 0 };
 

@@ -21,6 +21,8 @@ const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "host", required_argument, NULL, 'H' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "root-image", required_argument, NULL, OPT_ROOT_IMAGE },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
@@ -188,6 +190,12 @@ tool_global_option(struct cfir_global *g, int c, const char *arg)
 	case OPT_ENGINE_TIMEOUT:
 		g->engine_timeout = arg;
 		return true;
+	case OPT_ROOT:
+		g->root = arg;
+		return true;
+	case OPT_ROOT_IMAGE:
+		g->root_image = arg;
+		return true;
 	}
 	return false;
 }
@@ -319,6 +327,12 @@ record_end(struct tool_step *s, int rc, bool some, cJSON *details)
 	/* evidence opened without O_NOATIME (the kernel refused it): said in every record after */
 	if (refused > 0)
 		cfir_json_add_num(details, "noatime_refused", (double)refused);
+	/* a dead host's image: every record says which */
+	if (s->g != NULL && s->g->root != NULL) {
+		if (details == NULL)
+			details = cJSON_CreateObject();
+		cJSON_AddItemToObject(details, "offline", tool_source_offline_json(s->g));
+	}
 	r = cfir_bag_end(s->bag, rc == 0 ? "ok" : some ? "partial" : "failed", rc == 0 ? NULL : why(s),
 			 details, &berr);
 	tool_notices(s->bag);

@@ -20,6 +20,10 @@ struct cfir_global {
 	const char *engine_timeout;	/* --engine-timeout, else $CFIR_ENGINE_TIMEOUT: seconds */
 	long engine_ms;		/* what it says, checked */
 	struct cfir_err engine_down;	/* why the engine was not asked, or did not answer */
+	const char *root;	/* --root: a dead host's image mounted here; no engine, no runtime */
+	const char *root_image;	/* --root-image: the image file, hashed for the record */
+	int root_fd;		/* ROOT opened, when it is given */
+	char root_image_sha256[65];
 	const char *format;	/* --format as given; NULL: text on a terminal, else JSON */
 	struct cfir_out out;
 	const char *bag;	/* -o/--bag, else $CFIR_BAG; NULL for none */
@@ -109,11 +113,13 @@ enum {
 	OPT_FORMAT,
 	OPT_SOURCE,
 	OPT_ENGINE_TIMEOUT,
+	OPT_ROOT,
+	OPT_ROOT_IMAGE,
 	OPT_CMD,	/* the first of a command's own */
 };
 
-/* -H, -q, -v, --format, --source, --engine-timeout (and -h): before the command and after it. */
-#define TOOL_GLOBAL_LONGOPTS 7
+/* -H, -q, -v, --format, --source, --engine-timeout, --root, --root-image (and -h): before the command and after it. */
+#define TOOL_GLOBAL_LONGOPTS 9
 extern const struct option tool_global_longopts[TOOL_GLOBAL_LONGOPTS + 1];
 bool tool_global_option(struct cfir_global *g, int c, const char *arg);
 
@@ -166,8 +172,12 @@ int tool_source_each(struct tool_step *s, bool all, bool sandboxes,
 struct cfir_storage *tool_source_storage(const struct cfir_runtime_list *l);
 /* The engine and REF's container for step S, the fallback said and recorded. */
 int tool_source_step(struct tool_step *s, const char *ref);
-/* --source and --engine-timeout checked into G. */
+/* --source, --engine-timeout and --root checked into G. */
 int tool_source_check(struct cfir_global *g, struct cfir_err *err);
+/* Where an offline command's containers are: --root's fd, else "/" opened (the caller closes it). */
+int tool_source_root(const struct cfir_global *g);
+/* The record's words on a dead host's image: its root, the image file and its hash. */
+cJSON *tool_source_offline_json(const struct cfir_global *g);
 
 /* The exit status of a step that has ended: one rule for every command. */
 int tool_exit(struct tool_step *s);

@@ -149,6 +149,9 @@ hostile_members(void)
 	CHECK(has_line(o.index, "\"link\":\"/etc/passwd\""));
 	/* 20 GiB of holes are not hashed, and said so */
 	CHECK(has_line(o.index, "\"sparse\":true,\"sha256\":null,\"note\":\"sparse holes past 1 GiB in this stream: not hashed\""));
+	/* and the mtree has no line for it, none with a digest of part of it */
+	CHECK(has_line(o.index, "\"mtree\":false"));
+	CHECK(!has_line(o.mtree, "./var/tmp/sparse"));
 	CHECK(has_line(o.index, "\"mtime\":\"2023-11-14T22:13:20.000000005Z\""));
 	CHECK(o.mtree != NULL && strncmp(o.mtree, "#mtree\n", 7) == 0);
 	CHECK(has_line(o.mtree, "./etc/shadow-link") && has_line(o.mtree, "link=/etc/shadow"));
