@@ -77,6 +77,7 @@ struct cfir_hunt_live {
 	size_t n;
 	struct cfir_hunt_proc **byexe;	/* running a file still there, sorted by its path */
 	size_t nexe;
+	bool offline;		/* nothing runs: the layer's executables are findings themselves */
 };
 
 /* hunt-proc.c: each member's process checks, into LV; -1 out of memory. */

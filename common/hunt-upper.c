@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/hunt-private.h"
 #include "common/out.h"
@@ -29,6 +30,17 @@ by_exe(const void *a, const void *b)
 	return path_cmp(x->exe, y->exe, strlen(y->exe));
 }
 
+/* An ELF file or a script, by its first bytes (read without moving the file's offset). */
+static bool
+executable(int fd)
+{
+	unsigned char h[4];
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return false;
+	return (h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F') || (h[0] == '#' && h[1] == '!');
+}
+
 static int
 on_upper(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 {
@@ -48,6 +60,13 @@ on_upper(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 		cfir_json_add_str(v, "mode", mode);
 		cfir_json_add_str(v, "change", e->kind == 'A' ? "added" : "changed");
 		cfir_hunt_finding(lv->fs, lv->sel, "setuid-added", "upperdir", v);
+	}
+	if (lv->offline && (e->st.st_mode & 0111) && e->fd >= 0 && executable(e->fd)) {
+		v = cJSON_CreateObject();
+		cfir_json_add_bytes(v, "path", e->path, e->pathlen);
+		cfir_json_add_str(v, "change", e->kind == 'A' ? "added" : "changed");
+		cfir_json_add_num(v, "size", (double)e->st.st_size);
+		cfir_hunt_finding(lv->fs, lv->sel, "exe-added", "upperdir", v);
 	}
 	/* the processes whose executable is this file: a binary search, not a scan */
 	lo = 0;

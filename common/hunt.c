@@ -118,6 +118,9 @@ const struct cfir_check cfir_checks[] = {
 	  "collect it (cfir diff); --security-opt no-new-privileges" },
 	{ "exe-upper", CFIR_SEV_MEDIUM, true, "a process runs an executable from the writable layer, not the image",
 	  "collect it (cfir diff); --read-only" },
+	{ "exe-added", CFIR_SEV_MEDIUM, true, "an executable (ELF or script) added or changed in the writable layer "
+	  "of a container that does not run (a stopped engine's, a dead host's)",
+	  "collect it (cfir diff); --read-only" },
 	{ "anon-exec", CFIR_SEV_MEDIUM, true, "anonymous executable memory in a process that is not a JIT runtime",
 	  "collect its memory (cfir memory)" },
 	{ "listen-unexposed", CFIR_SEV_MEDIUM, true, "listening on a port the image does not expose",
@@ -225,7 +228,7 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes,
 	       struct cfir_err *err)
 {
-	static const char *const upper_checks[] = { "setuid-added", "exe-upper", "rootfs-remounted", NULL };
+	static const char *const upper_checks[] = { "setuid-added", "exe-upper", "exe-added", "rootfs-remounted", NULL };
 	static const char *const sock_checks[] = { "raw-socket", "listen-unexposed", "egress-external", "netns-left", NULL };
 	struct cfir_proc_list members = { 0 };
 	struct cfir_hunt_live lv = { .sel = sel, .fs = fs };
@@ -258,6 +261,7 @@ int
 cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct cfir_hunt_sel *sel,
 		    cJSON *fs, cJSON *notes)
 {
+	static const char *const upper_only[] = { "setuid-added", "exe-added", NULL };
 	struct cfir_err live = { 0 };
 	const cJSON *f;
 	int worst = -1;
@@ -270,6 +274,12 @@ cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct 
 	else
 		cJSON_AddItemToArray(notes, cJSON_CreateString(
 			"configuration checks not run: neither an engine's inspect nor an OCI spec describes it"));
+	/* nothing runs of a container read from disk: its writable layer is still there */
+	if (t->pid <= 0 && t->layers != NULL && cfir_hunt_any_on(sel, upper_only)) {
+		struct cfir_hunt_live lv = { .sel = sel, .fs = fs, .offline = true };
+
+		cfir_hunt_upper(t, proc, &lv, notes);
+	}
 	if (t->pid > 0 && (t->running || t->paused) && cfir_hunt_live(t, proc, sel, fs, notes, &live) < 0) {
 		char note[sizeof(live.msg) + 32];
 

@@ -306,7 +306,7 @@ memory_step(struct collection *r, const struct copts *o)
 		step(r, &cmd_memory, &mo);
 }
 
-/* A step that needs the engine, when the runtime state described the container. */
+/* A step that cannot be taken of this container, recorded as skipped and why. */
 static void
 skip_step(struct collection *r, const char *name, const char *why)
 {
@@ -316,9 +316,40 @@ skip_step(struct collection *r, const char *name, const char *why)
 	cfir_json_add_str(d, "skipped", why);
 	if (cfir_bag_begin(r->bag, name, r->t, &err) < 0 || cfir_bag_end(r->bag, "skipped", why, d, &err) < 0)
 		cfir_err_print("%s: %s", name, err.msg);
-	step_done(r, name, 0, now_s(), "skipped: no engine");
+	step_done(r, name, 0, now_s(), "skipped");
 	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(r->steps, cJSON_GetArraySize(r->steps) - 1), "status",
 				  cJSON_CreateString("skipped"));
+}
+
+/* Read from disk (a dead host's image, a stopped engine's): nothing of it runs here. */
+static bool
+still(const struct cfir_target *t)
+{
+	return t->layers != NULL && t->pid <= 0;
+}
+
+/* The steps a container on disk has: its engine's files, its layers, the checks on both. */
+static void
+offline_steps(struct collection *r, const struct copts *o, struct inspect_opts *io,
+	      struct diff_opts *dopts, struct export_opts *xo)
+{
+	static const char *const live[] = { "pause", "ps", "sockets", "memory", "capture", NULL };
+	const char *why = r->t->source != NULL && strcmp(r->t->source, "offline") == 0
+				  ? "a container on a disk image: nothing of it runs here"
+				  : "read from the engine's files on disk: it does not run";
+	size_t i;
+
+	step(r, &cmd_inspect, io);
+	for (i = 0; live[i] != NULL; i++)
+		skip_step(r, live[i], why);
+	step(r, &cmd_diff, dopts);
+	if (!o->no_export)
+		step(r, &cmd_export, xo);
+	step(r, &cmd_hunt, NULL);
+	if (cfir_interrupt_pending())
+		interrupted(r);
+	else
+		seal_bag(r, o->key ? &o->sk : NULL);
 }
 
 /* In order of volatility; the capture runs beside the steps from inspect to hunt. */
@@ -332,6 +363,10 @@ steps(struct collection *r, const struct copts *o)
 
 	if (dopts != NULL && o->max_total)
 		dopts->max_total = o->max_total;
+	if (still(r->t)) {
+		offline_steps(r, o, &io, dopts, &xo);
+		return;
+	}
 	if (o->isolate)
 		step(r, &cmd_isolate, NULL);
 	step(r, &cmd_inspect, &io);
@@ -343,10 +378,9 @@ steps(struct collection *r, const struct copts *o)
 	if (!o->no_memory)
 		memory_step(r, o);
 	step(r, &cmd_diff, dopts);
-	/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
-	if (!o->no_export && r->t->inspect == NULL)
-		skip_step(r, "export", "the filesystem export needs the engine, and none described the container");
-	else if (!o->no_export)
+	/* the rootfs stays byte for byte (the engine's stream, else the layers merged by cfir);
+	 * typing 20,000 members can wait (the diff typed the changes) */
+	if (!o->no_export)
 		step(r, &cmd_export, &xo);
 	step(r, &cmd_hunt, NULL);
 	capture_stop(r, &bc);

@@ -1,4 +1,4 @@
-/* copy.c - paths of a container, as the engine archives them, into the bag */
+/* copy.c - paths of a container, as the engine archives them or from its layers, into the bag */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +73,7 @@ one(struct tool_step *s, const char *path, const char *compress)
 	struct cfir_tarstream_opts so = { .dir = "copy", .compress = compress,
 					  .progress = tool_progress, .progress_ctx = &prog };
 	struct cfir_err *err = &s->err;
+	struct tool_layers_job job = { 0 };
 	const struct cfir_target *t = s->t;
 	cJSON *details, *ps;
 	int rc;
@@ -83,14 +84,33 @@ one(struct tool_step *s, const char *path, const char *compress)
 		return cfir_err_set(err, EX_OSERR, 0, "out of memory");
 	so.path = epath;
 	so.base = base;
-	if (cfir_bag_begin(s->bag, "copy", t, err) < 0)
+	/* no engine that knows it: the path out of the merge of its layers */
+	if (s->e == NULL || t->inspect_raw == NULL) {
+		job.only = path;
+		if (tool_layers_get(s, &job.from) < 0) {
+			cfir_err_wrap(err, "%s:%s", t->name, path);
+			/* the refusal has its record too */
+			if (cfir_bag_begin(s->bag, "copy", t, &(struct cfir_err){ 0 }) == 0)
+				tool_record_end(s, -1);
+			return -1;
+		}
+		so.produce = tool_layers_produce;
+		so.produce_ctx = &job;
+	}
+	if (cfir_bag_begin(s->bag, "copy", t, err) < 0) {
+		tool_layers_free(job.from);
 		return -1;
+	}
 	rc = cfir_tarstream(s->e, s->bag, &so, &res, err);
 	if (rc < 0 && !res.opened)
 		cfir_err_wrap(err, "%s:%s", t->name, path);
 	details = tool_tarstream_json(&res, compress);
+	if (job.from != NULL) {
+		tool_layers_said(s, &job, details);
+		tool_layers_free(job.from);
+	}
 	cfir_json_add_bytes(details, "path", path, strlen(path));
-	ps = res.opened ? path_stat(s->e) : NULL;
+	ps = res.opened && so.produce == NULL ? path_stat(s->e) : NULL;
 	if (ps != NULL)
 		cJSON_AddItemToObject(details, "path_stat", ps);
 	cJSON_AddBoolToObject(details, "frozen", t->paused);
@@ -133,15 +153,12 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	const struct copy_opts *o = opts;
 	int i;
 
-	if (s->e == NULL)
-		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0,
-				    "copy reads through the engine's archive API, and no engine answers");
 	for (i = 0; i < argc && !cfir_engine_cancelled(); i++) {
 		char *colon = strchr(argv[i], ':');
 		cleanup_free char *ref = strndup(argv[i], (size_t)(colon - argv[i]));
 		struct tool_step p = { .g = s->g, .out = s->out, .e = s->e };
 
-		if (ref == NULL || cfir_target_resolve(s->e, ref, &p.t, &p.err) < 0 ||
+		if (ref == NULL || tool_source_target(s->g, s->e, ref, &p.t, &p.err) < 0 ||
 		    (s->bag == NULL && tool_bag_open(s->g, NULL, p.t->name, &s->bag, &p.err) < 0)) {
 			tool_soft_fail(s, &p.err);
 			cfir_target_free(p.t);

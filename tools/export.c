@@ -107,42 +107,6 @@ output(struct tool_step *s, const cJSON *details)
 	return tool_artifacts(s->out, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"));
 }
 
-struct produce {
-	struct tool_layers *from;
-	struct cfir_layers_stats st;
-};
-
-static int
-produce(void *ctx, cfir_engine_sink_fn put, void *put_ctx, struct cfir_err *err)
-{
-	struct produce *p = ctx;
-
-	return cfir_layers_tar(p->from->dirs, p->from->n, NULL, put, put_ctx, &p->st, err);
-}
-
-/* What the merge said: its counts in the record, what it could not do as warnings. */
-static void
-merge_said(struct tool_step *s, const struct produce *p)
-{
-	const struct cfir_layers_stats *st = &p->st;
-
-	cJSON_AddItemToObject(s->details, "merge", tool_layers_stats_json(st));
-	cJSON_AddItemToObject(s->details, "layers",
-			      cJSON_Duplicate(cJSON_GetObjectItem(p->from->json, "layers"), true));
-	cfir_json_add_str(s->details, "layers_from", p->from->from);
-	if (st->skipped)
-		tool_warn(s, "%llu entries of the layers are not in the tar; the first: %s",
-			  (unsigned long long)st->skipped, st->first_skip);
-	if (st->changed)
-		tool_warn(s, "%llu files changed while they were read; the first: %s",
-			  (unsigned long long)st->changed, st->first_changed);
-	if (st->redirects + st->metacopies)
-		tool_warn(s, "overlay features cfir does not follow: %llu redirects, %llu metacopy files; the first: %s",
-			  (unsigned long long)st->redirects, (unsigned long long)st->metacopies, st->first_unsupported);
-	if (st->opaque_root)
-		tool_warn(s, "the writable layer's root is marked opaque: overlayfs ignores that at the root, and so does the merge");
-}
-
 /* The engine's stream of the container, as anyone can take it again. */
 static int
 from_engine(struct tool_step *s, struct cfir_tarstream_opts *so, struct cfir_tarstream_result *res,
@@ -180,18 +144,17 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	struct cfir_tarstream_result res;
 	struct cfir_tarstream_opts so = { .dir = "export", .base = "rootfs", .compress = o->compress,
 					  .no_magic = o->no_magic, .progress = tool_progress, .progress_ctx = &prog };
-	struct produce p = { .from = o->from };
+	struct tool_layers_job p = { .from = o->from };
 	int rc;
 
 	(void)argc, (void)argv;
 	tool_progress_init(&prog, s->out);
 	if (o->layers) {
-		so.produce = produce;
+		so.produce = tool_layers_produce;
 		so.produce_ctx = &p;
 		rc = cfir_tarstream(NULL, s->bag, &so, &res, &s->err);
 		s->details = tool_tarstream_json(&res, so.compress);
-		cfir_json_add_str(s->details, "method", "layers");
-		merge_said(s, &p);
+		tool_layers_said(s, &p, s->details);
 	} else {
 		rc = from_engine(s, &so, &res, &prog);
 	}

@@ -6,7 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "common/cleanup.h"
+#include "common/disk.h"
 #include "common/logs.h"
 #include "common/podlogs.h"
 #include "common/runtime.h"
@@ -425,6 +428,67 @@ take_pod_logs(struct cfir_bag *bag, const struct cfir_target *t, cJSON *details,
 	return 0;
 }
 
+/* dockerd's json-file log of T on disk under ROOT, streamed whole into the bag. */
+static int
+take_disk_log(struct tool_step *s, int root, struct cfir_err *err)
+{
+	cleanup_free char *path = NULL, *name = NULL;
+	cleanup_close int fd = -1;
+	struct cfir_writer *w;
+	static char buf[1 << 16];
+	struct stat st;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/containers/%s/%s-json.log", CFIR_DISK_DOCKER, s->t->id, s->t->id) < 0 ||
+	    asprintf(&name, "%s-json.log", s->t->id) < 0)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "log");
+	fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 0;	/* another log driver, or nothing logged */
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return cfir_err_set(err, EX_NOINPUT, errno, "'%s': not a log file", path);
+	if (cfir_writer_open(s->bag, "disk", name, &w, err) < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && cfir_writer_write(w, buf, (size_t)n, err) < 0) {
+			cfir_writer_abort(w);
+			return -1;
+		}
+	if (n < 0) {
+		cfir_writer_abort(w);
+		return cfir_err_set(err, EX_IOERR, errno, "read '%s'", path);
+	}
+	return cfir_writer_commit(w, err);
+}
+
+/* What the engine kept on disk, byte for byte: a dead host's, or a silent engine's. */
+static void
+take_disk(struct tool_step *s, struct tally *y, cJSON *details)
+{
+	const struct cfir_target *t = s->t;
+	struct cfir_err err = { 0 };
+	const char *base;
+	int root;
+
+	if (t->disk_config_raw != NULL) {
+		base = t->disk_config_name != NULL && strrchr(t->disk_config_name, '/') != NULL
+			       ? strrchr(t->disk_config_name, '/') + 1 : "config";
+		/* containers.json and meta.db hold every container: the name says which part */
+		if (strcmp(base, "config.v2.json") != 0)
+			base = "config.json";
+		tally(y, cfir_bag_add_buffer(s->bag, "disk", base, t->disk_config_raw, t->disk_config_len, &err), &err);
+		cfir_json_add_bytes(details, "disk_config", t->disk_config_name ? t->disk_config_name : "",
+				    t->disk_config_name ? strlen(t->disk_config_name) : 0);
+	}
+	if (t->disk_hostconfig_raw != NULL)
+		tally(y, cfir_bag_add_buffer(s->bag, "disk", "hostconfig.json", t->disk_hostconfig_raw,
+					     t->disk_hostconfig_len, &err), &err);
+	if (t->manager != NULL && strcmp(t->manager, "docker") == 0 && (root = tool_source_root(s->g)) >= 0) {
+		tally(y, take_disk_log(s, root, &err), &err);
+		close(root);
+	}
+}
+
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -437,7 +501,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	cJSON *details = s->details, *tailj = NULL;
 
 	(void)argc, (void)argv;
-	if (t->inspect != NULL) {
+	if (t->layers != NULL || t->disk_config_raw != NULL)
+		take_disk(s, &y, details);
+	if (t->inspect != NULL && t->inspect_raw != NULL && s->e != NULL) {
 		tally(&y, cfir_bag_add_buffer(s->bag, "engine", "inspect.json", t->inspect_raw, t->inspect_len, &err), &err);
 		img = cfir_engine_escape(t->image_id ? t->image_id : "");
 		if (img != NULL && asprintf(&path, "/images/%s/json", img) >= 0)
@@ -452,10 +518,11 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		tally(&y, cfir_bag_add_buffer(s->bag, "runtime", "config.json", t->config_raw, t->config_len, &err), &err);
 	if (t->state_raw != NULL)
 		tally(&y, cfir_bag_add_buffer(s->bag, "runtime", t->state_file, t->state_raw, t->state_len, &err), &err);
-	take_pod_logs(s->bag, t, details, &y);
+	if (s->g->root == NULL)
+		take_pod_logs(s->bag, t, details, &y);
 
 	cJSON_AddItemToObject(details, "target", cfir_target_json(t));
-	if (t->inspect != NULL) {
+	if (t->inspect != NULL && s->e != NULL) {
 		cfir_json_add_str(details, "engine", cfir_engine_host(s->e));
 		cfir_json_add_str(details, "api", cfir_engine_api(s->e));
 		cfir_json_add_str(details, "server", cfir_engine_header(s->e, "Server"));

@@ -122,8 +122,8 @@ add_path(cJSON *o, const char *key, const char *s)
 		cfir_json_add_bytes(o, key, s, strlen(s));
 }
 
-cJSON *
-tool_layers_stats_json(const struct cfir_layers_stats *st)
+static cJSON *
+stats_json(const struct cfir_layers_stats *st)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -146,4 +146,34 @@ tool_layers_stats_json(const struct cfir_layers_stats *st)
 	add_path(o, "first_unsupported", st->redirects + st->metacopies ? st->first_unsupported : NULL);
 	cfir_json_add_str(o, "access", st->access);
 	return o;
+}
+
+int
+tool_layers_produce(void *ctx, cfir_engine_sink_fn put, void *put_ctx, struct cfir_err *err)
+{
+	struct tool_layers_job *j = ctx;
+
+	return cfir_layers_tar(j->from->dirs, j->from->n, j->only, put, put_ctx, &j->st, err);
+}
+
+void
+tool_layers_said(struct tool_step *s, const struct tool_layers_job *j, cJSON *details)
+{
+	const struct cfir_layers_stats *st = &j->st;
+
+	cfir_json_add_str(details, "method", "layers");
+	cJSON_AddItemToObject(details, "merge", stats_json(st));
+	cJSON_AddItemToObject(details, "layers", cJSON_Duplicate(cJSON_GetObjectItem(j->from->json, "layers"), true));
+	cfir_json_add_str(details, "layers_from", j->from->from);
+	if (st->skipped)
+		tool_warn(s, "%llu entries of the layers are not in the tar; the first: %s",
+			  (unsigned long long)st->skipped, st->first_skip);
+	if (st->changed)
+		tool_warn(s, "%llu files changed while they were read; the first: %s",
+			  (unsigned long long)st->changed, st->first_changed);
+	if (st->redirects + st->metacopies)
+		tool_warn(s, "overlay features cfir does not follow: %llu redirects, %llu metacopy files; the first: %s",
+			  (unsigned long long)st->redirects, (unsigned long long)st->metacopies, st->first_unsupported);
+	if (st->opaque_root)
+		tool_warn(s, "the writable layer's root is marked opaque: overlayfs ignores that at the root, and so does the merge");
 }

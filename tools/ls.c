@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "common/cleanup.h"
+#include "common/disk.h"
 #include "common/enginestate.h"
 #include "common/runtime.h"
 #include "common/target.h"
@@ -128,6 +131,61 @@ print_rows(struct tool_step *s, cJSON *rows)
 	return 0;
 }
 
+/* A container as its engine left it on disk: nothing of it runs here. */
+static cJSON *
+disk_row(const struct cfir_disk_container *c, const char *source)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cfir_json_add_str(o, "source", source);
+	cfir_json_add_str(o, "manager", c->manager);
+	cfir_json_add_text(o, "namespace", c->ns);
+	cfir_json_add_text(o, "name", c->name);
+	cfir_json_add_text(o, "id", c->id);
+	cfir_json_add_text(o, "state", c->status);
+	cfir_json_add_text(o, "image", c->image);
+	cfir_json_add_text(o, "created", c->created);
+	if (c->pid > 0)
+		cfir_json_add_num(o, "recorded_pid", (double)c->pid);
+	cfir_json_add_text(o, "config", c->config_name);
+	return o;
+}
+
+static bool
+listed(const cJSON *rows, const char *id)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, rows)
+		if (cfir_json_str(r, "id") != NULL && strcmp(cfir_json_str(r, "id"), id) == 0)
+			return true;
+	return false;
+}
+
+/* Those the engines keep on disk and nothing else listed: a dead host's, or stopped ones. */
+static void
+disk_rows(struct tool_step *s, cJSON *rows)
+{
+	struct cfir_disk_list l;
+	struct cfir_err lerr = { 0 };
+	int root = tool_source_root(s->g);
+	size_t i;
+
+	if (root < 0 || cfir_disk_list(root, &l, &lerr) < 0) {
+		tool_warn(s, "the engines' state on disk: %s", lerr.msg[0] ? lerr.msg : strerror(errno));
+		if (root >= 0)
+			close(root);
+		return;
+	}
+	close(root);
+	for (i = 0; i < l.n; i++)
+		if (!listed(rows, l.v[i].id))
+			cJSON_AddItemToArray(rows, disk_row(&l.v[i], s->g->root != NULL ? "offline" : "disk"));
+	if (l.skipped > 0)
+		tool_warn(s, "%u containers on disk skipped: %s", l.skipped, l.first_skip ? l.first_skip : "unreadable");
+	cfir_disk_list_free(&l);
+}
+
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -142,6 +200,10 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	int r;
 
 	(void)opts, (void)argc, (void)argv;
+	if (s->g->root != NULL) {
+		disk_rows(s, rows);
+		return print_rows(s, rows);
+	}
 	if (tool_source_engine(s->g, &s->e, &why, &s->err) < 0)
 		return -1;
 	if (why != NULL)
@@ -188,6 +250,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 			cJSON_AddItemToArray(rows, runtime_row(&l.v[i], st));
 	cfir_enginestate_storage_close(st);
 	cfir_runtime_list_free(&l);
+	/* the engine silent or absent: the stopped containers are only on disk */
+	if (s->e == NULL || s->g->engine_down.exit != 0)
+		disk_rows(s, rows);
 	r = print_rows(s, rows);
 	return r;
 }

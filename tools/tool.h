@@ -218,9 +218,19 @@ struct tool_layers {
 };
 int tool_layers_get(struct tool_step *s, struct tool_layers **lp);
 void tool_layers_free(struct tool_layers *l);
-/* Their merge, written by cfir, through the bag like the engine's export (export, collect). */
-struct cfir_layers_stats;
-cJSON *tool_layers_stats_json(const struct cfir_layers_stats *st);
+/*
+ * Their merge, written by cfir: a cfir_tarstream producer of the whole
+ * filesystem, or of ONLY and what is under it (export, copy, collect);
+ * then what it said, into DETAILS and as warnings.
+ */
+#include "common/layers.h"
+struct tool_layers_job {
+	struct tool_layers *from;
+	const char *only;
+	struct cfir_layers_stats st;
+};
+int tool_layers_produce(void *ctx, cfir_engine_sink_fn put, void *put_ctx, struct cfir_err *err);
+void tool_layers_said(struct tool_step *s, const struct tool_layers_job *j, cJSON *details);
 
 struct cfir_tarstream_result;
 /* The custody details and output of one tar stream (export, copy). */

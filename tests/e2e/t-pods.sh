@@ -5,8 +5,8 @@
 # state. hunt reads their OCI spec and leaves the sandbox out; pause freezes
 # their cgroup and warns about kubelet; isolate sets the pod's host-side
 # veth down and up; inspect keeps config.json and the pod's log byte for
-# byte; collect seals a bag that verifies with its export recorded as
-# skipped. Never stops or restarts an engine.
+# byte; collect seals a bag that verifies with its export merged from the
+# layers. Never stops or restarts an engine.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/e2e/lib.sh"
 . "$top/tests/lib/runtimes.sh"
@@ -111,12 +111,13 @@ check "inspect: the log summarized, a line on each stream" \
 check "the inspect bag verifies" "$CFIR" verify -q "$T/insp"
 check "inspect: the pod's identity confirmed by its sandbox, no warning" bash -c '! grep -q "does not confirm" <<<"$1"' _ "$errout"
 
-# --- collect: every step but the export ------------------------------------------------
+# --- collect: every step, the export from the layers ------------------------------------
 run "$CFIR" --format json collect -o "$T/bag" --capture-seconds 1 --unpause "$name"
-check "collect NAMESPACE/POD/CONTAINER: every step but the export" \
-	jqt '.exit == 0 and ([.steps[] | select(.status != "ok") | .step] == ["export"])' <<<"$out"
-check "collect: the export recorded as skipped, the plan's source the runtime" \
-	jq -s -e 'map(select(.action == "export"))[0].status == "skipped" and
+check "collect NAMESPACE/POD/CONTAINER: every step ok" \
+	jqt '.exit == 0 and ([.steps[] | select(.status != "ok") | .step] == [])' <<<"$out"
+check "collect: the export merged from the layers, the plan's source the runtime" \
+	jq -s -e 'map(select(.action == "export"))[0].status == "ok" and
+		  map(select(.action == "export"))[0].details.method == "layers" and
 		  map(select(.action == "collect"))[0].details.source == "runtime"' "$T/bag/custody/log.jsonl"
 check "collect: the pause record carries kubelet's warning" \
 	jq -s -e 'map(select(.action == "pause"))[0].details.warnings | map(test("liveness")) | any' "$T/bag/custody/log.jsonl"
