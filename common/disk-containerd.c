@@ -261,6 +261,9 @@ struct lister {
 	char ns[IDENT_MAX + 1];
 };
 
+static int skip(struct cfir_disk_list *l, const struct cfir_err *why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* One more entry not listed, the first one said; -1 only when memory fails. */
 static int
 skip(struct cfir_disk_list *l, const struct cfir_err *why, const char *fmt, ...)
