@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/bbolt.h"
 #include "common/cleanup.h"
 #include "common/disk.h"
+#include "common/hash.h"
 #include "common/util.h"
 
 #define META_DB		CFIR_DISK_CONTAINERD "/io.containerd.metadata.v1.bolt/meta.db"
@@ -25,6 +27,9 @@
 #define IDENT_MAX	76			/* containerd's identifiers (pkg/identifiers) */
 #define STR_MAX		4096			/* an image name, a snapshot key, a label */
 #define SPEC_MAX	(4u << 20)
+#define CONTENT		CFIR_DISK_CONTAINERD "/io.containerd.content.v1.content/blobs/sha256/"
+#define BLOB_MAX	(4u << 20)		/* an image manifest, index or config */
+#define INDEX_MAX	16			/* manifests of one image index looked into */
 #define GO_UNIX		62135596800LL		/* seconds from Go's zero time (year 1) to 1970 */
 
 /* A container ID or a namespace as containerd allows them: [A-Za-z0-9]+ joined by single [._-]. */
@@ -378,25 +383,23 @@ cfir_disk_containerd_list(int root, struct cfir_disk_list *l, struct cfir_err *e
 	return 0;
 }
 
-/* The snapshot a container's rootfs is: its snapshotter's backend key, from meta.db. */
+/* The snapshot a container's rootfs is (its snapshotter's backend key) and its image, from meta.db. */
 static int
-container_snapshot(int root, const char *ns, const char *id, char **bkey, struct cfir_err *err)
+container_snapshot(struct cfir_bbolt *db, const char *ns, const char *id, char **bkey, char **image,
+		   struct cfir_err *err)
 {
-	cleanup_close int fd = -1;
-	struct cfir_bbolt *db = NULL;
 	struct cfir_bbolt_bucket b = { 0 }, s = { 0 };
 	cleanup_free char *snapshotter = NULL, *key = NULL;
 	int rc = -1;
 
-	*bkey = NULL;
-	if (db_open(root, META_DB, &fd, &db, err) < 0)
-		goto out;
+	*bkey = *image = NULL;
 	if (cfir_bbolt_bucket(db, (const char *const[]){ "v1", ns, "containers", id }, 4, &b, err) < 0) {
 		if (err->exit == EX_NOINPUT)
 			cfir_err_set(err, EX_NOINPUT, 0, "no containerd container '%s' in namespace '%s'", id, ns);
 		goto out;
 	}
-	if (get_str(db, &b, "snapshotter", &snapshotter, err) < 0 || get_str(db, &b, "snapshotKey", &key, err) < 0)
+	if (get_str(db, &b, "snapshotter", &snapshotter, err) < 0 || get_str(db, &b, "snapshotKey", &key, err) < 0 ||
+	    get_str(db, &b, "image", image, err) < 0)
 		goto out;
 	if (key == NULL || snapshotter == NULL) {
 		cfir_err_set(err, EX_NOINPUT, 0, "containerd container '%s/%s' has no snapshot", ns, id);
@@ -415,10 +418,155 @@ container_snapshot(int root, const char *ns, const char *id, char **bkey, struct
 	else
 		rc = 0;
 out:
+	if (rc < 0) {
+		free(*image);
+		*image = NULL;
+	}
 	cfir_bbolt_bucket_free(&b);
 	cfir_bbolt_bucket_free(&s);
-	cfir_bbolt_close(db);
 	return rc;
+}
+
+/* "sha256:" and 64 lowercase hex digits */
+static bool
+digest_ok(const char *d)
+{
+	size_t i;
+
+	if (d == NULL || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
+		return false;
+	for (i = 7; i < 71; i++)
+		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Each layer's diff ID by the chain ID its snapshot is named by: chain 1 is
+ * diff 1, chain N is sha256("chain N-1" + " " + "diff N") (OCI image spec).
+ */
+struct chains {
+	char (*chain)[72];
+	char (*diff)[72];
+	size_t n;
+};
+
+static void
+chains_free(struct chains *c)
+{
+	free(c->chain);
+	free(c->diff);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The diff IDs of an image config, with the chain ID each one ends. */
+static void
+chains_add(struct chains *c, const cJSON *config)
+{
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "rootfs"),
+							    "diff_ids");
+	const cJSON *d;
+	char both[2 * 72], hex[CFIR_SHA256_HEX];
+	size_t first = c->n;
+
+	cJSON_ArrayForEach(d, ids) {
+		if (c->n >= CFIR_DISK_LAYERS_MAX || !digest_ok(cJSON_GetStringValue(d)))
+			return;
+		memcpy(c->diff[c->n], d->valuestring, 72);
+		if (c->n == first) {
+			memcpy(c->chain[c->n], d->valuestring, 72);
+		} else {
+			snprintf(both, sizeof(both), "%s %s", c->chain[c->n - 1], d->valuestring);
+			cfir_sha256_hex(both, strlen(both), hex);
+			snprintf(c->chain[c->n], 72, "sha256:%s", hex);
+		}
+		c->n++;
+	}
+}
+
+static const char *
+chains_diff(const struct chains *c, const char *chain)
+{
+	size_t i;
+
+	for (i = 0; chain != NULL && i < c->n; i++)
+		if (strcmp(c->chain[i], chain) == 0)
+			return c->diff[i];
+	return NULL;
+}
+
+/* A JSON blob of the content store, when it is there and its bytes hash to its digest. */
+static cJSON *
+blob_json(int root, const char *digest)
+{
+	char path[sizeof(CONTENT) + 64], hex[CFIR_SHA256_HEX];
+	cleanup_close int fd = -1;
+	cleanup_free char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n = 1;
+
+	if (!digest_ok(digest))
+		return NULL;
+	snprintf(path, sizeof(path), "%s%s", CONTENT, digest + 7);
+	fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > BLOB_MAX)
+		return NULL;
+	buf = malloc((size_t)st.st_size + 1);
+	while (buf != NULL && len < (size_t)st.st_size && n > 0) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	if (buf == NULL || len != (size_t)st.st_size)
+		return NULL;
+	cfir_sha256_hex(buf, len, hex);
+	if (strcmp(hex, digest + 7) != 0)
+		return NULL;
+	return cJSON_ParseWithLength(buf, len);
+}
+
+static const char *
+json_digest(const cJSON *o)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "digest"));
+}
+
+/*
+ * The layers of the container's image, from its manifest, or from each
+ * manifest of its index that the content store holds: what they are is
+ * known only when the image is still there; without it none is given.
+ */
+static void
+image_chains(int root, struct cfir_bbolt *db, const char *ns, const char *image, struct chains *c)
+{
+	struct cfir_bbolt_bucket t = { 0 };
+	struct cfir_err ignored;
+	cleanup_free char *digest = NULL;
+	cleanup_cjson cJSON *top = NULL;
+	const cJSON *m;
+	unsigned n = 0;
+
+	c->chain = calloc(CFIR_DISK_LAYERS_MAX, sizeof(*c->chain));
+	c->diff = calloc(CFIR_DISK_LAYERS_MAX, sizeof(*c->diff));
+	if (c->chain == NULL || c->diff == NULL || image == NULL ||
+	    cfir_bbolt_bucket(db, (const char *const[]){ "v1", ns, "images", image, "target" }, 5, &t,
+			      &ignored) < 0)
+		return;
+	if (get_str(db, &t, "digest", &digest, &ignored) == 0)
+		top = blob_json(root, digest);
+	cfir_bbolt_bucket_free(&t);
+	if (cJSON_GetObjectItemCaseSensitive(top, "config") != NULL) {
+		cleanup_cjson cJSON *config = blob_json(root, json_digest(cJSON_GetObjectItemCaseSensitive(top, "config")));
+
+		chains_add(c, config);
+		return;
+	}
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
+		cleanup_cjson cJSON *mf = n++ < INDEX_MAX ? blob_json(root, json_digest(m)) : NULL;
+		cleanup_cjson cJSON *config = blob_json(root, json_digest(cJSON_GetObjectItemCaseSensitive(mf, "config")));
+
+		chains_add(c, config);
+	}
 }
 
 /* A snapshot's id: a Go uvarint (binary.PutUvarint), kept to what a directory name can be. */
@@ -433,36 +581,33 @@ snapshot_id(const unsigned char *b, size_t n, uint64_t *id, struct cfir_err *err
 }
 
 /*
- * The diff ID a committed snapshot's key carries: containerd names a
- * layer's snapshot by its chain ID ("NS/N/sha256:..." in the backend),
- * and the lowest layer's chain ID is its diff ID. Above it the chain ID
- * is a hash of the layers below too, not a layer's digest: none is given.
+ * A committed snapshot is named by its layer's chain ID ("NS/N/sha256:..."
+ * in the backend): its diff ID is the image's layer with that chain, and
+ * the lowest one's chain ID is its diff ID even without the image.
  */
 static const char *
-snapshot_digest(const char *bkey, bool lowest)
+snapshot_digest(const char *bkey, bool lowest, const struct chains *c)
 {
 	const char *d = strrchr(bkey, '/');
-	size_t i;
+	const char *diff;
 
 	d = d != NULL ? d + 1 : bkey;
-	if (!lowest || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
+	if (!digest_ok(d))
 		return NULL;
-	for (i = 7; i < 71; i++)
-		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
-			return NULL;
-	return d;
+	diff = chains_diff(c, d);
+	return diff != NULL ? diff : lowest ? d : NULL;
 }
 
 /* Each snapshot from BKEY down its parents, from the overlayfs snapshotter's metadata.db. */
 static int
 snapshot_chain(int root, struct cfir_bbolt *db, const struct cfir_bbolt_bucket *snaps, char *bkey,
-	       struct cfir_disk_layers *l, struct cfir_err *err)
+	       const struct chains *c, struct cfir_disk_layers *l, struct cfir_err *err)
 {
 	cleanup_free char *cur = bkey;
 	char path[sizeof(OVL_DIR) + 48];
 	struct cfir_bbolt_bucket s;
 	unsigned char *idv;
-	char *parent;
+	char *parent = NULL;
 	uint64_t id = 0;
 	size_t n;
 	int rc;
@@ -484,13 +629,32 @@ snapshot_chain(int root, struct cfir_bbolt *db, const struct cfir_bbolt_bucket *
 		if (rc < 0)
 			return cfir_err_wrap(err, "snapshot '%.128s'", cur);
 		snprintf(path, sizeof(path), "%s/snapshots/%" PRIu64 "/fs", OVL_DIR, id);
-		rc = cfir_disk_layers_add(root, l, path, snapshot_digest(cur, parent == NULL), err);
+		rc = cfir_disk_layers_add(root, l, path, snapshot_digest(cur, parent == NULL, c), err);
 		free(cur);
 		cur = parent;
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* The container's snapshot's backend key, and its image's layers, from meta.db. */
+static int
+container_meta(int root, const char *ns, const char *id, char **bkey, struct chains *c,
+	       struct cfir_err *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *image = NULL;
+	struct cfir_bbolt *db = NULL;
+	int rc;
+
+	rc = db_open(root, META_DB, &fd, &db, err);
+	if (rc == 0)
+		rc = container_snapshot(db, ns, id, bkey, &image, err);
+	if (rc == 0)
+		image_chains(root, db, ns, image, c);
+	cfir_bbolt_close(db);
+	return rc;
 }
 
 int
@@ -500,6 +664,7 @@ cfir_disk_containerd_layers(int root, const char *ns, const char *id, struct cfi
 	cleanup_close int fd = -1;
 	struct cfir_bbolt *db = NULL;
 	struct cfir_bbolt_bucket snaps = { 0 };
+	struct chains c = { 0 };
 	char *bkey = NULL;
 	int rc;
 
@@ -508,17 +673,19 @@ cfir_disk_containerd_layers(int root, const char *ns, const char *id, struct cfi
 	if (ns == NULL || id == NULL || !ident_ok(ns, strlen(ns)) || !ident_ok(id, strlen(id)))
 		return cfir_err_set(err, EX_NOINPUT, 0, "no containerd container '%.80s' in namespace '%.80s'",
 				    id != NULL ? id : "", ns != NULL ? ns : "");
-	if (container_snapshot(root, ns, id, &bkey, err) < 0)
-		return -1;
-	if (db_open(root, OVL_DB, &fd, &db, err) < 0 ||
-	    cfir_bbolt_bucket(db, (const char *const[]){ "v1", "snapshots" }, 2, &snaps, err) < 0) {
-		free(bkey);
-		cfir_bbolt_close(db);
+	if (container_meta(root, ns, id, &bkey, &c, err) < 0) {
+		chains_free(&c);
 		return -1;
 	}
-	rc = snapshot_chain(root, db, &snaps, bkey, l, err);
+	rc = db_open(root, OVL_DB, &fd, &db, err);
+	if (rc == 0)
+		rc = cfir_bbolt_bucket(db, (const char *const[]){ "v1", "snapshots" }, 2, &snaps, err);
+	if (rc == 0)
+		rc = snapshot_chain(root, db, &snaps, steal_pointer(&bkey), &c, l, err);
+	free(bkey);
 	cfir_bbolt_bucket_free(&snaps);
 	cfir_bbolt_close(db);
+	chains_free(&c);
 	if (rc < 0)
 		cfir_disk_layers_free(l);
 	return rc;

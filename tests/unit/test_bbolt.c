@@ -23,6 +23,11 @@
 /* the image's layers as `ctr snapshots tree` showed them, lowest first */
 #define CHAIN1 "sha256:20e31713bf9af82d3601bb2d4949e66536dfb94b972d8e13c55f170537e3980c"
 #define CHAIN2 "sha256:fbe6a277acc1d396e4900228055c297226c98fc7325a74d55a092e5a300dd3b2"
+/* their diff IDs, the image config's rootfs.diff_ids: the lowest layer's is its chain ID */
+#define DIFF2 "sha256:10e05b2887b32b64c95b33bb2d62453acd0cfd3b9df2eeb05458885902610b0c"
+#define MANIFEST "9f65c5fc8708230e594194dc283dec8681ab7906dda0932a6ff87ccbe7a59dbf"
+#define CONFIG "052f413cedbf37c05ac435d835dcd66b05415b13530fd7c2afb119d36e6ecafa"
+#define BLOBS "/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/"
 
 static char *
 fixture(const char *name, size_t *len)
@@ -147,13 +152,20 @@ place(const char *root, const char *path, const char *fixt, const void *bytes, s
 	fclose(f);
 }
 
-/* A dead host's root: the two databases and the snapshots' directories, as containerd left them. */
+/*
+ * A dead host's root: the two databases and the snapshots' directories, as
+ * containerd left them, and with CONTENT the image's manifest and config.
+ */
 static const char *
-fake_root(void)
+fake_root(bool content)
 {
 	const char *dir = unit_tmpdir();
 	char cmd[1024];
 
+	if (content) {
+		place(dir, BLOBS MANIFEST, "containerd/blobs/sha256/" MANIFEST, NULL, 0);
+		place(dir, BLOBS CONFIG, "containerd/blobs/sha256/" CONFIG, NULL, 0);
+	}
 	place(dir, META, "containerd/meta.db", NULL, 0);
 	place(dir, OVL "/metadata.db", "containerd/metadata.db", NULL, 0);
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s" OVL "/snapshots/1/fs %s" OVL "/snapshots/2/fs %s" OVL
@@ -190,7 +202,7 @@ check_box1(const struct cfir_disk_container *c)
 static void
 test_containerd_list(void)
 {
-	int root = open(fake_root(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int root = open(fake_root(false), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cleanup_cjson cJSON *plain = info("containerd/info-plain.json");
 	struct cfir_disk_list l = { 0 };
 	struct cfir_err err = { 0 };
@@ -234,7 +246,7 @@ check_layer(const struct cfir_disk_layer *y, const char *dir, const char *id, co
 static void
 test_containerd_layers(void)
 {
-	const char *dir = fake_root();
+	const char *dir = fake_root(true);
 	cleanup_free char *real = realpath(dir, NULL);
 	int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct cfir_disk_container c = { .manager = "containerd", .ns = (char *)"cfirh-ctrd",
@@ -248,6 +260,14 @@ test_containerd_layers(void)
 	CHECK_STR(l.from, "containerd snapshots");
 	if (l.n == 3) {
 		check_layer(&l.v[0], real, "3", NULL);
+		check_layer(&l.v[1], real, "2", DIFF2);
+		check_layer(&l.v[2], real, "1", CHAIN1);
+	}
+	cfir_disk_layers_free(&l);
+	/* the image's config altered (its bytes no longer its digest): only the lowest is known */
+	place(dir, BLOBS CONFIG, NULL, "{}", 2);
+	CHECK(cfir_disk_layers(root, &c, &l, &err) == 0 && l.n == 3);
+	if (l.n == 3) {
 		check_layer(&l.v[1], real, "2", NULL);
 		check_layer(&l.v[2], real, "1", CHAIN1);
 	}
@@ -269,7 +289,7 @@ test_containerd_layers(void)
 static void
 test_containerd_other_snapshotter(void)
 {
-	const char *dir = fake_root();
+	const char *dir = fake_root(false);
 	size_t len = 0, i, hits = 0;
 	cleanup_free char *db = fixture("containerd/meta.db", &len);
 	int root;
