@@ -546,6 +546,147 @@ test_bbolt_bucket_values(void)
 	cfir_bbolt_bucket_free(&b);
 }
 
+/* Hostile containerd databases, built here from inline buckets in one leaf. */
+struct kv {
+	const char *k;
+	const void *v;
+	size_t vlen;
+	bool bucket;
+};
+
+/* ITEMS as an inline bucket's value into OUT; its length */
+static size_t
+inline_bucket(const struct kv *items, size_t n, unsigned char *out)
+{
+	unsigned char *p = out + 16, *e;
+	size_t i, at = 16 + 16 * n, klen;
+
+	memset(out, 0, 32);
+	put16(p + 8, 0x02);
+	put16(p + 10, (uint16_t)n);
+	for (i = 0; i < n; i++) {
+		e = p + 16 + 16 * i;
+		klen = strlen(items[i].k);
+		put32(e, items[i].bucket ? 1 : 0);
+		put32(e + 4, (uint32_t)(at - (16 + 16 * i)));
+		put32(e + 8, (uint32_t)klen);
+		put32(e + 12, (uint32_t)items[i].vlen);
+		memcpy(p + at, items[i].k, klen);
+		memcpy(p + at + klen, items[i].v, items[i].vlen);
+		at += klen + items[i].vlen;
+	}
+	return 16 + at;
+}
+
+/* A file whose root bucket holds V1 (an inline bucket value of LEN bytes) as "v1". */
+static unsigned char *
+db_with_v1(const unsigned char *v1, size_t len, size_t *size)
+{
+	unsigned char *db = new_db(12);
+
+	page_hdr(db, 2, 0x02, 1, 9);
+	leaf(db, 2, 0, 64, "v1", 2, (const char *)v1, len);
+	put32(db + 2 * PS + 16, 1);	/* a bucket */
+	*size = 12 * PS;
+	return db;
+}
+
+static void
+test_containerd_hostile_list(void)
+{
+	static const unsigned char bad_time[] = { 1, 2, 3 };
+	static const unsigned char bad_spec[] = { 0x0a, 0x40, 'x' };
+	unsigned char c1[256], c2[256], c3[256], cs[1200], ns[1300], v1[1400];
+	const struct kv img = { "image", "x", 1, false };
+	struct kv f1[] = { img, { "createdat", bad_time, 3, false } };
+	struct kv f2[] = { img, { "spec", bad_spec, 3, false } };
+	struct kv f3[] = { img };
+	struct kv cl[5], nl[1], vl[2];
+	const char *dir = unit_tmpdir();
+	struct cfir_disk_list l = { 0 };
+	struct cfir_err err = { 0 };
+	size_t size;
+	cleanup_free unsigned char *db = NULL;
+	int root;
+
+	cl[0] = (struct kv){ "../evil", c3, inline_bucket(f3, 1, c3), true };
+	cl[1] = (struct kv){ "badspec", c2, inline_bucket(f2, 2, c2), true };
+	cl[2] = (struct kv){ "badtime", c1, inline_bucket(f1, 2, c1), true };
+	cl[3] = (struct kv){ "fine", c3, cl[0].vlen, true };
+	cl[4] = (struct kv){ "value", "x", 1, false };
+	nl[0] = (struct kv){ "containers", cs, inline_bucket(cl, 5, cs), true };
+	vl[0] = (struct kv){ "bad/ns", ns, 0, true };
+	vl[1] = (struct kv){ "ns1", ns, inline_bucket(nl, 1, ns), true };
+	vl[0].vlen = vl[1].vlen;
+	db = db_with_v1(v1, inline_bucket(vl, 2, v1), &size);
+	place(dir, META, NULL, db, size);
+	root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(cfir_disk_containerd_list(root, &l, &err) == 0);
+	/* listed: "fine" alone; skipped: the namespace, "../evil", the bad spec and time, the value */
+	CHECK(l.n == 1 && l.skipped == 5);
+	if (l.n == 1) {
+		CHECK_STR(l.v[0].id, "fine");
+		CHECK_STR(l.v[0].ns, "ns1");
+		CHECK_STR(l.v[0].image, "x");
+		CHECK(l.v[0].created == NULL && l.v[0].spec_raw == NULL && l.v[0].name == NULL);
+	}
+	CHECK(l.first_skip != NULL && strstr(l.first_skip, "namespace") != NULL);
+	cfir_disk_list_free(&l);
+	close(root);
+}
+
+/* A snapshot chain that loops, and a snapshot id no directory can have. */
+static void
+test_containerd_hostile_chain(void)
+{
+	static const unsigned char big_id[11] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	const struct kv fa[] = { { "id", "\x01", 1, false }, { "parent", "b", 1, false } };
+	const struct kv fb[] = { { "id", "\x02", 1, false }, { "parent", "a", 1, false } };
+	const struct kv fz[] = { { "id", big_id, sizeof(big_id), false } };
+	const struct kv ka[] = { { "name", "a", 1, false } }, kz[] = { { "name", "z", 1, false } };
+	const struct kv fc[] = { { "snapshotKey", "k", 1, false }, { "snapshotter", "overlayfs", 9, false } };
+	const struct kv fd[] = { { "snapshotKey", "kz", 2, false }, { "snapshotter", "overlayfs", 9, false } };
+	unsigned char a[128], b[128], z[128], sa[128], sz[128], c[256], d[256];
+	unsigned char snaps[600], cs[600], ovl[600], sn[700], ns[1400], v1[1500];
+	struct kv l1[3], l2[2], l3[2], l4[1], l5[2], l6[1];
+	const char *dir = unit_tmpdir();
+	struct cfir_disk_layers l = { 0 };
+	struct cfir_err err = { 0 };
+	cleanup_free unsigned char *m = NULL, *o = NULL;
+	char cmd[1200];
+	size_t size;
+	int root;
+
+	l1[0] = (struct kv){ "a", a, inline_bucket(fa, 2, a), true };
+	l1[1] = (struct kv){ "b", b, inline_bucket(fb, 2, b), true };
+	l1[2] = (struct kv){ "z", z, inline_bucket(fz, 1, z), true };
+	l2[0] = (struct kv){ "snapshots", snaps, inline_bucket(l1, 3, snaps), true };
+	o = db_with_v1(v1, inline_bucket(l2, 1, v1), &size);
+	place(dir, OVL "/metadata.db", NULL, o, size);
+
+	l3[0] = (struct kv){ "c", c, inline_bucket(fc, 2, c), true };
+	l3[1] = (struct kv){ "d", d, inline_bucket(fd, 2, d), true };
+	l4[0] = (struct kv){ "overlayfs", ovl, 0, true };
+	l2[0] = (struct kv){ "k", sa, inline_bucket(ka, 1, sa), true };
+	l2[1] = (struct kv){ "kz", sz, inline_bucket(kz, 1, sz), true };
+	l4[0].vlen = inline_bucket(l2, 2, ovl);
+	l5[0] = (struct kv){ "containers", cs, inline_bucket(l3, 2, cs), true };
+	l5[1] = (struct kv){ "snapshots", sn, inline_bucket(l4, 1, sn), true };
+	l6[0] = (struct kv){ "ns1", ns, inline_bucket(l5, 2, ns), true };
+	m = db_with_v1(v1, inline_bucket(l6, 1, v1), &size);
+	place(dir, META, NULL, m, size);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s" OVL "/snapshots/1/fs %s" OVL "/snapshots/2/fs", dir, dir);
+	CHECK(system(cmd) == 0);
+
+	root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(cfir_disk_containerd_layers(root, "ns1", "c", &l, &err) == -1);
+	CHECK(err.exit == EX_DATAERR && strstr(err.msg, "cycle") != NULL);
+	CHECK(l.n == 0 && l.v == NULL);
+	CHECK(cfir_disk_containerd_layers(root, "ns1", "d", &l, &err) == -1);
+	CHECK(err.exit == EX_DATAERR && strstr(err.msg, "snapshot id") != NULL);
+	close(root);
+}
+
 UNIT_SUITE(bbolt_tests) = {
 	{ "bbolt_meta_db", test_bbolt_meta_db },
 	{ "bbolt_metas", test_bbolt_metas },
@@ -557,5 +698,7 @@ UNIT_SUITE(bbolt_tests) = {
 	{ "bbolt_containerd_list", test_containerd_list },
 	{ "bbolt_containerd_layers", test_containerd_layers },
 	{ "bbolt_containerd_other_snapshotter", test_containerd_other_snapshotter },
+	{ "bbolt_containerd_hostile_list", test_containerd_hostile_list },
+	{ "bbolt_containerd_hostile_chain", test_containerd_hostile_chain },
 	UNIT_END
 };
