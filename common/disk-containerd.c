@@ -257,6 +257,11 @@ read_container(struct cfir_bbolt *db, const char *ns, const char *id, const stru
 	if (get_str(db, b, "image", &c->image, err) < 0 || read_created(db, b, c, err) < 0 ||
 	    kube_name(db, b, &c->name, err) < 0 || read_spec(db, b, c, err) < 0)
 		return -1;
+	if (c->image != NULL && *c->image == '\0') {
+		/* dockerd's containers: the image is dockerd's to know */
+		free(c->image);
+		c->image = NULL;
+	}
 	return 0;
 }
 
@@ -401,7 +406,8 @@ container_snapshot(struct cfir_bbolt *db, const char *ns, const char *id, char *
 	if (get_str(db, &b, "snapshotter", &snapshotter, err) < 0 || get_str(db, &b, "snapshotKey", &key, err) < 0 ||
 	    get_str(db, &b, "image", image, err) < 0)
 		goto out;
-	if (key == NULL || snapshotter == NULL) {
+	if (key == NULL || snapshotter == NULL || *key == '\0' || *snapshotter == '\0') {
+		/* dockerd's containers (namespace "moby"): their rootfs is dockerd's own layers */
 		cfir_err_set(err, EX_NOINPUT, 0, "containerd container '%s/%s' has no snapshot", ns, id);
 		goto out;
 	}
