@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +39,38 @@ cfir_disk_read(int root, const char *path, size_t max, char **buf, size_t *len,
 	       struct cfir_err *err)
 {
 	cleanup_close int fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	bool cut = false;
+	cleanup_free char *p = NULL;
 	struct stat st;
+	size_t n = 0;
+	ssize_t r;
 
 	*buf = NULL;
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", path);
-	if (cfir_util_read_file(fd, "", max, buf, len, &cut, err) < 0)
-		return -1;
-	if (cut) {
-		free(*buf);
-		*buf = NULL;
+	if ((uint64_t)st.st_size > max)
 		return cfir_err_set(err, EX_DATAERR, EFBIG, "'%s' is larger than %zu bytes", path, max);
+	/* its size when opened, and one byte more to see that it did not grow past it */
+	p = malloc((size_t)st.st_size + 2);
+	if (p == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "read '%s'", path);
+	while (n < (size_t)st.st_size + 1) {
+		r = read(fd, p + n, (size_t)st.st_size + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read '%s'", path);
+		if (r == 0)
+			break;
+		n += (size_t)r;
 	}
+	if (n > (size_t)st.st_size)
+		return cfir_err_set(err, EX_TEMPFAIL, 0, "'%s' grew while it was read", path);
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	*buf = steal_pointer(&p);
 	return 0;
 }
 
@@ -168,17 +186,43 @@ cfir_disk_list_free(struct cfir_disk_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* Is C dockerd's own container in containerd's namespace "moby", listed already from dockerd's files? */
+static bool
+dockers(const struct cfir_disk_list *l, size_t ndocker, const struct cfir_disk_container *c)
+{
+	size_t i;
+
+	if (c->ns == NULL || strcmp(c->ns, "moby") != 0)
+		return false;
+	for (i = 0; i < ndocker; i++)
+		if (strcmp(l->v[i].id, c->id) == 0)
+			return true;
+	return false;
+}
+
 int
 cfir_disk_list(int root, struct cfir_disk_list *l, struct cfir_err *err)
 {
+	size_t ndocker, i, j;
+
 	memset(l, 0, sizeof(*l));
-	if (cfir_disk_docker_list(root, l, err) < 0 ||
-	    cfir_disk_storage_list(root, l, err) < 0 ||
-	    cfir_disk_containerd_list(root, l, err) < 0) {
-		cfir_disk_list_free(l);
-		return -1;
+	if (cfir_disk_docker_list(root, l, err) < 0)
+		goto fail;
+	ndocker = l->n;
+	if (cfir_disk_storage_list(root, l, err) < 0 || cfir_disk_containerd_list(root, l, err) < 0)
+		goto fail;
+	/* dockerd's containers are in containerd's too, with nothing more: one entry each */
+	for (i = j = ndocker; i < l->n; i++) {
+		if (dockers(l, ndocker, &l->v[i]))
+			cfir_disk_container_free(&l->v[i]);
+		else
+			l->v[j++] = l->v[i];
 	}
+	l->n = j;
 	return 0;
+fail:
+	cfir_disk_list_free(l);
+	return -1;
 }
 
 int
