@@ -20,7 +20,8 @@ static const struct tool_cmd *const cmds[] = {
 
 static const char usage[] =
 	"usage: cfir [-hqv] [-H host] [--format text|json] [--source auto|engine|runtime]\n"
-	"            [--engine-timeout seconds] [--version] command [args]\n";
+	"            [--engine-timeout seconds] [--root dir [--root-image file]] [--version]\n"
+	"            command [args]\n";
 
 static void
 help(void)
