@@ -85,7 +85,7 @@ one(struct tool_step *s, const char *path, const char *compress)
 	so.path = epath;
 	so.base = base;
 	/* no engine that knows it: the path out of the merge of its layers */
-	if (s->e == NULL || t->inspect_raw == NULL) {
+	if (s->e == NULL || t->inspect_raw == NULL || s->g->engine_down.exit != 0) {
 		job.only = path;
 		if (tool_layers_get(s, &job.from) < 0) {
 			cfir_err_wrap(err, "%s:%s", t->name, path);

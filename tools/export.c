@@ -76,7 +76,7 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 
 	(void)argc, (void)argv;
 	/* the engine's stream where it describes the target (anyone can reproduce it), else the layers */
-	if (s->t->inspect == NULL || s->e == NULL)
+	if (s->t->inspect_raw == NULL || s->e == NULL || s->g->engine_down.exit != 0)
 		o->layers = true;
 	if (o->layers && tool_layers_get(s, &o->from) < 0)
 		return -1;

@@ -47,17 +47,25 @@ digest_of(const struct cfir_disk_layers *d, const char *path)
 	return NULL;
 }
 
+/*
+ * PATH as a directory of this machine with no link in it: overlay2 names
+ * lower layers by its own short links (l/ABC, made by the engine, host-side).
+ */
 static int
 add(struct tool_layers *l, const char *path, const char *digest)
 {
 	cJSON *o = cJSON_CreateObject();
+	cleanup_close int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *real = slash >= 0 ? cfir_disk_resolve(slash, path) : NULL;
 
-	if (o == NULL || (l->dirs[l->n] = strdup(path)) == NULL) {
+	if (o == NULL || (l->dirs[l->n] = real != NULL ? real : strdup(path)) == NULL) {
 		cJSON_Delete(o);
 		return -1;
 	}
+	cfir_json_add_bytes(o, "path", l->dirs[l->n], strlen(l->dirs[l->n]));
+	if (strcmp(l->dirs[l->n], path) != 0)
+		cfir_json_add_bytes(o, "named", path, strlen(path));
 	l->n++;
-	cfir_json_add_bytes(o, "path", path, strlen(path));
 	cfir_json_add_str(o, "digest", digest);
 	cJSON_AddItemToArray(cJSON_GetObjectItem(l->json, "layers"), o);
 	return 0;
