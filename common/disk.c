@@ -38,21 +38,29 @@ cfir_disk_read(int root, const char *path, size_t max, char **buf, size_t *len,
 	       struct cfir_err *err)
 {
 	cleanup_close int fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	bool cut = false;
+	cleanup_free char *p = NULL;
+	size_t n = 0;
 	struct stat st;
+	ssize_t r;
 
 	*buf = NULL;
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", path);
-	if (cfir_util_read_file(fd, "", max, buf, len, &cut, err) < 0)
-		return -1;
-	if (cut) {
-		free(*buf);
-		*buf = NULL;
+	/* the fd itself: a path opened again could be another file (and openat "" is ENOENT) */
+	if ((p = malloc(max + 2)) == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "read '%s'", path);
+	while (n <= max && ((r = read(fd, p + n, max + 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	if (r < 0)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read '%s'", path);
+	if (n > max)
 		return cfir_err_set(err, EX_DATAERR, EFBIG, "'%s' is larger than %zu bytes", path, max);
-	}
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	*buf = steal_pointer(&p);
 	return 0;
 }
 
