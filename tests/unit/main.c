@@ -9,12 +9,12 @@
 
 int unit_failed_checks;
 
-extern const struct unit_test bag_tests[], capture_tests[], engine_tests[], fileflags_tests[], freezer_tests[], hunt_tests[], hunt_oci_tests[],
+extern const struct unit_test bag_tests[], capture_tests[], disk_tests[], engine_tests[], fileflags_tests[], freezer_tests[], hunt_tests[], hunt_oci_tests[],
 	minisign_tests[], logs_tests[], mountinfo_tests[], netsock_tests[], oci_tests[], out_tests[], overlay_tests[],
 	podlogs_tests[], proc_tests[], runtime_tests[], tarindex_tests[], target_tests[], target_runtime_tests[], util_tests[];
 
 static const struct unit_test *const suites[] = {
-	bag_tests, capture_tests, engine_tests, fileflags_tests, freezer_tests, hunt_tests, hunt_oci_tests, minisign_tests, logs_tests,
+	bag_tests, capture_tests, disk_tests, engine_tests, fileflags_tests, freezer_tests, hunt_tests, hunt_oci_tests, minisign_tests, logs_tests,
 	mountinfo_tests, netsock_tests, oci_tests, out_tests, overlay_tests,
 	podlogs_tests, proc_tests, runtime_tests, tarindex_tests, target_tests, target_runtime_tests, util_tests,
 };
