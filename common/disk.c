@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,22 +40,37 @@ cfir_disk_read(int root, const char *path, size_t max, char **buf, size_t *len,
 {
 	cleanup_close int fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	cleanup_free char *p = NULL;
-	size_t n = 0;
+	size_t n = 0, cap;
 	struct stat st;
 	ssize_t r;
+	char *np;
 
 	*buf = NULL;
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", path);
-	/* the fd itself: a path opened again could be another file (and openat "" is ENOENT) */
-	if ((p = malloc(max + 2)) == NULL)
+	/*
+	 * The fd itself is read (openat(fd, "") is ENOENT, and a path opened
+	 * again could be another file): sized by the file, grown to the bound
+	 * once should it have grown since.
+	 */
+	cap = (uintmax_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	if ((p = malloc(cap + 1)) == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "read '%s'", path);
-	while (n <= max && ((r = read(fd, p + n, max + 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+	for (;;) {
+		if (n == cap && cap <= max) {
+			if ((np = realloc(p, max + 2)) == NULL)
+				return cfir_err_set(err, EX_OSERR, ENOMEM, "read '%s'", path);
+			p = np;
+			cap = max + 1;
+		}
+		if (n == cap || (r = read(fd, p + n, cap - n)) == 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read '%s'", path);
 		n += r > 0 ? (size_t)r : 0;
-	if (r < 0)
-		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read '%s'", path);
+	}
 	if (n > max)
 		return cfir_err_set(err, EX_DATAERR, EFBIG, "'%s' is larger than %zu bytes", path, max);
 	p[n] = '\0';

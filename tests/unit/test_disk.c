@@ -609,7 +609,33 @@ no_engine(void)
 	cfir_disk_list_free(&l);
 }
 
+/* A file is read whole up to the bound and refused past it, never cut; it is read through the fd opened in the root. */
+static void
+read_bound(void)
+{
+	const char *r = unit_tmpdir();
+	cleanup_close int fd = -1;
+	struct cfir_err err = { 0 };
+	char *b = NULL;
+	size_t len = 0;
+
+	puts_(r, "f", "0123456789");
+	puts_(r, "empty", "");
+	link_(r, "out", "/../../f");
+	fd = root_fd(r);
+	CHECK(cfir_disk_read(fd, "/f", 10, &b, &len, &err) == 0 && len == 10 && b != NULL && strcmp(b, "0123456789") == 0);
+	free(b);
+	CHECK(cfir_disk_read(fd, "f", 9, &b, &len, &err) < 0 && err.exit == EX_DATAERR && b == NULL);
+	CHECK(cfir_disk_read(fd, "out", 100, &b, &len, &err) == 0 && len == 10);
+	free(b);
+	CHECK(cfir_disk_read(fd, "empty", 100, &b, &len, &err) == 0 && len == 0 && b != NULL && b[0] == '\0');
+	free(b);
+	CHECK(cfir_disk_read(fd, "none", 100, &b, &len, &err) < 0 && err.exit == EX_NOINPUT);
+	CHECK(cfir_disk_read(fd, "/", 100, &b, &len, &err) < 0 && err.exit == EX_DATAERR);
+}
+
 UNIT_SUITE(disk_tests) = {
+	{ "disk_read_bound", read_bound },
 	{ "disk_docker_list", docker_list },
 	{ "disk_docker_layers", docker_layers },
 	{ "disk_docker_inspect", docker_inspect },
