@@ -21,6 +21,8 @@
 
 #define S CFIR_DISK_STORAGE
 #define CONTAINERS_JSON S "/overlay-containers/containers.json"
+/* containers created volatile (podman run --rm and the like) are kept apart */
+#define VOLATILE_JSON S "/overlay-containers/volatile-containers.json"
 #define VALUE_MAX 4096		/* a name, an image reference, a time kept at most */
 #define METADATA_MAX (64 * 1024)	/* the metadata string parsed at most */
 
@@ -160,26 +162,33 @@ read_array(int root, const char *path, cJSON **doc, struct cfir_err *err)
 	return 0;
 }
 
-/* The container's own layer, from containers.json. */
-static int
-layer_of(int root, const char *id, char layer[65], struct cfir_err *err)
+/* The entry of container ID in DOC, NULL when it lists none. */
+static const cJSON *
+container_find(const cJSON *doc, const char *id)
 {
-	cleanup_cjson cJSON *doc = NULL;
 	const cJSON *e;
-	const char *ly;
 
-	if (read_array(root, CONTAINERS_JSON, &doc, err) < 0)
-		return -1;
-	if (doc == NULL)
-		return cfir_err_set(err, EX_NOINPUT, 0, "no '%s'", CONTAINERS_JSON);
 	cJSON_ArrayForEach(e, doc) {
 		const char *eid = cfir_json_str(e, "id");
 
 		if (eid != NULL && strcmp(eid, id) == 0)
-			break;
+			return e;
 	}
-	if (e == NULL)
-		return cfir_err_set(err, EX_NOINPUT, 0, "containers.json lists no '%s'", id);
+	return NULL;
+}
+
+/* The container's own layer, from containers.json or volatile-containers.json. */
+static int
+layer_of(int root, const char *id, char layer[65], struct cfir_err *err)
+{
+	cleanup_cjson cJSON *doc = NULL, *vol = NULL;
+	const cJSON *e;
+	const char *ly;
+
+	if (read_array(root, CONTAINERS_JSON, &doc, err) < 0 || read_array(root, VOLATILE_JSON, &vol, err) < 0)
+		return -1;
+	if ((e = container_find(doc, id)) == NULL && (e = container_find(vol, id)) == NULL)
+		return cfir_err_set(err, EX_NOINPUT, 0, "containers-storage lists no '%s'", id);
 	ly = cfir_json_str(e, "layer");
 	if (!hex64(ly))
 		return cfir_err_set(err, EX_DATAERR, 0, "container '%s': its layer is no layer ID", id);
@@ -326,34 +335,46 @@ by_id(const void *a, const void *b)
 	return strcmp(((const struct cfir_disk_container *)a)->id, ((const struct cfir_disk_container *)b)->id);
 }
 
-int
-cfir_disk_storage_list(int root, struct cfir_disk_list *l, struct cfir_err *err)
+/* Each container of DOC (read from NAME) into L. */
+static int
+list_doc(int root, const cJSON *doc, const char *name, struct cfir_disk_list *l, size_t *k, struct cfir_err *err)
 {
-	cleanup_cjson cJSON *doc = NULL;
 	struct cfir_disk_container c;
 	struct cfir_err e = { 0 };
-	size_t first = l->n, k = 0;
 	const cJSON *it;
-	int r = 0;
 
-	if (read_array(root, CONTAINERS_JSON, &doc, &e) < 0) {
-		skip(l, CONTAINERS_JSON, cfir_err_str(&e));
-		return 0;
-	}
 	cJSON_ArrayForEach(it, doc) {
 		memset(&c, 0, sizeof(c));
-		if (k++ >= CFIR_DISK_CONTAINERS_MAX) {
-			skip(l, CONTAINERS_JSON, "more containers than are listed");
+		if ((*k)++ >= CFIR_DISK_CONTAINERS_MAX) {
+			skip(l, name, "more containers than are listed");
 		} else if (storage_one(root, it, &c, &e) < 0) {
 			cfir_disk_container_free(&c);
 			if (e.exit == EX_OSERR && e.sys == ENOMEM)
 				return cfir_err_set(err, EX_OSERR, ENOMEM, "containers");
-			skip(l, cfir_json_str(it, "id") ? cfir_json_str(it, "id") : CONTAINERS_JSON, cfir_err_str(&e));
-		} else if ((r = cfir_disk_list_add(l, &c, err)) < 0) {
+			skip(l, cfir_json_str(it, "id") ? cfir_json_str(it, "id") : name, cfir_err_str(&e));
+		} else if (cfir_disk_list_add(l, &c, err) < 0) {
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+cfir_disk_storage_list(int root, struct cfir_disk_list *l, struct cfir_err *err)
+{
+	static const char *const files[] = { CONTAINERS_JSON, VOLATILE_JSON };
+	struct cfir_err e = { 0 };
+	size_t first = l->n, k = 0, i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		cleanup_cjson cJSON *doc = NULL;
+
+		if (read_array(root, files[i], &doc, &e) < 0)
+			skip(l, files[i], cfir_err_str(&e));
+		else if (list_doc(root, doc, files[i], l, &k, err) < 0)
+			return -1;
+	}
 	if (l->n > first)
 		qsort(l->v + first, l->n - first, sizeof(*l->v), by_id);
-	return r;
+	return 0;
 }

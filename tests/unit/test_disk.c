@@ -11,6 +11,7 @@
 #include "common/cleanup.h"
 #include "common/disk-private.h"
 #include "common/disk.h"
+#include "common/hunt.h"
 #include "common/out.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
@@ -270,6 +271,26 @@ same_mounts(const cJSON *ours, const cJSON *live)
 	}
 }
 
+/* Each finding of LIVE is one of OURS (same check, severity and value), and as many. */
+static void
+same_findings(const cJSON *ours, const cJSON *live)
+{
+	const cJSON *f, *o;
+
+	CHECK(cJSON_GetArraySize(live) > 0);
+	CHECK(cJSON_GetArraySize(ours) == cJSON_GetArraySize(live));
+	cJSON_ArrayForEach(f, live) {
+		cJSON_ArrayForEach(o, ours)
+			if (cJSON_Compare(cJSON_GetObjectItem(o, "check"), cJSON_GetObjectItem(f, "check"), true) &&
+			    cJSON_Compare(cJSON_GetObjectItem(o, "severity"), cJSON_GetObjectItem(f, "severity"), true) &&
+			    cJSON_Compare(cfir_json_get(o, "evidence.value"), cfir_json_get(f, "evidence.value"), true))
+				break;
+		if (o == NULL)
+			fprintf(stderr, "    finding %s not made from disk\n", cfir_json_str(f, "check"));
+		CHECK(o != NULL);
+	}
+}
+
 static void
 docker_inspect(void)
 {
@@ -298,6 +319,14 @@ docker_inspect(void)
 		same(l.v[0].inspect, live, fields[i]);
 	same_mounts(cJSON_GetObjectItemCaseSensitive(l.v[0].inspect, "Mounts"),
 		    cJSON_GetObjectItemCaseSensitive(live, "Mounts"));
+	/* hunt finds the same from the files as from the engine */
+	{
+		cleanup_cjson cJSON *fo = cJSON_CreateArray(), *fl = cJSON_CreateArray();
+
+		cfir_hunt_config(l.v[0].inspect, NULL, fo);
+		cfir_hunt_config(live, NULL, fl);
+		same_findings(fo, fl);
+	}
 	CHECK(cfir_json_get(l.v[1].inspect, "GraphDriver.Data.LowerDir") != NULL);
 	CHECK_STR(cfir_json_str(cfir_json_get(l.v[1].inspect, "State"), "Status"), "created");
 out:
@@ -368,6 +397,7 @@ lower_dotdot(void)
 static void
 lower_many(void)
 {
+	static const char entry[] = ":l/AAAAAAAAAAAAAAAAAAAAAAAAAA";
 	char (*v)[CFIR_DISK_SHORT_LEN + 1] = NULL;
 	struct cfir_err err = { 0 };
 	size_t n = 0, i, len = 10000 * 29 - 1;
@@ -378,12 +408,9 @@ lower_many(void)
 	CHECK(b != NULL);
 	if (b == NULL)
 		return;
+	/* "l/AAA...:l/AAA...:..." 10,000 times: the first without its colon */
 	for (i = 0; i < 10000; i++)
-		memcpy(b + i * 29, i ? ":l/AAAAAAAAAAAAAAAAAAAAAAAAAA" : "l/AAAAAAAAAAAAAAAAAAAAAAAAAA", i ? 29 : 28);
-	memmove(b, b, len);
-	/* the first entry has no colon: shift the rest into place */
-	for (i = 1; i < 10000; i++)
-		memcpy(b + 28 + (i - 1) * 29, ":l/AAAAAAAAAAAAAAAAAAAAAAAAAA", 29);
+		memcpy(b + (i ? 28 + (i - 1) * 29 : 0), entry + (i ? 0 : 1), i ? 29 : 28);
 	b[len] = '\0';
 	CHECK(cfir_disk_docker_lower(b, len, &v, &n, &err) < 0 && err.exit == EX_DATAERR);
 	CHECK(v == NULL && n == 0);
@@ -544,11 +571,16 @@ storage_crio(void)
 	      "[{\"id\":\"" P_ID "\",\"names\":[\"k8s_web_pod_ns_1\"],\"image\":\"\",\"layer\":\"" P_LAYER "\","
 	      "\"metadata\":\"{\\\"pod-name\\\":\\\"pod\\\",\\\"pod-id\\\":\\\"x\\\",\\\"image-name\\\":\\\"nginx\\\"}\"},"
 	      "{\"id\":\"../../etc\"}]");
+	puts_(r, ST "overlay-containers/volatile-containers.json",
+	      "[{\"id\":\"" P_LAYER "\",\"names\":[\"gone-at-reboot\"],\"layer\":\"" P_L2 "\"}]");
 	fd = root_fd(r);
-	CHECK(cfir_disk_storage_list(fd, &l, &err) == 0 && l.n == 1 && l.skipped == 1);
-	if (l.n == 1) {
-		CHECK_STR(l.v[0].manager, "cri-o");
-		CHECK_STR(l.v[0].image, "nginx");
+	CHECK(cfir_disk_storage_list(fd, &l, &err) == 0 && l.n == 2 && l.skipped == 1);
+	if (l.n == 2) {
+		/* by ID: the volatile one first */
+		CHECK_STR(l.v[0].name, "gone-at-reboot");
+		CHECK_STR(l.v[0].manager, "podman");
+		CHECK_STR(l.v[1].manager, "cri-o");
+		CHECK_STR(l.v[1].image, "nginx");
 	}
 	CHECK(l.first_skip != NULL && strstr(l.first_skip, "../../etc") != NULL);
 	cfir_disk_list_free(&l);
