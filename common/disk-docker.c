@@ -26,8 +26,8 @@
 #define VALUE_MAX 4096	/* a status, a time or an image reference kept at most */
 #define ZERO_TIME "0001-01-01T00:00:00Z"	/* Go's zero time: never started */
 
-static bool
-hex_n(const char *s, size_t len, size_t want)
+bool
+cfir_disk_hex(const char *s, size_t len, size_t want)
 {
 	size_t i;
 
@@ -45,7 +45,7 @@ cfir_disk_docker_id(const char *buf, size_t len, bool init, char out[70], struct
 	size_t n = init ? 64 + 5 : 64;
 
 	out[0] = '\0';
-	if (len != n || !hex_n(buf, 64, 64) || (init && memcmp(buf + 64, "-init", 5) != 0))
+	if (len != n || !cfir_disk_hex(buf, 64, 64) || (init && memcmp(buf + 64, "-init", 5) != 0))
 		return cfir_err_set(err, EX_DATAERR, 0, "not a layer ID (64 hex digits%s)", init ? ", -init" : "");
 	memcpy(out, buf, n);
 	out[n] = '\0';
@@ -56,7 +56,7 @@ int
 cfir_disk_docker_digest(const char *buf, size_t len, char out[72], struct cfir_err *err)
 {
 	out[0] = '\0';
-	if (len != 7 + 64 || memcmp(buf, "sha256:", 7) != 0 || !hex_n(buf + 7, 64, 64))
+	if (len != 7 + 64 || memcmp(buf, "sha256:", 7) != 0 || !cfir_disk_hex(buf + 7, 64, 64))
 		return cfir_err_set(err, EX_DATAERR, 0, "not a sha256 digest");
 	memcpy(out, buf, len);
 	out[len] = '\0';
@@ -217,8 +217,8 @@ lower_name(int root, const char *shortname, char *name, size_t size)
 		return;
 	target[n] = '\0';
 	if (n > 3 + 5 && memcmp(target, "../", 3) == 0 && strcmp(target + n - 5, "/diff") == 0 &&
-	    (hex_n(target + 3, (size_t)n - 8, 64) ||
-	     ((size_t)n - 8 == 69 && hex_n(target + 3, 64, 64) && memcmp(target + 67, "-init", 5) == 0)))
+	    (cfir_disk_hex(target + 3, (size_t)n - 8, 64) ||
+	     ((size_t)n - 8 == 69 && cfir_disk_hex(target + 3, 64, 64) && memcmp(target + 67, "-init", 5) == 0)))
 		snprintf(name, size, D "/overlay2/%.*s/diff", (int)(n - 8), target + 3);
 }
 
@@ -291,7 +291,7 @@ cfir_disk_docker_layers(int root, const char *id, struct cfir_disk_layers *l, st
 
 	memset(l, 0, sizeof(*l));
 	l->from = "docker layerdb";
-	if (!hex_n(id, strlen(id), 64))
+	if (!cfir_disk_hex(id, strlen(id), 64))
 		return cfir_err_set(err, EX_NOINPUT, 0, "'%.80s' is no Docker container ID", id);
 	if (driver_check(root, id, err) < 0)
 		return -1;
@@ -561,9 +561,8 @@ docker_one(int root, const char *id, struct cfir_disk_container *c, struct cfir_
 	return 0;
 }
 
-/* Count an entry not listed; the first one is said with its reason. */
-static void
-skip(struct cfir_disk_list *l, const char *name, const char *why)
+void
+cfir_disk_list_skip(struct cfir_disk_list *l, const char *name, const char *why)
 {
 	l->skipped++;
 	if (l->first_skip == NULL && asprintf(&l->first_skip, "'%.200s': %s", name, why) < 0)
@@ -589,7 +588,7 @@ dir_names(int root, const char *dir, struct cfir_disk_list *l, char ***v, size_t
 	if (fd < 0) {
 		/* no such engine here; one that cannot be read is said, not fatal */
 		if (errno != ENOENT)
-			skip(l, dir, strerror(errno));
+			cfir_disk_list_skip(l, dir, strerror(errno));
 		return 0;
 	}
 	if ((dp = fdopendir(fd)) == NULL) {
@@ -604,7 +603,7 @@ dir_names(int root, const char *dir, struct cfir_disk_list *l, char ***v, size_t
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (*n >= CFIR_DISK_CONTAINERS_MAX) {
-			skip(l, e->d_name, "more containers than are listed");
+			cfir_disk_list_skip(l, e->d_name, "more containers than are listed");
 			continue;
 		}
 		if (((*v)[*n] = strdup(e->d_name)) == NULL)
@@ -628,14 +627,14 @@ cfir_disk_docker_list(int root, struct cfir_disk_list *l, struct cfir_err *err)
 	r = dir_names(root, D "/containers", l, &v, &n, err);
 	for (i = 0; r == 0 && i < n; i++) {
 		memset(&c, 0, sizeof(c));
-		if (!hex_n(v[i], strlen(v[i]), 64)) {
-			skip(l, v[i], "not a container ID (64 hex digits)");
+		if (!cfir_disk_hex(v[i], strlen(v[i]), 64)) {
+			cfir_disk_list_skip(l, v[i], "not a container ID (64 hex digits)");
 		} else if (docker_one(root, v[i], &c, &e) < 0) {
 			cfir_disk_container_free(&c);
 			if (e.exit == EX_OSERR && e.sys == ENOMEM)
 				r = cfir_err_set(err, EX_OSERR, ENOMEM, "containers");
 			else
-				skip(l, v[i], cfir_err_str(&e));
+				cfir_disk_list_skip(l, v[i], cfir_err_str(&e));
 		} else {
 			r = cfir_disk_list_add(l, &c, err);
 		}

@@ -29,7 +29,7 @@
 static bool
 hex64(const char *s)
 {
-	return s != NULL && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+	return s != NULL && cfir_disk_hex(s, strlen(s), 64);
 }
 
 static char *
@@ -232,15 +232,6 @@ out:
 	return r;
 }
 
-/* Count an entry not listed; the first one is said with its reason. */
-static void
-skip(struct cfir_disk_list *l, const char *name, const char *why)
-{
-	l->skipped++;
-	if (l->first_skip == NULL && asprintf(&l->first_skip, "'%.200s': %s", name, why) < 0)
-		l->first_skip = NULL;
-}
-
 /*
  * CRI-O's spec says so: Podman writes io.container.manager "libpod" (and
  * some io.kubernetes.cri-o.* keys of its own too), CRI-O "cri-o" or, before
@@ -346,12 +337,12 @@ list_doc(int root, const cJSON *doc, const char *name, struct cfir_disk_list *l,
 	cJSON_ArrayForEach(it, doc) {
 		memset(&c, 0, sizeof(c));
 		if ((*k)++ >= CFIR_DISK_CONTAINERS_MAX) {
-			skip(l, name, "more containers than are listed");
+			cfir_disk_list_skip(l, name, "more containers than are listed");
 		} else if (storage_one(root, it, &c, &e) < 0) {
 			cfir_disk_container_free(&c);
 			if (e.exit == EX_OSERR && e.sys == ENOMEM)
 				return cfir_err_set(err, EX_OSERR, ENOMEM, "containers");
-			skip(l, cfir_json_str(it, "id") ? cfir_json_str(it, "id") : name, cfir_err_str(&e));
+			cfir_disk_list_skip(l, cfir_json_str(it, "id") ? cfir_json_str(it, "id") : name, cfir_err_str(&e));
 		} else if (cfir_disk_list_add(l, &c, err) < 0) {
 			return -1;
 		}
@@ -370,7 +361,7 @@ cfir_disk_storage_list(int root, struct cfir_disk_list *l, struct cfir_err *err)
 		cleanup_cjson cJSON *doc = NULL;
 
 		if (read_array(root, files[i], &doc, &e) < 0)
-			skip(l, files[i], cfir_err_str(&e));
+			cfir_disk_list_skip(l, files[i], cfir_err_str(&e));
 		else if (list_doc(root, doc, files[i], l, &k, err) < 0)
 			return -1;
 	}
