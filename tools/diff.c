@@ -433,7 +433,7 @@ static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	(void)opts, (void)argc, (void)argv;
-	if (cfir_target_rootfs(s->t, "/proc", &s->err) < 0)
+	if (tool_target_rootfs(s) < 0)
 		return -1;
 	if (s->t->rootfs_from == NULL)
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s': no writable layer to read: %s",

@@ -72,6 +72,34 @@ add(struct tool_layers *l, const char *path, const char *digest)
 }
 
 int
+tool_target_rootfs(struct tool_step *s)
+{
+	struct cfir_target *t = s->t;
+	struct cfir_err ierr = { 0 };
+	int root;
+
+	if (t->rootfs.upper == NULL && cfir_target_rootfs(t, "/proc", &s->err) < 0)
+		return -1;
+	/* a stopped container of a runtime, or of an engine that is silent: its engine's metadata */
+	if (t->rootfs.upper != NULL || t->graph.upper != NULL || t->layers != NULL || t->manager == NULL)
+		return 0;
+	root = tool_source_root(s->g);
+	if (root >= 0 && cfir_target_disk_layers(t, root, &ierr) == 0) {
+		free(t->rootfs_check);
+		t->rootfs_check = NULL;
+		if (t->inspect == NULL)
+			t->source = "disk";
+		if (cfir_target_rootfs(t, "/proc", &s->err) < 0) {
+			close(root);
+			return -1;
+		}
+	}
+	if (root >= 0)
+		close(root);
+	return 0;
+}
+
+int
 tool_layers_get(struct tool_step *s, struct tool_layers **lp)
 {
 	struct cfir_target *t = s->t;
@@ -82,19 +110,8 @@ tool_layers_get(struct tool_step *s, struct tool_layers **lp)
 	int rc = 0;
 
 	*lp = NULL;
-	if (t->rootfs.upper == NULL && cfir_target_rootfs(t, "/proc", &s->err) < 0)
+	if (tool_target_rootfs(s) < 0)
 		return -1;
-	/* a stopped container of a runtime, or of an engine that is silent: its engine's metadata */
-	if (t->rootfs.upper == NULL && t->graph.upper == NULL && t->layers == NULL && t->manager != NULL) {
-		struct cfir_err ierr = { 0 };
-		cleanup_close int root = tool_source_root(s->g);
-
-		if (root >= 0 && cfir_target_disk_layers(t, root, &ierr) == 0) {
-			t->source = t->inspect != NULL ? t->source : "disk";
-			if (cfir_target_rootfs(t, "/proc", &s->err) < 0)
-				return -1;
-		}
-	}
 	if (t->rootfs_from == NULL || t->rootfs.upper == NULL)
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s': its layers are not known: %s",
 				    t->name, t->rootfs_check ? t->rootfs_check : "no overlay");

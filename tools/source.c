@@ -225,8 +225,10 @@ tool_source_target(struct cfir_global *g, struct cfir_engine *e, const char *ref
 	if (cfir_target_resolve_runtime(NULL, NULL, ref, tp, err) == 0)
 		return 0;
 	/* not running: what the engines keep of their containers on this host's disk */
-	if (err->exit == EX_NOINPUT && (e == NULL || g->engine_down.exit != 0) && disk_target(ref, tp) == 0)
+	if (err->exit == EX_NOINPUT && (e == NULL || g->engine_down.exit != 0) && disk_target(ref, tp) == 0) {
+		cfir_err_clear(err);
 		return 0;
+	}
 	/* the engine that did not answer may have known it: its silence is the answer */
 	if (err->exit == EX_NOINPUT && g->engine_down.exit != 0)
 		return cfir_err_set(err, g->engine_down.exit, g->engine_down.sys,

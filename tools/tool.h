@@ -217,6 +217,8 @@ struct tool_layers {
 	const char *from;
 };
 int tool_layers_get(struct tool_step *s, struct tool_layers **lp);
+/* The target's writable layer and lower ones (cfir_target_rootfs), else from its engine's files on disk. */
+int tool_target_rootfs(struct tool_step *s);
 void tool_layers_free(struct tool_layers *l);
 /*
  * Their merge, written by cfir: a cfir_tarstream producer of the whole

@@ -36,7 +36,7 @@ layer() {	# layer FROM TO SCRIPT: one more layer, committed
 		docker commit "$c" "$2" >/dev/null && docker rm "$c" >/dev/null
 }
 layer "$TEST_IMAGE" "$img:1" 'mkdir -p /d/x /e && echo a >/d/x/f && echo b >/d/g && echo z >/e/z &&
-	ln /d/g /d/g2 && ln -s /etc/passwd /d/sl && echo keep >/e/keep' &&
+	echo one >/e/one && ln /e/one /e/two && ln -s /etc/passwd /d/sl && echo keep >/e/keep' &&
 	layer "$img:1" "$img:2" 'rm -rf /d/x && rm /bin/sleep.old 2>/dev/null; echo y >/e/y && rm /e/keep' &&
 	layer "$img:2" "$img:3" 'rm -rf /d && mkdir /d && echo c >/d/h && mkfifo /d/fifo && chmod 4755 /d/h' ||
 	{ fail "an image of four layers"; exit 1; }
@@ -91,7 +91,8 @@ h=$(uniq_name hostile)
 docker run -d --name "$h" --label "$LABEL" "$TEST_IMAGE" sh -c \
 	'cd /tmp && truncate -s 100G sparse && echo x | dd of=sparse bs=1 seek=53687091200 conv=notrunc 2>/dev/null;
 	 ln -s loop2 loop1; ln -s loop1 loop2; ln -s /etc/shadow abs; ln -s ../../../../../../etc up; mkfifo fifo;
-	 ln /bin/busybox bb; i=0; mkdir deep; cd deep; while [ $i -lt 10000 ]; do mkdir d; cd d; i=$((i+1)); done;
+	 ln /bin/busybox bb; mkdir deep; cd deep; p=d; i=1; while [ $i -lt 1000 ]; do p=$p/d; i=$((i+1)); done;
+	 mkdir -p c1/$p; k=1; while [ $k -lt 10 ]; do k=$((k+1)); mkdir -p c$k/$p && mv c$((k-1)) c$k/$p/ || break; done;
 	 touch /tmp/ready; while :; do sleep 1; done' >/dev/null
 for i in $(seq 120); do docker exec "$h" test -e /tmp/ready 2>/dev/null && break; sleep 1; done
 docker pause "$h" >/dev/null
@@ -107,8 +108,9 @@ check "hostile tree: 100 GiB sparse stored as its data and a sparse map, not as 
 check "hostile tree: links kept as links, never followed" \
 	bash -c 'tar -tvf "$1" | grep -q "tmp/abs -> /etc/shadow" && tar -tvf "$1" | grep -q "tmp/loop1 -> loop2" &&
 		 tar -tvf "$1" | grep -q "tmp/up -> ../../../../../../etc" && tar -tvf "$1" | grep -q "^p.* tmp/fifo"' _ "$tarf"
-check "hostile tree: all 10,000 levels" \
-	bash -c '[ "$(tar -tf "$1" | grep -c "^tmp/deep/d")" -eq 10000 ]' _ "$tarf"
+check "hostile tree: all 10,000 levels and more, 20 KB of path" \
+	bash -c '[ "$(tar -tf "$1" | grep -c "^tmp/deep/")" -eq 10011 ] &&
+		 [ "$(tar -tf "$1" | awk -F/ "{ if (NF > m) m = NF } END { print m }")" -ge 10012 ]' _ "$tarf"
 check "hostile tree: the bag verifies" "$CFIR" verify -q "$T/hos"
 docker rm -f "$h" >/dev/null
 
