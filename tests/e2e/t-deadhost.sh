@@ -18,7 +18,7 @@ ensure_test_image >/dev/null 2>&1 || { skip deadhost "no test image"; exit 0; }
 D=/var/tmp/cfir-dead-$RUN_ID
 mkdir -p "$D/docker" "$D/exec" "$D/mnt" "$D/img/var/lib" "$D/img/etc"
 sock=$D/docker.sock
-dd() { docker -H "unix://$sock" "$@"; }
+dh() { docker -H "unix://$sock" "$@"; }
 _cleanup_extra="dead_cleanup"
 dead_cleanup() {
 	[ -f "$D/pid" ] && kill "$(cat "$D/pid")" 2>/dev/null
@@ -32,23 +32,23 @@ unshare --net dockerd --data-root "$D/docker" --exec-root "$D/exec" --pidfile "$
 	--containerd /run/containerd/containerd.sock --containerd-namespace "cfir-dead-$RUN_ID" \
 	--containerd-plugins-namespace "cfir-dead-p-$RUN_ID" --bridge none --iptables=false \
 	--storage-driver overlay2 >"$D/dockerd.log" 2>&1 &
-for i in $(seq 60); do dd version >/dev/null 2>&1 && break; sleep 1; done
-dd version >/dev/null 2>&1 || { fail "a test engine of its own" "$(tail -3 "$D/dockerd.log")"; exit 1; }
-docker save "$TEST_IMAGE" | dd load >/dev/null
-dd run -d --network none --name dead-run "$TEST_IMAGE" sh -c \
+for i in $(seq 60); do dh version >/dev/null 2>&1 && break; sleep 1; done
+dh version >/dev/null 2>&1 || { fail "a test engine of its own" "$(tail -3 "$D/dockerd.log")"; exit 1; }
+docker save "$TEST_IMAGE" | dh load >/dev/null
+dh run -d --network none --name dead-run "$TEST_IMAGE" sh -c \
 	'printf "#!/bin/sh\necho pwned\n" >/tmp/dropper.sh; chmod 755 /tmp/dropper.sh; cp /bin/busybox /tmp/bb;
 	 chmod 4755 /tmp/bb; rm -f /bin/sleep.orig; while :; do sleep 1; done' >/dev/null
-dd create --network none --privileged --name dead-priv "$TEST_IMAGE" sh >/dev/null
-dd run --network none --name dead-stopped "$TEST_IMAGE" sh -c 'echo bye >/left-behind' >/dev/null
+dh create --network none --privileged --name dead-priv "$TEST_IMAGE" sh >/dev/null
+dh run --network none --name dead-stopped "$TEST_IMAGE" sh -c 'echo bye >/left-behind' >/dev/null
 sleep 1
-dd pause dead-run >/dev/null
-dd ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}}' | LC_ALL=C sort >"$D/live-ls"
+dh pause dead-run >/dev/null
+dh ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}}' | LC_ALL=C sort >"$D/live-ls"
 run "$CFIR" -H "unix://$sock" --format json export -o "$D/live" dead-run
 run "$CFIR" -H "unix://$sock" --format json export --layers -o "$D/live" dead-run
 live_sha=$(jq -r .stream.sha256 <<<"$out")
 check "the live engine: the engine's export and the merge of the running container" \
 	test "$status" = 0 -a -n "$live_sha"
-run_id=$(dd inspect -f '{{.Id}}' dead-run) stopped_id=$(dd inspect -f '{{.Id}}' dead-stopped)
+run_id=$(dh inspect -f '{{.Id}}' dead-run) stopped_id=$(dh inspect -f '{{.Id}}' dead-stopped)
 
 # --- the host dies: its disk into an image, mounted read-only --------------------------------
 kill "$(cat "$D/pid")"
@@ -85,12 +85,18 @@ check "diff --root: the dropper and the setuid copy, added" \
 	bash -c '[ "$1" = 0 ] && grep -q "\"/tmp/dropper.sh\"" "$2"/data/*/fs/diff.json &&
 		 grep -q "\"/tmp/bb\"" "$2"/data/*/fs/diff.json' _ "$status" "$D/diff"
 run "$CFIR" --root "$R" --format json export -o "$D/exp" dead-run
-check "export --root: the same SHA-256 as the merge the live engine's host made" \
-	bash -c '[ "$1" = 0 ] && [ "$(jq -r .stream.sha256 <<<"$2")" = "$3" ]' _ "$status" "$out" "$live_sha"
+exp_sha=$(jq -r .stream.sha256 <<<"$out")
+check "export --root: the merge of the image's layers" test "$status" = 0
+run "$CFIR" --root "$R" --format json export -o "$D/exp2" dead-run
+check "export --root: deterministic, the same SHA-256 twice" test "$(jq -r .stream.sha256 <<<"$out")" = "$exp_sha"
+# mkfs.ext4 -d keeps times to the second: the rest of every member as the live host had it
 norm() {
-	jq -r '[(.path | rtrimstr("/")), .type, .mode, .uid, .gid, .size, (.sha256 // "-"), (.link // "-")] | @tsv' \
-		"$1" | LC_ALL=C sort
+	jq -r '[(.path | rtrimstr("/")), .type, .mode, .uid, .gid, .size, (.sha256 // "-"), (.link // "-"),
+		(.mtime | sub("\\.[0-9]+Z$"; "Z"))] | @tsv' "$1" | LC_ALL=C sort
 }
+check "export --root: member for member the merge the live host made (mtimes to the second)" \
+	diff <(norm "$(find "$D/live/data" -name rootfs.index-2.jsonl | head -1)") \
+	     <(norm "$(find "$D/exp/data" -name rootfs.index.jsonl)")
 check "export --root: member for member the live engine's export" \
 	diff <(norm "$(find "$D/live/data" -name rootfs.index.jsonl | head -1)") \
 	     <(norm "$(find "$D/exp/data" -name rootfs.index.jsonl)")
@@ -101,10 +107,13 @@ run "$CFIR" --root "$R" --format json copy -o "$D/cp" dead-run:/tmp/dropper.sh
 check "copy --root: the dropper out of the merged view" \
 	bash -c '[ "$1" = 0 ] && tar -xOf "$(find "$2/data" -name "*.tar")" tmp/dropper.sh | grep -q pwned' _ "$status" "$D/cp"
 run "$CFIR" --root "$R" --format json hunt --all
-check "hunt --root: the privileged container, from its configuration on disk" \
-	jqt '[.[]? // . | select(.name == "dead-priv") | .findings[]? | .check] | index("privileged") != null' <<<"$(jq -s . <<<"$out")"
-check "hunt --root: the setuid file and the executable added to the writable layer" \
-	bash -c 'jq -s -e "map(select(.name == \"dead-run\"))[0].findings | map(.check) | index(\"setuid-added\") != null and index(\"exe-added\") != null" <<<"$1" >/dev/null' _ "$out"
+hunt_has() {	# hunt_has NAME CHECK: the offline hunt found CHECK in NAME
+	jq -s -e --arg n "$1" --arg c "$2" 'map(select(.type == "finding" and .name == $n and .check == $c)) | length > 0' \
+		"$T/out" >/dev/null
+}
+check "hunt --root: the privileged container, from its configuration on disk" hunt_has dead-priv privileged
+check "hunt --root: the setuid file added to the writable layer" hunt_has dead-run setuid-added
+check "hunt --root: the executable added to the writable layer" hunt_has dead-run exe-added
 run "$CFIR" --root "$R" --root-image "$D/disk.img" --format json collect -o "$D/bag" dead-run
 check "collect --root: the offline steps ok, the live ones skipped, the bag sealed" \
 	bash -c '[ "$1" = 0 ] && jq -e "[.steps[] | select(.status == \"skipped\") | .step] | sort == [\"capture\",\"memory\",\"pause\",\"ps\",\"sockets\"]" "$2" >/dev/null' \
