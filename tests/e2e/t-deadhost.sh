@@ -24,6 +24,10 @@ dead_cleanup() {
 	[ -f "$D/pid" ] && kill "$(cat "$D/pid")" 2>/dev/null
 	mountpoint -q "$D/mnt" && umount "$D/mnt"
 	for i in $(seq 30); do [ -f "$D/pid" ] && kill -0 "$(cat "$D/pid")" 2>/dev/null || break; sleep 1; done
+	for n in "cfir-dead-$RUN_ID" "cfir-dead-p-$RUN_ID"; do
+		ctr -n "$n" containers ls -q 2>/dev/null | xargs -r ctr -n "$n" containers rm >/dev/null 2>&1
+		ctr namespaces rm "$n" >/dev/null 2>&1
+	done
 	rm -rf "$D"
 }
 
