@@ -27,7 +27,14 @@ struct cfir_writer {
 	unsigned char *buf;
 	size_t len;
 	char *digest_to;	/* where its SHA-256 goes when it is recorded */
+	uint64_t started;	/* written back from the start up to here, or on its way */
 };
+
+/*
+ * Every so many bytes, what was written is sent on its way to the disk: the
+ * fsync that ends a GiB then waits for the last of it, not for all of it.
+ */
+#define WRITEBACK (32u << 20)
 
 /* Open (creating) the directory chain REL below DIRFD without following links. */
 static int
@@ -188,6 +195,10 @@ wflush(struct cfir_writer *w, const unsigned char *p, size_t len, struct cfir_er
 		w->bytes += (uint64_t)n;
 		p += n;
 		len -= (size_t)n;
+	}
+	if (w->bytes - w->started >= WRITEBACK) {
+		sync_file_range(w->fd, (off_t)w->started, (off_t)(w->bytes - w->started), SYNC_FILE_RANGE_WRITE);
+		w->started = w->bytes;
 	}
 	return 0;
 }

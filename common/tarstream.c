@@ -8,10 +8,12 @@
 #include "common/hash.h"
 #include "common/tarstream.h"
 #include "common/tarwrite.h"
+#include "common/teeq.h"
 
 struct sctx {
 	struct cfir_writer *tar, *mtree, *index;
 	struct cfir_tarw *z;		/* compressor, when asked for */
+	struct cfir_teeq *q;		/* the tee's own thread */
 	struct cfir_hash *raw;
 	const struct cfir_tarstream_opts *o;
 	uint64_t bytes;
@@ -108,17 +110,27 @@ cfir_tarstream(struct cfir_engine *e, struct cfir_bag *b,
 	/* stored as it came, the file's own hash is the stream's: one pass over it, not two */
 	if (o->compress == NULL)
 		cfir_writer_digest_to(s.tar, r->stream_sha256);
-	cfir_engine_pull_tee(p, tee, &s);
+	/* stored and hashed on another core than the one that indexes it */
+	if (cfir_teeq_open(tee, &s, &s.q, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	cfir_engine_pull_tee(p, cfir_teeq_put, s.q);
 
 	rc = cfir_tarindex_pull(p, &sink, &r->index, err);
 	/* the index may stop early (a broken tar): the stream is taken whole anyway */
 	while (rc == 0 && (n = cfir_engine_pull_read(p, &buf, err)) != 0)
 		if (n < 0)
 			rc = -1;
+	/* every byte read is stored once the tee has drained */
+	if (cfir_teeq_close(s.q, rc == 0 ? err : NULL) < 0)
+		rc = -1;
+	s.q = NULL;
 	r->stream_complete = rc == 0;
 	if (rc == 0 && r->index.error[0] != '\0')
 		rc = cfir_err_set(err, EX_DATAERR, 0, "index: %s", r->index.error);
 out:
+	cfir_teeq_close(s.q, NULL);	/* left early: what was handed over is stored all the same */
 	if (s.z != NULL) {
 		struct cfir_err zerr = { 0 };
 

@@ -33,32 +33,41 @@ run_cfir() {
 	cat "$work/rss" >>"$work/rss.all"
 	rm -rf "$work/bag"
 }
+run_untyped() {
+	/usr/bin/time -f %M -o "$work/rss" "$CFIR" --format json export --layers --no-magic -o "$work/bag" "$name" >/dev/null
+	cat "$work/rss" >>"$work/rss.all"
+	rm -rf "$work/bag"
+}
 run_raw() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null; }
 run_store() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o "$work/stored.tar"; rm -f "$work/stored.tar"; }
 run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; rm -f "$work/export.tar"; }
 
-: >"$work/cfir"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
+: >"$work/cfir"; : >"$work/untyped"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	# rotate the order so that none is always first (page cache, engine state)
 	case $((i % 4)) in
-	0) set -- cfir raw store pipe ;;
-	1) set -- raw store pipe cfir ;;
-	2) set -- store pipe cfir raw ;;
-	3) set -- pipe cfir raw store ;;
+	0) set -- cfir untyped raw store pipe ;;
+	1) set -- raw store pipe cfir untyped ;;
+	2) set -- store pipe untyped cfir raw ;;
+	3) set -- pipe untyped cfir raw store ;;
 	esac
 	for m in "$@"; do ms "run_$m" >>"$work/$m"; done
 	i=$((i + 1))
 done
 c=$(median_ms <"$work/cfir")
+u=$(median_ms <"$work/untyped")
 r=$(median_ms <"$work/raw")
 s=$(median_ms <"$work/store")
 p=$(median_ms <"$work/pipe")
 rss=$(sort -n "$work/rss.all" | tail -n 1)
 echo "export --layers: $MIB MiB in $FILES files, paused, $ROUNDS rounds alternating"
-echo "  cfir export --layers (tar+mtree+index) median $c ms"
+echo "  cfir export --layers (tar+mtree+index, typed) median $c ms"
+echo "  cfir export --layers --no-magic (hashed, indexed) median $u ms"
 echo "  engine raw stream to /dev/null (the limit)  median $r ms"
 echo "  engine stream stored by curl -o file        median $s ms"
 echo "  docker export | tee | sha256sum             median $p ms"
-awk -v c="$c" -v r="$r" -v s="$s" -v p="$p" 'BEGIN { printf "  ratio cfir/raw %.2f, cfir/stored %.2f, cfir/pipeline %.2f\n", c / r, c / s, c / p }'
+awk -v c="$c" -v u="$u" -v r="$r" -v s="$s" -v p="$p" 'BEGIN {
+	printf "  ratio typed/raw %.2f, typed/stored %.2f, typed/pipeline %.2f\n", c / r, c / s, c / p
+	printf "  ratio untyped/raw %.2f, untyped/stored %.2f, untyped/pipeline %.2f\n", u / r, u / s, u / p }'
 echo "  cfir peak RSS $((rss / 1024)) MiB"
