@@ -185,7 +185,8 @@ xattrs(struct merge *g, int fd, const char *path, bool *metacopy)
 		g->xv[n++] = (struct cfir_tarw_xattr){ name, g->xvalues + used, (size_t)v };
 		used += (size_t)v;
 	}
-	qsort(g->xv, n, sizeof(g->xv[0]), xcmp);
+	if (n > 1)
+		qsort(g->xv, n, sizeof(g->xv[0]), xcmp);
 	return n;
 }
 
@@ -316,7 +317,8 @@ list_level(struct merge *g, struct level *l, bool root, struct cfir_err *err)
 			keep = i + 1;
 		}
 	}
-	qsort(r, nr, sizeof(*r), rec_cmp);
+	if (nr > 1)
+		qsort(r, nr, sizeof(*r), rec_cmp);
 	if (group(g, l, r, nr) < 0)
 		rc = cfir_err_set(err, EX_OSERR, ENOMEM, "layers");
 out:
