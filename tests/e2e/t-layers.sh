@@ -155,6 +155,21 @@ if ctr version >/dev/null 2>&1 && ctr_image; then
 	else
 		fail "a pod in containerd's $RT_NS"
 	fi
+	# a container whose task is gone: its snapshot chain from containerd's bbolt files
+	sc=$(rt_id)
+	ctr -n "$RT_NS" run --null-io --label "$RT_LABEL" "$(ctr_ref)" "$sc" sh -c 'echo was-here >/ctrd-here' &&
+		ctr -n "$RT_NS" task rm -f "$sc" >/dev/null 2>&1
+	run "$CFIR" --source runtime --format json export -o "$T/ctrs" "$RT_NS/$sc"
+	check "containerd: a stopped container's layers from its metadata and snapshot databases" \
+		bash -c '[ "$1" = 0 ] && jq -s -e "map(select(.action == \"export\"))[0].details.layers_from == \"containerd snapshots\"" \
+			 "$2/custody/log.jsonl" >/dev/null' _ "$status" "$T/ctrs"
+	check "containerd: what the stopped container wrote, with its content" \
+		jq -s -e --arg h "$(printf 'was-here\n' | sha256sum | cut -c1-64)" \
+		'map(select(.path == "ctrd-here" and .sha256 == $h)) | length == 1' "$(index_of "$T/ctrs" rootfs)"
+	run "$CFIR" --source runtime --format json diff -o "$T/ctrd" "$RT_NS/$sc"
+	check "containerd: diff of the stopped container" \
+		bash -c '[ "$1" = 0 ] && grep -q "\"/ctrd-here\"" "$2"/data/*/fs/diff.json' _ "$status" "$T/ctrd"
+	ctr_rm "$sc" >/dev/null
 else
 	skip "containerd" "containerd does not answer"
 fi
