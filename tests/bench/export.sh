@@ -2,7 +2,10 @@
 # cfir export against the engine's raw stream (the limit), the same stream
 # stored to disk by curl (the floor for anything that keeps it), and what a
 # responder types today, docker export | tee file | sha256sum, on a paused
-# container with 1 GiB in about 20,000 files; rounds alternate, one run.
+# container with 1 GiB in about 20,000 files; and cfir export --layers, the
+# tar cfir writes itself from the container's layers, typed by libmagic and
+# not (--no-magic: every member still hashed and indexed); rounds
+# alternate, one run.
 # Prints median wall times, the ratios, and cfir's peak RSS. Not pass/fail.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,29 +30,34 @@ ms() {	# ms CMD...: wall milliseconds of CMD
 	t1=$(now_ns)
 	echo $((t1 - t0))
 }
-run_cfir() {
-	/usr/bin/time -f %M -o "$work/rss" "$CFIR" --format json export -o "$work/bag" "$name" >/dev/null
+cfir_export() {	# cfir_export [OPTIONS]: one export into a fresh bag, its peak RSS kept
+	/usr/bin/time -f %M -o "$work/rss" "$CFIR" --format json export "$@" -o "$work/bag" "$name" >/dev/null
 	cat "$work/rss" >>"$work/rss.all"
 	rm -rf "$work/bag"
 }
+run_cfir() { cfir_export; }
+run_layers() { cfir_export --layers; }
+run_untyped() { cfir_export --layers --no-magic; }
 run_raw() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null; }
 run_store() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o "$work/stored.tar"; rm -f "$work/stored.tar"; }
 run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; rm -f "$work/export.tar"; }
 
-: >"$work/cfir"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
+: >"$work/cfir"; : >"$work/layers"; : >"$work/untyped"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	# rotate the order so that none is always first (page cache, engine state)
 	case $((i % 4)) in
-	0) set -- cfir raw store pipe ;;
-	1) set -- raw store pipe cfir ;;
-	2) set -- store pipe cfir raw ;;
-	3) set -- pipe cfir raw store ;;
+	0) set -- cfir layers untyped raw store pipe ;;
+	1) set -- raw store pipe cfir layers untyped ;;
+	2) set -- store pipe untyped layers cfir raw ;;
+	3) set -- pipe untyped cfir raw layers store ;;
 	esac
 	for m in "$@"; do ms "run_$m" >>"$work/$m"; done
 	i=$((i + 1))
 done
 c=$(median_ms <"$work/cfir")
+l=$(median_ms <"$work/layers")
+u=$(median_ms <"$work/untyped")
 r=$(median_ms <"$work/raw")
 s=$(median_ms <"$work/store")
 p=$(median_ms <"$work/pipe")
@@ -59,5 +67,10 @@ echo "  cfir export (tar + mtree + index, hashed)   median $c ms"
 echo "  engine raw stream to /dev/null (the limit)  median $r ms"
 echo "  engine stream stored by curl -o file        median $s ms"
 echo "  docker export | tee | sha256sum             median $p ms"
-awk -v c="$c" -v r="$r" -v s="$s" -v p="$p" 'BEGIN { printf "  ratio cfir/raw %.2f, cfir/stored %.2f, cfir/pipeline %.2f\n", c / r, c / s, c / p }'
+echo "  cfir export --layers (typed)                median $l ms"
+echo "  cfir export --layers --no-magic             median $u ms"
+awk -v c="$c" -v l="$l" -v u="$u" -v r="$r" -v s="$s" -v p="$p" 'BEGIN {
+	printf "  ratio cfir/raw %.2f, cfir/stored %.2f, cfir/pipeline %.2f\n", c / r, c / s, c / p
+	printf "  ratio layers/raw %.2f, layers/pipeline %.2f\n", l / r, l / p
+	printf "  ratio layers --no-magic/raw %.2f, layers --no-magic/pipeline %.2f\n", u / r, u / p }'
 echo "  cfir peak RSS $((rss / 1024)) MiB"
