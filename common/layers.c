@@ -21,6 +21,7 @@
 #define READ_CHUNK	(256u << 10)
 #define XATTR_NAMES	(64u << 10)
 #define XATTR_VALUES	(256u << 10)	/* of one entry, all values together */
+#define XATTRS_MAX	1024u		/* of one entry */
 #define OPQ		".wh..wh..opq"
 
 /* One layer's directory at this level of the walk. */
@@ -58,6 +59,7 @@ struct merge {
 	char *const *dirs;
 	size_t n;
 	const char *only;	/* "etc/passwd", or NULL */
+	bool aufs;		/* aufs' whiteout names are whiteouts */
 	size_t onlylen;
 	struct level *lv;
 	size_t depth, cap;
@@ -69,7 +71,7 @@ struct merge {
 	struct cfir_layers_stats *st;
 	char *buf;		/* READ_CHUNK */
 	char *xnames, *xvalues;
-	struct cfir_tarw_xattr xv[256];
+	struct cfir_tarw_xattr xv[XATTRS_MAX];
 	int64_t *sparse;
 };
 
@@ -157,33 +159,57 @@ xcmp(const void *a, const void *b)
 	return strcmp(((const struct cfir_tarw_xattr *)a)->name, ((const struct cfir_tarw_xattr *)b)->name);
 }
 
+/* One attribute NAME of the entry into the values' room; false when it does not fit or is gone. */
+static bool
+xattr_one(struct merge *g, int fd, const char *path, const char *name, size_t *n, size_t *used)
+{
+	ssize_t v;
+
+	if (*n == XATTRS_MAX || *used == XATTR_VALUES)
+		return false;
+	/* never a size of 0: the kernel would answer with the value's length, not the value */
+	v = fd >= 0 ? fgetxattr(fd, name, g->xvalues + *used, XATTR_VALUES - *used)
+		    : lgetxattr(path, name, g->xvalues + *used, XATTR_VALUES - *used);
+	if (v < 0)
+		return errno == ENODATA;	/* removed meanwhile: nothing dropped */
+	g->xv[(*n)++] = (struct cfir_tarw_xattr){ name, g->xvalues + *used, (size_t)v };
+	*used += (size_t)v;
+	return true;
+}
+
 /*
  * The entry's attributes but overlay's own, sorted by name: through FD
- * when it is open, else PATH (not followed). *METACOPY says overlay kept
- * the data below.
+ * when it is open, else PATH (not followed); security.* first, so that file
+ * capabilities are kept whatever else the entry carries. What does not fit
+ * is counted and said. *METACOPY says overlay kept the data below.
  */
 static size_t
 xattrs(struct merge *g, int fd, const char *path, bool *metacopy)
 {
 	ssize_t len = fd >= 0 ? flistxattr(fd, g->xnames, XATTR_NAMES) : llistxattr(path, g->xnames, XATTR_NAMES);
-	size_t n = 0, used = 0;
-	char *name;
-	ssize_t v;
+	size_t n = 0, used = 0, dropped = 0;
+	const char *name;
+	int pass;
 
 	*metacopy = false;
-	for (name = g->xnames; len > 0 && name < g->xnames + len; name += strlen(name) + 1) {
-		if (strncmp(name, "trusted.overlay.", 16) == 0) {
-			*metacopy |= strcmp(name, "trusted.overlay.metacopy") == 0;
-			continue;
+	if (len < 0 && errno == ERANGE)
+		dropped++;	/* more names than the list holds */
+	for (pass = 0; pass < 2; pass++)
+		for (name = g->xnames; len > 0 && name < g->xnames + len; name += strlen(name) + 1) {
+			if (strncmp(name, "trusted.overlay.", 16) == 0) {
+				*metacopy |= pass == 0 && strcmp(name, "trusted.overlay.metacopy") == 0;
+				continue;
+			}
+			if ((strncmp(name, "security.", 9) == 0) != (pass == 0))
+				continue;
+			if (!xattr_one(g, fd, path, name, &n, &used))
+				dropped++;
 		}
-		if (n == sizeof(g->xv) / sizeof(g->xv[0]))
-			break;
-		v = fd >= 0 ? fgetxattr(fd, name, g->xvalues + used, XATTR_VALUES - used)
-			    : lgetxattr(path, name, g->xvalues + used, XATTR_VALUES - used);
-		if (v < 0)
-			continue;
-		g->xv[n++] = (struct cfir_tarw_xattr){ name, g->xvalues + used, (size_t)v };
-		used += (size_t)v;
+	if (dropped > 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%zu extended attributes that do not fit (%u, 256 KiB)", dropped, XATTRS_MAX);
+		say(g->st->first_xattr, sizeof(g->st->first_xattr), &g->st->xattrs_dropped, g->path, why);
 	}
 	if (n > 1)
 		qsort(g->xv, n, sizeof(g->xv[0]), xcmp);
@@ -204,12 +230,19 @@ rec_cmp(const void *a, const void *b)
 	const struct rec *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
-	return c != 0 ? c : x->ci < y->ci ? -1 : x->ci > y->ci;
+	/* an aufs whiteout beside the name it hides, in one layer: the whiteout first, whatever readdir said */
+	if (c == 0 && x->ci == y->ci)
+		return (x->kind != 'w') - (y->kind != 'w');
+	return c != 0 ? c : x->ci < y->ci ? -1 : 1;
 }
 
-/* D's entries into *R; *OPQ when it holds aufs' opaque marker. */
+/*
+ * D's entries into *R; with AUFS, its marker names are whiteouts and *OPQ
+ * says it holds the opaque one. On a kernel overlay layer they are files
+ * like any other (overlayfs shows them: a container can make them).
+ */
 static int
-read_dir(int fd, unsigned ci, struct rec **r, size_t *nr, size_t *cap, bool *opq)
+read_dir(int fd, unsigned ci, bool aufs, struct rec **r, size_t *nr, size_t *cap, bool *opq)
 {
 	DIR *d;
 	struct dirent *de;
@@ -228,7 +261,7 @@ read_dir(int fd, unsigned ci, struct rec **r, size_t *nr, size_t *cap, bool *opq
 		name = de->d_name;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
-		if (strcmp(name, OPQ) == 0) {
+		if (aufs && strcmp(name, OPQ) == 0) {
 			*opq = true;
 			continue;
 		}
@@ -240,7 +273,7 @@ read_dir(int fd, unsigned ci, struct rec **r, size_t *nr, size_t *cap, bool *opq
 			if (S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 0 && minor(sb.st_rdev) == 0)
 				kind = 'w';
 		}
-		if (strncmp(name, ".wh.", 4) == 0 && name[4] != '\0') {
+		if (aufs && strncmp(name, ".wh.", 4) == 0 && name[4] != '\0') {
 			name += 4;
 			kind = 'w';
 		}
@@ -305,7 +338,7 @@ list_level(struct merge *g, struct level *l, bool root, struct cfir_err *err)
 
 	for (i = 0; i < l->nc && i < keep; i++) {
 		opq = false;
-		if (read_dir(l->c[i].fd, (unsigned)i, &r, &nr, &cap, &opq) < 0) {
+		if (read_dir(l->c[i].fd, (unsigned)i, g->aufs, &r, &nr, &cap, &opq) < 0) {
 			rc = cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read layer %u at '%.200s'",
 					  l->c[i].layer, g->path[0] ? g->path : "/");
 			goto out;
@@ -729,10 +762,10 @@ open_root(struct merge *g, struct cfir_err *err)
 }
 
 int
-cfir_layers_tar(char *const *dirs, size_t n, const char *only, cfir_engine_sink_fn sink,
+cfir_layers_tar(char *const *dirs, size_t n, const char *only, unsigned flags, cfir_engine_sink_fn sink,
 		void *ctx, struct cfir_layers_stats *st, struct cfir_err *err)
 {
-	struct merge g = { .dirs = dirs, .n = n, .st = st };
+	struct merge g = { .dirs = dirs, .n = n, .st = st, .aufs = flags & CFIR_LAYERS_AUFS };
 	cleanup_free char *o = NULL;
 	size_t i;
 	int rc;

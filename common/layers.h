@@ -5,10 +5,12 @@
  * dead host's image.
  *
  * The merge: the writable layer over the lower ones, top to bottom; a
- * whiteout (a character device 0/0, or aufs' .wh.NAME) hides a name below
- * it; an opaque directory (trusted.overlay.opaque, or aufs' .wh..wh..opq)
- * hides the directories of that name below it; a directory over a
- * non-directory hides it. At the root, as in overlayfs, an opaque mark
+ * whiteout (a character device 0/0) hides a name below it; an opaque
+ * directory (trusted.overlay.opaque) hides the directories of that name
+ * below it; a directory over a non-directory hides it. aufs' marker names
+ * (.wh.NAME, .wh..wh..opq) are whiteouts only in aufs layers
+ * (CFIR_LAYERS_AUFS): overlayfs shows them as files, and a container can
+ * make them to hide what is below, or beside, them. At the root, as in overlayfs, an opaque mark
  * hides nothing (it is counted). Redirected directories
  * (trusted.overlay.redirect) and metacopy files (trusted.overlay.metacopy)
  * are not followed: they are counted and the first one named, and the
@@ -53,6 +55,8 @@ struct cfir_layers_stats {
 	char first_skip[320];
 	uint64_t changed;	/* files whose size changed while read (padded or cut) */
 	char first_changed[320];
+	uint64_t xattrs_dropped;	/* entries with attributes that did not fit */
+	char first_xattr[320];
 	uint64_t redirects, metacopies;	/* not followed */
 	char first_unsupported[320];
 	const char *access;	/* how the layers were opened so that no atime changes */
@@ -65,7 +69,8 @@ struct cfir_layers_stats {
  * tar holds it and what is under it, nothing else (EX_NOINPUT when the
  * merged view has no such path). SIGINT ends it between members.
  */
-int cfir_layers_tar(char *const *dirs, size_t n, const char *only, cfir_engine_sink_fn sink,
+#define CFIR_LAYERS_AUFS	0x1	/* the layers are aufs': its marker names are whiteouts */
+int cfir_layers_tar(char *const *dirs, size_t n, const char *only, unsigned flags, cfir_engine_sink_fn sink,
 		    void *ctx, struct cfir_layers_stats *st, struct cfir_err *err);
 
 #endif

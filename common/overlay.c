@@ -17,13 +17,15 @@
 #include "common/util.h"
 
 enum cfir_overlay_what
-cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, const char **deleted)
+cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, bool aufs, const char **deleted)
 {
 	*deleted = NULL;
 	if (S_ISCHR(mode) && major(rdev) == 0 && minor(rdev) == 0) {
 		*deleted = name;
 		return CFIR_OVERLAY_WHITEOUT;
 	}
+	if (!aufs)
+		return CFIR_OVERLAY_ENTRY;
 	if (strcmp(name, ".wh..wh..opq") == 0)
 		return CFIR_OVERLAY_OPQ_MARKER;
 	if (strncmp(name, ".wh.", 4) == 0 && name[4] != '\0') {
@@ -82,7 +84,7 @@ in_lower(const int *lower, size_t nlower, const char *rel)
 		fd = openat2_beneath(lower[i], rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			bool wh = fstat(fd, &sb) == 0 &&
-				  cfir_overlay_classify(rel, sb.st_mode, sb.st_rdev, &dummy) == CFIR_OVERLAY_WHITEOUT;
+				  cfir_overlay_classify(rel, sb.st_mode, sb.st_rdev, false, &dummy) == CFIR_OVERLAY_WHITEOUT;
 
 			close(fd);
 			return !wh;
@@ -166,24 +168,16 @@ open_regular(int dfd, const char *name, struct cfir_overlay_entry *e)
 		e->metacopy = true;
 }
 
-/* A directory's overlay marks: opaque (overlay's xattr or aufs' marker file), redirected (into X). */
+/*
+ * A directory's overlay marks: opaque (overlay's xattr; aufs' marker file
+ * is a file a container can make, not a mark), redirected (into X).
+ */
 static void
 dir_marks(int dfd, const char *name, struct cfir_overlay_entry *e, char *x, size_t xlen)
 {
 	ssize_t n = xattr_at(dfd, name, "trusted.overlay.opaque", x, xlen);
-	int sfd;
 
 	e->opaque = n > 0 && cfir_overlay_opaque(x, (size_t)n);
-	if (!e->opaque) {
-		/* the aufs form of it */
-		sfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sfd >= 0) {
-			struct stat m;
-
-			e->opaque = fstatat(sfd, ".wh..wh..opq", &m, AT_SYMLINK_NOFOLLOW) == 0;
-			close(sfd);
-		}
-	}
 	n = xattr_at(dfd, name, "trusted.overlay.redirect", x, xlen - 1);
 	if (n > 0) {
 		x[n] = '\0';
@@ -204,7 +198,8 @@ entry(struct walk *w, int dfd, const char *name, size_t at, bool visible, DIR **
 	*sub = NULL;
 	if (fstatat(dfd, name, &e.st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;	/* gone meanwhile */
-	switch (cfir_overlay_classify(name, e.st.st_mode, e.st.st_rdev, &deleted)) {
+	/* a kernel overlay's upper directory: only a character device 0/0 is a whiteout */
+	switch (cfir_overlay_classify(name, e.st.st_mode, e.st.st_rdev, false, &deleted)) {
 	case CFIR_OVERLAY_OPQ_MARKER:
 		return 0;	/* its directory was reported opaque already */
 	case CFIR_OVERLAY_WHITEOUT:

@@ -15,7 +15,11 @@ enum cfir_overlay_what {
 	CFIR_OVERLAY_WHITEOUT,	/* a deletion of NAME (char 0/0, or aufs .wh.NAME) */
 	CFIR_OVERLAY_OPQ_MARKER,	/* aufs .wh..wh..opq: the directory is opaque */
 };
-enum cfir_overlay_what cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev,
+/*
+ * aufs' names (.wh.NAME, .wh..wh..opq) only with AUFS: in a kernel overlay's
+ * upper directory they are files like any other, which a container can make.
+ */
+enum cfir_overlay_what cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, bool aufs,
 				     const char **deleted);
 /* trusted.overlay.opaque holds "y" (or "x" for a merged opaque of newer kernels). */
 bool cfir_overlay_opaque(const char *xattr, size_t len);

@@ -178,7 +178,8 @@ tool_layers_produce(void *ctx, cfir_engine_sink_fn put, void *put_ctx, struct cf
 {
 	struct tool_layers_job *j = ctx;
 
-	return cfir_layers_tar(j->from->dirs, j->from->n, j->only, put, put_ctx, &j->st, err);
+	/* every layer cfir finds is a kernel overlay's: aufs' marker names are files there */
+	return cfir_layers_tar(j->from->dirs, j->from->n, j->only, 0, put, put_ctx, &j->st, err);
 }
 
 void

@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (copy == NULL)
 			break;
 		/* a whiteout always names something inside the name it came from */
-		if (cfir_overlay_classify(copy, mode, dev, &deleted) == CFIR_OVERLAY_WHITEOUT &&
+		if (cfir_overlay_classify(copy, mode, dev, (mode & 1) != 0, &deleted) == CFIR_OVERLAY_WHITEOUT &&
 		    (deleted == NULL || deleted < copy || deleted > copy + nl))
 			abort();
 		free(copy);

@@ -85,6 +85,8 @@ listing(const struct buf *b, size_t *members)
 	return out;
 }
 
+static unsigned flags = CFIR_LAYERS_AUFS;
+
 static int
 run(const char *l0, const char *l1, const char *l2, const char *only, struct buf *b,
     struct cfir_layers_stats *st)
@@ -94,7 +96,7 @@ run(const char *l0, const char *l1, const char *l2, const char *only, struct buf
 	int r;
 
 	memset(b, 0, sizeof(*b));
-	r = cfir_layers_tar(dirs, l2 ? 3 : l1 ? 2 : 1, only, sink, b, st, &err);
+	r = cfir_layers_tar(dirs, l2 ? 3 : l1 ? 2 : 1, only, flags, sink, b, st, &err);
 	if (r < 0)
 		fprintf(stderr, "    layers: %s\n", err.msg);
 	return r;
@@ -162,6 +164,19 @@ merge(void)
 	free(out.p);
 	CHECK(run(u, m, b, "etc/../..", &out, &st) < 0);
 	CHECK(run(u, m, b, "etc/gone", &out, &st) < 0);
+	/* kernel overlay layers: aufs' names are files the container made, hiding nothing */
+	flags = 0;
+	put(u, "etc/.wh.passwd", "");
+	put(u, ".wh.opq", "");
+	CHECK(run(u, m, b, NULL, &out, &st) == 0);
+	ls = listing(&out, &n);
+	CHECK_STR(ls, ".wh.opq 10 0|aufs/ 4 0|aufs/.wh..wh..opq 10 0|aufs/new 10 2|aufs/old 10 2|etc/ 4 0|"
+		      "etc/.wh.passwd 10 0|etc/.wh.shadow 10 0|etc/passwd 10 10|etc/shadow 10 2|opq/ 4 0|opq/new 10 2|"
+		      "wasdir 10 11|wasfile/ 4 0|");
+	CHECK(st.whiteouts == 1 && st.opaque == 1);
+	free(ls);
+	free(out.p);
+	flags = CFIR_LAYERS_AUFS;
 	free(u), free(m), free(b);
 }
 

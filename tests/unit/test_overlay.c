@@ -14,11 +14,14 @@ classify(void)
 {
 	const char *d;
 
-	CHECK(cfir_overlay_classify("x", S_IFCHR | 0, makedev(0, 0), &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "x") == 0);
-	CHECK(cfir_overlay_classify("tty", S_IFCHR | 0620, makedev(5, 0), &d) == CFIR_OVERLAY_ENTRY && d == NULL);
-	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "gone") == 0);
-	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, &d) == CFIR_OVERLAY_OPQ_MARKER);
-	CHECK(cfir_overlay_classify(".wh.", S_IFREG, 0, &d) == CFIR_OVERLAY_ENTRY);
+	CHECK(cfir_overlay_classify("x", S_IFCHR | 0, makedev(0, 0), false, &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "x") == 0);
+	CHECK(cfir_overlay_classify("tty", S_IFCHR | 0620, makedev(5, 0), false, &d) == CFIR_OVERLAY_ENTRY && d == NULL);
+	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, true, &d) == CFIR_OVERLAY_WHITEOUT && strcmp(d, "gone") == 0);
+	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, true, &d) == CFIR_OVERLAY_OPQ_MARKER);
+	CHECK(cfir_overlay_classify(".wh.", S_IFREG, 0, true, &d) == CFIR_OVERLAY_ENTRY);
+	/* a kernel overlay's: files a container made */
+	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, false, &d) == CFIR_OVERLAY_ENTRY && d == NULL);
+	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, false, &d) == CFIR_OVERLAY_ENTRY);
 	CHECK(cfir_overlay_opaque("y", 1) && !cfir_overlay_opaque("n", 1) && !cfir_overlay_opaque("yy", 2));
 }
 
@@ -51,6 +54,15 @@ mk(const char *root, const char *rel, mode_t mode, dev_t dev)
 		CHECK(close(open(p, O_CREAT | O_WRONLY, mode & 0777)) == 0);
 	else
 		CHECK(mknod(p, mode, dev) == 0);
+}
+
+static const char *
+p_of(const char *root, const char *rel)
+{
+	static char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	return p;
 }
 
 static int
@@ -102,11 +114,12 @@ walk(void)
 	mk(up, "etc", S_IFDIR | 0755, 0);
 	mk(up, "etc/passwd", S_IFREG | 0644, 0);	/* changed */
 	mk(up, "etc/group", S_IFCHR, makedev(0, 0));	/* deleted, overlayfs style */
-	mk(up, "etc/.wh.shadow", S_IFREG | 0644, 0);	/* deleted, aufs style */
+	mk(up, "etc/.wh.shadow", S_IFREG | 0644, 0);	/* aufs' name: a file the container made */
 	mk(up, "etc/new", S_IFREG | 04755, 0);		/* added */
 	mk(up, "var", S_IFDIR | 0755, 0);
 	mk(up, "var/log", S_IFDIR | 0755, 0);		/* deleted and made again */
-	mk(up, "var/log/.wh..wh..opq", S_IFREG | 0644, 0);
+	CHECK(setxattr(p_of(up, "var/log"), "trusted.overlay.opaque", "y", 1, 0) == 0);
+	mk(up, "var/log/.wh..wh..opq", S_IFREG | 0644, 0);	/* a file, not a mark */
 	mk(up, "var/log/old", S_IFREG | 0644, 0);	/* in an opaque dir: added */
 	mk(up, "fifo", S_IFIFO | 0644, 0);
 	mk(up, "newdir", S_IFDIR | 0755, 0);
@@ -120,9 +133,9 @@ walk(void)
 	r.nlower = 1;
 	CHECK(cfir_overlay_walk(&r, on, &s, &st, &err) == 0);
 	got = sorted(s.text);
-	CHECK_STR(got, "A /etc/new|A /fifo|A /newdir|A /newdir/f|A /secret-link|A /var/log/old|"
-		       "C /etc|C /etc/passwd|C /var|C /var/log opaque|D /etc/group|D /etc/shadow|");
-	CHECK(st.entries == 12 && st.skipped == 0);
+	CHECK_STR(got, "A /etc/.wh.shadow|A /etc/new|A /fifo|A /newdir|A /newdir/f|A /secret-link|A /var/log/.wh..wh..opq|"
+		       "A /var/log/old|C /etc|C /etc/passwd|C /var|C /var/log opaque|D /etc/group|");
+	CHECK(st.entries == 13 && st.skipped == 0);
 	free(got);
 
 	r.fstype = btrfs;
