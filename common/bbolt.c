@@ -34,6 +34,7 @@ struct cfir_bbolt {
 	uint64_t root;			/* the root bucket's root page */
 	uint64_t txid;
 	unsigned long budget;
+	uint64_t bytes_left;	/* what one handle may still read, pages and their overflow */
 };
 
 /* One page read, or an inline bucket's leaf: BUF is owned only when OWNED. */
@@ -130,6 +131,11 @@ page_read(struct cfir_bbolt *db, uint64_t pgid, struct page *p, struct cfir_err 
 		return cfir_err_set(err, EX_DATAERR, 0, "bbolt: page %" PRIu64 " overflows by %" PRIu32 " pages",
 				    pgid, ovf);
 	p->len = ((size_t)ovf + 1) * db->psize;
+	/* a page of 16 MiB read a million times over is no file's honest shape */
+	if (p->len > db->bytes_left)
+		return cfir_err_set(err, EX_DATAERR, 0, "bbolt: more than %u MiB read from one database (pages read again and again)",
+				    (unsigned)(CFIR_BBOLT_BYTES >> 20));
+	db->bytes_left -= p->len;
 	p->buf = malloc(p->len);
 	if (p->buf == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bbolt: page %" PRIu64, pgid);
@@ -268,6 +274,7 @@ db_new(int fd, const void *buf, uint64_t size, struct cfir_bbolt **out, struct c
 	db->mem = buf;
 	db->size = size;
 	db->budget = CFIR_BBOLT_BUDGET;
+	db->bytes_left = CFIR_BBOLT_BYTES;
 	if (meta_choose(db, err) < 0) {
 		free(db);
 		return -1;

@@ -21,6 +21,7 @@
 #define CFIR_BBOLT_DEPTH_MAX	64		/* levels of one B+tree */
 #define CFIR_BBOLT_SPAN_MAX	(16u << 20)	/* bytes of one page and its overflow */
 #define CFIR_BBOLT_BUDGET	(1u << 20)	/* pages one handle may read, by default */
+#define CFIR_BBOLT_BYTES	(1ull << 30)	/* bytes one handle may read */
 
 struct cfir_bbolt;
 

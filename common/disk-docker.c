@@ -561,14 +561,6 @@ docker_one(int root, const char *id, struct cfir_disk_container *c, struct cfir_
 	return 0;
 }
 
-void
-cfir_disk_list_skip(struct cfir_disk_list *l, const char *name, const char *why)
-{
-	l->skipped++;
-	if (l->first_skip == NULL && asprintf(&l->first_skip, "'%.200s': %s", name, why) < 0)
-		l->first_skip = NULL;
-}
-
 static int
 by_name(const void *a, const void *b)
 {

@@ -18,7 +18,6 @@ struct cfir_disk_list;
 /* S is WANT lowercase hex digits, LEN bytes, nothing else. */
 bool cfir_disk_hex(const char *s, size_t len, size_t want);
 /* Count an entry of L not listed (NAME, WHY); the first one is kept in first_skip. */
-void cfir_disk_list_skip(struct cfir_disk_list *l, const char *name, const char *why);
 
 /*
  * An overlay2 layer ID as dockerd writes it in mount-id, init-id and

@@ -14,24 +14,57 @@
 #include "common/disk.h"
 #include "common/util.h"
 
-int
-cfir_disk_open(int root, const char *path, int flags)
+static int
+open_in_root(int root, const char *path, int flags)
 {
 	struct open_how how = { .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	int fd;
 
 	while (*path == '/')
 		path++;
 	if (*path == '\0')
 		path = ".";
-	how.flags = (unsigned long long)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOATIME));
-	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-	if (fd < 0 && errno == EPERM && !(flags & O_PATH)) {
-		/* not the owner and no CAP_FOWNER: opened all the same */
-		how.flags &= ~(unsigned long long)O_NOATIME;
-		fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_CLOEXEC);
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* The file FD (O_PATH) opened for reading with FLAGS, O_NOATIME where allowed. */
+static int
+reopen(int fd, int flags)
+{
+	char self[64];
+	int r;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	r = open(self, flags | O_CLOEXEC | O_NOATIME);
+	if (r < 0 && errno == EPERM)	/* not the owner and no CAP_FOWNER: opened all the same */
+		r = open(self, flags | O_CLOEXEC);
+	return r;
+}
+
+int
+cfir_disk_open(int root, const char *path, int flags)
+{
+	struct stat st;
+	int fd, r;
+
+	if (flags & (O_PATH | O_DIRECTORY)) {
+		fd = open_in_root(root, path, flags | ((flags & O_PATH) ? 0 : O_NOATIME));
+		if (fd < 0 && errno == EPERM && !(flags & O_PATH))
+			fd = open_in_root(root, path, flags);
+		return fd;
 	}
-	return fd;
+	/* a file: looked at before it is opened, so that no device of this host is ever opened */
+	fd = open_in_root(root, path, O_PATH);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	r = reopen(fd, flags);
+	close(fd);
+	return r;
 }
 
 int
@@ -45,6 +78,8 @@ cfir_disk_read(int root, const char *path, size_t max, char **buf, size_t *len,
 	ssize_t r;
 
 	*buf = NULL;
+	if (fd < 0 && errno == EINVAL)
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", path);
 	if (fd < 0)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -153,16 +188,27 @@ cfir_disk_container_free(struct cfir_disk_container *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void
+cfir_disk_list_skip(struct cfir_disk_list *l, const char *name, const char *why)
+{
+	l->skipped++;
+	if (l->first_skip == NULL && asprintf(&l->first_skip, "'%.200s': %s", name ? name : "?", why) < 0)
+		l->first_skip = NULL;
+}
+
 int
 cfir_disk_list_add(struct cfir_disk_list *l, struct cfir_disk_container *c, struct cfir_err *err)
 {
 	struct cfir_disk_container *nv;
+	size_t kept = c->config_len + c->hostconfig_len + c->spec_len;
 
-	if (l->n >= 3 * CFIR_DISK_CONTAINERS_MAX) {
+	if (l->n >= 3 * CFIR_DISK_CONTAINERS_MAX || kept > CFIR_DISK_LIST_BYTES - l->bytes) {
+		cfir_disk_list_skip(l, c->id, l->n >= 3 * CFIR_DISK_CONTAINERS_MAX ? "past the containers a listing keeps"
+								: "its files pass the 256 MiB a listing keeps");
 		cfir_disk_container_free(c);
-		l->skipped++;
 		return 0;
 	}
+	l->bytes += kept;
 	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 	if (nv == NULL) {
 		cfir_disk_container_free(c);

@@ -30,7 +30,12 @@
 #define CFIR_DISK_CONTAINERS_MAX	4096	/* containers listed of one engine */
 #define CFIR_DISK_FILE_MAX	(64u << 20)	/* any one metadata file read */
 
-/* PATH (absolute or not: it is taken inside ROOT) opened with FLAGS, O_NOATIME where allowed. */
+/*
+ * PATH (absolute or not: it is taken inside ROOT) opened with FLAGS,
+ * O_NOATIME where allowed. Without O_PATH or O_DIRECTORY it must be a
+ * regular file, which is checked before it is opened (EINVAL otherwise): a
+ * device node in an image is never opened on this host.
+ */
 int cfir_disk_open(int root, const char *path, int flags);
 /*
  * The whole of PATH under ROOT, at most MAX bytes (a longer one is
@@ -88,7 +93,9 @@ struct cfir_disk_list {
 	size_t n;
 	unsigned skipped;	/* entries unreadable or malformed: not listed */
 	char *first_skip;	/* the first one and why, NULL when none */
+	size_t bytes;		/* of the engines' files kept, at most CFIR_DISK_LIST_BYTES */
 };
+#define CFIR_DISK_LIST_BYTES	(256u << 20)
 
 /* Every container the engines under ROOT keep on disk; -1 only when memory fails. */
 int cfir_disk_list(int root, struct cfir_disk_list *l, struct cfir_err *err);
@@ -108,8 +115,13 @@ int cfir_disk_containerd_list(int root, struct cfir_disk_list *l, struct cfir_er
 int cfir_disk_containerd_layers(int root, const char *ns, const char *id, struct cfir_disk_layers *l,
 				struct cfir_err *err);
 
-/* Append C to L (taking its strings over) or count it as skipped when L is full. */
+/*
+ * Append C to L (taking its strings over), or count it as skipped when L
+ * is full or its files would pass the bytes a listing keeps.
+ */
 int cfir_disk_list_add(struct cfir_disk_list *l, struct cfir_disk_container *c, struct cfir_err *err);
+/* One entry NAME of L not listed, and WHY: counted, the first one said. */
+void cfir_disk_list_skip(struct cfir_disk_list *l, const char *name, const char *why);
 /* Append a layer: PATH resolved under ROOT from NAME. */
 int cfir_disk_layers_add(int root, struct cfir_disk_layers *l, const char *name, const char *digest,
 			 struct cfir_err *err);

@@ -408,22 +408,37 @@ wanted(const struct merge *g)
 	return 0;
 }
 
-/* The data regions of FD's file, when it has holes; false when it has none. */
-static bool
-sparse_map(struct merge *g, int fd, const struct stat *st, size_t *n)
+/*
+ * The data regions of FD's file: 1 when it has holes, 0 when it has none,
+ * -1 when it cannot be stored sparse in bounded time (WHY says so). The
+ * file may grow meanwhile: nothing past the size its header says counts.
+ */
+static int
+sparse_map(struct merge *g, int fd, const struct stat *st, size_t *n, const char **why)
 {
 	off_t off = 0, data, hole;
 
 	*n = 0;
 	if (st->st_size == 0 || (off_t)st->st_blocks * 512 >= st->st_size)
-		return false;
+		return 0;
+	if ((uint64_t)st->st_size > CFIR_LAYERS_SPARSE_SIZE_MAX) {
+		*why = "a sparse file larger than 16 TiB: not in the tar";
+		return -1;
+	}
 	while (off < st->st_size) {
 		data = lseek(fd, off, SEEK_DATA);
-		if (data < 0)
+		if (data < 0 || data >= st->st_size)
 			break;	/* ENXIO: a hole to the end */
 		hole = lseek(fd, data, SEEK_HOLE);
-		if (hole < 0 || hole > st->st_size || *n + 1 == CFIR_LAYERS_SPARSE_MAX)
-			hole = st->st_size;	/* the rest as data */
+		if (hole <= data || hole > st->st_size)
+			hole = st->st_size;
+		if (*n + 1 == CFIR_LAYERS_SPARSE_MAX && hole < st->st_size) {
+			if ((uint64_t)(st->st_size - data) > CFIR_LAYERS_SPARSE_REST_MAX) {
+				*why = "a sparse file of more data regions than the map holds: not in the tar";
+				return -1;
+			}
+			hole = st->st_size;	/* the rest, at most 1 GiB, as data */
+		}
 		g->sparse[2 * *n] = data;
 		g->sparse[2 * *n + 1] = hole - data;
 		(*n)++;
@@ -445,6 +460,8 @@ copy_range(struct merge *g, int fd, off_t off, uint64_t len, bool *cut, struct c
 	size_t want;
 
 	while (len > 0) {
+		if (cfir_interrupt_pending())
+			return cfir_err_interrupted(err);
 		want = len < READ_CHUNK ? (size_t)len : READ_CHUNK;
 		r = *cut ? 0 : pread(fd, g->buf, want, off);
 		if (r < 0 && errno == EINTR)
@@ -538,8 +555,16 @@ member(struct merge *g, int dfd, const struct ment *m, int want, int *sub, struc
 			tm.symlink = link;
 		}
 		if (S_ISREG(st.st_mode)) {
+			const char *why = NULL;
+			int sp = 0;
+
 			tm.hardlink = link_seen(g, &st, g->path + 1);
-			if (tm.hardlink == NULL && sparse_map(g, fd, &st, &ns)) {
+			if (tm.hardlink == NULL && (sp = sparse_map(g, fd, &st, &ns, &why)) < 0) {
+				skip(g, why);
+				close(fd);
+				return 0;
+			}
+			if (sp > 0) {
 				tm.sparse = g->sparse;
 				tm.nsparse = ns;
 				g->st->sparse++;
@@ -725,10 +750,12 @@ only_path(const char *only, char **out, struct cfir_err *err)
 			return cfir_err_set(err, EX_USAGE, 0, "'%s': a path in the container has no '.' or '..' part", only);
 		}
 	free(p);
-	if (*out == NULL || strstr(*out, "//") != NULL) {
+	if (*out == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "layers");
+	if (strstr(*out, "//") != NULL) {
 		free(*out);
 		*out = NULL;
-		return cfir_err_set(err, *out ? EX_USAGE : EX_OSERR, 0, "'%s': not a path", only);
+		return cfir_err_set(err, EX_USAGE, 0, "'%s': not a path", only);
 	}
 	return 0;
 }

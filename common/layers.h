@@ -43,6 +43,8 @@
 
 #define CFIR_LAYERS_PATH_MAX	(64u << 10)	/* a deeper subtree is skipped and said */
 #define CFIR_LAYERS_SPARSE_MAX	4096		/* data regions of one file; past it, the rest as data */
+#define CFIR_LAYERS_SPARSE_REST_MAX (1ull << 30)	/* ... when the rest is at most this, else the file is left out */
+#define CFIR_LAYERS_SPARSE_SIZE_MAX (16ull << 40)	/* a sparse file's size: its holes are handed over in bounded time */
 
 struct cfir_layers_stats {
 	uint64_t members;	/* written to the tar */

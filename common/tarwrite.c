@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 
 #include "common/bag.h"
+#include "common/interrupt.h"
 #include "common/tarindex.h"
 #include "common/tarwrite.h"
 
@@ -224,8 +225,10 @@ cfir_tarw_hole(struct cfir_tarw *w, uint64_t len, struct cfir_err *err)
 
 	/* the pax writer skips a hole's bytes without reading them; they must be handed over */
 	while (len > 0) {
+		if (cfir_interrupt_pending())
+			return cfir_err_interrupted(err);
 		take = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		if (archive_write_data(w->a, zeros, take) < 0)
+		if (archive_write_data(w->a, zeros, take) != (la_ssize_t)take)
 			return tarw_fail(w, err);
 		len -= take;
 	}
@@ -235,8 +238,13 @@ cfir_tarw_hole(struct cfir_tarw *w, uint64_t len, struct cfir_err *err)
 int
 cfir_tarw_data(struct cfir_tarw *w, const void *buf, size_t len, struct cfir_err *err)
 {
-	if (archive_write_data(w->a, buf, len) < 0)
+	la_ssize_t n = archive_write_data(w->a, buf, len);
+
+	if (n < 0)
 		return tarw_fail(w, err);
+	/* fewer taken: more data than the member's header said, which would shift every member after it */
+	if ((size_t)n != len && w->format != CFIR_TARW_MTREE)
+		return cfir_err_set(err, EX_SOFTWARE, 0, "%s: a member's data is longer than its header says", w->what);
 	return 0;
 }
 

@@ -446,7 +446,7 @@ take_disk_log(struct tool_step *s, int root, struct cfir_err *err)
 	if (fd < 0 && errno == ENOENT)
 		return 0;	/* another log driver, or nothing logged */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return cfir_err_set(err, EX_NOINPUT, errno, "'%s': not a log file", path);
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s': not a log file (a regular file)", path);
 	if (cfir_writer_open(s->bag, "disk", name, &w, err) < 0)
 		return -1;
 	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))

@@ -78,6 +78,52 @@ root_check(struct cfir_global *g, struct cfir_err *err)
 	return g->root_image != NULL ? image_hash(g, err) : 0;
 }
 
+/* Is the directory FD (taken over), or one of its parents, ROOT (DEV, INO)? */
+static bool
+under(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st, up;
+	int parent;
+
+	while (fd >= 0 && fstat(fd, &st) == 0) {
+		if (st.st_dev == dev && st.st_ino == ino) {
+			close(fd);
+			return true;
+		}
+		parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = parent;
+		if (fd >= 0 && fstat(fd, &up) == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino)
+			break;	/* "/": its own parent */
+	}
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+int
+tool_source_bag_outside(const struct cfir_global *g, const char *dir, struct cfir_err *err)
+{
+	cleanup_free char *p = NULL;
+	struct stat root;
+	char *slash;
+	int fd;
+
+	if (g->root == NULL || fstat(g->root_fd, &root) < 0)
+		return 0;
+	if ((p = strdup(dir)) == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
+	/* the nearest part of its path that is there already */
+	while ((fd = open(*p ? p : ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 && (slash = strrchr(p, '/')) != NULL)
+		*(slash == p ? slash + 1 : slash) = '\0';
+	if (fd < 0)
+		fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (under(fd, root.st_dev, root.st_ino))
+		return cfir_err_set(err, EX_USAGE, 0, "the bag '%s' would be inside --root '%s': nothing is written there",
+				    dir, g->root);
+	return 0;
+}
+
 int
 tool_source_root(const struct cfir_global *g)
 {

@@ -267,6 +267,8 @@ tool_bag_open(const struct cfir_global *g, const char *dir, const char *default_
 		return default_name != NULL ? cfir_err_set(err, EX_OSERR, ENOMEM, "out of memory") : 0;
 	if (*dir == '\0')
 		return cfir_err_set(err, EX_USAGE, 0, "empty bag directory");
+	if (tool_source_bag_outside(g, dir, err) < 0)
+		return -1;
 	if (cfir_bag_open(bp, dir, &g->meta, err) < 0)
 		return -1;
 	tool_notices(*bp);

@@ -174,6 +174,8 @@ struct cfir_storage *tool_source_storage(const struct cfir_runtime_list *l);
 int tool_source_step(struct tool_step *s, const char *ref);
 /* --source, --engine-timeout and --root checked into G. */
 int tool_source_check(struct cfir_global *g, struct cfir_err *err);
+/* With --root, DIR must not be inside it (EX_USAGE): the image is never written. */
+int tool_source_bag_outside(const struct cfir_global *g, const char *dir, struct cfir_err *err);
 /* Where an offline command's containers are: --root's fd, else "/" opened (the caller closes it). */
 int tool_source_root(const struct cfir_global *g);
 /* The record's words on a dead host's image: its root, the image file and its hash. */
