@@ -2,11 +2,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -66,6 +68,7 @@ struct merge {
 	char *path;		/* "/a/b", the tar's name from path + 1 */
 	size_t pathcap;
 	struct cfir_tarw *w;
+	int *roots;		/* each layer's root, for the walk to find a directory again */
 	struct link *links;	/* an open-addressed table of files with more than one link */
 	size_t nlinks, linkcap;
 	struct cfir_layers_stats *st;
@@ -656,31 +659,69 @@ descend(struct merge *g, const struct ment *m, int fd, struct cfir_err *err)
 	return 0;
 }
 
-/* Back up a level: each parent directory reopened through "..", and checked to be the one left. */
+/* FD is the directory PC was: the same inode of the same file system. */
+static bool
+same_dir(int fd, const struct contrib *pc)
+{
+	struct stat sb;
+
+	return fd >= 0 && fstat(fd, &sb) == 0 && sb.st_dev == pc->dev && sb.st_ino == pc->ino;
+}
+
+/* PC, a directory at PATH (LEN bytes) of its layer, opened again from the layer's root by its path. */
 static int
-ascend(struct merge *g, struct cfir_err *err)
+by_path(struct merge *g, const struct contrib *pc, size_t len)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	char save = g->path[len];
+	int fd;
+
+	g->path[len] = '\0';
+	fd = (int)syscall(SYS_openat2, g->roots[pc->layer], len ? g->path + 1 : ".", &how, sizeof(how));
+	g->path[len] = save;
+	if (fd >= 0 && !same_dir(fd, pc)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Back up a level: each parent directory reopened through "..", checked to
+ * be the one left, else by its path from the layer's root. A directory
+ * moved away meanwhile (a container that runs can rename) cannot be found
+ * again: what is left of it is not in the tar, and that is said.
+ */
+static void
+ascend(struct merge *g)
 {
 	struct level *c = &g->lv[g->depth], *l = &g->lv[g->depth - 1];
 	struct contrib *pc;
-	struct stat sb;
 	size_t k;
 	int fd;
 
 	for (k = 0; k < c->nc; k++) {
 		pc = &l->c[c->c[k].parent];
-		fd = cfir_util_open_noatime(c->c[k].fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_dev != pc->dev || sb.st_ino != pc->ino) {
+		fd = c->c[k].fd >= 0 ? cfir_util_open_noatime(c->c[k].fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (!same_dir(fd, pc)) {
 			if (fd >= 0)
 				close(fd);
-			g->path[c->pathlen] = '\0';
-			return cfir_err_set(err, EX_TEMPFAIL, 0, "a directory of layer %u moved while it was read, at '%.200s'",
-					    c->c[k].layer, g->path);
+			fd = by_path(g, pc, l->pathlen);
+		}
+		if (fd < 0 && l->next < l->nm) {
+			char save = g->path[l->pathlen];
+
+			g->path[l->pathlen] = '\0';
+			say(g->st->first_changed, sizeof(g->st->first_changed), &g->st->changed, g->path,
+			    "a directory moved while it was read: the rest of it is not in the tar");
+			g->path[l->pathlen] = save;
+			l->next = l->nm;
 		}
 		pc->fd = fd;
 	}
 	level_free(c);
 	g->depth--;
-	return 0;
 }
 
 static int
@@ -697,8 +738,7 @@ walk(struct merge *g, struct cfir_err *err)
 		if (l->next == l->nm) {
 			if (g->depth == 0)
 				return 0;
-			if (ascend(g, err) < 0)
-				return -1;
+			ascend(g);
 			continue;
 		}
 		m = &l->m[l->next++];
@@ -775,12 +815,18 @@ open_root(struct merge *g, struct cfir_err *err)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	l->c = calloc(g->n, sizeof(*l->c));
-	if (l->c == NULL)
+	g->roots = malloc(g->n * sizeof(*g->roots));
+	if (l->c == NULL || g->roots == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "layers");
+	for (i = 0; i < g->n; i++)
+		g->roots[i] = -1;
 	for (i = 0; i < g->n; i++) {
 		fd = cfir_util_open_tree_ro(g->dirs[i], &g->st->access);
-		if (fd < 0)
+		if (fd < 0 || (g->roots[i] = dup(fd)) < 0) {
+			if (fd >= 0)
+				close(fd);
 			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open layer %zu '%s'", i, g->dirs[i]);
+		}
 		contrib_set(&l->c[l->nc++], (unsigned)i, fd, 0);
 	}
 	if (xattr_opaque(l->c[0].fd))
@@ -828,6 +874,10 @@ cfir_layers_tar(char *const *dirs, size_t n, const char *only, unsigned flags, c
 		cfir_tarw_discard(g.w);
 	for (i = 0; g.lv != NULL && i <= g.depth; i++)
 		level_free(&g.lv[i]);
+	for (i = 0; g.roots != NULL && i < n; i++)
+		if (g.roots[i] >= 0)
+			close(g.roots[i]);
+	free(g.roots);
 	for (i = 0; i < g.linkcap; i++)
 		free(g.links[i].path);
 	free(g.links);

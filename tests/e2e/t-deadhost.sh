@@ -63,7 +63,7 @@ echo IMAGE-SHADOW >"$D/img/etc/shadow"
 log=$D/img/var/lib/docker/containers/$stopped_id/$stopped_id-json.log
 rm -f "$log" && ln -s /etc/shadow "$log"
 mkfs.ext4 -q -d "$D/img" "$D/disk.img" 512M
-mount -o loop,ro "$D/disk.img" "$D/mnt" || { fail "the image mounted read-only"; exit 1; }
+mount -o loop,ro,nodev,nosuid,noexec "$D/disk.img" "$D/mnt" || { fail "the image mounted read-only"; exit 1; }
 R=$D/mnt
 ( cd "$R" && find . -xdev \( -type f -o -type l \) -print0 | LC_ALL=C sort -z | xargs -0 sha256sum 2>/dev/null ) >"$D/before"
 ( cd "$R" && find . -xdev -printf '%p %m %u %g %s %T@\n' | LC_ALL=C sort ) >"$D/before.stat"
@@ -129,5 +129,8 @@ check "collect --root: the bag verifies" "$CFIR" verify -q "$D/bag"
 ( cd "$R" && find . -xdev -printf '%p %m %u %g %s %T@\n' | LC_ALL=C sort ) >"$D/after.stat"
 check "every file of the image as it was, its metadata too" \
 	bash -c 'cmp -s "$1/before" "$1/after" && cmp -s "$1/before.stat" "$1/after.stat" && [ -s "$1/before" ]' _ "$D"
+check "a bag inside --root is refused (exit 64): nothing is written there" \
+	bash -c '"$1" --root "$2" export -o "$2/var/tmp/bag" dead-run >/dev/null 2>&1; [ $? = 64 ] &&
+		 cd "$2" && "$1" --root "$2" export dead-run >/dev/null 2>&1; [ $? = 64 ]' _ "$CFIR" "$R"
 check "--source engine does not go with --root (exit 64)" \
 	bash -c '"$1" --root "$2" --source engine ls >/dev/null 2>&1; [ $? = 64 ]' _ "$CFIR" "$R"

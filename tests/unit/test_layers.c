@@ -1,5 +1,7 @@
 /* test_layers.c - the merge of overlay layers into a tar, on crafted and hostile layers */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -292,7 +294,65 @@ deep(void)
 	free(u), free(m), free(b);
 }
 
+/* A sink that renames a directory of the layer once the walk is inside it, as a running container can. */
+struct mover {
+	struct buf b;
+	const char *from, *to;
+	bool moved;
+};
+
+static int
+moving_sink(void *ctx, const void *data, size_t len, struct cfir_err *err)
+{
+	struct mover *mv = ctx;
+
+	if (!mv->moved && mv->b.n > (64u << 10)) {
+		CHECK(rename(mv->from, mv->to) == 0);
+		mv->moved = true;
+	}
+	return sink(&mv->b, data, len, err);
+}
+
+static void
+moved(void)
+{
+	char *u, *m, *b, *ls, big[65536], from[600], to[600];
+	char *dirs[1];
+	struct cfir_layers_stats st;
+	struct cfir_err err = { 0 };
+	struct mover mv = { 0 };
+	size_t n;
+	int i;
+
+	layer_dirs(&u, &m, &b);
+	dirs[0] = u;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(mkdir(at(u, "a"), 0755) == 0 && mkdir(at(u, "a/sub"), 0755) == 0 && mkdir(at(u, "c"), 0755) == 0 &&
+	      mkdir(at(u, "z"), 0755) == 0);
+	for (i = 0; i < 8; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "a/sub/f%d", i);
+		put(u, name, big);
+	}
+	put(u, "z/after", "still here\n");
+	snprintf(from, sizeof(from), "%s", at(u, "a/sub"));
+	snprintf(to, sizeof(to), "%s", at(u, "c/sub"));
+	mv.from = from;
+	mv.to = to;
+	CHECK(cfir_layers_tar(dirs, 1, NULL, 0, moving_sink, &mv, &st, &err) == 0);
+	CHECK(mv.moved);
+	ls = listing(&mv.b, &n);
+	/* the walk came back up into a/ by its path, and went on: z/ is there */
+	CHECK(strstr(ls, "z/after 10 11|") != NULL);
+	free(ls);
+	free(mv.b.p);
+	free(u), free(m), free(b);
+}
+
 UNIT_SUITE(layers_tests) = {
+	{ "layers_moved", moved },
 	{ "layers_merge", merge },
 	{ "layers_hostile", hostile },
 	{ "layers_sparse", sparse },
