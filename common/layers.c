@@ -306,7 +306,7 @@ group(struct merge *g, struct level *l, struct rec *r, size_t nr)
 		for (j = i + 1; j < nr && strcmp(r[j].name, r[i].name) == 0; j++)
 			;
 		if (r[i].kind == 'w') {
-			g->st->whiteouts++;
+			g->st->whiteouts += j - i > 1;	/* it hid something */
 			i = j;
 			continue;
 		}

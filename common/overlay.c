@@ -38,7 +38,7 @@ cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, bool aufs, cons
 bool
 cfir_overlay_opaque(const char *xattr, size_t len)
 {
-	return len == 1 && (xattr[0] == 'y' || xattr[0] == 'x');
+	return len == 1 && xattr[0] == 'y';
 }
 
 /* An xattr of NAME in directory DFD, without following it. */

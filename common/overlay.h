@@ -21,7 +21,10 @@ enum cfir_overlay_what {
  */
 enum cfir_overlay_what cfir_overlay_classify(const char *name, mode_t mode, dev_t rdev, bool aufs,
 				     const char **deleted);
-/* trusted.overlay.opaque holds "y" (or "x" for a merged opaque of newer kernels). */
+/*
+ * trusted.overlay.opaque holds "y"; newer kernels' "x" marks a directory
+ * that may hold xattr whiteouts, and hides nothing below it.
+ */
 bool cfir_overlay_opaque(const char *xattr, size_t len);
 
 struct cfir_overlay_entry {

@@ -1,12 +1,11 @@
 /* inspect.c - the engine's or the runtime's metadata and logs of one container, into the bag */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include "common/cleanup.h"
 #include "common/disk.h"

@@ -60,6 +60,7 @@ add(struct tool_layers *l, const char *path, const char *digest)
 
 	if (o == NULL || (l->dirs[l->n] = real != NULL ? real : strdup(path)) == NULL) {
 		cJSON_Delete(o);
+		free(real);
 		return -1;
 	}
 	cfir_json_add_bytes(o, "path", l->dirs[l->n], strlen(l->dirs[l->n]));
@@ -87,7 +88,7 @@ tool_target_rootfs(struct tool_step *s)
 	if (root >= 0 && cfir_target_disk_layers(t, root, &ierr) == 0) {
 		free(t->rootfs_check);
 		t->rootfs_check = NULL;
-		if (t->inspect == NULL)
+		if (t->inspect == NULL && t->pid <= 0)
 			t->source = "disk";
 		if (cfir_target_rootfs(t, "/proc", &s->err) < 0) {
 			close(root);

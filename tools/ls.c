@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "common/cleanup.h"

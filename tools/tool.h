@@ -11,6 +11,7 @@
 #include "common/bag.h"
 #include "common/engine.h"
 #include "common/err.h"
+#include "common/layers.h"
 #include "common/out.h"
 #include "common/target.h"
 
@@ -227,7 +228,6 @@ void tool_layers_free(struct tool_layers *l);
  * filesystem, or of ONLY and what is under it (export, copy, collect);
  * then what it said, into DETAILS and as warnings.
  */
-#include "common/layers.h"
 struct tool_layers_job {
 	struct tool_layers *from;
 	const char *only;

@@ -23,6 +23,7 @@ classify(void)
 	CHECK(cfir_overlay_classify(".wh.gone", S_IFREG, 0, false, &d) == CFIR_OVERLAY_ENTRY && d == NULL);
 	CHECK(cfir_overlay_classify(".wh..wh..opq", S_IFREG, 0, false, &d) == CFIR_OVERLAY_ENTRY);
 	CHECK(cfir_overlay_opaque("y", 1) && !cfir_overlay_opaque("n", 1) && !cfir_overlay_opaque("yy", 2));
+	CHECK(!cfir_overlay_opaque("x", 1));
 }
 
 struct seen {
