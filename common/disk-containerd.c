@@ -62,9 +62,9 @@ db_open(int root, const char *path, int *fd, struct cfir_bbolt **db, struct cfir
 
 	*db = NULL;
 	*fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	if (*fd < 0)
+	if (*fd < 0 && errno != EINVAL)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > DB_MAX)
+	if (*fd < 0 || fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > DB_MAX)
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file of at most %lld bytes",
 				    path, (long long)DB_MAX);
 	if (cfir_bbolt_open(*fd, db, err) < 0)

@@ -195,8 +195,16 @@ xattrs(struct merge *g, int fd, const char *path, bool *metacopy)
 	int pass;
 
 	*metacopy = false;
-	if (len < 0 && errno == ERANGE)
-		dropped++;	/* more names than the list holds */
+	if (len < 0 && errno != ENOTSUP && errno != ENODATA) {
+		/* more names than a list holds (E2BIG): the security ones asked for by name all the same */
+		static const char *const known[] = { "security.capability", "security.selinux", "security.ima",
+						     "security.evm", "security.apparmor", "security.SMACK64", NULL };
+
+		dropped++;
+		for (pass = 0; known[pass] != NULL; pass++)
+			if (!xattr_one(g, fd, path, known[pass], &n, &used))
+				dropped++;
+	}
 	for (pass = 0; pass < 2; pass++)
 		for (name = g->xnames; len > 0 && name < g->xnames + len; name += strlen(name) + 1) {
 			if (strncmp(name, "trusted.overlay.", 16) == 0) {
@@ -814,12 +822,12 @@ open_root(struct merge *g, struct cfir_err *err)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	l->c = calloc(g->n, sizeof(*l->c));
 	g->roots = malloc(g->n * sizeof(*g->roots));
+	for (i = 0; g->roots != NULL && i < g->n; i++)
+		g->roots[i] = -1;
+	l->c = calloc(g->n, sizeof(*l->c));
 	if (l->c == NULL || g->roots == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "layers");
-	for (i = 0; i < g->n; i++)
-		g->roots[i] = -1;
 	for (i = 0; i < g->n; i++) {
 		fd = cfir_util_open_tree_ro(g->dirs[i], &g->st->access);
 		if (fd < 0 || (g->roots[i] = dup(fd)) < 0) {

@@ -42,7 +42,7 @@
 #include "common/err.h"
 
 #define CFIR_LAYERS_PATH_MAX	(64u << 10)	/* a deeper subtree is skipped and said */
-#define CFIR_LAYERS_SPARSE_MAX	4096		/* data regions of one file; past it, the rest as data */
+#define CFIR_LAYERS_SPARSE_MAX	65536		/* data regions of one file; past it, the rest as data */
 #define CFIR_LAYERS_SPARSE_REST_MAX (1ull << 30)	/* ... when the rest is at most this, else the file is left out */
 #define CFIR_LAYERS_SPARSE_SIZE_MAX (16ull << 40)	/* a sparse file's size: its holes are handed over in bounded time */
 

@@ -444,6 +444,8 @@ take_disk_log(struct tool_step *s, int root, struct cfir_err *err)
 	fd = cfir_disk_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return 0;	/* another log driver, or nothing logged */
+	if (fd < 0 && errno != EINVAL)
+		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "open '%s'", path);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s': not a log file (a regular file)", path);
 	if (cfir_writer_open(s->bag, "disk", name, &w, err) < 0)

@@ -78,15 +78,19 @@ root_check(struct cfir_global *g, struct cfir_err *err)
 	return g->root_image != NULL ? image_hash(g, err) : 0;
 }
 
-/* Is the directory FD (taken over), or one of its parents, ROOT (DEV, INO)? */
+/*
+ * Is the directory FD (taken over), or one of its parents, ROOT? When ROOT
+ * is a mount of its own (a disk image), anything on its file system is in
+ * it too: a bind mount of a part of it leads there without passing it.
+ */
 static bool
-under(int fd, dev_t dev, ino_t ino)
+under(int fd, const struct stat *root, bool mounted)
 {
 	struct stat st, up;
 	int parent;
 
 	while (fd >= 0 && fstat(fd, &st) == 0) {
-		if (st.st_dev == dev && st.st_ino == ino) {
+		if (st.st_dev == root->st_dev && (mounted || st.st_ino == root->st_ino)) {
 			close(fd);
 			return true;
 		}
@@ -101,24 +105,46 @@ under(int fd, dev_t dev, ino_t ino)
 	return false;
 }
 
+/* --root's directory, and whether it is the root of a file system of its own. */
+static int
+root_stat(const struct cfir_global *g, struct stat *root, bool *mounted)
+{
+	struct stat up;
+	int fd;
+
+	if (fstat(g->root_fd, root) < 0)
+		return -1;
+	fd = openat(g->root_fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*mounted = fd >= 0 && fstat(fd, &up) == 0 && up.st_dev != root->st_dev;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 int
 tool_source_bag_outside(const struct cfir_global *g, const char *dir, struct cfir_err *err)
 {
 	cleanup_free char *p = NULL;
 	struct stat root;
+	bool mounted;
 	char *slash;
 	int fd;
 
-	if (g->root == NULL || fstat(g->root_fd, &root) < 0)
+	if (g->root == NULL || root_stat(g, &root, &mounted) < 0)
 		return 0;
 	if ((p = strdup(dir)) == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag");
-	/* the nearest part of its path that is there already */
-	while ((fd = open(*p ? p : ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 && (slash = strrchr(p, '/')) != NULL)
+	/* the nearest part of its path that is there already; no ".." in the rest, made later */
+	while ((fd = open(*p ? p : ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 && (slash = strrchr(p, '/')) != NULL) {
+		if (strcmp(slash + 1, "..") == 0)
+			return cfir_err_set(err, EX_USAGE, 0, "the bag '%s': '..' after a directory that is not there yet", dir);
 		*(slash == p ? slash + 1 : slash) = '\0';
+	}
+	if (fd < 0 && strcmp(p, "..") == 0)
+		return cfir_err_set(err, EX_USAGE, 0, "the bag '%s': '..' after a directory that is not there yet", dir);
 	if (fd < 0)
 		fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (under(fd, root.st_dev, root.st_ino))
+	if (under(fd, &root, mounted))
 		return cfir_err_set(err, EX_USAGE, 0, "the bag '%s' would be inside --root '%s': nothing is written there",
 				    dir, g->root);
 	return 0;

@@ -130,7 +130,8 @@ check "collect --root: the bag verifies" "$CFIR" verify -q "$D/bag"
 check "every file of the image as it was, its metadata too" \
 	bash -c 'cmp -s "$1/before" "$1/after" && cmp -s "$1/before.stat" "$1/after.stat" && [ -s "$1/before" ]' _ "$D"
 check "a bag inside --root is refused (exit 64): nothing is written there" \
-	bash -c '"$1" --root "$2" export -o "$2/var/tmp/bag" dead-run >/dev/null 2>&1; [ $? = 64 ] &&
-		 cd "$2" && "$1" --root "$2" export dead-run >/dev/null 2>&1; [ $? = 64 ]' _ "$CFIR" "$R"
+	bash -c '"$1" --root "$2" export -o "$2/var/tmp/bag" dead-run >/dev/null 2>&1; [ $? = 64 ] || exit 1
+		 "$1" --root "$2" export -o "$3/not/yet/../../mnt/bag" dead-run >/dev/null 2>&1; [ $? = 64 ] || exit 1
+		 cd "$2" && "$1" --root "$2" export dead-run >/dev/null 2>&1; [ $? = 64 ]' _ "$CFIR" "$R" "$D"
 check "--source engine does not go with --root (exit 64)" \
 	bash -c '"$1" --root "$2" --source engine ls >/dev/null 2>&1; [ $? = 64 ]' _ "$CFIR" "$R"
