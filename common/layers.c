@@ -569,13 +569,14 @@ member(struct merge *g, int dfd, const struct ment *m, int want, int *sub, struc
 			const char *why = NULL;
 			int sp = 0;
 
-			tm.hardlink = link_seen(g, &st, g->path + 1);
-			if (tm.hardlink == NULL && (sp = sparse_map(g, fd, &st, &ns, &why)) < 0) {
+			/* before the link table: a file left out is no first name for its links */
+			if ((sp = sparse_map(g, fd, &st, &ns, &why)) < 0) {
 				skip(g, why);
 				close(fd);
 				return 0;
 			}
-			if (sp > 0) {
+			tm.hardlink = link_seen(g, &st, g->path + 1);
+			if (sp > 0 && tm.hardlink == NULL) {
 				tm.sparse = g->sparse;
 				tm.nsparse = ns;
 				g->st->sparse++;
