@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/engine.h"
+#include "common/ring.h"
 #include "common/out.h"
 #include "common/util.h"
 
@@ -428,12 +429,9 @@ struct cfir_engine_pull {
 	struct xfer x;		/* error body, byte count */
 	char *url;
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t more, room;
-	char *ring;
-	size_t start, len;	/* unread bytes: ring[start], wrapping */
-	size_t handed;		/* at ring[start], with the caller */
-	bool headers, done, stop;
+	struct cfir_ring r;	/* its lock guards the rest too; its stop: the reader went away */
+	size_t handed;		/* at r.buf[r.start], with the caller */
+	bool headers, done;
 	CURLcode rc;
 	cfir_engine_sink_fn tee;
 	void *tee_ctx;
@@ -443,38 +441,6 @@ struct cfir_engine_pull {
 	int prc;
 };
 
-/* N bytes of DATA into the ring, waiting for room; false when the reader went away. */
-static bool
-ring_put(struct cfir_engine_pull *p, const char *data, size_t n)
-{
-	size_t left = n, at, take;
-
-	pthread_mutex_lock(&p->lock);
-	while (left > 0) {
-		while (p->len == RING && !p->stop)
-			pthread_cond_wait(&p->room, &p->lock);
-		if (p->stop) {
-			pthread_mutex_unlock(&p->lock);
-			return false;
-		}
-		at = (p->start + p->len) % RING;
-		take = RING - p->len;
-		if (take > RING - at)
-			take = RING - at;
-		if (take > left)
-			take = left;
-		/* the caller never touches the free part of the ring */
-		pthread_mutex_unlock(&p->lock);
-		memcpy(p->ring + at, data + (n - left), take);
-		pthread_mutex_lock(&p->lock);
-		p->len += take;
-		left -= take;
-		pthread_cond_signal(&p->more);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return true;
-}
-
 static size_t
 on_ring(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -483,7 +449,7 @@ on_ring(char *data, size_t size, size_t nmemb, void *userp)
 	if (p->e->status < 200 || p->e->status >= 300)
 		return on_body(data, size, nmemb, &p->x);
 	/* 0: the reader went away, abort */
-	return ring_put(p, data, size * nmemb) ? size * nmemb : 0;
+	return cfir_ring_put(&p->r, data, size * nmemb) ? size * nmemb : 0;
 }
 
 /* curl asks about once a second, idle or not: a reader that left ends it. */
@@ -494,9 +460,9 @@ on_pull_progress(void *userp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_
 	bool stop;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	pthread_mutex_lock(&p->lock);
-	stop = p->stop;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->r.lock);
+	stop = p->r.stop;
+	pthread_mutex_unlock(&p->r.lock);
 	return cancelled || stop ? 1 : 0;
 }
 
@@ -508,10 +474,10 @@ on_pull_header(char *data, size_t size, size_t nmemb, void *userp)
 	size_t n = on_header(data, size, nmemb, p->e);
 
 	if (n == 2 && data[0] == '\r' && p->e->status >= 200) {
-		pthread_mutex_lock(&p->lock);
+		pthread_mutex_lock(&p->r.lock);
 		p->headers = true;
-		pthread_cond_broadcast(&p->more);
-		pthread_mutex_unlock(&p->lock);
+		pthread_cond_broadcast(&p->r.more);
+		pthread_mutex_unlock(&p->r.lock);
 	}
 	return n;
 }
@@ -522,21 +488,18 @@ pull_thread(void *arg)
 	struct cfir_engine_pull *p = arg;
 	CURLcode rc = curl_easy_perform(p->e->curl);
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->r.lock);
 	p->rc = rc;
 	p->done = true;
-	pthread_cond_broadcast(&p->more);
-	pthread_mutex_unlock(&p->lock);
+	pthread_cond_broadcast(&p->r.more);
+	pthread_mutex_unlock(&p->r.lock);
 	return NULL;
 }
 
 static void
 pull_free(struct cfir_engine_pull *p)
 {
-	pthread_cond_destroy(&p->more);
-	pthread_cond_destroy(&p->room);
-	pthread_mutex_destroy(&p->lock);
-	free(p->ring);
+	cfir_ring_destroy(&p->r);
 	free(p->url);
 	free(p);
 }
@@ -566,10 +529,10 @@ cfir_engine_pull_close(struct cfir_engine_pull *p)
 {
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->lock);
-	p->stop = true;
-	pthread_cond_broadcast(&p->room);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->r.lock);
+	p->r.stop = true;
+	pthread_cond_broadcast(&p->r.room);
+	pthread_mutex_unlock(&p->r.lock);
 	pthread_join(p->thread, NULL);
 	if (p->produce == NULL)
 		engine_hooks(p->e);
@@ -590,18 +553,15 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	if (e == NULL)
 		return cfir_err_set(err, EX_UNAVAILABLE, 0, "no engine answers, and %s needs one", path);
 	p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->ring = malloc(RING)) == NULL ||
+	if (p == NULL || cfir_ring_init(&p->r, RING) < 0 ||
 	    asprintf(&p->url, "%s/v%s%s", e->base, e->api, path) < 0) {
 		if (p != NULL)
-			free(p->ring);
+			cfir_ring_destroy(&p->r);
 		free(p);
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine");
 	}
 	p->e = e;
 	p->x.e = e;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->more, NULL);
-	pthread_cond_init(&p->room, NULL);
 	curl_easy_setopt(e->curl, CURLOPT_URL, p->url);
 	curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
@@ -617,16 +577,16 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 		pull_free(p);
 		return cfir_err_set(err, EX_OSERR, rc, "engine reader thread");
 	}
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->r.lock);
 	while (!p->headers && !p->done)
-		pthread_cond_wait(&p->more, &p->lock);
+		pthread_cond_wait(&p->r.more, &p->r.lock);
 	ok = p->headers && e->status >= 200 && e->status < 300;
 	if (!ok) {
 		/* no 2xx: a failed connection, or the engine's error reply read whole */
 		while (!p->done)
-			pthread_cond_wait(&p->more, &p->lock);
+			pthread_cond_wait(&p->r.more, &p->r.lock);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->r.lock);
 	if (!ok) {
 		if (p->rc != CURLE_OK && e->status == 0)
 			curl_failure(e, p->rc, &p->x, err);
@@ -644,7 +604,7 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 static int
 produce_put(void *ctx, const void *buf, size_t len, struct cfir_err *err)
 {
-	if (!ring_put(ctx, buf, len))
+	if (!cfir_ring_put(&((struct cfir_engine_pull *)ctx)->r, buf, len))
 		return cfir_err_set(err, EX_TEMPFAIL, ECANCELED, "the reader stopped");
 	return 0;
 }
@@ -655,11 +615,11 @@ produce_thread(void *arg)
 	struct cfir_engine_pull *p = arg;
 	int rc = p->produce(p->produce_ctx, produce_put, p, &p->perr);
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->r.lock);
 	p->prc = rc;
 	p->done = true;
-	pthread_cond_broadcast(&p->more);
-	pthread_mutex_unlock(&p->lock);
+	pthread_cond_broadcast(&p->r.more);
+	pthread_mutex_unlock(&p->r.lock);
 	return NULL;
 }
 
@@ -671,15 +631,12 @@ cfir_engine_pull_produce(cfir_engine_produce_fn fn, void *ctx, struct cfir_engin
 	int rc;
 
 	*pp = NULL;
-	if (p == NULL || (p->ring = malloc(RING)) == NULL) {
+	if (p == NULL || cfir_ring_init(&p->r, RING) < 0) {
 		free(p);
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "reader");
 	}
 	p->produce = fn;
 	p->produce_ctx = ctx;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->more, NULL);
-	pthread_cond_init(&p->room, NULL);
 	rc = cfir_util_thread_create(&p->thread, produce_thread, p);
 	if (rc != 0) {
 		pull_free(p);
@@ -705,22 +662,20 @@ cfir_engine_pull_bytes(const struct cfir_engine_pull *p)
 ssize_t
 cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf, struct cfir_err *err)
 {
+	const char *at;
 	size_t n;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->r.lock);
 	if (p->handed > 0) {	/* the caller is done with the last piece */
-		p->start = (p->start + p->handed) % RING;
-		p->len -= p->handed;
+		cfir_ring_consumed(&p->r, p->handed);
 		p->handed = 0;
-		pthread_cond_signal(&p->room);
 	}
-	while (p->len == 0 && !p->done)
-		pthread_cond_wait(&p->more, &p->lock);
-	n = p->len;
-	if (n > RING - p->start)
-		n = RING - p->start;	/* up to the wrap; the rest next time */
+	while (p->r.len == 0 && !p->done)
+		pthread_cond_wait(&p->r.more, &p->r.lock);
+	n = cfir_ring_readable(&p->r);	/* up to the wrap; the rest next time */
 	p->handed = n;
-	pthread_mutex_unlock(&p->lock);
+	at = p->r.buf + p->r.start;
+	pthread_mutex_unlock(&p->r.lock);
 	if (n == 0) {
 		if (p->produce != NULL && p->prc < 0) {
 			*err = p->perr;
@@ -730,10 +685,10 @@ cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf, struct cfir_
 			return curl_failure(p->e, p->rc, &p->x, err);
 		return 0;
 	}
-	if (p->tee != NULL && p->tee(p->tee_ctx, p->ring + p->start, n, err) < 0)
+	if (p->tee != NULL && p->tee(p->tee_ctx, at, n, err) < 0)
 		return -1;
 	p->x.bytes += n;
-	*buf = p->ring + p->start;
+	*buf = at;
 	return (ssize_t)n;
 }
 
