@@ -332,3 +332,86 @@ cfir_util_free_strv(char **v, size_t n)
 		free(v[--n]);
 	free(v);
 }
+
+/* N decimal digits at P into *V. */
+static bool
+digits(const char *p, size_t n, unsigned *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		*v = *v * 10 + (unsigned)(p[i] - '0');
+	}
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+date_ok(unsigned y, unsigned m, unsigned d)
+{
+	static const unsigned char mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	return m != 2 || d < 29 || leap;
+}
+
+/* The zone: "Z" or "+HH:MM" / "-HH:MM", into seconds east of UTC. */
+static bool
+zone(const char *p, size_t n, long *off)
+{
+	unsigned h, m;
+
+	*off = 0;
+	if (n == 1 && p[0] == 'Z')
+		return true;
+	if (n != 6 || (p[0] != '+' && p[0] != '-') || p[3] != ':' || !digits(p + 1, 2, &h) ||
+	    !digits(p + 4, 2, &m) || h > 23 || m > 59)
+		return false;
+	*off = (long)(h * 3600 + m * 60) * (p[0] == '-' ? -1 : 1);
+	return true;
+}
+
+bool
+cfir_util_time_parse(const char *s, size_t len, struct timespec *ts)
+{
+	unsigned y, mo, d, h, mi, sec, frac = 0, nd = 0;
+	size_t i = 19;
+	long off;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
+	    !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) ||
+	    !digits(s + 17, 2, &sec) || !date_ok(y, mo, d) || h > 23 || mi > 59 || sec > 59)
+		return false;
+	if (s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9' && nd < 9; i++, nd++)
+			frac = frac * 10 + (unsigned)(s[i] - '0');
+		if (nd == 0)
+			return false;
+		for (; nd < 9; nd++)
+			frac *= 10;
+	}
+	if (!zone(s + i, len - i, &off))
+		return false;
+	ts->tv_sec = (time_t)(days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + sec - off);
+	ts->tv_nsec = (long)frac;
+	return true;
+}

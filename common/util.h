@@ -26,6 +26,8 @@ int cfir_util_read_file(int dirfd, const char *path, size_t max, char **buf,
 /* RFC 3339 UTC with nanoseconds: 2026-11-28T21:30:00.123456789Z */
 void cfir_util_time_rfc3339(const struct timespec *ts, char *buf);
 void cfir_util_now_rfc3339(char *buf);
+/* RFC 3339 as Go's RFC3339Nano writes it (the fraction 0 to 9 digits, any zone), LEN bytes. */
+bool cfir_util_time_parse(const char *s, size_t len, struct timespec *ts);
 /* 20261128T213000Z */
 void cfir_util_time_stamp(char *buf, size_t n);
 
