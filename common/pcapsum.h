@@ -59,8 +59,10 @@ struct cfir_pcap_summary {
 
 /*
  * Sum up the capture open on FD (the fd is the caller's; it is read from
- * its start through libpcap, nanosecond times kept): -1 with ERR only when
- * it is no pcap at all. A capture cut short sums up what was whole.
+ * its start through libpcap, nanosecond times kept), keeping the TOP
+ * largest conversations (SIZE_MAX: all of them): -1 with ERR only when it
+ * is no pcap at all (EX_DATAERR, libpcap's word) or cannot be read. A
+ * capture cut short sums up what was whole and says so in CUT.
  */
 int cfir_pcap_summarize(int fd, size_t top, struct cfir_pcap_summary *s, struct cfir_err *err);
 void cfir_pcap_summary_free(struct cfir_pcap_summary *s);
