@@ -66,7 +66,7 @@ is_dangerous(unsigned cp)
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
 	       (cp >= 0x200e && cp <= 0x200f) ||
 	       (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff;
 }
 
 /* The two-character escape text and JSON share, or NULL. */

@@ -280,7 +280,7 @@ struct memory_opts {
 };
 
 extern const struct tool_cmd cmd_capture, cmd_collect, cmd_copy, cmd_diff, cmd_export, cmd_hunt,
-	cmd_inspect, cmd_isolate, cmd_keygen, cmd_ls, cmd_memory, cmd_pause, cmd_ps, cmd_seal, cmd_sockets,
+	cmd_inspect, cmd_isolate, cmd_keygen, cmd_ls, cmd_memory, cmd_pause, cmd_ps, cmd_report, cmd_seal, cmd_sockets,
 	cmd_unpause, cmd_verify;
 
 #endif
