@@ -50,6 +50,21 @@ freeze_note(struct rep *r, const cJSON *j, const struct rep_rec *rec)
 	r->nfz++;
 }
 
+/* a pod's container: its namespace, pod and name, from the target a record describes */
+static void
+k8s_note(struct rep *r, const cJSON *j, const struct rep_rec *rec)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "details"), *k;
+
+	k = cfir_json_get(d, "target.kubernetes");
+	if (k == NULL && strcmp(rec->action, "pause") == 0)
+		k = cfir_json_get(d, "kubernetes");
+	if (!cJSON_IsObject(k) || rec->target[0] == '\0' || cJSON_GetArraySize(r->k8s) >= 256 ||
+	    cJSON_GetObjectItemCaseSensitive(r->k8s, rec->target) != NULL)
+		return;
+	cJSON_AddItemToObject(r->k8s, rec->target, cJSON_Duplicate(k, true));
+}
+
 static int
 custody_line(void *ctx, const cJSON *j)
 {
@@ -65,6 +80,7 @@ custody_line(void *ctx, const cJSON *j)
 	copy(rec.target, sizeof(rec.target), cfir_json_str(j, "target"));
 	rec.artifacts = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "artifacts"));
 	freeze_note(r, j, &rec);
+	k8s_note(r, j, &rec);
 	if (r->nrec < REP_RECS &&
 	    cfir_util_grow((void **)&r->recs, &r->reccap, r->nrec, sizeof(*r->recs), 64, REP_RECS))
 		r->recs[r->nrec++] = rec;
@@ -78,6 +94,7 @@ rep_custody_read(struct rep *r)
 	struct cfir_bagread_stats st = { 0 };
 	struct cfir_err e = { 0 };
 
+	r->k8s = cJSON_CreateObject();
 	if (fd < 0)
 		return 0;	/* said in the custody section */
 	if (cfir_bagread_jsonl(fd, LOG_LINE, custody_line, r, &st, &e) < 0 && e.exit == EX_OSERR) {
@@ -86,6 +103,30 @@ rep_custody_read(struct rep *r)
 	}
 	r->recs_bad = st.bad;
 	return 0;
+}
+
+/* "Kubernetes: namespace/pod/container" for the verdict's container line */
+void
+rep_k8s_html(struct rep *r, const char *target)
+{
+	const cJSON *k, *it;
+	size_t n = strlen(target);
+
+	cJSON_ArrayForEach(it, r->k8s)
+		if (n > 0 && strncmp(it->string, target, n) == 0)
+			break;
+	if ((k = it) == NULL)
+		return;
+	cfir_html_raw(&r->h, " Kubernetes <code>");
+	cfir_html_field(&r->h, k, "namespace", 64);
+	cfir_html_raw(&r->h, "/");
+	cfir_html_field(&r->h, k, "pod", 128);
+	cfir_html_raw(&r->h, "/");
+	cfir_html_field(&r->h, k, "container", 64);
+	cfir_html_raw(&r->h, "</code>");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "sandbox")))
+		cfir_html_raw(&r->h, " (the pod's sandbox)");
+	cfir_html_raw(&r->h, ";");
 }
 
 /* "frozen from 19:22:09.973 to 19:22:10.1" for the verdict's container line */
@@ -280,7 +321,7 @@ rep_custody(struct rep *r)
 			 "line (<em>prev</em>); the chain %s at report time.</p>\n", r->recs_total,
 			 r->sum->verified ? "<span class=\"ok\">verified</span>" : "was checked with the rest: see the verdict");
 	picture(r);
-	cfir_html_raw(&r->h, "<table>\n<tr><th>#</th><th>Time</th><th>Action</th><th>Status</th>"
+	cfir_html_raw(&r->h, "<table class=\"custody\">\n<tr><th>#</th><th>Time</th><th>Action</th><th>Status</th>"
 		      "<th>Container</th><th>Artifacts (sha256, size)</th><th>prev</th></tr>\n");
 	if (cfir_bagread_jsonl(fd, LOG_LINE, table_line, &t, NULL, &e) < 0)
 		rep_missing(r, LOG, &e);
@@ -424,7 +465,7 @@ rep_findings(struct rep *r)
 	if (r->sum->findings == 0)
 		cfir_html_raw(&r->h, "<p>hunt left no finding in this bag.</p>\n");
 	else
-		cfir_html_raw(&r->h, "<table>\n<tr><th>Severity</th><th>Check</th><th>Container</th>"
+		cfir_html_raw(&r->h, "<table class=\"findings\">\n<tr><th>Severity</th><th>Check</th><th>Container</th>"
 			      "<th>Finding</th><th>Evidence</th><th>Remedy</th></tr>\n");
 	for (t.sev = 4; t.sev >= 0 && r->sum->findings > 0; t.sev--)
 		if (r->sev[t.sev] && each_findings(r, finding_row, &t) == CFIR_BAGREAD_STOP)

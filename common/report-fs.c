@@ -108,9 +108,9 @@ tree_row(struct pass *p, const cJSON *e, const char *path, size_t len)
 	size_t skip = p->depth ? p->lens[p->depth - 1] + (p->lens[p->depth - 1] > 1) : 0;
 
 	if (dir)
-		cfir_html_printf(&r->h, "<details%s><summary>", p->open_all || p->depth < 2 ? " open" : "");
+		cfir_html_printf(&r->h, "<details class=\"fe\"%s><summary>", p->open_all || p->depth < 2 ? " open" : "");
 	else
-		cfir_html_raw(&r->h, "<div>");
+		cfir_html_raw(&r->h, "<div class=\"fe\">");
 	cfir_html_raw(&r->h, "<code>");
 	cfir_html_text(&r->h, path + skip, len - skip, REP_CELL);
 	cfir_html_raw(&r->h, "</code> ");
@@ -171,7 +171,7 @@ changes(struct rep *r, const char *cont)
 		rep_missing(r, path, &e);
 		return;
 	}
-	cfir_html_raw(&r->h, "<table>\n<tr><th>Flagged first: path</th><th></th><th>Type</th><th>Mode</th>"
+	cfir_html_raw(&r->h, "<table class=\"flagged\">\n<tr><th>Flagged first: path</th><th></th><th>Type</th><th>Mode</th>"
 		      "<th>Owner</th><th>Size</th><th>Modified</th><th>Flags</th><th>sha256</th></tr>\n");
 	if (cfir_bagread_stream(fd, "entries", REP_LINE, flagged_row, &p, NULL, NULL, &e) < 0)
 		rep_missing(r, path, &e);
@@ -251,7 +251,7 @@ export_summary(struct rep *r, const char *cont)
 		rep_missing(r, path, &e);
 		return;
 	}
-	cfir_html_raw(&r->h, "<table>\n<tr><th>setuid, setgid, or ELF outside the bin dirs</th><th>Mode</th>"
+	cfir_html_raw(&r->h, "<table class=\"members\">\n<tr><th>setuid, setgid, or ELF outside the bin dirs</th><th>Mode</th>"
 		      "<th>Size</th><th>Flags</th><th>sha256</th></tr>\n");
 	if (cfir_bagread_jsonl(fd, REP_LINE, member, &t, NULL, &e) < 0)
 		rep_missing(r, path, &e);

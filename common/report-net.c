@@ -96,7 +96,7 @@ sockets(struct rep *r, const char *cont)
 		rep_missing(r, path, &e);
 		return;
 	}
-	cfir_html_raw(&r->h, "<table>\n<tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th>"
+	cfir_html_raw(&r->h, "<table class=\"sockets\">\n<tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th>"
 		      "<th>Inode</th><th>Held by (PID, command, fd)</th></tr>\n");
 	if (cfir_bagread_stream(fd, "sockets", REP_LINE, sock_row, &t, &doc, NULL, &e) < 0)
 		rep_missing(r, path, &e);
@@ -167,7 +167,7 @@ capture_summary(struct rep *r, const char *path, const struct cfir_pcap_summary 
 		cfir_html_raw(&r->h, "</p>\n");
 	}
 	if (s->ntop > 0)
-		cfir_html_raw(&r->h, "<table>\n<tr><th>Proto</th><th>A</th><th>B</th><th>Packets</th>"
+		cfir_html_raw(&r->h, "<table class=\"conv\">\n<tr><th>Proto</th><th>A</th><th>B</th><th>Packets</th>"
 			      "<th>Bytes</th><th></th><th>First</th><th>Last</th></tr>\n");
 	for (i = 0; i < s->ntop; i++)
 		conv_row(r, &s->top[i], s->top[0].bytes);

@@ -65,6 +65,7 @@ struct rep {
 	struct rep_pidflag *pf;
 	size_t npf, pfcap;
 	size_t sev[5];		/* findings by severity */
+	cJSON *k8s;		/* target ID: its Kubernetes identity, as custody recorded it */
 	struct cfir_err *err;
 };
 
@@ -86,6 +87,7 @@ int rep_path(char *buf, size_t n, const char *cont, const char *rel);
 int rep_custody_read(struct rep *r);
 void rep_custody(struct rep *r);
 void rep_freeze_html(struct rep *r, const char *target);
+void rep_k8s_html(struct rep *r, const char *target);
 int rep_findings_read(struct rep *r);
 void rep_findings(struct rep *r);
 

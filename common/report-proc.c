@@ -11,6 +11,7 @@
 
 #define CMD_KEPT 4096		/* bytes of a command line kept for the page */
 #define EXE_KEPT 1024
+#define ENV_KEPT 2048		/* bytes of a process's environment kept */
 #define DEPTH_MAX 24		/* boxes nested deeper are drawn at this depth */
 
 struct pnode {
@@ -18,6 +19,8 @@ struct pnode {
 	double uid;
 	char start[40];
 	struct cfir_text cmd, exe, comm;
+	struct cfir_text env;	/* its strings, each ending in NUL */
+	size_t nenv;
 	bool deleted, upper;
 	size_t child, next;	/* indices + 1; 0: none */
 	bool drawn;
@@ -70,21 +73,26 @@ twin(const char *shown, const char *hex, struct cfir_text *out)
 	return true;
 }
 
-/* argv joined by spaces, its exact bytes where the JSON kept them beside */
+/*
+ * The strings of argv or environ, their exact bytes where the JSON kept them
+ * beside, each followed by SEP; *N counts them, past MAX bytes too.
+ */
 static void
-cmdline(const cJSON *argv, struct cfir_text *t)
+strings(const cJSON *list, struct cfir_text *t, char sep, size_t max, size_t *n)
 {
 	const cJSON *a;
 
-	cJSON_ArrayForEach(a, argv) {
-		if (!cJSON_IsString(a) || t->len > CMD_KEPT)
+	cJSON_ArrayForEach(a, list) {
+		if (!cJSON_IsString(a))
 			continue;
-		if (t->len > 0)
-			cfir_text_add(t, " ", 1);
+		(*n)++;
+		if (t->len > max)
+			continue;
 		if (a->next != NULL && cJSON_IsString(a->next) && twin(a->valuestring, a->next->valuestring, t))
 			a = a->next;
 		else
 			cfir_text_add(t, a->valuestring, strlen(a->valuestring));
+		cfir_text_add(t, &sep, 1);
 	}
 }
 
@@ -120,7 +128,8 @@ take(void *ctx, const cJSON *j)
 	p->uid = cJSON_IsNumber(cJSON_GetArrayItem(uids, 0)) ? cJSON_GetArrayItem(uids, 0)->valuedouble : -1;
 	snprintf(p->start, sizeof(p->start), "%s", cfir_json_str(j, "start") ? cfir_json_str(j, "start") : "");
 	snprintf(p->sha, sizeof(p->sha), "%s", cfir_json_str(j, "exe_sha256") ? cfir_json_str(j, "exe_sha256") : "");
-	cmdline(cJSON_GetObjectItemCaseSensitive(j, "cmdline"), &p->cmd);
+	strings(cJSON_GetObjectItemCaseSensitive(j, "cmdline"), &p->cmd, ' ', CMD_KEPT, &(size_t){ 0 });
+	strings(cJSON_GetObjectItemCaseSensitive(j, "environ"), &p->env, '\0', ENV_KEPT, &p->nenv);
 	exact(j, "exe", &p->exe, EXE_KEPT);
 	exact(j, "comm", &p->comm, 64);
 	p->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "exe_deleted"));
@@ -251,6 +260,26 @@ flags_of(struct ptree *pt, const struct pnode *p, bool draw)
 }
 
 static void
+environ_of(struct cfir_html *h, const struct pnode *p)
+{
+	size_t off = 0, n;
+
+	if (p->nenv == 0)
+		return;
+	cfir_html_printf(h, "<details><summary>environment (%zu)</summary>", p->nenv);
+	while (off < p->env.len) {
+		n = strlen(p->env.p + off);
+		cfir_html_raw(h, "<div class=\"mono\">");
+		cfir_html_text(h, p->env.p + off, n, REP_CELL);
+		cfir_html_raw(h, "</div>");
+		off += n + 1;
+	}
+	if (p->env.len > ENV_KEPT)
+		cfir_html_raw(h, "<div class=\"note\">the rest is in processes.json</div>");
+	cfir_html_raw(h, "</details>");
+}
+
+static void
 box(struct ptree *pt, struct pnode *p)
 {
 	struct cfir_html *h = &pt->r->h;
@@ -262,7 +291,7 @@ box(struct ptree *pt, struct pnode *p)
 	rep_time_html(pt->r, p->start[0] ? p->start : NULL);
 	flags_of(pt, p, true);
 	cfir_html_raw(h, "<div class=\"mono\">");
-	cfir_html_text(h, p->cmd.p ? p->cmd.p : "", p->cmd.len, REP_LONG);
+	cfir_html_text(h, p->cmd.p ? p->cmd.p : "", p->cmd.len ? p->cmd.len - 1 : 0, REP_LONG);
 	cfir_html_raw(h, "</div><div>exe <code>");
 	cfir_html_text(h, p->exe.p ? p->exe.p : "-", p->exe.p ? p->exe.len : 1, REP_CELL);
 	cfir_html_raw(h, "</code>");
@@ -274,7 +303,9 @@ box(struct ptree *pt, struct pnode *p)
 		cfir_html_raw(h, " sha256 ");
 		rep_hash(pt->r, p->sha, 16);
 	}
-	cfir_html_raw(h, "</div></div>");
+	cfir_html_raw(h, "</div>");
+	environ_of(h, p);
+	cfir_html_raw(h, "</div>");
 }
 
 /* A box and its children's, nested up to DEPTH_MAX; each process drawn once. */
@@ -331,7 +362,7 @@ executables(struct rep *r, const cJSON *doc)
 
 	if (cJSON_GetArraySize(list) == 0)
 		return;
-	cfir_html_raw(&r->h, "<h4>Executables recovered</h4>\n<table>\n<tr><th>sha256</th><th>Paths</th>"
+	cfir_html_raw(&r->h, "<h4>Executables recovered</h4>\n<table class=\"exes\">\n<tr><th>sha256</th><th>Paths</th>"
 		      "<th>PIDs</th><th>Size</th><th>Type</th><th>In the bag</th></tr>\n");
 	cJSON_ArrayForEach(x, list) {
 		if (n++ >= r->rows)
@@ -369,6 +400,7 @@ ptree_free(struct ptree *pt)
 		free(pt->n[i].cmd.p);
 		free(pt->n[i].exe.p);
 		free(pt->n[i].comm.p);
+		free(pt->n[i].env.p);
 	}
 	free(pt->n);
 }

@@ -373,7 +373,9 @@ verdict_containers(struct rep *r)
 		cfir_html_text(&r->h, id, strlen(id) < 12 ? strlen(id) : 12, 0);
 		cfir_html_raw(&r->h, "</code> <strong>");
 		cfir_html_str(&r->h, sp ? sp + 1 : "-", REP_CELL);
-		cfir_html_raw(&r->h, "</strong>: ");
+		cfir_html_raw(&r->h, "</strong>:");
+		rep_k8s_html(r, id);
+		cfir_html_raw(&r->h, " ");
 		rep_freeze_html(r, id);
 		cfir_html_raw(&r->h, "</div>\n");
 	}
@@ -494,6 +496,7 @@ rep_free(struct rep *r)
 	free(r->recs);
 	free(r->fz);
 	free(r->pf);
+	cJSON_Delete(r->k8s);
 }
 
 int
@@ -601,7 +604,7 @@ cfir_report_index(FILE *out, const char *title, const struct cfir_report_row *ro
 	cfir_html_printf(&r.h, "<header class=\"top%s\" id=\"top\"><h1>cfir case: ", bad ? " bad" : "");
 	cfir_html_str(&r.h, title, REP_CELL);
 	cfir_html_printf(&r.h, "</h1>\n<p>%zu bag%s; %s</p></header>\n<main>\n<section id=\"bags\">"
-			 "<h2>Bags</h2>\n<table>\n<tr><th>Bag</th><th>Evidence</th><th>Containers</th>"
+			 "<h2>Bags</h2>\n<table class=\"bags\">\n<tr><th>Bag</th><th>Evidence</th><th>Containers</th>"
 			 "<th>Worst finding</th><th>Findings</th></tr>\n", n, n == 1 ? "" : "s",
 			 bad ? "SOME FAILED VERIFICATION" : "every one verified");
 	for (i = 0; i < n; i++)

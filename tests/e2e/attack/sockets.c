@@ -10,6 +10,8 @@
  *                   socket on [::]:5353 and a UDP-Lite one on 5354; then waits.
  *   sockets many N  N TCP listeners, N UDP sockets and N abstract unix
  *                   listeners in this one process (3N fds); then waits.
+ *   sockets bind NAME...  a unix listener on each path NAME (bytes as given);
+ *                   then waits.
  *
  * Built static by the end-to-end test and bind-mounted read-only.
  */
@@ -107,11 +109,23 @@ many(long n)
 	return 0;
 }
 
+static int
+bind_all(int n, char **names)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (bind_name(names[i], strlen(names[i]), SOCK_STREAM) < 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int r = argc > 1 && strcmp(argv[1], "names") == 0 ? names() :
 		argc > 1 && strcmp(argv[1], "kinds") == 0 ? kinds() :
+		argc > 2 && strcmp(argv[1], "bind") == 0 ? bind_all(argc - 2, argv + 2) :
 		argc > 2 && strcmp(argv[1], "many") == 0 ? many(strtol(argv[2], NULL, 10)) : 2;
 
 	if (r != 0)
