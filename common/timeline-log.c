@@ -1,4 +1,4 @@
-/* timeline-log.c - the container's log lines, each at its own time */
+/* timeline-log.c - the container's log lines, each at its own time, and its captures' first and last packets */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 
 #include "common/bagread.h"
 #include "common/cleanup.h"
+#include "common/pcapsum.h"
 #include "common/podlogs.h"
 #include "common/timeline-private.h"
 #include "common/util.h"
@@ -232,4 +233,55 @@ tl_logs(struct tl *t)
 		dir_logs(t, "pod-logs");
 	if (!t->dead)
 		dir_logs(t, "disk");
+}
+
+/* One capture's first and last packets (one event when they are at one time). */
+static void
+capture(struct tl *t, const char *path, const char *name)
+{
+	cleanup_close int fd = cfir_bagread_open(t->bagfd, path);
+	struct cfir_pcap_summary sum;
+	struct cfir_err e = { 0 };
+	struct cfir_text m = { 0 };
+	struct tl_event ev;
+	bool one;
+
+	if (fd < 0 || cfir_pcap_summarize(fd, 0, &sum, &e) < 0) {
+		if (fd < 0)
+			cfir_err_set(&e, cfir_err_sys_exit(errno), errno, "'%s'", path);
+		tl_fail(t, (cfir_err_wrap(&e, "'%s'", path), &e));
+		return;
+	}
+	if (sum.packets > 0) {
+		one = sum.first.tv_sec == sum.last.tv_sec && sum.first.tv_nsec == sum.last.tv_nsec;
+		cfir_text_printf(&m, "Capture %s: %llu packets, %llu bytes%s", name, (unsigned long long)sum.packets,
+				 (unsigned long long)sum.bytes, sum.cut ? " (cut short)" : "");
+		cfir_text_add(&m, "", 1);
+		tl_event_init(t, &ev, TL_CAPTURE, path);
+		ev.msg = m.p ? m.p : "";
+		ev.t = sum.first;
+		ev.desc = one ? "First Packet Time; Last Packet Time" : "First Packet Time";
+		if (!m.oom && tl_add(t, &ev) && !one) {
+			ev.t = sum.last;
+			ev.desc = "Last Packet Time";
+			tl_add(t, &ev);
+		}
+	}
+	free(m.p);
+	cfir_pcap_summary_free(&sum);
+}
+
+void
+tl_captures(struct tl *t)
+{
+	char **names, *path;
+	size_t n = list_dir(t, "net", &names), i;
+
+	for (i = 0; i < n && !t->dead; i++) {
+		if (!ends_with(names[i], ".pcap") || asprintf(&path, "data/%s/net/%s", t->dir, names[i]) < 0)
+			continue;
+		capture(t, path, names[i]);
+		free(path);
+	}
+	cfir_util_free_strv(names, n);
 }

@@ -67,7 +67,8 @@ void tl_msg_add(struct cfir_text *m, const void *buf, size_t len);
 /* An artifact that could not be read: handed to the caller, the rest go on. */
 void tl_fail(struct tl *t, struct cfir_err *e);
 
-/* The logs of the container at hand (timeline-log.c). */
+/* The logs of the container at hand, and its captures (timeline-log.c). */
 void tl_logs(struct tl *t);
+void tl_captures(struct tl *t);
 
 #endif

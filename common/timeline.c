@@ -552,6 +552,7 @@ one_container(struct tl *t, const char *dir)
 		stream(t, "fs/diff.json", "entries", file_one);
 		stream(t, "proc/processes.json", "processes", process_one);
 		tl_logs(t);
+		tl_captures(t);
 		orphans(t, dir);
 	}
 	free(t->id);

@@ -181,7 +181,7 @@ test_timeline_bag(void)
 	size_t n = 0;
 
 	CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);	/* the same through runs on disk */
-	CHECK(st.events == 13 && st.untimed == 1 && st.orphans == 0 && st.runs > 1);
+	CHECK(st.events == 15 && st.untimed == 1 && st.orphans == 0 && st.runs > 1);
 	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
 		cJSON *j = cJSON_Parse(line);
 
@@ -190,7 +190,7 @@ test_timeline_bag(void)
 		last = cfir_json_num(j, "timestamp");
 		cJSON_Delete(j);
 	}
-	CHECK(n == 13);
+	CHECK(n == 15);
 	free(b);
 	b = timeline_of(unit_fixture("timeline"), CFIR_TL_JSONL, &st, 0);
 	/* equal times of a file are one event; the exact bytes of a name beside it */
@@ -200,6 +200,9 @@ test_timeline_bag(void)
 	CHECK(strstr(b, "\"datetime\":\"2026-11-30T10:00:06.000000+00:00\",\"timestamp\":1796032806000000,"
 			"\"timestamp_desc\":\"Finding Time\",\"message\":\"critical cap-sys-admin: CAP_SYS_ADMIN added\"") != NULL);
 	CHECK(strstr(b, "\"time_ns\":\"2026-11-30T10:00:04.900000000Z\"") != NULL);
+	/* a capture's first and last packets */
+	CHECK(strstr(b, "\"timestamp\":1796031900000001,\"timestamp_desc\":\"First Packet Time\",\"message\":\"Capture eth0.pcap: 2 packets, 120 bytes\"") != NULL);
+	CHECK(strstr(b, "\"time_ns\":\"2026-11-30T09:45:02.500000000Z\"") != NULL);
 	CHECK(strstr(b, "Container Finished") == NULL && strstr(b, "/etc/gone") == NULL);
 	free(a);
 	free(b);
@@ -214,7 +217,7 @@ test_timeline_csv(void)
 
 	for (p = c; p && *p; p++)
 		lines += *p == '\n';
-	CHECK(lines == 14);	/* the header and one line an event, the newline in a name escaped */
+	CHECK(lines == 16);	/* the header and one line an event, the newline in a name escaped */
 	CHECK(strncmp(c, "datetime,timestamp,timestamp_desc,message,source,", 49) == 0);
 	CHECK(strstr(c, "\"stdout: =cmd|calc\"") != NULL);
 	CHECK(strstr(c, "\"/tmp/\\xff\\n\",\"2f746d702fff0a\"") != NULL);
