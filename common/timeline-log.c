@@ -141,11 +141,8 @@ log_file(struct tl *t, const char *path, const char *stream, cfir_util_line_fn f
 		return;
 	}
 	r = fn != NULL ? cfir_util_lines(fd, LOG_LINE, fn, &l, &e) : cfir_bagread_jsonl(fd, LOG_LINE, jfn, &l, &bs, &e);
-	if (r != 0 && !t->dead) {
-		if (e.msg[0] == '\0')
-			cfir_err_set(&e, EX_OSERR, ENOMEM, "timeline");
-		tl_fail(t, (cfir_err_wrap(&e, "'%s'", path), &e));
-	}
+	if (r != 0)
+		tl_read_failed(t, &e, path);
 	t->st->untimed += bs.bad;
 	free(l.m.p);
 }
@@ -246,10 +243,10 @@ capture(struct tl *t, const char *path, const char *name)
 	struct tl_event ev;
 	bool one;
 
+	if (fd < 0)
+		cfir_err_set(&e, cfir_err_sys_exit(errno), errno, "open");
 	if (fd < 0 || cfir_pcap_summarize(fd, 0, &sum, &e) < 0) {
-		if (fd < 0)
-			cfir_err_set(&e, cfir_err_sys_exit(errno), errno, "'%s'", path);
-		tl_fail(t, (cfir_err_wrap(&e, "'%s'", path), &e));
+		tl_read_failed(t, &e, path);
 		return;
 	}
 	if (sum.packets > 0) {

@@ -54,9 +54,9 @@ put_str(struct cfir_text *r, const void *s, size_t len)
 }
 
 static void
-put_cstr(struct cfir_text *r, const char *s)
+put_cstr(struct cfir_text *r, const char *s, size_t max)
 {
-	put_str(r, s, s ? strlen(s) : 0);
+	put_str(r, s, s ? strnlen(s, max) : 0);
 }
 
 void
@@ -82,11 +82,11 @@ tl_add(struct tl *t, const struct tl_event *e)
 	put_be(&t->rec, t->seq++, 8);
 	cfir_text_add(&t->rec, &(uint8_t){ (uint8_t)e->src }, 1);
 	cfir_text_add(&t->rec, &e->pid, sizeof(e->pid));
-	put_cstr(&t->rec, e->desc);
-	put_cstr(&t->rec, e->msg);
-	put_cstr(&t->rec, e->container);
-	put_cstr(&t->rec, e->name);
-	put_cstr(&t->rec, e->artifact);
+	put_cstr(&t->rec, e->desc, TL_MSG_MAX);
+	put_cstr(&t->rec, e->msg, TL_MSG_MAX + 8);
+	put_cstr(&t->rec, e->container, TL_NAME_MAX);
+	put_cstr(&t->rec, e->name, TL_NAME_MAX);
+	put_cstr(&t->rec, e->artifact, TL_NAME_MAX);
 	put_str(&t->rec, e->path, e->pathlen);
 	if (t->rec.oom) {
 		t->dead = true;

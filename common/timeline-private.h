@@ -30,6 +30,7 @@ struct tl_event {
 
 #define TL_KEY 20		/* seconds (8, biased), nanoseconds (4), order found (8) */
 #define TL_MSG_MAX 4096		/* a message's bytes at most: a log line's text is cut there */
+#define TL_NAME_MAX 1024	/* a container's ID or name, an artifact's path: what the bag says, cut */
 
 /* The timeline being gathered. */
 struct tl {
@@ -66,6 +67,8 @@ void tl_msg_add(struct cfir_text *m, const void *buf, size_t len);
 
 /* An artifact that could not be read: handed to the caller, the rest go on. */
 void tl_fail(struct tl *t, struct cfir_err *e);
+/* The same for a pass over PATH that ended with E (said unless the sort failed). */
+void tl_read_failed(struct tl *t, struct cfir_err *e, const char *path);
 
 /* The logs of the container at hand, and its captures (timeline-log.c). */
 void tl_logs(struct tl *t);

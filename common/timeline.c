@@ -20,6 +20,17 @@
 #define KEPT_MAX 65536		/* hunt records and names kept from the custody log */
 
 void
+tl_read_failed(struct tl *t, struct cfir_err *e, const char *path)
+{
+	if (t->dead)
+		return;	/* the timeline ends: T->fatal says why */
+	if (e->msg[0] == '\0')
+		cfir_err_set(e, EX_OSERR, ENOMEM, "out of memory");
+	cfir_err_wrap(e, "'%s'", path);
+	tl_fail(t, e);
+}
+
+void
 tl_fail(struct tl *t, struct cfir_err *e)
 {
 	if (t->o->fail != NULL)
@@ -170,8 +181,8 @@ custody(struct tl *t)
 		tl_fail(t, &e);
 		return;
 	}
-	if (cfir_bagread_jsonl(fd, CUSTODY_LINE, custody_one, t, &bs, &e) < 0 && !t->dead)
-		tl_fail(t, (cfir_err_wrap(&e, "'custody/log.jsonl'"), &e));
+	if (cfir_bagread_jsonl(fd, CUSTODY_LINE, custody_one, t, &bs, &e) < 0)
+		tl_read_failed(t, &e, "custody/log.jsonl");
 	t->st->bad += bs.bad;
 }
 
@@ -456,8 +467,8 @@ stream(struct tl *t, const char *rest, const char *key, cfir_bagread_json_fn fn)
 		}
 		return;
 	}
-	if (cfir_bagread_stream(fd, key, ELEM_MAX, fn, &fc, NULL, &bs, &e) < 0 && !t->dead)
-		tl_fail(t, (cfir_err_wrap(&e, "'%s'", path), &e));
+	if (cfir_bagread_stream(fd, key, ELEM_MAX, fn, &fc, NULL, &bs, &e) < 0)
+		tl_read_failed(t, &e, path);
 	t->st->bad += bs.bad;
 }
 
@@ -514,8 +525,8 @@ findings(struct tl *t, const char *path, const struct timespec *at)
 		return;
 	}
 	if ((at != NULL ? cfir_bagread_jsonl(fd, FINDING_LINE, finding_one, &fc, &bs, &e)
-			: cfir_bagread_jsonl(fd, FINDING_LINE, count_one, &t->st->orphans, &bs, &e)) < 0 && !t->dead)
-		tl_fail(t, (cfir_err_wrap(&e, "'%s'", path), &e));
+			: cfir_bagread_jsonl(fd, FINDING_LINE, count_one, &t->st->orphans, &bs, &e)) < 0)
+		tl_read_failed(t, &e, path);
 	t->st->bad += bs.bad;
 }
 

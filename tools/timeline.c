@@ -153,7 +153,7 @@ finish(struct tool_step *s, FILE *f, bool own, const char *path)
 	if (bad && !own && e == EPIPE)
 		return 0;	/* the reader had enough */
 	if (bad)
-		return cfir_err_set(&s->err, e == ENOSPC ? EX_IOERR : EX_IOERR, e, "write to '%s'",
+		return cfir_err_set(&s->err, EX_IOERR, e, "write to '%s'",
 				    own ? path : "standard output");
 	return 0;
 }
