@@ -14,8 +14,8 @@
 /* sorted by name */
 static const struct tool_cmd *const cmds[] = {
 	&cmd_capture, &cmd_collect, &cmd_copy, &cmd_diff, &cmd_export, &cmd_hunt, &cmd_inspect,
-	&cmd_isolate, &cmd_keygen, &cmd_ls, &cmd_memory, &cmd_pause, &cmd_ps, &cmd_report, &cmd_seal, &cmd_sockets,
-	&cmd_unpause, &cmd_verify,
+	&cmd_isolate, &cmd_keygen, &cmd_ls, &cmd_memory, &cmd_pause, &cmd_ps, &cmd_report, &cmd_seal,
+	&cmd_sockets, &cmd_timeline, &cmd_unpause, &cmd_verify,
 };
 
 static const char usage[] =

@@ -494,7 +494,7 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 	nargs = argc - optind;
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args))
 		return tool_usage(cmd->usage, true);
-	if (format(g, &err) < 0 || tool_source_check(g, &err) < 0)
+	if ((!(cmd->needs & TOOL_OWN_FORMAT) && format(g, &err) < 0) || tool_source_check(g, &err) < 0)
 		return cfir_err_report(&err);
 	argc -= optind;
 	argv += optind;

@@ -40,6 +40,7 @@ enum {
 	TOOL_RECORD_AFTER = 1 << 4,	/* the custody record is written once the action is done */
 	TOOL_OWN_RECORDS = 1 << 5,	/* the command writes its records itself */
 	TOOL_BAG_SELF = 1 << 6,		/* the bag options, the bags opened by the command */
+	TOOL_OWN_FORMAT = 1 << 7,	/* --format is the command's to check (check): not text or json */
 };
 
 /*
@@ -280,7 +281,7 @@ struct memory_opts {
 };
 
 extern const struct tool_cmd cmd_capture, cmd_collect, cmd_copy, cmd_diff, cmd_export, cmd_hunt,
-	cmd_inspect, cmd_isolate, cmd_keygen, cmd_ls, cmd_memory, cmd_pause, cmd_ps, cmd_report, cmd_seal, cmd_sockets,
-	cmd_unpause, cmd_verify;
+	cmd_inspect, cmd_isolate, cmd_keygen, cmd_ls, cmd_memory, cmd_pause, cmd_ps, cmd_report, cmd_seal,
+	cmd_sockets, cmd_timeline, cmd_unpause, cmd_verify;
 
 #endif
