@@ -100,6 +100,7 @@ struct scan {
 	long depth;		/* before the byte at hand */
 	bool str, esc;		/* in a string, after its backslash */
 	bool want_key, in_key, key_ok;	/* a member's name of the top object */
+	char keybuf[256];	/* its bytes as written, escapes and all */
 	size_t keypos;
 	bool in_array, done, in_elem;
 	int stop;		/* FN's CFIR_BAGREAD_STOP or -1 */
@@ -128,16 +129,37 @@ elem_end(struct scan *s)
 	return r;
 }
 
+/* The name just read: KEY, also when written with escapes ("entr\u0069es"). */
+static bool
+key_is(const struct scan *s)
+{
+	char quoted[sizeof(s->keybuf) + 2];
+	cJSON *j;
+	bool ok;
+
+	if (s->keypos > sizeof(s->keybuf))
+		return false;
+	if (memchr(s->keybuf, '\\', s->keypos) == NULL)
+		return s->keypos == s->keylen && memcmp(s->keybuf, s->key, s->keylen) == 0;
+	quoted[0] = '"';
+	memcpy(quoted + 1, s->keybuf, s->keypos);
+	quoted[s->keypos + 1] = '"';
+	j = cJSON_ParseWithLength(quoted, s->keypos + 2);
+	ok = cJSON_IsString(j) && strcmp(j->valuestring, s->key) == 0 && strlen(s->key) == s->keylen;
+	cJSON_Delete(j);
+	return ok;
+}
+
 static void
 key_byte(struct scan *s, char c)
 {
 	if (c == '"' && !s->esc) {
 		s->in_key = false;
-		s->key_ok = s->key_ok && s->keypos == s->keylen;
+		s->key_ok = key_is(s);
 		return;
 	}
-	if (c == '\\' || s->keypos >= s->keylen || s->key[s->keypos] != c)
-		s->key_ok = false;
+	if (s->keypos < sizeof(s->keybuf))
+		s->keybuf[s->keypos] = c;
 	s->keypos++;
 }
 

@@ -466,6 +466,7 @@ summarize(struct rep *r)
 static int
 rep_open(struct rep *r, struct cfir_err *err)
 {
+	struct cfir_err e = { 0 };
 	struct stat st;
 
 	r->dirfd = open(r->o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -474,10 +475,10 @@ rep_open(struct rep *r, struct cfir_err *err)
 				    "bag '%s'", r->o->dir);
 	if (fstatat(r->dirfd, "bagit.txt", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a bag: no bagit.txt", r->o->dir);
-	if (cfir_bagread_info(r->dirfd, &r->info, err) < 0 ||
-	    cfir_bagread_containers(r->dirfd, &r->cont, &r->ncont, err) < 0)
-		return -1;
-	return 0;
+	/* a bag without its bag-info.txt is still shown: verify says what is missing */
+	if (cfir_bagread_info(r->dirfd, &r->info, &e) < 0 && (r->info = cJSON_CreateObject()) == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "report");
+	return cfir_bagread_containers(r->dirfd, &r->cont, &r->ncont, err);
 }
 
 static void
