@@ -122,6 +122,12 @@ demo:
 demo-run: $(CFIR)
 	@CFIR=$(abspath $(CFIR)) sh tests/demo.sh
 
+# share/doc/report.png, the README's picture: the demo bag's report in chromium
+screenshot: $(CFIR)
+	@$(SETUP)
+	@CFIR=$(abspath $(CFIR)) DEMO_BAG=$(abspath $(B))/demo-bag sh tests/demo.sh >/dev/null
+	@sh tests/screenshot.sh $(B)/demo-bag/cfir-demo-report.html share/doc/report.png
+
 install: $(CFIR)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR)
 	install -m 0755 $(CFIR) $(DESTDIR)$(BINDIR)/cfir
@@ -147,8 +153,9 @@ help:
 	@echo '  lint       cppcheck and bash -n of every script'
 	@echo '  bench      benchmarks against what a responder would run otherwise'
 	@echo '  demo       a suspicious container, collected into a bag and verified'
+	@echo '  screenshot share/doc/report.png: the demo bag report in chromium'
 	@echo '  install    to $$(DESTDIR)$$(PREFIX): binary, man page, bash completion'
 	@echo '  uninstall  remove what install put there'
 	@echo '  clean      remove build/'
 
-.PHONY: all check check-run unit e2e asan tsan fuzz lint bench demo demo-run install uninstall clean help
+.PHONY: all check check-run unit e2e asan tsan fuzz lint bench demo demo-run screenshot install uninstall clean help

@@ -436,7 +436,7 @@ finding_row(void *ctx, const cJSON *f)
 		return 0;
 	if (t->rows++ >= r->rows)
 		return CFIR_BAGREAD_STOP;
-	cfir_html_printf(&r->h, "<tr><td><span class=\"sev %s\">%s</span></td><td><code>",
+	cfir_html_printf(&r->h, "<tr><td><span class=\"sev %s\">%s</span></td><td class=\"nw\"><code>",
 			 cfir_severity_name(t->sev), cfir_severity_name(t->sev));
 	cfir_html_str(&r->h, cfir_json_str(f, "check"), 40);
 	cfir_html_raw(&r->h, "</code></td><td>");

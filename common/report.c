@@ -45,6 +45,7 @@ static const char style[] =
 	".proc{border:1px solid #bbb;border-left:4px solid #2f6f3e;background:#fff;margin:4px 0;padding:3px 8px}"
 	".proc.hot{border-left-color:#b3261e;background:#fff5f4}"
 	"details{margin-left:14px}details>div{margin-left:16px}summary{cursor:pointer}"
+	"td.nw code{word-break:normal;white-space:nowrap}"
 	".t{font-family:ui-monospace,monospace;font-size:12.5px;white-space:nowrap}"
 	"svg{background:#fff;border:1px solid #ddd;max-width:100%}"
 	".kA{color:#2f6f3e}.kC{color:#8a6d00}.kD{color:#b3261e}"

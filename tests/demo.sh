@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: a deliberately suspicious container, hunted, cut off the
-# network, collected into a sealed and signed evidence bag, and the bag
-# verified (cfir's own verify, minisign, then coreutils alone).
+# network, collected into a sealed and signed evidence bag, the bag
+# verified (cfir's own verify, minisign, then coreutils alone), and its
+# timeline and report written.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/engine.sh"
@@ -60,4 +61,10 @@ jq -c '{seq, action, status, artifacts: (.artifacts | length), prev: .prev[0:16]
 
 step "the container: cut off, frozen, still there"
 docker inspect -f '{{.Name}}: paused={{.State.Paused}} networks={{len .NetworkSettings.Networks}}' "$name"
-printf '\nThe evidence bag is in %s\n' "$bag"
+
+step "cfir timeline: every time in the bag as events for Timesketch (the first few)"
+"$CFIR" timeline "$bag" | head -n 4 | cut -c 1-160
+
+step "cfir report: the page the examiner opens first (verified, signature checked)"
+"$CFIR" --format text report -p "$keys/cfir.pub" "$bag"
+printf '\nThe evidence bag is in %s\nIts report: %s-report.html\n' "$bag" "$bag"

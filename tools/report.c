@@ -154,6 +154,8 @@ said(struct cfir_text *t, const cJSON *rec)
 	cfir_text_printf(t, "%s: %s, %s", cfir_json_str(rec, "report"),
 			 cJSON_IsTrue(cJSON_GetObjectItem(rec, "verified")) ? "verified" : "FAILED verification",
 			 cJSON_IsTrue(cJSON_GetObjectItem(rec, "sealed")) ? "sealed" : "not sealed");
+	if (cJSON_GetObjectItem(rec, "signature") != NULL)
+		cfir_text_printf(t, ", signature %s", cJSON_IsTrue(cJSON_GetObjectItem(rec, "signature")) ? "good" : "BAD");
 	if (w != NULL)
 		cfir_text_printf(t, ", worst finding %s", w);
 }
