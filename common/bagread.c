@@ -100,7 +100,7 @@ struct scan {
 	long depth;		/* before the byte at hand */
 	bool str, esc;		/* in a string, after its backslash */
 	bool want_key, in_key, key_ok;	/* a member's name of the top object */
-	char keybuf[256];	/* its bytes as written, escapes and all */
+	char keybuf[512];	/* its bytes as written, escapes and all */
 	size_t keypos;
 	bool in_array, done, in_elem;
 	int stop;		/* FN's CFIR_BAGREAD_STOP or -1 */

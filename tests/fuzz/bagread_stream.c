@@ -22,14 +22,27 @@ each(void *ctx, const cJSON *j)
 	return 0;
 }
 
-/* The objects of the top object's one "entries" array, when the input is such JSON; else -1. */
+/*
+ * The objects of the top object's one "entries" array, when the input is
+ * such JSON, strictly (cJSON also takes raw control bytes, and a name cut
+ * at a NUL): else -1.
+ */
 static size_t
 whole_count(const uint8_t *data, size_t size)
 {
-	cJSON *j = cJSON_ParseWithLength((const char *)data, size), *e, *it, *arr;
-	size_t n = 0, keys = 0;
+	cJSON *j = NULL, *e, *it, *arr;
+	size_t n = 0, keys = 0, i;
 
-	if (!cJSON_IsObject(j)) {
+	for (i = 0; i < size; i++)
+		if ((data[i] < 0x20 && data[i] != '\n' && data[i] != '\r' && data[i] != '\t') ||
+		    (i + 5 < size && memcmp(data + i, "\\u0000", 6) == 0))
+			return (size_t)-1;
+	j = cJSON_ParseWithLength((const char *)data, size);
+	arr = cJSON_IsObject(j) ? j : NULL;
+	cJSON_ArrayForEach(it, arr)
+		if (it->string != NULL && strlen(it->string) > 64)
+			n = (size_t)-1;
+	if (n == (size_t)-1 || !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return (size_t)-1;
 	}
