@@ -349,6 +349,42 @@ verdict_evidence(struct rep *r)
 	cfir_html_raw(&r->h, "</td></tr>\n");
 }
 
+/* the OCI spec's annotations (a pod's: what kubelet and the user put there), as the runtime kept them */
+static void
+annotations(struct rep *r, const char *id)
+{
+	cleanup_cjson cJSON *spec = NULL;
+	struct cfir_err e = { 0 };
+	const cJSON *a, *it;
+	char path[512];
+	size_t n = 0;
+
+	if (snprintf(path, sizeof(path), "data/%.12s/runtime/config.json", id) >= (int)sizeof(path) ||
+	    cfir_bagread_json(r->dirfd, path, 16u << 20, &spec, &e) < 0)
+		return;
+	a = cJSON_GetObjectItemCaseSensitive(spec, "annotations");
+	if (cJSON_GetArraySize(a) == 0)
+		return;
+	cfir_html_printf(&r->h, "<details><summary>annotations (%d)</summary>", cJSON_GetArraySize(a));
+	cJSON_ArrayForEach(it, a) {
+		if (n++ == 100) {
+			cfir_html_raw(&r->h, "<div class=\"note\">the rest are in ");
+			cfir_html_str(&r->h, path, 0);
+			cfir_html_raw(&r->h, "</div>");
+			break;
+		}
+		cfir_html_raw(&r->h, "<div class=\"mono\">");
+		cfir_html_str(&r->h, it->string, REP_CELL);
+		cfir_html_raw(&r->h, " = ");
+		if (cJSON_IsString(it))
+			cfir_html_str(&r->h, it->valuestring, REP_LONG);
+		else
+			cfir_html_json(&r->h, it, REP_LONG);
+		cfir_html_raw(&r->h, "</div>");
+	}
+	cfir_html_raw(&r->h, "</details>");
+}
+
 static void
 verdict_containers(struct rep *r)
 {
@@ -378,6 +414,7 @@ verdict_containers(struct rep *r)
 		rep_k8s_html(r, id);
 		cfir_html_raw(&r->h, " ");
 		rep_freeze_html(r, id);
+		annotations(r, id);
 		cfir_html_raw(&r->h, "</div>\n");
 	}
 	cfir_html_raw(&r->h, "</td></tr>\n");

@@ -167,3 +167,28 @@ check "a missing bag is 66" test "$status" = 66
 mkdir -p "$T/empty"
 run "$CFIR" report "$T/empty"
 check "a directory with no bag is 65" test "$status" = 65
+
+# --- a pod whose names and annotations carry markup -----------------------------------
+. "$here/../lib/runtimes.sh"
+if ! command -v ctr >/dev/null || ! ctr version >/dev/null 2>&1 || ! ctr_image; then
+	skip "the report of a hostile pod" "containerd does not answer, or the image cannot be put in it"
+	exit 0
+fi
+_cleanup_extra="kill $sink 2>/dev/null; rt_cleanup"
+kpod='<img src=x onerror=alert(7)>'
+kns=e2e-$RUN_ID
+ids=$(k8s_pod "$kns" "$kpod" "$(rt_uuid)" app --annotation "evil=<script>alert(8)</script>$RLO") ||
+	{ fail "a pod with a hostile name in containerd's $RT_NS"; exit 1; }
+run "$CFIR" --source runtime collect --no-export -o "$T/kbag" "$kns/$kpod/app"
+check "collect of the pod exits 0" test "$status" = 0
+run "$CFIR" report "$T/kbag"
+check "report of the pod's bag exits 0" test "$status" = 0
+browse --dump-dom "file://$T/kbag-report.html" >"$T/kdom.html" 2>"$T/kreport.err"
+page_json "$T/kdom.html" >"$T/kdom.json"
+check "pod: no script, no handler, no load" \
+	jqt '.scripts == 0 and .handlers == [] and .remote == [] and .loaders == [] and .styles == 0' "$T/kdom.json"
+check "pod: no CSP violation, no request" \
+	bash -c '! grep -q "Content Security Policy" "$1" && [ -z "$2" ]' _ "$T/kreport.err" "$(own_requests)"
+check "pod: its Kubernetes name is text" grep -qF "$kns/$kpod/app" <<<"$(jq -r .text "$T/kdom.json")"
+check "pod: the hostile annotation is text" \
+	grep -qF 'evil = <script>alert(8)</script>\u{202e}' <<<"$(jq -r .text "$T/kdom.json")"
