@@ -416,15 +416,27 @@ info_add(cJSON *o, const char *key, const char *val)
 	cJSON_AddItemToArray(had, cJSON_CreateString(val));
 }
 
+/* cfir writes a dozen keys; a bag that holds more was not written by it */
+#define INFO_KEYS 256
+#define INFO_LINES 65536
+
+struct info {
+	cJSON *o;
+	size_t keys, lines;
+};
+
 static int
 info_line(void *ctx, char *line, size_t len)
 {
+	struct info *in = ctx;
 	char *colon = memchr(line, ':', len);
 
-	if (colon == NULL || colon == line)
+	if (colon == NULL || colon == line || in->lines++ >= INFO_LINES)
 		return 0;
 	*colon = '\0';
-	info_add(ctx, line, colon[1] == ' ' ? colon + 2 : colon + 1);
+	if (cJSON_GetObjectItemCaseSensitive(in->o, line) == NULL && in->keys++ >= INFO_KEYS)
+		return 0;
+	info_add(in->o, line, colon[1] == ' ' ? colon + 2 : colon + 1);
 	return 0;
 }
 
@@ -439,7 +451,7 @@ cfir_bagread_info(int dirfd, cJSON **out, struct cfir_err *err)
 		return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "'bag-info.txt'");
 	if (o == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "bag-info.txt");
-	if (cfir_util_lines(fd, 1 << 16, info_line, o, err) < 0)
+	if (cfir_util_lines(fd, 1 << 16, info_line, &(struct info){ .o = o }, err) < 0)
 		return cfir_err_wrap(err, "'bag-info.txt'");
 	*out = steal_pointer(&o);
 	return 0;

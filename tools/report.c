@@ -182,16 +182,20 @@ tell(struct tool_step *s, const char *bag, const char *page, const struct cfir_r
 	cfir_out_record(s->out, rec, &said_view);
 }
 
-/* BAG without its trailing slashes, and its page beside it: "<bag>-report.html" */
+/*
+ * The page beside the bag: "<parent>/<bag>-report.html", from the bag's
+ * resolved path, so that "." or "bag/." never puts it inside the bag.
+ */
 static char *
-default_page(char *bag)
+default_page(const char *bag)
 {
-	size_t n = strlen(bag);
-	char *page = NULL;
+	cleanup_free char *real = realpath(bag, NULL);
+	char *page = NULL, *slash;
 
-	while (n > 1 && bag[n - 1] == '/')
-		bag[--n] = '\0';
-	return asprintf(&page, "%s-report.html", bag) < 0 ? NULL : page;
+	if (real == NULL || (slash = strrchr(real, '/')) == NULL || slash[1] == '\0')
+		return NULL;
+	*slash = '\0';
+	return asprintf(&page, "%s/%s-report.html", real, slash + 1) < 0 ? NULL : page;
 }
 
 static int
@@ -200,8 +204,11 @@ one_bag(struct tool_step *s, const struct report_opts *o, const char *arg)
 	cleanup_free char *bag = strdup(arg), *page = NULL;
 	struct cfir_report_summary sum;
 
-	if (bag == NULL || (page = o->output ? strdup(o->output) : default_page(bag)) == NULL)
+	if (bag == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "report");
+	if ((page = o->output ? strdup(o->output) : default_page(bag)) == NULL)
+		return cfir_err_set(&s->err, errno == ENOMEM ? EX_OSERR : EX_CANTCREAT, errno,
+				    "bag '%s': no directory beside it for its page (give -o)", bag);
 	if (report_bag(s, o, bag, page, &sum) < 0)
 		return -1;
 	tell(s, bag, page, &sum);
@@ -277,6 +284,32 @@ index_page(FILE *f, void *ctx, struct cfir_err *err)
 	return cfir_report_index(f, ix->title, ix->rows, ix->n, ix->now, err);
 }
 
+/*
+ * Bag I's page name: its safe name, with "-2", "-3", ... when an earlier
+ * bag's safe name was the same ("host-a/web-1" and "host-a_web-1"): one
+ * page a bag, never one bag's row linking to another's page.
+ */
+static int
+page_name(struct cfir_report_row *rows, size_t i, const char *safe)
+{
+	size_t j, k;
+
+	for (k = 1;; k++) {
+		char *name = NULL;
+
+		if ((k == 1 ? asprintf(&name, "%s-report.html", safe)
+			    : asprintf(&name, "%s-%zu-report.html", safe, k)) < 0)
+			return -1;
+		for (j = 0; j < i && strcmp(rows[j].page, name) != 0; j++)
+			;
+		if (j == i) {
+			rows[i].page = name;
+			return 0;
+		}
+		free(name);
+	}
+}
+
 /* every bag's page beside the index, then the index */
 static int
 case_pages(struct tool_step *s, const struct report_opts *o, const char *dir, const char *index,
@@ -292,7 +325,7 @@ case_pages(struct tool_step *s, const struct report_opts *o, const char *dir, co
 		char *safe = cfir_util_safe_name(c->bags[i], 200);
 
 		rows[i].bag = c->bags[i];
-		if (safe == NULL || asprintf((char **)&rows[i].page, "%s-report.html", safe) < 0 ||
+		if (safe == NULL || page_name(rows, i, safe) < 0 ||
 		    asprintf(&bag, "%s/%s", dir, c->bags[i]) < 0 ||
 		    asprintf(&page, "%s/%s", idir, rows[i].page) < 0) {
 			free(safe);
