@@ -241,6 +241,9 @@ picture(struct rep *r)
 			 height - 6, (double)(t1 - t0) / 1e9);
 	cfir_html_raw(&r->h, "<p class=\"note\">each action from its start to its record; "
 		      "the shaded band is the time the container was frozen</p>\n");
+	if (r->recs_total > n)
+		cfir_html_printf(&r->h, "<p class=\"note\">the first %zu of %zu actions are drawn; the table "
+				 "below and <code>" LOG "</code> have the rest</p>\n", n, r->recs_total);
 }
 
 /* --- the table, a second pass over the log --- */

@@ -355,7 +355,7 @@ tree(struct ptree *pt)
 }
 
 static void
-executables(struct rep *r, const cJSON *doc)
+executables(struct rep *r, const cJSON *doc, const char *path)
 {
 	const cJSON *x, *list = cJSON_GetObjectItemCaseSensitive(doc, "executables"), *p;
 	size_t n = 0;
@@ -389,6 +389,7 @@ executables(struct rep *r, const cJSON *doc)
 		cfir_html_raw(&r->h, "</td></tr>\n");
 	}
 	cfir_html_raw(&r->h, "</table>\n");
+	rep_more(r, r->rows, (size_t)cJSON_GetArraySize(list), "executables", path);
 }
 
 static void
@@ -433,6 +434,6 @@ rep_processes(struct rep *r, const char *cont)
 	tree(&pt);
 	rep_more(r, pt.nn, pt.total, "processes", path);
 	rep_cite(r, path);
-	executables(r, doc);
+	executables(r, doc, path);
 	ptree_free(&pt);
 }

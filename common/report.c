@@ -119,18 +119,21 @@ rep_cite(struct rep *r, const char *path)
 	struct rep_cite key = { .path = (char *)path }, *c;
 
 	c = r->nman ? bsearch(&key, r->man, r->nman, sizeof(*r->man), cite_cmp) : NULL;
+	if (c == NULL) {
+		/* a path the manifest lacks is no link: it could lead out of the bag */
+		cfir_html_raw(&r->h, "<p class=\"art\">from <code>");
+		cfir_html_str(&r->h, path, 0);
+		cfir_html_raw(&r->h, "</code> <span class=\"fail\">not in the manifest</span></p>\n");
+		return;
+	}
 	cfir_html_raw(&r->h, "<p class=\"art\">from <a href=\"");
 	cfir_html_url(&r->h, r->o->href ? r->o->href : "");
 	cfir_html_url(&r->h, path);
 	cfir_html_raw(&r->h, "\"><code>");
 	cfir_html_str(&r->h, path, 0);
-	cfir_html_raw(&r->h, "</code></a> ");
-	if (c != NULL) {
-		cfir_html_raw(&r->h, "sha256 ");
-		rep_hash(r, c->sha, 64);
-		cfir_html_raw(&r->h, "</p>\n");
-	} else
-		cfir_html_raw(&r->h, "<span class=\"fail\">not in the manifest</span></p>\n");
+	cfir_html_raw(&r->h, "</code></a> sha256 ");
+	rep_hash(r, c->sha, 64);
+	cfir_html_raw(&r->h, "</p>\n");
 }
 
 /* An artifact that is not there or cannot be read: said where it would be. */
@@ -140,7 +143,10 @@ rep_missing(struct rep *r, const char *path, const struct cfir_err *e)
 	cfir_html_raw(&r->h, "<p class=\"note\"><code>");
 	cfir_html_str(&r->h, path, 0);
 	cfir_html_raw(&r->h, "</code>: ");
-	cfir_html_str(&r->h, e->sys == ENOENT ? "not in this bag" : cfir_err_str(e), REP_CELL);
+	cfir_html_str(&r->h, e->sys == ENOENT ? "not in this bag"
+			     : e->sys == EMEDIUMTYPE ? "not a regular file: not read"
+			     : e->sys == ELOOP || e->sys == ENOTDIR ? "a symbolic link on its path: not followed"
+			     : e->msg[0] ? cfir_err_str(e) : strerror(e->sys), REP_CELL);
 	cfir_html_raw(&r->h, "</p>\n");
 }
 
