@@ -90,6 +90,9 @@ cfir_bagread_jsonl(int fd, size_t linemax, cfir_bagread_json_fn fn, void *ctx,
  * scanner that knows strings, nesting and the top object's member names,
  * nothing more; cJSON parses each element and the rest.
  */
+/* values in one element at most: cJSON spends some 80 bytes on each */
+#define BAGREAD_NODES (1u << 20)
+
 struct scan {
 	const char *key;
 	size_t keylen, max;
@@ -103,6 +106,7 @@ struct scan {
 	char keybuf[512];	/* its bytes as written, escapes and all */
 	size_t keypos;
 	bool in_array, done, in_elem;
+	size_t elem_nodes, rest_nodes;	/* values opened so far: what cJSON will allocate */
 	int stop;		/* FN's CFIR_BAGREAD_STOP or -1 */
 	struct cfir_err *err;
 };
@@ -116,6 +120,7 @@ elem_end(struct scan *s)
 	if (!s->in_elem)
 		return 0;
 	s->in_elem = false;
+	s->elem_nodes = 0;
 	j = cJSON_ParseWithLength(s->elem.p ? s->elem.p : "", s->elem.len);
 	s->elem.len = 0;
 	if (!cJSON_IsObject(j)) {
@@ -263,7 +268,12 @@ scan_chunk(struct scan *s, const char *p, size_t n)
 	int r;
 
 	for (i = 0; i < n; i++) {
-		if ((r = scan_byte(s, p[i])) != 0)
+		char c = p[i];
+
+		if (!s->str && (c == ',' || c == '[' || c == '{' || c == ':') &&
+		    ++*(s->in_array && s->depth >= 2 ? &s->elem_nodes : &s->rest_nodes) > BAGREAD_NODES)
+			return cfir_err_set(s->err, EX_DATAERR, 0, "an element of more than %u values", BAGREAD_NODES);
+		if ((r = scan_byte(s, c)) != 0)
 			return r;
 		if (s->rest.len > s->max || s->elem.len > s->max)
 			return cfir_err_set(s->err, EX_DATAERR, 0, "an element longer than %zu bytes", s->max);
