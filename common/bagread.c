@@ -387,6 +387,29 @@ read_whole(int fd, size_t max, char **buf, size_t *len, bool *cut)
 	return 0;
 }
 
+/* The values a JSON text opens, outside its strings: what cJSON would allocate. */
+static size_t
+json_nodes(const char *p, size_t len)
+{
+	size_t i, n = 0;
+	bool str = false, esc = false;
+
+	for (i = 0; i < len; i++) {
+		if (str) {
+			if (esc)
+				esc = false;
+			else if (p[i] == '\\')
+				esc = true;
+			else if (p[i] == '"')
+				str = false;
+		} else if (p[i] == '"')
+			str = true;
+		else if (p[i] == ',' || p[i] == '[' || p[i] == '{' || p[i] == ':')
+			n++;
+	}
+	return n;
+}
+
 int
 cfir_bagread_json(int dirfd, const char *path, size_t max, cJSON **out, struct cfir_err *err)
 {
@@ -402,6 +425,8 @@ cfir_bagread_json(int dirfd, const char *path, size_t max, cJSON **out, struct c
 		return cfir_err_set(err, errno == ENOMEM ? EX_OSERR : cfir_err_sys_exit(errno), errno, "read '%s'", path);
 	if (cut)
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s': larger than %zu bytes", path, max);
+	if (json_nodes(buf, len) > BAGREAD_NODES)
+		return cfir_err_set(err, EX_DATAERR, 0, "'%s': more than %u values", path, BAGREAD_NODES);
 	*out = cJSON_ParseWithLength(buf, len);
 	if (*out == NULL)
 		return cfir_err_set(err, EX_DATAERR, 0, "'%s': not JSON", path);
