@@ -178,13 +178,15 @@ render_json(const struct tl_out *e, FILE *out)
 {
 	cleanup_cjson cJSON *j = cJSON_CreateObject();
 	cleanup_free char *line = NULL;
-	char dt[CFIR_TIME_LEN], ns[CFIR_TIME_LEN];
+	char dt[CFIR_TIME_LEN], ns[CFIR_TIME_LEN], num[32];
 	size_t n = 0;
 
 	cfir_timeline_datetime(&e->t, dt);
 	cfir_util_time_rfc3339(&e->t, ns);
 	cfir_json_add_str(j, "datetime", dt);
-	cfir_json_add_num(j, "timestamp", (double)micros(&e->t));
+	/* an integer as written: a double loses microseconds past 2255 and prints an exponent */
+	snprintf(num, sizeof(num), "%lld", micros(&e->t));
+	cJSON_AddRawToObject(j, "timestamp", num);
 	add_some(j, "timestamp_desc", e->s[0]);
 	add_some(j, "message", e->s[1]);
 	cfir_json_add_str(j, "source", source_names[e->src]);
@@ -259,7 +261,8 @@ render_csv(const struct tl_out *e, FILE *out)
 	cfir_util_time_rfc3339(&e->t, ns);
 	csv_str(&t, dt, strlen(dt), false);
 	snprintf(num, sizeof(num), "%lld", micros(&e->t));
-	csv_str(&t, num, strlen(num), false);
+	/* cfir's own number: a time before 1970 is negative, not a formula */
+	cfir_text_printf(&t, "\"%s\",", num);
 	csv_str(&t, e->s[0], e->len[0], false);
 	csv_str(&t, e->s[1], e->len[1], false);
 	csv_str(&t, source_names[e->src], strlen(source_names[e->src]), false);
