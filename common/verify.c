@@ -163,6 +163,11 @@ vread(struct vstate *v, const char *name, char **text, size_t *len, struct cfir_
 	bool more = false;
 
 	if (v->dirfd >= 0) {
+		struct stat st;
+
+		/* a FIFO would block the open for ever, a device read up to MAX */
+		if (fstatat(v->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+			return cfir_err_set(err, EX_DATAERR, 0, "'%s' is not a regular file", name);
 		if (cfir_util_read_file(v->dirfd, name, max, text, len, &more, err) < 0)
 			return -1;
 		if (!more)
