@@ -408,6 +408,21 @@ cfir_json_num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(j) ? j->valuedouble : 0;
 }
 
+long long
+cfir_json_int(const cJSON *v, long long lo, long long hi, long long def)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v) || isnan(v->valuedouble))
+		return def;
+	d = v->valuedouble;
+	if (d <= (double)lo)
+		return lo;
+	if (d >= (double)hi)
+		return hi;
+	return (long long)d;
+}
+
 /* KEY_hex's bytes, when the JSON string could not hold the exact ones. */
 static bool
 exact_bytes(struct cfir_text *t, const cJSON *rec, const struct cfir_field *f)

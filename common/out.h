@@ -97,6 +97,12 @@ const cJSON *cfir_json_get(const cJSON *o, const char *path);
 const char *cfir_json_str(const cJSON *o, const char *key);
 /* The number at KEY, 0 when absent or not a number. */
 double cfir_json_num(const cJSON *o, const char *key);
+/*
+ * The number V as an integer in [LO, HI]: a hostile number (NaN, 1e300,
+ * -5 for a count) is clamped before it is cast, never undefined. DEF when
+ * V is no number or NaN.
+ */
+long long cfir_json_int(const cJSON *v, long long lo, long long hi, long long def);
 /* Flush stdout and check it for errors (git run_builtin); quiet on EPIPE. */
 int cfir_out_finish(struct cfir_out *o, struct cfir_err *err);
 

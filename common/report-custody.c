@@ -72,7 +72,7 @@ custody_line(void *ctx, const cJSON *j)
 	struct rep_rec rec = { 0 };
 
 	r->recs_total++;
-	rec.seq = (size_t)cfir_json_num(j, "seq");
+	rec.seq = (size_t)cfir_json_int(cJSON_GetObjectItemCaseSensitive(j, "seq"), 0, 1LL << 53, 0);
 	rec.start = rep_time(cfir_json_str(j, "started"));
 	rec.end = rep_time(cfir_json_str(j, "time"));
 	copy(rec.action, sizeof(rec.action), cfir_json_str(j, "action"));
@@ -282,7 +282,7 @@ table_line(void *ctx, const cJSON *j)
 	struct table *t = ctx;
 	struct rep *r = t->r;
 	const char *st = cfir_json_str(j, "status"), *err = cfir_json_str(j, "error");
-	size_t seq = (size_t)cfir_json_num(j, "seq");
+	size_t seq = (size_t)cfir_json_int(cJSON_GetObjectItemCaseSensitive(j, "seq"), 0, 1LL << 53, 0);
 
 	if (t->rows++ >= r->rows)
 		return CFIR_BAGREAD_STOP;
@@ -379,7 +379,7 @@ pidflag(struct rep *r, const cJSON *f, const cJSON *pid, int sev)
 	p = &r->pf[r->npf++];
 	copy(p->container, sizeof(p->container), cfir_json_str(f, "container"));
 	copy(p->check, sizeof(p->check), cfir_json_str(f, "check"));
-	p->pid = (long)pid->valuedouble;
+	p->pid = (long)cfir_json_int(pid, -1, 1LL << 31, -1);
 	p->severity = sev;
 }
 
@@ -470,7 +470,7 @@ rep_findings(struct rep *r)
 	else
 		cfir_html_raw(&r->h, "<table class=\"findings\">\n<tr><th>Severity</th><th>Check</th><th>Container</th>"
 			      "<th>Finding</th><th>Evidence</th><th>Remedy</th></tr>\n");
-	for (t.sev = 4; t.sev >= 0 && r->sum->findings > 0; t.sev--)
+	for (t.sev = 4; t.sev >= 0 && r->sum->findings > 0 && t.rows <= r->rows; t.sev--)
 		if (r->sev[t.sev] && each_findings(r, finding_row, &t) == CFIR_BAGREAD_STOP)
 			break;
 	if (r->sum->findings > 0)

@@ -123,8 +123,8 @@ take(void *ctx, const cJSON *j)
 		return 0;
 	p = &pt->n[pt->nn++];
 	memset(p, 0, sizeof(*p));
-	p->pid = (long)cfir_json_num(j, "pid");
-	p->ppid = (long)cfir_json_num(j, "ppid");
+	p->pid = (long)cfir_json_int(cJSON_GetObjectItemCaseSensitive(j, "pid"), -1, 1LL << 31, -1);
+	p->ppid = (long)cfir_json_int(cJSON_GetObjectItemCaseSensitive(j, "ppid"), -1, 1LL << 31, -1);
 	p->uid = cJSON_IsNumber(cJSON_GetArrayItem(uids, 0)) ? cJSON_GetArrayItem(uids, 0)->valuedouble : -1;
 	snprintf(p->start, sizeof(p->start), "%s", cfir_json_str(j, "start") ? cfir_json_str(j, "start") : "");
 	snprintf(p->sha, sizeof(p->sha), "%s", cfir_json_str(j, "exe_sha256") ? cfir_json_str(j, "exe_sha256") : "");

@@ -140,7 +140,8 @@ log_file(struct tl *t, const char *path, const char *stream, cfir_util_line_fn f
 		}
 		return;
 	}
-	r = fn != NULL ? cfir_util_lines(fd, LOG_LINE, fn, &l, &e) : cfir_bagread_jsonl(fd, LOG_LINE, jfn, &l, &bs, &e);
+	r = fn != NULL ? cfir_util_lines_cut(fd, LOG_LINE, fn, &l, &t->st->cut, &e)
+		       : cfir_bagread_jsonl(fd, LOG_LINE, jfn, &l, &bs, &e);
 	if (r != 0)
 		tl_read_failed(t, &e, path);
 	t->st->untimed += bs.bad;

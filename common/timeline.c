@@ -441,7 +441,7 @@ process_one(void *ctx, const cJSON *j)
 	tl_event_init(fc->t, &e, TL_PROCESS, fc->artifact);
 	if (!time_of(j, "start", &e.t))
 		return 0;
-	e.pid = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "pid")) ? (long long)cfir_json_num(j, "pid") : -1;
+	e.pid = cfir_json_int(cJSON_GetObjectItemCaseSensitive(j, "pid"), -1, 1LL << 31, -1);
 	e.desc = "Process Start Time";
 	process_message(&m, j);
 	e.msg = m.p ? m.p : "";

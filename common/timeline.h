@@ -33,6 +33,7 @@ struct cfir_tl_stats {
 	uint64_t orphans;	/* findings in a file no custody record lists: no time to give them */
 	uint64_t bad;		/* elements and lines that were not JSON objects */
 	uint64_t compressed;	/* rotated pod logs left compressed: not read */
+	size_t cut;		/* log lines over 1 MiB: their event holds the first MiB */
 	size_t runs;		/* sorted runs the events took on disk */
 };
 

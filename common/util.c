@@ -275,21 +275,70 @@ cfir_util_open_tree_ro(const char *path, const char **how)
 	return fd;
 }
 
-int
-cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct cfir_err *err)
+/* The rest of a line cut at LINEMAX: dropped up to its newline; true when that came. */
+static bool
+skip_rest(char *buf, size_t *len)
 {
-	size_t cap = linemax < (64u << 10) ? linemax + 1 : 64u << 10, len = 0, n;
+	char *nl = memchr(buf, '\n', *len);
+
+	if (nl == NULL) {
+		*len = 0;
+		return false;
+	}
+	*len -= (size_t)(nl + 1 - buf);
+	memmove(buf, nl + 1, *len);
+	return true;
+}
+
+/* The whole lines in BUF to FN; what is left of a line stays at its start. */
+static int
+each_line(char *buf, size_t *len, size_t linemax, cfir_util_line_fn fn, void *ctx, struct cfir_err *err)
+{
+	char *nl, *p = buf;
+	size_t n;
+	int r;
+
+	while ((nl = memchr(p, '\n', *len - (size_t)(p - buf))) != NULL) {
+		n = (size_t)(nl - p);
+		if (n > linemax)
+			return cfir_err_set(err, EX_DATAERR, 0, "a line longer than %zu bytes", linemax);
+		*nl = '\0';
+		if ((r = fn(ctx, p, n)) != 0)
+			return r;
+		p = nl + 1;
+	}
+	*len -= (size_t)(p - buf);
+	memmove(buf, p, *len);
+	return 0;
+}
+
+/*
+ * The lines of FD; a line over LINEMAX is an error, or with CUT (not NULL)
+ * handed on cut at LINEMAX bytes, counted, and the rest of it dropped.
+ */
+static int
+lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, size_t *cut, struct cfir_err *err)
+{
+	size_t cap = linemax < (64u << 10) ? linemax + 1 : 64u << 10, len = 0;
 	cleanup_free char *buf = malloc(cap);
-	char *nl, *p, *nb;
+	bool skipping = false;
 	ssize_t got;
+	char *nb;
 	int r;
 
 	if (buf == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "read");
 	for (;;) {
-		if (len == cap) {
-			if (cap > linemax)
+		if (len == cap && cap > linemax) {
+			if (cut == NULL)
 				return cfir_err_set(err, EX_DATAERR, 0, "a line longer than %zu bytes", linemax);
+			buf[linemax] = '\0';
+			if ((r = fn(ctx, buf, linemax)) != 0)
+				return r;
+			(*cut)++;
+			len = 0;
+			skipping = true;
+		} else if (len == cap) {
 			nb = realloc(buf, cap * 2 > linemax + 1 ? linemax + 1 : cap * 2);
 			if (nb == NULL)
 				return cfir_err_set(err, EX_OSERR, ENOMEM, "read");
@@ -301,28 +350,32 @@ cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct 
 			continue;
 		if (got < 0)
 			return cfir_err_set(err, cfir_err_sys_exit(errno), errno, "read");
-		if (got == 0 && len == 0)
+		if (got == 0 && (len == 0 || skipping))
 			return 0;
 		if (got == 0)
 			buf[len++] = '\n';	/* the last line, without its newline */
 		else
 			len += (size_t)got;
-		p = buf;
-		while ((nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL) {
-			n = (size_t)(nl - p);
-			if (n > linemax)
-				return cfir_err_set(err, EX_DATAERR, 0, "a line longer than %zu bytes", linemax);
-			*nl = '\0';
-			r = fn(ctx, p, n);
-			if (r != 0)
-				return r;
-			p = nl + 1;
-		}
-		len -= (size_t)(p - buf);
-		memmove(buf, p, len);
+		if (skipping && (skipping = !skip_rest(buf, &len)))
+			continue;
+		if ((r = each_line(buf, &len, linemax, fn, ctx, err)) != 0)
+			return r;
 		if (got == 0)
 			return 0;
 	}
+}
+
+int
+cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct cfir_err *err)
+{
+	return lines(fd, linemax, fn, ctx, NULL, err);
+}
+
+int
+cfir_util_lines_cut(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, size_t *cut,
+		    struct cfir_err *err)
+{
+	return lines(fd, linemax, fn, ctx, cut, err);
 }
 
 void

@@ -68,6 +68,13 @@ void cfir_util_free_strv(char **v, size_t n);
  */
 typedef int (*cfir_util_line_fn)(void *ctx, char *line, size_t len);
 int cfir_util_lines(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, struct cfir_err *err);
+/*
+ * The same for text the reader only shows (a log for the timeline): a line
+ * over LINEMAX is handed on cut at LINEMAX bytes and counted in *CUT, and
+ * the reading goes on after its newline.
+ */
+int cfir_util_lines_cut(int fd, size_t linemax, cfir_util_line_fn fn, void *ctx, size_t *cut,
+			struct cfir_err *err);
 
 /*
  * openat with O_NOATIME: reading evidence never changes its access time.

@@ -74,7 +74,60 @@ page_dir(const char *page)
 	return copy ? realpath(dirname(copy), NULL) : NULL;
 }
 
-/* The page written whole or not at all: a temporary file beside it, renamed over it. */
+/*
+ * An unnamed file in PAGE's directory (O_TMPFILE): nothing shows there
+ * while the page is made, which matters when the page goes into the bag
+ * that verify is reading. Else a named temporary file; *TMP names it.
+ */
+static int
+open_unnamed(const char *page, char **tmp)
+{
+	cleanup_free char *copy = strdup(page);
+	int fd;
+
+	*tmp = NULL;
+	if (copy == NULL)
+		return -1;
+	fd = open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	if (asprintf(tmp, "%s.tmp-XXXXXX", page) < 0)
+		return -1;
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, 0600) == 0)
+		return fd;
+	if (fd >= 0) {
+		close(fd);
+		unlink(*tmp);
+	}
+	return -1;
+}
+
+/* The unnamed file FD under PAGE: linked to a name of its own beside it, renamed over PAGE. */
+static int
+name_it(int fd, const char *page, char **tmp)
+{
+	char self[64];
+	unsigned i;
+
+	if (*tmp == NULL) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		for (i = 0; i < 100; i++) {
+			free(*tmp);
+			if (asprintf(tmp, "%s.tmp-%d-%u", page, (int)getpid(), i) < 0) {
+				*tmp = NULL;
+				return -1;
+			}
+			if (linkat(AT_FDCWD, self, AT_FDCWD, *tmp, AT_SYMLINK_FOLLOW) == 0)
+				break;
+			if (errno != EEXIST)
+				return -1;
+		}
+	}
+	return rename(*tmp, page);
+}
+
+/* The page written whole or not at all. */
 static int
 write_page(const char *page, int (*fn)(FILE *f, void *ctx, struct cfir_err *err), void *ctx,
 	   struct cfir_err *err)
@@ -83,26 +136,24 @@ write_page(const char *page, int (*fn)(FILE *f, void *ctx, struct cfir_err *err)
 	FILE *f;
 	int fd, r;
 
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", page) < 0)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "report");
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return cfir_err_set(err, EX_CANTCREAT, errno, "'%s'", page);
-	if (fchmod(fd, 0600) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		r = cfir_err_set(err, EX_OSERR, errno, "'%s'", tmp);
-		close(fd);
-		unlink(tmp);
+	fd = open_unnamed(page, &tmp);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		r = cfir_err_set(err, EX_CANTCREAT, errno, "'%s'", page);
+		if (fd >= 0)
+			close(fd);
+		if (tmp != NULL)
+			unlink(tmp);
 		return r;
 	}
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	r = fn(f, ctx, err);
 	if (r == 0 && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0))
 		r = cfir_err_set(err, EX_IOERR, errno, "write '%s'", page);
+	if (r == 0 && name_it(fileno(f), page, &tmp) < 0)
+		r = cfir_err_set(err, EX_CANTCREAT, errno, "'%s'", page);
 	if (fclose(f) != 0 && r == 0)
 		r = cfir_err_set(err, EX_IOERR, errno, "write '%s'", page);
-	if (r == 0 && rename(tmp, page) < 0)
-		r = cfir_err_set(err, EX_CANTCREAT, errno, "'%s'", page);
-	if (r != 0)
+	if (r != 0 && tmp != NULL)
 		unlink(tmp);
 	return r;
 }

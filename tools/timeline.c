@@ -138,6 +138,8 @@ said(struct tool_step *s, const struct cfir_tl_stats *st)
 		tool_warn(s, "%llu elements or lines that are not JSON objects skipped", (unsigned long long)st->bad);
 	if (st->compressed)
 		tool_warn(s, "%llu compressed pod logs not read", (unsigned long long)st->compressed);
+	if (st->cut)
+		tool_warn(s, "%zu log lines over 1 MiB: their events hold the first MiB", st->cut);
 }
 
 static int
