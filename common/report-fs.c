@@ -163,14 +163,9 @@ changes(struct rep *r, const char *cont)
 	char path[512];
 	int fd;
 
-	if (rep_path(path, sizeof(path), cont, "fs/diff.json") < 0)
-		return;
 	cfir_html_raw(&r->h, "<h4>Changes in the writable layer</h4>\n");
-	if ((fd = cfir_bagread_open(r->dirfd, path)) < 0) {
-		e.sys = errno;
-		rep_missing(r, path, &e);
+	if (!rep_artifact(r, cont, "fs/diff.json", path, sizeof(path), &fd))
 		return;
-	}
 	cfir_html_raw(&r->h, "<table class=\"flagged\">\n<tr><th>Flagged first: path</th><th></th><th>Type</th><th>Mode</th>"
 		      "<th>Owner</th><th>Size</th><th>Modified</th><th>Flags</th><th>sha256</th></tr>\n");
 	if (cfir_bagread_stream(fd, "entries", REP_LINE, flagged_row, &p, NULL, NULL, &e) < 0)
@@ -242,15 +237,11 @@ export_summary(struct rep *r, const char *cont)
 	char path[512], tar[512];
 	int fd;
 
-	if (rep_path(path, sizeof(path), cont, "export/rootfs.index.jsonl") < 0 ||
-	    rep_path(tar, sizeof(tar), cont, "export/rootfs.tar") < 0)
+	if (rep_path(tar, sizeof(tar), cont, "export/rootfs.tar") < 0)
 		return;
 	cfir_html_raw(&r->h, "<h4>The filesystem export</h4>\n");
-	if ((fd = cfir_bagread_open(r->dirfd, path)) < 0) {
-		e.sys = errno;
-		rep_missing(r, path, &e);
+	if (!rep_artifact(r, cont, "export/rootfs.index.jsonl", path, sizeof(path), &fd))
 		return;
-	}
 	cfir_html_raw(&r->h, "<table class=\"members\">\n<tr><th>setuid, setgid, or ELF outside the bin dirs</th><th>Mode</th>"
 		      "<th>Size</th><th>Flags</th><th>sha256</th></tr>\n");
 	if (cfir_bagread_jsonl(fd, REP_LINE, member, &t, NULL, &e) < 0)

@@ -88,14 +88,9 @@ sockets(struct rep *r, const char *cont)
 	char path[512];
 	int fd;
 
-	if (rep_path(path, sizeof(path), cont, "net/sockets.json") < 0)
-		return;
 	cfir_html_raw(&r->h, "<h4>Sockets</h4>\n");
-	if ((fd = cfir_bagread_open(r->dirfd, path)) < 0) {
-		e.sys = errno;
-		rep_missing(r, path, &e);
+	if (!rep_artifact(r, cont, "net/sockets.json", path, sizeof(path), &fd))
 		return;
-	}
 	cfir_html_raw(&r->h, "<table class=\"sockets\">\n<tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th>"
 		      "<th>Inode</th><th>Held by (PID, command, fd)</th></tr>\n");
 	if (cfir_bagread_stream(fd, "sockets", REP_LINE, sock_row, &t, &doc, NULL, &e) < 0)

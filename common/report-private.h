@@ -82,6 +82,7 @@ void rep_time_html(struct rep *r, const char *s);
 void rep_bytes(struct rep *r, double n);
 void rep_hash(struct rep *r, const char *hex, size_t n);
 int rep_path(char *buf, size_t n, const char *cont, const char *rel);
+bool rep_artifact(struct rep *r, const char *cont, const char *rel, char *path, size_t n, int *fd);
 
 /* report-custody.c */
 int rep_custody_read(struct rep *r);

@@ -415,13 +415,8 @@ rep_processes(struct rep *r, const char *cont)
 	char path[512];
 	int fd;
 
-	if (rep_path(path, sizeof(path), cont, "proc/processes.json") < 0)
+	if (!rep_artifact(r, cont, "proc/processes.json", path, sizeof(path), &fd))
 		return;
-	if ((fd = cfir_bagread_open(r->dirfd, path)) < 0) {
-		e.sys = errno;
-		rep_missing(r, path, &e);
-		return;
-	}
 	if (cfir_bagread_stream(fd, "processes", REP_LINE, take, &pt, &doc, NULL, &e) < 0)
 		rep_missing(r, path, &e);
 	close(fd);

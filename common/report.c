@@ -180,6 +180,23 @@ rep_hash(struct rep *r, const char *hex, size_t n)
 	cfir_html_printf(&r->h, "<span class=\"mono\" title=\"%s\">%.*s</span>", hex, (int)n, hex);
 }
 
+/* data/<CONT>/REL opened into *FD, its bag path in PATH; when it cannot be, the page says why. */
+bool
+rep_artifact(struct rep *r, const char *cont, const char *rel, char *path, size_t n, int *fd)
+{
+	struct cfir_err e = { 0 };
+
+	*fd = -1;
+	if (rep_path(path, n, cont, rel) < 0)
+		return false;
+	if ((*fd = cfir_bagread_open(r->dirfd, path)) < 0) {
+		e.sys = errno;
+		rep_missing(r, path, &e);
+		return false;
+	}
+	return true;
+}
+
 int64_t
 rep_time(const char *s)
 {

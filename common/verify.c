@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 
 #include "common/bag.h"
+#include "common/bagread.h"
 #include "common/cleanup.h"
 #include "common/hash.h"
 #include "common/minisign.h"
@@ -216,38 +217,6 @@ path_ok(const char *p)
 }
 
 
-/* Open a file of the bag, never following a symbolic link on the way. */
-static int
-open_beneath(int dirfd, const char *path, struct stat *st)
-{
-	cleanup_free char *copy = strdup(path);
-	char *p = copy, *comp, *next;
-	int fd = dirfd, nfd, e;
-
-	if (copy == NULL)
-		return -1;
-	comp = strsep(&p, "/");
-	while (comp != NULL) {
-		next = strsep(&p, "/");
-		nfd = openat(fd, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-				       (next ? O_DIRECTORY : 0));
-		e = errno;
-		if (fd != dirfd)
-			close(fd);
-		if (nfd < 0) {
-			errno = e;
-			return -1;
-		}
-		fd = nfd;
-		comp = next;
-	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		errno = EFTYPE_NOTREG;
-		return -1;
-	}
-	return fd;
-}
 
 static int
 load_list(struct vstate *v, const char *name, struct list *l, bool payload)
@@ -318,7 +287,11 @@ check_list(struct vstate *v, struct list *l, bool payload, struct cfir_err *err)
 			bytes = m->bytes;
 			goto hashed;
 		}
-		fd = open_beneath(v->dirfd, e->path, &st);
+		fd = cfir_bagread_open(v->dirfd, e->path);	/* no link followed, a regular file */
+		if (fd >= 0 && fstat(fd, &st) < 0) {
+			close(fd);
+			fd = -1;
+		}
 		if (fd < 0) {
 			item(v, e->path, false, "%s", errno == ENOENT ? "missing" :
 			     errno == EFTYPE_NOTREG || errno == ELOOP || errno == ENOTDIR
