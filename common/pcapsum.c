@@ -452,28 +452,63 @@ open_capture(int fd, struct cfir_err *err)
 	return p;
 }
 
-int
-cfir_pcap_summarize(int fd, size_t top, struct cfir_pcap_summary *s, struct cfir_err *err)
+/* One capture file's packets into S and T; a cut file said in S, the first one kept. */
+static int
+sum_file(int fd, struct cfir_pcap_summary *s, struct table *t, struct cfir_err *err)
 {
-	struct table t = { 0 };
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	pcap_t *p;
 	int r;
 
-	memset(s, 0, sizeof(*s));
 	if ((p = open_capture(fd, err)) == NULL)
 		return -1;
 	s->linktype = pcap_datalink(p);
 	while ((r = pcap_next_ex(p, &h, &data)) == 1)
-		count_packet(s, &t, h, data);
-	if (r == PCAP_ERROR) {
+		count_packet(s, t, h, data);
+	if (r == PCAP_ERROR && !s->cut) {
 		s->cut = true;
 		snprintf(s->error, sizeof(s->error), "%s", pcap_geterr(p));
 	}
 	pcap_close(p);
+	return 0;
+}
+
+int
+cfir_pcap_summarize_files(const int *fds, size_t n, size_t top, struct cfir_pcap_summary *s,
+			  struct cfir_err *err)
+{
+	struct cfir_err ferr = { 0 };
+	struct table t = { 0 };
+	size_t i, read = 0;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < n; i++) {
+		if (sum_file(fds[i], s, &t, &ferr) == 0) {
+			read++;
+		} else if (!s->cut) {
+			s->cut = true;
+			snprintf(s->error, sizeof(s->error), "file %zu: %s", i + 1, cfir_err_str(&ferr));
+		}
+	}
+	if (read == 0) {
+		free(t.slot);
+		*err = ferr;
+		return -1;
+	}
 	r = take_top(s, &t, top, err);
 	free(t.slot);
+	return r;
+}
+
+int
+cfir_pcap_summarize(int fd, size_t top, struct cfir_pcap_summary *s, struct cfir_err *err)
+{
+	int r = cfir_pcap_summarize_files(&fd, 1, top, s, err);
+
+	if (r == 0 && s->cut && strncmp(s->error, "file 1: ", 8) == 0)
+		memmove(s->error, s->error + 8, strlen(s->error + 8) + 1);
 	return r;
 }
 

@@ -65,6 +65,14 @@ struct cfir_pcap_summary {
  * capture cut short sums up what was whole and says so in CUT.
  */
 int cfir_pcap_summarize(int fd, size_t top, struct cfir_pcap_summary *s, struct cfir_err *err);
+/*
+ * The same over the N files of one interface's rotated capture, in order,
+ * into one summary (one table of conversations across them): a file that
+ * is no pcap is said in CUT and ERROR and the others summed; -1 only when
+ * none is.
+ */
+int cfir_pcap_summarize_files(const int *fds, size_t n, size_t top, struct cfir_pcap_summary *s,
+			      struct cfir_err *err);
 void cfir_pcap_summary_free(struct cfir_pcap_summary *s);
 
 /* "tcp", "udp", "icmp", "icmp6", else "ip/N". BUF at least 8 bytes. */

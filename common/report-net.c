@@ -134,7 +134,7 @@ conv_row(struct rep *r, const struct cfir_pcap_conv *c, uint64_t most)
 }
 
 static void
-capture_summary(struct rep *r, const char *path, const struct cfir_pcap_summary *s)
+capture_summary(struct rep *r, const struct cfir_pcap_summary *s)
 {
 	char first[CFIR_TIME_LEN], last[CFIR_TIME_LEN];
 	struct timespec t;
@@ -169,31 +169,50 @@ capture_summary(struct rep *r, const char *path, const struct cfir_pcap_summary 
 	if (s->ntop > 0)
 		cfir_html_printf(&r->h, "</table>\n<p class=\"note\">the %zu largest conversations by bytes; "
 				 "every packet is in the capture</p>\n", s->ntop);
-	rep_cite(r, path);
 }
 
+/* The interface a capture file is of: "eth0.pcap" and its rotations "eth0-000001.pcap"; its length. */
+static size_t
+iface_len(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n = strlen(base) - 5;	/* ".pcap" */
+
+	if (n > 7 && base[n - 7] == '-' && strspn(base + n - 6, "0123456789") >= 6)
+		n -= 7;
+	return (size_t)(base - path) + n;
+}
+
+/* One interface's capture files (NAMES, N of them, in order) summed up as one. */
 static void
-capture(struct rep *r, const char *path)
+capture(struct rep *r, char **names, size_t n)
 {
 	struct cfir_pcap_summary s = { 0 };
 	struct cfir_err e = { 0 };
-	int fd = cfir_bagread_open(r->dirfd, path);
-	const char *base = strrchr(path, '/');
+	const char *base = strrchr(names[0], '/') ? strrchr(names[0], '/') + 1 : names[0];
+	size_t len = iface_len(names[0]) - (size_t)(base - names[0]), i, open = 0;
+	int fds[PCAPS_MAX];
 
-	cfir_html_raw(&r->h, "<h4>Capture <code>");
-	cfir_html_str(&r->h, base ? base + 1 : path, REP_CELL);
-	cfir_html_raw(&r->h, "</code></h4>\n");
-	if (fd < 0) {
+	cfir_html_raw(&r->h, "<h4>Traffic on <code>");
+	cfir_html_text(&r->h, base, len, REP_CELL);
+	cfir_html_printf(&r->h, "</code>, its host-side peer (%zu file%s)</h4>\n", n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		if ((fds[open] = cfir_bagread_open(r->dirfd, names[i])) >= 0) {
+			open++;
+			continue;
+		}
 		e.sys = errno;
-		rep_missing(r, path, &e);
-		return;
+		rep_missing(r, names[i], &e);
 	}
-	if (cfir_pcap_summarize(fd, TOP, &s, &e) < 0)
-		rep_missing(r, path, &e);
-	else
-		capture_summary(r, path, &s);
+	if (open > 0 && cfir_pcap_summarize_files(fds, open, TOP, &s, &e) < 0)
+		rep_missing(r, names[0], &e);
+	else if (open > 0)
+		capture_summary(r, &s);
+	for (i = 0; i < n; i++)
+		rep_cite(r, names[i]);
 	cfir_pcap_summary_free(&s);
-	close(fd);
+	while (open > 0)
+		close(fds[--open]);
 }
 
 static int
@@ -235,16 +254,21 @@ void
 rep_network(struct rep *r, const char *cont)
 {
 	char *names[PCAPS_MAX];
-	size_t i, n;
+	size_t i, j, n;
 
 	sockets(r, cont);
 	n = pcaps(r, cont, names, PCAPS_MAX);
 	if (n == 0)
 		cfir_html_raw(&r->h, "<p class=\"note\">no capture in this bag</p>\n");
-	for (i = 0; i < n; i++) {
-		capture(r, names[i]);
-		free(names[i]);
+	for (i = 0; i < n; i = j) {
+		size_t len = iface_len(names[i]);
+
+		for (j = i + 1; j < n && iface_len(names[j]) == len && strncmp(names[i], names[j], len) == 0; j++)
+			;
+		capture(r, names + i, j - i);
 	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
 	if (n == PCAPS_MAX)
 		cfir_html_printf(&r->h, "<p class=\"note\">the first %d captures are summed up here</p>\n",
 				 PCAPS_MAX);

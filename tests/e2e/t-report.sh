@@ -168,6 +168,20 @@ mkdir -p "$T/empty"
 run "$CFIR" report "$T/empty"
 check "a directory with no bag is 65" test "$status" = 65
 
+# a capture rotated into several files: one interface, its packets summed across them
+run "$CFIR" unpause "$c"
+run "$CFIR" capture -o "$T/rot" -d 3 --rotate 4K "$c"
+nfiles=$(ls "$T"/rot/data/*/net/*.pcap 2>/dev/null | wc -l)
+total=0
+for f in "$T"/rot/data/*/net/*.pcap; do
+	total=$((total + $(tshark -r "$f" -T fields -e frame.number 2>/dev/null | wc -l)))
+done
+run "$CFIR" report "$T/rot"
+page_json "$T/rot-report.html" >"$T/rot.json"
+check "a rotated capture ($nfiles files) is one interface on the page" \
+	bash -c '[ "$1" -gt 1 ] && [ "$(grep -o "Traffic on <code>" "$2" | wc -l)" = 1 ]' _ "$nfiles" "$T/rot-report.html"
+check "its packets are the sum of tshark's over the files ($total)" grep -qF "$total packets" <<<"$(jq -r .text "$T/rot.json")"
+
 # --- a pod whose names and annotations carry markup -----------------------------------
 . "$here/../lib/runtimes.sh"
 if ! command -v ctr >/dev/null || ! ctr version >/dev/null 2>&1 || ! ctr_image; then
