@@ -637,18 +637,33 @@ cfir_proc_clock(long long *btime, long *hz)
 {
 	static long long bt = -1;
 	static long ticks;
-	cleanup_free char *st = NULL;
-	const char *b;
+	struct timespec real, boot;
 
-	if (bt < 0) {	/* the boot time does not change: read it once */
+	if (bt < 0) {	/* the boot time does not change: found once */
 		ticks = sysconf(_SC_CLK_TCK);
 		bt = 0;
-		if (cfir_util_read_file(AT_FDCWD, "/proc/stat", 1 << 20, &st, NULL, NULL, NULL) == 0 &&
-		    (b = strstr(st, "\nbtime ")) != NULL)
-			bt = strtoll(b + 7, NULL, 10);
+		/* to the nanosecond: /proc/stat's btime is cut to the second */
+		if (clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
+			bt = ((long long)real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec);
 	}
 	*btime = bt;
 	*hz = ticks;
+}
+
+void
+cfir_proc_start_time(unsigned long long starttime, struct timespec *ts)
+{
+	long long btime, ns;
+	long hz;
+
+	cfir_proc_clock(&btime, &hz);
+	memset(ts, 0, sizeof(*ts));
+	if (hz <= 0 || btime <= 0)
+		return;
+	ns = btime + (long long)(starttime / (unsigned long long)hz) * 1000000000LL +
+	     (long long)(starttime % (unsigned long long)hz) * (1000000000LL / hz);
+	ts->tv_sec = (time_t)(ns / 1000000000LL);
+	ts->tv_nsec = (long)(ns % 1000000000LL);
 }
 
 /* NUL-separated strings as a JSON array of exact byte strings. */
@@ -1015,14 +1030,10 @@ static void
 add_start(cJSON *j, unsigned long long starttime)
 {
 	char t[CFIR_TIME_LEN];
-	long long btime;
-	long hz;
+	struct timespec ts;
 
-	cfir_proc_clock(&btime, &hz);
-	if (hz > 0 && btime > 0) {
-		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(starttime / (unsigned long long)hz)),
-				       .tv_nsec = (long)(starttime % (unsigned long long)hz) * (1000000000L / hz) };
-
+	cfir_proc_start_time(starttime, &ts);
+	if (ts.tv_sec > 0) {
 		cfir_util_time_rfc3339(&ts, t);
 		cfir_json_add_str(j, "start", t);
 	}

@@ -148,7 +148,9 @@ cJSON *cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 			  struct cfir_proc_info *info);
 void cfir_proc_info_free(struct cfir_proc_info *info);
 
-/* Boot time (seconds since the epoch) and clock ticks, for start times. */
+/* Boot time (nanoseconds since the epoch, from CLOCK_REALTIME - CLOCK_BOOTTIME) and clock ticks. */
 void cfir_proc_clock(long long *btime, long *hz);
+/* The realtime a process started, from its start time in ticks after boot; zero when unknown. */
+void cfir_proc_start_time(unsigned long long starttime, struct timespec *ts);
 
 #endif

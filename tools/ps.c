@@ -570,15 +570,11 @@ describe(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, const 
 static void
 start_of(struct proc *p)
 {
-	long long btime;
-	long hz;
+	struct timespec ts;
 
-	cfir_proc_clock(&btime, &hz);
-	if (hz > 0 && btime > 0) {
-		struct timespec ts = { .tv_sec = (time_t)(btime + (long long)(p->info.starttime / (unsigned long long)hz)) };
-
+	cfir_proc_start_time(p->info.starttime, &ts);
+	if (ts.tv_sec > 0)
 		cfir_util_time_rfc3339(&ts, p->start);
-	}
 }
 
 static int
