@@ -110,7 +110,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' \
 		-D'cJSON_ArrayForEach(e,a)=for(e=(a)?(a)->child:NULL;e;e=e->next)' common tools
-	@set -e; for f in tests/run tests/e2e/*.sh tests/bench/*.sh tests/lib/*.sh packaging/image.sh .ci/run; do bash -n "$$f"; done
+	@set -e; for f in tests/run tests/e2e/*.sh tests/bench/*.sh tests/lib/*.sh tests/lib/k8s2docker packaging/image.sh .ci/run; do bash -n "$$f"; done
 
 bench: $(CFIR)
 	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) bash $$b || exit 1; done
