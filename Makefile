@@ -110,7 +110,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' \
 		-D'cJSON_ArrayForEach(e,a)=for(e=(a)?(a)->child:NULL;e;e=e->next)' common tools
-	@set -e; for f in tests/run tests/e2e/*.sh tests/bench/*.sh tests/lib/*.sh .ci/run; do bash -n "$$f"; done
+	@set -e; for f in tests/run tests/e2e/*.sh tests/bench/*.sh tests/lib/*.sh tests/lib/k8s2docker packaging/image.sh .ci/run; do bash -n "$$f"; done
 
 bench: $(CFIR)
 	@for b in tests/bench/*.sh; do CFIR=$(abspath $(CFIR)) bash $$b || exit 1; done
@@ -127,6 +127,11 @@ screenshot: $(CFIR)
 	@$(SETUP)
 	@CFIR=$(abspath $(CFIR)) DEMO_BAG=$(abspath $(B))/demo-bag sh tests/demo.sh >/dev/null
 	@sh tests/screenshot.sh $(B)/demo-bag/cfir-demo-report.html share/doc/report.png
+
+# cfir:VERSION and cfir:latest, an OCI image made by docker import of a root
+# holding cfir and what it links: no registry, no base image.
+image: $(CFIR)
+	sh packaging/image.sh $(CFIR) cfir:$(VERSION) cfir:latest
 
 install: $(CFIR)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR)
@@ -154,8 +159,9 @@ help:
 	@echo '  bench      benchmarks against what a responder would run otherwise'
 	@echo '  demo       a suspicious container, collected into a bag and verified'
 	@echo '  screenshot share/doc/report.png: the demo bag report in chromium'
+	@echo '  image      cfir:$(VERSION) and cfir:latest, docker import of cfir and its libraries'
 	@echo '  install    to $$(DESTDIR)$$(PREFIX): binary, man page, bash completion'
 	@echo '  uninstall  remove what install put there'
 	@echo '  clean      remove build/'
 
-.PHONY: all check check-run unit e2e asan tsan fuzz lint bench demo demo-run screenshot install uninstall clean help
+.PHONY: all check check-run unit e2e asan tsan fuzz lint bench demo demo-run screenshot image install uninstall clean help

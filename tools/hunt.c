@@ -3,15 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/hunt.h"
+#include "common/interrupt.h"
 #include "tools/tool.h"
 
 struct hunt_opts {
 	struct cfir_hunt_sel sel;
 	bool every, list, sandboxes;
 	int fail_on;
+	double interval;	/* --every: a round each INTERVAL seconds, 0 for one */
 };
 
 /* "a,b,c": every ID must be a check's */
@@ -156,7 +159,7 @@ summary_json(const struct examined *h)
 }
 
 static void
-hunt_one(struct examined *h, const struct cfir_hunt_sel *sel)
+hunt_one(struct examined *h, const struct cfir_hunt_sel *sel, double round)
 {
 	cJSON *f;
 
@@ -169,6 +172,8 @@ hunt_one(struct examined *h, const struct cfir_hunt_sel *sel)
 		cfir_json_add_str(f, "type", "finding");
 		cfir_json_add_str(f, "container", h->t->id);
 		cfir_json_add_bytes(f, "name", h->t->name, strlen(h->t->name));
+		if (round > 0)
+			cfir_json_add_num(f, "round", round);
 		if (s >= 0)
 			h->counts[s]++;
 	}
@@ -180,6 +185,7 @@ struct hunt {
 	size_t n, nf;
 	const cJSON **sorted;
 	int worst;
+	double round;		/* with --every, this round's number from 1 */
 };
 
 /* One examined container more, from its source: NULL when it is not one to hunt. */
@@ -193,7 +199,7 @@ next_slot(struct hunt *h, struct cfir_target *t, const struct hunt_opts *o)
 		return NULL;
 	}
 	x->t = t;
-	hunt_one(x, &o->sel);
+	hunt_one(x, &o->sel, h->round);
 	h->nf += (size_t)cJSON_GetArraySize(x->findings);
 	h->n++;
 	return x;
@@ -329,8 +335,11 @@ output(struct cfir_out *o, const struct hunt *h)
 	for (i = 0; i < h->n; i++) {
 		cleanup_cjson cJSON *sum = summary_json(&h->hs[i]);
 
+		if (h->round > 0)
+			cfir_json_add_num(sum, "round", h->round);
 		cfir_out_record(o, sum, &summary_view);
 	}
+	fflush(stdout);	/* a round is whole on a pipe before the wait */
 }
 
 static void
@@ -355,7 +364,7 @@ examine_given(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 	if (h->hs == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
 	h->hs[0].t = s->t;
-	hunt_one(&h->hs[0], &o->sel);
+	hunt_one(&h->hs[0], &o->sel, 0);
 	h->nf = (size_t)cJSON_GetArraySize(h->hs[0].findings);
 	h->n = 1;
 	return 0;
@@ -382,26 +391,14 @@ record_findings(struct tool_step *s, const struct hunt *h)
 	return tool_record_end(s, rc) < 0 ? -1 : rc;
 }
 
+/* One hunt: examined, sorted, recorded, printed; 1 when --fail-on's severity was reached. */
 static int
-run(struct tool_step *s, void *opts, int argc, char **argv)
+one_round(struct tool_step *s, const struct hunt_opts *o, int argc, char **argv, double round)
 {
-	const struct hunt_opts *o = opts;
-	struct hunt h = { 0 };
+	struct hunt h = { .round = round };
 	bool given = s->t != NULL;
-	int rc;
+	int rc, reached = 0;
 
-	if (o->list) {
-		list_checks(s->out);
-		return 0;
-	}
-	if (!given && s->e == NULL) {
-		cleanup_free char *why = NULL;
-
-		if (tool_source_engine(s->g, &s->e, &why, &s->err) < 0)
-			return -1;
-		if (why != NULL)
-			tool_warn(s, "%s", why);
-	}
 	rc = given ? examine_given(s, o, &h) : argc > 0 ? examine_named(s, o, argc, argv, &h) : examine_all(s, o, &h);
 	if (rc == 0)
 		rc = sort_findings(s, &h);
@@ -409,13 +406,68 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		rc = record_findings(s, &h);
 	if (rc == 0) {
 		output(s->out, &h);
-		if (o->fail_on >= 0 && h.worst >= o->fail_on)
+		if (o->fail_on >= 0 && h.worst >= o->fail_on) {
 			s->status = CFIR_EX_NEGATIVE;
+			reached = 1;
+		}
 	}
 	if (given)
 		h.hs[0].t = NULL;	/* collect's */
 	hunt_free(&h);
-	return rc;
+	return rc < 0 ? rc : reached;
+}
+
+/* SECONDS from START on the monotonic clock, or until a signal: false when one came. */
+static bool
+wait_until(const struct timespec *start, double seconds)
+{
+	struct timespec now, tick = { 0, 100 * 1000 * 1000 };
+
+	for (;;) {
+		if (cfir_interrupt_pending())
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9 >= seconds)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * --every: a round each INTERVAL seconds, counted from each round's start,
+ * until a signal (between rounds: exit 0, a schedule stopped is no
+ * failure) or, with --fail-on, the first round with a finding that severe.
+ */
+static int
+run(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct hunt_opts *o = opts;
+	struct timespec start;
+	double round = 0;
+	int rc;
+
+	if (o->list) {
+		list_checks(s->out);
+		return 0;
+	}
+	if (s->t == NULL && s->e == NULL) {
+		cleanup_free char *why = NULL;
+
+		if (tool_source_engine(s->g, &s->e, &why, &s->err) < 0)
+			return -1;
+		if (why != NULL)
+			tool_warn(s, "%s", why);
+	}
+	if (o->interval <= 0)
+		return one_round(s, o, argc, argv, 0) < 0 ? -1 : 0;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		rc = one_round(s, o, argc, argv, ++round);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		if (!wait_until(&start, o->interval))
+			return 0;
+	}
 }
 
 static void
@@ -438,6 +490,7 @@ skip(void *opts, const char *arg, struct cfir_err *err)
 
 static const struct tool_opt opts[] = {
 	TOOL_OPT("all", 0, TOOL_OPT_FLAG, struct hunt_opts, every),
+	TOOL_OPT_RANGE("every", 0, TOOL_OPT_SECONDS, struct hunt_opts, interval, 0, 31 * 86400),
 	TOOL_OPT("fail-on", 0, TOOL_OPT_SEVERITY, struct hunt_opts, fail_on),
 	TOOL_OPT("list", 0, TOOL_OPT_FLAG, struct hunt_opts, list),
 	TOOL_OPT("sandboxes", 0, TOOL_OPT_FLAG, struct hunt_opts, sandboxes),
@@ -449,7 +502,7 @@ static const struct tool_opt opts[] = {
 static const char hunt_usage[] =
 	"usage: cfir hunt [-h] [-o bag] [--case case] [--examiner name] [--all]\n"
 	"                 [--fail-on severity] [--only ids] [--skip ids] [--list]\n"
-	"                 [--sandboxes]\n"
+	"                 [--sandboxes] [--every seconds]\n"
 	"                 [container ...]\n";
 
 const struct tool_cmd cmd_hunt = {

@@ -142,3 +142,25 @@ for c in $(jq -r .check <<<"$out"); do
 	grep -q "^\.It Li $c\$" "$here/../../share/man/man1/cfir.1" || { fail "man page documents check $c"; continue; }
 	pass "man page documents check $c"
 done
+
+# --every: rounds on a schedule, each numbered and whole, until a signal
+"$CFIR" --format json hunt --every 1 "$(n pid)" >"$T/every.jsonl" 2>"$T/every.err" &
+everypid=$!
+for i in $(seq 60); do [ "$(jq -s 'map(.round) | max // 0' "$T/every.jsonl" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
+kill -TERM $everypid
+wait $everypid
+every_status=$?
+check "hunt --every 1: a SIGTERM between rounds ends it with 0" test "$every_status" = 0
+check "hunt --every 1: rounds 1, 2, 3, each with the container's summary and its host-pid finding" \
+	jqt -s '(map(.round) | unique | .[:3]) == [1, 2, 3] and
+		([group_by(.round)[] | select(.[0].round <= 3) |
+		  (map(select(.type == "summary")) | length == 1) and (map(select(.check == "host-pid")) | length == 1)] | all)' "$T/every.jsonl"
+check "hunt --every: a round a second, not faster" \
+	jqt -s 'map(.round) | max <= 4' "$T/every.jsonl"
+run timeout 20 "$CFIR" --format json hunt --every 1 --fail-on high "$(n pid)"
+check "hunt --every --fail-on: the first round with such a finding ends it with 1" \
+	bash -c '[ "$1" = 1 ] && jq -e -s "map(.round) | unique == [1]" <<<"$2" >/dev/null' _ "$status" "$out"
+run "$CFIR" hunt --every 0
+check "hunt --every 0: a usage error" test "$status" = 64
+run "$CFIR" --format json hunt "$(n pid)"
+check "hunt without --every: no round in its output" jqt -s 'length > 0 and all(has("round") | not)'
