@@ -45,7 +45,8 @@ MaxStartups 100:30:200
 MaxSessions 100
 Subsystem sftp internal-sftp
 CONF
-	/usr/sbin/sshd -f "$d/sshd-$addr.conf" -E "$d/sshd-$addr.log" || return 1
+	# in the foreground, a child of this shell, which reaps it when killed
+	/usr/sbin/sshd -D -f "$d/sshd-$addr.conf" -E "$d/sshd-$addr.log" &
 	local i
 	for i in $(seq 50); do
 		[ -s "$d/sshd-$addr.pid" ] && return 0
@@ -60,4 +61,23 @@ fleet_stop() {
 		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
 	return 0
+}
+
+# fleet_port: a TCP port nobody listens on, for the loopback sshds
+fleet_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+# fleet_down DIR: ends Ansible's ssh masters (their control sockets in DIR),
+# then the sshds
+fleet_down() {
+	local s
+	for s in "$1"/cp-*; do
+		[ -S "$s" ] && ssh -o ControlPath="$s" -O exit fleet >/dev/null 2>&1
+	done
+	fleet_stop "$1"
 }
