@@ -17,6 +17,9 @@
 #   hardening-no-bindnow, hardening-no-fortify-functions (info): the binary
 #     is build/cfir as the Makefile links it, with the builder's CFLAGS and
 #     LDFLAGS; the package does not rebuild it with dpkg-buildflags.
+#   repeated-path-segment (pedantic): usr/share/cfir/playbooks/ansible/
+#     roles/cfir is the name Ansible gives a role, under the package's own
+#     directory.
 set -eu
 
 [ $# -eq 3 ] || { echo "usage: packaging/deb.sh VERSION BINARY OUTDIR" >&2; exit 64; }

@@ -15,8 +15,9 @@ fi
 
 version=$(sed -n 's/^VERSION = //p' "$top/Makefile")
 deb=$top/build/cfir_${version}_$(dpkg --print-architecture).deb
-# reuse a package newer than the binary it holds; build it otherwise
-if ! [ "$deb" -nt "$top/build/cfir" ] || ! [ "$deb" -nt "$top/packaging/deb.sh" ]; then
+# reuse a package newer than everything it holds; build it otherwise
+if ! [ -e "$deb" ] || [ -n "$(cd "$top" && find build/cfir packaging playbooks share/man \
+	share/bash-completion -newer "$deb" -print -quit)" ]; then
 	make -s -C "$top" deb >/dev/null 2>"$T/make.err"
 fi
 check "make deb builds $(basename "$deb")" test -s "$deb"
