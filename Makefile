@@ -139,6 +139,10 @@ install: $(CFIR)
 	install -m 0644 share/man/man1/cfir.1 $(DESTDIR)$(MANDIR)/man1/cfir.1
 	install -m 0644 share/bash-completion/completions/cfir $(DESTDIR)$(BASH_COMPDIR)/cfir
 
+# build/cfir_VERSION_ARCH.deb: dpkg-deb from a staging tree (packaging/deb.sh)
+deb: $(CFIR)
+	@sh packaging/deb.sh $(VERSION) $(CFIR) $(B)
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cfir $(DESTDIR)$(MANDIR)/man1/cfir.1 \
 		$(DESTDIR)$(BASH_COMPDIR)/cfir
@@ -153,6 +157,7 @@ help:
 	@echo '  unit       unit tests only (no daemon)'
 	@echo '  e2e        end-to-end tests only'
 	@echo '  asan       check under AddressSanitizer and UBSan (build/asan)'
+	@echo '  deb        a Debian package, $(B)/cfir_$(VERSION)_ARCH.deb'
 	@echo '  tsan       unit tests under ThreadSanitizer (build/tsan)'
 	@echo '  fuzz       libFuzzer on every parser of hostile input (FUZZ_TIME=$(FUZZ_TIME)s each)'
 	@echo '  lint       cppcheck and bash -n of every script'
