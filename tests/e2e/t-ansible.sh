@@ -107,3 +107,16 @@ secret=$(sed -n 2p "$key")
 check "collect: the hosts' work directories have archives" test -n "$(find "$T/hosts" -name '*.tar')"
 check "collect: the secret key never reached a host" test -z "$(grep -rlF -- "$secret" "$T/hosts")"
 check "collect: nor a signature made there" test -z "$(find "$T/hosts" -name '*.minisig')"
+
+# collect what hunt finds critical: the SYS_ADMIN container, not the plain one
+rm -rf "$fl"
+cat >"$f/inventory-one" <<INV
+127.0.0.2 ansible_port=$port cfir_workdir=$T/hosts/hunt-127.0.0.2
+INV
+run bash -c 'cd "$1" && ANSIBLE_CONFIG=$2/ansible.cfg ansible-playbook -i "$2/inventory-one" "$3/collect.yml" \
+	-e "cfir_key=$4" -e cfir_hunt=critical -e "cfir_verify_bin=$5"' _ "$T" "$f" "$play" "$key" "$CFIR"
+check "collect cfir_hunt=critical: the play ends 0" test "$status" = 0
+[ "$status" = 0 ] || tail -n 20 "$T/out"
+check "collect cfir_hunt=critical: the critical container's archive came home, checked and signed" \
+	sh -c "'$CFIR' verify '$fl/127.0.0.2/$c1.tar' >/dev/null 2>&1 && minisign -Vq -m '$fl/127.0.0.2/$c1.tar' -p '$T/keys/cfir.pub'"
+check "collect cfir_hunt=critical: the plain one's did not" test ! -e "$fl/127.0.0.2/$c2.tar"
