@@ -12,26 +12,27 @@
 #include "common/out.h"
 #include "common/util.h"
 
-int
-cfir_bagread_open(int dirfd, const char *path)
+/* PATH below DIRFD one component at a time, no link followed, no ".."; the last a directory when DIR. */
+static int
+walk(int dirfd, const char *path, bool dir)
 {
 	cleanup_free char *copy = strdup(path);
 	char *p = copy, *comp, *next;
-	int fd = dirfd, nfd, e;
-	struct stat st;
+	int fd = dirfd, nfd, e, last;
 
 	if (copy == NULL)
 		return -1;
 	comp = strsep(&p, "/");
 	while (comp != NULL) {
 		next = strsep(&p, "/");
+		last = next ? 0 : dir ? O_DIRECTORY : O_NOATIME;
 		if (*comp == '\0' || strcmp(comp, "..") == 0) {
 			nfd = -1;
 			errno = ENOENT;
 		} else
 			nfd = openat(fd, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-					       (next ? O_DIRECTORY : O_NOATIME));
-		if (nfd < 0 && errno == EPERM && next == NULL)
+					       (next ? O_DIRECTORY : last));
+		if (nfd < 0 && errno == EPERM && last == O_NOATIME)
 			nfd = openat(fd, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		e = errno;
 		if (fd != dirfd)
@@ -43,12 +44,57 @@ cfir_bagread_open(int dirfd, const char *path)
 		fd = nfd;
 		comp = next;
 	}
+	return fd;
+}
+
+int
+cfir_bagread_open(int dirfd, const char *path)
+{
+	struct stat st;
+	int fd = walk(dirfd, path, false);
+
+	if (fd < 0)
+		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		errno = EMEDIUMTYPE;
 		return -1;
 	}
 	return fd;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t
+cfir_bagread_names(int dirfd, const char *path, const char *suffix, size_t max, char ***names)
+{
+	int fd = walk(dirfd, path, true);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	size_t n = 0, cap = 0, k = suffix ? strlen(suffix) : 0, len;
+	struct dirent *de;
+
+	*names = NULL;
+	if (d == NULL && fd >= 0)
+		close(fd);
+	while (d != NULL && (de = readdir(d)) != NULL && n < max) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
+		    len <= k || strcmp(de->d_name + len - k, suffix ? suffix : "") != 0)
+			continue;
+		if (!cfir_util_grow((void **)names, &cap, n, sizeof(char *), 8, max) ||
+		    ((*names)[n] = strdup(de->d_name)) == NULL)
+			break;
+		n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	if (n > 1)
+		qsort(*names, n, sizeof(char *), by_name);
+	return n;
 }
 
 struct lines {
@@ -508,12 +554,6 @@ is_container_dir(int datafd, const char *name)
 		if (fstatat(fd, kinds[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 			return true;
 	return false;
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int

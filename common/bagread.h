@@ -20,6 +20,13 @@
 /* PATH ("data/<id12>/proc/processes.json") below DIRFD; -1 with errno (EMEDIUMTYPE: not a regular file). */
 int cfir_bagread_open(int dirfd, const char *path);
 
+/*
+ * The names in directory PATH of the bag (reached the same way) of regular
+ * files ending in SUFFIX (NULL: any), sorted, at most MAX; none when it is
+ * absent. *NAMES and its strings are malloc'd.
+ */
+size_t cfir_bagread_names(int dirfd, const char *path, const char *suffix, size_t max, char ***names);
+
 /* What an FN returns to end a walk early without an error. */
 #define CFIR_BAGREAD_STOP 1
 

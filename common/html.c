@@ -85,22 +85,9 @@ static bool
 hex_bytes(const cJSON *o, const char *key, struct cfir_text *t)
 {
 	char hkey[96];
-	const char *hx;
-	size_t i, n;
 
 	snprintf(hkey, sizeof(hkey), "%s_hex", key);
-	hx = cfir_json_str(o, hkey);
-	if (hx == NULL || (n = strlen(hx)) % 2 != 0)
-		return false;
-	for (i = 0; i < n; i += 2) {
-		char pair[3] = { hx[i], hx[i + 1], '\0' }, *end;
-		unsigned char b = (unsigned char)strtoul(pair, &end, 16);
-
-		if (*end != '\0')
-			return false;
-		cfir_text_add(t, &b, 1);
-	}
-	return !t->oom;
+	return cfir_text_unhex(t, cfir_json_str(o, hkey));
 }
 
 void

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -423,29 +424,33 @@ cfir_json_int(const cJSON *v, long long lo, long long hi, long long def)
 	return (long long)d;
 }
 
+bool
+cfir_text_unhex(struct cfir_text *t, const char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i, n = hex ? strlen(hex) : 0;
+
+	if (n == 0 || n % 2 != 0 || strspn(hex, "0123456789abcdefABCDEF") != n)
+		return false;
+	for (i = 0; i < n; i += 2) {
+		unsigned char b = (unsigned char)((strchr(digits, tolower((unsigned char)hex[i])) - digits) << 4 |
+						  (strchr(digits, tolower((unsigned char)hex[i + 1])) - digits));
+
+		cfir_text_add(t, &b, 1);
+	}
+	return !t->oom;
+}
+
 /* KEY_hex's bytes, when the JSON string could not hold the exact ones. */
 static bool
 exact_bytes(struct cfir_text *t, const cJSON *rec, const struct cfir_field *f)
 {
 	char hkey[80];
 	const cJSON *hex;
-	const char *h;
-	size_t i, n;
 
 	snprintf(hkey, sizeof(hkey), "%s_hex", f->key);
 	hex = cfir_json_get(rec, hkey);
-	if (!cJSON_IsString(hex) || (n = strlen(hex->valuestring) / 2) == 0)
-		return false;
-	for (i = 0, h = hex->valuestring; i < n; i++, h += 2) {
-		unsigned v = 0;
-		unsigned char b;
-
-		if (sscanf(h, "%2x", &v) != 1)
-			return false;
-		b = (unsigned char)v;
-		cfir_text_add(t, &b, 1);
-	}
-	return true;
+	return cJSON_IsString(hex) && cfir_text_unhex(t, hex->valuestring);
 }
 
 /* The value's raw text: what the record holds, not yet escaped. */

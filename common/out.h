@@ -36,6 +36,8 @@ struct cfir_text {
 void cfir_text_add(struct cfir_text *t, const void *s, size_t n);
 void cfir_text_printf(struct cfir_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The bytes a KEY_hex string spells (pairs of hex digits) added to T; false, T as it was, when it spells none. */
+bool cfir_text_unhex(struct cfir_text *t, const char *hex);
 void cfir_text_vprintf(struct cfir_text *t, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 

@@ -460,7 +460,6 @@ void
 rep_findings(struct rep *r)
 {
 	struct frows t = { r, 4, 0 };
-	struct stat st;
 	char path[512];
 	size_t i;
 
@@ -476,9 +475,11 @@ rep_findings(struct rep *r)
 	if (r->sum->findings > 0)
 		cfir_html_raw(&r->h, "</table>\n");
 	for (i = 0; i <= r->ncont; i++) {
-		if (findings_path(r, i, path, sizeof(path)) < 0 ||
-		    fstatat(r->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		int fd = -1;
+
+		if (findings_path(r, i, path, sizeof(path)) < 0 || (fd = cfir_bagread_open(r->dirfd, path)) < 0)
 			continue;
+		close(fd);
 		rep_more(r, t.rows > r->rows ? r->rows : t.rows, r->sum->findings, "findings", path);
 		rep_cite(r, path);
 	}

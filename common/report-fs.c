@@ -135,16 +135,8 @@ tree_entry(void *ctx, const cJSON *e)
 		return p->shown >= p->r->rows ? CFIR_BAGREAD_STOP : 0;
 	p->shown++;
 	/* the exact bytes of a name JSON could not hold, for the tree's nesting and the page */
-	if (hx != NULL && strlen(hx) % 2 == 0) {
-		for (len = 0; hx[len] && hx[len + 1]; len += 2) {
-			char pair[3] = { hx[len], hx[len + 1], '\0' };
-			unsigned char b = (unsigned char)strtoul(pair, NULL, 16);
-
-			cfir_text_add(&exact, &b, 1);
-		}
-		if (exact.p != NULL)
-			path = exact.p;
-	}
+	if (cfir_text_unhex(&exact, hx))
+		path = exact.p;
 	len = path == exact.p ? exact.len : strlen(path);
 	while (p->depth > 0 && !under(p, path, len)) {
 		cfir_html_raw(&p->r->h, "</details>\n");

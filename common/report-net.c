@@ -1,6 +1,5 @@
 /* report-net.c - the sockets with their holders, and what the captures carried */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -215,39 +214,22 @@ capture(struct rep *r, char **names, size_t n)
 		close(fds[--open]);
 }
 
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* the container's *.pcap files, in name order */
+/* the container's *.pcap files as bag paths, in name order */
 static size_t
-pcaps(struct rep *r, const char *cont, char **names, size_t max)
+pcaps(struct rep *r, const char *cont, char **paths, size_t max)
 {
 	char dir[512];
-	int fd;
-	DIR *d;
-	struct dirent *de;
-	size_t n = 0, len;
+	char **names = NULL;
+	size_t n, i, k = 0;
 
 	if (rep_path(dir, sizeof(dir), cont, "net") < 0)
 		return 0;
-	fd = openat(r->dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL && n < max) {
-		len = strlen(de->d_name);
-		if (de->d_name[0] != '.' && len > 5 && strcmp(de->d_name + len - 5, ".pcap") == 0 &&
-		    asprintf(&names[n], "%s/%s", dir, de->d_name) >= 0)
-			n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
-	return n;
+	n = cfir_bagread_names(r->dirfd, dir, ".pcap", max, &names);
+	for (i = 0; i < n; i++)
+		if (asprintf(&paths[k], "%s/%s", dir, names[i]) >= 0)
+			k++;
+	cfir_util_free_strv(names, n);
+	return k;
 }
 
 void

@@ -37,40 +37,35 @@ struct ptree {
 };
 
 /* Hex twin: the exact bytes of a string whose JSON form replaced some (cfir_json_add_bytes). */
+/* Hex twin: the exact bytes of a string whose JSON form replaced some (cfir_json_add_bytes). */
 static bool
 twin(const char *shown, const char *hex, struct cfir_text *out)
 {
-	size_t i, n = strlen(hex), k = 0, len;
-	unsigned char b[4];
+	struct cfir_text raw = { 0 };
+	size_t i, k = 0, len;
 	unsigned cp;
-	cleanup_free unsigned char *raw = NULL;
+	bool ok = cfir_text_unhex(&raw, hex);
 
-	if (n == 0 || n % 2 || strspn(hex, "0123456789abcdef") != n || (raw = malloc(n / 2)) == NULL)
-		return false;
-	for (i = 0; i < n / 2; i++) {
-		char pair[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
-
-		raw[i] = (unsigned char)strtoul(pair, NULL, 16);
-	}
 	/* what the printer made of those bytes must be the string before it */
-	for (i = 0; i < n / 2; i += len) {
-		len = cfir_utf8_decode(raw + i, n / 2 - i, &cp);
-		if (len == 0 || raw[i] == 0) {
-			memcpy(b, raw[i] ? "\xef\xbf\xbd" : "\x1a", raw[i] ? 3 : 1);
-			if (strncmp(shown + k, (const char *)b, raw[i] ? 3 : 1) != 0)
-				return false;
-			k += raw[i] ? 3 : 1;
+	for (i = 0; ok && i < raw.len; i += len) {
+		const unsigned char *b = (const unsigned char *)raw.p + i;
+		const char *as = *b == 0 ? "\x1a" : "\xef\xbf\xbd";
+
+		len = cfir_utf8_decode(b, raw.len - i, &cp);
+		if (len == 0 || *b == 0) {
+			ok = strncmp(shown + k, as, strlen(as)) == 0;
+			k += strlen(as);
 			len = 1;
 		} else {
-			if (strncmp(shown + k, (const char *)raw + i, len) != 0)
-				return false;
+			ok = strncmp(shown + k, (const char *)b, len) == 0;
 			k += len;
 		}
 	}
-	if (shown[k] != '\0')
-		return false;
-	cfir_text_add(out, raw, n / 2);
-	return true;
+	ok = ok && shown[k] == '\0';
+	if (ok)
+		cfir_text_add(out, raw.p, raw.len);
+	free(raw.p);
+	return ok;
 }
 
 /*

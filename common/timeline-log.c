@@ -1,5 +1,4 @@
 /* timeline-log.c - the container's log lines, each at its own time, and its captures' first and last packets */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -148,40 +147,16 @@ log_file(struct tl *t, const char *path, const char *stream, cfir_util_line_fn f
 	free(l.m.p);
 }
 
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The regular names of data/<dir>/SUB, sorted; none when it is absent. */
 static size_t
 list_dir(struct tl *t, const char *sub, char ***names)
 {
 	cleanup_free char *rel = NULL;
-	int fd = -1;
-	DIR *d = NULL;
-	struct dirent *de;
-	size_t n = 0, cap = 0;
 
 	*names = NULL;
-	if (asprintf(&rel, "data/%s/%s", t->dir, sub) >= 0)
-		fd = openat(t->bagfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && (d = fdopendir(fd)) == NULL)
-		close(fd);
-	while (d != NULL && (de = readdir(d)) != NULL && n < NAMES_MAX) {
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-			continue;
-		if (!cfir_util_grow((void **)names, &cap, n, sizeof(char *), 8, NAMES_MAX) ||
-		    ((*names)[n] = strdup(de->d_name)) == NULL)
-			break;
-		n++;
-	}
-	if (d != NULL)
-		closedir(d);
-	if (n > 1)
-		qsort(*names, n, sizeof(char *), by_name);
-	return n;
+	if (asprintf(&rel, "data/%s/%s", t->dir, sub) < 0)
+		return 0;
+	return cfir_bagread_names(t->bagfd, rel, NULL, NAMES_MAX, names);
 }
 
 static bool

@@ -442,16 +442,13 @@ static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct report_opts *o = opts;
-	cleanup_free char *text = NULL;
 	struct stat st;
-	size_t len = 0;
 
 	(void)argc;
 	cfir_util_now_rfc3339(o->now);
 	if (o->pubkey != NULL) {
-		if (cfir_util_read_file(AT_FDCWD, o->pubkey, 4096, &text, &len, NULL, &s->err) < 0 ||
-		    cfir_minisign_pub_parse(text, len, &o->pk, &s->err) < 0)
-			return cfir_err_wrap(&s->err, "public key '%s'", o->pubkey);
+		if (tool_pubkey_load(o->pubkey, &o->pk, &s->err) < 0)
+			return -1;
 		o->have_pk = true;
 	}
 	if (stat(argv[0], &st) < 0)

@@ -280,6 +280,10 @@ struct memory_opts {
 	struct cfir_proc_list *members;	/* the container's processes, found by the step */
 };
 
+/* A minisign public key from PATH (verify's and report's -p). */
+struct cfir_minisign_pub;
+int tool_pubkey_load(const char *path, struct cfir_minisign_pub *pk, struct cfir_err *err);
+
 extern const struct tool_cmd cmd_capture, cmd_collect, cmd_copy, cmd_diff, cmd_export, cmd_hunt,
 	cmd_inspect, cmd_isolate, cmd_keygen, cmd_ls, cmd_memory, cmd_pause, cmd_ps, cmd_report, cmd_seal,
 	cmd_sockets, cmd_timeline, cmd_unpause, cmd_verify;

@@ -12,8 +12,8 @@
 #include "common/verify.h"
 #include "tools/tool.h"
 
-static int
-load_pub(const char *path, struct cfir_minisign_pub *pk, struct cfir_err *err)
+int
+tool_pubkey_load(const char *path, struct cfir_minisign_pub *pk, struct cfir_err *err)
 {
 	cleanup_free char *text = NULL;
 	size_t len = 0;
@@ -87,7 +87,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 
 	(void)argc;
 	if (o->pubkey != NULL) {
-		if (load_pub(o->pubkey, &pk, &s->err) < 0)
+		if (tool_pubkey_load(o->pubkey, &pk, &s->err) < 0)
 			return -1;
 		rep.pub = &pk;
 	}
