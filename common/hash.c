@@ -48,14 +48,21 @@ cfir_hex(const unsigned char *in, size_t len, char *out)
 }
 
 void
-cfir_hash_final_hex(struct cfir_hash *h, char *hex)
+cfir_hash_final(struct cfir_hash *h, unsigned char *md)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
 	EVP_DigestFinal_ex(h->ctx, md, &n);
-	cfir_hex(md, n, hex);
 	EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+void
+cfir_hash_final_hex(struct cfir_hash *h, char *hex)
+{
+	unsigned char md[CFIR_SHA256_LEN];
+
+	cfir_hash_final(h, md);
+	cfir_hex(md, sizeof(md), hex);
 }
 
 void

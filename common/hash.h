@@ -14,6 +14,8 @@ struct cfir_hash;
 
 struct cfir_hash *cfir_hash_new(void);
 void cfir_hash_update(struct cfir_hash *h, const void *buf, size_t len);
+/* Finish into MD (CFIR_SHA256_LEN bytes) and reset for reuse. */
+void cfir_hash_final(struct cfir_hash *h, unsigned char *md);
 /* Finish into hex (CFIR_SHA256_HEX bytes) and reset for reuse. */
 void cfir_hash_final_hex(struct cfir_hash *h, char *hex);
 void cfir_hash_free(struct cfir_hash *h);

@@ -14,6 +14,7 @@
 #include "common/fileflags.h"
 #include "common/filetype.h"
 #include "common/hash.h"
+#include "common/mtree.h"
 #include "common/out.h"
 #include "common/tarindex.h"
 #include "common/util.h"
@@ -55,12 +56,12 @@ struct ictx {
 	struct cfir_engine_pull *pull;	/* source, or NULL for memory */
 	bool source_failed;	/* the pull failed: err says why */
 	bool sink_failed;
-	struct archive *mtree;
-	bool mtree_ok;
+	struct cfir_mtree *mtree;	/* written at the end, from the digests of the index */
 	struct cfir_hash *h;
 	uint64_t holes;		/* zeros hashed so far for sparse members */
 	unsigned char head[CFIR_FILETYPE_BYTES];
 	size_t headlen;
+	unsigned char digest[CFIR_SHA256_LEN];	/* the last member's data, for the mtree */
 };
 
 static const unsigned char zeros[64 << 10];
@@ -79,19 +80,6 @@ read_pull(struct archive *a, void *ctx, const void **buf)
 	return n;
 }
 
-static la_ssize_t
-write_mtree(struct archive *a, void *ctx, const void *buf, size_t len)
-{
-	struct ictx *c = ctx;
-
-	if (c->s->mtree(c->s->ctx, buf, len, c->err) < 0) {
-		c->sink_failed = true;
-		archive_set_error(a, EIO, "mtree sink");
-		return -1;
-	}
-	return (la_ssize_t)len;
-}
-
 /* libarchive's file types are the system's: one name for each, and one set of flags */
 _Static_assert(AE_IFREG == S_IFREG && AE_IFDIR == S_IFDIR && AE_IFLNK == S_IFLNK && AE_IFCHR == S_IFCHR &&
 	       AE_IFBLK == S_IFBLK && AE_IFIFO == S_IFIFO && AE_IFSOCK == S_IFSOCK, "libarchive's file types");
@@ -106,8 +94,6 @@ feed(struct ictx *c, const void *buf, size_t len)
 	size_t take;
 
 	cfir_hash_update(c->h, buf, len);
-	if (c->mtree_ok && archive_write_data(c->mtree, buf, len) < 0)
-		c->mtree_ok = false;
 	if (c->headlen < sizeof(c->head)) {
 		take = sizeof(c->head) - c->headlen < len ? sizeof(c->head) - c->headlen : len;
 		memcpy(c->head + c->headlen, buf, take);
@@ -132,7 +118,11 @@ fill(struct ictx *c, uint64_t n)
 	return true;
 }
 
-/* Read the member's data; its SHA-256, or why there is none, into O. */
+/*
+ * Read the member's data; its SHA-256, or why there is none, into O. The
+ * content is the member's size in bytes: holes are zeros, a block past the
+ * size (a hostile sparse map) is not hashed, as bsdtar's mtree takes it.
+ */
 static int
 content(struct ictx *c, struct archive *in, struct archive_entry *e, cJSON *o,
 	struct cfir_tarindex_stats *st)
@@ -145,14 +135,16 @@ content(struct ictx *c, struct archive *in, struct archive_entry *e, cJSON *o,
 	int r;
 
 	while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
-		if (off > pos)
+		if (off > pos) {
 			sparse = true;
-		if (off > pos && hashable)
-			hashable = fill(c, (uint64_t)(off - pos));
-		if (hashable)
-			feed(c, buf, size);
+			if (hashable && pos < want)
+				hashable = fill(c, (uint64_t)((off < want ? off : want) - pos));
+			pos = off;
+		}
+		if (hashable && pos < want)
+			feed(c, buf, (la_int64_t)size < want - pos ? size : (size_t)(want - pos));
 		st->content_bytes += size;
-		pos = off + (la_int64_t)size;
+		pos += (la_int64_t)size;
 	}
 	if (r == ARCHIVE_EOF && want > pos) {
 		sparse = true;
@@ -161,7 +153,8 @@ content(struct ictx *c, struct archive *in, struct archive_entry *e, cJSON *o,
 	}
 	if (sparse)
 		cJSON_AddBoolToObject(o, "sparse", true);
-	cfir_hash_final_hex(c->h, hex);
+	cfir_hash_final(c->h, c->digest);
+	cfir_hex(c->digest, sizeof(c->digest), hex);
 	if (r != ARCHIVE_EOF) {
 		cJSON_AddBoolToObject(o, "truncated", true);
 		cfir_json_add_str(o, "sha256", NULL);
@@ -298,6 +291,25 @@ holes(struct archive_entry *e)
 	return size > data ? (uint64_t)(size - data) : 0;
 }
 
+/* The member's mtree entry, from its data's digest (none: the empty one); 1 when it has none. */
+static int
+mtree_add(struct ictx *c, struct archive_entry *e, const char *path, bool data)
+{
+	struct cfir_mtree_entry me = {
+		.path = path, .type = archive_entry_filetype(e), .perm = archive_entry_perm(e),
+		.uid = archive_entry_uid(e), .gid = archive_entry_gid(e), .size = archive_entry_size(e),
+		.mtime = archive_entry_mtime(e), .mtime_nsec = archive_entry_mtime_nsec(e),
+		.symlink = archive_entry_symlink(e), .sha256 = data ? c->digest : NULL,
+	};
+	int r = cfir_mtree_add(c->mtree, &me);
+
+	if (r < 0) {
+		cfir_err_set(c->err, EX_OSERR, ENOMEM, "mtree");
+		c->sink_failed = true;
+	}
+	return r;
+}
+
 static int
 one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 	   struct cfir_tarindex_stats *st)
@@ -306,8 +318,8 @@ one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 	const char *path = archive_entry_pathname(e), *link;
 	mode_t type = archive_entry_filetype(e), mode = archive_entry_perm(e);
 	char m[16];
-	int broken = 0;
-	bool nomtree;
+	int broken = 0, r = 0;
+	bool nomtree, data;
 
 	if (path == NULL)
 		path = "";
@@ -334,18 +346,18 @@ one_member(struct ictx *c, struct archive *in, struct archive_entry *e,
 
 	/* a member whose holes cannot be hashed has no line in the mtree: none that would lie */
 	nomtree = type == AE_IFREG && holes(e) > HOLES_MAX - c->holes;
-	if (c->mtree_ok && !nomtree && archive_write_header(c->mtree, e) < ARCHIVE_WARN)
-		c->mtree_ok = false;
-	if (type == AE_IFREG && archive_entry_hardlink(e) == NULL)
+	data = type == AE_IFREG && archive_entry_hardlink(e) == NULL;
+	if (data)
 		broken = content(c, in, e, o, st);
-	if (nomtree)
+	/* out of memory: the index says so once this member is queued */
+	if (!nomtree)
+		r = mtree_add(c, e, path, data);
+	if (nomtree || r > 0)
 		cJSON_AddBoolToObject(o, "mtree", false);
 	flags = cfir_fileflags_json(cfir_fileflags_get(&(struct cfir_fileflags_of){
 		.path = path, .mode = type | mode, .head = c->head, .headlen = c->headlen }, INDEX_FLAGS));
 	if (cJSON_GetArraySize(flags) > 0)
 		st->flagged++;
-	if (c->mtree_ok && !nomtree && archive_write_finish_entry(c->mtree) < ARCHIVE_WARN)
-		c->mtree_ok = false;
 	if (enqueue(c, o, flags) < 0)
 		return -1;
 	return broken;
@@ -409,18 +421,12 @@ members(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 	int r;
 
 	c->h = cfir_hash_new();
-	c->mtree = archive_write_new();
-	if (c->h == NULL || c->mtree == NULL ||
-	    archive_write_set_format_mtree(c->mtree) != ARCHIVE_OK ||
-	    archive_write_set_options(c->mtree, CFIR_MTREE_KEYWORDS) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(c->mtree, 0) != ARCHIVE_OK ||
-	    archive_write_open2(c->mtree, c, NULL, write_mtree, NULL, NULL) != ARCHIVE_OK) {
+	c->mtree = cfir_mtree_new();
+	if (c->h == NULL || c->mtree == NULL) {
 		cfir_hash_free(c->h);
-		archive_write_free(c->mtree);
-		return cfir_err_set(c->err, EX_SOFTWARE, 0, "mtree writer: %s",
-				    c->mtree ? archive_error_string(c->mtree) : "out of memory");
+		cfir_mtree_free(c->mtree);
+		return cfir_err_set(c->err, EX_OSERR, ENOMEM, "index");
 	}
-	c->mtree_ok = true;
 	for (;;) {
 		r = archive_read_next_header(in, &e);
 		if (r == ARCHIVE_EOF) {
@@ -443,9 +449,9 @@ members(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 			break;
 		}
 	}
-	if (archive_write_close(c->mtree) != ARCHIVE_OK && !c->sink_failed && st->error[0] == '\0')
-		snprintf(st->error, sizeof(st->error), "mtree: %s", archive_error_string(c->mtree));
-	archive_write_free(c->mtree);
+	if (!c->sink_failed && !c->source_failed && cfir_mtree_write(c->mtree, c->s->mtree, c->s->ctx, c->err) < 0)
+		c->sink_failed = true;
+	cfir_mtree_free(c->mtree);
 	cfir_hash_free(c->h);
 	return c->sink_failed || c->source_failed ? -1 : 0;
 }

@@ -222,9 +222,125 @@ sink_failure(void)
 	free(o.mtree);
 }
 
+/* A tar of what libarchive's mtree writer treats in its own way. */
+static size_t
+quirks_tar(unsigned char *buf, size_t cap)
+{
+	static const struct { const char *path; mode_t type; long nsec; const char *data; } m[] = {
+		{ "./", AE_IFDIR, 0, NULL },			/* written "/." */
+		{ "z", AE_IFREG, 123, "last by name" },
+		{ "a/b/c/deep", AE_IFREG, 0, "x" },		/* a, a/b, a/b/c made up */
+		{ "a/b", AE_IFDIR, 999999999, NULL },		/* then given */
+		{ "a\x80high", AE_IFREG, 0, "h" },		/* sorts after "a" and "aZ" */
+		{ "aZ", AE_IFREG, 0, "z" },
+		{ "a#b=c\\d e\tf", AE_IFREG, 0, "q" },		/* quoted */
+		{ "dup", AE_IFREG, 0, "first" },
+		{ "dup", AE_IFREG, 7, "second wins" },
+		{ "dirthenfile", AE_IFDIR, 0, NULL },
+		{ "dirthenfile", AE_IFREG, 0, "now a file" },
+		{ "filethendir", AE_IFREG, 0, "a file" },
+		{ "filethendir", AE_IFDIR, 0, NULL },
+		{ "filethendir/under", AE_IFREG, 0, "refused" },	/* under a file: no line */
+		{ "x//y/./z/../w/", AE_IFDIR, 0, NULL },	/* folded */
+		{ "/abs/../../rel", AE_IFREG, 0, "r" },
+		{ "sock", AE_IFSOCK, 0, NULL },
+		{ "chr", AE_IFCHR, 0, NULL },
+		{ "", AE_IFREG, 0, "no name" },
+	};
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char longname[300];
+	size_t used = 0, i;
+
+	archive_write_set_format_pax(a);
+	archive_write_open_memory(a, buf, cap, &used);
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		archive_entry_clear(e);
+		archive_entry_copy_pathname(e, m[i].path);
+		archive_entry_set_filetype(e, m[i].type);
+		archive_entry_set_perm(e, m[i].type == AE_IFDIR ? 0755 : 0640);
+		archive_entry_set_uid(e, (la_int64_t)i);
+		archive_entry_set_mtime(e, 1700000000 + (time_t)i, m[i].nsec);
+		archive_entry_set_size(e, m[i].data ? (la_int64_t)strlen(m[i].data) : 0);
+		archive_write_header(a, e);
+		if (m[i].data != NULL)
+			archive_write_data(a, m[i].data, strlen(m[i].data));
+	}
+	memset(longname, 'n', sizeof(longname) - 1);	/* a component over 255 bytes: no line */
+	longname[sizeof(longname) - 1] = '\0';
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, longname);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_write_header(a, e);
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+	return used;
+}
+
+/* What bsdtar makes of the same tar, when it is here. */
+static char *
+bsdtar_mtree(const unsigned char *tar, size_t n)
+{
+	char path[512], cmd[700], *out = NULL;
+	size_t len = 0, got;
+	char chunk[4096];
+	FILE *f, *p;
+
+	snprintf(path, sizeof(path), "%s/q.tar", unit_tmpdir());
+	if ((f = fopen(path, "w")) == NULL || fwrite(tar, 1, n, f) != n || fclose(f) != 0)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "bsdtar -cf - --format=mtree --options='%s' @%s 2>/dev/null",
+		 CFIR_MTREE_KEYWORDS, path);
+	if ((p = popen(cmd, "r")) == NULL)
+		return NULL;
+	while ((got = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		append(&out, &len, chunk, got);
+	pclose(p);
+	return out;
+}
+
+static void
+mtree_as_bsdtar(void)
+{
+	static unsigned char tar[1 << 20];
+	size_t (*makers[])(unsigned char *, size_t) = { make_tar, quirks_tar };
+	size_t i, n;
+
+	if (system("command -v bsdtar >/dev/null") != 0) {
+		unit_skip("bsdtar (libarchive-tools) is not installed");
+		return;
+	}
+	for (i = 0; i < sizeof(makers) / sizeof(makers[0]); i++) {
+		struct out o = { 0 };
+		struct cfir_tarindex_sink s = { on_index, on_mtree, &o };
+		struct cfir_tarindex_stats st;
+		struct cfir_err err = { 0 };
+		char *want;
+
+		n = makers[i](tar, sizeof(tar));
+		CHECK(cfir_tarindex_memory(tar, n, &s, &st, &err) == 0);
+		want = bsdtar_mtree(tar, n);
+		/* the sparse member of the first has no line of ours: the rest is the same */
+		if (i == 0 && want != NULL && strstr(want, "./var/tmp/sparse ") != NULL)
+			*strstr(want, "./var/tmp/sparse ") = '\0';
+		if (i == 0 && o.mtree != NULL && strstr(o.mtree, "./var/tmp/sparse ") != NULL)
+			*strstr(o.mtree, "./var/tmp/sparse ") = '\0';
+		CHECK_STR(o.mtree, want);
+		if (i == 1) {
+			CHECK(has_line(o.index, "\"path\":\"filethendir/under\"") && has_line(o.index, "\"mtree\":false"));
+			CHECK(o.mtree != NULL && strstr(o.mtree, "\n/. time=") != NULL);
+		}
+		free(want);
+		free(o.index);
+		free(o.mtree);
+	}
+}
+
 UNIT_SUITE(tarindex_tests) = {
 	{ "tarindex: hostile names, links, devices, FIFOs, a 20 GiB sparse member", hostile_members },
 	{ "tarindex: truncated and corrupt tars end the index with a reason", broken_tars },
 	{ "tarindex: a failing sink stops it with the sink's error", sink_failure },
+	{ "tarindex: the mtree is what bsdtar --format=mtree writes, quirks and all", mtree_as_bsdtar },
 	UNIT_END,
 };
