@@ -670,8 +670,7 @@ cfir_engine_pull_read(struct cfir_engine_pull *p, const void **buf, struct cfir_
 		cfir_ring_consumed(&p->r, p->handed);
 		p->handed = 0;
 	}
-	while (p->r.len == 0 && !p->done)
-		pthread_cond_wait(&p->r.more, &p->r.lock);
+	cfir_ring_wait(&p->r, &p->done);
 	n = cfir_ring_readable(&p->r);	/* up to the wrap; the rest next time */
 	p->handed = n;
 	at = p->r.buf + p->r.start;

@@ -32,8 +32,7 @@ drain(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (r->len == 0 && !q->end)
-			pthread_cond_wait(&r->more, &r->lock);
+		cfir_ring_wait(r, &q->end);
 		if (r->len == 0)
 			break;
 		n = cfir_ring_readable(r);
