@@ -6,7 +6,9 @@
 # tar cfir writes itself from the container's layers, typed by libmagic and
 # not (--no-magic: every member still hashed and indexed); rounds
 # alternate, one run.
-# Prints median wall times, the ratios, and cfir's peak RSS. Not pass/fail.
+# Prints median wall times, the ratios, cfir's peak RSS, and the CPU per
+# GiB of cfir's export against dockerd's for the raw stream (cfir keeps
+# pace wherever it has the CPU the engine leaves). Not pass/fail.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -30,19 +32,25 @@ ms() {	# ms CMD...: wall milliseconds of CMD
 	t1=$(now_ns)
 	echo $((t1 - t0))
 }
-cfir_export() {	# cfir_export [OPTIONS]: one export into a fresh bag, its peak RSS kept
-	/usr/bin/time -f %M -o "$work/rss" "$CFIR" --format json export "$@" -o "$work/bag" "$name" >/dev/null
-	cat "$work/rss" >>"$work/rss.all"
+cfir_export() {	# cfir_export [OPTIONS]: one export into a fresh bag, its peak RSS and CPU kept
+	/usr/bin/time -f '%M %U %S' -o "$work/rss" "$CFIR" --format json export "$@" -o "$work/bag" "$name" >/dev/null
+	cut -d' ' -f1 "$work/rss" >>"$work/rss.all"
+	awk '{ printf "%.0f\n", ($2 + $3) * 1e9 }' "$work/rss" >"$work/cpu.last"
 	rm -rf "$work/bag"
 }
-run_cfir() { cfir_export; }
+dpid=$(dockerd_pid)
+run_cfir() { cfir_export; cat "$work/cpu.last" >>"$work/cpu.cfir"; }
 run_layers() { cfir_export --layers; }
 run_untyped() { cfir_export --layers --no-magic; }
-run_raw() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null; }
+run_raw() {	# and dockerd's CPU for it
+	d0=$(proc_cpu_ms "$dpid")
+	curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null
+	echo $(( ($(proc_cpu_ms "$dpid") - d0) * 1000000 )) >>"$work/cpu.dockerd"
+}
 run_store() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o "$work/stored.tar"; rm -f "$work/stored.tar"; }
 run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; rm -f "$work/export.tar"; }
 
-: >"$work/cfir"; : >"$work/layers"; : >"$work/untyped"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
+: >"$work/cpu.cfir"; : >"$work/cpu.dockerd"; : >"$work/cfir"; : >"$work/layers"; : >"$work/untyped"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	# rotate the order so that none is always first (page cache, engine state)
@@ -62,6 +70,8 @@ r=$(median_ms <"$work/raw")
 s=$(median_ms <"$work/store")
 p=$(median_ms <"$work/pipe")
 rss=$(sort -n "$work/rss.all" | tail -n 1)
+cc=$(median_ms <"$work/cpu.cfir")
+dc=$(median_ms <"$work/cpu.dockerd")
 echo "export: $MIB MiB in $FILES files, paused, $ROUNDS rounds alternating"
 echo "  cfir export (tar + mtree + index, hashed)   median $c ms"
 echo "  engine raw stream to /dev/null (the limit)  median $r ms"
@@ -74,3 +84,7 @@ awk -v c="$c" -v l="$l" -v u="$u" -v r="$r" -v s="$s" -v p="$p" 'BEGIN {
 	printf "  ratio layers/raw %.2f, layers/pipeline %.2f\n", l / r, l / p
 	printf "  ratio layers --no-magic/raw %.2f, layers --no-magic/pipeline %.2f\n", u / r, u / p }'
 echo "  cfir peak RSS $((rss / 1024)) MiB"
+awk -v c="$cc" -v d="$dc" -v m="$MIB" 'BEGIN { printf "  CPU per GiB: cfir export %.2f s, dockerd for the raw stream %.2f s, ratio %.2f\n", c / m * 1.024, d / m * 1.024, c / d }'
+bench_row "export (typed), $MIB MiB" "$c ms" "raw stream $r ms" "$(awk -v a="$c" -v b="$r" 'BEGIN { printf "%.2f", a / b }')" "<=1.2" "$((rss / 1024)) MiB"
+bench_row "export CPU per GiB" "$cc ms" "dockerd's, raw stream: $dc ms" "$(awk -v a="$cc" -v b="$dc" 'BEGIN { printf "%.2f", a / b }')" "<1.0"
+bench_row "export --layers --no-magic" "$u ms" "raw stream $r ms" "$(awk -v a="$u" -v b="$r" 'BEGIN { printf "%.2f", a / b }')" ""
