@@ -63,6 +63,9 @@ c=$(median_ms <"$work/cfir"); m=$(median_ms <"$work/manual")
 echo "collect: $MIB MiB in $FILES files, a listener and two more processes, $ROUNDS rounds alternating"
 echo "  cfir collect (inspect, capture, pause, ps, sockets, memory, diff, export, hunt, seal, signed)"
 echo "      median $c ms, peak RSS $(( $(sort -n "$work/rss.all" | tail -n1) / 1024 )) MiB, $(sort -n "$work/cfir.steps" | tail -n1) steps"
+echo "      its steps, last round: $(jq -r '[.steps[] | "\(.step) \(.seconds * 1000 | floor)"] | join(", ")' "$work/collect.json") (ms)"
 echo "  manual sequence (exec netstat, exec ps, pause, export > file, cp /var/log, diff, sha256sum)"
 echo "      median $m ms, $(sort -n "$work/manual.failed" | tail -n1) of 7 steps failed"
 awk -v c="$c" -v m="$m" 'BEGIN { printf "  ratio cfir collect/manual %.2f\n", c / m }'
+bench_row "collect, $MIB MiB, signed" "$c ms" "manual sequence $m ms" "$(awk -v a="$c" -v b="$m" 'BEGIN { printf "%.2f", a / b }')" "<=0.5" \
+	"$(( $(sort -n "$work/rss.all" | tail -n1) / 1024 )) MiB"
