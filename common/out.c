@@ -70,6 +70,17 @@ is_dangerous(unsigned cp)
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff;
 }
 
+/* The bytes from S on that print as they are: ASCII, no control, no backslash, not QUOTE. */
+static size_t
+plain_run(const unsigned char *s, size_t len, int quote)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' && s[i] != quote)
+		i++;
+	return i;
+}
+
 /* The two-character escape text and JSON share, or NULL. */
 static const char *
 short_escape(unsigned cp)
@@ -163,6 +174,12 @@ cfir_vis_text(struct cfir_text *dst, const void *buf, size_t len, unsigned flags
 		return;
 	}
 	while (i < len) {
+		/* most text is plain: copied a run at a time, not a character */
+		if ((n = plain_run(s + i, len - i, -1)) > 0) {
+			cfir_text_add(dst, s + i, n);
+			i += n;
+			continue;
+		}
 		n = cfir_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
 			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
@@ -214,6 +231,11 @@ sb_string(struct cfir_text *b, const char *str)
 
 	cfir_text_add(b, "\"", 1);
 	while (i < len) {
+		if ((n = plain_run(s + i, len - i, '"')) > 0) {
+			cfir_text_add(b, s + i, n);
+			i += n;
+			continue;
+		}
 		n = cfir_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
 			text_puts(b, "\\ufffd");
