@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 
 #include "common/cleanup.h"
 #include "common/netsock.h"
+#include "common/out.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
 
@@ -353,6 +355,78 @@ own_namespace(void)
 	own_cgroup_leave(id, cgdir);
 }
 
+static int
+inocmp(const void *a, const void *b)
+{
+	const unsigned long *x = a, *y = b;
+
+	return CFIR_UTIL_CMP(*x, *y);
+}
+
+/*
+ * Thousands of sockets in one process: more fds than one getdents buffer
+ * holds, each batch read by every worker there is. Each socket once, with
+ * this process and its own fd as its one holder.
+ */
+static void
+many_fds(void)
+{
+	enum { N = 3000 };
+	struct rlimit old, rl;
+	unsigned long ino[N][2], *hit;
+	cleanup_cjson cJSON *doc = NULL;
+	struct cfir_err err = { 0 };
+	const cJSON *s, *h;
+	char id[64], cgdir[128];
+	int found = 0, wrong = 0, n = 0, r;
+	struct stat st;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0 || old.rlim_max < N + 256) {
+		unit_skip("the fd limit is below 3,256");
+		return;
+	}
+	rl = old;
+	rl.rlim_cur = N + 256;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	for (n = 0; n < N; n++) {
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || fstat(fd, &st) < 0)
+			break;
+		ino[n][0] = st.st_ino;
+		ino[n][1] = (unsigned long)fd;
+	}
+	CHECK(n == N);
+	qsort(ino, (size_t)n, sizeof(ino[0]), inocmp);
+	if (own_cgroup(id, sizeof(id), cgdir, sizeof(cgdir)) < 0) {
+		unit_skip("no cgroup of its own for this process (needs root)");
+	} else {
+		r = own_sockets(id, &doc, &err);
+		if (r < 0 && err.exit == EX_NOPERM)
+			printf("    (skipped: %s)\n", err.msg);
+		else
+			CHECK(r == 0 && doc != NULL && cJSON_IsTrue(cJSON_GetObjectItem(doc, "complete")));
+		own_cgroup_leave(id, cgdir);
+	}
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "sockets")) {
+		unsigned long key = (unsigned long)cfir_json_num(s, "inode");
+
+		hit = bsearch(&key, ino, (size_t)n, sizeof(ino[0]), inocmp);
+		if (hit == NULL)
+			continue;
+		found++;
+		h = cJSON_GetArrayItem(cJSON_GetObjectItem(s, "holders"), 0);
+		if (cJSON_GetArraySize(cJSON_GetObjectItem(s, "holders")) != 1 || cfir_json_num(h, "pid") != getpid() ||
+		    cfir_json_num(h, "fd") != (double)hit[1])
+			wrong++;
+	}
+	if (doc != NULL)
+		CHECK(found == N && wrong == 0);
+	while (n-- > 0)
+		close((int)ino[n][1]);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
 UNIT_SUITE(netsock_tests) = {
 	{ "netsock: tcp, tcp6, udp, udp6 dumps recorded in a container", inet_recorded },
 	{ "netsock: unix names with newlines and a forged row, one socket each, exact", unix_recorded },
@@ -362,5 +436,6 @@ UNIT_SUITE(netsock_tests) = {
 	{ "netsock: attributes and messages longer than what holds them", malformed },
 	{ "netsock: the numbers-only raw tables, strictly", raw_table },
 	{ "netsock: this process's own namespace, its socket and holder; interrupted, partial", own_namespace },
+	{ "netsock: 3,000 sockets of one process, each with its one holder", many_fds },
 	UNIT_END,
 };
