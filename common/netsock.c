@@ -464,9 +464,10 @@ dents_next(struct dents *d, unsigned long *num)
 }
 
 /* One batch of a process's fd directory, read by every worker that comes by. */
+struct pscan;
+
 struct fdjob {
-	int dfd;
-	uint32_t proc;
+	struct pscan *p;	/* known: the helpers only read it */
 	const int *fds;
 	size_t n, next;		/* under the scan's lock */
 	unsigned users;		/* workers reading a chunk of it */
@@ -530,24 +531,77 @@ socket_inode(int dfd, const char *name)
 	return cfir_proc_link_inode(link, "socket", &ino) == 0 ? ino : 0;
 }
 
-/* FDS[A..B) of process PROC, its fd directory DFD: the sockets among them. */
+/*
+ * The process being read: its fd directory, through which everything else
+ * of it is read too (../comm, ../ns/net: that process, not a later one of
+ * its PID). It joins the holders' processes at its first socket.
+ */
+struct pscan {
+	int dfd;
+	unsigned long pid;
+	uint32_t proc;		/* its index into procs, once known */
+	bool known;
+};
+
+/* /proc/PID/comm: one read of a file the kernel writes at most 64 bytes of */
 static void
-read_fds(struct worker *w, int dfd, uint32_t proc, const int *fds, size_t a, size_t b)
+read_comm(int dfd, char *comm, size_t cap)
+{
+	cleanup_close int fd = openat(dfd, "../comm", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	ssize_t n = -1;
+
+	if (fd >= 0)
+		do
+			n = read(fd, comm, cap - 1);
+		while (n < 0 && errno == EINTR);
+	if (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n > 0 ? n : 0] = '\0';
+}
+
+/* P among the holders' processes, with its comm; false when there is no room. */
+static bool
+known(struct worker *w, struct pscan *p)
+{
+	struct scan *s = w->s;
+	struct holders *hs = s->hs;
+	char comm[64];
+	bool room;
+
+	if (p->known)
+		return true;
+	read_comm(p->dfd, comm, sizeof(comm));
+	pthread_mutex_lock(&s->lock);
+	room = cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX);
+	if (room) {
+		p->proc = (uint32_t)hs->np++;
+		hs->p[p->proc].pid = (pid_t)p->pid;
+		memcpy(hs->p[p->proc].comm, comm, sizeof(comm));
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!room)
+		stop(s, false);
+	return p->known = room;
+}
+
+/* FDS[A..B) of process P: the sockets among them. P is known already when shared. */
+static void
+read_fds(struct worker *w, struct pscan *p, const int *fds, size_t a, size_t b)
 {
 	unsigned long ino;
 	char name[16];
 
 	for (; a < b && !stopped(w->s); a++) {
 		snprintf(name, sizeof(name), "%d", fds[a]);
-		if ((ino = socket_inode(dfd, name)) == 0)
+		if ((ino = socket_inode(p->dfd, name)) == 0)
 			continue;
-		if (__atomic_add_fetch(&w->s->held, 1, __ATOMIC_RELAXED) > HOLDERS_MAX ||
+		if (__atomic_add_fetch(&w->s->held, 1, __ATOMIC_RELAXED) > HOLDERS_MAX || !known(w, p) ||
 		    !cfir_util_grow((void **)&w->h, &w->cap, w->n, sizeof(*w->h), 256, HOLDERS_MAX)) {
 			stop(w->s, false);
 			return;
 		}
 		w->h[w->n].inode = ino;
-		w->h[w->n].proc = proc;
+		w->h[w->n].proc = p->proc;
 		w->h[w->n].fd = fds[a];
 		w->n++;
 	}
@@ -575,7 +629,7 @@ help(struct worker *w)
 	j->next = b;
 	j->users++;
 	pthread_mutex_unlock(&s->lock);
-	read_fds(w, j->dfd, j->proc, j->fds, a, b);
+	read_fds(w, j->p, j->fds, a, b);
 	pthread_mutex_lock(&s->lock);
 	if (--j->users == 0)
 		pthread_cond_broadcast(&s->left);
@@ -583,14 +637,16 @@ help(struct worker *w)
 	return true;
 }
 
-/* W's batch of N fds offered to the other workers while W reads it too. */
+/* W's batch of N fds of P offered to the other workers while W reads it too. */
 static void
-share(struct worker *w, int dfd, uint32_t proc, size_t n)
+share(struct worker *w, struct pscan *p, size_t n)
 {
 	struct scan *s = w->s;
-	struct fdjob job = { dfd, proc, w->fds, n, 0, 0 };
+	struct fdjob job = { p, w->fds, n, 0, 0 };
 	bool mine;
 
+	if (!known(w, p))	/* the helpers only read it */
+		return;
 	pthread_mutex_lock(&s->lock);
 	mine = s->job == NULL;
 	if (mine) {
@@ -599,7 +655,7 @@ share(struct worker *w, int dfd, uint32_t proc, size_t n)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!mine) {		/* another batch is shared already */
-		read_fds(w, dfd, proc, w->fds, 0, n);
+		read_fds(w, p, w->fds, 0, n);
 		return;
 	}
 	while (help(w))
@@ -611,82 +667,51 @@ share(struct worker *w, int dfd, uint32_t proc, size_t n)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The socket fds of process PROC, its directory PFD. */
-static void
-scan_fds(struct worker *w, int pfd, uint32_t proc)
-{
-	cleanup_close int dfd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dents d = { dfd, w->buf, sizeof(w->buf), 0, 0 };
-	unsigned long fd;
-	size_t n;
-
-	if (dfd < 0)
-		return;		/* gone, or a kernel thread */
-	while (!stopped(w->s) && dents_read(&d)) {
-		for (n = 0; dents_take(&d, &fd) != NULL; n++)
-			w->fds[n] = (int)fd;	/* a name takes DENT_NAME + 2 bytes at least */
-		if (n > FDS_SHARED && w->s->workers > 1)
-			share(w, dfd, proc, n);
-		else
-			read_fds(w, dfd, proc, w->fds, 0, n);
-	}
-}
-
-/* /proc/PID/comm: one read of a file the kernel writes at most 64 bytes of */
-static void
-read_comm(int pfd, char *comm, size_t cap)
-{
-	cleanup_close int fd = openat(pfd, "comm", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	ssize_t n = -1;
-
-	if (fd >= 0)
-		do
-			n = read(fd, comm, cap - 1);
-		while (n < 0 && errno == EINTR);
-	if (n > 0 && comm[n - 1] == '\n')
-		n--;
-	comm[n > 0 ? n : 0] = '\0';
-}
+/* Longer than any entry of an fd directory: "2147483647" and the header, aligned. */
+#define FD_DENT_MAX 64
 
 /*
- * Process PID when it is in the namespace: its comm and socket fds. The
- * namespace is asked by path first, one readlinkat for each of the host's
- * processes; then again through the directory's fd, which holds that
- * process and no later one of the same PID.
+ * Process PID when it is in the namespace: its socket fds. The namespace
+ * is asked by path first, one readlinkat for each of the host's processes;
+ * then again through its fd directory, which holds that process and no
+ * later one of the same PID.
  */
 static void
 scan_proc(struct worker *w, unsigned long pid)
 {
 	struct scan *s = w->s;
-	struct holders *hs = s->hs;
-	cleanup_close int pfd = -1;
-	char name[16], rel[32], link[64], comm[64];
-	uint32_t proc = 0;
-	bool room;
+	char rel[32], link[64];
+	struct pscan p = { -1, pid, 0, false };
+	struct dents d = { -1, w->buf, sizeof(w->buf), 0, 0 };
+	unsigned long fd;
+	bool more = true;
 	ssize_t n;
+	size_t k;
 
-	snprintf(name, sizeof(name), "%lu", pid);
-	snprintf(rel, sizeof(rel), "%s/ns/net", name);
+	snprintf(rel, sizeof(rel), "%lu/ns/net", pid);
 	n = readlinkat(s->procfd, rel, link, sizeof(link));
 	if (n != (ssize_t)s->wl || memcmp(link, s->want, s->wl) != 0)
 		return;
-	pfd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != s->netns)
-		return;
-	read_comm(pfd, comm, sizeof(comm));
-	pthread_mutex_lock(&s->lock);
-	room = cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX);
-	if (room) {
-		proc = (uint32_t)hs->np++;
-		hs->p[proc].pid = (pid_t)pid;
-		memcpy(hs->p[proc].comm, comm, sizeof(comm));
+	snprintf(rel, sizeof(rel), "%lu/fd", pid);
+	p.dfd = d.fd = openat(s->procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p.dfd < 0)
+		return;		/* gone, or a kernel thread */
+	if (cfir_proc_inode_at(p.dfd, "../ns/net", "net") != s->netns)
+		more = false;
+	/*
+	 * The kernel fills a getdents buffer until the next entry does not
+	 * fit: with room for the longest one left, there was no more.
+	 */
+	while (more && !stopped(s) && dents_read(&d)) {
+		more = d.len > d.cap - FD_DENT_MAX;
+		for (k = 0; dents_take(&d, &fd) != NULL; k++)
+			w->fds[k] = (int)fd;	/* a name takes DENT_NAME + 2 bytes at least */
+		if (k > FDS_SHARED && s->workers > 1)
+			share(w, &p, k);
+		else
+			read_fds(w, &p, w->fds, 0, k);
 	}
-	pthread_mutex_unlock(&s->lock);
-	if (!room) {
-		stop(s, false);
-		return;
-	}
-	scan_fds(w, pfd, proc);
+	close(p.dfd);
 }
 
 /*
