@@ -427,6 +427,47 @@ many_fds(void)
 	setrlimit(RLIMIT_NOFILE, &old);
 }
 
+/* FN says no at the 100th socket: none after it, the rest freed, "complete": false. */
+static int
+refuse_100th(void *ctx, const cJSON *head, cJSON *sock)
+{
+	int *n = ctx;
+
+	(void)head;
+	cJSON_Delete(sock);
+	return ++*n >= 100 ? -1 : 0;
+}
+
+static void
+fn_refuses(void)
+{
+	enum { N = 300 };
+	char name[] = "self", status[] = "running", id[64], cgdir[128];
+	struct cfir_target t = { .pid = getpid(), .name = name, .status = status };
+	cleanup_cjson cJSON *head = cJSON_CreateObject();
+	struct cfir_err err = { 0 };
+	int fds[N], n = 0, calls = 0, r;
+
+	for (n = 0; n < N && (fds[n] = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0; n++)
+		;
+	if (own_cgroup(id, sizeof(id), cgdir, sizeof(cgdir)) < 0) {
+		unit_skip("no cgroup of its own for this process (needs root)");
+	} else {
+		snprintf(t.id, sizeof(t.id), "%s", id);
+		r = cfir_netsock_each(&t, "/proc", head, refuse_100th, &calls, &err);
+		if (r < 0 && err.exit == EX_NOPERM) {
+			printf("    (skipped: %s)\n", err.msg);
+		} else {
+			CHECK(r == -1 && err.exit == EX_IOERR && calls == 100);
+			CHECK(cJSON_IsFalse(cJSON_GetObjectItem(head, "complete")));
+			CHECK(cfir_json_num(head, "sockets_total") >= 100);
+		}
+		own_cgroup_leave(id, cgdir);
+	}
+	while (n-- > 0)
+		close(fds[n]);
+}
+
 UNIT_SUITE(netsock_tests) = {
 	{ "netsock: tcp, tcp6, udp, udp6 dumps recorded in a container", inet_recorded },
 	{ "netsock: unix names with newlines and a forged row, one socket each, exact", unix_recorded },
@@ -437,5 +478,6 @@ UNIT_SUITE(netsock_tests) = {
 	{ "netsock: the numbers-only raw tables, strictly", raw_table },
 	{ "netsock: this process's own namespace, its socket and holder; interrupted, partial", own_namespace },
 	{ "netsock: 3,000 sockets of one process, each with its one holder", many_fds },
+	{ "netsock: FN that says no: nothing handed on after it, not complete", fn_refuses },
 	UNIT_END,
 };
