@@ -384,6 +384,7 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_netsock_fn fn
 #define PIDS_TAKEN 16		/* PIDs a worker takes from /proc at a time */
 #define FDS_SHARED 256		/* a batch of more fds than this is read by every worker */
 #define FD_CHUNK 128
+#define FDS_PIECE (1u << 20)	/* fd numbers held at once: 4 MiB */
 #define DENT_NAME offsetof(struct dirent64, d_name)
 
 struct proc_ent {
@@ -495,7 +496,8 @@ struct worker {
 	struct holder *h;
 	size_t n, cap;
 	unsigned char buf[DENTS_BUF];
-	int fds[DENTS_BUF / (DENT_NAME + 2) + 1];
+	int *fds;		/* the fd numbers of the process it reads */
+	size_t fdcap;
 };
 
 static bool
@@ -670,11 +672,21 @@ share(struct worker *w, struct pscan *p, size_t n)
 /* Longer than any entry of an fd directory: "2147483647" and the header, aligned. */
 #define FD_DENT_MAX 64
 
+/* The first K fds of W's list: shared when there are many, so that they meet once. */
+static void
+fds_out(struct worker *w, struct pscan *p, size_t k)
+{
+	if (k > FDS_SHARED && w->s->workers > 1)
+		share(w, p, k);
+	else
+		read_fds(w, p, w->fds, 0, k);
+}
+
 /*
  * Process PID when it is in the namespace: its socket fds. The namespace
  * is asked by path first, one readlinkat for each of the host's processes;
  * then again through its fd directory, which holds that process and no
- * later one of the same PID.
+ * later one of the same PID. Its fd numbers are listed first, then read.
  */
 static void
 scan_proc(struct worker *w, unsigned long pid)
@@ -686,7 +698,8 @@ scan_proc(struct worker *w, unsigned long pid)
 	unsigned long fd;
 	bool more = true;
 	ssize_t n;
-	size_t k;
+	size_t k = 0;
+	int one;
 
 	snprintf(rel, sizeof(rel), "%lu/ns/net", pid);
 	n = readlinkat(s->procfd, rel, link, sizeof(link));
@@ -704,13 +717,21 @@ scan_proc(struct worker *w, unsigned long pid)
 	 */
 	while (more && !stopped(s) && dents_read(&d)) {
 		more = d.len > d.cap - FD_DENT_MAX;
-		for (k = 0; dents_take(&d, &fd) != NULL; k++)
-			w->fds[k] = (int)fd;	/* a name takes DENT_NAME + 2 bytes at least */
-		if (k > FDS_SHARED && s->workers > 1)
-			share(w, &p, k);
-		else
-			read_fds(w, &p, w->fds, 0, k);
+		while (dents_take(&d, &fd) != NULL) {
+			if (k == w->fdcap && !cfir_util_grow((void **)&w->fds, &w->fdcap, k, sizeof(*w->fds), 1024, FDS_PIECE)) {
+				fds_out(w, &p, k);	/* a full piece, or no memory for more */
+				k = 0;
+			}
+			if (k < w->fdcap) {
+				w->fds[k++] = (int)fd;
+			} else {
+				one = (int)fd;
+				read_fds(w, &p, &one, 0, 1);
+			}
+		}
 	}
+	if (k > 0 && !stopped(s))
+		fds_out(w, &p, k);
 	close(p.dfd);
 }
 
@@ -859,6 +880,8 @@ holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 	for (i = 1; i < started; i++)
 		pthread_join(th[i], NULL);
 	merge(hs, w, started);
+	for (i = 0; i < started; i++)
+		free(w[i].fds);
 	pthread_cond_destroy(&s.work);
 	pthread_cond_destroy(&s.left);
 	pthread_mutex_destroy(&s.lock);
