@@ -382,7 +382,7 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_netsock_fn fn
 #define DENTS_BUF (32u << 10)
 #define SCAN_WORKERS 4
 #define PIDS_TAKEN 16		/* PIDs a worker takes from /proc at a time */
-#define FDS_SHARED 256		/* a batch of more fds than this is read by every worker */
+#define FDS_SHARED 256		/* a process with more fds than this is read by every worker */
 #define FD_CHUNK 128
 #define FDS_PIECE (1u << 20)	/* fd numbers held at once: 4 MiB */
 #define DENT_NAME offsetof(struct dirent64, d_name)
@@ -464,9 +464,9 @@ dents_next(struct dents *d, unsigned long *num)
 	return name;
 }
 
-/* One batch of a process's fd directory, read by every worker that comes by. */
 struct pscan;
 
+/* The fd list of one process, read by every worker that comes by, a chunk each. */
 struct fdjob {
 	struct pscan *p;	/* known: the helpers only read it */
 	const int *fds;
@@ -484,10 +484,10 @@ struct scan {
 	size_t wl;
 	struct holders *hs;	/* its procs and flags under the lock */
 	size_t held;		/* holders kept by all workers, atomic: at most HOLDERS_MAX */
-	pthread_cond_t work;	/* a batch offered, or a worker done with the PIDs */
-	struct fdjob *job;	/* the batch being shared, NULL when none */
+	pthread_cond_t work;	/* a list offered, or a worker done with the PIDs */
+	struct fdjob *job;	/* the list being shared, NULL when none */
 	unsigned workers;	/* set before the threads start */
-	unsigned active;	/* workers still taking PIDs: they may offer a batch */
+	unsigned active;	/* workers still taking PIDs: they may offer a list */
 	bool stop;		/* interrupted, or no room for more */
 };
 
@@ -610,8 +610,8 @@ read_fds(struct worker *w, struct pscan *p, const int *fds, size_t a, size_t b)
 }
 
 /*
- * A chunk of the shared batch, if one is left: taken under the lock that
- * also guards the batch's life (its owner waits for every user to leave).
+ * A chunk of the shared list, if one is left: taken under the lock that
+ * also guards the list's life (its owner waits for every user to leave).
  */
 static bool
 help(struct worker *w)
@@ -639,7 +639,7 @@ help(struct worker *w)
 	return true;
 }
 
-/* W's batch of N fds of P offered to the other workers while W reads it too. */
+/* W's list of N fds of P offered to the other workers while W reads it too. */
 static void
 share(struct worker *w, struct pscan *p, size_t n)
 {
@@ -656,7 +656,7 @@ share(struct worker *w, struct pscan *p, size_t n)
 		pthread_cond_broadcast(&s->work);
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (!mine) {		/* another batch is shared already */
+	if (!mine) {		/* another list is shared already */
 		read_fds(w, p, w->fds, 0, n);
 		return;
 	}
@@ -737,7 +737,7 @@ scan_proc(struct worker *w, unsigned long pid)
 
 /*
  * Up to PIDS_TAKEN PIDs from /proc into PIDS. None left: W waits for a
- * batch of fds that another worker still scanning may offer, and *OVER
+ * list of fds that another worker still scanning may offer, and *OVER
  * says that none can come any more (an offer's owner is still active).
  */
 static size_t
