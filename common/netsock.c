@@ -10,15 +10,18 @@
  * tables of numbers only, read strictly.
  *
  * The holders (inode -> PID, fd, comm) come from each process's fd
- * directory, read through one fd of its /proc directory, sorted once and
- * searched by bisection: a namespace of 100,000 sockets and fds stays
- * n log n.
+ * directory, read through one fd of its /proc directory by a thread a CPU,
+ * sorted once and searched by bisection: a namespace of 100,000 sockets
+ * and fds stays n log n.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +373,20 @@ cfir_netsock_parse_raw(const char *text, size_t len, bool v6, cfir_netsock_fn fn
 
 /* ---- holders: inode -> pid/fd/comm ------------------------------------------ */
 
+/*
+ * The walk is one readlinkat after another (the namespace of each of the
+ * host's processes, each fd of those in it), so it is shared by a thread
+ * a CPU: the processes go to whichever worker asks next, and a directory
+ * of thousands of fds is read by all of them, a chunk each.
+ */
+#define DENTS_BUF (32u << 10)
+#define SCAN_WORKERS 4
+#define PIDS_TAKEN 16		/* PIDs a worker takes from /proc at a time */
+#define FDS_SHARED 256		/* a process with more fds than this is read by every worker */
+#define FD_CHUNK 128
+#define FDS_PIECE (1u << 20)	/* fd numbers held at once: 4 MiB */
+#define DENT_NAME offsetof(struct dirent64, d_name)
+
 struct proc_ent {
 	pid_t pid;
 	char comm[64];
@@ -390,89 +407,484 @@ struct holders {
 	bool interrupted;
 };
 
+/*
+ * A directory of /proc read with getdents64 into a buffer of the caller's:
+ * no DIR to allocate, no fcntl, for each of thousands of fd directories.
+ */
+struct dents {
+	int fd;
+	unsigned char *buf;
+	size_t cap, len, off;
+};
+
+/* One more buffer of entries; false at the end, or when the process is gone. */
+static bool
+dents_read(struct dents *d)
+{
+	ssize_t n;
+
+	do
+		n = getdents64(d->fd, d->buf, d->cap);
+	while (n < 0 && errno == EINTR);
+	d->len = n > 0 ? (size_t)n : 0;
+	d->off = 0;
+	return n > 0;
+}
+
+/* The buffer's next name that is a number up to 0x7fffffff, in *NUM; NULL when it has no more. */
+static const char *
+dents_take(struct dents *d, unsigned long *num)
+{
+	unsigned short reclen;
+	const char *name;
+
+	while (d->len - d->off > DENT_NAME) {
+		memcpy(&reclen, d->buf + d->off + offsetof(struct dirent64, d_reclen), sizeof(reclen));
+		if (reclen < DENT_NAME + 2 || reclen > d->len - d->off)
+			break;
+		name = (const char *)d->buf + d->off + DENT_NAME;
+		d->off += reclen;
+		if (memchr(name, '\0', reclen - DENT_NAME) != NULL &&
+		    cfir_util_parse_ulong(name, 0x7fffffff, num) == 0)
+			return name;
+	}
+	d->off = d->len;
+	return NULL;
+}
+
+/* The directory's next such name, reading on as needed. */
+static const char *
+dents_next(struct dents *d, unsigned long *num)
+{
+	const char *name;
+
+	while ((name = dents_take(d, num)) == NULL)
+		if (!dents_read(d))
+			return NULL;
+	return name;
+}
+
+struct pscan;
+
+/* The fd list of one process, read by every worker that comes by, a chunk each. */
+struct fdjob {
+	struct pscan *p;	/* known: the helpers only read it */
+	const int *fds;
+	size_t n, next;		/* under the scan's lock */
+	unsigned users;		/* workers reading a chunk of it */
+};
+
+struct scan {
+	pthread_mutex_t lock;
+	pthread_cond_t left;	/* a worker finished its chunk of the job */
+	int procfd;
+	struct dents procs;	/* /proc itself, read under the lock */
+	unsigned long netns;
+	char want[32];		/* "net:[N]" */
+	size_t wl;
+	struct holders *hs;	/* its procs and flags under the lock */
+	size_t held;		/* holders kept by all workers, atomic: at most HOLDERS_MAX */
+	pthread_cond_t work;	/* a list offered, or a worker done with the PIDs */
+	struct fdjob *job;	/* the list being shared, NULL when none */
+	unsigned workers;	/* set before the threads start */
+	unsigned active;	/* workers still taking PIDs: they may offer a list */
+	bool stop;		/* interrupted, or no room for more */
+};
+
+struct worker {
+	struct scan *s;
+	struct holder *h;
+	size_t n, cap;
+	unsigned char buf[DENTS_BUF];
+	int *fds;		/* the fd numbers of the process it reads */
+	size_t fdcap;
+};
+
+static bool
+stopped(struct scan *s)
+{
+	return __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
+}
+
+static void
+stop(struct scan *s, bool interrupted)
+{
+	pthread_mutex_lock(&s->lock);
+	if (interrupted)
+		s->hs->interrupted = true;
+	else
+		s->hs->truncated = true;
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* "socket:[N]": its N; 0 for any other link */
+static unsigned long
+socket_inode(int dfd, const char *name)
+{
+	char link[64];
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+	unsigned long ino;
+
+	if (n <= 8 || memcmp(link, "socket:[", 8) != 0)
+		return 0;
+	link[n] = '\0';
+	return cfir_proc_link_inode(link, "socket", &ino) == 0 ? ino : 0;
+}
+
+/*
+ * The process being read: its fd directory, through which everything else
+ * of it is read too (../comm, ../ns/net: that process, not a later one of
+ * its PID). It joins the holders' processes at its first socket.
+ */
+struct pscan {
+	int dfd;
+	unsigned long pid;
+	uint32_t proc;		/* its index into procs, once known */
+	bool known;
+};
+
+/* /proc/PID/comm: one read of a file the kernel writes at most 64 bytes of */
+static void
+read_comm(int dfd, char *comm, size_t cap)
+{
+	cleanup_close int fd = openat(dfd, "../comm", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	ssize_t n = -1;
+
+	if (fd >= 0)
+		do
+			n = read(fd, comm, cap - 1);
+		while (n < 0 && errno == EINTR);
+	if (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n > 0 ? n : 0] = '\0';
+}
+
+/* P among the holders' processes, with its comm; false when there is no room. */
+static bool
+known(struct worker *w, struct pscan *p)
+{
+	struct scan *s = w->s;
+	struct holders *hs = s->hs;
+	char comm[64];
+	bool room;
+
+	if (p->known)
+		return true;
+	read_comm(p->dfd, comm, sizeof(comm));
+	pthread_mutex_lock(&s->lock);
+	room = cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX);
+	if (room) {
+		p->proc = (uint32_t)hs->np++;
+		hs->p[p->proc].pid = (pid_t)p->pid;
+		memcpy(hs->p[p->proc].comm, comm, sizeof(comm));
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!room)
+		stop(s, false);
+	return p->known = room;
+}
+
+/* FDS[A..B) of process P: the sockets among them. P is known already when shared. */
+static void
+read_fds(struct worker *w, struct pscan *p, const int *fds, size_t a, size_t b)
+{
+	unsigned long ino;
+	char name[16];
+
+	for (; a < b && !stopped(w->s); a++) {
+		snprintf(name, sizeof(name), "%d", fds[a]);
+		if ((ino = socket_inode(p->dfd, name)) == 0)
+			continue;
+		if (__atomic_add_fetch(&w->s->held, 1, __ATOMIC_RELAXED) > HOLDERS_MAX || !known(w, p) ||
+		    !cfir_util_grow((void **)&w->h, &w->cap, w->n, sizeof(*w->h), 256, HOLDERS_MAX)) {
+			stop(w->s, false);
+			return;
+		}
+		w->h[w->n].inode = ino;
+		w->h[w->n].proc = p->proc;
+		w->h[w->n].fd = fds[a];
+		w->n++;
+	}
+}
+
+/*
+ * A chunk of the shared list, if one is left: taken under the lock that
+ * also guards the list's life (its owner waits for every user to leave).
+ */
+static bool
+help(struct worker *w)
+{
+	struct scan *s = w->s;
+	struct fdjob *j;
+	size_t a, b;
+
+	pthread_mutex_lock(&s->lock);
+	j = s->job;
+	if (j == NULL || j->next >= j->n) {
+		pthread_mutex_unlock(&s->lock);
+		return false;
+	}
+	a = j->next;
+	b = j->n - a > FD_CHUNK ? a + FD_CHUNK : j->n;
+	j->next = b;
+	j->users++;
+	pthread_mutex_unlock(&s->lock);
+	read_fds(w, j->p, j->fds, a, b);
+	pthread_mutex_lock(&s->lock);
+	if (--j->users == 0)
+		pthread_cond_broadcast(&s->left);
+	pthread_mutex_unlock(&s->lock);
+	return true;
+}
+
+/* W's list of N fds of P offered to the other workers while W reads it too. */
+static void
+share(struct worker *w, struct pscan *p, size_t n)
+{
+	struct scan *s = w->s;
+	struct fdjob job = { p, w->fds, n, 0, 0 };
+	bool mine;
+
+	if (!known(w, p))	/* the helpers only read it */
+		return;
+	pthread_mutex_lock(&s->lock);
+	mine = s->job == NULL;
+	if (mine) {
+		s->job = &job;
+		pthread_cond_broadcast(&s->work);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!mine) {		/* another list is shared already */
+		read_fds(w, p, w->fds, 0, n);
+		return;
+	}
+	while (help(w))
+		;
+	pthread_mutex_lock(&s->lock);
+	while (job.users > 0)
+		pthread_cond_wait(&s->left, &s->lock);
+	s->job = NULL;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Longer than any entry of an fd directory: "2147483647" and the header, aligned. */
+#define FD_DENT_MAX 64
+
+/* The first K fds of W's list: shared when there are many, so that they meet once. */
+static void
+fds_out(struct worker *w, struct pscan *p, size_t k)
+{
+	if (k > FDS_SHARED && w->s->workers > 1)
+		share(w, p, k);
+	else
+		read_fds(w, p, w->fds, 0, k);
+}
+
+/*
+ * Process PID when it is in the namespace: its socket fds. The namespace
+ * is asked by path first, one readlinkat for each of the host's processes;
+ * then again through its fd directory, which holds that process and no
+ * later one of the same PID. Its fd numbers are listed first, then read.
+ */
+static void
+scan_proc(struct worker *w, unsigned long pid)
+{
+	struct scan *s = w->s;
+	char rel[32], link[64];
+	struct pscan p = { -1, pid, 0, false };
+	struct dents d = { -1, w->buf, sizeof(w->buf), 0, 0 };
+	unsigned long fd;
+	bool more = true;
+	ssize_t n;
+	size_t k = 0;
+	int one;
+
+	snprintf(rel, sizeof(rel), "%lu/ns/net", pid);
+	n = readlinkat(s->procfd, rel, link, sizeof(link));
+	if (n != (ssize_t)s->wl || memcmp(link, s->want, s->wl) != 0)
+		return;
+	snprintf(rel, sizeof(rel), "%lu/fd", pid);
+	p.dfd = d.fd = openat(s->procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p.dfd < 0)
+		return;		/* gone, or a kernel thread */
+	if (cfir_proc_inode_at(p.dfd, "../ns/net", "net") != s->netns)
+		more = false;
+	/*
+	 * The kernel fills a getdents buffer until the next entry does not
+	 * fit: with room for the longest one left, there was no more.
+	 */
+	while (more && !stopped(s) && dents_read(&d)) {
+		more = d.len > d.cap - FD_DENT_MAX;
+		while (dents_take(&d, &fd) != NULL) {
+			if (k == w->fdcap && !cfir_util_grow((void **)&w->fds, &w->fdcap, k, sizeof(*w->fds), 1024, FDS_PIECE)) {
+				fds_out(w, &p, k);	/* a full piece, or no memory for more */
+				k = 0;
+			}
+			if (k < w->fdcap) {
+				w->fds[k++] = (int)fd;
+			} else {
+				one = (int)fd;
+				read_fds(w, &p, &one, 0, 1);
+			}
+		}
+	}
+	if (k > 0 && !stopped(s))
+		fds_out(w, &p, k);
+	close(p.dfd);
+}
+
+/*
+ * Up to PIDS_TAKEN PIDs from /proc into PIDS. None left: W waits for a
+ * list of fds that another worker still scanning may offer, and *OVER
+ * says that none can come any more (an offer's owner is still active).
+ */
+static size_t
+take_pids(struct worker *w, unsigned long *pids, bool *active, bool *over)
+{
+	struct scan *s = w->s;
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while (n < PIDS_TAKEN && dents_next(&s->procs, &pids[n]) != NULL)
+		n++;
+	if (n == 0 && *active) {
+		*active = false;
+		s->active--;
+		pthread_cond_broadcast(&s->work);
+	}
+	while (n == 0 && s->active > 0 && !s->stop && (s->job == NULL || s->job->next >= s->job->n))
+		pthread_cond_wait(&s->work, &s->lock);
+	*over = n == 0 && (s->active == 0 || s->stop);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+static void *
+scan_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct scan *s = w->s;
+	unsigned long pids[PIDS_TAKEN];
+	bool active = true, over = false;
+	size_t n, i;
+
+	while (!stopped(s) && !over) {
+		if (help(w))
+			continue;
+		n = take_pids(w, pids, &active, &over);
+		for (i = 0; i < n && !stopped(s); i++) {
+			if (cfir_interrupt_pending()) {
+				stop(s, true);
+				break;
+			}
+			scan_proc(w, pids[i]);
+		}
+	}
+	if (active) {
+		pthread_mutex_lock(&s->lock);
+		s->active--;
+		pthread_cond_broadcast(&s->work);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
+
 static int
-hcmp(const void *a, const void *b)
+hcmp(const void *a, const void *b, void *procs)
 {
 	const struct holder *x = a, *y = b;
+	const struct proc_ent *p = procs;
 
 	if (x->inode != y->inode)
 		return CFIR_UTIL_CMP(x->inode, y->inode);
-	return x->proc != y->proc ? CFIR_UTIL_CMP(x->proc, y->proc) : CFIR_UTIL_CMP(x->fd, y->fd);
+	if (x->proc != y->proc)	/* in PID order, whichever worker found them */
+		return CFIR_UTIL_CMP(p[x->proc].pid, p[y->proc].pid);
+	return CFIR_UTIL_CMP(x->fd, y->fd);
 }
 
-/* The socket fds of one process, everything read through PFD. */
+/* The workers' holders into HS, one sorted array. */
 static void
-scan_fds(int pfd, uint32_t pi, struct holders *hs)
+merge(struct holders *hs, struct worker *w, unsigned n)
 {
-	struct dirent *fe;
-	unsigned long n, ino;
-	int dfd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	size_t total = 0, at;
+	unsigned i;
 
-	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
-		return;		/* gone, or a kernel thread */
-	}
-	while ((fe = readdir(d)) != NULL) {
-		if (cfir_util_parse_ulong(fe->d_name, 0x7fffffff, &n) < 0 ||
-		    (ino = cfir_proc_inode_at(dirfd(d), fe->d_name, "socket")) == 0)
-			continue;
-		if (!cfir_util_grow((void **)&hs->h, &hs->cap, hs->n, sizeof(*hs->h), 256, HOLDERS_MAX)) {
+	for (i = 0; i < n; i++)
+		total += w[i].n;
+	hs->h = steal_pointer(&w[0].h);
+	hs->n = at = w[0].n;
+	if (n > 1 && total > at) {
+		struct holder *h = realloc(hs->h, total * sizeof(*h));
+
+		if (h == NULL) {
 			hs->truncated = true;
-			break;
+		} else {
+			hs->h = h;
+			for (i = 1; i < n; i++) {
+				memcpy(h + at, w[i].h, w[i].n * sizeof(*h));
+				at += w[i].n;
+			}
+			hs->n = at;
 		}
-		hs->h[hs->n].inode = ino;
-		hs->h[hs->n].proc = pi;
-		hs->h[hs->n].fd = (int)n;
-		hs->n++;
 	}
-	closedir(d);
+	for (i = 1; i < n; i++)
+		free(w[i].h);
+	if (hs->n > 1)
+		qsort_r(hs->h, hs->n, sizeof(*hs->h), hcmp, hs->p);
+}
+
+/* CPUs this process may run on, at most SCAN_WORKERS */
+static unsigned
+workers_wanted(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > SCAN_WORKERS ? SCAN_WORKERS : (unsigned)n;
 }
 
 /* Every fd of every process in the namespace NETNS that is a socket. */
 static void
 holders_scan(const char *proc, unsigned long netns, struct holders *hs)
 {
-	struct dirent *de;
-	DIR *d = opendir(proc);
+	cleanup_close int procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_free unsigned char *buf = malloc(DENTS_BUF);
+	struct scan s = { .procfd = procfd, .procs = { procfd, buf, DENTS_BUF, 0, 0 }, .netns = netns, .hs = hs };
+	cleanup_free struct worker *w = NULL;
+	pthread_t th[SCAN_WORKERS];
+	unsigned n = workers_wanted(), started, i;
 
-	while (d != NULL && (de = readdir(d)) != NULL && !hs->truncated) {
-		cleanup_close int pfd = -1;
-		cleanup_free char *c = NULL;
-		struct proc_ent *pe;
-		unsigned long pid;
-		size_t cl = 0;
-
-		if (cfir_interrupt_pending()) {
-			hs->interrupted = true;
+	if (procfd < 0 || buf == NULL || (w = calloc(n, sizeof(*w))) == NULL)
+		return;
+	s.wl = (size_t)snprintf(s.want, sizeof(s.want), "net:[%lu]", netns);
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.left, NULL);
+	pthread_cond_init(&s.work, NULL);
+	for (i = 0; i < n; i++)
+		w[i].s = &s;
+	s.workers = s.active = n;
+	for (started = 1; started < n; started++)
+		if (cfir_util_thread_create(&th[started], scan_worker, &w[started]) != 0)
 			break;
-		}
-		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0)
-			continue;
-		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != netns)
-			continue;
-		if (!cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX)) {
-			hs->truncated = true;
-			break;
-		}
-		pe = &hs->p[hs->np];
-		pe->pid = (pid_t)pid;
-		pe->comm[0] = '\0';
-		if (cfir_util_read_file(pfd, "comm", sizeof(pe->comm) - 1, &c, &cl, NULL, NULL) == 0) {
-			if (cl > 0 && c[cl - 1] == '\n')
-				cl--;
-			memcpy(pe->comm, c, cl);
-			pe->comm[cl] = '\0';
-		}
-		scan_fds(pfd, (uint32_t)hs->np, hs);
-		hs->np++;
+	if (started < n) {	/* fewer threads than CPUs: the ones that were made */
+		pthread_mutex_lock(&s.lock);
+		s.active -= n - started;
+		pthread_mutex_unlock(&s.lock);
 	}
-	if (d != NULL)
-		closedir(d);
-	if (hs->n > 1)
-		qsort(hs->h, hs->n, sizeof(*hs->h), hcmp);
+	scan_worker(&w[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(th[i], NULL);
+	merge(hs, w, started);
+	for (i = 0; i < started; i++)
+		free(w[i].fds);
+	pthread_cond_destroy(&s.work);
+	pthread_cond_destroy(&s.left);
+	pthread_mutex_destroy(&s.lock);
 }
 
 /* ---- the document ------------------------------------------------------------ */

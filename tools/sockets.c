@@ -129,8 +129,12 @@ one(void *ctx, const cJSON *head, cJSON *sock)
 	else if ((o->n > 0 && cfir_writer_write(o->w, ",\n", 2, &o->err) < 0) ||
 		 cfir_writer_write(o->w, js, len, &o->err) < 0)
 		r = -1;
-	if (r == 0)
+	if (r == 0 && o->o->format == CFIR_FORMAT_JSON) {
+		js[len] = '\n';	/* the row is the bag's line: printed once, not twice */
+		fwrite(js, 1, len + 1, o->o->fp);
+	} else if (r == 0) {
 		cfir_out_row(o->o, sock, columns);
+	}
 	o->n++;
 	cJSON_Delete(sock);
 	return r;

@@ -1,12 +1,14 @@
 /* test_netsock.c - sock_diag replies recorded in a container that binds
  * hostile unix names, every truncation of them, and the raw table fallback */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -20,6 +22,7 @@
 
 #include "common/cleanup.h"
 #include "common/netsock.h"
+#include "common/out.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
 
@@ -353,6 +356,143 @@ own_namespace(void)
 	own_cgroup_leave(id, cgdir);
 }
 
+static int
+inocmp(const void *a, const void *b)
+{
+	const unsigned long *x = a, *y = b;
+
+	return CFIR_UTIL_CMP(*x, *y);
+}
+
+/* Each of the N sockets in INO (inode, fd; sorted) listed once in DOC, with this process and its fd as its one holder. */
+static bool
+held_exactly(unsigned long (*ino)[2], int n, const cJSON *doc)
+{
+	const cJSON *s, *h;
+	unsigned long *hit;
+	int found = 0, wrong = 0;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "sockets")) {
+		unsigned long key = (unsigned long)cfir_json_num(s, "inode");
+
+		hit = bsearch(&key, ino, (size_t)n, sizeof(ino[0]), inocmp);
+		if (hit == NULL)
+			continue;
+		found++;
+		h = cJSON_GetArrayItem(cJSON_GetObjectItem(s, "holders"), 0);
+		if (cJSON_GetArraySize(cJSON_GetObjectItem(s, "holders")) != 1 || cfir_json_num(h, "pid") != getpid() ||
+		    cfir_json_num(h, "fd") != (double)hit[1])
+			wrong++;
+	}
+	return found == n && wrong == 0;
+}
+
+/*
+ * Thousands of sockets in one process: more fds than one getdents buffer
+ * holds, read by every worker there is, then by one alone (this process
+ * bound to one CPU). Each socket once, with this process and its own fd
+ * as its one holder.
+ */
+static void
+many_fds(void)
+{
+	enum { N = 3000 };
+	struct rlimit old, rl;
+	unsigned long ino[N][2];
+	struct cfir_err err = { 0 };
+	char id[64], cgdir[128];
+	cpu_set_t cpus, one;
+	int n = 0, pass, r;
+	bool cg;
+	struct stat st;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0 || old.rlim_max < N + 256) {
+		unit_skip("the fd limit is below 3,256");
+		return;
+	}
+	rl = old;
+	rl.rlim_cur = N + 256;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	for (n = 0; n < N; n++) {
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || fstat(fd, &st) < 0)
+			break;
+		ino[n][0] = st.st_ino;
+		ino[n][1] = (unsigned long)fd;
+	}
+	CHECK(n == N);
+	qsort(ino, (size_t)n, sizeof(ino[0]), inocmp);
+	CHECK(sched_getaffinity(0, sizeof(cpus), &cpus) == 0);
+	cg = own_cgroup(id, sizeof(id), cgdir, sizeof(cgdir)) == 0;
+	if (!cg)
+		unit_skip("no cgroup of its own for this process (needs root)");
+	for (pass = 0; cg && pass < 2; pass++) {
+		cleanup_cjson cJSON *doc = NULL;
+
+		if (pass == 1) {	/* one CPU: one worker, no thread */
+			CPU_ZERO(&one);
+			CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+			if (sched_setaffinity(0, sizeof(one), &one) < 0)
+				break;
+		}
+		r = own_sockets(id, &doc, &err);
+		if (r < 0 && err.exit == EX_NOPERM) {
+			printf("    (skipped: %s)\n", err.msg);
+			break;
+		}
+		CHECK(r == 0 && doc != NULL && cJSON_IsTrue(cJSON_GetObjectItem(doc, "complete")));
+		CHECK(held_exactly(ino, n, doc));
+	}
+	if (cg)
+		own_cgroup_leave(id, cgdir);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	while (n-- > 0)
+		close((int)ino[n][1]);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* FN says no at the 100th socket: none after it, the rest freed, "complete": false. */
+static int
+refuse_100th(void *ctx, const cJSON *head, cJSON *sock)
+{
+	int *n = ctx;
+
+	(void)head;
+	cJSON_Delete(sock);
+	return ++*n >= 100 ? -1 : 0;
+}
+
+static void
+fn_refuses(void)
+{
+	enum { N = 300 };
+	char name[] = "self", status[] = "running", id[64], cgdir[128];
+	struct cfir_target t = { .pid = getpid(), .name = name, .status = status };
+	cleanup_cjson cJSON *head = cJSON_CreateObject();
+	struct cfir_err err = { 0 };
+	int fds[N], n = 0, calls = 0, r;
+
+	for (n = 0; n < N && (fds[n] = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0; n++)
+		;
+	if (own_cgroup(id, sizeof(id), cgdir, sizeof(cgdir)) < 0) {
+		unit_skip("no cgroup of its own for this process (needs root)");
+	} else {
+		snprintf(t.id, sizeof(t.id), "%s", id);
+		r = cfir_netsock_each(&t, "/proc", head, refuse_100th, &calls, &err);
+		if (r < 0 && err.exit == EX_NOPERM) {
+			printf("    (skipped: %s)\n", err.msg);
+		} else {
+			CHECK(r == -1 && err.exit == EX_IOERR && calls == 100);
+			CHECK(cJSON_IsFalse(cJSON_GetObjectItem(head, "complete")));
+			CHECK(cfir_json_num(head, "sockets_total") >= 100);
+		}
+		own_cgroup_leave(id, cgdir);
+	}
+	while (n-- > 0)
+		close(fds[n]);
+}
+
 UNIT_SUITE(netsock_tests) = {
 	{ "netsock: tcp, tcp6, udp, udp6 dumps recorded in a container", inet_recorded },
 	{ "netsock: unix names with newlines and a forged row, one socket each, exact", unix_recorded },
@@ -362,5 +502,7 @@ UNIT_SUITE(netsock_tests) = {
 	{ "netsock: attributes and messages longer than what holds them", malformed },
 	{ "netsock: the numbers-only raw tables, strictly", raw_table },
 	{ "netsock: this process's own namespace, its socket and holder; interrupted, partial", own_namespace },
+	{ "netsock: 3,000 sockets of one process, each with its one holder", many_fds },
+	{ "netsock: FN that says no: nothing handed on after it, not complete", fn_refuses },
 	UNIT_END,
 };
