@@ -16,6 +16,9 @@ PKG_CONFIG ?= pkg-config
 B ?= build
 
 PKGS = libcurl libcjson libarchive libpcap libmagic libcrypto
+# libcurl's headers only: common/engine.c loads the library (dlopen) when it
+# opens an engine, so that the commands that ask none do not start it
+LINK_PKGS = $(filter-out libcurl,$(PKGS))
 WARN = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
        -Wvla -Wwrite-strings -fno-common -Wshadow -Wno-missing-field-initializers
 ifneq ($(CI),)
@@ -24,7 +27,7 @@ endif
 
 CFIR_CFLAGS = -std=gnu11 -pthread -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' $(WARN) \
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(EXTRA_CFLAGS)
-CFIR_LDLIBS = -pthread -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) $(EXTRA_LDFLAGS)
+CFIR_LDLIBS = -pthread -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl $(EXTRA_LDFLAGS)
 
 LIB_SRC = $(wildcard common/*.c)
 TOOL_SRC = $(wildcard tools/*.c)
