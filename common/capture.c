@@ -85,6 +85,7 @@ struct cap_if {
 	struct pcap_stat st;
 	bool have_stats;
 	char *error;		/* why the interface stopped early: libpcap's words */
+	struct cfir_err werr;	/* a packet's write failure: not zeroed for every packet */
 	cJSON *files;		/* paths written, oldest first */
 	cJSON *discarded;	/* artifact records of files the ring dropped */
 };
@@ -214,7 +215,6 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct cap_if *f = (struct cap_if *)user;
 	struct cfir_capture *c = f->c;
-	struct cfir_err e = { 0 };
 	uint32_t rec[4];
 	uint64_t need = sizeof(rec) + h->caplen;
 
@@ -236,9 +236,9 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 	rec[1] = (uint32_t)h->ts.tv_usec;	/* nanoseconds: the handle's precision */
 	rec[2] = h->caplen;
 	rec[3] = h->len;
-	if (cfir_writer_write(f->w, rec, sizeof(rec), &e) < 0 ||
-	    cfir_writer_write(f->w, data, h->caplen, &e) < 0) {
-		fail(c, &e);
+	if (cfir_writer_write(f->w, rec, sizeof(rec), &f->werr) < 0 ||
+	    cfir_writer_write(f->w, data, h->caplen, &f->werr) < 0) {
+		fail(c, &f->werr);
 		pcap_breakloop(f->p);
 		return;
 	}
