@@ -16,9 +16,10 @@ PKG_CONFIG ?= pkg-config
 B ?= build
 
 PKGS = libcurl libcjson libarchive libpcap libmagic libcrypto
-# libcurl's headers only: common/engine.c loads the library (dlopen) when it
-# opens an engine, so that the commands that ask none do not start it
-LINK_PKGS = $(filter-out libcurl,$(PKGS))
+# Only their headers for libcurl, libarchive, libpcap and libmagic: cfir
+# loads each (dlopen) when it is first called (common/engine.c, common/dl.c),
+# so that a command does not start the libraries it does not use
+LINK_PKGS = $(filter-out libcurl libarchive libpcap libmagic,$(PKGS))
 WARN = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
        -Wvla -Wwrite-strings -fno-common -Wshadow -Wno-missing-field-initializers
 ifneq ($(CI),)

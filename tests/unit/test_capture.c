@@ -18,6 +18,7 @@
 #include "common/caps.h"
 #include "common/capture.h"
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/netlink.h"
 #include "common/util.h"
 #include "common/verify.h"
@@ -105,6 +106,16 @@ links_malformed(void)
 	CHECK(cfir_netlink_parse_links(buf, len, 1, keep, &s, &nlerr) == -1 && nlerr == EBADMSG);
 	/* the kernel's refusal carries its errno */
 	CHECK(cfir_netlink_parse_links(&e, sizeof(e), 1, keep, &s, &nlerr) == -1 && nlerr == EPERM);
+}
+
+/* The libraries cfir opens when first called are there, under the names dl.c gives. */
+static void
+dl_libraries(void)
+{
+	CHECK(cfir_dl_unavailable("libarchive") == NULL);
+	CHECK(cfir_dl_unavailable("libpcap") == NULL);
+	CHECK(cfir_dl_unavailable("libmagic") == NULL);
+	CHECK(cfir_dl_unavailable("libnothing") != NULL);
 }
 
 /* One link asked by index: this namespace's loopback, and an index no link has. */
@@ -288,6 +299,7 @@ UNIT_SUITE(capture_tests) = {
 	{ "netlink: cut or lying replies are errors, never reads past the end", links_malformed },
 	{ "netlink: a recorded namespace id", nsid_recorded },
 	{ "netlink: one link asked by its index, none for an index no link has", link_one },
+	{ "dl: libarchive, libpcap and libmagic load when first called", dl_libraries },
 	{ "capture: the pcap header is nanosecond pcap 2.4", pcap_header },
 	{ "util: sizes with K, M, G suffixes", sizes },
 	{ "bag: the capture ring discards its oldest file cleanly", discard },
