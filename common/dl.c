@@ -14,6 +14,9 @@
  * every other function takes what a constructor returned, so it is never
  * reached without its library (if it is, cfir aborts, as libarchive does on
  * a handle that is not one). libcurl is the engine's own (engine.c).
+ *
+ * A function of these libraries that cfir starts to call is added to its
+ * list here: until it is, the link fails on it (nothing else defines it).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -73,6 +76,7 @@
 	F(int, archive_entry_xattr_reset, (struct archive_entry *a), (a)) \
 	F(const char *, archive_error_string, (struct archive *a), (a)) \
 	F(int, archive_read_data_block, (struct archive *a, const void * *b, size_t *c, la_int64_t *d), (a, b, c, d)) \
+	F(la_ssize_t, archive_read_data, (struct archive *a, void *b, size_t c), (a, b, c)) \
 	F(int, archive_read_free, (struct archive *a), (a)) \
 	F(la_int64_t, archive_read_header_position, (struct archive *a), (a)) \
 	C(struct archive *, archive_read_new, (void), ()) \
@@ -132,7 +136,9 @@
 	F(const char *, magic_buffer, (magic_t a, const void *b, size_t c), (a, b, c)) \
 	V(magic_close, (magic_t a), (a)) \
 	F(const char *, magic_error, (magic_t a), (a)) \
+	C(const char *, magic_getpath, (const char *a, int b), (a, b)) \
 	F(int, magic_load, (magic_t a, const char *b), (a, b)) \
+	F(int, magic_load_buffers, (magic_t a, void **b, size_t *c, size_t d), (a, b, c, d)) \
 	C(magic_t, magic_open, (int a), (a)) \
 	F(int, magic_setflags, (magic_t a, int b), (a, b))
 
