@@ -16,6 +16,10 @@ PKG_CONFIG ?= pkg-config
 B ?= build
 
 PKGS = libcurl libcjson libarchive libpcap libmagic libcrypto
+# Only their headers for libcurl, libarchive, libpcap and libmagic: cfir
+# loads each (dlopen) when it is first called (common/engine.c, common/dl.c),
+# so that a command does not start the libraries it does not use
+LINK_PKGS = $(filter-out libcurl libarchive libpcap libmagic,$(PKGS))
 WARN = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
        -Wvla -Wwrite-strings -fno-common -Wshadow -Wno-missing-field-initializers
 ifneq ($(CI),)
@@ -24,7 +28,7 @@ endif
 
 CFIR_CFLAGS = -std=gnu11 -pthread -I. -D_GNU_SOURCE -DCFIR_VERSION='"$(VERSION)"' $(WARN) \
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(EXTRA_CFLAGS)
-CFIR_LDLIBS = -pthread -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) $(EXTRA_LDFLAGS)
+CFIR_LDLIBS = -pthread -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl $(EXTRA_LDFLAGS)
 
 LIB_SRC = $(wildcard common/*.c)
 TOOL_SRC = $(wildcard tools/*.c)

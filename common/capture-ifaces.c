@@ -1,9 +1,10 @@
 /* capture-ifaces.c - a container's interfaces and the host-side devices to capture on
  *
  * A netlink dump of the links inside the container's network namespace
- * (from a thread that entered it) and one of the host's, matched both ways
- * by ifindex and by the id each namespace gives the other: a veth whose
- * peer is the host's can be captured on; any other kind says why not.
+ * (from a thread that entered it) and the host's link each names as its peer
+ * or parent, matched both ways by ifindex and by the id each namespace gives
+ * the other: a veth whose peer is the host's can be captured on; any other
+ * kind says why not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,29 @@ dump(int fd, struct links *ls, struct cfir_err *err)
 		return -1;
 	if (ls->oom)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink link dump");
+	return 0;
+}
+
+/*
+ * The host's links that the container's name as their peer or parent, each
+ * asked alone: a dump of the host's would grow with every container on it.
+ */
+static int
+peers(int hfd, const struct links *in, int hostid, struct links *host, struct cfir_err *err)
+{
+	const struct cfir_netlink_link *l;
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		l = &in->v[i];
+		if ((l->flags & IFF_LOOPBACK) || l->link <= 0 || l->link_netnsid < 0 ||
+		    (hostid >= 0 && l->link_netnsid != hostid) || find_link(host, l->link) != NULL)
+			continue;
+		if (cfir_netlink_link(hfd, l->link, add_link, host, err) < 0)
+			return -1;
+		if (host->oom)
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink link");
+	}
 	return 0;
 }
 
@@ -168,8 +192,9 @@ cfir_capture_ifaces_find(const struct cfir_target *t, const char *proc,
 	if (cfd < 0)
 		return -1;
 	hfd = cfir_netlink_open(err);
-	if (hfd < 0 || dump(cfd, &in, err) < 0 || dump(hfd, &host, err) < 0 ||
-	    cfir_netlink_nsid(hfd, nsfd, &nsid, err) < 0 || cfir_netlink_nsid(cfd, selffd, &hostid, err) < 0)
+	if (hfd < 0 || dump(cfd, &in, err) < 0 ||
+	    cfir_netlink_nsid(hfd, nsfd, &nsid, err) < 0 || cfir_netlink_nsid(cfd, selffd, &hostid, err) < 0 ||
+	    peers(hfd, &in, hostid, &host, err) < 0)
 		goto out;
 	out->v = calloc(in.n ? in.n : 1, sizeof(*out->v));
 	if (out->v == NULL) {

@@ -24,6 +24,7 @@
 
 #include "common/capture.h"
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/out.h"
 #include "common/util.h"
 
@@ -43,6 +44,8 @@ cfir_capture_check_filter(const char *filter, struct cfir_err *err)
 	if (filter == NULL)
 		return 0;
 	p = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, CFIR_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+	if (p == NULL && cfir_dl_unavailable("libpcap") != NULL)
+		return cfir_err_set(err, EX_OSERR, 0, "libpcap could not be loaded: %s", cfir_dl_unavailable("libpcap"));
 	if (p == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "libpcap");
 	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
@@ -85,6 +88,7 @@ struct cap_if {
 	struct pcap_stat st;
 	bool have_stats;
 	char *error;		/* why the interface stopped early: libpcap's words */
+	struct cfir_err werr;	/* a packet's write failure: not zeroed for every packet */
 	cJSON *files;		/* paths written, oldest first */
 	cJSON *discarded;	/* artifact records of files the ring dropped */
 };
@@ -214,7 +218,6 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct cap_if *f = (struct cap_if *)user;
 	struct cfir_capture *c = f->c;
-	struct cfir_err e = { 0 };
 	uint32_t rec[4];
 	uint64_t need = sizeof(rec) + h->caplen;
 
@@ -236,9 +239,9 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 	rec[1] = (uint32_t)h->ts.tv_usec;	/* nanoseconds: the handle's precision */
 	rec[2] = h->caplen;
 	rec[3] = h->len;
-	if (cfir_writer_write(f->w, rec, sizeof(rec), &e) < 0 ||
-	    cfir_writer_write(f->w, data, h->caplen, &e) < 0) {
-		fail(c, &e);
+	if (cfir_writer_write(f->w, rec, sizeof(rec), &f->werr) < 0 ||
+	    cfir_writer_write(f->w, data, h->caplen, &f->werr) < 0) {
+		fail(c, &f->werr);
 		pcap_breakloop(f->p);
 		return;
 	}

@@ -1,4 +1,5 @@
 /* engine.c - Docker Engine API over a unix socket or tcp (+ mutual TLS) */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +23,79 @@
 #define HEADER_MAX 65536
 
 static volatile sig_atomic_t cancelled;
+
+/*
+ * libcurl is loaded when the first engine is opened, not when cfir starts:
+ * with what it links (TLS, Kerberos, LDAP, SSH, HTTP/2...) it is some thirty
+ * shared objects, about 3 ms of every command's start-up, and most commands
+ * ask no engine. The functions cfir calls, resolved once.
+ */
+#define LIBCURL "libcurl.so.4"
+
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *curl);
+	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode rc);
+	void (*easy_cleanup)(CURL *curl);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} libcurl;
+static pthread_once_t libcurl_once = PTHREAD_ONCE_INIT;
+static bool libcurl_ok;
+static char libcurl_why[256];
+
+static void
+libcurl_load(void)
+{
+	static const struct {
+		const char *name;
+		void **slot;
+	} fns[] = {
+		{ "curl_global_init", (void **)&libcurl.global_init },
+		{ "curl_easy_init", (void **)&libcurl.easy_init },
+		{ "curl_easy_setopt", (void **)&libcurl.easy_setopt },
+		{ "curl_easy_perform", (void **)&libcurl.easy_perform },
+		{ "curl_easy_getinfo", (void **)&libcurl.easy_getinfo },
+		{ "curl_easy_strerror", (void **)&libcurl.easy_strerror },
+		{ "curl_easy_cleanup", (void **)&libcurl.easy_cleanup },
+		{ "curl_slist_append", (void **)&libcurl.slist_append },
+		{ "curl_slist_free_all", (void **)&libcurl.slist_free_all },
+	};
+	void *h = dlopen(LIBCURL, RTLD_LAZY | RTLD_LOCAL);
+	const char *why;
+	size_t i;
+
+	if (h == NULL) {
+		why = dlerror();
+		snprintf(libcurl_why, sizeof(libcurl_why), "%s", why ? why : LIBCURL);
+		return;
+	}
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		*fns[i].slot = dlsym(h, fns[i].name);
+		if (*fns[i].slot == NULL) {
+			snprintf(libcurl_why, sizeof(libcurl_why), "%s has no %s", LIBCURL, fns[i].name);
+			return;
+		}
+	}
+	if (libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(libcurl_why, sizeof(libcurl_why), "curl_global_init failed");
+		return;
+	}
+	libcurl_ok = true;	/* h stays open: the functions are used to the end */
+}
+
+static int
+libcurl_need(struct cfir_err *err)
+{
+	pthread_once(&libcurl_once, libcurl_load);
+	if (!libcurl_ok)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "the engine client's library could not be loaded: %s",
+				    libcurl_why);
+	return 0;
+}
 
 struct header {
 	const char *name;
@@ -226,9 +300,9 @@ curl_failure(struct cfir_engine *e, CURLcode rc, struct xfer *x,
 	     struct cfir_err *err)
 {
 	long oserr = 0;
-	const char *why = e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc);
+	const char *why = e->errbuf[0] ? e->errbuf : libcurl.easy_strerror(rc);
 
-	curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
+	libcurl.easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
 		return cfir_err_set(err, EX_TEMPFAIL, 0, "interrupted");
@@ -335,39 +409,39 @@ perform(struct cfir_engine *e, const char *method, const char *path,
 	if (n < 0)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "url");
 
-	curl_easy_setopt(e->curl, CURLOPT_URL, url);
-	curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
+	libcurl.easy_setopt(e->curl, CURLOPT_URL, url);
+	libcurl.easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, method);
+	libcurl.easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
 	if (strcmp(method, "GET") == 0) {
-		curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
+		libcurl.easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	} else if (strcmp(method, "POST") == 0 || body != NULL) {
 		if (body != NULL) {
 			payload = cfir_json_print(body, NULL);
 			if (payload == NULL)
 				return cfir_err_set(err, EX_OSERR, ENOMEM, "request");
-			hl = curl_slist_append(hl, "Content-Type: application/json");
+			hl = libcurl.slist_append(hl, "Content-Type: application/json");
 		}
-		curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, payload ? payload : "");
-		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE,
+		libcurl.easy_setopt(e->curl, CURLOPT_POST, 1L);
+		libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDS, payload ? payload : "");
+		libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE,
 				 (long)(payload ? strlen(payload) : 0));
-		curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST,
+		libcurl.easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST,
 				 strcmp(method, "POST") == 0 ? NULL : method);
 	}
-	hl = curl_slist_append(hl, "Expect:");
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, x);
+	hl = libcurl.slist_append(hl, "Expect:");
+	libcurl.easy_setopt(e->curl, CURLOPT_HTTPHEADER, hl);
+	libcurl.easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
+	libcurl.easy_setopt(e->curl, CURLOPT_WRITEDATA, x);
 	if (e->bound_ms > 0)
-		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->bound_ms);
+		libcurl.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->bound_ms);
 
 	e->errbuf[0] = '\0';
 	e->status = 0;
-	rc = curl_easy_perform(e->curl);
+	rc = libcurl.easy_perform(e->curl);
 	if (e->bound_ms > 0)
-		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 0L);
-	curl_slist_free_all(hl);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
+		libcurl.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 0L);
+	libcurl.slist_free_all(hl);
+	libcurl.easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && e->status >= 300))
 		r = curl_failure(e, rc, x, err);
 	else if (e->status < 200 || e->status >= 300)
@@ -486,7 +560,7 @@ static void *
 pull_thread(void *arg)
 {
 	struct cfir_engine_pull *p = arg;
-	CURLcode rc = curl_easy_perform(p->e->curl);
+	CURLcode rc = libcurl.easy_perform(p->e->curl);
 
 	pthread_mutex_lock(&p->r.lock);
 	p->rc = rc;
@@ -509,12 +583,12 @@ static void
 set_hooks(struct cfir_engine *e, void *body, curl_write_callback header, void *header_ctx,
 	  curl_xferinfo_callback progress, void *progress_ctx, long chunk)
 {
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, header);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, header_ctx);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, progress);
-	curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, progress_ctx);
-	curl_easy_setopt(e->curl, CURLOPT_BUFFERSIZE, chunk);
+	libcurl.easy_setopt(e->curl, CURLOPT_WRITEDATA, body);
+	libcurl.easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, header);
+	libcurl.easy_setopt(e->curl, CURLOPT_HEADERDATA, header_ctx);
+	libcurl.easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, progress);
+	libcurl.easy_setopt(e->curl, CURLOPT_XFERINFODATA, progress_ctx);
+	libcurl.easy_setopt(e->curl, CURLOPT_BUFFERSIZE, chunk);
 }
 
 /* The handle's callbacks on the engine: after a pull, nothing points at a freed pull. */
@@ -562,11 +636,11 @@ cfir_engine_pull_open(struct cfir_engine *e, const char *path,
 	}
 	p->e = e;
 	p->x.e = e;
-	curl_easy_setopt(e->curl, CURLOPT_URL, p->url);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_ring);
+	libcurl.easy_setopt(e->curl, CURLOPT_URL, p->url);
+	libcurl.easy_setopt(e->curl, CURLOPT_HTTPGET, 1L);
+	libcurl.easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	libcurl.easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
+	libcurl.easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_ring);
 	set_hooks(e, p, on_pull_header, p, on_pull_progress, p, (long)PULL_RECV);
 	e->errbuf[0] = '\0';
 	e->status = 0;
@@ -776,11 +850,11 @@ setup_tls(struct cfir_engine *e, struct cfir_err *err)
 					    i == 1 ? "client certificate" : "client key",
 					    e->certfiles[i]);
 	}
-	curl_easy_setopt(e->curl, CURLOPT_CAINFO, e->certfiles[0]);
-	curl_easy_setopt(e->curl, CURLOPT_SSLCERT, e->certfiles[1]);
-	curl_easy_setopt(e->curl, CURLOPT_SSLKEY, e->certfiles[2]);
-	curl_easy_setopt(e->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	libcurl.easy_setopt(e->curl, CURLOPT_CAINFO, e->certfiles[0]);
+	libcurl.easy_setopt(e->curl, CURLOPT_SSLCERT, e->certfiles[1]);
+	libcurl.easy_setopt(e->curl, CURLOPT_SSLKEY, e->certfiles[2]);
+	libcurl.easy_setopt(e->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	libcurl.easy_setopt(e->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	return 0;
 }
 
@@ -827,11 +901,11 @@ negotiate(struct cfir_engine *e, long answer_ms, struct cfir_err *err)
 	 * stopped with SIGSTOP, one the attacker wedged) costs ANSWER_MS, not
 	 * the idle timeout: the ping is the first thing it must answer.
 	 */
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, answer_ms);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, answer_ms);
+	libcurl.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, answer_ms);
+	libcurl.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, answer_ms);
 	r = perform(e, "GET", "/_ping", false, NULL, &x, err);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 0L);
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	libcurl.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 0L);
+	libcurl.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	free(x.buf);
 	if (r < 0) {
 		if (e->status == 0 && strstr(err->msg, "imed out") != NULL)
@@ -887,15 +961,15 @@ cfir_engine_open_within(struct cfir_engine **ep, const char *host, long answer_m
 		host = getenv("DOCKER_HOST");
 	if (host == NULL || *host == '\0')
 		host = "unix:///var/run/docker.sock";
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return cfir_err_set(err, EX_OSERR, 0, "curl_global_init failed");
+	if (libcurl_need(err) < 0)
+		return -1;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine");
 	for (i = 0; i < 4; i++)
 		e->hdrs[i].name = hdrnames[i];
 	e->host = strdup(host);
-	e->curl = curl_easy_init();
+	e->curl = libcurl.easy_init();
 	if (e->host == NULL || e->curl == NULL) {
 		cfir_engine_close(e);
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "engine");
@@ -906,16 +980,16 @@ cfir_engine_open_within(struct cfir_engine **ep, const char *host, long answer_m
 		return -1;
 	}
 	if (e->sock != NULL)
-		curl_easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->sock);
-	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->errbuf);
-	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_LOW_SPEED_TIME, IDLE_TIMEOUT_S);
-	curl_easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
+		libcurl.easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->sock);
+	libcurl.easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->errbuf);
+	libcurl.easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	libcurl.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	libcurl.easy_setopt(e->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	libcurl.easy_setopt(e->curl, CURLOPT_LOW_SPEED_TIME, IDLE_TIMEOUT_S);
+	libcurl.easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
 	engine_hooks(e);
-	curl_easy_setopt(e->curl, CURLOPT_USERAGENT, "cfir/" CFIR_VERSION);
-	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	libcurl.easy_setopt(e->curl, CURLOPT_USERAGENT, "cfir/" CFIR_VERSION);
+	libcurl.easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (negotiate(e, answer_ms > 0 ? answer_ms : CONNECT_TIMEOUT_MS, err) < 0) {
 		cfir_engine_close(e);
 		return -1;
@@ -932,7 +1006,7 @@ cfir_engine_close(struct cfir_engine *e)
 	if (e == NULL)
 		return;
 	if (e->curl != NULL)
-		curl_easy_cleanup(e->curl);
+		libcurl.easy_cleanup(e->curl);
 	for (i = 0; i < sizeof(e->hdrs) / sizeof(e->hdrs[0]); i++)
 		free(e->hdrs[i].value);
 	for (i = 0; i < 3; i++)

@@ -409,6 +409,45 @@ cfir_netlink_links(int fd, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *
 }
 
 int
+cfir_netlink_link(int fd, int index, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+	} req = { 0 };
+	struct links_ctx c = { fn, ctx };
+	unsigned char *buf;
+	ssize_t n;
+	int r, nlerr = 0;
+
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = index;
+	if (nl_send(fd, &req, sizeof(req), err) < 0)
+		return -1;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink");
+	do {	/* the link, then the acknowledgement */
+		n = nl_recv(fd, buf, NL_BUF, err);
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		r = parse_links(buf, (size_t)n, req.h.nlmsg_seq, &c, &nlerr);
+	} while (r == 0);
+	free(buf);
+	if (r < 0 && nlerr == ENODEV)
+		return 0;
+	if (r < 0)
+		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink link %d", index);
+	return 0;
+}
+
+int
 cfir_netlink_nsid(int fd, int nsfd, int *nsid, struct cfir_err *err)
 {
 	struct {

@@ -100,6 +100,8 @@ int cfir_netlink_dump(int fd, struct nlmsghdr *req, const char *what, cfir_netli
 
 /* Every link of the socket's namespace. */
 int cfir_netlink_links(int fd, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err);
+/* The socket namespace's link INDEX alone, to FN; none (ENODEV) is no call and 0. */
+int cfir_netlink_link(int fd, int index, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err);
 
 /* Link INDEX of the socket's namespace set up or down (RTM_NEWLINK, IFF_UP), acknowledged. */
 int cfir_netlink_link_set_up(int fd, int index, bool up, struct cfir_err *err);

@@ -48,6 +48,7 @@ static const struct root roots[] = {
 struct scan {
 	int rootfd;
 	const char *proc;
+	const char *only;	/* the one container's ID, NULL for all */
 	struct cfir_runtime_list *l;
 	size_t cap;
 	unsigned seq;
@@ -405,6 +406,8 @@ scan_dir(struct scan *sc, int dfd, const struct root *r, const char *source, con
 			sc->l->skipped++;
 			break;
 		}
+		if (sc->only != NULL && strcmp(de->d_name, sc->only) != 0)
+			continue;
 		scan_one(sc, dirfd(d), de->d_name, r, source, ns);
 	}
 	closedir(d);
@@ -690,11 +693,11 @@ check_pid(struct cfir_runtime_entry *e, int procfd)
 	e->state = frozen(pfd, e->id) ? "frozen" : "running";
 }
 
-int
-cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_list *l,
-		  struct cfir_err *err)
+static int
+list(const char *root, const char *proc, const char *only, struct cfir_runtime_list *l,
+     struct cfir_err *err)
 {
-	struct scan sc = { .l = l };
+	struct scan sc = { .l = l, .only = only };
 	cleanup_close int procfd = -1;
 	size_t i;
 
@@ -719,6 +722,20 @@ cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_list *
 	for (i = 0; i < l->n; i++)
 		check_pid(&l->v[i], procfd);
 	return 0;
+}
+
+int
+cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_list *l,
+		  struct cfir_err *err)
+{
+	return list(root, proc, NULL, l, err);
+}
+
+int
+cfir_runtime_list_id(const char *root, const char *proc, const char *id,
+		     struct cfir_runtime_list *l, struct cfir_err *err)
+{
+	return list(root, proc, id, l, err);
 }
 
 void

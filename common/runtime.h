@@ -92,6 +92,13 @@ struct cfir_runtime_list {
  */
 int cfir_runtime_list(const char *root, const char *proc, struct cfir_runtime_list *l,
 		      struct cfir_err *err);
+/*
+ * The same, of the container ID alone: each root's directory of that name,
+ * not every container's state read to keep one (what the runtime keeps of
+ * an engine's container, on a host that runs hundreds).
+ */
+int cfir_runtime_list_id(const char *root, const char *proc, const char *id,
+			 struct cfir_runtime_list *l, struct cfir_err *err);
 void cfir_runtime_list_free(struct cfir_runtime_list *l);
 
 /*

@@ -7,7 +7,10 @@
 # Writes OUTDIR/cfir_VERSION_ARCH.deb and prints its path. The binary is
 # copied and stripped in the staging tree; BINARY itself is left as it is.
 # Depends comes from dpkg-shlibdeps on the stripped binary, run in a
-# scratch directory that holds the debian/control it insists on.
+# scratch directory that holds the debian/control it insists on, and names
+# too the libraries cfir loads itself when it needs them (dlopen), which
+# dpkg-shlibdeps cannot see: libcurl4 for the engine client, libarchive13,
+# libpcap0.8 and libmagic1 (common/engine.c, common/dl.c).
 #
 # lintian (tests/e2e/t-deb.sh runs it with --pedantic) leaves these tags,
 # each for a reason:
@@ -96,6 +99,16 @@ depends=$(cd "$work/scratch" &&
 	dpkg-shlibdeps -O "$root/usr/bin/cfir" 2>/dev/null |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "deb.sh: dpkg-shlibdeps gave no Depends" >&2; exit 1; }
+# each package with the soname cfir opens and the version dpkg-shlibdeps gave
+# when cfir linked them (libcurl4's 7.85 is the first with
+# CURLOPT_PROTOCOLS_STR, which keeps the client to http and https)
+for dep in 'libarchive13 (>= 3.5.0)' 'libcurl4 (>= 7.85.0)' 'libmagic1 (>= 5.12)' \
+	'libpcap0.8 (>= 1.5.1)'; do
+	case ", $depends," in
+	*", ${dep%% *} "* | *", ${dep%% *},"*) ;;
+	*) depends="$depends, $dep" ;;
+	esac
+done
 
 size=$(du -k -s --apparent-size --exclude=DEBIAN "$root" | cut -f1)
 cat >"$root/DEBIAN/control" <<CONTROL

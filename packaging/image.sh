@@ -2,7 +2,9 @@
 # image.sh BINARY TAG...: cfir's OCI image, made without a registry or a
 # base image. The root holds cfir (a stripped copy), every shared library it
 # links and the dynamic loader (each copied from where ldd finds it, links
-# followed, at the path the loader looks in), libmagic's compiled database
+# followed, at the path the loader looks in), the libraries cfir loads itself
+# when it needs them (libcurl, libarchive, libpcap, libmagic: where the
+# loader's cache has them, with what they link), libmagic's compiled database
 # (MAGIC names it), a minimal /etc/passwd, /etc/group and nsswitch.conf for
 # the custody log's user, /tmp and /evidence; no shell, no CA certificates
 # (an engine over TLS is verified against DOCKER_CERT_PATH's ca.pem, which
@@ -35,8 +37,21 @@ copy_lib() {
 	mkdir -p "$root$dir"
 	cp -L "$1" "$root$dir/$(basename "$1")"
 }
-libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+needed() { ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'; }
+libs=$(needed "$bin")
 [ -n "$libs" ] || { echo "image.sh: ldd lists no library of $bin" >&2; exit 65; }
+# dlopen'ed by cfir (common/engine.c, common/dl.c): no ldd of it names them;
+# found in the loader's cache, of the ABI of cfir's libc ("libc6,x86-64")
+cache=$(PATH="$PATH:/sbin:/usr/sbin" ldconfig -p)
+libc=$(printf '%s\n' $libs | grep '/libc\.so\.' | head -n 1)
+abi() { awk '{ a = $2; sub(/[,)]$/, "", a); print a, $0 }'; }	# "(libc6,x86-64" first
+abi=$(printf '%s\n' "$cache" | abi | awk -v p="$libc" '$NF == p { print $1; exit }')
+for so in libcurl.so.4 libarchive.so.13 libpcap.so.0.8 libmagic.so.1; do
+	l=$(printf '%s\n' "$cache" | abi | awk -v n="$so" -v a="$abi" '$2 == n && $1 == a && $NF ~ /^\// { print $NF; exit }')
+	[ -n "$l" ] || { echo "image.sh: $so, which cfir loads, is not installed" >&2; exit 69; }
+	libs="$libs $l $(needed "$l")"
+done
+libs=$(printf '%s\n' $libs | sort -u)
 for l in $libs; do copy_lib "$l"; done
 # the loader also where the ELF interpreter field names it
 interp=$(ldd "$bin" | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')

@@ -253,7 +253,7 @@ add_runtime(const struct cfir_global *g, struct cfir_target *t)
 	const struct cfir_runtime_entry *re;
 	struct cfir_err ierr = { 0 };
 
-	if (source_is(g, "engine") || cfir_runtime_list(NULL, NULL, &l, &ierr) < 0)
+	if (source_is(g, "engine") || cfir_runtime_list_id(NULL, NULL, t->id, &l, &ierr) < 0)
 		return;
 	if (cfir_runtime_find(&l, t->id, &re, &ierr) == 0)
 		cfir_target_add_runtime(t, re);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include "common/caps.h"
 #include "common/capture.h"
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/netlink.h"
 #include "common/util.h"
 #include "common/verify.h"
@@ -104,6 +106,34 @@ links_malformed(void)
 	CHECK(cfir_netlink_parse_links(buf, len, 1, keep, &s, &nlerr) == -1 && nlerr == EBADMSG);
 	/* the kernel's refusal carries its errno */
 	CHECK(cfir_netlink_parse_links(&e, sizeof(e), 1, keep, &s, &nlerr) == -1 && nlerr == EPERM);
+}
+
+/* The libraries cfir opens when first called are there, under the names dl.c gives. */
+static void
+dl_libraries(void)
+{
+	CHECK(cfir_dl_unavailable("libarchive") == NULL);
+	CHECK(cfir_dl_unavailable("libpcap") == NULL);
+	CHECK(cfir_dl_unavailable("libmagic") == NULL);
+	CHECK(cfir_dl_unavailable("libnothing") != NULL);
+}
+
+/* One link asked by index: this namespace's loopback, and an index no link has. */
+static void
+link_one(void)
+{
+	struct seen s = { 0 };
+	struct cfir_err err = { 0 };
+	cleanup_close int fd = cfir_netlink_open(&err);
+	int lo = (int)if_nametoindex("lo");
+
+	CHECK(fd >= 0 && lo > 0);
+	if (fd < 0 || lo <= 0)
+		return;
+	CHECK(cfir_netlink_link(fd, lo, keep, &s, &err) == 0);
+	CHECK(s.n == 1 && s.l[0].index == lo && strcmp(s.l[0].name, "lo") == 0 && (s.l[0].flags & IFF_LOOPBACK));
+	s.n = 0;
+	CHECK(cfir_netlink_link(fd, 0x7ffffff0, keep, &s, &err) == 0 && s.n == 0);
 }
 
 static void
@@ -268,6 +298,8 @@ UNIT_SUITE(capture_tests) = {
 	{ "netlink: a recorded link dump gives lo and the veth with its peer", links_recorded },
 	{ "netlink: cut or lying replies are errors, never reads past the end", links_malformed },
 	{ "netlink: a recorded namespace id", nsid_recorded },
+	{ "netlink: one link asked by its index, none for an index no link has", link_one },
+	{ "dl: libarchive, libpcap and libmagic load when first called", dl_libraries },
 	{ "capture: the pcap header is nanosecond pcap 2.4", pcap_header },
 	{ "util: sizes with K, M, G suffixes", sizes },
 	{ "bag: the capture ring discards its oldest file cleanly", discard },

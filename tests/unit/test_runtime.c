@@ -194,6 +194,28 @@ tree(void)
 	cfir_runtime_list_free(&l);
 }
 
+/* One container by its ID: the same entry as in the whole list, and nothing else. */
+static void
+tree_id(void)
+{
+	const char *root = fake_tree();
+	struct cfir_runtime_list l;
+	const struct cfir_runtime_entry *e;
+	struct cfir_err err = { 0 };
+
+	CHECK(cfir_runtime_list_id(root, NULL, "c3", &l, &err) == 0);
+	CHECK(l.n == 1);
+	if ((e = find(&l, "c3")) != NULL) {
+		CHECK_STR(e->ns, "k8s.io");
+		CHECK(e->has_pid && e->pid_checked && e->sandbox);
+		CHECK_STR(e->name, "kube-system/dns/POD");
+	} else
+		CHECK(!"c3 found");
+	cfir_runtime_list_free(&l);
+	CHECK(cfir_runtime_list_id(root, NULL, "c9", &l, &err) == 0 && l.n == 0);
+	cfir_runtime_list_free(&l);
+}
+
 /* The hostile image comes out as JSON that holds its exact bytes, escaped. */
 static void
 json(void)
@@ -434,6 +456,7 @@ find_ref(void)
 
 UNIT_SUITE(runtime_tests) = {
 	{ "runtime: runc, crun, containerd and extra roots; links, reused PIDs", tree },
+	{ "runtime: one container by its ID alone, as the whole list has it", tree_id },
 	{ "runtime: a 1 MiB hostile annotation kept bounded, JSON escaped", json },
 	{ "runtime: an empty root lists nothing, a missing one fails", no_root },
 	{ "runtime: Podman's and CRI-O's userdata merged with runc's state; init.pid checked", storage },
