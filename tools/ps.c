@@ -1,6 +1,7 @@
 /* ps.c - the container's processes from /proc, executables recovered */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,16 +251,37 @@ hash_inode(struct recovery *rc, struct exe *x)
 	}
 }
 
+/* What the process calls itself, for the name of its executable's copy. */
+static char *
+comm_of(pid_t pid)
+{
+	cleanup_free char *comm = NULL;
+	char path[64], buf[64];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (cfir_util_read_file(AT_FDCWD, path, 64, &comm, &len, NULL, NULL) < 0)
+		len = 0;
+	while (len > 0 && comm[len - 1] == '\n')
+		len--;
+	len = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+	if (len > 0)
+		memcpy(buf, comm, len);
+	buf[len] = '\0';
+	return cfir_util_safe_name(buf, 32);
+}
+
 /* the content once, from the first process that still runs it */
 static bool
 copy_once(struct recovery *rc, const struct exe *x, const char *sha, struct proc *pr, cJSON *e)
 {
-	cleanup_free char *name = NULL, *comm = cfir_util_safe_name(pr->info.comm, 32);
+	cleanup_free char *name = NULL, *comm = NULL;
 	struct cfir_err err = { 0 };
 	int fd = open_exe(pr->info.pid, x->dev, x->ino);
 
 	if (fd < 0)
 		return false;	/* gone meanwhile: the next one */
+	comm = comm_of(pr->info.pid);
 	if (asprintf(&name, "%.12s-%s", sha, comm && *comm ? comm : "exe") < 0 ||
 	    copy_exe(rc->s->bag, fd, name, e, &err) < 0) {
 		tool_warn(rc->s, "PID %d: executable not recovered: %s", (int)pr->info.pid, cfir_err_str(&err));
@@ -505,15 +527,16 @@ membership(cJSON *o, const struct cfir_proc_list *l)
 		cJSON_AddBoolToObject(o, "pidns_shared", true);
 }
 
-/* The executable of a process, as the kernel holds it: its inode and path. */
+/*
+ * The executable of a process, as the kernel holds it: its inode and path.
+ * Its comm is read only for the one process whose executable is copied.
+ */
 static void
 peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct proc *p)
 {
 	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
 	char buf[EXE_PATH_KEPT + 16];
-	cleanup_free char *comm = NULL;
 	struct stat sb;
-	size_t len = 0;
 	ssize_t n;
 
 	p->info.pid = e->pid;
@@ -521,13 +544,6 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 	if (pfd < 0) {
 		p->info.exited = true;
 		return;
-	}
-	/* the name its executable's copy gets */
-	if (cfir_util_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
-		while (len > 0 && comm[len - 1] == '\n')
-			len--;
-		p->info.commlen = len < sizeof(p->info.comm) - 1 ? len : sizeof(p->info.comm) - 1;
-		memcpy(p->info.comm, comm, p->info.commlen);
 	}
 	if (fstatat(pfd, "exe", &sb, 0) == 0) {
 		p->info.exe_dev = sb.st_dev;
@@ -618,6 +634,177 @@ executables(struct ps *ps)
 	return 0;
 }
 
+/* One process read and serialised: its JSON, or NULL when out of memory. */
+static char *
+read_one(struct ps *ps, const struct cfir_proc_opts *po, size_t i, size_t *len)
+{
+	cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
+	char *js = cfir_json_print(j, len);
+
+	cJSON_Delete(j);
+	return js;
+}
+
+/*
+ * The processes are read by a few threads, each taking the next CHUNK of
+ * them, and written in PID order by the step's own thread. At most WINDOW
+ * wait to be written, and no new chunk is taken while PENDING_MAX bytes
+ * do: memory stays that of a few processes, however many the container
+ * has. Reading /proc is system calls on each process's own task: they run
+ * side by side on as many CPUs as there are. A thread is woken only when
+ * the other waits on it: once a chunk, not once a process.
+ */
+#define READERS_MAX 4
+#define CHUNK 8
+#define WINDOW (8 * CHUNK)
+#define PENDING_MAX (8u << 20)
+
+struct slot {
+	char *js;
+	size_t len;
+	bool ready;
+};
+
+struct readers {
+	struct ps *ps;
+	const struct cfir_proc_opts *po;
+	pthread_mutex_t mu;
+	pthread_cond_t filled, freed;
+	size_t next;		/* the first process of the next chunk */
+	size_t written;		/* the processes the writer has taken */
+	size_t pending;		/* bytes read and not yet taken */
+	size_t awaited;		/* the slot the writer sleeps on, or SIZE_MAX */
+	size_t running, idle;	/* readers alive; readers waiting for room */
+	bool stop;
+	struct slot slot[WINDOW];
+	pthread_t th[READERS_MAX];
+	size_t nth;
+};
+
+static bool
+room(const struct readers *r)
+{
+	return r->next + CHUNK <= r->written + WINDOW && r->pending < PENDING_MAX;
+}
+
+static void *
+reader(void *arg)
+{
+	struct readers *r = arg;
+	size_t i, end, len = 0, n = r->ps->l.n;
+	char *js;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->stop && r->next < n && !room(r)) {
+			r->idle++;
+			pthread_cond_wait(&r->freed, &r->mu);
+			r->idle--;
+		}
+		if (r->stop || r->next >= n || cfir_interrupt_pending())
+			break;
+		i = r->next;
+		end = i + CHUNK < n ? i + CHUNK : n;
+		r->next = end;
+		/* a chunk taken is read whole: the writer waits on its last */
+		for (; i < end; i++) {
+			pthread_mutex_unlock(&r->mu);
+			js = read_one(r->ps, r->po, i, &len);
+			pthread_mutex_lock(&r->mu);
+			r->slot[i % WINDOW] = (struct slot){ js, len, true };
+			r->pending += js ? len : 0;
+			if (r->awaited == i)
+				pthread_cond_signal(&r->filled);
+		}
+	}
+	r->running--;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static void
+readers_start(struct readers *r, struct ps *ps, const struct cfir_proc_opts *po)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus < 1 ? 1 : cpus > READERS_MAX ? READERS_MAX : (size_t)cpus;
+
+	memset(r, 0, sizeof(*r));
+	r->ps = ps;
+	r->po = po;
+	r->awaited = SIZE_MAX;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->filled, NULL);
+	pthread_cond_init(&r->freed, NULL);
+	if (want > (ps->l.n + CHUNK - 1) / CHUNK)
+		want = (ps->l.n + CHUNK - 1) / CHUNK;
+	pthread_mutex_lock(&r->mu);
+	for (r->nth = 0; r->nth < want; r->nth++) {
+		if (cfir_util_thread_create(&r->th[r->nth], reader, r) != 0)
+			break;	/* fewer readers; with none the writer reads them itself */
+		r->running++;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Process I, once read; false when no reader will read it (interrupted). */
+static bool
+readers_take(struct readers *r, size_t i, char **js, size_t *len)
+{
+	struct slot *sl = &r->slot[i % WINDOW];
+	size_t last;
+
+	if (r->nth == 0) {
+		*js = read_one(r->ps, r->po, i, len);
+		return true;
+	}
+	pthread_mutex_lock(&r->mu);
+	if (!sl->ready && i < r->next) {
+		/* its chunk is being read: woken once, at the chunk's last */
+		last = i - i % CHUNK + CHUNK - 1;
+		r->awaited = last < r->ps->l.n ? last : r->ps->l.n - 1;
+		while (!r->slot[r->awaited % WINDOW].ready && r->running > 0)
+			pthread_cond_wait(&r->filled, &r->mu);
+		r->awaited = SIZE_MAX;
+	}
+	while (!sl->ready && (i < r->next || r->running > 0)) {
+		r->awaited = i;
+		pthread_cond_wait(&r->filled, &r->mu);
+		r->awaited = SIZE_MAX;
+	}
+	if (!sl->ready) {
+		pthread_mutex_unlock(&r->mu);
+		return false;
+	}
+	*js = sl->js;
+	*len = sl->len;
+	r->pending -= sl->js ? sl->len : 0;
+	*sl = (struct slot){ 0 };
+	r->written = i + 1;
+	if (r->idle > 0 && room(r))
+		pthread_cond_broadcast(&r->freed);
+	pthread_mutex_unlock(&r->mu);
+	return true;
+}
+
+static void
+readers_stop(struct readers *r)
+{
+	size_t k;
+
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_broadcast(&r->freed);
+	pthread_mutex_unlock(&r->mu);
+	for (k = 0; k < r->nth; k++)
+		pthread_join(r->th[k], NULL);
+	for (k = 0; k < WINDOW; k++)
+		free(r->slot[k].js);	/* read, never written: stopped early */
+	pthread_cond_destroy(&r->freed);
+	pthread_cond_destroy(&r->filled);
+	pthread_mutex_destroy(&r->mu);
+}
+
 /*
  * processes.json is written as the processes are read: the container
  * chooses how many there are and how long their command lines and
@@ -630,33 +817,44 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 	struct cfir_writer *w = NULL;
 	struct cfir_err werr = { 0 };
 	cleanup_free char *hs = NULL;
+	struct readers *r = NULL;
 	size_t i, hlen = 0;
 	int wr;
 
 	hs = cfir_json_print(ps->head, &hlen);
-	if (hs == NULL)
+	r = malloc(sizeof(*r));
+	if (hs == NULL || r == NULL) {
+		free(r);
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
-	if (cfir_writer_open(ps->s->bag, "proc", "processes.json", &w, &ps->s->err) < 0)
+	}
+	if (cfir_writer_open(ps->s->bag, "proc", "processes.json", &w, &ps->s->err) < 0) {
+		free(r);
 		return -1;
+	}
 	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
+	readers_start(r, ps, po);
 	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
 		cleanup_free char *js = NULL;
-		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
-		size_t jlen;
+		size_t jlen = 0;
 
+		if (!readers_take(r, i, &js, &jlen))
+			break;
 		ps->vanished += ps->p[i].info.exited;
 		ps->np++;
-		js = cfir_json_print(j, &jlen);
 		if (js == NULL)
 			wr = cfir_err_set(&werr, EX_OSERR, ENOMEM, "ps");
 		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, js, jlen, &werr) < 0)
 			wr = -1;
-		if (ps->s->out->format == CFIR_FORMAT_JSON)
-			cfir_out_record(ps->s->out, j, NULL);
-		cJSON_Delete(j);
+		/* the line cfir_out_record would print, serialised once */
+		if (ps->s->out->format == CFIR_FORMAT_JSON && js != NULL) {
+			fwrite(js, 1, jlen, ps->s->out->fp);
+			fputc('\n', ps->s->out->fp);
+		}
 	}
+	readers_stop(r);
+	free(r);
 	/* interrupted: what was read so far is written whole, the record says partial */
 	if (wr == 0)
 		wr = wstr(w, ps->np < ps->l.n ? "],\"interrupted\":true}\n" : "]}\n", &werr);
