@@ -1218,6 +1218,9 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 		cJSON_AddBoolToObject(j, "gone", true);
 		return j;
 	}
+	/* parsed: not held while the rest is read */
+	free(steal_pointer(&stattext));
+	free(steal_pointer(&status));
 	info->ppid = s.ppid;
 	info->state = s.state;
 	info->starttime = st.starttime;

@@ -1,6 +1,7 @@
 /* ps.c - the container's processes from /proc, executables recovered */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,6 @@ struct proc {
 	bool printed;
 	char *exe;		/* the kernel's path of the executable, at most EXE_PATH_KEPT */
 	const char *sha;	/* its content's SHA-256, once recovered */
-	char start[CFIR_TIME_LEN];
 };
 
 /* Past this an executable is named, not read: a sparse file can claim terabytes. */
@@ -418,12 +418,18 @@ tree_line(struct cfir_out *o, const struct proc *p, int depth)
 	cleanup_cjson cJSON *row = cJSON_CreateObject();
 	struct cfir_text cmd = { 0 };
 	char stat[2] = { p->info.state ? p->info.state : '?', '\0' };
+	char start[CFIR_TIME_LEN] = "";
+	struct timespec ts;
+
+	cfir_proc_start_time(p->info.starttime, &ts);
+	if (ts.tv_sec > 0)
+		cfir_util_time_rfc3339(&ts, start);
 
 	cfir_json_add_num(row, "uid", (double)p->info.uid);
 	cfir_json_add_num(row, "pid", p->info.pid);
 	cfir_json_add_num(row, "ppid", p->info.ppid);
 	cfir_json_add_str(row, "stat", stat);
-	cfir_json_add_str(row, "start", p->start[0] ? p->start + 11 : "-");
+	cfir_json_add_str(row, "start", start[0] ? start + 11 : "-");
 	tree_command(&cmd, p, depth);
 	cfir_json_add_str(row, "command", cmd.p ? cmd.p : "");
 	free(cmd.p);
@@ -557,8 +563,6 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 	}
 }
 
-static void start_of(struct proc *p);
-
 /*
  * Everything about one process, through one fd of its /proc directory
  * (checked, then every read through it), with how it was found and the
@@ -579,18 +583,7 @@ describe(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, const 
 		cJSON_AddItemToArray(how, cJSON_CreateString("cgroup"));
 	if (p->sha != NULL && p->info.exe_dev == seen.exe_dev && p->info.exe_ino == seen.exe_ino)
 		cfir_json_add_str(j, "exe_sha256", p->sha);
-	start_of(p);
 	return j;
-}
-
-static void
-start_of(struct proc *p)
-{
-	struct timespec ts;
-
-	cfir_proc_start_time(p->info.starttime, &ts);
-	if (ts.tv_sec > 0)
-		cfir_util_time_rfc3339(&ts, p->start);
 }
 
 static int
@@ -639,24 +632,29 @@ static char *
 read_one(struct ps *ps, const struct cfir_proc_opts *po, size_t i, size_t *len)
 {
 	cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
-	char *js = cfir_json_print(j, len);
+	char *js = cfir_json_print(j, len), *fit;
 
 	cJSON_Delete(j);
+	/* it waits to be written: no more than its bytes */
+	if (js != NULL && (fit = realloc(js, *len + 1)) != NULL)
+		js = fit;
 	return js;
 }
 
 /*
- * The processes are read by a few threads, each taking the next CHUNK of
- * them, and written in PID order by the step's own thread. At most WINDOW
- * wait to be written, and no new chunk is taken while PENDING_MAX bytes
- * do: memory stays that of a few processes, however many the container
- * has. Reading /proc is system calls on each process's own task: they run
- * side by side on as many CPUs as there are. A thread is woken only when
- * the other waits on it: once a chunk, not once a process.
+ * The processes are read in chunks of CHUNK by the step's thread and, on
+ * a machine with more than one CPU, by helpers (one a further CPU, at
+ * most three): reading /proc is system calls on each process's own task,
+ * and they run side by side. The step's thread writes them in PID order;
+ * when the next one to write is not read yet, it reads the next chunk
+ * itself rather than wait. At most WINDOW are read and not yet written,
+ * and no chunk is taken while PENDING_MAX bytes wait: memory stays that
+ * of a few processes, however many the container has. A thread is woken
+ * only when another sleeps on it, about once a chunk.
  */
-#define READERS_MAX 4
-#define CHUNK 8
-#define WINDOW (8 * CHUNK)
+#define HELPERS_MAX 3
+#define CHUNK 4
+#define WINDOW (4 * CHUNK)
 #define PENDING_MAX (8u << 20)
 
 struct slot {
@@ -674,48 +672,54 @@ struct readers {
 	size_t written;		/* the processes the writer has taken */
 	size_t pending;		/* bytes read and not yet taken */
 	size_t awaited;		/* the slot the writer sleeps on, or SIZE_MAX */
-	size_t running, idle;	/* readers alive; readers waiting for room */
+	size_t running, idle;	/* helpers alive; helpers waiting for room */
 	bool stop;
 	struct slot slot[WINDOW];
-	pthread_t th[READERS_MAX];
+	pthread_t th[HELPERS_MAX];
 	size_t nth;
 };
 
 static bool
 room(const struct readers *r)
 {
-	return r->next + CHUNK <= r->written + WINDOW && r->pending < PENDING_MAX;
+	return r->next < r->ps->l.n && r->next + CHUNK <= r->written + WINDOW &&
+	       r->pending < PENDING_MAX;
+}
+
+/* The next chunk, read whole (the writer may sleep on its last); called and returns locked. */
+static void
+read_chunk(struct readers *r)
+{
+	size_t i = r->next, n = r->ps->l.n, end = i + CHUNK < n ? i + CHUNK : n, len = 0;
+	char *js;
+
+	r->next = end;
+	for (; i < end; i++) {
+		pthread_mutex_unlock(&r->mu);
+		js = read_one(r->ps, r->po, i, &len);
+		pthread_mutex_lock(&r->mu);
+		r->slot[i % WINDOW] = (struct slot){ js, len, true };
+		r->pending += js ? len : 0;
+		if (r->awaited == i)
+			pthread_cond_signal(&r->filled);
+	}
 }
 
 static void *
-reader(void *arg)
+helper(void *arg)
 {
 	struct readers *r = arg;
-	size_t i, end, len = 0, n = r->ps->l.n;
-	char *js;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		while (!r->stop && r->next < n && !room(r)) {
+		while (!r->stop && r->next < r->ps->l.n && !room(r)) {
 			r->idle++;
 			pthread_cond_wait(&r->freed, &r->mu);
 			r->idle--;
 		}
-		if (r->stop || r->next >= n || cfir_interrupt_pending())
+		if (r->stop || r->next >= r->ps->l.n || cfir_interrupt_pending())
 			break;
-		i = r->next;
-		end = i + CHUNK < n ? i + CHUNK : n;
-		r->next = end;
-		/* a chunk taken is read whole: the writer waits on its last */
-		for (; i < end; i++) {
-			pthread_mutex_unlock(&r->mu);
-			js = read_one(r->ps, r->po, i, &len);
-			pthread_mutex_lock(&r->mu);
-			r->slot[i % WINDOW] = (struct slot){ js, len, true };
-			r->pending += js ? len : 0;
-			if (r->awaited == i)
-				pthread_cond_signal(&r->filled);
-		}
+		read_chunk(r);
 	}
 	r->running--;
 	pthread_cond_signal(&r->filled);
@@ -727,7 +731,8 @@ static void
 readers_start(struct readers *r, struct ps *ps, const struct cfir_proc_opts *po)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = cpus < 1 ? 1 : cpus > READERS_MAX ? READERS_MAX : (size_t)cpus;
+	size_t want = cpus <= 1 ? 0 : cpus > HELPERS_MAX ? HELPERS_MAX : (size_t)cpus - 1;
+	size_t chunks = (ps->l.n + CHUNK - 1) / CHUNK;
 
 	memset(r, 0, sizeof(*r));
 	r->ps = ps;
@@ -736,41 +741,51 @@ readers_start(struct readers *r, struct ps *ps, const struct cfir_proc_opts *po)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->freed, NULL);
-	if (want > (ps->l.n + CHUNK - 1) / CHUNK)
-		want = (ps->l.n + CHUNK - 1) / CHUNK;
+	if (want >= chunks)
+		want = chunks > 0 ? chunks - 1 : 0;
+	/*
+	 * The helpers allocate from the main arena rather than one of their
+	 * own each: an arena of its own costs a thread a few hundred KiB of
+	 * resident memory, which the few allocations they race for are not
+	 * worth. Taken for the rest of the process when it is the first to
+	 * make threads, as cfir's commands are short-lived.
+	 */
+	if (want > 0)
+		mallopt(M_ARENA_MAX, 1);
 	pthread_mutex_lock(&r->mu);
 	for (r->nth = 0; r->nth < want; r->nth++) {
-		if (cfir_util_thread_create(&r->th[r->nth], reader, r) != 0)
-			break;	/* fewer readers; with none the writer reads them itself */
+		if (cfir_util_thread_create(&r->th[r->nth], helper, r) != 0)
+			break;	/* fewer helpers: the writer reads the rest */
 		r->running++;
 	}
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Process I, once read; false when no reader will read it (interrupted). */
+/* Process I, once read (by the writer itself if need be); false when stopped early. */
 static bool
 readers_take(struct readers *r, size_t i, char **js, size_t *len)
 {
 	struct slot *sl = &r->slot[i % WINDOW];
 	size_t last;
 
-	if (r->nth == 0) {
-		*js = read_one(r->ps, r->po, i, len);
-		return true;
-	}
 	pthread_mutex_lock(&r->mu);
-	if (!sl->ready && i < r->next) {
-		/* its chunk is being read: woken once, at the chunk's last */
+	while (!sl->ready) {
+		if (i >= r->next && !room(r))
+			break;	/* nobody holds it and it cannot be taken */
+		if (room(r) && !cfir_interrupt_pending()) {
+			read_chunk(r);
+			continue;
+		}
+		if (i >= r->next)
+			break;	/* interrupted */
+		/* a helper holds its chunk: woken once, at the chunk's last */
 		last = i - i % CHUNK + CHUNK - 1;
 		r->awaited = last < r->ps->l.n ? last : r->ps->l.n - 1;
 		while (!r->slot[r->awaited % WINDOW].ready && r->running > 0)
 			pthread_cond_wait(&r->filled, &r->mu);
 		r->awaited = SIZE_MAX;
-	}
-	while (!sl->ready && (i < r->next || r->running > 0)) {
-		r->awaited = i;
-		pthread_cond_wait(&r->filled, &r->mu);
-		r->awaited = SIZE_MAX;
+		if (!sl->ready && r->running == 0 && i < r->next)
+			break;	/* cannot happen: a chunk taken is read whole */
 	}
 	if (!sl->ready) {
 		pthread_mutex_unlock(&r->mu);
@@ -834,6 +849,8 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
+	/* written: not held while the processes are read */
+	free(steal_pointer(&hs));
 	readers_start(r, ps, po);
 	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
 		cleanup_free char *js = NULL;
