@@ -606,6 +606,83 @@ struct ps {
 	int failed;		/* executables not recovered */
 };
 
+/*
+ * Both passes over the processes are spread over the step's thread and,
+ * on a machine with more than one CPU, helpers (one a further CPU, at
+ * most three): reading /proc is system calls on each process's own task,
+ * and they run side by side. Work is taken in chunks of CHUNK processes.
+ */
+#define HELPERS_MAX 3
+#define CHUNK 4
+
+/* How many helpers for N processes: one a further CPU, fewer than its chunks. */
+static size_t
+helpers_wanted(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus <= 1 ? 0 : cpus > HELPERS_MAX ? HELPERS_MAX : (size_t)cpus - 1;
+	size_t chunks = (n + CHUNK - 1) / CHUNK;
+
+	return want < chunks ? want : chunks > 0 ? chunks - 1 : 0;
+}
+
+/* Up to WANT helpers running FN(ARG); how many were made (fewer: the step's thread does more). */
+static size_t
+helpers_start(pthread_t *th, size_t want, void *(*fn)(void *), void *arg)
+{
+	size_t k;
+
+	/*
+	 * The helpers allocate from the main arena rather than one of their
+	 * own each: an arena of its own costs a thread a few hundred KiB of
+	 * resident memory, which the few allocations they race for are not
+	 * worth. Taken for the rest of the process when it is the first to
+	 * make threads, as cfir's commands are short-lived.
+	 */
+	if (want > 0)
+		mallopt(M_ARENA_MAX, 1);
+	for (k = 0; k < want; k++)
+		if (cfir_util_thread_create(&th[k], fn, arg) != 0)
+			break;
+	return k;
+}
+
+/* The first pass: chunks taken in order, each peeked whole. */
+struct spread {
+	struct ps *ps;
+	size_t next;		/* atomic: the first process of the next chunk */
+};
+
+static void *
+peek_some(void *arg)
+{
+	struct spread *sp = arg;
+	size_t i, end, n = sp->ps->l.n;
+
+	while (!cfir_interrupt_pending()) {
+		i = __atomic_fetch_add(&sp->next, CHUNK, __ATOMIC_RELAXED);
+		if (i >= n)
+			break;
+		for (end = i + CHUNK < n ? i + CHUNK : n; i < end; i++)
+			peek(&sp->ps->l, &sp->ps->l.e[i], &sp->ps->p[i]);
+	}
+	return NULL;
+}
+
+/* Every process peeked, or those of the chunks taken before an interrupt: how many. */
+static size_t
+peek_all(struct ps *ps)
+{
+	struct spread sp = { ps, 0 };
+	pthread_t th[HELPERS_MAX];
+	size_t k, nth = helpers_start(th, helpers_wanted(ps->l.n), peek_some, &sp);
+
+	peek_some(&sp);
+	for (k = 0; k < nth; k++)
+		pthread_join(th[k], NULL);
+	return sp.next < ps->l.n ? sp.next : ps->l.n;
+}
+
 /* The executables first: each inode hashed once, each content copied once. */
 static int
 executables(struct ps *ps)
@@ -616,8 +693,7 @@ executables(struct ps *ps)
 	ps->head = cJSON_CreateObject();
 	if (ps->p == NULL || ps->head == NULL)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
-	for (i = 0; i < ps->l.n && !cfir_interrupt_pending(); i++)
-		peek(&ps->l, &ps->l.e[i], &ps->p[i]);
+	i = peek_all(ps);
 	cfir_json_add_str(ps->head, "container", ps->s->t->id);
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
 	membership(ps->head, &ps->l);
@@ -642,18 +718,13 @@ read_one(struct ps *ps, const struct cfir_proc_opts *po, size_t i, size_t *len)
 }
 
 /*
- * The processes are read in chunks of CHUNK by the step's thread and, on
- * a machine with more than one CPU, by helpers (one a further CPU, at
- * most three): reading /proc is system calls on each process's own task,
- * and they run side by side. The step's thread writes them in PID order;
+ * The second pass: the step's thread writes the processes in PID order;
  * when the next one to write is not read yet, it reads the next chunk
  * itself rather than wait. At most WINDOW are read and not yet written,
  * and no chunk is taken while PENDING_MAX bytes wait: memory stays that
  * of a few processes, however many the container has. A thread is woken
  * only when another sleeps on it, about once a chunk.
  */
-#define HELPERS_MAX 3
-#define CHUNK 4
 #define WINDOW (4 * CHUNK)
 #define PENDING_MAX (8u << 20)
 
@@ -730,10 +801,6 @@ helper(void *arg)
 static void
 readers_start(struct readers *r, struct ps *ps, const struct cfir_proc_opts *po)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = cpus <= 1 ? 0 : cpus > HELPERS_MAX ? HELPERS_MAX : (size_t)cpus - 1;
-	size_t chunks = (ps->l.n + CHUNK - 1) / CHUNK;
-
 	memset(r, 0, sizeof(*r));
 	r->ps = ps;
 	r->po = po;
@@ -741,23 +808,10 @@ readers_start(struct readers *r, struct ps *ps, const struct cfir_proc_opts *po)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->freed, NULL);
-	if (want >= chunks)
-		want = chunks > 0 ? chunks - 1 : 0;
-	/*
-	 * The helpers allocate from the main arena rather than one of their
-	 * own each: an arena of its own costs a thread a few hundred KiB of
-	 * resident memory, which the few allocations they race for are not
-	 * worth. Taken for the rest of the process when it is the first to
-	 * make threads, as cfir's commands are short-lived.
-	 */
-	if (want > 0)
-		mallopt(M_ARENA_MAX, 1);
+	/* held while they are made: none of them ends before it is counted */
 	pthread_mutex_lock(&r->mu);
-	for (r->nth = 0; r->nth < want; r->nth++) {
-		if (cfir_util_thread_create(&r->th[r->nth], helper, r) != 0)
-			break;	/* fewer helpers: the writer reads the rest */
-		r->running++;
-	}
+	r->nth = helpers_start(r->th, helpers_wanted(ps->l.n), helper, r);
+	r->running = r->nth;
 	pthread_mutex_unlock(&r->mu);
 }
 
