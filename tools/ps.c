@@ -39,22 +39,22 @@ struct proc {
 static const char *exe_refused;
 
 /*
- * Hash what /proc/PID/exe opens, if it still is the inode the group saw.
- * O_NOATIME: reading the implant must not leave cfir's read as its last
+ * What exe opens under PFD, a /proc/PID directory, if it still is the inode
+ * the group saw. O_NOATIME: reading the implant must not leave cfir's read as its last
  * access. Not read: one on a FUSE file system (the container may serve it,
  * and stall every read) or larger than EXE_MAX.
  */
 static int
-open_exe(pid_t pid, dev_t dev, ino_t ino)
+open_exe(int pfd, dev_t dev, ino_t ino)
 {
-	char path[64];
 	struct statfs sf;
 	struct stat sb;
 	int fd;
 
 	exe_refused = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = cfir_util_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (pfd < 0)
+		return -1;	/* gone: errno says so */
+	fd = cfir_util_open_noatime(pfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
@@ -224,10 +224,24 @@ group_by_inode(struct recovery *rc, size_t n)
 	}
 }
 
+/* /proc/PID as a directory fd, in *PFD (closed first): what its executable and comm are read through. */
+static int
+proc_dir(pid_t pid, int *pfd)
+{
+	char path[32];
+
+	if (*pfd >= 0)
+		close(*pfd);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	*pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return *pfd;
+}
+
 /* each inode hashed once: any of its processes will do, the first that still runs it */
 static void
 hash_inode(struct recovery *rc, struct exe *x)
 {
+	cleanup_close int pfd = -1;
 	struct cfir_err err = { 0 };
 	pid_t first = rc->p[rc->idx[x->first]].info.pid;
 	size_t m;
@@ -235,7 +249,7 @@ hash_inode(struct recovery *rc, struct exe *x)
 
 	exe_refused = NULL;
 	for (m = 0; m < x->n && !x->hashed && !exe_refused; m++) {
-		fd = open_exe(rc->p[rc->idx[x->first + m]].info.pid, x->dev, x->ino);
+		fd = open_exe(proc_dir(rc->p[rc->idx[x->first + m]].info.pid, &pfd), x->dev, x->ino);
 		if (fd >= 0 && cfir_sha256_fd_stoppable(fd, x->sha, NULL, &err) == 0)
 			x->hashed = true;
 		if (fd >= 0)
@@ -253,14 +267,13 @@ hash_inode(struct recovery *rc, struct exe *x)
 
 /* What the process calls itself, for the name of its executable's copy. */
 static char *
-comm_of(pid_t pid)
+comm_of(int pfd)
 {
 	cleanup_free char *comm = NULL;
-	char path[64], buf[64];
+	char buf[64];
 	size_t len = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (cfir_util_read_file(AT_FDCWD, path, 64, &comm, &len, NULL, NULL) < 0)
+	if (cfir_util_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) < 0)
 		len = 0;
 	while (len > 0 && comm[len - 1] == '\n')
 		len--;
@@ -271,17 +284,18 @@ comm_of(pid_t pid)
 	return cfir_util_safe_name(buf, 32);
 }
 
-/* the content once, from the first process that still runs it */
+/* the content once, from the first process that still runs it; its comm names the copy */
 static bool
 copy_once(struct recovery *rc, const struct exe *x, const char *sha, struct proc *pr, cJSON *e)
 {
 	cleanup_free char *name = NULL, *comm = NULL;
+	cleanup_close int pfd = -1;
 	struct cfir_err err = { 0 };
-	int fd = open_exe(pr->info.pid, x->dev, x->ino);
+	int fd = open_exe(proc_dir(pr->info.pid, &pfd), x->dev, x->ino);
 
 	if (fd < 0)
 		return false;	/* gone meanwhile: the next one */
-	comm = comm_of(pr->info.pid);
+	comm = comm_of(pfd);
 	if (asprintf(&name, "%.12s-%s", sha, comm && *comm ? comm : "exe") < 0 ||
 	    copy_exe(rc->s->bag, fd, name, e, &err) < 0) {
 		tool_warn(rc->s, "PID %d: executable not recovered: %s", (int)pr->info.pid, cfir_err_str(&err));
