@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ struct proc {
 	bool printed;
 	char *exe;		/* the kernel's path of the executable, at most EXE_PATH_KEPT */
 	const char *sha;	/* its content's SHA-256, once recovered */
+	int pfd;		/* its /proc directory, checked in the first pass, or -1 */
 };
 
 /* Past this an executable is named, not read: a sparse file can claim terabytes. */
@@ -550,9 +552,13 @@ membership(cJSON *o, const struct cfir_proc_list *l)
 /*
  * The executable of a process, as the kernel holds it: its inode and path.
  * Its comm is read only for the one process whose executable is copied.
+ * The fd of its /proc directory is kept for the second pass while KEPT
+ * stays within the budget: it stays bound to that process, so it is not
+ * opened and checked twice.
  */
 static void
-peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct proc *p)
+peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct proc *p,
+     size_t *kept, size_t budget)
 {
 	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
 	char buf[EXE_PATH_KEPT + 16];
@@ -561,6 +567,7 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 
 	p->info.pid = e->pid;
 	p->found = e->found;
+	p->pfd = -1;
 	if (pfd < 0) {
 		p->info.exited = true;
 		return;
@@ -575,6 +582,8 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 		p->info.exe_deleted = n >= 10 && strcmp(buf + n - 10, " (deleted)") == 0;
 		p->exe = strndup(buf, EXE_PATH_KEPT);
 	}
+	if (__atomic_add_fetch(kept, 1, __ATOMIC_RELAXED) <= budget)
+		p->pfd = cfir_steal_fd(&pfd);
 }
 
 /*
@@ -587,8 +596,11 @@ describe(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, const 
 	 struct proc *p)
 {
 	struct cfir_proc_info seen = p->info;
-	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
-	cJSON *j = cfir_proc_describe(pfd, e->pid, po, &p->info), *how;
+	cleanup_close int pfd = p->pfd >= 0 ? p->pfd : cfir_proc_open(l, "/proc", e->pid, NULL);
+	cJSON *j, *how;
+
+	p->pfd = -1;
+	j = cfir_proc_describe(pfd, e->pid, po, &p->info);
 
 	how = cJSON_AddArrayToObject(j, "found_by");
 	if (e->found & CFIR_FOUND_PIDNS)
@@ -665,7 +677,19 @@ helpers_start(pthread_t *th, size_t want, void *(*fn)(void *), void *arg)
 struct spread {
 	struct ps *ps;
 	size_t next;		/* atomic: the first process of the next chunk */
+	size_t kept, budget;	/* atomic: /proc fds kept for the second pass; how many may be */
 };
+
+/* Half the fds the process may open, less what the rest of the step needs. */
+static size_t
+fd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return rl.rlim_cur > 512 ? (size_t)(rl.rlim_cur - 256) / 2 : 0;
+}
 
 static void *
 peek_some(void *arg)
@@ -678,7 +702,7 @@ peek_some(void *arg)
 		if (i >= n)
 			break;
 		for (end = i + CHUNK < n ? i + CHUNK : n; i < end; i++)
-			peek(&sp->ps->l, &sp->ps->l.e[i], &sp->ps->p[i]);
+			peek(&sp->ps->l, &sp->ps->l.e[i], &sp->ps->p[i], &sp->kept, sp->budget);
 	}
 	return NULL;
 }
@@ -687,7 +711,7 @@ peek_some(void *arg)
 static size_t
 peek_all(struct ps *ps)
 {
-	struct spread sp = { ps, 0 };
+	struct spread sp = { ps, 0, 0, fd_budget() };
 	pthread_t th[HELPERS_MAX];
 	size_t k, nth = helpers_start(th, helpers_wanted(ps->l.n), peek_some, &sp);
 
@@ -707,6 +731,8 @@ executables(struct ps *ps)
 	ps->head = cJSON_CreateObject();
 	if (ps->p == NULL || ps->head == NULL)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
+	for (i = 0; i < ps->l.n; i++)
+		ps->p[i].pfd = -1;
 	i = peek_all(ps);
 	cfir_json_add_str(ps->head, "container", ps->s->t->id);
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
@@ -1023,6 +1049,8 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	for (i = 0; ps.p != NULL && i < ps.l.n; i++) {
 		cfir_proc_info_free(&ps.p[i].info);
 		free(ps.p[i].exe);
+		if (ps.p[i].pfd >= 0)	/* not described: interrupted */
+			close(ps.p[i].pfd);
 	}
 	free(ps.p);
 	cfir_proc_list_free(&ps.l);
