@@ -633,22 +633,31 @@ struct ps {
 };
 
 /*
- * Both passes over the processes are spread over the step's thread and,
- * on a machine with more than one CPU, helpers (one a further CPU, at
- * most three): reading /proc is system calls on each process's own task,
- * and they run side by side. Work is taken in chunks of CHUNK processes.
+ * Both passes over the processes are spread over the step's thread and
+ * helpers, one a CPU left idle (at most three): reading /proc is system
+ * calls on each process's own task, and they run side by side. Work is
+ * taken in chunks of CHUNK processes. On a machine whose CPUs are all
+ * busy already, a helper only adds its own cost and its waits (measured:
+ * ps is slower with one than without on two loaded CPUs), so the load
+ * average decides how many there are, none when nothing is idle.
  */
 #define HELPERS_MAX 3
 #define CHUNK 4
 
-/* How many helpers for N processes: one a further CPU, fewer than its chunks. */
+/* How many helpers for N processes: one a CPU the load average leaves idle, fewer than its chunks. */
 static size_t
 helpers_wanted(size_t n)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = cpus <= 1 ? 0 : cpus > HELPERS_MAX ? HELPERS_MAX : (size_t)cpus - 1;
-	size_t chunks = (n + CHUNK - 1) / CHUNK;
+	size_t chunks = (n + CHUNK - 1) / CHUNK, want;
+	double load, idle;
 
+	if (cpus <= 1 || getloadavg(&load, 1) != 1)
+		return 0;
+	idle = (double)cpus - load;
+	want = idle < 1 ? 0 : idle >= HELPERS_MAX ? HELPERS_MAX : (size_t)idle;
+	if (want > (size_t)cpus - 1)
+		want = (size_t)cpus - 1;
 	return want < chunks ? want : chunks > 0 ? chunks - 1 : 0;
 }
 
