@@ -1,8 +1,6 @@
 /* ps.c - the container's processes from /proc, executables recovered */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,8 +580,10 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 		p->info.exe_deleted = n >= 10 && strcmp(buf + n - 10, " (deleted)") == 0;
 		p->exe = strndup(buf, EXE_PATH_KEPT);
 	}
-	if (__atomic_add_fetch(kept, 1, __ATOMIC_RELAXED) <= budget)
+	if (*kept < budget) {
 		p->pfd = cfir_steal_fd(&pfd);
+		(*kept)++;
+	}
 }
 
 /*
@@ -633,63 +633,9 @@ struct ps {
 };
 
 /*
- * Both passes over the processes are spread over the step's thread and
- * helpers, one a CPU left idle (at most three): reading /proc is system
- * calls on each process's own task, and they run side by side. Work is
- * taken in chunks of CHUNK processes. On a machine whose CPUs are all
- * busy already, a helper only adds its own cost and its waits (measured:
- * ps is slower with one than without on two loaded CPUs), so the load
- * average decides how many there are, none when nothing is idle.
+ * At most half the fds the process may open, less what the rest of the
+ * step needs, are kept from the first pass to the second.
  */
-#define HELPERS_MAX 3
-#define CHUNK 4
-
-/* How many helpers for N processes: one a CPU the load average leaves idle, fewer than its chunks. */
-static size_t
-helpers_wanted(size_t n)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t chunks = (n + CHUNK - 1) / CHUNK, want;
-	double load, idle;
-
-	if (cpus <= 1 || getloadavg(&load, 1) != 1)
-		return 0;
-	idle = (double)cpus - load;
-	want = idle < 1 ? 0 : idle >= HELPERS_MAX ? HELPERS_MAX : (size_t)idle;
-	if (want > (size_t)cpus - 1)
-		want = (size_t)cpus - 1;
-	return want < chunks ? want : chunks > 0 ? chunks - 1 : 0;
-}
-
-/* Up to WANT helpers running FN(ARG); how many were made (fewer: the step's thread does more). */
-static size_t
-helpers_start(pthread_t *th, size_t want, void *(*fn)(void *), void *arg)
-{
-	size_t k;
-
-	/*
-	 * The helpers allocate from the main arena rather than one of their
-	 * own each: an arena of its own costs a thread a few hundred KiB of
-	 * resident memory, which the few allocations they race for are not
-	 * worth. Taken for the rest of the process when it is the first to
-	 * make threads, as cfir's commands are short-lived.
-	 */
-	if (want > 0)
-		mallopt(M_ARENA_MAX, 1);
-	for (k = 0; k < want; k++)
-		if (cfir_util_thread_create(&th[k], fn, arg) != 0)
-			break;
-	return k;
-}
-
-/* The first pass: chunks taken in order, each peeked whole. */
-struct spread {
-	struct ps *ps;
-	size_t next;		/* atomic: the first process of the next chunk */
-	size_t kept, budget;	/* atomic: /proc fds kept for the second pass; how many may be */
-};
-
-/* Half the fds the process may open, less what the rest of the step needs. */
 static size_t
 fd_budget(void)
 {
@@ -700,41 +646,11 @@ fd_budget(void)
 	return rl.rlim_cur > 512 ? (size_t)(rl.rlim_cur - 256) / 2 : 0;
 }
 
-static void *
-peek_some(void *arg)
-{
-	struct spread *sp = arg;
-	size_t i, end, n = sp->ps->l.n;
-
-	while (!cfir_interrupt_pending()) {
-		i = __atomic_fetch_add(&sp->next, CHUNK, __ATOMIC_RELAXED);
-		if (i >= n)
-			break;
-		for (end = i + CHUNK < n ? i + CHUNK : n; i < end; i++)
-			peek(&sp->ps->l, &sp->ps->l.e[i], &sp->ps->p[i], &sp->kept, sp->budget);
-	}
-	return NULL;
-}
-
-/* Every process peeked, or those of the chunks taken before an interrupt: how many. */
-static size_t
-peek_all(struct ps *ps)
-{
-	struct spread sp = { ps, 0, 0, fd_budget() };
-	pthread_t th[HELPERS_MAX];
-	size_t k, nth = helpers_start(th, helpers_wanted(ps->l.n), peek_some, &sp);
-
-	peek_some(&sp);
-	for (k = 0; k < nth; k++)
-		pthread_join(th[k], NULL);
-	return sp.next < ps->l.n ? sp.next : ps->l.n;
-}
-
 /* The executables first: each inode hashed once, each content copied once. */
 static int
 executables(struct ps *ps)
 {
-	size_t i;
+	size_t i, kept = 0, budget;
 
 	ps->p = calloc(ps->l.n ? ps->l.n : 1, sizeof(*ps->p));
 	ps->head = cJSON_CreateObject();
@@ -742,7 +658,9 @@ executables(struct ps *ps)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
 	for (i = 0; i < ps->l.n; i++)
 		ps->p[i].pfd = -1;
-	i = peek_all(ps);
+	budget = fd_budget();
+	for (i = 0; i < ps->l.n && !cfir_interrupt_pending(); i++)
+		peek(&ps->l, &ps->l.e[i], &ps->p[i], &kept, budget);
 	cfir_json_add_str(ps->head, "container", ps->s->t->id);
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
 	membership(ps->head, &ps->l);
@@ -750,177 +668,6 @@ executables(struct ps *ps)
 	recover(ps->s, ps->p, i, cJSON_AddArrayToObject(ps->head, "executables"), &ps->failed);
 	ps->nexe = (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(ps->head, "executables"));
 	return 0;
-}
-
-/* One process read and serialised: its JSON, or NULL when out of memory. */
-static char *
-read_one(struct ps *ps, const struct cfir_proc_opts *po, size_t i, size_t *len)
-{
-	cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
-	char *js = cfir_json_print(j, len), *fit;
-
-	cJSON_Delete(j);
-	/* it waits to be written: no more than its bytes */
-	if (js != NULL && (fit = realloc(js, *len + 1)) != NULL)
-		js = fit;
-	return js;
-}
-
-/*
- * The second pass: the step's thread writes the processes in PID order;
- * when the next one to write is not read yet, it reads the next chunk
- * itself rather than wait. At most WINDOW are read and not yet written,
- * and no chunk is taken while PENDING_MAX bytes wait: memory stays that
- * of a few processes, however many the container has. A thread is woken
- * only when another sleeps on it, about once a chunk.
- */
-#define WINDOW (4 * CHUNK)
-#define PENDING_MAX (8u << 20)
-
-struct slot {
-	char *js;
-	size_t len;
-	bool ready;
-};
-
-struct readers {
-	struct ps *ps;
-	const struct cfir_proc_opts *po;
-	pthread_mutex_t mu;
-	pthread_cond_t filled, freed;
-	size_t next;		/* the first process of the next chunk */
-	size_t written;		/* the processes the writer has taken */
-	size_t pending;		/* bytes read and not yet taken */
-	size_t awaited;		/* the slot the writer sleeps on, or SIZE_MAX */
-	size_t running, idle;	/* helpers alive; helpers waiting for room */
-	bool stop;
-	struct slot slot[WINDOW];
-	pthread_t th[HELPERS_MAX];
-	size_t nth;
-};
-
-static bool
-room(const struct readers *r)
-{
-	return r->next < r->ps->l.n && r->next + CHUNK <= r->written + WINDOW &&
-	       r->pending < PENDING_MAX;
-}
-
-/* The next chunk, read whole (the writer may sleep on its last); called and returns locked. */
-static void
-read_chunk(struct readers *r)
-{
-	size_t i = r->next, n = r->ps->l.n, end = i + CHUNK < n ? i + CHUNK : n, len = 0;
-	char *js;
-
-	r->next = end;
-	for (; i < end; i++) {
-		pthread_mutex_unlock(&r->mu);
-		js = read_one(r->ps, r->po, i, &len);
-		pthread_mutex_lock(&r->mu);
-		r->slot[i % WINDOW] = (struct slot){ js, len, true };
-		r->pending += js ? len : 0;
-		if (r->awaited == i)
-			pthread_cond_signal(&r->filled);
-	}
-}
-
-static void *
-helper(void *arg)
-{
-	struct readers *r = arg;
-
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		while (!r->stop && r->next < r->ps->l.n && !room(r)) {
-			r->idle++;
-			pthread_cond_wait(&r->freed, &r->mu);
-			r->idle--;
-		}
-		if (r->stop || r->next >= r->ps->l.n || cfir_interrupt_pending())
-			break;
-		read_chunk(r);
-	}
-	r->running--;
-	pthread_cond_signal(&r->filled);
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
-}
-
-static void
-readers_start(struct readers *r, struct ps *ps, const struct cfir_proc_opts *po)
-{
-	memset(r, 0, sizeof(*r));
-	r->ps = ps;
-	r->po = po;
-	r->awaited = SIZE_MAX;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->filled, NULL);
-	pthread_cond_init(&r->freed, NULL);
-	/* held while they are made: none of them ends before it is counted */
-	pthread_mutex_lock(&r->mu);
-	r->nth = helpers_start(r->th, helpers_wanted(ps->l.n), helper, r);
-	r->running = r->nth;
-	pthread_mutex_unlock(&r->mu);
-}
-
-/* Process I, once read (by the writer itself if need be); false when stopped early. */
-static bool
-readers_take(struct readers *r, size_t i, char **js, size_t *len)
-{
-	struct slot *sl = &r->slot[i % WINDOW];
-	size_t last;
-
-	pthread_mutex_lock(&r->mu);
-	while (!sl->ready) {
-		if (i >= r->next && !room(r))
-			break;	/* nobody holds it and it cannot be taken */
-		if (room(r) && !cfir_interrupt_pending()) {
-			read_chunk(r);
-			continue;
-		}
-		if (i >= r->next)
-			break;	/* interrupted */
-		/* a helper holds its chunk: woken once, at the chunk's last */
-		last = i - i % CHUNK + CHUNK - 1;
-		r->awaited = last < r->ps->l.n ? last : r->ps->l.n - 1;
-		while (!r->slot[r->awaited % WINDOW].ready && r->running > 0)
-			pthread_cond_wait(&r->filled, &r->mu);
-		r->awaited = SIZE_MAX;
-		if (!sl->ready && r->running == 0 && i < r->next)
-			break;	/* cannot happen: a chunk taken is read whole */
-	}
-	if (!sl->ready) {
-		pthread_mutex_unlock(&r->mu);
-		return false;
-	}
-	*js = sl->js;
-	*len = sl->len;
-	r->pending -= sl->js ? sl->len : 0;
-	*sl = (struct slot){ 0 };
-	r->written = i + 1;
-	if (r->idle > 0 && room(r))
-		pthread_cond_broadcast(&r->freed);
-	pthread_mutex_unlock(&r->mu);
-	return true;
-}
-
-static void
-readers_stop(struct readers *r)
-{
-	size_t k;
-
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
-	pthread_cond_broadcast(&r->freed);
-	pthread_mutex_unlock(&r->mu);
-	for (k = 0; k < r->nth; k++)
-		pthread_join(r->th[k], NULL);
-	for (k = 0; k < WINDOW; k++)
-		free(r->slot[k].js);	/* read, never written: stopped early */
-	pthread_cond_destroy(&r->freed);
-	pthread_cond_destroy(&r->filled);
-	pthread_mutex_destroy(&r->mu);
 }
 
 /*
@@ -935,34 +682,27 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 	struct cfir_writer *w = NULL;
 	struct cfir_err werr = { 0 };
 	cleanup_free char *hs = NULL;
-	struct readers *r = NULL;
 	size_t i, hlen = 0;
 	int wr;
 
 	hs = cfir_json_print(ps->head, &hlen);
-	r = malloc(sizeof(*r));
-	if (hs == NULL || r == NULL) {
-		free(r);
+	if (hs == NULL)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
-	}
-	if (cfir_writer_open(ps->s->bag, "proc", "processes.json", &w, &ps->s->err) < 0) {
-		free(r);
+	if (cfir_writer_open(ps->s->bag, "proc", "processes.json", &w, &ps->s->err) < 0)
 		return -1;
-	}
 	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
 	/* written: not held while the processes are read */
 	free(steal_pointer(&hs));
-	readers_start(r, ps, po);
 	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
 		cleanup_free char *js = NULL;
+		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
 		size_t jlen = 0;
 
-		if (!readers_take(r, i, &js, &jlen))
-			break;
 		ps->vanished += ps->p[i].info.exited;
 		ps->np++;
+		js = cfir_json_print(j, &jlen);
 		if (js == NULL)
 			wr = cfir_err_set(&werr, EX_OSERR, ENOMEM, "ps");
 		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, js, jlen, &werr) < 0)
@@ -971,10 +711,11 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 		if (ps->s->out->format == CFIR_FORMAT_JSON && js != NULL) {
 			fwrite(js, 1, jlen, ps->s->out->fp);
 			fputc('\n', ps->s->out->fp);
+		} else if (ps->s->out->format == CFIR_FORMAT_JSON) {
+			cfir_out_record(ps->s->out, j, NULL);
 		}
+		cJSON_Delete(j);
 	}
-	readers_stop(r);
-	free(r);
 	/* interrupted: what was read so far is written whole, the record says partial */
 	if (wr == 0)
 		wr = wstr(w, ps->np < ps->l.n ? "],\"interrupted\":true}\n" : "]}\n", &werr);
