@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,7 @@ int
 cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s)
 {
 	cleanup_free char *copy = strndup(text, len);	/* strtoll wants a NUL */
-	const char *paren, *p;
+	const char *paren, *lparen, *p;
 	long long v;
 	int field;
 
@@ -125,8 +126,15 @@ cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s)
 		return -1;
 	/* comm is in parentheses and may hold ')' itself: the last one ends it */
 	paren = strrchr(copy, ')');
+	lparen = strchr(copy, '(');
 	if (paren == NULL || paren[1] != ' ' || paren[2] == '\0')
 		return -1;
+	if (lparen != NULL && lparen < paren) {
+		s->commlen = (size_t)(paren - lparen - 1);
+		if (s->commlen > sizeof(s->comm))
+			s->commlen = sizeof(s->comm);
+		memcpy(s->comm, lparen + 1, s->commlen);
+	}
 	s->state = paren[2];
 	p = paren + 3;
 	for (field = 4; field <= 22; field++) {
@@ -444,15 +452,64 @@ ns_within(int nsfd, unsigned long target)
 	return false;
 }
 
-static bool
-pidns_within(const char *proc, pid_t pid, unsigned long target)
-{
-	char path[96];
+/*
+ * The PID namespaces met in one scan of /proc and whether each is the
+ * container's or nested in it: a host's processes live in few namespaces,
+ * so the walk up the parents is made once for each, not once a process.
+ */
+#define NS_SEEN_MAX 1024
 
-	if (ns_inode(proc, pid, "pid") == target)
+struct ns_seen {
+	unsigned long ino[NS_SEEN_MAX];
+	bool within[NS_SEEN_MAX];
+	size_t n;
+};
+
+static int
+ns_seen_find(const struct ns_seen *c, unsigned long ino)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->ino[i] == ino)
+			return c->within[i];
+	return -1;
+}
+
+/* Is the PID namespace of PROCFD's PID TARGET, or nested in it? */
+static bool
+pidns_within(int procfd, pid_t pid, unsigned long target, struct ns_seen *c)
+{
+	char name[48];
+	unsigned long ino;
+	struct stat sb;
+	bool within;
+	int nsfd, v;
+
+	snprintf(name, sizeof(name), "%d/ns/pid", (int)pid);
+	ino = cfir_proc_inode_at(procfd, name, "pid");
+	if (ino == target)
 		return true;
-	snprintf(path, sizeof(path), "%s/%d/ns/pid", proc, (int)pid);
-	return ns_within(open(path, O_RDONLY | O_CLOEXEC), target);
+	if (ino != 0 && (v = ns_seen_find(c, ino)) >= 0)
+		return v == 1;
+	nsfd = openat(procfd, name, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || fstat(nsfd, &sb) < 0) {
+		if (nsfd >= 0)
+			close(nsfd);
+		return false;
+	}
+	/* the namespace the fd holds, whatever the PID has become since the readlink */
+	v = ns_seen_find(c, (unsigned long)sb.st_ino);
+	if (v >= 0) {
+		close(nsfd);
+		return v == 1;
+	}
+	within = ns_within(nsfd, target);
+	if (c->n < NS_SEEN_MAX) {
+		c->ino[c->n] = (unsigned long)sb.st_ino;
+		c->within[c->n++] = within;
+	}
+	return within;
 }
 
 /* The innermost PID of the process in its own namespace (NSpid's last). */
@@ -519,9 +576,12 @@ members_init(const struct cfir_target *t, const char *proc, struct cfir_proc_lis
 static int
 members_scan(const char *proc, struct cfir_proc_list *l, bool per_process, struct cfir_err *err)
 {
+	cleanup_free struct ns_seen *seen = calloc(1, sizeof(*seen));
 	struct dirent *de;
 	DIR *d;
 
+	if (seen == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "process list");
 	d = opendir(proc);
 	if (d == NULL)
 		return cfir_err_set(err, EX_IOERR, errno, "open '%s'", proc);
@@ -532,7 +592,7 @@ members_scan(const char *proc, struct cfir_proc_list *l, bool per_process, struc
 		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &pid) < 0 || pid == 0)
 			continue;
 		/* its own PID namespace and those nested in it */
-		if (!l->pidns_shared && pidns_within(proc, (pid_t)pid, l->pidns))
+		if (!l->pidns_shared && pidns_within(dirfd(d), (pid_t)pid, l->pidns, seen))
 			found |= CFIR_FOUND_PIDNS;
 		if (per_process) {
 			cleanup_free char *c = read_at(proc, (pid_t)pid, "cgroup", SMALL, NULL, NULL, NULL);
@@ -620,34 +680,45 @@ cfir_proc_open(const struct cfir_proc_list *l, const char *proc, pid_t pid, stru
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return cfir_err_set(err, EX_TEMPFAIL, errno, "PID %d is gone", (int)pid);
-	/* checked through the fd that every later read goes through */
-	if ((e->found & CFIR_FOUND_CGROUP) && l->have_cg &&
+	/*
+	 * Checked through the fd that every later read goes through; the
+	 * namespace first, one readlink where the cgroup is a whole file that
+	 * the kernel renders line by line.
+	 */
+	if ((e->found & CFIR_FOUND_PIDNS) && !l->pidns_shared)
+		ok = ns_in(pfd, "pid") == l->pidns ||
+		     ns_within(openat(pfd, "ns/pid", O_RDONLY | O_CLOEXEC), l->pidns);
+	if (!ok && (e->found & CFIR_FOUND_CGROUP) && l->have_cg &&
 	    cfir_util_read_file(pfd, "cgroup", SMALL, &cg, NULL, NULL, NULL) == 0)
 		ok = cg_member(cg, l);
-	if (!ok && (e->found & CFIR_FOUND_PIDNS) && !l->pidns_shared)
-		ok = ns_within(openat(pfd, "ns/pid", O_RDONLY | O_CLOEXEC), l->pidns);
 	if (!ok)
 		return cfir_err_set(err, EX_TEMPFAIL, 0,
 				    "PID %d is gone or no longer a process of the container", (int)pid);
 	return cfir_steal_fd(&pfd);
 }
 
+static long long boot_ns;
+static long boot_hz;
+static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
+
+static void
+boot_find(void)
+{
+	struct timespec real, boot;
+
+	boot_hz = sysconf(_SC_CLK_TCK);
+	/* to the nanosecond: /proc/stat's btime is cut to the second */
+	if (clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
+		boot_ns = ((long long)real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec);
+}
+
 void
 cfir_proc_clock(long long *btime, long *hz)
 {
-	static long long bt = -1;
-	static long ticks;
-	struct timespec real, boot;
-
-	if (bt < 0) {	/* the boot time does not change: found once */
-		ticks = sysconf(_SC_CLK_TCK);
-		bt = 0;
-		/* to the nanosecond: /proc/stat's btime is cut to the second */
-		if (clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
-			bt = ((long long)real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec);
-	}
-	*btime = bt;
-	*hz = ticks;
+	/* the boot time does not change: found once, whichever thread asks first */
+	pthread_once(&boot_once, boot_find);
+	*btime = boot_ns;
+	*hz = boot_hz;
 }
 
 void
@@ -714,6 +785,51 @@ read_in(int pfd, const char *name, size_t max, size_t *len, bool *trunc)
 	return buf;
 }
 
+/*
+ * NAME under PFD, for the files the kernel renders whole on the first read:
+ * stat and status are one seq_file record, and cmdline and environ are
+ * copied in a loop up to the end or the first page that fails. A read
+ * shorter than asked is their end, so the read that would return 0 is not
+ * made. MAX bounds it as read_in does; *TRUNC when there was more.
+ */
+static char *
+read_whole(int pfd, const char *name, size_t max, size_t *len, bool *trunc)
+{
+	cleanup_close int fd = openat(pfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	cleanup_free char *p = NULL;
+	size_t cap = max < 4096 ? max + 1 : 4096, n = 0, want;
+	ssize_t r;
+	char *np, c;
+
+	if (trunc != NULL)
+		*trunc = false;
+	if (fd < 0 || (p = malloc(cap)) == NULL)
+		return NULL;
+	while (n < max) {
+		if (n + 1 >= cap) {
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			if ((np = realloc(p, cap)) == NULL)
+				return NULL;
+			p = np;
+		}
+		want = cap - 1 - n;
+		r = read(fd, p + n, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return NULL;
+		n += (size_t)r;
+		if ((size_t)r < want)
+			break;
+	}
+	if (n == max && trunc != NULL && read(fd, &c, 1) == 1)
+		*trunc = true;
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return steal_pointer(&p);
+}
+
 static unsigned long
 ns_in(int pfd, const char *ns)
 {
@@ -752,41 +868,49 @@ fd_kind(const char *t)
 	return t[0] == '/' ? "file" : "other";
 }
 
+/* One fd of the process: its number, kind and target. */
+static void
+add_fd(cJSON *a, int pfd, unsigned long fd)
+{
+	cleanup_free char *t = NULL;
+	char name[40];
+	cJSON *f;
+
+	snprintf(name, sizeof(name), "fd/%lu", fd);
+	t = link_at(pfd, name);
+	if (t == NULL)
+		return;	/* closed meanwhile */
+	f = cJSON_CreateObject();
+	cfir_json_add_num(f, "fd", (double)fd);
+	cfir_json_add_str(f, "kind", fd_kind(t));
+	cfir_json_add_bytes(f, "target", t, strlen(t));
+	cJSON_AddItemToArray(a, f);
+}
+
+/* The fd directory read with getdents64 itself: no DIR, none of its fstat and fcntl calls. */
 static void
 add_fds(cJSON *o, int pfd)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, "fds");
-	struct dirent *de;
+	cleanup_close int dfd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[8192] __attribute__((aligned(8)));
 	unsigned long fd;
 	size_t total = 0;
-	int dfd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	ssize_t n, off;
 
-	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
+	if (dfd < 0)
 		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char name[40];
-		cleanup_free char *t = NULL;
-		cJSON *f;
+	while ((n = getdents64(dfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
 
-		if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &fd) < 0)
-			continue;
-		if (total++ >= FDS_LISTED)
-			continue;
-		snprintf(name, sizeof(name), "fd/%lu", fd);
-		t = link_at(pfd, name);
-		if (t == NULL)
-			continue;	/* closed meanwhile */
-		f = cJSON_CreateObject();
-		cfir_json_add_num(f, "fd", (double)fd);
-		cfir_json_add_str(f, "kind", fd_kind(t));
-		cfir_json_add_bytes(f, "target", t, strlen(t));
-		cJSON_AddItemToArray(a, f);
+			off += de->d_reclen;
+			if (cfir_util_parse_ulong(de->d_name, 0x7fffffff, &fd) < 0)
+				continue;
+			if (total++ < FDS_LISTED)
+				add_fd(a, pfd, fd);
+		}
 	}
-	closedir(d);
 	cfir_json_add_num(o, "fds_total", (double)total);
 }
 
@@ -892,13 +1016,22 @@ id_map(int pfd, unsigned long userns_now, const char *map)
 	return text[k];
 }
 
-/* uid_map: "inside outside count" lines; the host ID of each of ids[4]. */
+static pthread_mutex_t id_map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * uid_map: "inside outside count" lines; the host ID of each of ids[4].
+ * Processes may be described by several threads: the maps read once are
+ * shared under a lock.
+ */
 static cJSON *
 host_ids(int pfd, unsigned long userns, const char *map, const long ids[4])
 {
-	const char *text = id_map(pfd, userns, map);
+	const char *text;
 	cJSON *a = cJSON_CreateArray();
 	int i;
+
+	pthread_mutex_lock(&id_map_lock);
+	text = id_map(pfd, userns, map);
 
 	for (i = 0; i < 4; i++) {
 		const char *p = text;
@@ -918,6 +1051,7 @@ host_ids(int pfd, unsigned long userns, const char *map, const long ids[4])
 		}
 		cJSON_AddItemToArray(a, host < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)host));
 	}
+	pthread_mutex_unlock(&id_map_lock);
 	return a;
 }
 
@@ -939,24 +1073,18 @@ cfir_proc_info_free(struct cfir_proc_info *info)
 	info->args = NULL;
 }
 
-/* The process as the kernel names it: comm exact (status escapes it), the tree. */
+/* The process as the kernel names it: comm exact (stat has it so; status escapes it), the tree. */
 static void
-add_identity(cJSON *j, int pfd, const struct cfir_proc_status *s, struct cfir_proc_info *info)
+add_identity(cJSON *j, const struct cfir_proc_stat *st, const struct cfir_proc_status *s,
+	     struct cfir_proc_info *info)
 {
-	cleanup_free char *comm = NULL;
 	char state[2] = { s->state, '\0' };
-	size_t len = 0;
 	cJSON *nspid;
 	int i;
 
-	comm = read_in(pfd, "comm", 64, &len, NULL);
-	if (comm != NULL) {
-		if (len > 0 && comm[len - 1] == '\n')
-			len--;
-		info->commlen = len < sizeof(info->comm) ? len : sizeof(info->comm);
-		memcpy(info->comm, comm, info->commlen);
-		cfir_json_add_bytes(j, "comm", comm, len);
-	}
+	info->commlen = st->commlen;
+	memcpy(info->comm, st->comm, st->commlen);
+	cfir_json_add_bytes(j, "comm", st->comm, st->commlen);
 	nspid = cJSON_AddArrayToObject(j, "nspid");
 	for (i = 0; i < s->nnspid; i++)
 		cJSON_AddItemToArray(nspid, cJSON_CreateNumber(s->nspid[i]));
@@ -972,7 +1100,7 @@ add_cmdline(cJSON *j, int pfd, struct cfir_proc_info *info)
 {
 	size_t len = 0, i;
 	bool trunc = false;
-	cleanup_free char *cmd = read_in(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
+	cleanup_free char *cmd = read_whole(pfd, "cmdline", CMDLINE_MAX, &len, &trunc);
 
 	cJSON_AddItemToObject(j, "cmdline", cmd ? strings_json(cmd, len) : cJSON_CreateArray());
 	if (trunc)
@@ -997,7 +1125,7 @@ add_environ(cJSON *j, int pfd)
 {
 	size_t len = 0;
 	bool trunc = false;
-	cleanup_free char *env = read_in(pfd, "environ", SMALL, &len, &trunc);
+	cleanup_free char *env = read_whole(pfd, "environ", SMALL, &len, &trunc);
 
 	cJSON_AddItemToObject(j, "environ", env ? strings_json(env, len) : cJSON_CreateNull());
 	if (trunc)
@@ -1082,19 +1210,22 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 	memset(info, 0, sizeof(*info));
 	info->pid = pid;
 	cfir_json_add_num(j, "pid", pid);
-	stattext = pfd >= 0 ? read_in(pfd, "stat", SMALL, &len, NULL) : NULL;
-	status = stattext ? read_in(pfd, "status", SMALL, NULL, NULL) : NULL;
+	stattext = pfd >= 0 ? read_whole(pfd, "stat", SMALL, &len, NULL) : NULL;
+	status = stattext ? read_whole(pfd, "status", SMALL, NULL, NULL) : NULL;
 	if (stattext == NULL || status == NULL || cfir_proc_stat_parse(stattext, len, &st) < 0 ||
 	    cfir_proc_status_parse(status, strlen(status), &s) < 0) {
 		info->exited = true;
 		cJSON_AddBoolToObject(j, "gone", true);
 		return j;
 	}
+	/* parsed: not held while the rest is read */
+	free(steal_pointer(&stattext));
+	free(steal_pointer(&status));
 	info->ppid = s.ppid;
 	info->state = s.state;
 	info->starttime = st.starttime;
 	info->uid = s.uid[0];
-	add_identity(j, pfd, &s, info);
+	add_identity(j, &st, &s, info);
 	add_cmdline(j, pfd, info);
 	if (o->environ)
 		add_environ(j, pfd);

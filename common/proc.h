@@ -33,8 +33,13 @@ struct cfir_proc_stat {
 	char state;
 	int ppid;
 	unsigned long long starttime;	/* clock ticks after boot */
+	char comm[64];		/* exact bytes, as /proc/PID/comm has them */
+	size_t commlen;
 };
-/* /proc/PID/stat: the fields after the last ')' (comm may hold anything). */
+/*
+ * /proc/PID/stat: comm between the first '(' and the last ')' (it may hold
+ * anything, parentheses included), the fields after it.
+ */
 int cfir_proc_stat_parse(const char *text, size_t len, struct cfir_proc_stat *s);
 
 /*

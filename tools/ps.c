@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ struct proc {
 	bool printed;
 	char *exe;		/* the kernel's path of the executable, at most EXE_PATH_KEPT */
 	const char *sha;	/* its content's SHA-256, once recovered */
-	char start[CFIR_TIME_LEN];
+	int pfd;		/* its /proc directory, checked in the first pass, or -1 */
 };
 
 /* Past this an executable is named, not read: a sparse file can claim terabytes. */
@@ -38,22 +39,22 @@ struct proc {
 static const char *exe_refused;
 
 /*
- * Hash what /proc/PID/exe opens, if it still is the inode the group saw.
- * O_NOATIME: reading the implant must not leave cfir's read as its last
+ * What exe opens under PFD, a /proc/PID directory, if it still is the inode
+ * the group saw. O_NOATIME: reading the implant must not leave cfir's read as its last
  * access. Not read: one on a FUSE file system (the container may serve it,
  * and stall every read) or larger than EXE_MAX.
  */
 static int
-open_exe(pid_t pid, dev_t dev, ino_t ino)
+open_exe(int pfd, dev_t dev, ino_t ino)
 {
-	char path[64];
 	struct statfs sf;
 	struct stat sb;
 	int fd;
 
 	exe_refused = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = cfir_util_open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (pfd < 0)
+		return -1;	/* gone: errno says so */
+	fd = cfir_util_open_noatime(pfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
@@ -223,10 +224,24 @@ group_by_inode(struct recovery *rc, size_t n)
 	}
 }
 
+/* /proc/PID as a directory fd, in *PFD (closed first): what its executable and comm are read through. */
+static int
+proc_dir(pid_t pid, int *pfd)
+{
+	char path[32];
+
+	if (*pfd >= 0)
+		close(*pfd);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	*pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return *pfd;
+}
+
 /* each inode hashed once: any of its processes will do, the first that still runs it */
 static void
 hash_inode(struct recovery *rc, struct exe *x)
 {
+	cleanup_close int pfd = -1;
 	struct cfir_err err = { 0 };
 	pid_t first = rc->p[rc->idx[x->first]].info.pid;
 	size_t m;
@@ -234,7 +249,7 @@ hash_inode(struct recovery *rc, struct exe *x)
 
 	exe_refused = NULL;
 	for (m = 0; m < x->n && !x->hashed && !exe_refused; m++) {
-		fd = open_exe(rc->p[rc->idx[x->first + m]].info.pid, x->dev, x->ino);
+		fd = open_exe(proc_dir(rc->p[rc->idx[x->first + m]].info.pid, &pfd), x->dev, x->ino);
 		if (fd >= 0 && cfir_sha256_fd_stoppable(fd, x->sha, NULL, &err) == 0)
 			x->hashed = true;
 		if (fd >= 0)
@@ -250,16 +265,37 @@ hash_inode(struct recovery *rc, struct exe *x)
 	}
 }
 
-/* the content once, from the first process that still runs it */
+/* What the process calls itself, for the name of its executable's copy. */
+static char *
+comm_of(int pfd)
+{
+	cleanup_free char *comm = NULL;
+	char buf[64];
+	size_t len = 0;
+
+	if (cfir_util_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) < 0)
+		len = 0;
+	while (len > 0 && comm[len - 1] == '\n')
+		len--;
+	len = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+	if (len > 0)
+		memcpy(buf, comm, len);
+	buf[len] = '\0';
+	return cfir_util_safe_name(buf, 32);
+}
+
+/* the content once, from the first process that still runs it; its comm names the copy */
 static bool
 copy_once(struct recovery *rc, const struct exe *x, const char *sha, struct proc *pr, cJSON *e)
 {
-	cleanup_free char *name = NULL, *comm = cfir_util_safe_name(pr->info.comm, 32);
+	cleanup_free char *name = NULL, *comm = NULL;
+	cleanup_close int pfd = -1;
 	struct cfir_err err = { 0 };
-	int fd = open_exe(pr->info.pid, x->dev, x->ino);
+	int fd = open_exe(proc_dir(pr->info.pid, &pfd), x->dev, x->ino);
 
 	if (fd < 0)
 		return false;	/* gone meanwhile: the next one */
+	comm = comm_of(pfd);
 	if (asprintf(&name, "%.12s-%s", sha, comm && *comm ? comm : "exe") < 0 ||
 	    copy_exe(rc->s->bag, fd, name, e, &err) < 0) {
 		tool_warn(rc->s, "PID %d: executable not recovered: %s", (int)pr->info.pid, cfir_err_str(&err));
@@ -396,12 +432,18 @@ tree_line(struct cfir_out *o, const struct proc *p, int depth)
 	cleanup_cjson cJSON *row = cJSON_CreateObject();
 	struct cfir_text cmd = { 0 };
 	char stat[2] = { p->info.state ? p->info.state : '?', '\0' };
+	char start[CFIR_TIME_LEN] = "";
+	struct timespec ts;
+
+	cfir_proc_start_time(p->info.starttime, &ts);
+	if (ts.tv_sec > 0)
+		cfir_util_time_rfc3339(&ts, start);
 
 	cfir_json_add_num(row, "uid", (double)p->info.uid);
 	cfir_json_add_num(row, "pid", p->info.pid);
 	cfir_json_add_num(row, "ppid", p->info.ppid);
 	cfir_json_add_str(row, "stat", stat);
-	cfir_json_add_str(row, "start", p->start[0] ? p->start + 11 : "-");
+	cfir_json_add_str(row, "start", start[0] ? start + 11 : "-");
 	tree_command(&cmd, p, depth);
 	cfir_json_add_str(row, "command", cmd.p ? cmd.p : "");
 	free(cmd.p);
@@ -505,29 +547,28 @@ membership(cJSON *o, const struct cfir_proc_list *l)
 		cJSON_AddBoolToObject(o, "pidns_shared", true);
 }
 
-/* The executable of a process, as the kernel holds it: its inode and path. */
+/*
+ * The executable of a process, as the kernel holds it: its inode and path.
+ * Its comm is read only for the one process whose executable is copied.
+ * The fd of its /proc directory is kept for the second pass while KEPT
+ * stays within the budget: it stays bound to that process, so it is not
+ * opened and checked twice.
+ */
 static void
-peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct proc *p)
+peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct proc *p,
+     size_t *kept, size_t budget)
 {
 	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
 	char buf[EXE_PATH_KEPT + 16];
-	cleanup_free char *comm = NULL;
 	struct stat sb;
-	size_t len = 0;
 	ssize_t n;
 
 	p->info.pid = e->pid;
 	p->found = e->found;
+	p->pfd = -1;
 	if (pfd < 0) {
 		p->info.exited = true;
 		return;
-	}
-	/* the name its executable's copy gets */
-	if (cfir_util_read_file(pfd, "comm", 64, &comm, &len, NULL, NULL) == 0) {
-		while (len > 0 && comm[len - 1] == '\n')
-			len--;
-		p->info.commlen = len < sizeof(p->info.comm) - 1 ? len : sizeof(p->info.comm) - 1;
-		memcpy(p->info.comm, comm, p->info.commlen);
 	}
 	if (fstatat(pfd, "exe", &sb, 0) == 0) {
 		p->info.exe_dev = sb.st_dev;
@@ -539,9 +580,11 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 		p->info.exe_deleted = n >= 10 && strcmp(buf + n - 10, " (deleted)") == 0;
 		p->exe = strndup(buf, EXE_PATH_KEPT);
 	}
+	if (*kept < budget) {
+		p->pfd = cfir_steal_fd(&pfd);
+		(*kept)++;
+	}
 }
-
-static void start_of(struct proc *p);
 
 /*
  * Everything about one process, through one fd of its /proc directory
@@ -553,8 +596,11 @@ describe(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, const 
 	 struct proc *p)
 {
 	struct cfir_proc_info seen = p->info;
-	cleanup_close int pfd = cfir_proc_open(l, "/proc", e->pid, NULL);
-	cJSON *j = cfir_proc_describe(pfd, e->pid, po, &p->info), *how;
+	cleanup_close int pfd = p->pfd >= 0 ? p->pfd : cfir_proc_open(l, "/proc", e->pid, NULL);
+	cJSON *j, *how;
+
+	p->pfd = -1;
+	j = cfir_proc_describe(pfd, e->pid, po, &p->info);
 
 	how = cJSON_AddArrayToObject(j, "found_by");
 	if (e->found & CFIR_FOUND_PIDNS)
@@ -563,18 +609,7 @@ describe(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, const 
 		cJSON_AddItemToArray(how, cJSON_CreateString("cgroup"));
 	if (p->sha != NULL && p->info.exe_dev == seen.exe_dev && p->info.exe_ino == seen.exe_ino)
 		cfir_json_add_str(j, "exe_sha256", p->sha);
-	start_of(p);
 	return j;
-}
-
-static void
-start_of(struct proc *p)
-{
-	struct timespec ts;
-
-	cfir_proc_start_time(p->info.starttime, &ts);
-	if (ts.tv_sec > 0)
-		cfir_util_time_rfc3339(&ts, p->start);
 }
 
 static int
@@ -597,18 +632,35 @@ struct ps {
 	int failed;		/* executables not recovered */
 };
 
+/*
+ * At most half the fds the process may open, less what the rest of the
+ * step needs, are kept from the first pass to the second.
+ */
+static size_t
+fd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return rl.rlim_cur > 512 ? (size_t)(rl.rlim_cur - 256) / 2 : 0;
+}
+
 /* The executables first: each inode hashed once, each content copied once. */
 static int
 executables(struct ps *ps)
 {
-	size_t i;
+	size_t i, kept = 0, budget;
 
 	ps->p = calloc(ps->l.n ? ps->l.n : 1, sizeof(*ps->p));
 	ps->head = cJSON_CreateObject();
 	if (ps->p == NULL || ps->head == NULL)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
+	for (i = 0; i < ps->l.n; i++)
+		ps->p[i].pfd = -1;
+	budget = fd_budget();
 	for (i = 0; i < ps->l.n && !cfir_interrupt_pending(); i++)
-		peek(&ps->l, &ps->l.e[i], &ps->p[i]);
+		peek(&ps->l, &ps->l.e[i], &ps->p[i], &kept, budget);
 	cfir_json_add_str(ps->head, "container", ps->s->t->id);
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
 	membership(ps->head, &ps->l);
@@ -641,10 +693,12 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 	wr = cfir_writer_write(w, hs, hlen - 1, &werr);
 	if (wr == 0)
 		wr = wstr(w, ",\"processes\":[", &werr);
+	/* written: not held while the processes are read */
+	free(steal_pointer(&hs));
 	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
 		cleanup_free char *js = NULL;
 		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
-		size_t jlen;
+		size_t jlen = 0;
 
 		ps->vanished += ps->p[i].info.exited;
 		ps->np++;
@@ -653,8 +707,13 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 			wr = cfir_err_set(&werr, EX_OSERR, ENOMEM, "ps");
 		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, js, jlen, &werr) < 0)
 			wr = -1;
-		if (ps->s->out->format == CFIR_FORMAT_JSON)
+		/* the line cfir_out_record would print, serialised once */
+		if (ps->s->out->format == CFIR_FORMAT_JSON && js != NULL) {
+			fwrite(js, 1, jlen, ps->s->out->fp);
+			fputc('\n', ps->s->out->fp);
+		} else if (ps->s->out->format == CFIR_FORMAT_JSON) {
 			cfir_out_record(ps->s->out, j, NULL);
+		}
 		cJSON_Delete(j);
 	}
 	/* interrupted: what was read so far is written whole, the record says partial */
@@ -740,6 +799,8 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	for (i = 0; ps.p != NULL && i < ps.l.n; i++) {
 		cfir_proc_info_free(&ps.p[i].info);
 		free(ps.p[i].exe);
+		if (ps.p[i].pfd >= 0)	/* not described: interrupted */
+			close(ps.p[i].pfd);
 	}
 	free(ps.p);
 	cfir_proc_list_free(&ps.l);

@@ -1,10 +1,13 @@
 /* test_proc.c - /proc parsers on recorded and crafted text */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 
 #include "common/caps.h"
 #include "common/cleanup.h"
 #include "common/proc.h"
+#include "common/util.h"
 #include "tests/unit/unit.h"
 
 static const char status_text[] =
@@ -43,6 +46,7 @@ stat_comm_with_parens(void)
 	/* the comm "a) (b) S 1 x" ends at the last ')' */
 	CHECK(cfir_proc_stat_parse(t, strlen(t), &s) == 0);
 	CHECK(s.state == 'R' && s.ppid == 17 && s.starttime == 987654);
+	CHECK(s.commlen == 12 && memcmp(s.comm, "a) (b) S 1 x", 12) == 0);
 	CHECK(cfir_proc_stat_parse("4242 (x) S 1", 12, &s) < 0);
 	CHECK(cfir_proc_stat_parse("no parens", 9, &s) < 0);
 	/* the fuzzer's find: a second "(comm)" later on, too few fields after it */
@@ -51,6 +55,26 @@ stat_comm_with_parens(void)
 
 		CHECK(f != NULL && cfir_proc_stat_parse(f, strlen(f), &s) < 0);
 	}
+}
+
+/* comm from stat is the bytes /proc/PID/comm has, whatever the process named itself */
+static void
+stat_comm_is_comm(void)
+{
+	static const char name[] = "a) (b\n) \xff";
+	char old[17] = { 0 };
+	cleanup_free char *st = NULL, *comm = NULL;
+	struct cfir_proc_stat s;
+	size_t stlen = 0, commlen = 0;
+
+	CHECK(prctl(PR_GET_NAME, old) == 0);
+	CHECK(prctl(PR_SET_NAME, name) == 0);
+	CHECK(cfir_util_read_file(AT_FDCWD, "/proc/thread-self/stat", 4096, &st, &stlen, NULL, NULL) == 0);
+	CHECK(cfir_util_read_file(AT_FDCWD, "/proc/thread-self/comm", 64, &comm, &commlen, NULL, NULL) == 0);
+	prctl(PR_SET_NAME, old);
+	CHECK(st != NULL && cfir_proc_stat_parse(st, stlen, &s) == 0);
+	CHECK(comm != NULL && commlen == sizeof(name) && comm[commlen - 1] == '\n');
+	CHECK(s.commlen == sizeof(name) - 1 && memcmp(s.comm, comm, s.commlen) == 0);
 }
 
 static void
@@ -95,6 +119,7 @@ UNIT_SUITE(proc_tests) = {
 	{ "proc: namespace and socket inodes of /proc links, nothing else", link_inode },
 	{ "proc: status fields, NSpid chain, capabilities by name", status },
 	{ "proc: stat after the last ')' of a hostile comm", stat_comm_with_parens },
+	{ "proc: comm from stat, the same bytes as /proc/PID/comm", stat_comm_is_comm },
 	{ "proc: maps lines, deleted files, anonymous executable", maps },
 	UNIT_END,
 };
