@@ -108,14 +108,20 @@ cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc)
 }
 
 void
+cfir_filetype_json_add(cJSON *o, const char *mime, const char *desc)
+{
+	cfir_json_add_str(o, "mime", mime);
+	if (desc != NULL)
+		cfir_json_add_bytes(o, "magic", desc, strlen(desc));
+}
+
+void
 cfir_filetype_json(cJSON *o, const void *buf, size_t len)
 {
 	const char *mime, *desc;
 
 	cfir_filetype(buf, len, &mime, &desc);
-	cfir_json_add_str(o, "mime", mime);
-	if (desc != NULL)
-		cfir_json_add_bytes(o, "magic", desc, strlen(desc));
+	cfir_filetype_json_add(o, mime, desc);
 }
 
 const char *
