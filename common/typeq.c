@@ -10,13 +10,13 @@
 #include "common/typeq.h"
 #include "common/util.h"
 
-#define QUEUE 256
+#define QUEUE 32
 #define WORKERS_MAX 64
 /*
  * Direct-mapped: an entry holds its head (at most 2 KiB) and libmagic's two
  * strings, allocated when first used, so the cache costs 3 MiB at most.
  */
-#define CACHE 1024
+#define CACHE 128
 #define MIME_MAX 128
 #define DESC_MAX 512
 
@@ -217,7 +217,7 @@ cfir_typeq_open(struct cfir_typeq **qp, unsigned workers, bool type,
 {
 	struct cfir_typeq *q = calloc(1, sizeof(*q));
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned want = workers > 0 ? workers : cores < 1 ? 1 : (unsigned)(cores > WORKERS_MAX ? WORKERS_MAX : cores);
+	unsigned want = workers > 0 ? workers : cores < 2 ? 1 : (unsigned)(cores > WORKERS_MAX ? WORKERS_MAX : cores - 1);
 
 	*qp = NULL;
 	if (q == NULL || (q->jobs = calloc(QUEUE, sizeof(*q->jobs))) == NULL) {
