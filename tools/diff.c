@@ -363,9 +363,10 @@ drop(void *ctx, void *payload)
 #define CHECK_LISTED 1000
 
 struct keys {
-	char **k;
+	char **k;		/* into POOL, one allocation for them all */
+	char *pool;
 	bool *seen;
-	size_t n, cap;
+	size_t n;
 	bool loaded;
 	char *err;
 	cJSON *walk_only;
@@ -374,23 +375,11 @@ struct keys {
 	size_t bufcap;
 };
 
-static int
-keys_add(struct keys *ks, char kind, const char *p, size_t n)
-{
-	void *v = ks->k;
-	bool room = cfir_util_grow(&v, &ks->cap, ks->n, sizeof(*ks->k), 1024, SIZE_MAX / sizeof(*ks->k));
-
-	ks->k = v;
-	if (!room || asprintf(&ks->k[ks->n], "%c %.*s", kind, (int)n, p) < 0)
-		return -1;
-	ks->n++;
-	return 0;
-}
-
 static void
 keys_free(struct keys *ks)
 {
-	cfir_util_free_strv(ks->k, ks->n);
+	free(ks->k);
+	free(ks->pool);
 	free(ks->seen);
 	free(ks->err);
 	free(ks->buf);
@@ -403,15 +392,57 @@ kcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A change the engine listed as one of its three kinds, or NULL. */
+static const char *
+change_path(const cJSON *c, char *kind)
+{
+	static const char kinds[] = "CAD";	/* the engine's 0, 1, 2 */
+	const cJSON *p = cJSON_GetObjectItem(c, "Path"), *k = cJSON_GetObjectItem(c, "Kind");
+
+	if (!cJSON_IsString(p) || !cJSON_IsNumber(k) || k->valueint < 0 || k->valueint > 2)
+		return NULL;
+	*kind = kinds[k->valueint];
+	return p->valuestring;
+}
+
+/* The keys "K /path", all in one pool: sized first, then filled. */
+static int
+keys_fill(struct keys *ks, const cJSON *changes)
+{
+	const cJSON *c;
+	const char *p;
+	size_t n = 0, bytes = 0, len;
+	char kind, *at;
+
+	cJSON_ArrayForEach(c, changes)
+		if ((p = change_path(c, &kind)) != NULL) {
+			n++;
+			bytes += strlen(p) + 3;
+		}
+	ks->k = malloc((n ? n : 1) * sizeof(*ks->k));
+	ks->pool = malloc(bytes ? bytes : 1);
+	if (ks->k == NULL || ks->pool == NULL)
+		return -1;
+	at = ks->pool;
+	cJSON_ArrayForEach(c, changes)
+		if ((p = change_path(c, &kind)) != NULL) {
+			len = strlen(p);
+			at[0] = kind;
+			at[1] = ' ';
+			memcpy(at + 2, p, len + 1);
+			ks->k[ks->n++] = at;
+			at += len + 3;
+		}
+	return 0;
+}
+
 /* The engine's change list, before the walk. */
 static void
 keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 {
-	static const char kinds[] = "CAD";	/* the engine's 0, 1, 2 */
 	cleanup_free char *path = NULL;
 	cleanup_cjson cJSON *changes = NULL;
 	struct cfir_err err = { 0 };
-	const cJSON *c;
 
 	ks->walk_only = cJSON_CreateArray();
 	if (e == NULL || t->inspect == NULL) {
@@ -423,14 +454,9 @@ keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 		ks->err = strdup(err.msg[0] ? err.msg : "out of memory");
 		return;
 	}
-	cJSON_ArrayForEach(c, changes) {
-		const cJSON *p = cJSON_GetObjectItem(c, "Path"), *k = cJSON_GetObjectItem(c, "Kind");
-
-		if (cJSON_IsString(p) && cJSON_IsNumber(k) && k->valueint >= 0 && k->valueint <= 2 &&
-		    keys_add(ks, kinds[k->valueint], p->valuestring, strlen(p->valuestring)) < 0) {
-			ks->err = strdup("out of memory");
-			return;
-		}
+	if (keys_fill(ks, changes) < 0) {
+		ks->err = strdup("out of memory");
+		return;
 	}
 	if (ks->n > 1)
 		qsort(ks->k, ks->n, sizeof(*ks->k), kcmp);
