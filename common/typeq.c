@@ -14,7 +14,7 @@
 #define WORKERS_MAX 64
 /*
  * Direct-mapped: an entry holds its head (at most 2 KiB) and libmagic's two
- * strings, allocated when first used, so the cache costs 3 MiB at most.
+ * strings, allocated when first used: a quarter of a MiB at most.
  */
 #define CACHE 128
 #define MIME_MAX 128
