@@ -11,6 +11,7 @@
 #include "common/util.h"
 
 #define QUEUE 32
+#define BATCH 8
 #define WORKERS_MAX 64
 /*
  * Direct-mapped: an entry holds its head (at most 2 KiB) and libmagic's two
@@ -266,7 +267,9 @@ cfir_typeq_put(struct cfir_typeq *q, const void *head, size_t headlen, void *pay
 		j->typed = q->type && headlen > 0;
 		memcpy(j->head, head, headlen);
 		q->produced++;
-		pthread_cond_signal(&q->more);
+		/* a sleeping worker is woken for a few items, not each one */
+		if (q->produced - q->taken >= BATCH)
+			pthread_cond_signal(&q->more);
 	} else if (err != NULL) {
 		*err = q->err;
 	}
