@@ -126,26 +126,40 @@ put_all(struct cfir_typeq *q, uint64_t n, struct cfir_err *err)
 	return 0;
 }
 
+/* N items through WORKERS workers; what emit saw in S, the queue's counts in ST. */
+static int
+run(struct seen *s, unsigned workers, bool type, uint64_t n, struct cfir_typeq_stats *st, struct cfir_err *err)
+{
+	struct cfir_typeq_ops ops = { emit, drop, s };
+	struct cfir_err cerr = { 0 };
+	struct cfir_typeq *q;
+	int r;
+
+	s->next = 1;
+	s->typing = type;
+	if (cfir_typeq_open(&q, workers, type, &ops, err) < 0)
+		return -2;
+	r = put_all(q, n, err);
+	if (cfir_typeq_close(q, st, &cerr) < 0) {
+		CHECK(r < 0 && strcmp(cerr.msg, err->msg) == 0);	/* close says what put said */
+		return -1;
+	}
+	return r;
+}
+
 /* Many workers, many more items than the queue holds: every one out, in order, with its own answer. */
 static void
 typeq_order(void)
 {
-	static const struct cfir_typeq_ops ops0 = { emit, drop, NULL };
-	struct cfir_typeq_ops ops = ops0;
 	struct cfir_typeq_stats st;
 	struct cfir_err err = { 0 };
-	struct cfir_typeq *q;
 	struct seen s;
 
 	if (!expect(&s)) {
 		unit_skip("libmagic cannot be opened here");
 		return;
 	}
-	s.next = 1;
-	ops.ctx = &s;
-	CHECK(cfir_typeq_open(&q, 8, true, &ops, &err) == 0);
-	CHECK(put_all(q, 3000, &err) == 0);
-	CHECK(cfir_typeq_close(q, &st, &err) == 0);
+	CHECK(run(&s, 8, true, 3000, &st, &err) == 0);
 	CHECK(s.emitted == 3000 && s.dropped == 0);
 	CHECK(s.in_order);
 	CHECK(s.right);
@@ -157,21 +171,14 @@ typeq_order(void)
 static void
 typeq_failure(void)
 {
-	static const struct cfir_typeq_ops ops0 = { emit, drop, NULL };
-	struct cfir_typeq_ops ops = ops0;
-	struct cfir_err err = { 0 }, cerr = { 0 };
-	struct cfir_typeq *q;
+	struct cfir_typeq_stats st;
+	struct cfir_err err = { 0 };
 	struct seen s;
 
 	expect(&s);
-	s.next = 1;
 	s.fail_at = 700;
-	ops.ctx = &s;
-	CHECK(cfir_typeq_open(&q, 4, true, &ops, &err) == 0);
-	CHECK(put_all(q, 100000, &err) < 0);
+	CHECK(run(&s, 4, true, 100000, &st, &err) == -1);
 	CHECK(strstr(err.msg, "the disk is full at 700") != NULL);
-	CHECK(cfir_typeq_close(q, NULL, &cerr) < 0);
-	CHECK_STR(cerr.msg, err.msg);
 	CHECK(s.emitted == 700);
 	CHECK(s.in_order);
 	/* what was queued after the failure, and the item put refused, went to drop */
@@ -182,22 +189,15 @@ typeq_failure(void)
 static void
 typeq_cache(void)
 {
-	static const struct cfir_typeq_ops ops0 = { emit, drop, NULL };
-	struct cfir_typeq_ops ops = ops0;
 	struct cfir_typeq_stats st;
 	struct cfir_err err = { 0 };
-	struct cfir_typeq *q;
 	struct seen s;
 
 	if (!expect(&s)) {
 		unit_skip("libmagic cannot be opened here");
 		return;
 	}
-	s.next = 1;
-	ops.ctx = &s;
-	CHECK(cfir_typeq_open(&q, 1, true, &ops, &err) == 0);
-	CHECK(put_all(q, 500, &err) == 0);
-	CHECK(cfir_typeq_close(q, &st, &err) == 0);
+	CHECK(run(&s, 1, true, 500, &st, &err) == 0);
 	CHECK(s.right && s.in_order);
 	/* one worker: each kind typed once, every other item a hit */
 	CHECK(st.cache_hits == 500 - KINDS);
@@ -207,20 +207,12 @@ typeq_cache(void)
 static void
 typeq_untyped(void)
 {
-	static const struct cfir_typeq_ops ops0 = { emit, drop, NULL };
-	struct cfir_typeq_ops ops = ops0;
 	struct cfir_typeq_stats st;
 	struct cfir_err err = { 0 };
-	struct cfir_typeq *q;
 	struct seen s;
 
 	expect(&s);
-	s.next = 1;
-	s.typing = false;
-	ops.ctx = &s;
-	CHECK(cfir_typeq_open(&q, 0, false, &ops, &err) == 0);
-	CHECK(put_all(q, 1000, &err) == 0);
-	CHECK(cfir_typeq_close(q, &st, &err) == 0);
+	CHECK(run(&s, 0, false, 1000, &st, &err) == 0);
 	CHECK(s.emitted == 1000 && s.right && s.in_order);
 	CHECK(st.typed == 0 && st.cache_hits == 0);
 }
