@@ -1,10 +1,14 @@
 /* filetype.c - one pair of libmagic cookies per process */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <magic.h>
 
@@ -41,6 +45,101 @@ done(void)
 }
 
 /*
+ * The compiled database is 8 MiB, mapped by each cookie that loads it and
+ * counted once a mapping. Mapped once here, every thread's cookie reads the
+ * same pages (magic_load_buffers). Only when that is exactly what
+ * magic_load(NULL) would load: the default list ("/etc/magic:/usr/share/
+ * misc/magic" on Debian) holds one compiled database and text files of
+ * comments only; anything else ($MAGIC, ~/.magic, a directory, a text
+ * database with entries) is left to libmagic.
+ */
+static pthread_once_t db_once = PTHREAD_ONCE_INIT;
+static void *db;
+static size_t db_len;
+
+/* A text magic file with no entry (blank lines and comments): false when unsure. */
+static bool
+text_empty(int fd)
+{
+	char buf[16 << 10], *line, *p;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	if (n < 0 || (size_t)n == sizeof(buf) - 1 || memchr(buf, '\0', (size_t)n) != NULL)
+		return false;
+	buf[n] = '\0';
+	for (p = buf; (line = strsep(&p, "\n")) != NULL;) {
+		line += strspn(line, " \t\r");
+		if (*line != '\0' && *line != '#')
+			return false;
+	}
+	return true;
+}
+
+/* One component of the list: its compiled database mapped, or a text file with nothing in it. */
+static bool
+db_component(const char *comp, size_t len)
+{
+	char name[4096];
+	struct stat sb;
+	int fd;
+	bool ok = false;
+
+	if (len == 0 || (size_t)snprintf(name, sizeof(name), "%.*s.mgc", (int)len, comp) >= sizeof(name))
+		return false;
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) >= 0) {
+		void *p;
+
+		/* private and writable: libmagic byte-swaps a foreign database in place */
+		if (db == NULL && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+		    (p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)) != MAP_FAILED) {
+			db = p;
+			db_len = (size_t)sb.st_size;
+			ok = true;
+		}
+		close(fd);
+		return ok;
+	}
+	name[len] = '\0';
+	if (errno != ENOENT || (fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && text_empty(fd);
+	close(fd);
+	return ok;
+}
+
+static void
+db_map(void)
+{
+	const char *path = magic_getpath(NULL, 0), *c, *end;	/* FILE_LOAD: what magic_load(NULL) reads */
+	bool ok = path != NULL;
+
+	for (c = path; ok && c != NULL; c = *end ? end + 1 : NULL) {
+		end = strchrnul(c, ':');
+		ok = db_component(c, (size_t)(end - c));
+	}
+	if (!ok && db != NULL) {
+		munmap(db, db_len);
+		db = NULL;
+	}
+}
+
+static int
+load(magic_t m)
+{
+	void *bufs[1];
+	size_t sizes[1];
+
+	pthread_once(&db_once, db_map);
+	if (db != NULL) {
+		bufs[0] = db;
+		sizes[0] = db_len;
+		if (magic_load_buffers(m, bufs, sizes, 1) == 0)
+			return 0;
+	}
+	return magic_load(m, NULL);
+}
+
+/*
  * No decompression of hostile content; no JSON or CSV sniffing, which scans
  * the whole buffer and cannot judge a truncated prefix anyway. Why it could
  * not be opened stays in WHY for cfir_filetype_open to report.
@@ -52,7 +151,7 @@ open_cookie(void)
 
 	if (m == NULL) {
 		snprintf(why, sizeof(why), "libmagic: %s", strerror(errno));
-	} else if (magic_load(m, NULL) != 0) {
+	} else if (load(m) != 0) {
 		snprintf(why, sizeof(why), "libmagic: %s", magic_error(m));
 		magic_close(m);
 		m = NULL;
@@ -108,14 +207,20 @@ cfir_filetype(const void *buf, size_t len, const char **mime, const char **desc)
 }
 
 void
+cfir_filetype_json_add(cJSON *o, const char *mime, const char *desc)
+{
+	cfir_json_add_str(o, "mime", mime);
+	if (desc != NULL)
+		cfir_json_add_bytes(o, "magic", desc, strlen(desc));
+}
+
+void
 cfir_filetype_json(cJSON *o, const void *buf, size_t len)
 {
 	const char *mime, *desc;
 
 	cfir_filetype(buf, len, &mime, &desc);
-	cfir_json_add_str(o, "mime", mime);
-	if (desc != NULL)
-		cfir_json_add_bytes(o, "magic", desc, strlen(desc));
+	cfir_filetype_json_add(o, mime, desc);
 }
 
 const char *

@@ -28,6 +28,8 @@ void cfir_filetype(const void *buf, size_t len, const char **mime, const char **
 
 /* Both, as "mime" and "magic" (exact bytes kept) of a JSON object. */
 void cfir_filetype_json(cJSON *o, const void *buf, size_t len);
+/* An answer of cfir_filetype's (typed elsewhere), the same way. */
+void cfir_filetype_json_add(cJSON *o, const char *mime, const char *desc);
 /* The name of MODE's file type: "file", "dir", "symlink", "char", "block",
  * "fifo", "socket", "unknown". */
 const char *cfir_filetype_name(mode_t mode);

@@ -1,6 +1,5 @@
 /* tarindex.c - per-member index and mtree of a tar stream, in one pass */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,40 +16,28 @@
 #include "common/mtree.h"
 #include "common/out.h"
 #include "common/tarindex.h"
+#include "common/typeq.h"
 #include "common/util.h"
 
 #define HOLES_MAX (1ull << 30)	/* zeros hashed for holes, over the whole stream */
 
 /*
  * libmagic costs 0.05 to 2 ms a member, more than everything else about
- * it: workers take members in order from a bounded queue, type them, and
- * write their index lines strictly in member order, each waiting for its
- * turn. One worker: on two cores shared with the engine's own tar writer a
- * second gained nothing measurable and its libmagic cookie costs 8 MiB.
+ * it: it runs on the type queue's worker, and the index lines come out in
+ * member order. One worker: on two cores shared with the engine's own tar
+ * writer a second gained nothing measurable and its libmagic cookie costs
+ * 8 MiB.
  */
-#define QUEUE 256
 #define WORKERS 1
 
-struct job {
-	cJSON *o;		/* the member's line without mime, magic, flags */
+/* A member's line without mime, magic, flags; and its flags. */
+struct member {
+	cJSON *o;
 	cJSON *flags;
-	size_t headlen;		/* 0: nothing to type */
-	unsigned char head[CFIR_FILETYPE_BYTES];
-};
-
-struct queue {
-	pthread_mutex_t lock;
-	pthread_cond_t more, room, turn;
-	struct job jobs[QUEUE];
-	uint64_t produced, taken, written;	/* monotonic: written <= taken <= produced */
-	bool end;
-	bool failed;		/* the index sink failed: err says why */
-	struct cfir_err err;
-	struct cfir_err untyped;	/* libmagic could not be opened: why */
 };
 
 struct ictx {
-	struct queue *q;
+	struct cfir_typeq *q;
 	const struct cfir_tarindex_sink *s;
 	struct cfir_err *err;
 	struct cfir_engine_pull *pull;	/* source, or NULL for memory */
@@ -176,17 +163,24 @@ add_time(cJSON *o, const char *key, la_int64_t sec, long nsec)
 	cfir_json_add_str(o, key, t);
 }
 
-/* Finish a member's line and write it. */
+/* A member's turn: its type, its flags, and its line written. */
 static int
-emit(const struct cfir_tarindex_sink *s, struct job *j, struct cfir_err *err)
+emit(void *ctx, void *payload, const unsigned char *head, size_t headlen, bool typed,
+     const char *mime, const char *desc, struct cfir_err *err)
 {
+	const struct cfir_tarindex_sink *s = ctx;
+	struct member *m = payload;
 	size_t len;
 	char *line;
 	int r;
 
-	cJSON_AddItemToObject(j->o, "flags", j->flags);
-	j->flags = NULL;
-	line = cfir_json_line(j->o, &len);
+	(void)head, (void)headlen;
+	if (typed)
+		cfir_filetype_json_add(m->o, mime, desc);
+	cJSON_AddItemToObject(m->o, "flags", m->flags);
+	line = cfir_json_line(m->o, &len);
+	cJSON_Delete(m->o);
+	free(m);
 	if (line == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "index");
 	r = s->index(s->ctx, line, len, err);
@@ -194,88 +188,37 @@ emit(const struct cfir_tarindex_sink *s, struct job *j, struct cfir_err *err)
 	return r;
 }
 
-struct worker {
-	struct queue *q;
-	const struct cfir_tarindex_sink *s;
-};
-
-static void *
-work(void *arg)
+static void
+drop(void *ctx, void *payload)
 {
-	struct worker *w = arg;
-	struct queue *q = w->q;
-	struct cfir_err err = { 0 }, merr = { 0 };
-	struct job *j;
-	uint64_t seq;
-	bool failed;
+	struct member *m = payload;
 
-	if (!w->s->no_magic && cfir_filetype_open(&merr) < 0) {
-		pthread_mutex_lock(&q->lock);
-		if (q->untyped.msg[0] == '\0')
-			q->untyped = merr;
-		pthread_mutex_unlock(&q->lock);
-	}
-	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		while (q->taken == q->produced && !q->end)
-			pthread_cond_wait(&q->more, &q->lock);
-		if (q->taken == q->produced)
-			break;
-		seq = q->taken++;
-		j = &q->jobs[seq % QUEUE];
-		pthread_mutex_unlock(&q->lock);
-
-		if (j->headlen > 0)	/* the slow part, in parallel */
-			cfir_filetype_json(j->o, j->head, j->headlen);
-
-		pthread_mutex_lock(&q->lock);
-		while (q->written != seq)
-			pthread_cond_wait(&q->turn, &q->lock);
-		failed = q->failed;
-		pthread_mutex_unlock(&q->lock);
-		/* our turn: nobody else writes until written moves on */
-		if (!failed && emit(w->s, j, &err) < 0)
-			failed = true;
-		cJSON_Delete(j->o);
-		cJSON_Delete(j->flags);
-		pthread_mutex_lock(&q->lock);
-		if (failed && !q->failed) {
-			q->failed = true;
-			q->err = err;
-		}
-		q->written++;
-		pthread_cond_broadcast(&q->turn);
-		pthread_cond_signal(&q->room);
-	}
-	pthread_mutex_unlock(&q->lock);
-	cfir_filetype_thread_done();
-	return NULL;
+	(void)ctx;
+	cJSON_Delete(m->o);
+	cJSON_Delete(m->flags);
+	free(m);
 }
 
-/* Hand a member to the worker; -1 once the index sink has failed. */
+/* Hand a member to the queue; -1 once the index sink has failed. */
 static int
 enqueue(struct ictx *c, cJSON *o, cJSON *flags)
 {
-	struct queue *q = c->q;
-	struct job *j;
-	bool failed;
+	struct member *m = malloc(sizeof(*m));
 
-	pthread_mutex_lock(&q->lock);
-	while (q->produced - q->written == QUEUE)
-		pthread_cond_wait(&q->room, &q->lock);
-	failed = q->failed;
-	j = &q->jobs[q->produced % QUEUE];
-	j->o = o;
-	j->flags = flags;
-	/* the head still decides the flags (elf, script); libmagic only when typing */
-	j->headlen = c->s->no_magic ? 0 : c->headlen;
-	memcpy(j->head, c->head, c->headlen);
-	q->produced++;
-	pthread_cond_signal(&q->more);
-	pthread_mutex_unlock(&q->lock);
-	if (failed)
+	if (m == NULL) {
+		cJSON_Delete(o);
+		cJSON_Delete(flags);
 		c->sink_failed = true;
-	return failed ? -1 : 0;
+		return cfir_err_set(c->err, EX_OSERR, ENOMEM, "index");
+	}
+	m->o = o;
+	m->flags = flags;
+	/* the head still decided the flags (elf, script); libmagic only when typing */
+	if (cfir_typeq_put(c->q, c->head, c->headlen, m, c->err) < 0) {
+		c->sink_failed = true;
+		return -1;
+	}
+	return 0;
 }
 
 /* The bytes of E's holes, from its sparse map: its size less its data. */
@@ -368,49 +311,25 @@ static int members(struct ictx *c, struct archive *in, struct cfir_tarindex_stat
 static int
 run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 {
-	struct queue *q = calloc(1, sizeof(*q));
-	struct worker w = { q, c->s };
-	pthread_t tid[WORKERS];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int rc, n, i;
+	const struct cfir_typeq_ops ops = { emit, drop, (void *)c->s };
+	struct cfir_typeq_stats qs;
+	struct cfir_err qerr = { 0 };
+	int rc;
 
 	memset(st, 0, sizeof(*st));
 	st->typed = !c->s->no_magic;
-	if (q == NULL)
-		return cfir_err_set(c->err, EX_OSERR, ENOMEM, "index queue");
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->more, NULL);
-	pthread_cond_init(&q->room, NULL);
-	pthread_cond_init(&q->turn, NULL);
-	c->q = q;
-	for (n = 0; n < (cores < 1 ? 1 : cores > WORKERS ? WORKERS : cores); n++)
-		if (cfir_util_thread_create(&tid[n], work, &w) != 0)
-			break;
-	if (n == 0) {
-		free(q);
-		return cfir_err_set(c->err, EX_OSERR, errno, "index worker");
-	}
+	if (cfir_typeq_open(&c->q, WORKERS, !c->s->no_magic, &ops, c->err) < 0)
+		return cfir_err_wrap(c->err, "index");
 	rc = members(c, in, st);
-	pthread_mutex_lock(&q->lock);
-	q->end = true;
-	pthread_cond_broadcast(&q->more);
-	pthread_mutex_unlock(&q->lock);
-	for (i = 0; i < n; i++)
-		pthread_join(tid[i], NULL);
-	if (q->untyped.msg[0] != '\0') {
-		st->typed = false;
-		snprintf(st->untyped, sizeof(st->untyped), "%.250s", q->untyped.msg);
-	}
-	if (q->failed) {
-		*c->err = q->err;
+	if (cfir_typeq_close(c->q, &qs, &qerr) < 0) {
+		*c->err = qerr;	/* the index sink's */
 		c->sink_failed = true;
 		rc = -1;
 	}
-	pthread_cond_destroy(&q->more);
-	pthread_cond_destroy(&q->room);
-	pthread_cond_destroy(&q->turn);
-	pthread_mutex_destroy(&q->lock);
-	free(q);
+	if (qs.untyped[0] != '\0') {
+		st->typed = false;
+		snprintf(st->untyped, sizeof(st->untyped), "%.250s", qs.untyped);
+	}
 	return rc;
 }
 

@@ -12,20 +12,39 @@
 #include "common/hash.h"
 #include "common/overlay.h"
 #include "common/tarout.h"
+#include "common/typeq.h"
 #include "common/util.h"
 #include "tools/tool.h"
 
+/*
+ * The walk's thread reads, hashes and collects each entry and hands it to
+ * the type queue; libmagic types it on a worker, and its record, its
+ * bodyfile line and its row are written there, in walk order (emit).
+ */
 struct ctx {
 	struct tool_step *s;
 	const struct diff_opts *o;
 	struct cfir_writer *json, *body;
 	struct cfir_tarout *tar;
+	struct cfir_typeq *q;
+	/* the walk's */
 	uint64_t collected;
-	size_t counts[3], skipped_collect, n;
+	size_t counts[3], skipped_collect;
 	struct cfir_hash *h;
-	struct keys *keys;	/* "K /path" of every entry, for the engine cross-check */
 	unsigned char buf[1 << 16];
+	/* the emitter's */
+	size_t n;
+	struct keys *keys;	/* "K /path" of every entry, for the engine cross-check */
 	bool text_header;
+};
+
+/* An entry on its way to the emitter: a copy, its strings in BYTES. */
+struct item {
+	struct cfir_overlay_entry e;
+	const char *why;	/* not collected, or NULL */
+	bool hashed, short_read;
+	char sha256[CFIR_SHA256_HEX];
+	char bytes[];
 };
 
 struct keys;
@@ -95,10 +114,9 @@ emit_json(struct ctx *c, cJSON *o, struct cfir_err *err)
 
 /* Read a regular file once: hash, first bytes, and into the tar when collected. */
 static int
-content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, cJSON *o,
+content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, struct item *it,
 	unsigned char *head, size_t *headlen, struct cfir_err *err)
 {
-	char hex[CFIR_SHA256_HEX];
 	uint64_t left = (uint64_t)e->st.st_size, got = 0;
 	ssize_t n;
 
@@ -121,11 +139,10 @@ content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, cJSON *
 		got += (uint64_t)n;
 		left -= (uint64_t)n;
 	}
-	cfir_hash_final_hex(c->h, hex);
-	cfir_json_add_str(o, "sha256", hex);
+	cfir_hash_final_hex(c->h, it->sha256);
+	it->hashed = true;
 	/* the tar holds the size the header promised; say when the file did not */
-	if (got != (uint64_t)e->st.st_size)
-		cfir_json_add_str(o, "note", "the file changed size while it was read");
+	it->short_read = got != (uint64_t)e->st.st_size;
 	return 0;
 }
 
@@ -231,44 +248,109 @@ static const struct cfir_field columns[] = {
 	{ 0 },
 };
 
+/* The entry kept for the emitter: the walk reuses its strings. */
+static struct item *
+item_new(const struct cfir_overlay_entry *e)
+{
+	size_t nl = e->link ? strlen(e->link) + 1 : 0, nr = e->redirect ? strlen(e->redirect) + 1 : 0;
+	struct item *it = malloc(sizeof(*it) + e->pathlen + 1 + nl + nr);
+	char *p;
+
+	if (it == NULL)
+		return NULL;
+	memset(it, 0, sizeof(*it));
+	it->e = *e;
+	it->e.fd = -1;
+	p = it->bytes;
+	memcpy(p, e->path, e->pathlen);
+	p[e->pathlen] = '\0';
+	it->e.path = p;
+	p += e->pathlen + 1;
+	if (e->link != NULL) {
+		memcpy(p, e->link, nl);
+		it->e.link = p;
+		p += nl;
+	}
+	if (e->redirect != NULL) {
+		memcpy(p, e->redirect, nr);
+		it->e.redirect = p;
+	}
+	return it;
+}
+
+/* The walk's part: collected, read, hashed, queued. */
 static int
 on_entry(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 {
 	struct ctx *c = ctx;
-	cleanup_cjson cJSON *o = cJSON_CreateObject();
+	struct item *it = item_new(e);
 	unsigned char head[CFIR_FILETYPE_BYTES];
 	size_t headlen = 0;
 	const char *why = not_taken(c, e);
 	bool collect = c->tar != NULL && e->kind != 'D' && why == NULL;
 
+	if (it == NULL)
+		return cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
 	c->counts[e->kind == 'A' ? 0 : e->kind == 'C' ? 1 : 2]++;
-	entry_json(o, e);
-	if (collect && cfir_tarout_header(c->tar, e->path + 1, &e->st, e->link, err) < 0)
+	if ((collect && cfir_tarout_header(c->tar, e->path + 1, &e->st, e->link, err) < 0) ||
+	    (S_ISREG(e->st.st_mode) && e->kind != 'D' && e->fd >= 0 &&
+	     content(c, e, collect, it, head, &headlen, err) < 0)) {
+		free(it);
 		return -1;
-	if (S_ISREG(e->st.st_mode) && e->kind != 'D' && e->fd >= 0) {
-		if (content(c, e, collect, o, head, &headlen, err) < 0)
-			return -1;
-		if (headlen > 0)
-			cfir_filetype_json(o, head, headlen);
 	}
 	if (collect && S_ISREG(e->st.st_mode))
 		c->collected += (uint64_t)e->st.st_size;
-	if (why != NULL) {
-		cfir_json_add_str(o, "not_collected", why);
+	it->why = why;
+	if (why != NULL)
 		c->skipped_collect++;
+	return cfir_typeq_put(c->q, head, headlen, it, err);
+}
+
+/* The emitter's part, in walk order: the record, the bodyfile line, the row. */
+static int
+emit(void *ctx, void *payload, const unsigned char *head, size_t headlen, bool typed,
+     const char *mime, const char *desc, struct cfir_err *err)
+{
+	struct ctx *c = ctx;
+	struct item *it = payload;
+	const struct cfir_overlay_entry *e = &it->e;
+	cleanup_cjson cJSON *o = cJSON_CreateObject();
+	int r = -1;
+
+	entry_json(o, e);
+	if (it->hashed) {
+		cfir_json_add_str(o, "sha256", it->sha256);
+		if (it->short_read)
+			cfir_json_add_str(o, "note", "the file changed size while it was read");
 	}
+	if (typed)
+		cfir_filetype_json_add(o, mime, desc);
+	if (it->why != NULL)
+		cfir_json_add_str(o, "not_collected", it->why);
 	cJSON_AddItemToObject(o, "flags", flags_of(e, head, headlen, c->o->large));
 	if (body_line(c, e, err) < 0)
-		return -1;
-	if (keys_match(c->keys, e->kind, e->path, e->pathlen) < 0)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
+		goto out;
+	if (keys_match(c->keys, e->kind, e->path, e->pathlen) < 0) {
+		cfir_err_set(err, EX_OSERR, ENOMEM, "diff");
+		goto out;
+	}
 	if (emit_json(c, o, err) < 0)
-		return -1;
+		goto out;
 	if (!c->text_header)
 		cfir_out_head(c->s->out, columns);
 	c->text_header = true;
 	cfir_out_row(c->s->out, o, columns);
-	return 0;
+	r = 0;
+out:
+	free(it);
+	return r;
+}
+
+static void
+drop(void *ctx, void *payload)
+{
+	(void)ctx;
+	free(payload);
 }
 
 /*
@@ -281,9 +363,10 @@ on_entry(void *ctx, const struct cfir_overlay_entry *e, struct cfir_err *err)
 #define CHECK_LISTED 1000
 
 struct keys {
-	char **k;
+	char **k;		/* into POOL, one allocation for them all */
+	char *pool;
 	bool *seen;
-	size_t n, cap;
+	size_t n;
 	bool loaded;
 	char *err;
 	cJSON *walk_only;
@@ -292,23 +375,11 @@ struct keys {
 	size_t bufcap;
 };
 
-static int
-keys_add(struct keys *ks, char kind, const char *p, size_t n)
-{
-	void *v = ks->k;
-	bool room = cfir_util_grow(&v, &ks->cap, ks->n, sizeof(*ks->k), 1024, SIZE_MAX / sizeof(*ks->k));
-
-	ks->k = v;
-	if (!room || asprintf(&ks->k[ks->n], "%c %.*s", kind, (int)n, p) < 0)
-		return -1;
-	ks->n++;
-	return 0;
-}
-
 static void
 keys_free(struct keys *ks)
 {
-	cfir_util_free_strv(ks->k, ks->n);
+	free(ks->k);
+	free(ks->pool);
 	free(ks->seen);
 	free(ks->err);
 	free(ks->buf);
@@ -321,15 +392,57 @@ kcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A change the engine listed as one of its three kinds, or NULL. */
+static const char *
+change_path(const cJSON *c, char *kind)
+{
+	static const char kinds[] = "CAD";	/* the engine's 0, 1, 2 */
+	const cJSON *p = cJSON_GetObjectItem(c, "Path"), *k = cJSON_GetObjectItem(c, "Kind");
+
+	if (!cJSON_IsString(p) || !cJSON_IsNumber(k) || k->valueint < 0 || k->valueint > 2)
+		return NULL;
+	*kind = kinds[k->valueint];
+	return p->valuestring;
+}
+
+/* The keys "K /path", all in one pool: sized first, then filled. */
+static int
+keys_fill(struct keys *ks, const cJSON *changes)
+{
+	const cJSON *c;
+	const char *p;
+	size_t n = 0, bytes = 0, len;
+	char kind, *at;
+
+	cJSON_ArrayForEach(c, changes)
+		if ((p = change_path(c, &kind)) != NULL) {
+			n++;
+			bytes += strlen(p) + 3;
+		}
+	ks->k = malloc((n ? n : 1) * sizeof(*ks->k));
+	ks->pool = malloc(bytes ? bytes : 1);
+	if (ks->k == NULL || ks->pool == NULL)
+		return -1;
+	at = ks->pool;
+	cJSON_ArrayForEach(c, changes)
+		if ((p = change_path(c, &kind)) != NULL) {
+			len = strlen(p);
+			at[0] = kind;
+			at[1] = ' ';
+			memcpy(at + 2, p, len + 1);
+			ks->k[ks->n++] = at;
+			at += len + 3;
+		}
+	return 0;
+}
+
 /* The engine's change list, before the walk. */
 static void
 keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 {
-	static const char kinds[] = "CAD";	/* the engine's 0, 1, 2 */
 	cleanup_free char *path = NULL;
 	cleanup_cjson cJSON *changes = NULL;
 	struct cfir_err err = { 0 };
-	const cJSON *c;
 
 	ks->walk_only = cJSON_CreateArray();
 	if (e == NULL || t->inspect == NULL) {
@@ -341,14 +454,9 @@ keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
 		ks->err = strdup(err.msg[0] ? err.msg : "out of memory");
 		return;
 	}
-	cJSON_ArrayForEach(c, changes) {
-		const cJSON *p = cJSON_GetObjectItem(c, "Path"), *k = cJSON_GetObjectItem(c, "Kind");
-
-		if (cJSON_IsString(p) && cJSON_IsNumber(k) && k->valueint >= 0 && k->valueint <= 2 &&
-		    keys_add(ks, kinds[k->valueint], p->valuestring, strlen(p->valuestring)) < 0) {
-			ks->err = strdup("out of memory");
-			return;
-		}
+	if (keys_fill(ks, changes) < 0) {
+		ks->err = strdup("out of memory");
+		return;
 	}
 	if (ks->n > 1)
 		qsort(ks->k, ks->n, sizeof(*ks->k), kcmp);
@@ -566,6 +674,29 @@ disagreements(struct tool_step *s, const cJSON *check, const struct cfir_overlay
 		tool_warn(s, "%zu subtrees not walked; the first: %s", st->skipped, st->first_skip);
 }
 
+/* The walk, its entries typed on workers and emitted in order; every one out when it returns. */
+static int
+walk_typed(struct ctx *c, struct cfir_overlay_stats *st)
+{
+	const struct cfir_typeq_ops ops = { emit, drop, c };
+	struct cfir_typeq_stats qs;
+	struct cfir_err qerr = { 0 };
+	struct tool_step *s = c->s;
+	int rc;
+
+	if (cfir_typeq_open(&c->q, 0, true, &ops, &s->err) < 0)
+		return -1;
+	rc = cfir_overlay_walk(&s->t->rootfs, on_entry, c, st, &s->err);
+	if (cfir_typeq_close(c->q, &qs, &qerr) < 0 && rc == 0) {
+		s->err = qerr;
+		rc = -1;
+	}
+	c->q = NULL;
+	if (qs.untyped[0] != '\0')
+		tool_warn(s, "%s", qs.untyped);	/* the entries are listed untyped */
+	return rc;
+}
+
 static int
 run(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -584,13 +715,9 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	c->o = opts;
 	rc = open_files(c);
 	if (rc == 0) {
-		struct cfir_err terr = { 0 };
-
-		if (cfir_filetype_open(&terr) < 0)
-			tool_warn(s, "%s", terr.msg);	/* the entries are listed untyped */
 		keys_load(s->e, s->t, &walk);
 		c->keys = &walk;
-		rc = cfir_overlay_walk(&s->t->rootfs, on_entry, c, &st, &s->err);
+		rc = walk_typed(c, &st);
 		/* interrupted: the entries so far are a whole document, the record says partial */
 		intr = rc < 0 && cfir_interrupt_pending();
 		check = intr ? NULL : keys_report(&walk);

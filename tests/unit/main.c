@@ -12,13 +12,13 @@ int unit_failed_checks;
 extern const struct unit_test bag_tests[], bbolt_tests[], capture_tests[], disk_tests[], engine_tests[], fileflags_tests[],
 	freezer_tests[], hunt_tests[], hunt_oci_tests[], layers_tests[],
 	minisign_tests[], logs_tests[], mountinfo_tests[], netsock_tests[], oci_tests[], out_tests[], overlay_tests[],
-	pcapsum_tests[], podlogs_tests[], proc_tests[], report_tests[], runtime_tests[], tarindex_tests[], target_tests[], target_runtime_tests[], teeq_tests[], timeline_tests[], util_tests[];
+	pcapsum_tests[], podlogs_tests[], proc_tests[], report_tests[], runtime_tests[], tarindex_tests[], target_tests[], target_runtime_tests[], teeq_tests[], timeline_tests[], typeq_tests[], util_tests[];
 
 static const struct unit_test *const suites[] = {
 	bag_tests, bbolt_tests, capture_tests, disk_tests, engine_tests, fileflags_tests, freezer_tests, hunt_tests, hunt_oci_tests,
 	layers_tests, minisign_tests, logs_tests,
 	mountinfo_tests, netsock_tests, oci_tests, out_tests, overlay_tests,
-	pcapsum_tests, podlogs_tests, proc_tests, report_tests, runtime_tests, tarindex_tests, target_tests, target_runtime_tests, teeq_tests, timeline_tests, util_tests,
+	pcapsum_tests, podlogs_tests, proc_tests, report_tests, runtime_tests, tarindex_tests, target_tests, target_runtime_tests, teeq_tests, timeline_tests, typeq_tests, util_tests,
 };
 
 static char tmproot[] = "/tmp/cfir-unit-XXXXXX";
