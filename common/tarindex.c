@@ -23,12 +23,11 @@
 
 /*
  * libmagic costs 0.05 to 2 ms a member, more than everything else about
- * it: it runs on the type queue's worker, and the index lines come out in
- * member order. One worker: on two cores shared with the engine's own tar
- * writer a second gained nothing measurable and its libmagic cookie costs
- * 8 MiB.
+ * it: it runs on the type queue's workers, one a core but the indexer's
+ * (their cookies share one mapping of the database), and the index lines
+ * come out in member order.
  */
-#define WORKERS 1
+#define WORKERS 0
 
 /* A member's line without mime, magic, flags; and its flags. */
 struct member {
