@@ -10,7 +10,6 @@
 
 #include "common/bag.h"
 #include "common/interrupt.h"
-#include "common/tarindex.h"
 #include "common/tarwrite.h"
 
 struct cfir_tarw {
@@ -83,11 +82,6 @@ tarw_format(struct cfir_tarw *w)
 	switch (w->format) {
 	case CFIR_TARW_PAX:
 		return archive_write_set_format_pax(a);
-	case CFIR_TARW_MTREE:
-		if (archive_write_set_format_mtree(a) != ARCHIVE_OK ||
-		    archive_write_set_options(a, CFIR_MTREE_KEYWORDS) != ARCHIVE_OK)
-			return ARCHIVE_FATAL;
-		return archive_write_set_bytes_per_block(a, 0);
 	case CFIR_TARW_BAG:
 		if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
 			return ARCHIVE_FATAL;
@@ -243,7 +237,7 @@ cfir_tarw_data(struct cfir_tarw *w, const void *buf, size_t len, struct cfir_err
 	if (n < 0)
 		return tarw_fail(w, err);
 	/* fewer taken: more data than the member's header said, which would shift every member after it */
-	if ((size_t)n != len && w->format != CFIR_TARW_MTREE)
+	if ((size_t)n != len)
 		return cfir_err_set(err, EX_SOFTWARE, 0, "%s: a member's data is longer than its header says", w->what);
 	return 0;
 }

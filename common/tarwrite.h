@@ -16,7 +16,6 @@ struct cfir_tarw;
 
 enum cfir_tarw_format {
 	CFIR_TARW_PAX,		/* a pax tar with every detail a stat gives (a container's files) */
-	CFIR_TARW_MTREE,	/* libarchive's mtree of the same members (CFIR_MTREE_KEYWORDS) */
 	/*
 	 * seal --archive: ustar with pax only where ustar cannot say it, the
 	 * last block not padded out; a member says its type, permissions,

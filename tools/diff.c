@@ -118,6 +118,7 @@ content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, struct 
 	unsigned char *head, size_t *headlen, struct cfir_err *err)
 {
 	uint64_t left = (uint64_t)e->st.st_size, got = 0;
+	unsigned char md[CFIR_SHA256_LEN];
 	ssize_t n;
 
 	*headlen = 0;
@@ -139,7 +140,10 @@ content(struct ctx *c, const struct cfir_overlay_entry *e, bool collect, struct 
 		got += (uint64_t)n;
 		left -= (uint64_t)n;
 	}
-	cfir_hash_final_hex(c->h, it->sha256);
+	cfir_hash_final(c->h, md);
+	cfir_hex(md, sizeof(md), it->sha256);
+	if (collect)
+		cfir_tarout_digest(c->tar, md);
 	it->hashed = true;
 	/* the tar holds the size the header promised; say when the file did not */
 	it->short_read = got != (uint64_t)e->st.st_size;
