@@ -356,7 +356,7 @@ offline_steps(struct collection *r, const struct copts *o, struct inspect_opts *
 static void
 steps(struct collection *r, const struct copts *o)
 {
-	struct inspect_opts io = { .tail = 0 };
+	struct inspect_opts io = { .tail = 0, .no_changes = true };
 	struct export_opts xo = { .no_magic = !o->magic };
 	cleanup_free struct diff_opts *dopts = tool_opts_new(&cmd_diff);
 	struct bgcap bc = { 0 };

@@ -442,20 +442,29 @@ keys_fill(struct keys *ks, const cJSON *changes)
 
 /* The engine's change list, before the walk. */
 static void
-keys_load(struct cfir_engine *e, const struct cfir_target *t, struct keys *ks)
+keys_load(struct tool_step *s, struct keys *ks)
 {
-	cleanup_free char *path = NULL;
+	cleanup_free char *path = NULL, *reply = NULL;
 	cleanup_cjson cJSON *changes = NULL;
 	struct cfir_err err = { 0 };
+	size_t len = 0;
 
 	ks->walk_only = cJSON_CreateArray();
-	if (e == NULL || t->inspect == NULL) {
+	if (s->e == NULL || s->t->inspect == NULL) {
 		ks->err = strdup("not compared: no engine (the runtime state on the host described the container)");
 		return;
 	}
-	if (asprintf(&path, "/containers/%s/changes", t->id) < 0 ||
-	    cfir_engine_json(e, "GET", path, NULL, &changes, &err) < 0) {
+	if (asprintf(&path, "/containers/%s/changes", s->t->id) < 0 ||
+	    cfir_engine_call(s->e, "GET", path, NULL, &reply, &len, &err) < 0) {
 		ks->err = strdup(err.msg[0] ? err.msg : "out of memory");
+		return;
+	}
+	/* what it was compared with, as the engine said it: collect's inspect leaves it to the diff */
+	if (cfir_bag_add_buffer(s->bag, "engine", "changes.json", reply, len, &err) < 0)
+		tool_soft_fail(s, &err);
+	changes = cJSON_ParseWithLength(reply, len);
+	if (changes == NULL) {
+		ks->err = strdup("the engine's change list is not JSON");
 		return;
 	}
 	if (keys_fill(ks, changes) < 0) {
@@ -719,7 +728,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	c->o = opts;
 	rc = open_files(c);
 	if (rc == 0) {
-		keys_load(s->e, s->t, &walk);
+		keys_load(s, &walk);
 		c->keys = &walk;
 		rc = walk_typed(c, &st);
 		/* interrupted: the entries so far are a whole document, the record says partial */

@@ -510,7 +510,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 		if (img != NULL && asprintf(&path, "/images/%s/json", img) >= 0)
 			tally(&y, take_reply(s->e, s->bag, path, "image.json", &err), &err);
 		free(steal_pointer(&path));
-		if (asprintf(&path, "/containers/%s/changes", t->id) >= 0)
+		if (!o->no_changes && asprintf(&path, "/containers/%s/changes", t->id) >= 0)
 			tally(&y, take_reply(s->e, s->bag, path, "changes.json", &err), &err);
 		tally(&y, take_logs(s->e, s->bag, t, o->tail, details, &tailj, &err), &err);
 	}

@@ -259,6 +259,7 @@ void tool_title(struct cfir_text *t, const char *verb, const cJSON *rec);
 /* The steps collect runs, with the options it sets. */
 struct inspect_opts {
 	unsigned long tail;
+	bool no_changes;	/* collect's: its diff takes the engine's change list, frozen */
 };
 struct export_opts {
 	const char *compress;
