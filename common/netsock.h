@@ -78,4 +78,14 @@ int cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head
 int cfir_netsock_list(const struct cfir_target *t, const char *proc, cJSON **out,
 		 struct cfir_err *err);
 
+/*
+ * cfir_netsock_each for a caller that read the host's network namespaces
+ * once for many containers: IN_NETNS gives the PIDs it found in the
+ * namespace whose inode is NETNS, ascending, in place of a walk of PROC for
+ * the sockets' holders; each is checked again through its own fd.
+ */
+int cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
+			    size_t (*in_netns)(void *nctx, unsigned long netns, const pid_t **pids), void *nctx,
+			    cJSON *head, cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err);
+
 #endif

@@ -159,13 +159,13 @@ summary_json(const struct examined *h)
 }
 
 static void
-hunt_one(struct examined *h, const struct cfir_hunt_sel *sel, double round)
+hunt_one(struct examined *h, struct cfir_hunt_host *host, const struct cfir_hunt_sel *sel, double round)
 {
 	cJSON *f;
 
 	h->findings = cJSON_CreateArray();
 	h->notes = cJSON_CreateArray();
-	cfir_hunt_container(h->t, "/proc", sel, h->findings, h->notes);
+	cfir_hunt_container_on(host, h->t, "/proc", sel, h->findings, h->notes);
 	cJSON_ArrayForEach(f, h->findings) {
 		int s = sev_of(f);
 
@@ -186,7 +186,27 @@ struct hunt {
 	const cJSON **sorted;
 	int worst;
 	double round;		/* with --every, this round's number from 1 */
+	struct cfir_hunt_host *host;	/* the host's processes, read at the first that runs */
+	bool host_read;
 };
+
+/*
+ * The host's processes once for every container of the round, rather than
+ * a walk of /proc for each; when they cannot be read, each container walks
+ * /proc itself, as alone.
+ */
+static struct cfir_hunt_host *
+host_of(struct hunt *h, const struct cfir_target *t)
+{
+	struct cfir_err err = { 0 };
+
+	if (t->pid <= 0 || h->host_read)
+		return h->host;
+	h->host_read = true;
+	if (cfir_hunt_host_read("/proc", &h->host, &err) < 0)
+		h->host = NULL;
+	return h->host;
+}
 
 /* One examined container more, from its source: NULL when it is not one to hunt. */
 static struct examined *
@@ -199,7 +219,7 @@ next_slot(struct hunt *h, struct cfir_target *t, const struct hunt_opts *o)
 		return NULL;
 	}
 	x->t = t;
-	hunt_one(x, &o->sel, h->round);
+	hunt_one(x, host_of(h, t), &o->sel, h->round);
 	h->nf += (size_t)cJSON_GetArraySize(x->findings);
 	h->n++;
 	return x;
@@ -354,6 +374,7 @@ hunt_free(struct hunt *h)
 	}
 	free(h->hs);
 	free(h->sorted);
+	cfir_hunt_host_free(h->host);
 }
 
 /* Inside collect the one container is given, already resolved: its own hunt. */
@@ -364,7 +385,7 @@ examine_given(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 	if (h->hs == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
 	h->hs[0].t = s->t;
-	hunt_one(&h->hs[0], &o->sel, 0);
+	hunt_one(&h->hs[0], NULL, &o->sel, 0);
 	h->nf = (size_t)cJSON_GetArraySize(h->hs[0].findings);
 	h->n = 1;
 	return 0;

@@ -1,9 +1,15 @@
-/* test_hunt.c - the configuration checks on recorded inspect replies */
+/* test_hunt.c - the configuration checks on recorded inspect replies; the host's processes read once */
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/hunt.h"
+#include "common/hunt-private.h"
+#include "common/proc.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
 
@@ -143,11 +149,82 @@ malformed(void)
 	}
 }
 
+static bool
+has_pid(const pid_t *pids, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Ours and a child's namespaces, found in one reading of /proc; a namespace no process is in has none. */
+static void
+host_namespaces(void)
+{
+	unsigned long pidns = cfir_proc_inode_at(AT_FDCWD, "/proc/self/ns/pid", "pid");
+	unsigned long netns = cfir_proc_inode_at(AT_FDCWD, "/proc/self/ns/net", "net");
+	struct cfir_hunt_host *h = NULL;
+	struct cfir_err err = { 0 };
+	const pid_t *pids = NULL;
+	pid_t child = fork();
+	size_t n, i;
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(child > 0 && pidns != 0 && netns != 0);
+	CHECK(cfir_hunt_host_read("/proc", &h, &err) == 0 && h != NULL);
+	if (h != NULL) {
+		n = cfir_hunt_host_pidns(h, pidns, &pids);
+		CHECK(has_pid(pids, n, getpid()) && has_pid(pids, n, child));
+		for (i = 1; i < n; i++)
+			CHECK(pids[i - 1] < pids[i]);
+		n = cfir_hunt_host_netns(h, netns, &pids);
+		CHECK(has_pid(pids, n, getpid()) && has_pid(pids, n, child));
+		CHECK(cfir_hunt_host_pidns(h, 1, &pids) == 0 && cfir_hunt_host_netns(h, 1, &pids) == 0);
+		/* a PID namespace is the net one's no more than the other way round */
+		CHECK(!has_pid(pids, cfir_hunt_host_pidns(h, netns, &pids), getpid()));
+	}
+	cfir_hunt_host_free(h);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+}
+
+/* A proc of entries with no namespaces to read: each is in none, nothing fails. */
+static void
+host_unreadable(void)
+{
+	const char *dir = unit_tmpdir();
+	struct cfir_hunt_host *h = NULL;
+	struct cfir_err err = { 0 };
+	const pid_t *pids = NULL;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/12", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/self", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK(cfir_hunt_host_read(dir, &h, &err) == 0 && h != NULL);
+	if (h != NULL)
+		CHECK(cfir_hunt_host_pidns(h, 0, &pids) == 0 && cfir_hunt_host_netns(h, 0, &pids) == 0);
+	cfir_hunt_host_free(h);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	CHECK(cfir_hunt_host_read(path, &h, &err) < 0 && h == NULL && err.exit == EX_IOERR);
+}
+
 UNIT_SUITE(hunt_tests) = {
 	{ "hunt: a privileged container with the host's namespaces, / and a socket", privileged },
 	{ "hunt: capabilities rated, security options, devices, namespaces", capabilities_and_options },
 	{ "hunt: a hardened container has nothing above low", hardened },
 	{ "hunt: --only and --skip select checks", selection },
 	{ "hunt: malformed inspect replies find nothing and do not crash", malformed },
+	{ "hunt: the host's processes read once, by PID and network namespace", host_namespaces },
+	{ "hunt: a proc without namespaces to read: no process is in any", host_unreadable },
 	UNIT_END,
 };
