@@ -1,11 +1,12 @@
-/* hunt-host.c - the host's processes read once for a hunt over many containers: each one's PID and network namespace
+/* hunt-host.c - the host read once for a hunt over many containers: each process's PID and network namespace, the mounts
  *
  * Each container's members (those of its PID namespace beside those of its
  * cgroup) and its sockets' holders (those of its network namespace) are
  * found among every process of the host. Read once for the whole hunt, two
  * links a process, rather than once a container; what is found is a
  * candidate only: each is checked again through its own fd when it is
- * read (cfir_proc_open, the sockets' holders).
+ * read (cfir_proc_open, the sockets' holders). The host's mount table,
+ * which the kernel renders whole at each read, is read once too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,11 +23,13 @@
 #include "common/cleanup.h"
 #include "common/hunt-private.h"
 #include "common/interrupt.h"
+#include "common/mountinfo.h"
 #include "common/proc.h"
 #include "common/util.h"
 
 #define NS_DEPTH 34	/* a PID namespace and its ancestors: the kernel nests 32 */
 #define HOST_PROCS_MAX (1u << 22)
+#define HOST_MOUNTS_MAX (16u << 20)	/* bytes of the host's mount table kept; past it, each container reads it */
 
 /* A PID namespace met, and those it is nested in, itself first. */
 struct host_pidns {
@@ -40,7 +43,16 @@ struct host_proc {
 	unsigned long netns;	/* 0 when unread */
 };
 
+/* The host's mount on a mount point: the last line wins, as mounted on top. */
+struct host_mount {
+	char *mountpoint, *line;
+	size_t at;		/* its place in the table */
+};
+
 struct cfir_hunt_host {
+	struct host_mount *m;
+	size_t nm, capm, mbytes;
+	bool mounts;		/* the whole table was read */
 	struct host_proc *p;
 	size_t n, cap;
 	struct host_pidns *ns;
@@ -101,6 +113,79 @@ ns_link(int procfd, unsigned long pid, const char *ns)
 	return cfir_proc_inode_at(procfd, path, ns);
 }
 
+static int
+mount_line(void *ctx, char *line, size_t n)
+{
+	struct cfir_hunt_host *h = ctx;
+	cleanup_free char *copy = NULL;
+	struct host_mount *hm;
+	struct cfir_mount m;
+
+	/* a line cfir_mountinfo_last would not match matches nothing here either */
+	if (memchr(line, '\0', n) != NULL || (copy = strndup(line, n)) == NULL ||
+	    cfir_mountinfo_parse_line(copy, &m) < 0)
+		return copy == NULL && memchr(line, '\0', n) == NULL ? -2 : 0;
+	h->mbytes += 2 * n;
+	if (h->mbytes > HOST_MOUNTS_MAX ||
+	    !cfir_util_grow((void **)&h->m, &h->capm, h->nm, sizeof(*h->m), 256, HOST_MOUNTS_MAX))
+		return -2;
+	hm = &h->m[h->nm];
+	hm->mountpoint = strdup(m.mountpoint);
+	hm->line = strndup(line, n);
+	hm->at = h->nm;
+	if (hm->mountpoint == NULL || hm->line == NULL) {
+		free(hm->mountpoint);
+		free(hm->line);
+		return -2;
+	}
+	h->nm++;
+	return 0;
+}
+
+/* By mount point, the last mounted first. */
+static int
+by_mountpoint(const void *a, const void *b)
+{
+	const struct host_mount *x = a, *y = b;
+	int d = strcmp(x->mountpoint, y->mountpoint);
+
+	return d != 0 ? d : (x->at < y->at) - (x->at > y->at);
+}
+
+/* The host's mount table, whole or not at all: a part could miss the mount on top. */
+static void
+read_mounts(struct cfir_hunt_host *h, const char *proc)
+{
+	cleanup_close int fd = -1;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/self/mountinfo", proc);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && cfir_util_lines(fd, CFIR_MOUNTINFO_LINE_MAX, mount_line, h, NULL) == 0) {
+		h->mounts = true;
+		if (h->nm > 1)
+			qsort(h->m, h->nm, sizeof(*h->m), by_mountpoint);
+	}
+}
+
+const char *
+cfir_hunt_host_mount(const struct cfir_hunt_host *h, const char *mountpoint)
+{
+	size_t lo = 0, hi, mid;
+
+	if (h == NULL || !h->mounts || mountpoint == NULL)
+		return NULL;
+	hi = h->nm;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(h->m[mid].mountpoint, mountpoint) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->nm && strcmp(h->m[lo].mountpoint, mountpoint) == 0 ? h->m[lo].line : NULL;
+}
+
 int
 cfir_hunt_host_read(const char *proc, struct cfir_hunt_host **out, struct cfir_err *err)
 {
@@ -145,6 +230,7 @@ cfir_hunt_host_read(const char *proc, struct cfir_hunt_host **out, struct cfir_e
 		cfir_hunt_host_free(h);
 		return cfir_err_interrupted(err);
 	}
+	read_mounts(h, proc);
 	h->out = h->oom ? NULL : calloc(h->n ? h->n : 1, sizeof(*h->out));
 	if (h->out == NULL) {
 		cfir_hunt_host_free(h);
@@ -157,8 +243,15 @@ cfir_hunt_host_read(const char *proc, struct cfir_hunt_host **out, struct cfir_e
 void
 cfir_hunt_host_free(struct cfir_hunt_host *h)
 {
+	size_t i;
+
 	if (h == NULL)
 		return;
+	for (i = 0; i < h->nm; i++) {
+		free(h->m[i].mountpoint);
+		free(h->m[i].line);
+	}
+	free(h->m);
 	free(h->p);
 	free(h->ns);
 	free(h->out);

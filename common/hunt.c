@@ -249,7 +249,7 @@ live(struct cfir_hunt_host *host, const struct cfir_target *t, const char *proc,
 	else
 		cfir_hunt_foreign(t, &lv);
 	if (cfir_hunt_any_on(sel, upper_checks))
-		cfir_hunt_upper(t, proc, &lv, notes);
+		cfir_hunt_upper(host, t, proc, &lv, notes);
 	if (cfir_hunt_any_on(sel, sock_checks))
 		cfir_hunt_sockets(host, t, proc, &members, sel, fs, notes);
 	free(lv.ps);
@@ -293,7 +293,7 @@ cfir_hunt_container_on(struct cfir_hunt_host *host, const struct cfir_target *t,
 	if (t->pid <= 0 && t->layers != NULL && cfir_hunt_any_on(sel, upper_only)) {
 		struct cfir_hunt_live lv = { .sel = sel, .fs = fs, .offline = true };
 
-		cfir_hunt_upper(t, proc, &lv, notes);
+		cfir_hunt_upper(host, t, proc, &lv, notes);
 	}
 	if (t->pid > 0 && (t->running || t->paused) && live(host, t, proc, sel, fs, notes, &lerr) < 0) {
 		char note[sizeof(lerr.msg) + 32];

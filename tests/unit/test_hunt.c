@@ -1,6 +1,7 @@
 /* test_hunt.c - the configuration checks on recorded inspect replies; the host's processes read once */
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -218,6 +219,42 @@ host_unreadable(void)
 	CHECK(cfir_hunt_host_read(path, &h, &err) < 0 && h == NULL && err.exit == EX_IOERR);
 }
 
+/* The host's mount table read once: the last mount on a point wins, names decoded, a bad line matches nothing. */
+static void
+host_mounts(void)
+{
+	static const char table[] =
+		"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+		"90 27 0:50 / /var/lib/docker/overlay2/a/merged rw - overlay overlay rw,upperdir=/u1\n"
+		"91 27 0:51 / /srv/with\\040space rw - tmpfs tmpfs rw\n"
+		"not a mount line\n"
+		"92 90 0:52 / /var/lib/docker/overlay2/a/merged rw - tmpfs tmpfs rw\n";
+	const char *dir = unit_tmpdir(), *line;
+	struct cfir_hunt_host *h = NULL;
+	struct cfir_err err = { 0 };
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/self", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(table, f);
+	fclose(f);
+	CHECK(cfir_hunt_host_read(dir, &h, &err) == 0 && h != NULL);
+	line = cfir_hunt_host_mount(h, "/var/lib/docker/overlay2/a/merged");
+	CHECK(line != NULL && strncmp(line, "92 90 ", 6) == 0 && strchr(line, '\n') == NULL);
+	line = cfir_hunt_host_mount(h, "/srv/with space");
+	CHECK(line != NULL && strncmp(line, "91 27 ", 6) == 0);
+	CHECK(cfir_hunt_host_mount(h, "/srv/with\\040space") == NULL);
+	CHECK(cfir_hunt_host_mount(h, "/var/lib") == NULL && cfir_hunt_host_mount(h, NULL) == NULL);
+	CHECK(cfir_hunt_host_mount(NULL, "/proc") == NULL);
+	cfir_hunt_host_free(h);
+}
+
 UNIT_SUITE(hunt_tests) = {
 	{ "hunt: a privileged container with the host's namespaces, / and a socket", privileged },
 	{ "hunt: capabilities rated, security options, devices, namespaces", capabilities_and_options },
@@ -226,5 +263,6 @@ UNIT_SUITE(hunt_tests) = {
 	{ "hunt: malformed inspect replies find nothing and do not crash", malformed },
 	{ "hunt: the host's processes read once, by PID and network namespace", host_namespaces },
 	{ "hunt: a proc without namespaces to read: no process is in any", host_unreadable },
+	{ "hunt: the host's mount table read once, the last mount on a point wins", host_mounts },
 	UNIT_END,
 };
