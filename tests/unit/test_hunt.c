@@ -10,6 +10,7 @@
 
 #include "common/cleanup.h"
 #include "common/hunt-private.h"
+#include "common/netsock.h"
 #include "common/proc.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
@@ -255,6 +256,35 @@ host_mounts(void)
 	cfir_hunt_host_free(h);
 }
 
+/* A table is skipped only when the namespace's counters say it is empty, in words they are known to use. */
+static void
+sockstat_empty(void)
+{
+	static const char v4[] =
+		"sockets: used 3\n"
+		"TCP: inuse 0 orphan 0 tw 2 alloc 7005 mem 0\n"
+		"UDP: inuse 0 mem 0\n"
+		"UDPLITE: inuse 0\n"
+		"RAW: inuse 1\n"
+		"FRAG: inuse 0 memory 0\n";
+	static const char v6[] = "TCP6: inuse 0\nUDP6: inuse 3\nUDPLITE6: inuse 0\nRAW6: inuse 0\n";
+	static const char odd[] = "TCP: inuse 0 orphan\nUDP: inuse x\nRAW: inuse 00\nUDPLITE:  inuse 0\nTCP6:";
+
+	CHECK(!cfir_netsock_sockstat_empty(v4, strlen(v4), "tcp"));	/* TIME_WAIT: it lists them */
+	CHECK(cfir_netsock_sockstat_empty(v4, strlen(v4), "udp"));
+	CHECK(cfir_netsock_sockstat_empty(v4, strlen(v4), "udplite"));
+	CHECK(!cfir_netsock_sockstat_empty(v4, strlen(v4), "raw"));
+	CHECK(!cfir_netsock_sockstat_empty(v4, strlen(v4), "tcp6"));	/* not said here */
+	CHECK(cfir_netsock_sockstat_empty(v6, strlen(v6), "tcp6"));
+	CHECK(!cfir_netsock_sockstat_empty(v6, strlen(v6), "udp6"));
+	CHECK(cfir_netsock_sockstat_empty(v6, strlen(v6), "raw6"));
+	CHECK(!cfir_netsock_sockstat_empty(v6, strlen(v6) - 12, "raw6"));	/* cut before its line */
+	CHECK(!cfir_netsock_sockstat_empty(odd, strlen(odd), "tcp") && !cfir_netsock_sockstat_empty(odd, strlen(odd), "udp"));
+	CHECK(!cfir_netsock_sockstat_empty(odd, strlen(odd), "raw") && !cfir_netsock_sockstat_empty(odd, strlen(odd), "udplite"));
+	CHECK(!cfir_netsock_sockstat_empty(odd, strlen(odd), "tcp6"));
+	CHECK(!cfir_netsock_sockstat_empty("", 0, "tcp") && !cfir_netsock_sockstat_empty(v4, strlen(v4), "a-very-long-name"));
+}
+
 UNIT_SUITE(hunt_tests) = {
 	{ "hunt: a privileged container with the host's namespaces, / and a socket", privileged },
 	{ "hunt: capabilities rated, security options, devices, namespaces", capabilities_and_options },
@@ -264,5 +294,6 @@ UNIT_SUITE(hunt_tests) = {
 	{ "hunt: the host's processes read once, by PID and network namespace", host_namespaces },
 	{ "hunt: a proc without namespaces to read: no process is in any", host_unreadable },
 	{ "hunt: the host's mount table read once, the last mount on a point wins", host_mounts },
+	{ "hunt: a socket table the namespace's counters show empty", sockstat_empty },
 	UNIT_END,
 };
