@@ -202,6 +202,22 @@ host_of(struct hunt *h, const struct cfir_target *t)
 	return h->host;
 }
 
+/*
+ * What the round keeps of a container once it is checked: its names and
+ * state for the summary and the bag's record; the engine's reply, the
+ * largest part of it, goes.
+ */
+static void
+checked(struct examined *x, struct cfir_hunt_host *host, const struct cfir_hunt_sel *sel, double round)
+{
+	hunt_one(x, host, sel, round);
+	cJSON_Delete(x->t->inspect);
+	x->t->inspect = NULL;
+	free(x->t->inspect_raw);
+	x->t->inspect_raw = NULL;
+	x->t->inspect_len = 0;
+}
+
 /* The checker's loop: each container taken, in order, until the last is in. */
 static void *
 checker(void *arg)
@@ -217,7 +233,7 @@ checker(void *arg)
 			break;
 		x = h->hs[h->done];
 		pthread_mutex_unlock(&h->mu);
-		hunt_one(x, host_of(h, x->t), h->sel, h->round);
+		checked(x, host_of(h, x->t), h->sel, h->round);
 		pthread_mutex_lock(&h->mu);
 		h->done++;
 	}
@@ -304,7 +320,7 @@ next_slot(struct hunt *h, struct cfir_target *t, bool sandboxes)
 		pthread_cond_signal(&h->cv);
 		pthread_mutex_unlock(&h->mu);
 	} else {
-		hunt_one(x, host_of(h, t), h->sel, h->round);
+		checked(x, host_of(h, t), h->sel, h->round);
 	}
 }
 
