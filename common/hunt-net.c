@@ -167,8 +167,9 @@ hunt_sock(void *ctx, const cJSON *head, cJSON *s)
 }
 
 void
-cfir_hunt_sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_list *members,
-	const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes)
+cfir_hunt_sockets(struct cfir_hunt_host *host, const struct cfir_target *t, const char *proc,
+		  const struct cfir_proc_list *members, const struct cfir_hunt_sel *sel, cJSON *fs,
+		  cJSON *notes)
 {
 	cleanup_cjson cJSON *head = cJSON_CreateObject();
 	struct sock_hunt *h = calloc(1, sizeof(*h));
@@ -181,7 +182,8 @@ cfir_hunt_sockets(const struct cfir_target *t, const char *proc, const struct cf
 	}
 	*h = (struct sock_hunt){ .t = t, .members = members, .sel = sel, .fs = fs, .egress = cJSON_CreateArray() };
 	h->nn = container_nets(t->inspect, h->nets, 16);
-	if (cfir_netsock_each(t, proc, head, hunt_sock, h, &err) < 0)
+	if ((host != NULL ? cfir_netsock_each_among(t, proc, cfir_hunt_host_netns, host, head, hunt_sock, h, &err)
+			  : cfir_netsock_each(t, proc, head, hunt_sock, h, &err)) < 0)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(err.msg));	/* what was read still counts */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "init_netns_moved"))) {
 		cJSON *v = cJSON_CreateObject();

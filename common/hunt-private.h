@@ -85,10 +85,26 @@ int cfir_hunt_procs(const struct cfir_target *t, const char *proc, const struct 
 		    struct cfir_hunt_live *lv);
 /* hunt-proc.c: the processes of LV that do not descend from T's init. */
 void cfir_hunt_foreign(const struct cfir_target *t, struct cfir_hunt_live *lv);
-/* hunt-upper.c: the writable layer against LV's processes; what could not be read into NOTES. */
-void cfir_hunt_upper(const struct cfir_target *t, const char *proc, struct cfir_hunt_live *lv, cJSON *notes);
-/* hunt-net.c: the container's sockets. */
-void cfir_hunt_sockets(const struct cfir_target *t, const char *proc, const struct cfir_proc_list *members,
-		       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes);
+/*
+ * hunt-upper.c: the writable layer against LV's processes; what could not
+ * be read into NOTES. The host's mount of it from H when H read it.
+ */
+void cfir_hunt_upper(struct cfir_hunt_host *h, const struct cfir_target *t, const char *proc,
+		     struct cfir_hunt_live *lv, cJSON *notes);
+/* hunt-net.c: the container's sockets; their holders among H's processes when H is not NULL. */
+void cfir_hunt_sockets(struct cfir_hunt_host *h, const struct cfir_target *t, const char *proc,
+		       const struct cfir_proc_list *members, const struct cfir_hunt_sel *sel, cJSON *fs,
+		       cJSON *notes);
+
+/* hunt-host.c: the PIDs of H in PID namespace INO or one nested in it, as cfir_proc_ns_fn; CTX is H. */
+size_t cfir_hunt_host_pidns(void *ctx, unsigned long ino, const pid_t **pids);
+/*
+ * hunt-host.c: the last line of H's reading of the host's mount table
+ * whose mount point is MOUNTPOINT; NULL when there is none or H did not
+ * read the whole table.
+ */
+const char *cfir_hunt_host_mount(const struct cfir_hunt_host *h, const char *mountpoint);
+/* hunt-host.c: the PIDs of H in network namespace INO; CTX is H. */
+size_t cfir_hunt_host_netns(void *ctx, unsigned long ino, const pid_t **pids);
 
 #endif

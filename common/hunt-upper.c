@@ -99,7 +99,8 @@ sort_by_exe(struct cfir_hunt_live *lv)
 }
 
 void
-cfir_hunt_upper(const struct cfir_target *t, const char *proc, struct cfir_hunt_live *lv, cJSON *notes)
+cfir_hunt_upper(struct cfir_hunt_host *h, const struct cfir_target *t, const char *proc,
+		struct cfir_hunt_live *lv, cJSON *notes)
 {
 	struct cfir_overlay_stats ost = { 0 };
 	struct cfir_err oerr = { 0 };
@@ -110,6 +111,9 @@ cfir_hunt_upper(const struct cfir_target *t, const char *proc, struct cfir_hunt_
 	rt = *t;
 	memset(&rt.rootfs, 0, sizeof(rt.rootfs));
 	rt.rootfs_check = NULL;
+	/* the host's mount at MergedDir as the round read it: the rootfs takes it as a runtime's, read already */
+	if (rt.host_mount == NULL)
+		rt.host_mount = (char *)cfir_hunt_host_mount(h, t->merged);
 	if (cfir_target_rootfs(&rt, proc, &oerr) < 0) {
 		cJSON_AddItemToArray(notes, cJSON_CreateString(oerr.msg));
 	} else {

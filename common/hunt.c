@@ -223,10 +223,9 @@ cfir_hunt_any_on(const struct cfir_hunt_sel *sel, const char *const *ids)
 	return false;
 }
 
-int
-cfir_hunt_live(const struct cfir_target *t, const char *proc,
-	       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes,
-	       struct cfir_err *err)
+static int
+live(struct cfir_hunt_host *host, const struct cfir_target *t, const char *proc,
+     const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes, struct cfir_err *err)
 {
 	static const char *const upper_checks[] = { "setuid-added", "exe-upper", "exe-added", "rootfs-remounted", NULL };
 	static const char *const sock_checks[] = { "raw-socket", "listen-unexposed", "egress-external", "netns-left", NULL };
@@ -236,7 +235,8 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	if (t->pid <= 0)
 		return 0;
 	/* a shared PID namespace (the host's, another container's) counts for nothing: the cgroup decides */
-	if (cfir_proc_members(t, proc, &members, err) < 0)
+	if ((host != NULL ? cfir_proc_members_among(t, proc, cfir_hunt_host_pidns, host, &members, err)
+			  : cfir_proc_members(t, proc, &members, err)) < 0)
 		return -1;
 	if (cfir_hunt_procs(t, proc, &members, &lv) < 0) {
 		cfir_proc_list_free(&members);
@@ -249,20 +249,35 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 	else
 		cfir_hunt_foreign(t, &lv);
 	if (cfir_hunt_any_on(sel, upper_checks))
-		cfir_hunt_upper(t, proc, &lv, notes);
+		cfir_hunt_upper(host, t, proc, &lv, notes);
 	if (cfir_hunt_any_on(sel, sock_checks))
-		cfir_hunt_sockets(t, proc, &members, sel, fs, notes);
+		cfir_hunt_sockets(host, t, proc, &members, sel, fs, notes);
 	free(lv.ps);
 	cfir_proc_list_free(&members);
 	return 0;
 }
 
 int
+cfir_hunt_live(const struct cfir_target *t, const char *proc,
+	       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes,
+	       struct cfir_err *err)
+{
+	return live(NULL, t, proc, sel, fs, notes, err);
+}
+
+int
 cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct cfir_hunt_sel *sel,
 		    cJSON *fs, cJSON *notes)
 {
+	return cfir_hunt_container_on(NULL, t, proc, sel, fs, notes);
+}
+
+int
+cfir_hunt_container_on(struct cfir_hunt_host *host, const struct cfir_target *t, const char *proc,
+		       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes)
+{
 	static const char *const upper_only[] = { "setuid-added", "exe-added", NULL };
-	struct cfir_err live = { 0 };
+	struct cfir_err lerr = { 0 };
 	const cJSON *f;
 	int worst = -1;
 
@@ -278,12 +293,12 @@ cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct 
 	if (t->pid <= 0 && t->layers != NULL && cfir_hunt_any_on(sel, upper_only)) {
 		struct cfir_hunt_live lv = { .sel = sel, .fs = fs, .offline = true };
 
-		cfir_hunt_upper(t, proc, &lv, notes);
+		cfir_hunt_upper(host, t, proc, &lv, notes);
 	}
-	if (t->pid > 0 && (t->running || t->paused) && cfir_hunt_live(t, proc, sel, fs, notes, &live) < 0) {
-		char note[sizeof(live.msg) + 32];
+	if (t->pid > 0 && (t->running || t->paused) && live(host, t, proc, sel, fs, notes, &lerr) < 0) {
+		char note[sizeof(lerr.msg) + 32];
 
-		snprintf(note, sizeof(note), "live checks not run: %s", live.msg);
+		snprintf(note, sizeof(note), "live checks not run: %s", lerr.msg);
 		cJSON_AddItemToArray(notes, cJSON_CreateString(note));
 	}
 	cJSON_ArrayForEach(f, fs) {

@@ -78,4 +78,18 @@ int cfir_hunt_live(const struct cfir_target *t, const char *proc,
 int cfir_hunt_container(const struct cfir_target *t, const char *proc,
 			const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes);
 
+/*
+ * The host's processes, each one's PID and network namespace, read once
+ * from PROC for a hunt over many containers: each container's members and
+ * its sockets' holders are then looked for among them rather than in a
+ * walk of PROC of its own. The same findings; a process is still checked
+ * through its own fd before anything of it is read.
+ */
+struct cfir_hunt_host;
+int cfir_hunt_host_read(const char *proc, struct cfir_hunt_host **out, struct cfir_err *err);
+void cfir_hunt_host_free(struct cfir_hunt_host *h);
+/* cfir_hunt_container on H (NULL: the container's own walk of PROC). */
+int cfir_hunt_container_on(struct cfir_hunt_host *h, const struct cfir_target *t, const char *proc,
+			   const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes);
+
 #endif

@@ -1256,3 +1256,221 @@ cfir_netsock_list(const struct cfir_target *t, const char *proc, cJSON **out,
 	*out = steal_pointer(&doc);
 	return r;
 }
+
+/* ---- the holders from the caller's reading of /proc ------------------------- */
+
+/* holders_scan among PIDS only, each checked through its own fd as there. */
+static void
+holders_among(const char *proc, unsigned long netns, const pid_t *pids, size_t n, struct holders *hs)
+{
+	cleanup_close int procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t i;
+
+	for (i = 0; procfd >= 0 && i < n && !hs->truncated; i++) {
+		cleanup_close int pfd = -1;
+		cleanup_free char *c = NULL;
+		struct proc_ent *pe;
+		char name[16];
+		size_t cl = 0;
+
+		if (cfir_interrupt_pending()) {
+			hs->interrupted = true;
+			break;
+		}
+		snprintf(name, sizeof(name), "%d", (int)pids[i]);
+		pfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != netns)
+			continue;
+		if (!cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX)) {
+			hs->truncated = true;
+			break;
+		}
+		pe = &hs->p[hs->np];
+		pe->pid = pids[i];
+		pe->comm[0] = '\0';
+		if (cfir_util_read_file(pfd, "comm", sizeof(pe->comm) - 1, &c, &cl, NULL, NULL) == 0) {
+			if (cl > 0 && c[cl - 1] == '\n')
+				cl--;
+			memcpy(pe->comm, c, cl);
+			pe->comm[cl] = '\0';
+		}
+		scan_fds(pfd, (uint32_t)hs->np, hs);
+		hs->np++;
+	}
+	if (hs->n > 1)
+		qsort(hs->h, hs->n, sizeof(*hs->h), hcmp);
+}
+
+/*
+ * What the namespace's own counters (/proc/net/sockstat, sockstat6) say of
+ * a table: "TCP: inuse 0 orphan 0 tw 0 alloc 7 mem 0". The text is the
+ * kernel's, not the container's; anything not of that shape says nothing.
+ */
+#define SOCKSTAT_MAX 4096
+
+bool
+cfir_netsock_sockstat_empty(const char *text, size_t len, const char *table)
+{
+	char name[16];
+	const char *p = text, *end = text + len, *nl;
+	size_t i, n = strlen(table);
+
+	if (n + 2 > sizeof(name))
+		return false;
+	for (i = 0; i < n; i++)
+		name[i] = (char)(table[i] >= 'a' && table[i] <= 'z' ? table[i] - 'a' + 'A' : table[i]);
+	name[n++] = ':';
+	name[n++] = ' ';
+	for (; p < end; p = nl + 1) {
+		const char *q, *lend;
+		bool some = false, inuse = false;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		lend = nl ? nl : end;
+		if ((size_t)(lend - p) <= n || memcmp(p, name, n) != 0) {
+			if (nl == NULL)
+				break;
+			continue;
+		}
+		/* pairs of a word and a number: in use, orphaned and TIME_WAIT must all be 0 */
+		for (q = p + n; q < lend;) {
+			const char *w = q, *num;
+			size_t wl;
+
+			while (q < lend && *q != ' ')
+				q++;
+			wl = (size_t)(q - w);
+			if (q == lend)
+				return false;
+			num = ++q;
+			while (q < lend && *q >= '0' && *q <= '9')
+				q++;
+			if (q == num || (q < lend && *q != ' '))
+				return false;
+			if ((wl == 5 && memcmp(w, "inuse", 5) == 0) || (wl == 6 && memcmp(w, "orphan", 6) == 0) ||
+			    (wl == 2 && memcmp(w, "tw", 2) == 0)) {
+				inuse |= wl == 5;
+				some |= !(q - num == 1 && *num == '0');
+			}
+			if (q < lend)
+				q++;
+		}
+		return inuse && !some;
+	}
+	return false;
+}
+
+/* In the namespace: the sock_diag socket, and its counters read while there. */
+struct among_open {
+	int fd;
+	struct cfir_err err;
+	char *stat[2];		/* sockstat, sockstat6; NULL when unread */
+	size_t len[2];
+};
+
+static void
+among_open(void *ctx)
+{
+	static const char *const files[2] = { "/proc/thread-self/net/sockstat", "/proc/thread-self/net/sockstat6" };
+	struct among_open *o = ctx;
+	int i;
+
+	o->fd = cfir_netlink_socket(NETLINK_SOCK_DIAG, -1, &o->err);
+	for (i = 0; i < 2 && o->fd >= 0; i++)
+		if (cfir_util_read_file(AT_FDCWD, files[i], SOCKSTAT_MAX, &o->stat[i], &o->len[i], NULL, NULL) < 0)
+			o->stat[i] = NULL;
+}
+
+/* A table the counters say is empty, recorded as such rather than asked. */
+static bool
+among_empty(const struct among_open *o, const struct table *tb, cJSON *rec)
+{
+	int v6 = tb->family == AF_INET6;
+
+	if ((tb->family != AF_INET && tb->family != AF_INET6) || o->stat[v6] == NULL ||
+	    !cfir_netsock_sockstat_empty(o->stat[v6], o->len[v6], tb->name))
+		return false;
+	cfir_json_add_str(rec, "table", tb->name);
+	cfir_json_add_str(rec, "source", "sockstat");
+	return true;
+}
+
+int
+cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
+			size_t (*in_netns)(void *nctx, unsigned long netns, const pid_t **pids), void *nctx,
+			cJSON *head, cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
+{
+	cleanup_close int nsfd = -1, dfd = -1;
+	bool moved = false;
+	struct holders hs = { 0 };
+	struct collect c = { fn, ctx, head, &hs, 0, false };
+	struct cfir_err terr = { 0 };
+	struct among_open o = { .fd = -1 };
+	const pid_t *pids = NULL;
+	struct stat ns, self;
+	char path[PATH_MAX];
+	cJSON *recs;
+	size_t i, npids;
+	int failed = 0;
+	bool stopped = false;
+
+	if (t->pid <= 0)
+		return cfir_netsock_each(t, proc, head, fn, ctx, err);
+	nsfd = cfir_target_netns(t, proc, &moved, err);
+	if (nsfd < 0)
+		return -1;
+	if (fstat(nsfd, &ns) < 0)
+		return cfir_err_set(err, EX_OSERR, errno, "network namespace of '%s'", t->name);
+	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
+	if (stat(path, &self) < 0)
+		memset(&self, 0, sizeof(self));
+	if (cfir_netlink_in_netns(nsfd, among_open, &o, err) < 0)
+		return -1;
+	if (o.fd < 0) {
+		*err = o.err;
+		return -1;
+	}
+	dfd = o.fd;
+	cfir_json_add_num(head, "netns", (double)ns.st_ino);
+	if (moved)
+		cJSON_AddBoolToObject(head, "init_netns_moved", true);
+	cJSON_AddBoolToObject(head, "host_netns",
+			      (ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) || host_mode(t));
+	npids = in_netns(nctx, (unsigned long)ns.st_ino, &pids);
+	holders_among(proc, (unsigned long)ns.st_ino, pids, npids, &hs);
+	stopped = hs.interrupted;
+	recs = cJSON_CreateArray();
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && !stopped && !c.failed; i++) {
+		size_t before = c.count;
+		cJSON *rec;
+
+		if (cfir_interrupt_pending()) {
+			stopped = true;
+			break;
+		}
+		rec = cJSON_CreateObject();
+		cJSON_AddItemToArray(recs, rec);
+		cfir_err_clear(&terr);
+		if (among_empty(&o, &tables[i], rec))
+			;
+		else if (read_table(dfd, nsfd, &tables[i], &c, rec, &terr) < 0 && failed++ == 0)
+			*err = terr;
+		cfir_json_add_num(rec, "sockets", (double)(c.count - before));
+	}
+	cJSON_AddItemToObject(head, "tables", recs);
+	cfir_json_add_num(head, "sockets_total", (double)c.count);
+	cJSON_AddBoolToObject(head, "complete", !stopped && !c.failed && !hs.truncated && failed == 0);
+	if (hs.truncated)
+		cfir_json_add_str(head, "holders_note", "more socket fds than can be mapped: some holders are missing");
+	free(hs.h);
+	free(hs.p);
+	free(o.stat[0]);
+	free(o.stat[1]);
+	if (stopped)
+		return cfir_err_interrupted(err);
+	if (c.failed)
+		return failed ? -1 : cfir_err_set(err, EX_IOERR, 0, "sockets: the output stopped");
+	if (failed > 0)
+		return failed > 1 ? cfir_err_wrap(err, "%d socket tables failed, the first", failed) : -1;
+	return 0;
+}

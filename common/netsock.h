@@ -78,4 +78,25 @@ int cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head
 int cfir_netsock_list(const struct cfir_target *t, const char *proc, cJSON **out,
 		 struct cfir_err *err);
 
+/*
+ * cfir_netsock_each for a caller that read the host's network namespaces
+ * once for many containers: IN_NETNS gives the PIDs it found in the
+ * namespace whose inode is NETNS, in the order PROC lists them, in place of
+ * a walk of PROC for the sockets' holders; each is checked again through
+ * its own fd. An inet table that the namespace's own counters show empty
+ * (sockstat: none in use, and for TCP none orphaned or in TIME_WAIT) is
+ * not dumped, each dump being a walk of the host's whole hash table: its
+ * record says "source": "sockstat". A TCP socket only bound, never
+ * listening nor connected, is then not listed.
+ */
+int cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
+			    size_t (*in_netns)(void *nctx, unsigned long netns, const pid_t **pids), void *nctx,
+			    cJSON *head, cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err);
+/*
+ * Whether TEXT, a namespace's /proc/net/sockstat or sockstat6, says TABLE
+ * ("tcp", "udp6", "raw"...) has no socket: its line has "inuse 0" and no
+ * other count of orphaned or TIME_WAIT sockets. False when it does not say.
+ */
+bool cfir_netsock_sockstat_empty(const char *text, size_t len, const char *table);
+
 #endif

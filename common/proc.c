@@ -1242,3 +1242,46 @@ cfir_proc_describe(int pfd, pid_t pid, const struct cfir_proc_opts *o,
 	}
 	return j;
 }
+
+/*
+ * cfir_proc_members where the caller read the host's PID namespaces once
+ * for many containers: IN_PIDNS stands for the walk of PROC. Where the
+ * cgroup cannot be walked, the whole walk is made, as cfir_proc_members
+ * does.
+ */
+int
+cfir_proc_members_among(const struct cfir_target *t, const char *proc, cfir_proc_ns_fn in_pidns,
+			void *ctx, struct cfir_proc_list *l, struct cfir_err *err)
+{
+	const pid_t *pids = NULL;
+	size_t i, n;
+	int cgfd, r;
+
+	if (t->pid <= 0 || strcmp(proc, "/proc") != 0)
+		return cfir_proc_members(t, proc, l, err);
+	memset(l, 0, sizeof(*l));
+	if (members_init(t, proc, l, err) < 0) {
+		cfir_proc_list_free(l);
+		return -1;
+	}
+	cgfd = cg_dir(l);
+	r = cgfd >= 0 ? cg_walk(cgfd, l, 0) : -1;
+	if (cgfd >= 0)
+		close(cgfd);
+	if (r < 0) {
+		cfir_proc_list_free(l);
+		return cfir_proc_members(t, proc, l, err);
+	}
+	n = l->pidns_shared ? 0 : in_pidns(ctx, l->pidns, &pids);
+	for (i = 0; i < n; i++)
+		if (add_entry(l, pids[i], CFIR_FOUND_PIDNS) < 0) {
+			cfir_proc_list_free(l);
+			return cfir_err_set(err, EX_OSERR, ENOMEM, "process list");
+		}
+	sort_merge(l);
+	if (cfir_interrupt_pending()) {
+		cfir_proc_list_free(l);
+		return cfir_err_interrupted(err);
+	}
+	return 0;
+}

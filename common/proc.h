@@ -158,4 +158,18 @@ void cfir_proc_clock(long long *btime, long *hz);
 /* The realtime a process started, from its start time in ticks after boot; zero when unknown. */
 void cfir_proc_start_time(unsigned long long starttime, struct timespec *ts);
 
+/*
+ * The PIDs that a caller's own reading of the host's /proc found in the
+ * namespace whose inode is INO (a PID namespace: it or one nested in it),
+ * in ascending order, into *PIDS (the callee's); their number.
+ */
+typedef size_t (*cfir_proc_ns_fn)(void *ctx, unsigned long ino, const pid_t **pids);
+/*
+ * cfir_proc_members, the walk of every process of PROC made once for many
+ * containers by the caller: IN_PIDNS gives those of the container's PID
+ * namespace. Each is checked again through its fd when opened.
+ */
+int cfir_proc_members_among(const struct cfir_target *t, const char *proc, cfir_proc_ns_fn in_pidns,
+			    void *ctx, struct cfir_proc_list *l, struct cfir_err *err);
+
 #endif

@@ -1,5 +1,7 @@
 /* hunt.c - which containers here are dangerous, and which look compromised */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,26 +83,6 @@ sev_of(const cJSON *f)
 	return cfir_severity_parse(cfir_json_str(f, "severity"));
 }
 
-static int
-check_rank(const cJSON *f)
-{
-	const struct cfir_check *c = cfir_check_find(cfir_json_str(f, "check"));
-
-	return c ? (int)(c - cfir_checks) : 0;
-}
-
-/* By severity, worst first, then container name, then the checks' order. */
-static int
-by_severity(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	int d = sev_of(y) - sev_of(x);
-
-	if (d == 0)
-		d = strcmp(cfir_json_str(x, "name"), cfir_json_str(y, "name"));
-	return d != 0 ? d : check_rank(x) - check_rank(y);
-}
-
 /* field=value of the evidence, cut at 120 characters */
 static void
 evidence(struct cfir_text *t, const cJSON *f)
@@ -159,13 +141,13 @@ summary_json(const struct examined *h)
 }
 
 static void
-hunt_one(struct examined *h, const struct cfir_hunt_sel *sel, double round)
+hunt_one(struct examined *h, struct cfir_hunt_host *host, const struct cfir_hunt_sel *sel, double round)
 {
 	cJSON *f;
 
 	h->findings = cJSON_CreateArray();
 	h->notes = cJSON_CreateArray();
-	cfir_hunt_container(h->t, "/proc", sel, h->findings, h->notes);
+	cfir_hunt_container_on(host, h->t, "/proc", sel, h->findings, h->notes);
 	cJSON_ArrayForEach(f, h->findings) {
 		int s = sev_of(f);
 
@@ -179,30 +161,167 @@ hunt_one(struct examined *h, const struct cfir_hunt_sel *sel, double round)
 	}
 }
 
-/* What one hunt holds: the containers examined, their findings worst first. */
+/*
+ * What one hunt holds: the containers examined, their findings worst
+ * first. The live checks of each run on a thread of their own while the
+ * engine is asked about the next: the engine's answers and the host's
+ * /proc are two waits, the one overlaps the other.
+ */
 struct hunt {
-	struct examined *hs;
-	size_t n, nf;
+	struct examined **hs;
+	size_t n, cap, nf;
 	const cJSON **sorted;
 	int worst;
 	double round;		/* with --every, this round's number from 1 */
+	const struct cfir_hunt_sel *sel;
+	struct cfir_hunt_host *host;	/* the host's processes, read at the first that runs */
+	bool host_read;
+	/* the checker: under MU, the containers up to N are taken, DONE of them checked */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t checker;
+	bool threaded, closed;
+	size_t done;
 };
 
-/* One examined container more, from its source: NULL when it is not one to hunt. */
-static struct examined *
-next_slot(struct hunt *h, struct cfir_target *t, const struct hunt_opts *o)
+/*
+ * The host's processes once for every container of the round, rather than
+ * a walk of /proc for each; when they cannot be read, each container walks
+ * /proc itself, as alone.
+ */
+static struct cfir_hunt_host *
+host_of(struct hunt *h, const struct cfir_target *t)
 {
-	struct examined *x = &h->hs[h->n];
+	struct cfir_err err = { 0 };
 
-	if (t->sandbox && !o->sandboxes) {
+	if (t->pid <= 0 || h->host_read)
+		return h->host;
+	h->host_read = true;
+	if (cfir_hunt_host_read("/proc", &h->host, &err) < 0)
+		h->host = NULL;
+	return h->host;
+}
+
+/*
+ * What the round keeps of a container once it is checked: its names and
+ * state for the summary and the bag's record; the engine's reply, the
+ * largest part of it, goes.
+ */
+static void
+checked(struct examined *x, struct cfir_hunt_host *host, const struct cfir_hunt_sel *sel, double round)
+{
+	hunt_one(x, host, sel, round);
+	cJSON_Delete(x->t->inspect);
+	x->t->inspect = NULL;
+	free(x->t->inspect_raw);
+	x->t->inspect_raw = NULL;
+	x->t->inspect_len = 0;
+}
+
+/* The checker's loop: each container taken, in order, until the last is in. */
+static void *
+checker(void *arg)
+{
+	struct hunt *h = arg;
+	struct examined *x;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (h->done == h->n && !h->closed)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->done == h->n)
+			break;
+		x = h->hs[h->done];
+		pthread_mutex_unlock(&h->mu);
+		checked(x, host_of(h, x->t), h->sel, h->round);
+		pthread_mutex_lock(&h->mu);
+		h->done++;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* The checker started; without a thread, each container is checked as it is taken. */
+static void
+examine_begin(struct hunt *h, const struct cfir_hunt_sel *sel)
+{
+	sigset_t all, old;
+
+	h->sel = sel;
+	if (pthread_mutex_init(&h->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&h->cv, NULL) != 0) {
+		pthread_mutex_destroy(&h->mu);
+		return;
+	}
+	/* the signals stay the main thread's, which the runner's handler expects */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	h->threaded = pthread_create(&h->checker, NULL, checker, h) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!h->threaded) {
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+	}
+}
+
+/* Every container taken is checked: the checker joined, the findings counted. */
+static void
+examine_end(struct hunt *h)
+{
+	size_t i;
+
+	if (h->threaded) {
+		pthread_mutex_lock(&h->mu);
+		h->closed = true;
+		pthread_cond_signal(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->checker, NULL);
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+		h->threaded = false;
+	}
+	for (i = 0; i < h->n; i++)
+		h->nf += (size_t)cJSON_GetArraySize(h->hs[i]->findings);
+}
+
+/* One container more, from its source, for the checker: none when it is not one to hunt. */
+static void
+next_slot(struct hunt *h, struct cfir_target *t, bool sandboxes)
+{
+	struct examined *x, **v;
+
+	if (t->sandbox && !sandboxes) {
 		cfir_target_free(t);	/* a pod's pause container: nothing of the workload */
-		return NULL;
+		return;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		cfir_target_free(t);
+		return;
 	}
 	x->t = t;
-	hunt_one(x, &o->sel, h->round);
-	h->nf += (size_t)cJSON_GetArraySize(x->findings);
-	h->n++;
-	return x;
+	if (h->threaded)
+		pthread_mutex_lock(&h->mu);
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 64;
+
+		if ((v = realloc(h->hs, cap * sizeof(*v))) == NULL) {
+			if (h->threaded)
+				pthread_mutex_unlock(&h->mu);
+			cfir_target_free(t);
+			free(x);
+			return;
+		}
+		h->hs = v;
+		h->cap = cap;
+	}
+	h->hs[h->n++] = x;
+	if (h->threaded) {
+		pthread_cond_signal(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+	} else {
+		checked(x, host_of(h, t), h->sel, h->round);
+	}
 }
 
 /* The containers named: each from the engine, else the runtime state. */
@@ -212,9 +331,7 @@ examine_named(struct tool_step *s, const struct hunt_opts *o, int argc, char **a
 	bool down = s->g->engine_down.exit != 0;
 	int i;
 
-	h->hs = calloc((size_t)argc + 1, sizeof(*h->hs));
-	if (h->hs == NULL)
-		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
+	examine_begin(h, &o->sel);
 	for (i = 0; i < argc; i++) {
 		struct cfir_target *t = NULL;
 		struct cfir_err one = { 0 };
@@ -226,36 +343,23 @@ examine_named(struct tool_step *s, const struct hunt_opts *o, int argc, char **a
 		if (!down && s->g->engine_down.exit != 0)
 			down = tool_source_said(s);
 		tool_source_refused(s, t);
-		next_slot(h, t, &(struct hunt_opts){ .sel = o->sel, .sandboxes = true });
+		next_slot(h, t, true);
 	}
+	examine_end(h);
 	return 0;
 }
 
 struct each {
 	struct hunt *h;
 	const struct hunt_opts *o;
-	size_t cap;
 };
 
 static void
 take(void *ctx, struct cfir_target *t)
 {
 	struct each *x = ctx;
-	struct examined *v;
 
-	if (x->h->n + 1 >= x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 64;
-
-		v = realloc(x->h->hs, cap * sizeof(*v));
-		if (v == NULL) {
-			cfir_target_free(t);
-			return;
-		}
-		memset(v + x->cap, 0, (cap - x->cap) * sizeof(*v));
-		x->h->hs = v;
-		x->cap = cap;
-	}
-	next_slot(x->h, t, x->o);
+	next_slot(x->h, t, x->o->sandboxes);
 }
 
 /* Every container on the host, from the engine and the runtime state, each examined once. */
@@ -263,14 +367,63 @@ static int
 examine_all(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 {
 	struct each x = { .h = h, .o = o };
+	int rc;
 
-	return tool_source_each(s, o->every, o->sandboxes, take, &x);
+	examine_begin(h, &o->sel);
+	rc = tool_source_each(s, o->every, o->sandboxes, take, &x);
+	examine_end(h);
+	return rc;
+}
+
+/* The checks' places in cfir_checks, by ID: a finding's rank found by a binary search. */
+struct ranks {
+	size_t by_id[64];
+	size_t n;
+};
+
+static int
+id_order(const void *a, const void *b)
+{
+	return strcmp(cfir_checks[*(const size_t *)a].id, cfir_checks[*(const size_t *)b].id);
+}
+
+static int
+rank_of(const struct ranks *r, const cJSON *f)
+{
+	const char *id = cfir_json_str(f, "check");
+	size_t lo = 0, hi = r->n, mid;
+	int d;
+
+	while (id != NULL && lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		d = strcmp(cfir_checks[r->by_id[mid]].id, id);
+		if (d == 0)
+			return (int)r->by_id[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* By severity, worst first, then container name, then the checks' order. */
+static int
+by_severity(const void *a, const void *b, void *ctx)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	int d = sev_of(y) - sev_of(x);
+
+	if (d == 0)
+		d = strcmp(cfir_json_str(x, "name"), cfir_json_str(y, "name"));
+	return d != 0 ? d : rank_of(ctx, x) - rank_of(ctx, y);
 }
 
 /* every finding, worst first */
 static int
 sort_findings(struct tool_step *s, struct hunt *h)
 {
+	struct ranks r = { .n = 0 };
 	size_t i, k = 0;
 	cJSON *f;
 
@@ -278,13 +431,16 @@ sort_findings(struct tool_step *s, struct hunt *h)
 	h->sorted = calloc(h->nf + 1, sizeof(*h->sorted));
 	if (h->sorted == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
+	for (i = 0; i < cfir_nchecks && i < sizeof(r.by_id) / sizeof(r.by_id[0]); i++)
+		r.by_id[r.n++] = i;
+	qsort(r.by_id, r.n, sizeof(r.by_id[0]), id_order);
 	for (i = 0; i < h->n; i++)
-		cJSON_ArrayForEach(f, h->hs[i].findings) {
+		cJSON_ArrayForEach(f, h->hs[i]->findings) {
 			h->sorted[k++] = f;
 			if (sev_of(f) > h->worst)
 				h->worst = sev_of(f);
 		}
-	qsort(h->sorted, k, sizeof(*h->sorted), by_severity);
+	qsort_r(h->sorted, k, sizeof(*h->sorted), by_severity, &r);
 	return 0;
 }
 
@@ -297,7 +453,7 @@ write_findings(struct tool_step *s, const struct hunt *h)
 	int rc = cfir_writer_open(s->bag, "hunt", "findings.jsonl", &w, &s->err);
 
 	for (i = 0; rc == 0 && i < h->nf + h->n; i++) {
-		cJSON *sum = i < h->nf ? NULL : summary_json(&h->hs[i - h->nf]);
+		cJSON *sum = i < h->nf ? NULL : summary_json(h->hs[i - h->nf]);
 		size_t len;
 		cleanup_free char *line = cfir_json_line(i < h->nf ? h->sorted[i] : sum, &len);
 
@@ -333,7 +489,7 @@ output(struct cfir_out *o, const struct hunt *h)
 	for (i = 0; i < h->nf; i++)
 		cfir_out_row(o, h->sorted[i], finding_cols);
 	for (i = 0; i < h->n; i++) {
-		cleanup_cjson cJSON *sum = summary_json(&h->hs[i]);
+		cleanup_cjson cJSON *sum = summary_json(h->hs[i]);
 
 		if (h->round > 0)
 			cfir_json_add_num(sum, "round", h->round);
@@ -348,12 +504,14 @@ hunt_free(struct hunt *h)
 	size_t i;
 
 	for (i = 0; h->hs != NULL && i < h->n; i++) {
-		cfir_target_free(h->hs[i].t);
-		cJSON_Delete(h->hs[i].findings);
-		cJSON_Delete(h->hs[i].notes);
+		cfir_target_free(h->hs[i]->t);
+		cJSON_Delete(h->hs[i]->findings);
+		cJSON_Delete(h->hs[i]->notes);
+		free(h->hs[i]);
 	}
 	free(h->hs);
 	free(h->sorted);
+	cfir_hunt_host_free(h->host);
 }
 
 /* Inside collect the one container is given, already resolved: its own hunt. */
@@ -361,12 +519,12 @@ static int
 examine_given(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 {
 	h->hs = calloc(1, sizeof(*h->hs));
-	if (h->hs == NULL)
+	if (h->hs == NULL || (h->hs[0] = calloc(1, sizeof(*h->hs[0]))) == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
-	h->hs[0].t = s->t;
-	hunt_one(&h->hs[0], &o->sel, 0);
-	h->nf = (size_t)cJSON_GetArraySize(h->hs[0].findings);
+	h->hs[0]->t = s->t;
 	h->n = 1;
+	hunt_one(h->hs[0], NULL, &o->sel, 0);
+	h->nf = (size_t)cJSON_GetArraySize(h->hs[0]->findings);
 	return 0;
 }
 
@@ -384,7 +542,7 @@ record_findings(struct tool_step *s, const struct hunt *h)
 		return -1;
 	if (s->bag == NULL)
 		return 0;
-	if (cfir_bag_begin(s->bag, "hunt", h->n == 1 ? h->hs[0].t : NULL, &s->err) < 0)
+	if (cfir_bag_begin(s->bag, "hunt", h->n == 1 ? h->hs[0]->t : NULL, &s->err) < 0)
 		return -1;
 	s->details = details_of(h);
 	rc = write_findings(s, h);
@@ -411,8 +569,8 @@ one_round(struct tool_step *s, const struct hunt_opts *o, int argc, char **argv,
 			reached = 1;
 		}
 	}
-	if (given)
-		h.hs[0].t = NULL;	/* collect's */
+	if (given && h.n == 1)
+		h.hs[0]->t = NULL;	/* collect's */
 	hunt_free(&h);
 	return rc < 0 ? rc : reached;
 }

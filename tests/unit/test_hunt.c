@@ -1,9 +1,17 @@
-/* test_hunt.c - the configuration checks on recorded inspect replies */
+/* test_hunt.c - the configuration checks on recorded inspect replies; the host's processes read once */
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/hunt.h"
+#include "common/hunt-private.h"
+#include "common/netsock.h"
+#include "common/proc.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
 
@@ -143,11 +151,149 @@ malformed(void)
 	}
 }
 
+static bool
+has_pid(const pid_t *pids, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Ours and a child's namespaces, found in one reading of /proc; a namespace no process is in has none. */
+static void
+host_namespaces(void)
+{
+	unsigned long pidns = cfir_proc_inode_at(AT_FDCWD, "/proc/self/ns/pid", "pid");
+	unsigned long netns = cfir_proc_inode_at(AT_FDCWD, "/proc/self/ns/net", "net");
+	struct cfir_hunt_host *h = NULL;
+	struct cfir_err err = { 0 };
+	const pid_t *pids = NULL;
+	pid_t child = fork();
+	size_t n, i;
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(child > 0 && pidns != 0 && netns != 0);
+	CHECK(cfir_hunt_host_read("/proc", &h, &err) == 0 && h != NULL);
+	if (h != NULL) {
+		n = cfir_hunt_host_pidns(h, pidns, &pids);
+		CHECK(has_pid(pids, n, getpid()) && has_pid(pids, n, child));
+		for (i = 1; i < n; i++)
+			CHECK(pids[i - 1] < pids[i]);
+		n = cfir_hunt_host_netns(h, netns, &pids);
+		CHECK(has_pid(pids, n, getpid()) && has_pid(pids, n, child));
+		CHECK(cfir_hunt_host_pidns(h, 1, &pids) == 0 && cfir_hunt_host_netns(h, 1, &pids) == 0);
+		/* a PID namespace is the net one's no more than the other way round */
+		CHECK(!has_pid(pids, cfir_hunt_host_pidns(h, netns, &pids), getpid()));
+	}
+	cfir_hunt_host_free(h);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+}
+
+/* A proc of entries with no namespaces to read: each is in none, nothing fails. */
+static void
+host_unreadable(void)
+{
+	const char *dir = unit_tmpdir();
+	struct cfir_hunt_host *h = NULL;
+	struct cfir_err err = { 0 };
+	const pid_t *pids = NULL;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/12", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/self", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK(cfir_hunt_host_read(dir, &h, &err) == 0 && h != NULL);
+	if (h != NULL)
+		CHECK(cfir_hunt_host_pidns(h, 0, &pids) == 0 && cfir_hunt_host_netns(h, 0, &pids) == 0);
+	cfir_hunt_host_free(h);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	CHECK(cfir_hunt_host_read(path, &h, &err) < 0 && h == NULL && err.exit == EX_IOERR);
+}
+
+/* The host's mount table read once: the last mount on a point wins, names decoded, a bad line matches nothing. */
+static void
+host_mounts(void)
+{
+	static const char table[] =
+		"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+		"90 27 0:50 / /var/lib/docker/overlay2/a/merged rw - overlay overlay rw,upperdir=/u1\n"
+		"91 27 0:51 / /srv/with\\040space rw - tmpfs tmpfs rw\n"
+		"not a mount line\n"
+		"92 90 0:52 / /var/lib/docker/overlay2/a/merged rw - tmpfs tmpfs rw\n";
+	const char *dir = unit_tmpdir(), *line;
+	struct cfir_hunt_host *h = NULL;
+	struct cfir_err err = { 0 };
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/self", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(table, f);
+	fclose(f);
+	CHECK(cfir_hunt_host_read(dir, &h, &err) == 0 && h != NULL);
+	line = cfir_hunt_host_mount(h, "/var/lib/docker/overlay2/a/merged");
+	CHECK(line != NULL && strncmp(line, "92 90 ", 6) == 0 && strchr(line, '\n') == NULL);
+	line = cfir_hunt_host_mount(h, "/srv/with space");
+	CHECK(line != NULL && strncmp(line, "91 27 ", 6) == 0);
+	CHECK(cfir_hunt_host_mount(h, "/srv/with\\040space") == NULL);
+	CHECK(cfir_hunt_host_mount(h, "/var/lib") == NULL && cfir_hunt_host_mount(h, NULL) == NULL);
+	CHECK(cfir_hunt_host_mount(NULL, "/proc") == NULL);
+	cfir_hunt_host_free(h);
+}
+
+/* A table is skipped only when the namespace's counters say it is empty, in words they are known to use. */
+static void
+sockstat_empty(void)
+{
+	static const char v4[] =
+		"sockets: used 3\n"
+		"TCP: inuse 0 orphan 0 tw 2 alloc 7005 mem 0\n"
+		"UDP: inuse 0 mem 0\n"
+		"UDPLITE: inuse 0\n"
+		"RAW: inuse 1\n"
+		"FRAG: inuse 0 memory 0\n";
+	static const char v6[] = "TCP6: inuse 0\nUDP6: inuse 3\nUDPLITE6: inuse 0\nRAW6: inuse 0\n";
+	static const char odd[] = "TCP: inuse 0 orphan\nUDP: inuse x\nRAW: inuse 00\nUDPLITE:  inuse 0\nTCP6:";
+
+	CHECK(!cfir_netsock_sockstat_empty(v4, strlen(v4), "tcp"));	/* TIME_WAIT: it lists them */
+	CHECK(cfir_netsock_sockstat_empty(v4, strlen(v4), "udp"));
+	CHECK(cfir_netsock_sockstat_empty(v4, strlen(v4), "udplite"));
+	CHECK(!cfir_netsock_sockstat_empty(v4, strlen(v4), "raw"));
+	CHECK(!cfir_netsock_sockstat_empty(v4, strlen(v4), "tcp6"));	/* not said here */
+	CHECK(cfir_netsock_sockstat_empty(v6, strlen(v6), "tcp6"));
+	CHECK(!cfir_netsock_sockstat_empty(v6, strlen(v6), "udp6"));
+	CHECK(cfir_netsock_sockstat_empty(v6, strlen(v6), "raw6"));
+	CHECK(!cfir_netsock_sockstat_empty(v6, strlen(v6) - 12, "raw6"));	/* cut before its line */
+	CHECK(!cfir_netsock_sockstat_empty(odd, strlen(odd), "tcp") && !cfir_netsock_sockstat_empty(odd, strlen(odd), "udp"));
+	CHECK(!cfir_netsock_sockstat_empty(odd, strlen(odd), "raw") && !cfir_netsock_sockstat_empty(odd, strlen(odd), "udplite"));
+	CHECK(!cfir_netsock_sockstat_empty(odd, strlen(odd), "tcp6"));
+	CHECK(!cfir_netsock_sockstat_empty("", 0, "tcp") && !cfir_netsock_sockstat_empty(v4, strlen(v4), "a-very-long-name"));
+}
+
 UNIT_SUITE(hunt_tests) = {
 	{ "hunt: a privileged container with the host's namespaces, / and a socket", privileged },
 	{ "hunt: capabilities rated, security options, devices, namespaces", capabilities_and_options },
 	{ "hunt: a hardened container has nothing above low", hardened },
 	{ "hunt: --only and --skip select checks", selection },
 	{ "hunt: malformed inspect replies find nothing and do not crash", malformed },
+	{ "hunt: the host's processes read once, by PID and network namespace", host_namespaces },
+	{ "hunt: a proc without namespaces to read: no process is in any", host_unreadable },
+	{ "hunt: the host's mount table read once, the last mount on a point wins", host_mounts },
+	{ "hunt: a socket table the namespace's counters show empty", sockstat_empty },
 	UNIT_END,
 };
