@@ -479,6 +479,9 @@ struct scan {
 	pthread_cond_t left;	/* a worker finished its chunk of the job */
 	int procfd;
 	struct dents procs;	/* /proc itself, read under the lock */
+	const pid_t *list;	/* or the PIDs a caller found in the namespace, */
+	size_t nlist, at;	/* when LISTED */
+	bool listed;
 	unsigned long netns;
 	char want[32];		/* "net:[N]" */
 	size_t wl;
@@ -747,7 +750,9 @@ take_pids(struct worker *w, unsigned long *pids, bool *active, bool *over)
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	while (n < PIDS_TAKEN && dents_next(&s->procs, &pids[n]) != NULL)
+	while (n < PIDS_TAKEN && s->listed && s->list != NULL && s->at < s->nlist)
+		pids[n++] = (unsigned long)s->list[s->at++];
+	while (n < PIDS_TAKEN && !s->listed && dents_next(&s->procs, &pids[n]) != NULL)
 		n++;
 	if (n == 0 && *active) {
 		*active = false;
@@ -848,13 +853,19 @@ workers_wanted(void)
 	return n < 1 ? 1 : n > SCAN_WORKERS ? SCAN_WORKERS : (unsigned)n;
 }
 
-/* Every fd of every process in the namespace NETNS that is a socket. */
+/*
+ * Every fd of every process in the namespace NETNS that is a socket: the
+ * processes of /proc, or when LISTED those of LIST (N_LIST of them, the
+ * caller's reading of /proc shared by many namespaces), each checked as there.
+ */
 static void
-holders_scan(const char *proc, unsigned long netns, struct holders *hs)
+holders_scan(const char *proc, unsigned long netns, bool listed, const pid_t *list, size_t n_list,
+	     struct holders *hs)
 {
 	cleanup_close int procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_free unsigned char *buf = malloc(DENTS_BUF);
-	struct scan s = { .procfd = procfd, .procs = { procfd, buf, DENTS_BUF, 0, 0 }, .netns = netns, .hs = hs };
+	struct scan s = { .procfd = procfd, .procs = { procfd, buf, DENTS_BUF, 0, 0 }, .netns = netns, .hs = hs,
+			  .list = list, .nlist = n_list, .listed = listed };
 	cleanup_free struct worker *w = NULL;
 	pthread_t th[SCAN_WORKERS];
 	unsigned n = workers_wanted(), started, i;
@@ -1159,78 +1170,6 @@ read_table(int dfd, int nsfd, const struct table *tb, struct collect *c, cJSON *
 	return -1;
 }
 
-int
-cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
-		  cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
-{
-	cleanup_close int nsfd = -1, dfd = -1;
-	bool moved = false;
-	struct holders hs = { 0 };
-	struct collect c = { fn, ctx, head, &hs, 0, false };
-	struct cfir_err terr = { 0 };
-	struct stat ns, self;
-	char path[PATH_MAX];
-	cJSON *recs;
-	size_t i;
-	int failed = 0;
-	bool stopped = false;
-
-	if (t->pid <= 0)
-		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no network namespace to read",
-				    t->name, t->status);
-	/* the namespace the engine made; the init's only when it gives none */
-	nsfd = cfir_target_netns(t, proc, &moved, err);
-	if (nsfd < 0)
-		return -1;
-	if (fstat(nsfd, &ns) < 0)
-		return cfir_err_set(err, EX_OSERR, errno, "network namespace of '%s'", t->name);
-	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
-	if (stat(path, &self) < 0)	/* cfir runs in the host's namespaces */
-		memset(&self, 0, sizeof(self));
-	dfd = cfir_netlink_socket(NETLINK_SOCK_DIAG, nsfd, err);
-	if (dfd < 0)
-		return -1;
-	cfir_json_add_num(head, "netns", (double)ns.st_ino);
-	if (moved)
-		cJSON_AddBoolToObject(head, "init_netns_moved", true);
-	cJSON_AddBoolToObject(head, "host_netns",
-			      (ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) || host_mode(t));
-	/* who holds what first (a bounded map), so that each socket goes out whole as it is read */
-	holders_scan(proc, (unsigned long)ns.st_ino, &hs);
-	stopped = hs.interrupted;
-	recs = cJSON_CreateArray();
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && !stopped && !c.failed; i++) {
-		const struct table *tb = &tables[i];
-		size_t before = c.count;
-		cJSON *rec;
-
-		if (cfir_interrupt_pending()) {
-			stopped = true;
-			break;
-		}
-		rec = cJSON_CreateObject();
-		cJSON_AddItemToArray(recs, rec);
-		cfir_err_clear(&terr);
-		if (read_table(dfd, nsfd, tb, &c, rec, &terr) < 0 && failed++ == 0)
-			*err = terr;
-		cfir_json_add_num(rec, "sockets", (double)(c.count - before));
-	}
-	cJSON_AddItemToObject(head, "tables", recs);
-	cfir_json_add_num(head, "sockets_total", (double)c.count);
-	cJSON_AddBoolToObject(head, "complete", !stopped && !c.failed && !hs.truncated && failed == 0);
-	if (hs.truncated)
-		cfir_json_add_str(head, "holders_note", "more socket fds than can be mapped: some holders are missing");
-	free(hs.h);
-	free(hs.p);
-	if (stopped)
-		return cfir_err_interrupted(err);
-	if (c.failed)
-		return failed ? -1 : cfir_err_set(err, EX_IOERR, 0, "sockets: the output stopped");
-	if (failed > 0)
-		return failed > 1 ? cfir_err_wrap(err, "%d socket tables failed, the first", failed) : -1;
-	return 0;
-}
-
 static int
 gather(void *ctx, const cJSON *head, cJSON *sock)
 {
@@ -1255,50 +1194,6 @@ cfir_netsock_list(const struct cfir_target *t, const char *proc, cJSON **out,
 		return -1;	/* nothing was read */
 	*out = steal_pointer(&doc);
 	return r;
-}
-
-/* ---- the holders from the caller's reading of /proc ------------------------- */
-
-/* holders_scan among PIDS only, each checked through its own fd as there. */
-static void
-holders_among(const char *proc, unsigned long netns, const pid_t *pids, size_t n, struct holders *hs)
-{
-	cleanup_close int procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t i;
-
-	for (i = 0; procfd >= 0 && i < n && !hs->truncated; i++) {
-		cleanup_close int pfd = -1;
-		cleanup_free char *c = NULL;
-		struct proc_ent *pe;
-		char name[16];
-		size_t cl = 0;
-
-		if (cfir_interrupt_pending()) {
-			hs->interrupted = true;
-			break;
-		}
-		snprintf(name, sizeof(name), "%d", (int)pids[i]);
-		pfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0 || cfir_proc_inode_at(pfd, "ns/net", "net") != netns)
-			continue;
-		if (!cfir_util_grow((void **)&hs->p, &hs->capp, hs->np, sizeof(*hs->p), 256, PROCS_MAX)) {
-			hs->truncated = true;
-			break;
-		}
-		pe = &hs->p[hs->np];
-		pe->pid = pids[i];
-		pe->comm[0] = '\0';
-		if (cfir_util_read_file(pfd, "comm", sizeof(pe->comm) - 1, &c, &cl, NULL, NULL) == 0) {
-			if (cl > 0 && c[cl - 1] == '\n')
-				cl--;
-			memcpy(pe->comm, c, cl);
-			pe->comm[cl] = '\0';
-		}
-		scan_fds(pfd, (uint32_t)hs->np, hs);
-		hs->np++;
-	}
-	if (hs->n > 1)
-		qsort(hs->h, hs->n, sizeof(*hs->h), hcmp);
 }
 
 /*
@@ -1395,10 +1290,16 @@ among_empty(const struct among_open *o, const struct table *tb, cJSON *rec)
 	return true;
 }
 
-int
-cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
-			size_t (*in_netns)(void *nctx, unsigned long netns, const pid_t **pids), void *nctx,
-			cJSON *head, cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
+/* The caller's reading of /proc: the PIDs it found in a namespace. */
+struct among {
+	size_t (*in_netns)(void *nctx, unsigned long netns, const pid_t **pids);
+	void *nctx;
+};
+
+/* Each socket of the namespace with its holders; AM: among the caller's PIDs, empty tables not dumped. */
+static int
+each(const struct cfir_target *t, const char *proc, const struct among *am, cJSON *head,
+     cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
 {
 	cleanup_close int nsfd = -1, dfd = -1;
 	bool moved = false;
@@ -1410,37 +1311,41 @@ cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
 	struct stat ns, self;
 	char path[PATH_MAX];
 	cJSON *recs;
-	size_t i, npids;
+	size_t i, npids = 0;
 	int failed = 0;
 	bool stopped = false;
 
 	if (t->pid <= 0)
-		return cfir_netsock_each(t, proc, head, fn, ctx, err);
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "container '%s' is %s: it has no network namespace to read",
+				    t->name, t->status);
+	/* the namespace the engine made; the init's only when it gives none */
 	nsfd = cfir_target_netns(t, proc, &moved, err);
 	if (nsfd < 0)
 		return -1;
 	if (fstat(nsfd, &ns) < 0)
 		return cfir_err_set(err, EX_OSERR, errno, "network namespace of '%s'", t->name);
 	snprintf(path, sizeof(path), "%s/self/ns/net", proc);
-	if (stat(path, &self) < 0)
+	if (stat(path, &self) < 0)	/* cfir runs in the host's namespaces */
 		memset(&self, 0, sizeof(self));
-	if (cfir_netlink_in_netns(nsfd, among_open, &o, err) < 0)
-		return -1;
-	if (o.fd < 0) {
+	if (am == NULL)
+		dfd = cfir_netlink_socket(NETLINK_SOCK_DIAG, nsfd, err);
+	else if (cfir_netlink_in_netns(nsfd, among_open, &o, err) == 0 && (dfd = o.fd) < 0)
 		*err = o.err;
+	if (dfd < 0)
 		return -1;
-	}
-	dfd = o.fd;
 	cfir_json_add_num(head, "netns", (double)ns.st_ino);
 	if (moved)
 		cJSON_AddBoolToObject(head, "init_netns_moved", true);
 	cJSON_AddBoolToObject(head, "host_netns",
 			      (ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) || host_mode(t));
-	npids = in_netns(nctx, (unsigned long)ns.st_ino, &pids);
-	holders_among(proc, (unsigned long)ns.st_ino, pids, npids, &hs);
+	/* who holds what first (a bounded map), so that each socket goes out whole as it is read */
+	if (am != NULL)
+		npids = am->in_netns(am->nctx, (unsigned long)ns.st_ino, &pids);
+	holders_scan(proc, (unsigned long)ns.st_ino, am != NULL, pids, npids, &hs);
 	stopped = hs.interrupted;
 	recs = cJSON_CreateArray();
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && !stopped && !c.failed; i++) {
+		const struct table *tb = &tables[i];
 		size_t before = c.count;
 		cJSON *rec;
 
@@ -1451,9 +1356,9 @@ cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
 		rec = cJSON_CreateObject();
 		cJSON_AddItemToArray(recs, rec);
 		cfir_err_clear(&terr);
-		if (among_empty(&o, &tables[i], rec))
+		if (am != NULL && among_empty(&o, tb, rec))
 			;
-		else if (read_table(dfd, nsfd, &tables[i], &c, rec, &terr) < 0 && failed++ == 0)
+		else if (read_table(dfd, nsfd, tb, &c, rec, &terr) < 0 && failed++ == 0)
 			*err = terr;
 		cfir_json_add_num(rec, "sockets", (double)(c.count - before));
 	}
@@ -1473,4 +1378,21 @@ cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
 	if (failed > 0)
 		return failed > 1 ? cfir_err_wrap(err, "%d socket tables failed, the first", failed) : -1;
 	return 0;
+}
+
+int
+cfir_netsock_each(const struct cfir_target *t, const char *proc, cJSON *head,
+		  cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
+{
+	return each(t, proc, NULL, head, fn, ctx, err);
+}
+
+int
+cfir_netsock_each_among(const struct cfir_target *t, const char *proc,
+			size_t (*in_netns)(void *nctx, unsigned long netns, const pid_t **pids), void *nctx,
+			cJSON *head, cfir_netsock_json_fn fn, void *ctx, struct cfir_err *err)
+{
+	struct among am = { in_netns, nctx };
+
+	return each(t, proc, t->pid > 0 ? &am : NULL, head, fn, ctx, err);
 }
