@@ -96,3 +96,6 @@ awk '{ m = $3 > 0 ? ($5 - $7) * 1000 / $3 : 0
 	printf "  %-8s median sent %d, captured %d (%.3f%%), dropped %d, CPU %d ms (%d ms idle), %.3f us CPU a packet, %.3f beyond idle\n",
 		$1, $2, $3, ($2 > 0 ? 100 * $3 / $2 : 0), $4, $5, $7, $6, m; u[NR] = $6; v[NR] = m }
 	END { if (u[2] > 0 && v[2] > 0) printf "  ratio of CPU a packet, cfir/tcpdump: %.2f in all, %.2f beyond idle\n", u[1] / u[2], v[1] / v[2] }' "$work/s2"
+awk '{ u[NR] = $6; c[NR] = $5; i[NR] = $7 }
+	END { printf "%d ms (%d idle), %.3f us a packet\t%d ms (%d idle), %.3f us a packet\t%.2f\n", c[1], i[1], u[1], c[2], i[2], u[2], (u[2] > 0 ? u[1] / u[2] : 0) }' "$work/s2" |
+	while IFS="$(printf '\t')" read -r cc tc ra; do bench_row "capture, ${FLOOD}s UDP flood, CPU" "$cc" "tcpdump -w $tc" "$ra" "<=1.0"; done

@@ -55,3 +55,4 @@ echo "  cfir diff (walk, hash, type, collect, bodyfile)   median $c ms, peak RSS
 echo "  docker diff + docker cp + sha256sum of each file  median $m ms"
 echo "  read and hash the changed bytes once (the floor)  median $f ms"
 awk -v c="$c" -v m="$m" -v f="$f" 'BEGIN { printf "  ratio cfir/manual %.2f, cfir/floor %.2f\n", c / m, c / f }'
+bench_row "diff, $FILES files, $MIB MiB" "$c ms" "read and hash once $f ms" "$(bench_ratio "$c" "$f")" "<=1.3" "$(( $(sort -n "$work/rss" | tail -n1) / 1024 )) MiB"

@@ -50,3 +50,4 @@ echo "  cfir hunt (all $("$CFIR" --format json hunt --list | wc -l) checks, live
 echo "      $(jq -s '[.[] | select(.type == "finding")] | length' "$work/findings.jsonl") findings, $(jq -s '[.[] | select(.type == "finding" and .severity == "critical")] | length' "$work/findings.jsonl") critical"
 echo "  docker ps | docker inspect --format, three loops        median $l ms"
 awk -v h="$h" -v l="$l" 'BEGIN { printf "  ratio cfir hunt/loops %.3f (%.0fx faster)\n", h / l, l / h }'
+bench_row "hunt, $N containers" "$h ms" "docker inspect loops $l ms" "$(awk -v a="$h" -v b="$l" 'BEGIN { printf "%.3f", a / b }')" "<=0.1" "$(( $(cat "$work/rss") / 1024 )) MiB"

@@ -15,6 +15,9 @@ bench_row() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$BENCH_TABLE"
 }
 
+# bench_ratio A B: A / B, as the table shows it
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
 # proc_cpu_ms PID: the user and system CPU of a process, all its threads and
 # the children it reaped (dockerd writes a container's tar in a child), so far
 proc_cpu_ms() {

@@ -4,7 +4,7 @@
 # Prints the median of each and the ratio. Not a pass/fail test.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/engine.sh"
+. "$here/lib.sh"
 : "${CFIR:?}"
 ROUNDS=${ROUNDS:-20}
 
@@ -43,3 +43,4 @@ echo "pause: $ROUNDS rounds alternating ($(docker --version | cut -d, -f1))"
 echo "  cfir pause    median ${c} ms (includes confirmation through inspect and the freezer)"
 echo "  docker pause  median ${d} ms"
 awk -v c="$c" -v d="$d" 'BEGIN { printf "  ratio cfir/docker %.2f\n", c / d }'
+bench_row "pause, to frozen" "$c ms" "docker pause $d ms" "$(bench_ratio "$c" "$d")" ""

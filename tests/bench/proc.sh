@@ -44,3 +44,5 @@ echo "  docker top                                median $t ms"
 echo "  cfir sockets (all tables, holders, bag)   median $s ms, peak RSS $(( $(sort -n "$work/rss.sockets" | tail -n1) / 1024 )) MiB"
 echo "  nsenter -t PID -n ss -tuanp               median $n ms"
 awk -v p="$p" -v t="$t" -v s="$s" -v n="$n" 'BEGIN { printf "  ratio cfir ps/docker top %.2f, cfir sockets/ss %.2f\n", p / t, s / n }'
+bench_row "ps, $N processes" "$p ms" "docker top $t ms" "$(bench_ratio "$p" "$t")" "<=1.0" "$(( $(sort -n "$work/rss.ps" | tail -n1) / 1024 )) MiB"
+bench_row "sockets, $N sockets" "$s ms" "nsenter ss -tuanp $n ms" "$(bench_ratio "$s" "$n")" "<=1.0" "$(( $(sort -n "$work/rss.sockets" | tail -n1) / 1024 )) MiB"

@@ -54,3 +54,4 @@ awk -v n="$n" -v s="$s" -v t="$t" -v o="${o:-0}" 'BEGIN {
 	printf "  ratio cfir sockets/ss %.2f, cfir sockets/netstat %.2f", n / s, n / t
 	if (o > 0) printf ", cfir sockets/older cfir %.2f", n / o
 	printf "\n" }'
+bench_row "sockets, $((3 * N)) sockets, one process" "$n ms" "nsenter ss -tuanpxw0 $s ms" "$(bench_ratio "$n" "$s")" "<=1.0" "$(( $(sort -n "$work/rss.new" | tail -n1) / 1024 )) MiB"
