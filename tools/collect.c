@@ -486,6 +486,8 @@ collect_one(struct cfir_global *g, const char *ref, const char *dir, const struc
 struct worth {
 	int sev;
 	cJSON *ids;
+	struct cfir_hunt_host *host;	/* the host's processes, read once for all of them */
+	bool host_read;
 };
 
 /*
@@ -515,7 +517,14 @@ judge(void *ctx, struct cfir_target *t)
 	struct worth *w = ctx;
 	cJSON *fs = cJSON_CreateArray(), *notes = cJSON_CreateArray();
 
-	if (cfir_hunt_container(t, "/proc", NULL, fs, notes) >= w->sev)
+	if (t->pid > 0 && !w->host_read) {
+		struct cfir_err err = { 0 };
+
+		w->host_read = true;
+		if (cfir_hunt_host_read("/proc", &w->host, &err) < 0)
+			w->host = NULL;	/* each walks /proc itself, as alone */
+	}
+	if (cfir_hunt_container_on(w->host, t, "/proc", NULL, fs, notes) >= w->sev)
 		cJSON_AddItemToArray(w->ids, job_of(t));
 	cfir_target_free(t);
 	cJSON_Delete(fs);
@@ -539,6 +548,7 @@ worth_collecting(struct cfir_global *g, int sev, cJSON **ids, struct cfir_err *e
 	r = tool_source_each(&s, false, false, judge, &w);
 	if (r < 0)
 		*err = s.err;
+	cfir_hunt_host_free(w.host);
 	cfir_engine_close(s.e);
 	cJSON_Delete(s.warnings);
 	return r;
