@@ -478,8 +478,9 @@ line(struct out *o, const struct node *n)
 		put(o, "/", 1);
 	}
 	quote(o, n->base);
-	putf(o, " time=%jd.%jd mode=%o gid=%jd uid=%jd", (intmax_t)n->mtime, (intmax_t)n->nsec, n->perm,
-	     (intmax_t)n->gid, (intmax_t)n->uid);
+	putf(o, " time=%jd.%jd", (intmax_t)n->mtime, (intmax_t)n->nsec);
+	putf(o, " mode=%o gid=%jd", n->perm, (intmax_t)n->gid);
+	putf(o, " uid=%jd", (intmax_t)n->uid);
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if ((n->type & S_IFMT) == types[i].t)
 			type = types[i].name;

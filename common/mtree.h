@@ -13,7 +13,8 @@
  * libarchive's mtree writer (bsdtar --format=mtree) hashes every member
  * once more and keeps every entry until it closes; this one takes the
  * digest the index computed and writes the same bytes: the keywords of
- * CFIR_MTREE_KEYWORDS, the entries in libarchive's order (each directory,
+ * CFIR_MTREE_KEYWORDS (written out in its line(), not read from the
+ * macro), the entries in libarchive's order (each directory,
  * its other members by name, then its directories the same way), a later
  * member of the same path updating the earlier one, the path normalized
  * and quoted as libarchive does (its quirks included: "./" is written

@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/fileflags.h"
 #include "common/filetype.h"
 #include "common/hash.h"
@@ -336,6 +337,7 @@ static int
 members(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 {
 	struct archive_entry *e;
+	struct cfir_err merr = { 0 };	/* the source's error is the one to say */
 	int r;
 
 	c->h = cfir_hash_new();
@@ -367,8 +369,10 @@ members(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 			break;
 		}
 	}
-	if (!c->sink_failed && !c->source_failed && cfir_mtree_write(c->mtree, c->s->mtree, c->s->ctx, c->err) < 0)
-		c->sink_failed = true;
+	/* the members read so far, also when the source broke: kept as partial with the rest */
+	if (!c->sink_failed && cfir_mtree_write(c->mtree, c->s->mtree, c->s->ctx,
+						c->source_failed ? &merr : c->err) < 0)
+		c->sink_failed = !c->source_failed;
 	cfir_mtree_free(c->mtree);
 	cfir_hash_free(c->h);
 	return c->sink_failed || c->source_failed ? -1 : 0;
@@ -396,7 +400,7 @@ cfir_tarindex_pull(struct cfir_engine_pull *p, const struct cfir_tarindex_sink *
 	int r;
 
 	if (in == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "tar reader");
+		return cfir_dl_fail(err, "libarchive", "tar reader");
 	if (archive_read_open(in, &c, NULL, read_pull, NULL) != ARCHIVE_OK) {
 		memset(st, 0, sizeof(*st));
 		if (!c.source_failed)
@@ -419,7 +423,7 @@ cfir_tarindex_memory(const void *buf, size_t len, const struct cfir_tarindex_sin
 	int r;
 
 	if (in == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "tar reader");
+		return cfir_dl_fail(err, "libarchive", "tar reader");
 	if (archive_read_open_memory(in, buf, len) != ARCHIVE_OK) {
 		memset(st, 0, sizeof(*st));
 		snprintf(st->error, sizeof(st->error), "not a tar: %s", archive_error_string(in));

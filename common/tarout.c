@@ -41,10 +41,13 @@ cfir_tarout_open(struct cfir_bag *b, const char *dir, const char *base,
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "collection");
 	}
 	if (cfir_writer_open(b, dir, t, &o->w, err) < 0 ||
-	    cfir_tarw_open(&o->t, CFIR_TARW_PAX, "collection", cfir_tarw_to_writer, o->w, err) < 0 ||
-	    cfir_writer_open(b, dir, m, &o->mw, err) < 0) {
+	    cfir_tarw_open(&o->t, CFIR_TARW_PAX, "collection", cfir_tarw_to_writer, o->w, err) < 0) {
 		cfir_tarout_close(o, false, NULL);
-		return cfir_err_wrap(err, "%s", o->w == NULL ? t : m);
+		return cfir_err_wrap(err, "%s", t);
+	}
+	if (cfir_writer_open(b, dir, m, &o->mw, err) < 0) {
+		cfir_tarout_close(o, false, NULL);
+		return cfir_err_wrap(err, "%s", m);
 	}
 	*op = o;
 	return 0;
