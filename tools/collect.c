@@ -352,17 +352,31 @@ offline_steps(struct collection *r, const struct copts *o, struct inspect_opts *
 		seal_bag(r, o->key ? &o->sk : NULL);
 }
 
+/* Will the diff find a writable layer? Found now, before anything else reads the container. */
+static bool
+diff_can_run(struct collection *r)
+{
+	struct tool_step probe = { .g = r->g, .out = &r->mute, .e = r->e, .t = r->t, .bag = r->bag };
+
+	return r->e != NULL && r->t->inspect != NULL && tool_target_rootfs(&probe) == 0 && r->t->rootfs_from != NULL;
+}
+
 /* In order of volatility; the capture runs beside the steps from inspect to hunt. */
 static void
 steps(struct collection *r, const struct copts *o)
 {
-	struct inspect_opts io = { .tail = 0, .no_changes = true };
+	struct inspect_opts io = { .tail = 0 };
 	struct export_opts xo = { .no_magic = !o->magic };
 	cleanup_free struct diff_opts *dopts = tool_opts_new(&cmd_diff);
 	struct bgcap bc = { 0 };
 
 	if (dopts != NULL && o->max_total)
 		dopts->max_total = o->max_total;
+	/* the engine's change list once, after the pause, by the diff: where a diff can be taken */
+	if (dopts != NULL && diff_can_run(r)) {
+		dopts->keep_changes = true;
+		io.no_changes = true;
+	}
 	if (still(r->t)) {
 		offline_steps(r, o, &io, dopts, &xo);
 		return;

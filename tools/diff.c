@@ -442,7 +442,7 @@ keys_fill(struct keys *ks, const cJSON *changes)
 
 /* The engine's change list, before the walk. */
 static void
-keys_load(struct tool_step *s, struct keys *ks)
+keys_load(struct tool_step *s, bool keep, struct keys *ks)
 {
 	cleanup_free char *path = NULL, *reply = NULL;
 	cleanup_cjson cJSON *changes = NULL;
@@ -457,10 +457,14 @@ keys_load(struct tool_step *s, struct keys *ks)
 	if (asprintf(&path, "/containers/%s/changes", s->t->id) < 0 ||
 	    cfir_engine_call(s->e, "GET", path, NULL, &reply, &len, &err) < 0) {
 		ks->err = strdup(err.msg[0] ? err.msg : "out of memory");
+		if (keep) {	/* evidence missing, not only a comparison */
+			cfir_err_wrap(&err, "changes.json");
+			tool_soft_fail(s, &err);
+		}
 		return;
 	}
 	/* what it was compared with, as the engine said it: collect's inspect leaves it to the diff */
-	if (cfir_bag_add_buffer(s->bag, "engine", "changes.json", reply, len, &err) < 0)
+	if (keep && cfir_bag_add_buffer(s->bag, "engine", "changes.json", reply, len, &err) < 0)
 		tool_soft_fail(s, &err);
 	changes = cJSON_ParseWithLength(reply, len);
 	if (changes == NULL) {
@@ -728,7 +732,7 @@ run(struct tool_step *s, void *opts, int argc, char **argv)
 	c->o = opts;
 	rc = open_files(c);
 	if (rc == 0) {
-		keys_load(s, &walk);
+		keys_load(s, c->o->keep_changes, &walk);
 		c->keys = &walk;
 		rc = walk_typed(c, &st);
 		/* interrupted: the entries so far are a whole document, the record says partial */

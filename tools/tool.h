@@ -270,6 +270,7 @@ struct export_opts {
 struct diff_opts {
 	uint64_t max_file, max_total, large;
 	bool no_collect;
+	bool keep_changes;	/* collect's: the engine's change list into the bag, inspect's left out */
 };
 struct cfir_proc_list;
 struct memory_opts {
