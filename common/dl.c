@@ -34,6 +34,7 @@
 #include <pcap/pcap.h>
 
 #include "common/dl.h"
+#include "common/err.h"
 
 /* Each library's functions that cfir calls, as its header declares them. */
 #define ARCHIVE_FNS(F, V, C, E) \
@@ -273,6 +274,16 @@ archive_set_error(struct archive *a, int err, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fn.archive_set_error(a, err, "%s", msg);
+}
+
+int
+cfir_dl_fail(struct cfir_err *err, const char *lib, const char *what)
+{
+	const char *why = cfir_dl_unavailable(lib);
+
+	if (why != NULL)
+		return cfir_err_set(err, EX_UNAVAILABLE, 0, "%s: %s could not be loaded: %s", what, lib, why);
+	return cfir_err_set(err, EX_OSERR, ENOMEM, "%s", what);
 }
 
 const char *

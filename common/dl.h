@@ -8,4 +8,11 @@
  */
 const char *cfir_dl_unavailable(const char *lib);
 
+struct cfir_err;
+/*
+ * A constructor of LIB's gave NULL: that LIB could not be loaded
+ * (EX_UNAVAILABLE, the loader's words), else out of memory; for WHAT.
+ */
+int cfir_dl_fail(struct cfir_err *err, const char *lib, const char *what);
+
 #endif

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include <magic.h>
 
+#include "common/dl.h"
 #include "common/err.h"
 #include "common/filetype.h"
 #include "common/out.h"
@@ -26,7 +28,7 @@ static _Thread_local magic_t cookie;
 static _Thread_local bool tried;
 static _Thread_local char desc_copy[512];
 static _Thread_local char why[256];
-static bool atexit_set;
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
 
 void
 cfir_filetype_thread_done(void)
@@ -44,6 +46,12 @@ done(void)
 	cfir_filetype_thread_done();
 }
 
+static void
+at_exit(void)
+{
+	atexit(done);
+}
+
 /*
  * The compiled database is 8 MiB, mapped by each cookie that loads it and
  * counted once a mapping. Mapped once here, every thread's cookie reads the
@@ -54,6 +62,7 @@ done(void)
  * database with entries) is left to libmagic.
  */
 static pthread_once_t db_once = PTHREAD_ONCE_INIT;
+#define MGC_MAGIC 0xF11E041Cu	/* a compiled database's first word, in this machine's order */
 static void *db;
 static size_t db_len;
 
@@ -90,11 +99,16 @@ db_component(const char *comp, size_t len)
 		void *p;
 
 		/* private and writable: libmagic byte-swaps a foreign database in place */
-		if (db == NULL && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+		if (db == NULL && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 4 &&
 		    (p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)) != MAP_FAILED) {
-			db = p;
-			db_len = (size_t)sb.st_size;
-			ok = true;
+			/* one mapping for every cookie only when libmagic has nothing to swap in it */
+			if (*(const uint32_t *)p == MGC_MAGIC) {
+				db = p;
+				db_len = (size_t)sb.st_size;
+				ok = true;
+			} else {
+				munmap(p, (size_t)sb.st_size);
+			}
 		}
 		close(fd);
 		return ok;
@@ -149,7 +163,9 @@ open_cookie(void)
 {
 	magic_t m = magic_open(FLAGS);
 
-	if (m == NULL) {
+	if (m == NULL && cfir_dl_unavailable("libmagic") != NULL) {
+		snprintf(why, sizeof(why), "libmagic could not be loaded: %s", cfir_dl_unavailable("libmagic"));
+	} else if (m == NULL) {
 		snprintf(why, sizeof(why), "libmagic: %s", strerror(errno));
 	} else if (load(m) != 0) {
 		snprintf(why, sizeof(why), "libmagic: %s", magic_error(m));
@@ -166,10 +182,7 @@ this_cookie(void)
 	if (!tried) {
 		tried = true;
 		cookie = open_cookie();
-		if (!atexit_set) {	/* for the main thread; workers call thread_done */
-			atexit_set = true;
-			atexit(done);
-		}
+		pthread_once(&atexit_once, at_exit);	/* for the main thread; workers call thread_done */
 	}
 	return cookie;
 }

@@ -17,13 +17,19 @@
 int
 cfir_ring_init(struct cfir_ring *r, size_t size)
 {
+	pthread_condattr_t ca;
+
 	memset(r, 0, sizeof(*r));
 	r->buf = malloc(size);
 	if (r->buf == NULL)
 		return -1;
 	r->size = size;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->more, NULL);
+	/* the slow writer's wait on the monotonic clock: a wall clock stepped back does not stretch it */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->more, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&r->room, NULL);
 	return 0;
 }
@@ -98,7 +104,7 @@ cfir_ring_wait(struct cfir_ring *r, const bool *done)
 	if (r->len >= BATCH || r->len == r->size || *done)
 		return;
 	r->low = BATCH < r->size ? BATCH : r->size;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += SLOW_NS;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;

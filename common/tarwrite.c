@@ -10,6 +10,7 @@
 
 #include "common/bag.h"
 #include "common/interrupt.h"
+#include "common/dl.h"
 #include "common/tarwrite.h"
 
 struct cfir_tarw {
@@ -98,7 +99,7 @@ cfir_tarw_open(struct cfir_tarw **wp, enum cfir_tarw_format f, const char *what,
 
 	*wp = NULL;
 	if (w == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "%s", what);
+		return cfir_dl_fail(err, "libarchive", what);
 	if (tarw_format(w) != ARCHIVE_OK ||
 	    archive_write_open2(w->a, w, NULL, tarw_out, NULL, NULL) != ARCHIVE_OK) {
 		cfir_err_set(err, EX_SOFTWARE, 0, "%s: %s", what, archive_error_string(w->a));
@@ -120,7 +121,7 @@ cfir_tarw_open_compressed(struct cfir_tarw **wp, const char *compress, const cha
 
 	*wp = NULL;
 	if (w == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "compressor");
+		return cfir_dl_fail(err, "libarchive", "compressor");
 	r = strcmp(compress, "zstd") == 0 ? archive_write_add_filter_zstd(w->a)
 					  : archive_write_add_filter_gzip(w->a);
 	if (r == ARCHIVE_OK && archive_write_set_format_raw(w->a) == ARCHIVE_OK &&

@@ -128,7 +128,8 @@ type_one(struct cfir_typeq *q, struct job *j)
 	/* MIME types are short (libmagic's own bound is 80); a description was cut at 511 already */
 	snprintf(j->a.mime, sizeof(j->a.mime), "%s", mime ? mime : "");
 	snprintf(j->a.desc, sizeof(j->a.desc), "%s", desc ? desc : "");
-	cache_put(q, key, j);
+	if (mime != NULL || desc != NULL)	/* a failure is not the answer for the same bytes */
+		cache_put(q, key, j);
 }
 
 /* This worker's turn: emit J (or drop it after a failure), then let the next go. */
@@ -219,6 +220,7 @@ cfir_typeq_open(struct cfir_typeq **qp, unsigned workers, bool type,
 	struct cfir_typeq *q = calloc(1, sizeof(*q));
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned want = workers > 0 ? workers : cores < 2 ? 1 : (unsigned)(cores > WORKERS_MAX ? WORKERS_MAX : cores - 1);
+	int e = 0;
 
 	*qp = NULL;
 	if (q == NULL || (q->jobs = calloc(QUEUE, sizeof(*q->jobs))) == NULL) {
@@ -235,11 +237,9 @@ cfir_typeq_open(struct cfir_typeq **qp, unsigned workers, bool type,
 	if (want > WORKERS_MAX)
 		want = WORKERS_MAX;
 	for (q->nworkers = 0; q->nworkers < want; q->nworkers++)
-		if (cfir_util_thread_create(&q->tid[q->nworkers], work, q) != 0)
+		if ((e = cfir_util_thread_create(&q->tid[q->nworkers], work, q)) != 0)
 			break;
 	if (q->nworkers == 0) {
-		int e = errno;
-
 		typeq_free(q);
 		return cfir_err_set(err, EX_OSERR, e, "type queue worker");
 	}

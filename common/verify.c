@@ -15,6 +15,7 @@
 #include "common/bag.h"
 #include "common/bagread.h"
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/hash.h"
 #include "common/minisign.h"
 #include "common/util.h"
@@ -796,9 +797,13 @@ cfir_bag_verify_archive(const char *path, struct cfir_verify_report *r, struct c
 	int rc = -1;
 
 	/* a tar and nothing else: the archive is as hostile as any input */
-	if (a == NULL || archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	if (a == NULL) {
+		cfir_dl_fail(err, "libarchive", "archive reader");
+		goto out;
+	}
+	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
 	    archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		cfir_err_set(err, EX_NOINPUT, 0, "archive '%s': %s", path, a ? archive_error_string(a) : "no memory");
+		cfir_err_set(err, EX_NOINPUT, 0, "archive '%s': %s", path, archive_error_string(a));
 		goto out;
 	}
 	if (read_members(&v, a, path, err) < 0)
