@@ -24,11 +24,10 @@
 
 /*
  * libmagic costs 0.05 to 2 ms a member, more than everything else about
- * it: it runs on the type queue's workers, one a core but the indexer's
- * (their cookies share one mapping of the database), and the index lines
- * come out in member order.
+ * it: it runs on the type queue's workers, one a core (the indexer mostly
+ * waits for the engine; their cookies share one mapping of the database),
+ * and the index lines come out in member order.
  */
-#define WORKERS 0
 
 /* A member's line without mime, magic, flags; and its flags. */
 struct member {
@@ -318,7 +317,7 @@ run(struct ictx *c, struct archive *in, struct cfir_tarindex_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->typed = !c->s->no_magic;
-	if (cfir_typeq_open(&c->q, WORKERS, !c->s->no_magic, &ops, c->err) < 0)
+	if (cfir_typeq_open(&c->q, 0, !c->s->no_magic, &ops, c->err) < 0)
 		return cfir_err_wrap(c->err, "index");
 	rc = members(c, in, st);
 	if (cfir_typeq_close(c->q, &qs, &qerr) < 0) {

@@ -10,7 +10,12 @@
 #include "common/typeq.h"
 #include "common/util.h"
 
-#define QUEUE 32
+/*
+ * Items ahead of the typing: enough that the reader keeps the pace of its
+ * source while the workers catch up (32 held an export to its slowest
+ * libmagic call); about 3 KiB each, touched only when used.
+ */
+#define QUEUE 1024
 #define BATCH 8
 #define WORKERS_MAX 64
 /*
@@ -219,7 +224,7 @@ cfir_typeq_open(struct cfir_typeq **qp, unsigned workers, bool type,
 {
 	struct cfir_typeq *q = calloc(1, sizeof(*q));
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned want = workers > 0 ? workers : cores < 2 ? 1 : (unsigned)(cores > WORKERS_MAX ? WORKERS_MAX : cores - 1);
+	unsigned want = workers > 0 ? workers : cores < 1 ? 1 : (unsigned)(cores > WORKERS_MAX ? WORKERS_MAX : cores);
 	int e = 0;
 
 	*qp = NULL;
