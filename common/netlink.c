@@ -408,41 +408,60 @@ cfir_netlink_links(int fd, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *
 	return cfir_netlink_dump(fd, &req.h, "link dump", parse_links, &c, &nlerr, err);
 }
 
-int
-cfir_netlink_link(int fd, int index, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err)
+/*
+ * One request about link INDEX (RTM_GETLINK, or RTM_NEWLINK with FLAGS
+ * under CHANGE), its replies handed to PARSE until the acknowledgement:
+ * 0, 1 when the kernel answered an error (*NLERR), -1 when the request or
+ * a reply could not be sent or read (ERR).
+ */
+static int
+link_request(int fd, uint16_t type, int index, unsigned flags, unsigned change,
+	     int (*parse)(const void *, size_t, uint32_t, void *, int *), void *ctx, int *nlerr,
+	     struct cfir_err *err)
 {
 	struct {
 		struct nlmsghdr h;
 		struct ifinfomsg ifi;
 	} req = { 0 };
-	struct links_ctx c = { fn, ctx };
 	unsigned char *buf;
 	ssize_t n;
-	int r, nlerr = 0;
+	int r;
 
 	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_type = type;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
 	req.ifi.ifi_family = AF_UNSPEC;
 	req.ifi.ifi_index = index;
+	req.ifi.ifi_flags = flags;
+	req.ifi.ifi_change = change;
 	if (nl_send(fd, &req, sizeof(req), err) < 0)
 		return -1;
 	buf = malloc(NL_BUF);
 	if (buf == NULL)
 		return cfir_err_set(err, EX_OSERR, ENOMEM, "netlink");
-	do {	/* the link, then the acknowledgement */
+	do {	/* the link (when asked), then the acknowledgement */
 		n = nl_recv(fd, buf, NL_BUF, err);
 		if (n < 0) {
 			free(buf);
 			return -1;
 		}
-		r = parse_links(buf, (size_t)n, req.h.nlmsg_seq, &c, &nlerr);
+		r = parse(buf, (size_t)n, req.h.nlmsg_seq, ctx, nlerr);
 	} while (r == 0);
 	free(buf);
-	if (r < 0 && nlerr == ENODEV)
-		return 0;
+	return r < 0 ? 1 : 0;
+}
+
+int
+cfir_netlink_link(int fd, int index, cfir_netlink_link_fn fn, void *ctx, struct cfir_err *err)
+{
+	struct links_ctx c = { fn, ctx };
+	int r, nlerr = 0;
+
+	r = link_request(fd, RTM_GETLINK, index, 0, 0, parse_links, &c, &nlerr, err);
 	if (r < 0)
+		return -1;
+	if (r > 0 && nlerr != ENODEV)
 		return cfir_err_set(err, EX_PROTOCOL, nlerr, "netlink link %d", index);
 	return 0;
 }
@@ -486,34 +505,22 @@ no_msgs(void *ctx, uint16_t type, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* The acknowledgement alone. */
+static int
+ack(const void *buf, size_t len, uint32_t seq, void *ctx, int *nlerr)
+{
+	return cfir_netlink_each(buf, len, seq, no_msgs, ctx, nlerr);
+}
+
 int
 cfir_netlink_link_set_up(int fd, int index, bool up, struct cfir_err *err)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifinfomsg ifi;
-	} req = { 0 };
-	unsigned char buf[4096];
-	ssize_t n;
-	int r, nlerr;
+	int r, nlerr = 0;
 
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = RTM_NEWLINK;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	req.h.nlmsg_seq = __atomic_add_fetch(&nl_seq, 1, __ATOMIC_RELAXED);
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = index;
-	req.ifi.ifi_flags = up ? IFF_UP : 0;
-	req.ifi.ifi_change = IFF_UP;
-	if (nl_send(fd, &req, sizeof(req), err) < 0)
-		return -1;
-	do {
-		n = nl_recv(fd, buf, sizeof(buf), err);
-		if (n < 0)
-			return -1;
-		r = cfir_netlink_each(buf, (size_t)n, req.h.nlmsg_seq, no_msgs, NULL, &nlerr);
-	} while (r == 0);
+	r = link_request(fd, RTM_NEWLINK, index, up ? IFF_UP : 0, IFF_UP, ack, NULL, &nlerr, err);
 	if (r < 0)
+		return -1;
+	if (r > 0)
 		return cfir_err_set(err, nlerr == EPERM || nlerr == EACCES ? EX_NOPERM : EX_OSERR, nlerr,
 				    "setting link %d %s", index, up ? "up" : "down");
 	return 0;
