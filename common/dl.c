@@ -143,14 +143,10 @@
 	C(magic_t, magic_open, (int a), (a)) \
 	F(int, magic_setflags, (magic_t a, int b), (a, b))
 
-struct sym {
-	const char *name;
-	void **slot;
-};
 
 struct lib {
 	const char *soname;
-	const struct sym *syms;
+	const struct cfir_dl_sym *syms;
 	size_t n;
 	pthread_once_t once;
 	bool ok;
@@ -172,12 +168,12 @@ static struct {
 #define SYM_V(name, params, args) { #name, (void **)&fn.name },
 #define SYM_E(ret, name, params, args, ebuf) { #name, (void **)&fn.name },
 
-static const struct sym archive_syms[] = {
+static const struct cfir_dl_sym archive_syms[] = {
 	ARCHIVE_FNS(SYM_F, SYM_V, SYM_F, SYM_E)
 	{ "archive_set_error", (void **)&fn.archive_set_error },
 };
-static const struct sym pcap_syms[] = { PCAP_FNS(SYM_F, SYM_V, SYM_F, SYM_E) };
-static const struct sym magic_syms[] = { MAGIC_FNS(SYM_F, SYM_V, SYM_F, SYM_E) };
+static const struct cfir_dl_sym pcap_syms[] = { PCAP_FNS(SYM_F, SYM_V, SYM_F, SYM_E) };
+static const struct cfir_dl_sym magic_syms[] = { MAGIC_FNS(SYM_F, SYM_V, SYM_F, SYM_E) };
 
 #define LIB(soname, syms) { soname, syms, sizeof(syms) / sizeof(syms[0]), PTHREAD_ONCE_INIT, false, "" }
 
@@ -185,26 +181,32 @@ static struct lib archive_lib = LIB("libarchive.so.13", archive_syms);
 static struct lib pcap_lib = LIB("libpcap.so.0.8", pcap_syms);
 static struct lib magic_lib = LIB("libmagic.so.1", magic_syms);
 
-static void
-load(struct lib *l)
+bool
+cfir_dl_open(const char *soname, const struct cfir_dl_sym *syms, size_t n, char *why, size_t whylen)
 {
-	void *h = dlopen(l->soname, RTLD_LAZY | RTLD_LOCAL);
-	const char *why;
+	void *h = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
+	const char *e;
 	size_t i;
 
 	if (h == NULL) {
-		why = dlerror();
-		snprintf(l->why, sizeof(l->why), "%s", why ? why : l->soname);
-		return;
+		e = dlerror();
+		snprintf(why, whylen, "%s", e ? e : soname);
+		return false;
 	}
-	for (i = 0; i < l->n; i++) {
-		*l->syms[i].slot = dlsym(h, l->syms[i].name);
-		if (*l->syms[i].slot == NULL) {
-			snprintf(l->why, sizeof(l->why), "%s has no %s", l->soname, l->syms[i].name);
-			return;
+	for (i = 0; i < n; i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (*syms[i].slot == NULL) {
+			snprintf(why, whylen, "%s has no %s", soname, syms[i].name);
+			return false;
 		}
 	}
-	l->ok = true;	/* h stays open: the functions are used to the end */
+	return true;	/* h stays open: the functions are used to the end */
+}
+
+static void
+load(struct lib *l)
+{
+	l->ok = cfir_dl_open(l->soname, l->syms, l->n, l->why, sizeof(l->why));
 }
 
 static void load_archive(void) { load(&archive_lib); }

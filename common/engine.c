@@ -1,5 +1,4 @@
 /* engine.c - Docker Engine API over a unix socket or tcp (+ mutual TLS) */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/engine.h"
 #include "common/ring.h"
 #include "common/out.h"
@@ -50,10 +50,7 @@ static char libcurl_why[256];
 static void
 libcurl_load(void)
 {
-	static const struct {
-		const char *name;
-		void **slot;
-	} fns[] = {
+	static const struct cfir_dl_sym fns[] = {
 		{ "curl_global_init", (void **)&libcurl.global_init },
 		{ "curl_easy_init", (void **)&libcurl.easy_init },
 		{ "curl_easy_setopt", (void **)&libcurl.easy_setopt },
@@ -64,27 +61,14 @@ libcurl_load(void)
 		{ "curl_slist_append", (void **)&libcurl.slist_append },
 		{ "curl_slist_free_all", (void **)&libcurl.slist_free_all },
 	};
-	void *h = dlopen(LIBCURL, RTLD_LAZY | RTLD_LOCAL);
-	const char *why;
-	size_t i;
 
-	if (h == NULL) {
-		why = dlerror();
-		snprintf(libcurl_why, sizeof(libcurl_why), "%s", why ? why : LIBCURL);
+	if (!cfir_dl_open(LIBCURL, fns, sizeof(fns) / sizeof(fns[0]), libcurl_why, sizeof(libcurl_why)))
 		return;
-	}
-	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		*fns[i].slot = dlsym(h, fns[i].name);
-		if (*fns[i].slot == NULL) {
-			snprintf(libcurl_why, sizeof(libcurl_why), "%s has no %s", LIBCURL, fns[i].name);
-			return;
-		}
-	}
 	if (libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(libcurl_why, sizeof(libcurl_why), "curl_global_init failed");
 		return;
 	}
-	libcurl_ok = true;	/* h stays open: the functions are used to the end */
+	libcurl_ok = true;
 }
 
 static int
