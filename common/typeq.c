@@ -275,8 +275,12 @@ cfir_typeq_put(struct cfir_typeq *q, const void *head, size_t headlen, void *pay
 		/* a sleeping worker is woken for a few items, not each one */
 		if (q->produced - q->taken >= BATCH)
 			pthread_cond_signal(&q->more);
-	} else if (err != NULL) {
-		*err = q->err;
+	} else {
+		if (err != NULL)
+			*err = q->err;
+		/* its drop after those queued before it: never beside a worker's emit or drop */
+		while (q->written != q->produced)
+			pthread_cond_wait(&q->turn, &q->lock);
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (failed)

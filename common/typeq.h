@@ -29,7 +29,7 @@ struct cfir_typeq_ops {
 	 */
 	int (*emit)(void *ctx, void *payload, const unsigned char *head, size_t headlen, bool typed,
 		    const char *mime, const char *desc, struct cfir_err *err);
-	/* An item after a failure: only freed. */
+	/* An item after a failure: only freed. EMIT and DROP are called one at a time, in order. */
 	void (*drop)(void *ctx, void *payload);
 	void *ctx;
 };
