@@ -85,6 +85,7 @@ struct cap_if {
 	unsigned nfiles;
 	uint64_t fpackets;	/* in the current file */
 	uint64_t packets, bytes;
+	uint32_t handed;	/* packets libpcap handed over, written or not: as its counters wrap */
 	struct pcap_stat st;
 	bool have_stats;
 	char *error;		/* why the interface stopped early: libpcap's words */
@@ -221,6 +222,7 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 	uint32_t rec[4];
 	uint64_t need = sizeof(rec) + h->caplen;
 
+	f->handed++;
 	if (c->ended != NULL) {
 		pcap_breakloop(f->p);
 		return;
@@ -307,23 +309,54 @@ poll_once(struct cfir_capture *c, struct pollfd *pf, int timeout)
 }
 
 /*
+ * What the kernel had put in F's ring when asked (its counter counts the
+ * drops too); 0 when it does not say, and then the drain waits its time.
+ */
+static uint32_t
+in_ring(struct cap_if *f, bool *known)
+{
+	struct pcap_stat st;
+
+	if (f->fd < 0)
+		return 0;
+	if (pcap_stats(f->p, &st) != 0) {
+		*known = false;
+		return 0;
+	}
+	return st.ps_recv - st.ps_drop;
+}
+
+/*
  * Asked to stop, or out of time: the packets in blocks the kernel has not
- * retired yet are part of what was asked for. The reason it ended stays.
+ * retired yet are part of what was asked for. The drain ends when every
+ * packet the kernel had counted then was handed over, at the latest after
+ * a block's timeout twice (a filter or direction libpcap applies itself
+ * hands over fewer than were counted). The reason it ended stays.
  */
 static void
 drain(struct cfir_capture *c, struct pollfd *pf)
 {
 	const char *why = c->ended;
 	struct timespec d0;
+	uint32_t *want = calloc(c->n, sizeof(*want));
+	bool known = want != NULL, left;
+	size_t i;
 	double ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &d0);
+	for (i = 0; known && i < c->n; i++)
+		want[i] = in_ring(&c->ifs[i], &known);
 	c->ended = NULL;
 	while (c->ended == NULL && (ms = DRAIN_MS - elapsed_ms(&d0)) > 0) {
+		for (i = 0, left = !known; known && i < c->n; i++)
+			left |= c->ifs[i].fd >= 0 && (int32_t)(c->ifs[i].handed - want[i]) < 0;
+		if (!left)
+			break;
 		pf[c->n].fd = pf[c->n + 1].fd = -1;
 		if (poll_once(c, pf, (int)ms + 1) < 0)
 			break;
 	}
+	free(want);
 	if (c->ended == NULL || strcmp(c->ended, "interfaces gone") == 0)
 		c->ended = why;
 }
