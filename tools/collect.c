@@ -372,10 +372,16 @@ steps(struct collection *r, const struct copts *o)
 
 	if (dopts != NULL && o->max_total)
 		dopts->max_total = o->max_total;
-	/* the engine's change list once, after the pause, by the diff: where a diff can be taken */
+	/*
+	 * Where a diff can be taken: the engine's change list once, after the
+	 * pause, by the diff; and the export merged from the same layers by
+	 * cfir, whose reads change no access time, where they are the
+	 * container's root. The engine's export reads every file.
+	 */
 	if (dopts != NULL && diff_can_run(r)) {
 		dopts->keep_changes = true;
 		io.no_changes = true;
+		xo.layers = !r->t->rootfs_mismatch;
 	}
 	if (still(r->t)) {
 		offline_steps(r, o, &io, dopts, &xo);
@@ -392,8 +398,7 @@ steps(struct collection *r, const struct copts *o)
 	if (!o->no_memory)
 		memory_step(r, o);
 	step(r, &cmd_diff, dopts);
-	/* the rootfs stays byte for byte (the engine's stream, else the layers merged by cfir);
-	 * typing 20,000 members can wait (the diff typed the changes) */
+	/* the rootfs stays byte for byte; typing 20,000 members can wait (the diff typed the changes) */
 	if (!o->no_export)
 		step(r, &cmd_export, &xo);
 	step(r, &cmd_hunt, NULL);

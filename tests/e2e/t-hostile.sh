@@ -69,7 +69,8 @@ docker rm -f "$c" >/dev/null
 # --- reading evidence changes no time of it ---------------------------
 # A dropped file and a running implant, their atimes set back (relatime
 # would let the first read after that set them to now): diff, ps, memory,
-# hunt and collect --no-export must leave atime, mtime and ctime as they were.
+# export --layers, hunt and collect (its export merged from the layers) must
+# leave atime, mtime and ctime as they were.
 c=$(uniq_name atime)
 start "$c" -- sh -c 'mkdir /tmp/.x && cp /bin/busybox /tmp/.x/sleep && echo secret >/tmp/dropped &&
 	touch -a -d "2020-01-01 00:00:00" /tmp/dropped && /tmp/.x/sleep 600 & sleep 1;
@@ -80,7 +81,7 @@ times() { stat -c '%n %x %y %z' "$upper/tmp/dropped" "$upper/tmp/.x/sleep"; }
 before=$(times)
 check "the implant runs and both atimes are in 2020" \
 	bash -c 'pgrep -f "^/tmp/.x/sleep 600" >/dev/null && [ "$(grep -c " 2020-01-01" <<<"$1")" = 2 ]' _ "$before"
-for cmd in diff ps "memory --all" hunt "collect --no-export"; do
+for cmd in diff ps "memory --all" "export --layers" hunt collect; do
 	run "$CFIR" --format json $cmd -o "$T/at" "$c"
 	check "$cmd ends with 0" test "$status" = 0
 	check "$cmd leaves atime, mtime and ctime of the dropped file and the implant as they were" \
