@@ -4,24 +4,25 @@
 
 #include "common/interrupt.h"
 
-static volatile sig_atomic_t interrupted;
+/* set from a signal handler, read by every thread: a lock-free atomic, safe in both */
+static int interrupted;
 
 void
 cfir_interrupt_raise(bool sent)
 {
-	interrupted = sent ? 2 : 1;
+	__atomic_store_n(&interrupted, sent ? 2 : 1, __ATOMIC_RELAXED);
 }
 
 bool
 cfir_interrupt_sent(void)
 {
-	return interrupted == 2;
+	return __atomic_load_n(&interrupted, __ATOMIC_RELAXED) == 2;
 }
 
 bool
 cfir_interrupt_pending(void)
 {
-	return interrupted != 0;
+	return __atomic_load_n(&interrupted, __ATOMIC_RELAXED) != 0;
 }
 
 void
