@@ -1,6 +1,7 @@
 /* ps.c - the container's processes from /proc, executables recovered */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,10 +581,8 @@ peek(const struct cfir_proc_list *l, const struct cfir_proc_entry *e, struct pro
 		p->info.exe_deleted = n >= 10 && strcmp(buf + n - 10, " (deleted)") == 0;
 		p->exe = strndup(buf, EXE_PATH_KEPT);
 	}
-	if (*kept < budget) {
+	if (__atomic_add_fetch(kept, 1, __ATOMIC_RELAXED) <= budget)
 		p->pfd = cfir_steal_fd(&pfd);
-		(*kept)++;
-	}
 }
 
 /*
@@ -646,11 +645,90 @@ fd_budget(void)
 	return rl.rlim_cur > 512 ? (size_t)(rl.rlim_cur - 256) / 2 : 0;
 }
 
+/* How many threads read /proc: one a core online, at most READERS_MAX. */
+#define READERS_MAX 8
+
+static unsigned
+readers_wanted(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > READERS_MAX ? READERS_MAX : (unsigned)n;
+}
+
+/* FN for each of 0 .. N-1 in any order, on the calling thread and readers_wanted() less one more. */
+struct each {
+	void (*fn)(void *ctx, size_t i);
+	void *ctx;
+	size_t n, next;
+};
+
+static void *
+each_run(void *arg)
+{
+	struct each *e = arg;
+	size_t i;
+
+	/* taken only when it will be done: 0 .. next-1 are, when every thread has ended */
+	while (!cfir_interrupt_pending() && (i = __atomic_fetch_add(&e->next, 1, __ATOMIC_RELAXED)) < e->n)
+		e->fn(e->ctx, i);
+	return NULL;
+}
+
+/* How many of 0 .. N-1 were done: all of them unless interrupted. */
+static size_t
+each_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+	struct each e = { .fn = fn, .ctx = ctx, .n = n };
+	pthread_t th[READERS_MAX];
+	unsigned k, nth = 0, want = readers_wanted();
+
+	for (k = 1; k < want && n > 1; k++)
+		if (pthread_create(&th[nth], NULL, each_run, &e) == 0)
+			nth++;
+	each_run(&e);
+	for (k = 0; k < nth; k++)
+		pthread_join(th[k], NULL);
+	return e.next < n ? e.next : n;
+}
+
+/*
+ * The fd table made room for MORE fds now, while one thread runs: grown
+ * while threads share it, each doubling waits for an RCU grace period
+ * (milliseconds; six of them for a thousand fds kept).
+ */
+static void
+fd_table_grow(size_t more)
+{
+	int fd = open("/", O_PATH | O_CLOEXEC), hi;
+
+	if (fd < 0)
+		return;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, fd + (int)more + 64);
+	if (hi >= 0)
+		close(hi);
+	close(fd);
+}
+
+struct peeking {
+	struct ps *ps;
+	size_t kept, budget;
+};
+
+static void
+peek_one(void *ctx, size_t i)
+{
+	struct peeking *pk = ctx;
+
+	peek(&pk->ps->l, &pk->ps->l.e[i], &pk->ps->p[i], &pk->kept, pk->budget);
+}
+
 /* The executables first: each inode hashed once, each content copied once. */
 static int
 executables(struct ps *ps)
 {
-	size_t i, kept = 0, budget;
+	struct peeking pk = { .ps = ps, .budget = fd_budget() };
+	size_t i, n;
 
 	ps->p = calloc(ps->l.n ? ps->l.n : 1, sizeof(*ps->p));
 	ps->head = cJSON_CreateObject();
@@ -658,16 +736,101 @@ executables(struct ps *ps)
 		return cfir_err_set(&ps->s->err, EX_OSERR, ENOMEM, "ps");
 	for (i = 0; i < ps->l.n; i++)
 		ps->p[i].pfd = -1;
-	budget = fd_budget();
-	for (i = 0; i < ps->l.n && !cfir_interrupt_pending(); i++)
-		peek(&ps->l, &ps->l.e[i], &ps->p[i], &kept, budget);
+	fd_table_grow(ps->l.n < pk.budget ? ps->l.n : pk.budget);
+	n = each_parallel(ps->l.n, peek_one, &pk);
 	cfir_json_add_str(ps->head, "container", ps->s->t->id);
 	cfir_json_add_num(ps->head, "pidns", (double)ps->l.pidns);
 	membership(ps->head, &ps->l);
 	cJSON_AddBoolToObject(ps->head, "frozen", ps->s->t->paused);
-	recover(ps->s, ps->p, i, cJSON_AddArrayToObject(ps->head, "executables"), &ps->failed);
+	recover(ps->s, ps->p, n, cJSON_AddArrayToObject(ps->head, "executables"), &ps->failed);
 	ps->nexe = (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(ps->head, "executables"));
 	return 0;
+}
+
+/*
+ * The processes are read on a thread a core and written in order by the
+ * thread that asked, at most AHEAD of them ahead of it: /proc renders
+ * each process's files under that process's own locks, so two readers
+ * take little more than one's time for half the processes each.
+ */
+#define AHEAD 64
+
+struct described {
+	cJSON *j;
+	char *js;	/* J printed, NULL when out of memory */
+	size_t len;
+	bool ready;
+};
+
+struct readers {
+	struct ps *ps;
+	const struct cfir_proc_opts *po;
+	pthread_mutex_t mu;
+	pthread_cond_t ready;	/* the writer waits for the next one described */
+	pthread_cond_t room;	/* readers wait for the writer, AHEAD behind */
+	size_t next, written;
+	unsigned live;		/* readers not ended */
+	unsigned waiting;	/* readers waiting for room */
+	bool writer_waits, stop;
+	struct described d[AHEAD];
+};
+
+static void *
+reader(void *arg)
+{
+	struct readers *r = arg;
+	struct ps *ps = r->ps;
+	struct described d = { .ready = true };
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->stop && r->next < ps->l.n && r->next >= r->written + AHEAD) {
+			r->waiting++;
+			pthread_cond_wait(&r->room, &r->mu);
+			r->waiting--;
+		}
+		if (r->stop || r->next >= ps->l.n || cfir_interrupt_pending())
+			break;
+		i = r->next++;
+		pthread_mutex_unlock(&r->mu);
+		d.j = describe(&ps->l, &ps->l.e[i], r->po, &ps->p[i]);
+		d.js = cfir_json_print(d.j, &d.len);
+		pthread_mutex_lock(&r->mu);
+		r->d[i % AHEAD] = d;
+		/* woken only when it waits: a thousand processes are not a thousand wakeups */
+		if (r->writer_waits)
+			pthread_cond_signal(&r->ready);
+	}
+	r->live--;
+	pthread_cond_signal(&r->ready);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Process I described, once it is; false when the readers ended before it (interrupted). */
+static bool
+next_described(struct readers *r, size_t i, struct described *out)
+{
+	struct described *d = &r->d[i % AHEAD];
+	bool ok;
+
+	pthread_mutex_lock(&r->mu);
+	while (!d->ready && r->live > 0) {
+		r->writer_waits = true;
+		pthread_cond_wait(&r->ready, &r->mu);
+		r->writer_waits = false;
+	}
+	ok = d->ready;
+	if (ok) {
+		*out = *d;
+		d->ready = false;
+		r->written = i + 1;
+		if (r->waiting > 0)
+			pthread_cond_broadcast(&r->room);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return ok;
 }
 
 /*
@@ -679,9 +842,12 @@ executables(struct ps *ps)
 static int
 processes(struct ps *ps, const struct cfir_proc_opts *po)
 {
+	struct readers r = { .ps = ps, .po = po };
+	pthread_t th[READERS_MAX];
 	struct cfir_writer *w = NULL;
 	struct cfir_err werr = { 0 };
 	cleanup_free char *hs = NULL;
+	unsigned k, nth = 0, want = readers_wanted();
 	size_t i, hlen = 0;
 	int wr;
 
@@ -695,27 +861,54 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 		wr = wstr(w, ",\"processes\":[", &werr);
 	/* written: not held while the processes are read */
 	free(steal_pointer(&hs));
+	if (pthread_mutex_init(&r.mu, NULL) != 0 || pthread_cond_init(&r.ready, NULL) != 0 ||
+	    pthread_cond_init(&r.room, NULL) != 0)
+		abort();
+	/* started under the lock: none ends before every one is counted */
+	pthread_mutex_lock(&r.mu);
+	for (k = 0; wr == 0 && k < want; k++)
+		if (pthread_create(&th[nth], NULL, reader, &r) == 0)
+			nth++;
+	r.live = nth;
+	pthread_mutex_unlock(&r.mu);
+	if (wr == 0 && nth == 0)
+		wr = cfir_err_set(&werr, EX_OSERR, errno, "ps: no thread to read with");
 	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
-		cleanup_free char *js = NULL;
-		cJSON *j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
-		size_t jlen = 0;
+		struct described d;
 
+		if (!next_described(&r, i, &d))
+			break;
 		ps->vanished += ps->p[i].info.exited;
 		ps->np++;
-		js = cfir_json_print(j, &jlen);
-		if (js == NULL)
+		if (d.js == NULL)
 			wr = cfir_err_set(&werr, EX_OSERR, ENOMEM, "ps");
-		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, js, jlen, &werr) < 0)
+		else if ((i > 0 && wstr(w, ",\n", &werr) < 0) || cfir_writer_write(w, d.js, d.len, &werr) < 0)
 			wr = -1;
 		/* the line cfir_out_record would print, serialised once */
-		if (ps->s->out->format == CFIR_FORMAT_JSON && js != NULL) {
-			fwrite(js, 1, jlen, ps->s->out->fp);
+		if (ps->s->out->format == CFIR_FORMAT_JSON && d.js != NULL) {
+			fwrite(d.js, 1, d.len, ps->s->out->fp);
 			fputc('\n', ps->s->out->fp);
 		} else if (ps->s->out->format == CFIR_FORMAT_JSON) {
-			cfir_out_record(ps->s->out, j, NULL);
+			cfir_out_record(ps->s->out, d.j, NULL);
 		}
-		cJSON_Delete(j);
+		cJSON_Delete(d.j);
+		free(d.js);
 	}
+	pthread_mutex_lock(&r.mu);
+	r.stop = true;
+	pthread_cond_broadcast(&r.room);
+	pthread_mutex_unlock(&r.mu);
+	for (k = 0; k < nth; k++)
+		pthread_join(th[k], NULL);
+	/* read ahead of a failure or an interruption: not written */
+	for (k = 0; k < AHEAD; k++)
+		if (r.d[k].ready) {
+			cJSON_Delete(r.d[k].j);
+			free(r.d[k].js);
+		}
+	pthread_cond_destroy(&r.ready);
+	pthread_cond_destroy(&r.room);
+	pthread_mutex_destroy(&r.mu);
 	/* interrupted: what was read so far is written whole, the record says partial */
 	if (wr == 0)
 		wr = wstr(w, ps->np < ps->l.n ? "],\"interrupted\":true}\n" : "]}\n", &werr);
