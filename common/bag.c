@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,89 @@
 #include "common/cleanup.h"
 #include "common/target.h"
 #include "common/util.h"
+
+/*
+ * cfir's own binary, hashed for every record: begun on a thread before
+ * the bag is needed (the engine's answer and the bag's own fsyncs leave
+ * the time), taken by the first bag opened. A fork waits for it: the
+ * child has no thread, and keeps the digest.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_t th;
+	bool atfork, running, done;
+	char sha[CFIR_SHA256_HEX];
+} self = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+self_hash(char out[CFIR_SHA256_HEX])
+{
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || cfir_sha256_fd(fd, out, NULL, NULL) < 0)
+		snprintf(out, CFIR_SHA256_HEX, "unknown");
+	if (fd >= 0)
+		close(fd);
+}
+
+static void *
+self_hash_run(void *arg)
+{
+	(void)arg;
+	self_hash(self.sha);
+	return NULL;
+}
+
+/* The digest, waited for when it is on its thread; under self.mu. */
+static void
+self_hash_take(void)
+{
+	if (self.running)
+		pthread_join(self.th, NULL);
+	else if (!self.done)
+		self_hash(self.sha);
+	self.running = false;
+	self.done = true;
+}
+
+static void
+self_hash_prefork(void)
+{
+	pthread_mutex_lock(&self.mu);
+	self_hash_take();
+}
+
+static void
+self_hash_postfork(void)
+{
+	pthread_mutex_unlock(&self.mu);
+}
+
+void
+cfir_bag_self_hash_begin(void)
+{
+	sigset_t all, old;
+
+	pthread_mutex_lock(&self.mu);
+	if (!self.atfork)
+		self.atfork = pthread_atfork(self_hash_prefork, self_hash_postfork, self_hash_postfork) == 0;
+	/* no signal for it: SIGINT stays the main thread's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (self.atfork && !self.running && !self.done && pthread_create(&self.th, NULL, self_hash_run, NULL) == 0)
+		self.running = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&self.mu);
+}
+
+static void
+self_hash_get(char out[CFIR_SHA256_HEX])
+{
+	pthread_mutex_lock(&self.mu);
+	self_hash_take();
+	memcpy(out, self.sha, CFIR_SHA256_HEX);
+	pthread_mutex_unlock(&self.mu);
+}
 
 void
 cfir_bag_notice(struct cfir_bag *b, const char *fmt, ...)
@@ -193,7 +277,6 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 	      const struct cfir_bag_meta *meta, struct cfir_err *err)
 {
 	struct cfir_bag *b;
-	cleanup_close int exefd = -1;
 	struct recovery rv = { 0 };
 	bool fresh = false;
 	int e;
@@ -229,9 +312,7 @@ cfir_bag_open(struct cfir_bag **bp, const char *dir,
 		goto fail;
 	if (bag_take_meta(b, meta, err) < 0)
 		goto fail;
-	exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (exefd < 0 || cfir_sha256_fd(exefd, b->binsha, NULL, NULL) < 0)
-		snprintf(b->binsha, sizeof(b->binsha), "unknown");
+	self_hash_get(b->binsha);
 	if (fresh && cfir_bag_tags_update(b, err) < 0)
 		goto fail;
 	if ((e = cfir_bag_reserve_take(b)) != 0) {

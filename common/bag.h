@@ -38,6 +38,13 @@ struct cfir_bag_meta {
 };
 
 /*
+ * Begin hashing cfir's own binary on a thread, for the bags this process
+ * opens: it is ready by then, where it would have cost the open its time.
+ * Without it the first open hashes it.
+ */
+void cfir_bag_self_hash_begin(void);
+
+/*
  * Open the bag at DIR, creating it (0700) when it does not exist or is an
  * empty directory, and take its exclusive lock, waiting up to
  * $CFIR_LOCK_TIMEOUT seconds (default 60) for another cfir to finish.

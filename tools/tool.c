@@ -503,6 +503,8 @@ tool_main(const struct tool_cmd *cmd, int argc, char **argv, struct cfir_global 
 			cmd->fini(opts);
 		return tool_exit(&s);
 	}
+	if (wants_bag(cmd) || g->bag != NULL)
+		cfir_bag_self_hash_begin();
 	if (setup(cmd, &s, opts, argc, argv) == 0) {
 		r = run_recorded(cmd, &s, opts, argc, argv);
 		/* the action first, then the bag: it may have to wait for its lock */
