@@ -35,7 +35,7 @@ struct answer {
 struct job {
 	void *payload;
 	size_t headlen;
-	bool typed;
+	bool typed, done;
 	struct answer a;
 	unsigned char head[CFIR_FILETYPE_BYTES];
 };
@@ -53,6 +53,7 @@ struct cfir_typeq {
 	struct job *jobs;
 	uint64_t produced, taken, written;	/* monotonic: written <= taken <= produced */
 	bool end, type;
+	bool emitting;		/* a worker emits the items typed, in order */
 	bool failed;		/* an emit failed: err says why */
 	struct cfir_err err;
 	char untyped[256];	/* the first worker's reason libmagic could not be opened */
@@ -137,36 +138,46 @@ type_one(struct cfir_typeq *q, struct job *j)
 		cache_put(q, key, j);
 }
 
-/* This worker's turn: emit J (or drop it after a failure), then let the next go. */
+/*
+ * Under the lock, J typed: every item typed in order from the oldest is
+ * emitted (or dropped after a failure) by the one worker that holds the
+ * emitter's part, the lock let go around each call. A worker whose item
+ * is not the oldest goes back to typing: none waits for another's turn
+ * (three threads on two cores: the one preempted would hold up the rest).
+ */
 static void
-finish_job(struct cfir_typeq *q, struct job *j, uint64_t seq)
+finish_job(struct cfir_typeq *q, struct job *j)
 {
 	struct cfir_err err = { 0 };
 	bool failed;
 
-	pthread_mutex_lock(&q->lock);
-	while (q->written != seq)
-		pthread_cond_wait(&q->turn, &q->lock);
-	failed = q->failed;
-	pthread_mutex_unlock(&q->lock);
-	/* nobody else emits until written moves on */
-	if (failed)
-		q->ops.drop(q->ops.ctx, j->payload);
-	else if (q->ops.emit(q->ops.ctx, j->payload, j->head, j->headlen, j->typed,
-			     j->typed && j->a.has_mime ? j->a.mime : NULL,
-			     j->typed && j->a.has_desc ? j->a.desc : NULL, &err) < 0)
-		failed = true;
-	pthread_mutex_lock(&q->lock);
-	if (failed && !q->failed) {
-		q->failed = true;
-		q->err = err;
+	j->done = true;
+	if (q->emitting)
+		return;	/* the emitter finds it */
+	q->emitting = true;
+	while (q->written < q->taken && (j = &q->jobs[q->written % QUEUE])->done) {
+		failed = q->failed;
+		pthread_mutex_unlock(&q->lock);
+		/* nobody else emits until written moves on */
+		if (failed)
+			q->ops.drop(q->ops.ctx, j->payload);
+		else if (q->ops.emit(q->ops.ctx, j->payload, j->head, j->headlen, j->typed,
+				     j->typed && j->a.has_mime ? j->a.mime : NULL,
+				     j->typed && j->a.has_desc ? j->a.desc : NULL, &err) < 0)
+			failed = true;
+		pthread_mutex_lock(&q->lock);
+		if (failed && !q->failed) {
+			q->failed = true;
+			q->err = err;
+		}
+		if (j->typed)
+			q->typed++;
+		j->done = false;
+		q->written++;
+		pthread_cond_broadcast(&q->turn);
+		pthread_cond_signal(&q->room);
 	}
-	if (j->typed)
-		q->typed++;
-	q->written++;
-	pthread_cond_broadcast(&q->turn);
-	pthread_cond_signal(&q->room);
-	pthread_mutex_unlock(&q->lock);
+	q->emitting = false;
 }
 
 static void *
@@ -175,7 +186,6 @@ work(void *arg)
 	struct cfir_typeq *q = arg;
 	struct cfir_err merr = { 0 };
 	struct job *j;
-	uint64_t seq;
 
 	if (q->type && cfir_filetype_open(&merr) < 0) {
 		pthread_mutex_lock(&q->lock);
@@ -189,13 +199,12 @@ work(void *arg)
 			pthread_cond_wait(&q->more, &q->lock);
 		if (q->taken == q->produced)
 			break;
-		seq = q->taken++;
-		j = &q->jobs[seq % QUEUE];
+		j = &q->jobs[q->taken++ % QUEUE];
 		pthread_mutex_unlock(&q->lock);
 		if (j->typed)	/* the slow part, in parallel */
 			type_one(q, j);
-		finish_job(q, j, seq);
 		pthread_mutex_lock(&q->lock);
+		finish_job(q, j);
 	}
 	pthread_mutex_unlock(&q->lock);
 	cfir_filetype_thread_done();
