@@ -32,7 +32,6 @@ run_cfir() {
 		"$name" >"$work/collect.json" 2>/dev/null || echo "collect exit $?" >&2
 	cat "$work/rss" >>"$work/rss.all"
 	jq -r '.steps | length' "$work/collect.json" >>"$work/cfir.steps"
-	rm -rf "$work/bag"
 }
 run_manual() {
 	failed=0
@@ -44,12 +43,13 @@ run_manual() {
 	docker diff "$name" >"$work/diff" 2>/dev/null || failed=$((failed + 1))
 	sha256sum "$work/export.tar" >/dev/null || failed=$((failed + 1))
 	echo "$failed" >>"$work/manual.failed"
-	rm -rf "$work/export.tar" "$work/log"
 }
-# each round starts from a running container
-thaw() { docker unpause "$name" >/dev/null 2>&1 || :; }
+# each round starts from a running container, nothing of the one before still being written
+# back; what each wrote is removed outside its time
+thaw() { docker unpause "$name" >/dev/null 2>&1 || :; rm -rf "$work/bag" "$work/export.tar" "$work/log"; sync; }
 
 : >"$work/cfir"; : >"$work/manual"; : >"$work/rss.all"; : >"$work/manual.failed"; : >"$work/cfir.steps"
+thaw
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	if [ $((i % 2)) -eq 0 ]; then

@@ -28,14 +28,12 @@ ms() { t0=$(now_ns); "$@" >/dev/null 2>&1; t1=$(now_ns); echo $((t1 - t0)); }
 run_cfir() {
 	/usr/bin/time -f %M -a -o "$work/rss" "$CFIR" --format json diff --max-total $((2 * MIB * 1048576)) \
 		-o "$work/bag" "$name"
-	rm -rf "$work/bag"
 }
 run_manual() {
 	docker diff "$name" >"$work/list"
 	docker cp "$name:/data" - >"$work/cp.tar"
 	mkdir "$work/x" && tar -C "$work/x" -xf "$work/cp.tar"
 	find "$work/x" -type f -exec sha256sum {} + >"$work/sums"
-	rm -rf "$work/x" "$work/cp.tar"
 }
 run_floor() { find "$upper" -type f -print0 | xargs -0 cat | sha256sum; }
 
@@ -46,7 +44,13 @@ while [ $i -lt "$ROUNDS" ]; do
 	1) set -- manual floor cfir ;;
 	2) set -- floor cfir manual ;;
 	esac
-	for m in "$@"; do ms "run_$m" >>"$work/$m"; done
+	# each starts with nothing of the one before still being written back; what each wrote is
+	# removed outside its time
+	for m in "$@"; do
+		sync
+		ms "run_$m" >>"$work/$m"
+		rm -rf "$work/bag" "$work/x" "$work/cp.tar"
+	done
 	i=$((i + 1))
 done
 c=$(median_ms <"$work/cfir"); m=$(median_ms <"$work/manual"); f=$(median_ms <"$work/floor")

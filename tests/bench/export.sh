@@ -36,7 +36,6 @@ cfir_export() {	# cfir_export [OPTIONS]: one export into a fresh bag, its peak R
 	/usr/bin/time -f '%M %U %S' -o "$work/rss" "$CFIR" --format json export "$@" -o "$work/bag" "$name" >/dev/null
 	cut -d' ' -f1 "$work/rss" >>"$work/rss.all"
 	awk '{ printf "%.0f\n", ($2 + $3) * 1e9 }' "$work/rss" >"$work/cpu.last"
-	rm -rf "$work/bag"
 }
 dpid=$(dockerd_pid)
 run_cfir() { cfir_export; cat "$work/cpu.last" >>"$work/cpu.cfir"; }
@@ -47,8 +46,8 @@ run_raw() {	# and dockerd's CPU for it
 	curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o /dev/null
 	echo $(( ($(proc_cpu_ms "$dpid") - d0) * 1000000 )) >>"$work/cpu.dockerd"
 }
-run_store() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o "$work/stored.tar"; rm -f "$work/stored.tar"; }
-run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; rm -f "$work/export.tar"; }
+run_store() { curl -s --unix-socket "$DOCKER_SOCK" "http://x/v1.41/containers/$id/export" -o "$work/stored.tar"; }
+run_pipe() { bash -o pipefail -c 'docker export "$1" | tee "$2" | sha256sum >/dev/null' _ "$name" "$work/export.tar"; }
 
 : >"$work/cpu.cfir"; : >"$work/cpu.dockerd"; : >"$work/cfir"; : >"$work/layers"; : >"$work/untyped"; : >"$work/raw"; : >"$work/store"; : >"$work/pipe"; : >"$work/rss.all"
 i=0
@@ -60,7 +59,13 @@ while [ $i -lt "$ROUNDS" ]; do
 	2) set -- store pipe untyped layers cfir raw ;;
 	3) set -- pipe untyped cfir raw layers store ;;
 	esac
-	for m in "$@"; do ms "run_$m" >>"$work/$m"; done
+	# each starts with nothing of the one before still being written back; what each wrote is
+	# removed outside its time
+	for m in "$@"; do
+		sync
+		ms "run_$m" >>"$work/$m"
+		rm -rf "$work/bag" "$work/stored.tar" "$work/export.tar"
+	done
 	i=$((i + 1))
 done
 c=$(median_ms <"$work/cfir")
