@@ -372,16 +372,10 @@ steps(struct collection *r, const struct copts *o)
 
 	if (dopts != NULL && o->max_total)
 		dopts->max_total = o->max_total;
-	/*
-	 * Where a diff can be taken: the engine's change list once, after the
-	 * pause, by the diff; and the export merged from the same layers by
-	 * cfir, whose reads change no access time, where they are the
-	 * container's root. The engine's export reads every file.
-	 */
+	/* the engine's change list once, after the pause, by the diff: where a diff can be taken */
 	if (dopts != NULL && diff_can_run(r)) {
 		dopts->keep_changes = true;
 		io.no_changes = true;
-		xo.layers = !r->t->rootfs_mismatch;
 	}
 	if (still(r->t)) {
 		offline_steps(r, o, &io, dopts, &xo);

@@ -1,4 +1,4 @@
-/* export.c - the container's filesystem, as the engine exports it, into the bag */
+/* export.c - the container's filesystem, merged from its layers or as the engine exports it, into the bag */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,14 +69,36 @@ removed_since(struct cfir_engine *e, const struct cfir_target *t)
 	       ierr.exit == EX_NOINPUT;
 }
 
+/* Are the container's layers known, host-side, and the root it runs on? Asked, never failed. */
+static bool
+layers_known(struct tool_step *s)
+{
+	struct tool_step probe = { .g = s->g, .out = s->out, .e = s->e, .t = s->t, .bag = s->bag };
+
+	return tool_target_rootfs(&probe) == 0 && s->t->rootfs_from != NULL && s->t->rootfs.upper != NULL &&
+	       !s->t->rootfs_mismatch;
+}
+
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
 	struct export_opts *o = opts;
+	bool engine = s->t->inspect_raw != NULL && s->e != NULL && s->g->engine_down.exit == 0;
 
 	(void)argc, (void)argv;
-	/* the engine's stream where it describes the target (anyone can reproduce it), else the layers */
-	if (s->t->inspect_raw == NULL || s->e == NULL || s->g->engine_down.exit != 0)
+	if (o->engine && o->layers)
+		return cfir_err_set(&s->err, EX_USAGE, 0, "--engine and --layers: one of them");
+	if (o->engine && !engine)
+		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s': no engine describes it, "
+				    "so there is no engine's export of it", s->t->name);
+	/*
+	 * cfir's merge of the layers where it knows them and they are the root
+	 * the container runs on: read through private noatime mounts, it
+	 * changes no access time and needs no engine. The engine's stream
+	 * (anyone with docker export takes the same bytes; the engine reads
+	 * every file) when asked, or where the layers are not known.
+	 */
+	if (!o->engine && (!engine || layers_known(s)))
 		o->layers = true;
 	if (o->layers && tool_layers_get(s, &o->from) < 0)
 		return -1;
@@ -179,6 +201,7 @@ fini(void *opts)
 
 static const struct tool_opt opts[] = {
 	TOOL_OPT("compress", 0, TOOL_OPT_COMPRESS, struct export_opts, compress),
+	TOOL_OPT("engine", 0, TOOL_OPT_FLAG, struct export_opts, engine),
 	TOOL_OPT("layers", 0, TOOL_OPT_FLAG, struct export_opts, layers),
 	TOOL_OPT("no-magic", 0, TOOL_OPT_FLAG, struct export_opts, no_magic),
 	{ 0 },
@@ -186,7 +209,8 @@ static const struct tool_opt opts[] = {
 
 static const char export_usage[] =
 	"usage: cfir export [-h] [-o bag] [--case case] [--examiner name]\n"
-	"                   [--compress gzip|zstd] [--layers] [--no-magic] container\n";
+	"                   [--compress gzip|zstd] [--engine] [--layers] [--no-magic]\n"
+	"                   container\n";
 
 const struct tool_cmd cmd_export = {
 	.name = "export", .usage = export_usage, .needs = TOOL_TARGET | TOOL_BAG,

@@ -264,7 +264,8 @@ struct inspect_opts {
 struct export_opts {
 	const char *compress;
 	bool no_magic;
-	bool layers;		/* --layers, or chosen: no engine describes the target */
+	bool engine;		/* --engine: the engine's stream, where the layers are known too */
+	bool layers;		/* --layers, or chosen: known, or no engine describes the target */
 	struct tool_layers *from;	/* the layers merged, when they are */
 };
 struct diff_opts {

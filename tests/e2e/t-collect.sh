@@ -112,9 +112,12 @@ check "its 300 MiB file in it, the bytes the container wrote" \
 		   "$(sha256sum <"$2/big" | cut -c1-64)" ]' _ "$T/bag3" "$up3"
 check "ps, sockets, diff, hunt and capture still succeeded" \
 	bash -c 'jq -s -e "map(select(.action | IN(\"ps\",\"sockets\",\"diff\",\"hunt\",\"capture\"))) | length == 5 and all(.status == \"ok\")" "$1/custody/log.jsonl" >/dev/null' _ "$T/bag3"
-check "the exit status is 0 only where every step succeeded" \
-	bash -c 'ok=$(jq -s "all(.status == \"ok\")" "$2/custody/log.jsonl"); [ "$1" = 0 ] && [ "$ok" = true ] || { [ "$1" != 0 ] && [ "$ok" = false ]; }' \
-	_ "$st" "$T/bag3"
+check "the exit status is 0 only where every step succeeded, as collect lists them" \
+	bash -c 'ok=$(jq "all(.steps[]; .status == \"ok\")" "$2"); [ "$1" = 0 ] && [ "$ok" = true ] || { [ "$1" != 0 ] && [ "$ok" = false ]; }' \
+	_ "$st" "$T/c3.out"
+check "where the engine's change list could not be taken, the diff's record says why" \
+	bash -c '[ -s "$(find "$1/data" -path "*/engine/changes.json")" ] ||
+		 jq -s -e "map(select(.action == \"diff\"))[0].details.engine_check.error | test(\"engine\")" "$1/custody/log.jsonl" >/dev/null' _ "$T/bag3"
 run "$CFIR" verify "$T/bag3"
 check "the bag verifies" test "$status" = 0
 ensure_dockerd >/dev/null

@@ -47,7 +47,7 @@ dh run --network none --name dead-stopped "$TEST_IMAGE" sh -c 'echo bye >/left-b
 sleep 1
 dh pause dead-run >/dev/null
 dh ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}}' | LC_ALL=C sort >"$D/live-ls"
-run "$CFIR" -H "unix://$sock" --format json export -o "$D/live" dead-run
+run "$CFIR" -H "unix://$sock" --format json export --engine -o "$D/live" dead-run
 run "$CFIR" -H "unix://$sock" --format json export --layers -o "$D/live" dead-run
 live_sha=$(jq -r .stream.sha256 <<<"$out")
 check "the live engine: the engine's export and the merge of the running container" \

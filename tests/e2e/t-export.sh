@@ -1,6 +1,8 @@
 #!/bin/bash
-# export and copy: byte-identical, hashed while streaming, indexed; and honest
-# when the disk fills, the engine dies or the container goes away
+# export and copy: the engine's stream (--engine) byte-identical, hashed while
+# streaming, indexed; by default the layers merged by cfir, the same members,
+# no access time changed; and honest when the disk fills, the engine dies or
+# the container goes away
 . "$(dirname "$0")/lib.sh"
 
 c=$(uniq_name export)
@@ -9,7 +11,7 @@ sleep 1
 docker pause "$c" >/dev/null
 id=$(docker inspect -f '{{.Id}}' "$c")
 bag=$T/bag
-run "$CFIR" --format json export -o "$bag" "$c"
+run "$CFIR" --format json export --engine -o "$bag" "$c"
 check "export of a paused container exits 0" test "$status" = 0
 x=$bag/data/${id:0:12}/export
 recorded=$(jq -r .stream.sha256 <<<"$out")
@@ -32,9 +34,28 @@ check "index offsets point at the member headers in the tar" \
 run "$CFIR" verify "$bag"
 check "the bag verifies" test "$status" = 0
 
+# by default cfir merges the layers the engine names: the engine's members, no access time changed
+upper=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' "$c")
+touch -a -d "2020-01-01 00:00:00" "$upper/tmp/dropped"
+before=$(stat -c '%x %y %z' "$upper/tmp/dropped")
+run "$CFIR" --format json export -o "$T/def" "$c"
+check "by default: exit 0, the layers merged by cfir" \
+	bash -c '[ "$1" = 0 ] && jq -e ".source == \"engine\"" <<<"$2" >/dev/null &&
+		 jq -s -e ".[0].details.method == \"layers\"" "$3/custody/log.jsonl" >/dev/null' _ "$status" "$out" "$T/def"
+check "by default: the engine's export member for member (path, type, mode, owners, size, content)" \
+	diff <(jq -r '[.path, .type, .mode, .uid, .gid, .size, (.sha256 // "-")] | @tsv' "$x/rootfs.index.jsonl" | LC_ALL=C sort) \
+	     <(jq -r '[.path, .type, .mode, .uid, .gid, .size, (.sha256 // "-")] | @tsv' "$T"/def/data/*/export/rootfs.index.jsonl | LC_ALL=C sort)
+check "by default: the dropped file's access time is as it was (relatime would have set it)" \
+	test "$(stat -c '%x %y %z' "$upper/tmp/dropped")" = "$before"
+docker export "$c" >/dev/null
+check "where the engine's export reads it, the access time changes" \
+	test "$(stat -c '%x %y %z' "$upper/tmp/dropped")" != "$before"
+run "$CFIR" export --engine --layers -o "$T/both" "$c"
+check "--engine and --layers together: a usage error, no bag" bash -c '[ "$1" = 64 ] && [ ! -e "$2" ]' _ "$status" "$T/both"
+
 # compressed through libarchive's write filters: both hashes recorded
 for z in zstd gzip; do
-	run "$CFIR" --format json export --compress "$z" -o "$T/z-$z" "$c"
+	run "$CFIR" --format json export --engine --compress "$z" -o "$T/z-$z" "$c"
 	s=$(ls "$T/z-$z"/data/*/export/rootfs.tar.*)
 	case $z in zstd) un="zstd -dc" ;; gzip) un="gzip -dc" ;; esac
 	check "--compress $z: the stored file decompresses to the engine's stream" \
@@ -43,12 +64,12 @@ for z in zstd gzip; do
 		bash -c 'jq -e -s --arg s "$2" --arg f "$3" ".[0] | .details.stream.sha256 == \$s and (.artifacts[0].sha256 == \$f) and .details.stored.compress == \"'$z'\"" "$1/custody/log.jsonl" >/dev/null' \
 		_ "$T/z-$z" "$(jq -r .stream.sha256 <<<"$out")" "$(sha "$s")"
 done
-run "$CFIR" export --compress xz "$c"
+run "$CFIR" export --engine --compress xz "$c"
 check "--compress with an unknown filter is a usage error" test "$status" = 64
 
 # a running container is exported too, and the record says it was not frozen
 docker unpause "$c" >/dev/null
-run "$CFIR" --format text export -o "$T/running" "$c"
+run "$CFIR" --format text export --engine -o "$T/running" "$c"
 check "export of a running container works" test "$status" = 0
 check "the output says it is not a frozen snapshot" grep -q "not a frozen snapshot" <<<"$out"
 check "so does the custody record" record "$T/running" 1 '.details.frozen == false and (.details.note | test("not a frozen"))'
@@ -89,7 +110,7 @@ start "$h" -- sh -c '
 sleep 2
 docker pause "$h" >/dev/null
 hid=$(docker inspect -f '{{.Id}}' "$h")
-run timeout 60 "$CFIR" --format json export -o "$T/names" "$h"
+run timeout 60 "$CFIR" --format json export --engine -o "$T/names" "$h"
 hx=$T/names/data/${hid:0:12}/export
 check "export of hostile names exits 0 (no FIFO or device was opened)" test "$status" = 0
 check "the index has as many members as tar -tf lists" \
@@ -116,7 +137,7 @@ check "the bag of hostile names verifies" test "$status" = 0
 mkdir -p "$T/small"
 if mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
 	_cleanup_extra="umount $T/small 2>/dev/null"
-	run "$CFIR" export -o "$T/small/bag" "$c"
+	run "$CFIR" export --engine -o "$T/small/bag" "$c"
 	check "a full disk exits 74 and names the file" \
 		bash -c '[ "$1" = 74 ] && grep -q "rootfs.tar.*No space left" <<<"$2"' _ "$status" "$errout"
 	check "the record says partial, with what was written" \
@@ -136,7 +157,7 @@ docker run -d --name "$big" --label "$LABEL" cfir-test/data300m sleep 600 >/dev/
 docker pause "$big" >/dev/null
 
 # SIGINT mid-stream
-"$CFIR" export -o "$T/int" "$big" >/dev/null 2>"$T/int.err" &
+"$CFIR" export --engine -o "$T/int" "$big" >/dev/null 2>"$T/int.err" &
 pid=$!
 sleep 0.5
 kill -INT $pid
@@ -155,7 +176,7 @@ fi
 # the container goes away mid-way
 gone=$(uniq_name gone)
 docker run -d --name "$gone" --label "$LABEL" cfir-test/data300m sleep 600 >/dev/null
-"$CFIR" --format json export -o "$T/gone" "$gone" >"$T/gone.out" 2>"$T/gone.err" &
+"$CFIR" --format json export --engine -o "$T/gone" "$gone" >"$T/gone.out" 2>"$T/gone.err" &
 pid=$!
 sleep 0.5
 docker rm -f "$gone" >/dev/null
@@ -174,7 +195,7 @@ run "$CFIR" verify "$T/gone"
 check "the bag of the removed container verifies" test "$status" = 0
 
 # the engine killed mid-export (last: the engine is restarted afterwards)
-"$CFIR" --format json export -o "$T/killed" "$big" >/dev/null 2>"$T/killed.err" &
+"$CFIR" --format json export --engine -o "$T/killed" "$big" >/dev/null 2>"$T/killed.err" &
 pid=$!
 sleep 0.7
 pkill -9 -x dockerd

@@ -48,7 +48,7 @@ docker pause "$c" >/dev/null
 id=$(docker inspect -f '{{.Id}}' "$c")
 
 # --- the engine's export and the merge, member for member ---------------------------------
-run "$CFIR" --format json export -o "$T/eng" "$c"
+run "$CFIR" --format json export --engine -o "$T/eng" "$c"
 check "the engine's export of the paused container" test "$status" = 0
 run "$CFIR" --format json export --layers -o "$T/lay" "$c"
 check "export --layers exits 0" test "$status" = 0
@@ -77,7 +77,7 @@ check "copy through the engine still" jqt '.index.members == 3'
 s=$(uniq_name stopped)
 docker run --name "$s" --label "$LABEL" "$img:3" sh -c 'echo gone-by >/stopped-here' >/dev/null
 sid=$(docker inspect -f '{{.Id}}' "$s")
-run "$CFIR" --format json export -o "$T/seng" "$s"
+run "$CFIR" --format json export --engine -o "$T/seng" "$s"
 run "$CFIR" --format json export --layers -o "$T/slay" "$s"
 ssha=$(jq -r .stream.sha256 <<<"$out")
 check "a stopped container: the merge equals the engine's export" \
