@@ -27,6 +27,8 @@ dead_cleanup() {
 	for n in "cfir-dead-$RUN_ID" "cfir-dead-p-$RUN_ID"; do
 		ctr -n "$n" containers ls -q 2>/dev/null | xargs -r ctr -n "$n" containers rm >/dev/null 2>&1
 		ctr namespaces rm "$n" >/dev/null 2>&1
+		# containerd keeps the namespace's empty task directory: every runtime lookup would walk it
+		rmdir "/run/containerd/io.containerd.runtime.v2.task/$n" 2>/dev/null
 	done
 	rm -rf "$D"
 }
