@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/bag.h"
 #include "common/bag-internal.h"
 #include "common/cleanup.h"
@@ -26,7 +28,7 @@
 static struct {
 	pthread_mutex_t mu;
 	pthread_t th;
-	bool atfork, running, done;
+	bool registered, running, done;
 	char sha[CFIR_SHA256_HEX];
 } self = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -74,19 +76,34 @@ self_hash_postfork(void)
 	pthread_mutex_unlock(&self.mu);
 }
 
+/* At exit, after a command that opened no bag: ended before libcrypto's own cleanup runs. */
+static void
+self_hash_atexit(void)
+{
+	pthread_mutex_lock(&self.mu);
+	self_hash_take();
+	pthread_mutex_unlock(&self.mu);
+}
+
 void
 cfir_bag_self_hash_begin(void)
 {
 	sigset_t all, old;
 
 	pthread_mutex_lock(&self.mu);
-	if (!self.atfork)
-		self.atfork = pthread_atfork(self_hash_prefork, self_hash_postfork, self_hash_postfork) == 0;
+	/*
+	 * libcrypto's exit handler registered first (an init that asks for
+	 * something: asked for nothing it returns at once), so this one runs
+	 * before it: a thread still hashing would find libcrypto freed
+	 */
+	if (!self.registered && OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) == 1 &&
+	    atexit(self_hash_atexit) == 0)
+		self.registered = pthread_atfork(self_hash_prefork, self_hash_postfork, self_hash_postfork) == 0;
 	/* no signal for it: SIGINT stays the main thread's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (self.atfork && !self.running && !self.done && pthread_create(&self.th, NULL, self_hash_run, NULL) == 0)
-		self.running = true;
+	if (self.registered && !self.running && !self.done)
+		self.running = pthread_create(&self.th, NULL, self_hash_run, NULL) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_unlock(&self.mu);
 }
