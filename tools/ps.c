@@ -656,7 +656,7 @@ readers_wanted(void)
 	return n < 1 ? 1 : n > READERS_MAX ? READERS_MAX : (unsigned)n;
 }
 
-/* FN for each of 0 .. N-1 in any order, on the calling thread and readers_wanted() less one more. */
+/* FN for each of 0 .. N-1 in any order, on the calling thread and readers_wanted() - 1 more. */
 struct each {
 	void (*fn)(void *ctx, size_t i);
 	void *ctx;
@@ -684,7 +684,7 @@ each_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 	unsigned k, nth = 0, want = readers_wanted();
 
 	for (k = 1; k < want && n > 1; k++)
-		if (pthread_create(&th[nth], NULL, each_run, &e) == 0)
+		if (cfir_util_thread_create(&th[nth], each_run, &e) == 0)
 			nth++;
 	each_run(&e);
 	for (k = 0; k < nth; k++)
@@ -749,11 +749,14 @@ executables(struct ps *ps)
 
 /*
  * The processes are read on a thread a core and written in order by the
- * thread that asked, at most AHEAD of them ahead of it: /proc renders
- * each process's files under that process's own locks, so two readers
- * take little more than one's time for half the processes each.
+ * thread that asked, at most AHEAD of them and HELD bytes of their JSON
+ * ahead of it (the container chooses how long each is: thousands of fds,
+ * long command lines): /proc renders each process's files under that
+ * process's own locks, so two readers take little more than one's time
+ * for half the processes each.
  */
 #define AHEAD 64
+#define HELD (32u << 20)
 
 struct described {
 	cJSON *j;
@@ -769,23 +772,37 @@ struct readers {
 	pthread_cond_t ready;	/* the writer waits for the next one described */
 	pthread_cond_t room;	/* readers wait for the writer, AHEAD behind */
 	size_t next, written;
+	size_t held;		/* bytes described, not yet written */
 	unsigned live;		/* readers not ended */
 	unsigned waiting;	/* readers waiting for room */
 	bool writer_waits, stop;
 	struct described d[AHEAD];
 };
 
+/* Process I described and printed; its tree kept only where it could not be printed. */
+static void
+describe_printed(struct ps *ps, size_t i, const struct cfir_proc_opts *po, struct described *d)
+{
+	d->j = describe(&ps->l, &ps->l.e[i], po, &ps->p[i]);
+	d->js = cfir_json_print(d->j, &d->len);
+	if (d->js != NULL) {
+		cJSON_Delete(d->j);
+		d->j = NULL;
+	}
+	d->ready = true;
+}
+
 static void *
 reader(void *arg)
 {
 	struct readers *r = arg;
 	struct ps *ps = r->ps;
-	struct described d = { .ready = true };
+	struct described d;
 	size_t i;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		while (!r->stop && r->next < ps->l.n && r->next >= r->written + AHEAD) {
+		while (!r->stop && r->next < ps->l.n && (r->next >= r->written + AHEAD || r->held > HELD)) {
 			r->waiting++;
 			pthread_cond_wait(&r->room, &r->mu);
 			r->waiting--;
@@ -794,10 +811,10 @@ reader(void *arg)
 			break;
 		i = r->next++;
 		pthread_mutex_unlock(&r->mu);
-		d.j = describe(&ps->l, &ps->l.e[i], r->po, &ps->p[i]);
-		d.js = cfir_json_print(d.j, &d.len);
+		describe_printed(ps, i, r->po, &d);
 		pthread_mutex_lock(&r->mu);
 		r->d[i % AHEAD] = d;
+		r->held += d.len;
 		/* woken only when it waits: a thousand processes are not a thousand wakeups */
 		if (r->writer_waits)
 			pthread_cond_signal(&r->ready);
@@ -825,6 +842,7 @@ next_described(struct readers *r, size_t i, struct described *out)
 	if (ok) {
 		*out = *d;
 		d->ready = false;
+		r->held -= d->len;
 		r->written = i + 1;
 		if (r->waiting > 0)
 			pthread_cond_broadcast(&r->room);
@@ -861,22 +879,23 @@ processes(struct ps *ps, const struct cfir_proc_opts *po)
 		wr = wstr(w, ",\"processes\":[", &werr);
 	/* written: not held while the processes are read */
 	free(steal_pointer(&hs));
-	if (pthread_mutex_init(&r.mu, NULL) != 0 || pthread_cond_init(&r.ready, NULL) != 0 ||
-	    pthread_cond_init(&r.room, NULL) != 0)
-		abort();
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.ready, NULL);
+	pthread_cond_init(&r.room, NULL);
 	/* started under the lock: none ends before every one is counted */
 	pthread_mutex_lock(&r.mu);
 	for (k = 0; wr == 0 && k < want; k++)
-		if (pthread_create(&th[nth], NULL, reader, &r) == 0)
+		if (cfir_util_thread_create(&th[nth], reader, &r) == 0)
 			nth++;
 	r.live = nth;
 	pthread_mutex_unlock(&r.mu);
-	if (wr == 0 && nth == 0)
-		wr = cfir_err_set(&werr, EX_OSERR, errno, "ps: no thread to read with");
 	for (i = 0; i < ps->l.n && wr == 0 && !cfir_interrupt_pending(); i++) {
 		struct described d;
 
-		if (!next_described(&r, i, &d))
+		/* no thread to be had (a fork bomb in the container has them all): read here */
+		if (nth == 0)
+			describe_printed(ps, i, po, &d);
+		else if (!next_described(&r, i, &d))
 			break;
 		ps->vanished += ps->p[i].info.exited;
 		ps->np++;
