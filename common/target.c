@@ -584,10 +584,14 @@ cfir_target_rootfs(struct cfir_target *t, const char *proc, struct cfir_err *err
 		return 0;
 	}
 	t->pid_checked = pid_is_ours(t, proc);
-	if (!t->pid_checked)
+	if (!t->pid_checked) {
+		/* nothing half-made left for a later call to take as known */
+		cfir_mountinfo_rootfs_free(&t->rootfs);
+		t->rootfs_from = NULL;
 		return cfir_err_set(err, EX_TEMPFAIL, 0,
 				    "PID %d is no longer container %s's init process",
 				    (int)t->pid, t->id12);
+	}
 	if (t->rootfs_from == NULL || !overlay)
 		return 0;
 	/* the host's own mount of the overlay the engine made (the runtime's: read already) */

@@ -1,4 +1,4 @@
-/* export.c - the container's filesystem, merged from its layers or as the engine exports it, into the bag */
+/* export.c - the container's filesystem, merged from its layers or the engine's, into the bag */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +79,18 @@ layers_known(struct tool_step *s)
 	       !s->t->rootfs_mismatch;
 }
 
+/* the options alone, before the engine is asked anything */
+static int
+check(struct tool_step *s, void *opts, int argc, char **argv)
+{
+	const struct export_opts *o = opts;
+
+	(void)argc, (void)argv;
+	if (o->engine && o->layers)
+		return cfir_err_set(&s->err, EX_USAGE, 0, "--engine and --layers: one of them");
+	return 0;
+}
+
 static int
 prepare(struct tool_step *s, void *opts, int argc, char **argv)
 {
@@ -86,8 +98,6 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	bool engine = s->t->inspect_raw != NULL && s->e != NULL && s->g->engine_down.exit == 0;
 
 	(void)argc, (void)argv;
-	if (o->engine && o->layers)
-		return cfir_err_set(&s->err, EX_USAGE, 0, "--engine and --layers: one of them");
 	if (o->engine && !engine)
 		return cfir_err_set(&s->err, EX_UNAVAILABLE, 0, "container '%s': no engine describes it, "
 				    "so there is no engine's export of it", s->t->name);
@@ -98,8 +108,13 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	 * (anyone with docker export takes the same bytes; the engine reads
 	 * every file) when asked, or where the layers are not known.
 	 */
-	if (!o->engine && (!engine || layers_known(s)))
+	if (!o->engine && !o->layers && (!engine || layers_known(s)))
 		o->layers = true;
+	/* the engine's stream not asked for: the examiner is told why, and what it costs */
+	if (!o->engine && !o->layers)
+		tool_warn(s, "container '%s': its layers are not merged (%s): the engine exports it, reading every "
+			  "file, which can change their access times", s->t->name,
+			  s->t->rootfs_check ? s->t->rootfs_check : "they are not known");
 	if (o->layers && tool_layers_get(s, &o->from) < 0)
 		return -1;
 	if (o->layers && s->t->rootfs_mismatch)
@@ -216,5 +231,5 @@ const struct tool_cmd cmd_export = {
 	.name = "export", .usage = export_usage, .needs = TOOL_TARGET | TOOL_BAG,
 	.summary = "the container's filesystem into a bag, byte for byte, hashed and indexed",
 	.min_args = 1, .max_args = 1, .opts = opts, .opts_size = sizeof(struct export_opts),
-	.prepare = prepare, .run = run, .fini = fini,
+	.check = check, .prepare = prepare, .run = run, .fini = fini,
 };
