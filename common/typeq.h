@@ -14,9 +14,9 @@
  * and an opaque payload to a bounded queue, workers (one a core, up to
  * the caller's bound) type them with a libmagic cookie each, and the
  * items come out to EMIT strictly in the order they were put: the worker
- * that finds the oldest ones typed emits them, the others go on typing. Equal heads (same length, same bytes) get the
- * answer libmagic gave the first, from a small bounded cache: its answer
- * depends on nothing else.
+ * that finds the oldest ones typed emits them, the others go on typing.
+ * Equal heads (same length, same bytes) get the answer libmagic gave the
+ * first, from a small bounded cache: its answer depends on nothing else.
  */
 struct cfir_typeq;
 

@@ -69,7 +69,7 @@ docker rm -f "$c" >/dev/null
 # --- reading evidence changes no time of it ---------------------------
 # A dropped file and a running implant, their atimes set back (relatime
 # would let the first read after that set them to now): diff, ps, memory,
-# export --layers, hunt and collect (its export merged from the layers) must
+# export (the layers merged, by default and asked for), hunt and collect must
 # leave atime, mtime and ctime as they were.
 c=$(uniq_name atime)
 start "$c" -- sh -c 'mkdir /tmp/.x && cp /bin/busybox /tmp/.x/sleep && echo secret >/tmp/dropped &&
@@ -81,7 +81,7 @@ times() { stat -c '%n %x %y %z' "$upper/tmp/dropped" "$upper/tmp/.x/sleep"; }
 before=$(times)
 check "the implant runs and both atimes are in 2020" \
 	bash -c 'pgrep -f "^/tmp/.x/sleep 600" >/dev/null && [ "$(grep -c " 2020-01-01" <<<"$1")" = 2 ]' _ "$before"
-for cmd in diff ps "memory --all" "export --layers" hunt collect; do
+for cmd in diff ps "memory --all" export "export --layers" hunt collect; do
 	run "$CFIR" --format json $cmd -o "$T/at" "$c"
 	check "$cmd ends with 0" test "$status" = 0
 	check "$cmd leaves atime, mtime and ctime of the dropped file and the implant as they were" \
