@@ -10,6 +10,10 @@ check "DOCKER_HOST is honoured" bash -c '[ "$1" = 69 ] && grep -q nonexistent <<
 run "$CFIR" pause "no-such-container-$RUN_ID"
 check "an unknown container exits 66" \
 	bash -c '[ "$1" = 66 ] && grep -q "no such container" <<<"$2"' _ "$status" "$errout"
+# a command that writes a bag begins hashing cfir's binary at once: it ends cleanly without one
+check "ps of an unknown container into a bag: 66 every time, never a crash at exit" \
+	bash -c 'for i in $(seq 30); do "$1" ps -o "$2" "no-such-container-$3" >/dev/null 2>&1; r=$?;
+		 [ "$r" = 66 ] || { echo "run $i: exit $r"; exit 1; }; done' _ "$CFIR" "$T/nobag" "$RUN_ID"
 
 # 17 containers share some first hex digit of their IDs: that prefix is ambiguous
 for i in $(seq 17); do docker create --label "$LABEL" "$TEST_IMAGE" true >/dev/null; done
