@@ -116,11 +116,13 @@ lint:
 		-D'cJSON_ArrayForEach(e,a)=for(e=(a)?(a)->child:NULL;e;e=e->next)' common tools
 	@set -e; for f in tests/run tests/e2e/*.sh tests/bench/*.sh tests/lib/*.sh tests/lib/k8s2docker packaging/image.sh .ci/run; do bash -n "$$f"; done
 
-# Every benchmark (BENCH=export: one), then one table of their ratios against the aims.
+# Every benchmark (BENCH=export: one), each after the last one's writes are on disk,
+# then one table of their ratios against the aims.
 BENCH ?= *
 bench: $(CFIR)
 	@rm -f $(B)/bench.tsv
 	@for b in $(filter-out tests/bench/lib.sh,$(wildcard tests/bench/$(BENCH).sh)); do \
+		sync; sleep 5; \
 		CFIR=$(abspath $(CFIR)) BENCH_TABLE=$(abspath $(B))/bench.tsv bash $$b || exit 1; done
 	@awk -f tests/bench/table.awk $(B)/bench.tsv
 
