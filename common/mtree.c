@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "common/mtree.h"
 #include "common/out.h"
+#include "common/overlay.h"
 
 #define NAME_MAX_BYTES 255	/* libarchive's bound on one path component */
 
@@ -97,7 +98,7 @@ cfir_mtree_free(struct cfir_mtree *m)
 static int
 split_path(const char *path, char **dirp, char **basep)
 {
-	size_t len = strlen(path), skip = 0, ll, i;
+	size_t len = strlen(path), skip = 0, ll, i, w;
 	char *p, *out, *slash;
 
 	*dirp = *basep = NULL;
@@ -126,29 +127,31 @@ split_path(const char *path, char **dirp, char **basep)
 		if (len > 2 && out[len - 3] == '/' && out[len - 2] == '.' && out[len - 1] == '.')
 			out[len -= 3] = '\0';
 	} while (len > 0 && ll != len);
-	for (i = 0; out[i] != '\0';) {
+	/* one pass, read at i, written at w <= i: a name of many "//" costs its length, not its square */
+	for (i = 0, w = 0; out[i] != '\0';) {
 		if (out[i] != '/') {
-			i++;
+			out[w++] = out[i++];
 		} else if (out[i + 1] == '/') {
-			memmove(out + i, out + i + 1, strlen(out + i + 1) + 1);
+			i++;
 		} else if (out[i + 1] == '.' && out[i + 2] == '/') {
-			memmove(out + i, out + i + 2, strlen(out + i + 2) + 1);
+			i += 2;
 		} else if (out[i + 1] == '.' && out[i + 2] == '.' && out[i + 3] == '/') {
-			size_t r = i;
+			size_t r = w;
 
 			while (r > 0 && out[r - 1] != '/')
 				r--;
 			if (r > 1) {	/* "a/b/../c": the "/b" goes */
-				memmove(out + r - 1, out + i + 3, strlen(out + i + 3) + 1);
-				i = r - 1;
+				w = r - 1;
+				i += 3;
 			} else {	/* nothing before it to fold: what follows "/../" is all */
-				memmove(out, out + i + 4, strlen(out + i + 4) + 1);
-				i = 0;
+				w = 0;
+				i += 4;
 			}
 		} else {
-			i++;
+			out[w++] = out[i++];
 		}
 	}
+	out[w] = '\0';
 	if (strcmp(out, ".") != 0 && strncmp(out, "./", 2) != 0) {
 		out = p;
 		memcpy(out, "./", 2);
@@ -287,7 +290,7 @@ parent_of(struct cfir_mtree *m, const char *dir, int *oom)
 {
 	const char *fn = dir, *end;
 	struct node *dent = m->root, *np = NULL, *vp;
-	size_t l;
+	size_t l, made = 0;
 
 	for (;;) {
 		end = strchr(fn, '/');
@@ -308,8 +311,12 @@ parent_of(struct cfir_mtree *m, const char *dir, int *oom)
 		fn += l + (fn[l] == '/');
 		dent = np;
 	}
-	while (*fn != '\0') {	/* the rest of the path, made up */
-		char *as = strndup(dir, (size_t)(fn - dir) + l);
+	while (*fn != '\0') {	/* the rest of the path, made up; each keeps its path, so a bounded depth */
+		char *as;
+
+		if (++made > CFIR_OVERLAY_DEPTH_MAX)
+			return NULL;
+		as = strndup(dir, (size_t)(fn - dir) + l);
 
 		vp = as ? node_new(as, S_IFDIR) : NULL;
 		free(as);
@@ -365,10 +372,14 @@ place(struct cfir_mtree *m, struct node *f, int *oom)
 int
 cfir_mtree_add(struct cfir_mtree *m, const struct cfir_mtree_entry *e)
 {
-	struct node *f = node_new(e->path ? e->path : "", e->type), *dent, *np;
+	struct node *f, *dent, *np;
 	int oom = 0;
 
 	m->any = true;
+	/* a name longer than any the overlay walk takes: no line, as under a file */
+	if (e->path != NULL && strnlen(e->path, CFIR_OVERLAY_PATH_MAX + 1) > CFIR_OVERLAY_PATH_MAX)
+		return 1;
+	f = node_new(e->path ? e->path : "", e->type);
 	if (f == NULL)
 		return -1;
 	if ((f->dir == NULL || f->dir[0] == '\0') && strcmp(f->base, ".") == 0) {
@@ -393,7 +404,7 @@ cfir_mtree_add(struct cfir_mtree *m, const struct cfir_mtree_entry *e)
 			return take(f, e);
 		}
 	}
-	/* a path seen before: libarchive updates the entry it has */
+	/* a path seen before: libarchive updates the entry it has (of another type too: bsdtar does) */
 	node_free(f);
 	np->virt = false;
 	return take(np, e);
