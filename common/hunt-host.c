@@ -96,10 +96,17 @@ pidns_of(struct cfir_hunt_host *h, int procfd, unsigned long pid, unsigned long 
 	}
 	snprintf(path, sizeof(path), "%lu/ns/pid", pid);
 	chain(openat(procfd, path, O_RDONLY | O_CLOEXEC), &h->ns[h->nns]);
-	/* replaced meanwhile by a process of another namespace: this one then stands alone */
-	if (h->ns[h->nns].nup == 0 || h->ns[h->nns].up[0] != ino) {
-		h->ns[h->nns].up[0] = ino;
-		h->ns[h->nns].nup = 1;
+	/*
+	 * Gone, or replaced meanwhile by a process of another namespace: this
+	 * process is left unread and nothing is kept of INO (a process that
+	 * dies at the right time must not stand for its namespace's parents);
+	 * a chain read whole is kept for the namespace it was read of.
+	 */
+	if (h->ns[h->nns].nup == 0)
+		return SIZE_MAX;
+	if (h->ns[h->nns].up[0] != ino) {
+		h->nns++;
+		return SIZE_MAX;
 	}
 	return h->nns++;
 }
