@@ -225,15 +225,21 @@ group_by_inode(struct recovery *rc, size_t n)
 	}
 }
 
-/* /proc/PID as a directory fd, in *PFD (closed first): what its executable and comm are read through. */
+/*
+ * PR's /proc directory, what its executable and comm are read through:
+ * the one the first pass checked and kept, else opened again in *PFD
+ * (closed first; open_exe still checks the inode it finds there).
+ */
 static int
-proc_dir(pid_t pid, int *pfd)
+proc_dir(const struct proc *pr, int *pfd)
 {
 	char path[32];
 
+	if (pr->pfd >= 0)
+		return pr->pfd;
 	if (*pfd >= 0)
 		close(*pfd);
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pr->info.pid);
 	*pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return *pfd;
 }
@@ -250,7 +256,7 @@ hash_inode(struct recovery *rc, struct exe *x)
 
 	exe_refused = NULL;
 	for (m = 0; m < x->n && !x->hashed && !exe_refused; m++) {
-		fd = open_exe(proc_dir(rc->p[rc->idx[x->first + m]].info.pid, &pfd), x->dev, x->ino);
+		fd = open_exe(proc_dir(&rc->p[rc->idx[x->first + m]], &pfd), x->dev, x->ino);
 		if (fd >= 0 && cfir_sha256_fd_stoppable(fd, x->sha, NULL, &err) == 0)
 			x->hashed = true;
 		if (fd >= 0)
@@ -292,11 +298,11 @@ copy_once(struct recovery *rc, const struct exe *x, const char *sha, struct proc
 	cleanup_free char *name = NULL, *comm = NULL;
 	cleanup_close int pfd = -1;
 	struct cfir_err err = { 0 };
-	int fd = open_exe(proc_dir(pr->info.pid, &pfd), x->dev, x->ino);
+	int dir = proc_dir(pr, &pfd), fd = open_exe(dir, x->dev, x->ino);
 
 	if (fd < 0)
 		return false;	/* gone meanwhile: the next one */
-	comm = comm_of(pfd);
+	comm = comm_of(dir);
 	if (asprintf(&name, "%.12s-%s", sha, comm && *comm ? comm : "exe") < 0 ||
 	    copy_exe(rc->s->bag, fd, name, e, &err) < 0) {
 		tool_warn(rc->s, "PID %d: executable not recovered: %s", (int)pr->info.pid, cfir_err_str(&err));
