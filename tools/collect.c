@@ -358,7 +358,7 @@ diff_can_run(struct collection *r)
 {
 	struct tool_step probe = { .g = r->g, .out = &r->mute, .e = r->e, .t = r->t, .bag = r->bag };
 
-	return r->e != NULL && r->t->inspect != NULL && tool_target_rootfs(&probe) == 0 && r->t->rootfs_from != NULL;
+	return r->e != NULL && r->t->inspect != NULL && tool_layers_known(&probe);
 }
 
 /* In order of volatility; the capture runs beside the steps from inspect to hunt. */

@@ -69,16 +69,6 @@ removed_since(struct cfir_engine *e, const struct cfir_target *t)
 	       ierr.exit == EX_NOINPUT;
 }
 
-/* Are the container's layers known, host-side, and the root it runs on? Asked, never failed. */
-static bool
-layers_known(struct tool_step *s)
-{
-	struct tool_step probe = { .g = s->g, .out = s->out, .e = s->e, .t = s->t, .bag = s->bag };
-
-	return tool_target_rootfs(&probe) == 0 && s->t->rootfs_from != NULL && s->t->rootfs.upper != NULL &&
-	       !s->t->rootfs_mismatch;
-}
-
 /* the options alone, before the engine is asked anything */
 static int
 check(struct tool_step *s, void *opts, int argc, char **argv)
@@ -108,7 +98,7 @@ prepare(struct tool_step *s, void *opts, int argc, char **argv)
 	 * (anyone with docker export takes the same bytes; the engine reads
 	 * every file) when asked, or where the layers are not known.
 	 */
-	if (!o->engine && !o->layers && (!engine || layers_known(s)))
+	if (!o->engine && !o->layers && (!engine || (tool_layers_known(s) && !s->t->rootfs_mismatch)))
 		o->layers = true;
 	/* the engine's stream not asked for: the examiner is told why, and what it costs */
 	if (!o->engine && !o->layers)

@@ -100,6 +100,14 @@ tool_target_rootfs(struct tool_step *s)
 	return 0;
 }
 
+bool
+tool_layers_known(struct tool_step *s)
+{
+	struct tool_step probe = { .g = s->g, .out = s->out, .e = s->e, .t = s->t, .bag = s->bag };
+
+	return tool_target_rootfs(&probe) == 0 && s->t->rootfs_from != NULL && s->t->rootfs.upper != NULL;
+}
+
 int
 tool_layers_get(struct tool_step *s, struct tool_layers **lp)
 {

@@ -223,6 +223,8 @@ struct tool_layers {
 int tool_layers_get(struct tool_step *s, struct tool_layers **lp);
 /* The target's writable layer and lower ones (cfir_target_rootfs), else from its engine's files on disk. */
 int tool_target_rootfs(struct tool_step *s);
+/* Are the container's layers known, host-side (tool_target_rootfs's answer)? Asked, never failed. */
+bool tool_layers_known(struct tool_step *s);
 void tool_layers_free(struct tool_layers *l);
 /*
  * Their merge, written by cfir: a cfir_tarstream producer of the whole
