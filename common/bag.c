@@ -76,12 +76,16 @@ self_hash_postfork(void)
 	pthread_mutex_unlock(&self.mu);
 }
 
-/* At exit, after a command that opened no bag: ended before libcrypto's own cleanup runs. */
+/* At exit, after a command that opened no bag: the thread ended before libcrypto's own cleanup runs. */
 static void
 self_hash_atexit(void)
 {
 	pthread_mutex_lock(&self.mu);
-	self_hash_take();
+	if (self.running) {
+		pthread_join(self.th, NULL);
+		self.running = false;
+		self.done = true;
+	}
 	pthread_mutex_unlock(&self.mu);
 }
 

@@ -44,10 +44,8 @@ cfir_capture_check_filter(const char *filter, struct cfir_err *err)
 	if (filter == NULL)
 		return 0;
 	p = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, CFIR_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
-	if (p == NULL && cfir_dl_unavailable("libpcap") != NULL)
-		return cfir_err_set(err, EX_OSERR, 0, "libpcap could not be loaded: %s", cfir_dl_unavailable("libpcap"));
 	if (p == NULL)
-		return cfir_err_set(err, EX_OSERR, ENOMEM, "libpcap");
+		return cfir_dl_fail(err, "libpcap", "capture filter");
 	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
 		r = cfir_err_set(err, EX_USAGE, 0, "bad filter: %s", pcap_geterr(p));
 	else

@@ -266,13 +266,6 @@ cfir_hunt_live(const struct cfir_target *t, const char *proc,
 }
 
 int
-cfir_hunt_container(const struct cfir_target *t, const char *proc, const struct cfir_hunt_sel *sel,
-		    cJSON *fs, cJSON *notes)
-{
-	return cfir_hunt_container_on(NULL, t, proc, sel, fs, notes);
-}
-
-int
 cfir_hunt_container_on(struct cfir_hunt_host *host, const struct cfir_target *t, const char *proc,
 		       const struct cfir_hunt_sel *sel, cJSON *fs, cJSON *notes)
 {

@@ -71,14 +71,6 @@ int cfir_hunt_live(const struct cfir_target *t, const char *proc,
 		   struct cfir_err *err);
 
 /*
- * Both kinds on T: the configuration checks, and the live ones when it
- * runs (a container that stops meanwhile keeps its configuration findings,
- * with a note). Returns the worst severity found, -1 for none.
- */
-int cfir_hunt_container(const struct cfir_target *t, const char *proc,
-			const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes);
-
-/*
  * The host's processes, each one's PID and network namespace, read once
  * from PROC for a hunt over many containers: each container's members and
  * its sockets' holders are then looked for among them rather than in a
@@ -88,7 +80,12 @@ int cfir_hunt_container(const struct cfir_target *t, const char *proc,
 struct cfir_hunt_host;
 int cfir_hunt_host_read(const char *proc, struct cfir_hunt_host **out, struct cfir_err *err);
 void cfir_hunt_host_free(struct cfir_hunt_host *h);
-/* cfir_hunt_container on H (NULL: the container's own walk of PROC). */
+/*
+ * Both kinds on T: the configuration checks, and the live ones when it
+ * runs (a container that stops meanwhile keeps its configuration findings,
+ * with a note), its processes looked for among H's (NULL: the container's
+ * own walk of PROC). Returns the worst severity found, -1 for none.
+ */
 int cfir_hunt_container_on(struct cfir_hunt_host *h, const struct cfir_target *t, const char *proc,
 			   const struct cfir_hunt_sel *sel, cJSON *findings, cJSON *notes);
 

@@ -212,8 +212,8 @@ enqueue(struct ictx *c, cJSON *o, cJSON *flags)
 	}
 	m->o = o;
 	m->flags = flags;
-	/* the head still decided the flags (elf, script); libmagic only when typing */
-	if (cfir_typeq_put(c->q, c->head, c->headlen, m, c->err) < 0) {
+	/* the head decided the flags (elf, script) already: it goes on only to be typed */
+	if (cfir_typeq_put(c->q, c->head, c->s->no_magic ? 0 : c->headlen, m, c->err) < 0) {
 		c->sink_failed = true;
 		return -1;
 	}

@@ -234,6 +234,9 @@ cfir_typeq_open(struct cfir_typeq **qp, unsigned workers, bool type,
 	struct cfir_typeq *q = calloc(1, sizeof(*q));
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned want = workers > 0 ? workers : cores < 1 ? 1 : (unsigned)(cores > WORKERS_MAX ? WORKERS_MAX : cores);
+
+	if (!type)
+		want = 1;	/* nothing to type: one worker hands the items over in order */
 	int e = 0;
 
 	*qp = NULL;

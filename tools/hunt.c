@@ -9,6 +9,7 @@
 
 #include "common/cleanup.h"
 #include "common/hunt.h"
+#include "common/util.h"
 #include "common/interrupt.h"
 #include "tools/tool.h"
 
@@ -245,8 +246,6 @@ checker(void *arg)
 static void
 examine_begin(struct hunt *h, const struct cfir_hunt_sel *sel)
 {
-	sigset_t all, old;
-
 	h->sel = sel;
 	if (pthread_mutex_init(&h->mu, NULL) != 0)
 		return;
@@ -255,10 +254,7 @@ examine_begin(struct hunt *h, const struct cfir_hunt_sel *sel)
 		return;
 	}
 	/* the signals stay the main thread's, which the runner's handler expects */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	h->threaded = pthread_create(&h->checker, NULL, checker, h) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	h->threaded = cfir_util_thread_create(&h->checker, checker, h) == 0;
 	if (!h->threaded) {
 		pthread_cond_destroy(&h->cv);
 		pthread_mutex_destroy(&h->mu);
