@@ -373,7 +373,7 @@ examine_all(struct tool_step *s, const struct hunt_opts *o, struct hunt *h)
 
 /* The checks' places in cfir_checks, by ID: a finding's rank found by a binary search. */
 struct ranks {
-	size_t by_id[64];
+	size_t *by_id;	/* every check's index, in the order of their IDs */
 	size_t n;
 };
 
@@ -419,15 +419,16 @@ by_severity(const void *a, const void *b, void *ctx)
 static int
 sort_findings(struct tool_step *s, struct hunt *h)
 {
-	struct ranks r = { .n = 0 };
+	cleanup_free size_t *by_id = calloc(cfir_nchecks + 1, sizeof(*by_id));
+	struct ranks r = { .by_id = by_id };
 	size_t i, k = 0;
 	cJSON *f;
 
 	h->worst = -1;
 	h->sorted = calloc(h->nf + 1, sizeof(*h->sorted));
-	if (h->sorted == NULL)
+	if (h->sorted == NULL || by_id == NULL)
 		return cfir_err_set(&s->err, EX_OSERR, ENOMEM, "hunt");
-	for (i = 0; i < cfir_nchecks && i < sizeof(r.by_id) / sizeof(r.by_id[0]); i++)
+	for (i = 0; i < cfir_nchecks; i++)
 		r.by_id[r.n++] = i;
 	qsort(r.by_id, r.n, sizeof(r.by_id[0]), id_order);
 	for (i = 0; i < h->n; i++)
